@@ -1,0 +1,114 @@
+"""On-disk parquet cache of price frames: read, validity check, atomic write.
+
+One file per ticker, ``<cache dir>/prices/<ticker>.parquet``, with the frame's provenance (source,
+adjustment, fetch time) in the parquet metadata. Writes go to a unique temporary file in the same
+folder and are renamed over the target (``os.replace`` is atomic), so a reader sees the previous
+good file or the new one, never a truncated one, and two concurrent writers cannot interleave.
+A file that cannot be read back is reported, removed and treated as a miss.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import platformdirs
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+META_KEY = b"eventstudy"
+COLUMNS = {"close", "volume"}
+
+
+def default_cache_dir() -> Path:
+    """``$EVENTSTUDY_CACHE_DIR`` or the platform's user cache folder for eventstudy."""
+    env = os.environ.get("EVENTSTUDY_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir("eventstudy"))
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+class PriceCache:
+    """The parquet cache under ``root`` (default: :func:`default_cache_dir`)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    def path(self, ticker: str) -> Path:
+        safe = ticker.replace("/", "_").replace("^", "IDX_")
+        return self.root / "prices" / f"{safe}.parquet"
+
+    def read(self, ticker: str) -> pd.DataFrame | None:
+        """The cached frame of ``ticker`` (with ``attrs``), or None if absent or unreadable."""
+        path = self.path(ticker)
+        if not path.exists():
+            return None
+        try:
+            table = pq.read_table(path)
+            frame = table.to_pandas()
+            meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
+            if not COLUMNS <= set(frame.columns) or frame.empty:
+                raise ValueError("missing columns or no rows")
+            if not isinstance(frame.index, pd.DatetimeIndex):
+                raise ValueError("no date index")
+        except Exception as exc:  # noqa: BLE001 - any failure to read back means corruption
+            log.warning("cache file %s is corrupt (%s); removing it and fetching again", path, exc)
+            path.unlink(missing_ok=True)
+            return None
+        frame.attrs.update(meta)
+        frame.attrs["source"] = f"cache ({meta.get('source', 'unknown')}, {meta.get('fetched_at')})"
+        frame.attrs["cached_from"] = meta.get("source", "unknown")
+        return frame
+
+    def age_hours(self, frame: pd.DataFrame) -> float:
+        stamp = frame.attrs.get("fetched_at")
+        if not stamp:
+            return float("inf")
+        fetched = datetime.fromisoformat(stamp)
+        return (datetime.now(UTC) - fetched).total_seconds() / 3600
+
+    def write(self, frame: pd.DataFrame) -> Path:
+        """Store ``frame`` atomically; returns the file written."""
+        ticker = frame.attrs["ticker"]
+        meta = {
+            "ticker": ticker,
+            "source": frame.attrs.get("cached_from", frame.attrs.get("source", "unknown")),
+            "adjustment": frame.attrs.get("adjustment", ""),
+            "fetched_at": frame.attrs.get("fetched_at") or datetime.now(UTC).isoformat(),
+        }
+        plain = pd.DataFrame(frame)
+        plain.attrs = {}
+        table = pa.Table.from_pandas(plain)
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}
+        )
+        path = self.path(ticker)
+        atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+        return path

@@ -1,0 +1,352 @@
+"""Turn a result into text, JSON and a report folder (markdown, self-contained HTML, PNG, CSV).
+
+The folder is built in a temporary sibling and renamed into place, so a failed run leaves the
+previous report (or nothing), never a half-written one.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.statistics import window_label
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from eventstudy.study import EventStudyResult
+
+WIDE_LIMIT = 4  # up to this many firm-days, CARs are shown as one column per firm-day
+
+
+def pct(value: Any, digits: int = 2) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{100 * value:+.{digits}f}%"
+
+
+def num(value: Any, digits: int = 2) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def firm_days(result: EventStudyResult) -> list[tuple[str, str, list[str]]]:
+    """Unique (ticker, day 0) pairs with their event ids (tranches of one listing often share)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for event_id, row in result.events.iterrows():
+        groups.setdefault((row["ticker"], str(row["day0"].date())), []).append(str(event_id))
+    return [(t, d, ids) for (t, d), ids in groups.items()]
+
+
+def label_of(result: EventStudyResult, ids: list[str]) -> str:
+    row = result.events.loc[ids[0]]
+    tranches = ", ".join(result.events.loc[i, "tranche"] for i in ids)
+    return f"{row['ticker']} {row['day0'].date()} ({tranches})"
+
+
+# --------------------------------------------------------------------------------------------
+# Tables
+
+
+def events_table(result: EventStudyResult) -> pd.DataFrame:
+    ev = result.events
+    return pd.DataFrame({
+        "event": ev.index, "tranche": ev["tranche"],
+        "expiry": [finite_date(d) for d in ev["date"]],
+        "day 0": [d.date() for d in ev["day0"]], "close": ev["close_0"].map(num),
+        "return": ev["return_0"].map(pct), "market": ev["market_return_0"].map(pct),
+        "AR(0)": ev["ar_0"].map(pct), "t": ev["t_0"].map(num),
+        "volume ratio": ev["volume_ratio"].map(lambda v: num(v) + "x"),
+        "model": ev["model"],
+        "estimation": [f"{s.date()}..{e.date()} ({n})" for s, e, n in
+                       zip(ev["estimation_start"], ev["estimation_end"],
+                           ev["estimation_days"], strict=True)],
+    }).set_index("event")
+
+
+def finite_date(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)[:10]
+
+
+def car_cell(row: pd.Series) -> str:
+    return f"{pct(row['car'])} (t {num(row['t'])})"
+
+
+def car_wide_table(result: EventStudyResult) -> pd.DataFrame:
+    """Windows x firm-days, each cell 'CAR (t)'."""
+    columns = {}
+    for _, _, ids in firm_days(result):
+        rows = result.car[result.car.event_id == ids[0]]
+        columns[label_of(result, ids)] = pd.Series(
+            [car_cell(r) for _, r in rows.iterrows()], index=rows["window"].tolist())
+    return pd.DataFrame(columns)
+
+
+def car_long_table(result: EventStudyResult) -> pd.DataFrame:
+    table = result.car.assign(cell=lambda f: f.apply(car_cell, axis=1))
+    return table.pivot(index="event_id", columns="window", values="cell")[
+        list(dict.fromkeys(result.car["window"]))]
+
+
+def volume_wide_table(result: EventStudyResult) -> pd.DataFrame:
+    columns = {}
+    for _, _, ids in firm_days(result):
+        rows = result.volume[result.volume.event_id == ids[0]]
+        columns[label_of(result, ids)] = pd.Series(
+            [f"{num(r.volume_ratio)}x (abn. log vol {num(r.abnormal_log_volume)}, t {num(r.t)})"
+             for r in rows.itertuples()], index=rows["window"].tolist())
+    return pd.DataFrame(columns)
+
+
+def data_lines(result: EventStudyResult) -> list[str]:
+    adj = result.extras.get("adjustment", {})
+    lines = [f"data: {t}: {src}" for t, src in result.sources.items()]
+    kinds = sorted({a for a in adj.values() if a})
+    lines.append("returns: simple returns of the close; adjustment: " + "; ".join(kinds))
+    return lines
+
+
+def summary_text(result: EventStudyResult) -> str:
+    """The readable report printed by the CLI."""
+    head = "Lock-up expiry study" if result.kind == "lockup" else "Event study"
+    out = [f"{head}: {result.n_events} event(s), {len(result.skipped)} skipped"]
+    for ticker, listing in result.listings.items():
+        how = "inferred" if listing.inferred else "calendar"
+        out.append(f"  {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
+    out += ["  " + line for line in data_lines(result)]
+    out.append("")
+    out.append(_frame_text(events_table(result).drop(columns=["estimation"])))
+    out.append("")
+    cars = car_wide_table(result) if len(firm_days(result)) <= WIDE_LIMIT else car_long_table(
+        result)
+    out.append("CAR (t, prediction-error variance, MacKinlay 1997):")
+    out.append(_frame_text(cars))
+    tests = result.extras.get("tests")
+    if isinstance(tests, pd.DataFrame) and not tests.empty:
+        out += ["", "Cross-event tests:", _frame_text(tests)]
+    if not result.skipped.empty:
+        out += ["", "Skipped:"] + [f"  {r.event_id}: {r.reason}" for r in
+                                   result.skipped.itertuples()]
+    notes = [*result.notes, *[n for n in result.events["note"] if n]]
+    if notes:
+        out += ["", "Notes:"] + [f"  - {n}" for n in dict.fromkeys(notes)]
+    return "\n".join(out)
+
+
+def _frame_text(frame: pd.DataFrame) -> str:
+    with pd.option_context("display.width", 200, "display.max_columns", 30,
+                           "display.max_colwidth", 60):
+        return frame.to_string()
+
+
+# --------------------------------------------------------------------------------------------
+# JSON
+
+
+def _clean(value: Any) -> Any:
+    from eventstudy.study import finite_or_none
+
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return finite_or_none(value)
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    return [_clean(dict(zip(columns, row, strict=True)))
+            for row in frame[columns].itertuples(index=False)]
+
+
+def event_dict(result: EventStudyResult, event_id: str) -> dict[str, Any]:
+    row = result.events.loc[event_id]
+    ars = result.abnormal_returns[result.abnormal_returns.event_id == event_id]
+    cars = result.car[result.car.event_id == event_id]
+    vols = result.volume[result.volume.event_id == event_id]
+    return _clean({
+        "event_id": event_id, "ticker": row["ticker"], "name": row["name"],
+        "tranche": row["tranche"], "group": row["group"], "expiry": row["date"],
+        "event_date": row["day0"], "listing_date": row["listing_date"],
+        "listing_inferred": bool(row["listing_inferred"]), "model": row["model"],
+        "estimation_window": {"start": row["estimation_start"], "end": row["estimation_end"],
+                              "sessions": int(row["estimation_days"])},
+        "alpha": row["alpha"], "beta": row["beta"], "sigma": row["sigma"],
+        "ar_0": row["ar_0"], "t_0": row["t_0"], "return_0": row["return_0"],
+        "close_0": row["close_0"], "volume_ratio": row["volume_ratio"], "note": row["note"],
+        "abnormal_returns": _records(ars, ["day", "date", "return", "market_return", "ar", "t"]),
+        "car": _records(cars, ["window", "car", "se", "t", "p"]),
+        "volume": _records(vols, ["window", "volume_ratio", "abnormal_log_volume", "t"]),
+    })
+
+
+def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
+    """The JSON document of a study (see DESIGN: events[], skipped[], tests[])."""
+    opts = result.options
+    doc: dict[str, Any] = {
+        "kind": result.kind,
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "options": {"model": opts.model, "market": opts.market, "window": list(opts.window),
+                    "estimation": list(opts.estimation) if opts.estimation else None,
+                    "car_windows": [window_label(w) for w in opts.car_windows]},
+        "sources": result.sources,
+        "adjustment": result.extras.get("adjustment", {}),
+        "notes": result.notes,
+        "events": [event_dict(result, e) for e in result.event_ids()],
+        "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
+    }
+    for key in ("tests", "caar"):
+        frame = result.extras.get(key)
+        if isinstance(frame, pd.DataFrame):
+            doc[key] = _records(frame.reset_index(drop=True), list(frame.columns))
+    for key, value in result.extras.items():
+        if key not in doc and key != "adjustment" and not isinstance(value, pd.DataFrame):
+            doc[key] = _clean(value)
+    return doc
+
+
+# --------------------------------------------------------------------------------------------
+# The report folder
+
+
+def _figures(result: EventStudyResult) -> list[tuple[str, str, Figure]]:
+    from eventstudy.plots import ar_car_figure, price_volume_figure
+
+    figures = []
+    positions = {e: i for i, e in enumerate(result.event_ids())}
+    for ticker, day, ids in firm_days(result):
+        row, label = positions[ids[0]], label_of(result, ids)
+        stem = f"{ticker}_{day}".replace("^", "")
+        figures.append((f"price_volume_{stem}.png", f"Price and volume: {label}",
+                        price_volume_figure(result.ar, row, f"{label}: price and volume")))
+        figures.append((f"ar_car_{stem}.png", f"Abnormal returns and CAR: {label}",
+                        ar_car_figure(result.ar, row, f"{label}: AR and CAR")))
+    return figures
+
+
+def _save_figures(folder: Path, figures: list[tuple[str, str, Figure]]) -> None:
+    import matplotlib.pyplot as plt
+
+    for name, _, fig in figures:
+        fig.savefig(folder / name, dpi=110)
+        plt.close(fig)
+
+
+def markdown_report(result: EventStudyResult, images: list[tuple[str, str]]) -> str:
+    head = "Lock-up expiry study" if result.kind == "lockup" else "Event study"
+    parts = [f"# {head}", "", *[f"- {line}" for line in data_lines(result)], ""]
+    for ticker, listing in result.listings.items():
+        how = "inferred from the first trading day" if listing.inferred else "listings calendar"
+        parts.append(f"- {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
+    parts += ["", "## Events", "", events_table(result).to_markdown(), "",
+              "## Cumulative abnormal returns", "",
+              "CAR (t statistic from the prediction-error variance, MacKinlay 1997)", "",
+              (car_wide_table(result) if len(firm_days(result)) <= WIDE_LIMIT
+               else car_long_table(result)).to_markdown(), "",
+              "## Abnormal volume", "",
+              "Volume ratio = mean volume in the window / mean volume in the estimation window; "
+              "abnormal log volume = log(1+V) less its estimation mean (Campbell & Wasley 1996).",
+              "", volume_wide_table(result).to_markdown() if len(firm_days(result)) <= WIDE_LIMIT
+              else "(see summary.json)", ""]
+    for title, body in result.extras.get("sections", []):
+        parts += [f"## {title}", "", body, ""]
+    tests = result.extras.get("tests")
+    if isinstance(tests, pd.DataFrame) and not tests.empty:
+        parts += ["## Cross-event tests", "", tests.to_markdown(index=False), ""]
+    parts += ["## Plots", ""] + [f"![{title}]({name})\n" for name, title in images]
+    if not result.skipped.empty:
+        parts += ["## Skipped events", "",
+                  result.skipped[["event_id", "reason"]].to_markdown(index=False), ""]
+    notes = [*result.notes, *[n for n in result.events["note"] if n]]
+    if notes:
+        parts += ["## Notes", ""] + [f"- {n}" for n in dict.fromkeys(notes)]
+    return "\n".join(parts) + "\n"
+
+
+def html_report(markdown_text: str, folder: Path) -> str:
+    """A self-contained HTML page: the markdown rendered simply, images embedded as base64."""
+    body: list[str] = []
+    table: list[str] = []
+
+    def flush_table() -> None:
+        if not table:
+            return
+        rows = [r.strip().strip("|").split("|") for r in table if not set(r) <= set("|-: ")]
+        cells = ["<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{html.escape(c.strip())}"
+                                  f"</{'th' if i == 0 else 'td'}>" for c in row) + "</tr>"
+                 for i, row in enumerate(rows)]
+        body.append("<table>" + "".join(cells) + "</table>")
+        table.clear()
+
+    for line in markdown_text.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush_table()
+        if line.startswith("!["):
+            name = line[line.rindex("](") + 2:line.rindex(")")]
+            data = base64.b64encode((folder / name).read_bytes()).decode()
+            body.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+        elif line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
+        elif line.startswith("- "):
+            body.append(f"<li>{html.escape(line[2:])}</li>")
+        elif line.strip():
+            body.append(f"<p>{html.escape(line)}</p>")
+    flush_table()
+    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+             "table{border-collapse:collapse;font-size:13px;margin:1em 0}"
+             "td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
+             "tr:first-child th,tr:first-child td{background:#eef2f7;font-weight:600}"
+             "img{max-width:100%}")
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>eventstudy report</title>"
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
+
+
+def write_report(result: EventStudyResult, out: str | Path,
+                 extra: Callable[[Path], list[tuple[str, str]]] | None = None) -> Path:
+    """Write the report folder ``out`` atomically; returns its path.
+
+    ``extra(folder)`` may write more PNGs into the folder and return (file, title) pairs for them.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        figures = _figures(result)
+        _save_figures(tmp, figures)
+        images = [(name, title) for name, title, _ in figures]
+        if extra is not None:
+            images += extra(tmp)
+        text = markdown_report(result, images)
+        (tmp / "report.md").write_text(text, encoding="utf-8")
+        (tmp / "report.html").write_text(html_report(text, tmp), encoding="utf-8")
+        result.abnormal_returns.to_csv(tmp / "abnormal_returns.csv", index=False)
+        result.car.to_csv(tmp / "car.csv", index=False)
+        (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2,
+                                                     allow_nan=False), encoding="utf-8")
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``, replacing an existing folder with as small a gap as possible."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(target)

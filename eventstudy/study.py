@@ -1,0 +1,313 @@
+"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
+
+Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
+only parses options, calls one of these and formats the result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+from eventstudy.events import Event, Skip, lockup_events
+from eventstudy.listings import Listing, inferred_listing, load_listings, with_tranches
+from eventstudy.models import MODEL_NAMES, AbnormalReturns, fit_model
+from eventstudy.panel import (DEFAULT_ESTIMATION, DEFAULT_WINDOW, LOCKUP_ESTIMATION,
+                              LOCKUP_MAX_ESTIMATION, Panel, Series, align, build_panel)
+from eventstudy.sources import PriceLoader, market_for, normalise_ticker
+from eventstudy.statistics import (DEFAULT_CAR_WINDOWS, abnormal_return_table, car_table,
+                                   event_window_volume_ratio, volume_table, window_label)
+
+Window = tuple[int, int]
+PROGRESS_MIN = 20  # show a progress bar from this many events on
+
+
+@dataclass
+class StudyOptions:
+    """Everything that shapes a study besides its events and data."""
+
+    model: str = "market"
+    market: str | None = None
+    window: Window = DEFAULT_WINDOW
+    estimation: Window | None = None
+    car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS
+    min_estimation: int = 60
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_NAMES:
+            raise BadInput(f"unknown model {self.model!r} (use {', '.join(MODEL_NAMES)})")
+        if self.market:
+            self.market = normalise_ticker(self.market)
+        for w in (self.window, *self.car_windows):
+            if w[0] > w[1]:
+                raise BadInput(f"window [{w[0]}, {w[1]}] ends before it starts")
+        if self.min_estimation < 3:
+            raise BadInput("the minimum estimation window must be at least 3 sessions")
+
+
+@dataclass
+class EventStudyResult:
+    """What a study found. DataFrames for analysis, ``summary()`` for people, ``to_dict()`` for JSON.
+
+    ``events``: one row per studied event (day 0, model, estimation window, AR(0), volume ratio);
+    ``abnormal_returns``: one row per event and day; ``car``: per event and window;
+    ``volume``: per event and window; ``skipped``: events not studied and why;
+    ``ar``: the engine's arrays for further statistics (see ``eventstudy.significance``).
+    """
+
+    kind: str
+    options: StudyOptions
+    events: pd.DataFrame
+    abnormal_returns: pd.DataFrame
+    car: pd.DataFrame
+    volume: pd.DataFrame
+    skipped: pd.DataFrame
+    ar: AbnormalReturns
+    notes: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    listings: dict[str, Listing] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_events(self) -> int:
+        return len(self.events)
+
+    def event_ids(self) -> list[str]:
+        return self.events.index.tolist()
+
+    def car_of(self, event_id: str, window: Window) -> pd.Series:
+        rows = self.car[(self.car.event_id == event_id) & (self.car.window == window_label(window))]
+        if rows.empty:
+            raise BadInput(f"no CAR for {event_id} over {window_label(window)}")
+        return rows.iloc[0]
+
+    def summary(self) -> str:
+        from eventstudy.report import summary_text
+
+        return summary_text(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        from eventstudy.report import result_to_dict
+
+        return result_to_dict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def __repr__(self) -> str:
+        return (f"EventStudyResult({self.kind}, {self.n_events} events, "
+                f"{len(self.skipped)} skipped)")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _series_loader(loader: PriceLoader, market: str | None) -> Callable[[str], Series]:
+    memo: dict[str, Series] = {}
+
+    def load(ticker: str) -> Series:
+        if ticker not in memo:
+            stock = loader.load(ticker)
+            index = loader.load(market or market_for(ticker))
+            memo[ticker] = align(stock, index)
+        return memo[ticker]
+
+    return load
+
+
+def _skip_frame(skips: Iterable[Skip]) -> pd.DataFrame:
+    return pd.DataFrame([vars(s) for s in skips], columns=["event_id", "ticker", "reason", "exit_code"])
+
+
+def _event_rows(ar: AbnormalReturns, listings: dict[str, Listing]) -> pd.DataFrame:
+    panel = ar.panel
+    frame = panel.events.copy()
+    c0 = panel.column(0)
+    frame["name"] = [listings[t].name if t in listings else t for t in frame["ticker"]]
+    frame["model"] = [MODEL_NAMES[m] for m in ar.model]
+    frame["alpha"], frame["beta"] = ar.alpha, ar.beta
+    frame["sigma"] = np.sqrt(ar.sigma2)
+    frame["close_0"] = panel.close[:, c0] if panel.close is not None else np.nan
+    frame["return_0"], frame["market_return_0"] = panel.ret[:, c0], panel.mkt[:, c0]
+    frame["ar_0"] = ar.ar[:, c0]
+    with np.errstate(invalid="ignore"):
+        frame["t_0"] = ar.ar_t[:, c0]
+    frame["volume_ratio"] = event_window_volume_ratio(ar)
+    frame["note"] = [ar.notes.get(i, "") for i in range(len(frame))]
+    return frame
+
+
+def _drop_problems(ar: AbnormalReturns) -> tuple[AbnormalReturns, list[Skip]]:
+    if not ar.problems:
+        return ar, []
+    ids = ar.panel.events.index
+    skips = [Skip(ids[i], ar.panel.events["ticker"].iloc[i], reason)
+             for i, reason in sorted(ar.problems.items())]
+    keep = np.ones(len(ids), dtype=bool)
+    keep[list(ar.problems)] = False
+    return ar.subset(keep), skips
+
+
+def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
+                    options: StudyOptions, *, estimation: Window, max_estimation: int | None,
+                    listings: dict[str, Listing] | None = None,
+                    skipped: Sequence[Skip] = (), progress: bool = False) -> EventStudyResult:
+    """Events -> panel -> model -> statistics: the one engine behind every study."""
+    bar = _progress_bar(len(events), progress, "aligning events")
+    panel = build_panel(events, _series_loader(loader, options.market), window=options.window,
+                        estimation=estimation, max_estimation=max_estimation,
+                        progress=bar.update_to if bar else None)
+    if bar:
+        bar.close()
+    ar = fit_model(panel, options.model, min_estimation=options.min_estimation)
+    ar, problem_skips = _drop_problems(ar)
+    all_skips = [*skipped, *panel.skipped, *problem_skips]
+    listings = listings or {}
+    result = EventStudyResult(
+        kind=kind, options=options, events=_event_rows(ar, listings),
+        abnormal_returns=abnormal_return_table(ar), car=car_table(ar, options.car_windows),
+        volume=volume_table(ar, options.car_windows), skipped=_skip_frame(all_skips), ar=ar,
+        notes=list(dict.fromkeys(loader.notes)), listings=listings)
+    result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
+        result, options)}
+    result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
+                                   for t in result.sources}
+    return result
+
+
+def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
+    tickers = list(dict.fromkeys(result.events["ticker"]))
+    markets = [options.market or market_for(t) for t in tickers]
+    return list(dict.fromkeys([*tickers, *markets]))
+
+
+class _Bar:
+    def __init__(self, total: int, desc: str):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="event", leave=False)
+
+    def update_to(self, n: int) -> None:
+        self.bar.update(n - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _progress_bar(total: int, enabled: bool, desc: str) -> _Bar | None:
+    return _Bar(total, desc) if enabled and total >= PROGRESS_MIN else None
+
+
+def make_loader(*, offline: bool = False, data: str | Path | None = None,
+                data_ticker: str | None = None, cache_dir: str | Path | None = None
+                ) -> PriceLoader:
+    return PriceLoader(offline=offline, data=Path(data) if data else None,
+                       data_ticker=data_ticker, cache_dir=Path(cache_dir) if cache_dir else None)
+
+
+def listing_for(ticker: str, calendar: dict[str, Listing], loader: PriceLoader) -> Listing:
+    """The calendar's listing of ``ticker``, or one inferred from its first trading day."""
+    if ticker in calendar:
+        return calendar[ticker]
+    frame = loader.load(ticker)
+    return inferred_listing(ticker, pd.Timestamp(frame.index[0]))
+
+
+def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None = None,
+                 model: str = "market", market: str | None = None,
+                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
+                 car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS,
+                 min_estimation: int = 60, offline: bool = False,
+                 data: str | Path | None = None, cache_dir: str | Path | None = None,
+                 listings: str | Path | None = None, loader: PriceLoader | None = None,
+                 progress: bool = False) -> EventStudyResult:
+    """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
+
+    Day 0 is the first exchange session on or after listing date + N months. The market model is
+    estimated on the sessions from listing day +5 to day -11 (at most 250; ``estimation`` overrides
+    the relative window), falling back to market-adjusted returns below ``min_estimation``.
+    """
+    names = [tickers] if isinstance(tickers, str) else list(tickers)
+    if not names:
+        raise BadInput("no ticker given")
+    options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
+                           car_windows=car_windows, min_estimation=min_estimation)
+    single = data if len(names) == 1 else None
+    loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir,
+                                   data_ticker=normalise_ticker(names[0]) if single else None)
+    calendar = load_listings(listings)
+    events, skips, used = [], [], {}
+    for name in names:
+        ticker = normalise_ticker(name)
+        try:
+            listing = with_tranches(listing_for(ticker, calendar, loader), list(tranches or []))
+        except (DataUnavailable, BadInput) as exc:
+            if len(names) == 1:
+                raise
+            skips.append(Skip.from_error(f"{ticker}:*", ticker, exc))
+            continue
+        used[ticker] = listing
+        events.extend(lockup_events(listing))
+    result = run_panel_study("lockup", events, loader, options,
+                             estimation=estimation or LOCKUP_ESTIMATION,
+                             max_estimation=LOCKUP_MAX_ESTIMATION, listings=used,
+                             skipped=skips, progress=progress)
+    for ticker, listing in used.items():
+        if listing.inferred:
+            result.notes.append(f"{ticker} is not in the listings calendar: its listing date "
+                                f"{listing.listing_date.date()} was inferred from the first "
+                                "trading day of its price history")
+    _raise_if_nothing(result)
+    return result
+
+
+def event_study(events: Sequence[Event], *, model: str = "market", market: str | None = None,
+                window: Window = DEFAULT_WINDOW, estimation: Window = DEFAULT_ESTIMATION,
+                car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS, min_estimation: int = 60,
+                offline: bool = False, data: str | Path | None = None,
+                cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
+                skipped: Sequence[Skip] = (), progress: bool = False) -> EventStudyResult:
+    """Event study of arbitrary events (ticker, session) with a fixed relative estimation window."""
+    options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
+                           car_windows=car_windows, min_estimation=min_estimation)
+    loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
+    result = run_panel_study("events", events, loader, options, estimation=estimation,
+                             max_estimation=None, skipped=skipped, progress=progress)
+    _raise_if_nothing(result)
+    return result
+
+
+def _raise_if_nothing(result: EventStudyResult) -> None:
+    """A study in which no event could be studied is an error carrying the first reason."""
+    if result.n_events:
+        return
+    if result.skipped.empty:
+        raise BadInput("no events to study")
+    reason = result.skipped["reason"].iloc[0]
+    code = int(result.skipped["exit_code"].iloc[0])
+    cls: type[EventStudyError] = DataUnavailable if code == DataUnavailable.exit_code else BadInput
+    more = f" (and {len(result.skipped) - 1} more skipped)" if len(result.skipped) > 1 else ""
+    raise cls(f"{reason}{more}")
+
+
+
+def finite_or_none(value: Any) -> Any:
+    """JSON-safe scalar: numpy -> python, NaN/inf -> None, timestamps -> ISO date."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        stamp = pd.Timestamp(value)
+        return None if pd.isna(stamp) else str(stamp.date())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
