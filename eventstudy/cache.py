@@ -34,7 +34,7 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_cache_dir("eventstudy"))
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -74,7 +74,7 @@ class PriceCache:
             table = pq.read_table(path)
             frame = table.to_pandas()
             meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
-            if not COLUMNS <= set(frame.columns) or frame.empty:
+            if not set(frame.columns) >= COLUMNS or frame.empty:
                 raise ValueError("missing columns or no rows")
             if not isinstance(frame.index, pd.DatetimeIndex):
                 raise ValueError("no date index")

@@ -23,7 +23,7 @@ CALENDAR_START = "1990-01-01"
 
 @lru_cache(maxsize=8)
 def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
-    """The exchange-calendars calendar ``code`` (``XHKG``, ``XNYS``...) from 1990 to 2 years ahead."""
+    """The exchange-calendars calendar ``code`` (``XHKG``, ``XNYS``...), 1990 to 2 years ahead."""
     end = (pd.Timestamp.today() + pd.DateOffset(years=2)).normalize()
     return xcals.get_calendar(code, start=CALENDAR_START, end=end)
 

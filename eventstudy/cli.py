@@ -76,6 +76,9 @@ def main(debug: bool, quiet: bool) -> None:
     logging.basicConfig(level=level, format="warning: %(message)s", stream=sys.stderr)
     for noisy in ("yfinance", "curl_cffi", "urllib3", "peewee"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    # Notes about data sources are printed by `emit` from the result, not through logging.
+    logging.getLogger("eventstudy.sources").setLevel(logging.ERROR)
+    click.get_current_context().obj = {"quiet": quiet}
 
 
 def data_options(func: F) -> F:
@@ -137,6 +140,9 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
     """Print the result (text or JSON) and write its report folder."""
     from eventstudy.report import write_report
 
+    quiet = (click.get_current_context().find_root().obj or {}).get("quiet", False)
+    for note in [] if quiet else getattr(result, "notes", []):
+        click.echo(f"warning: {note}", err=True)
     if not no_report:
         folder = (write or write_report)(result, out or default_out)
         click.echo(f"report: {folder}/report.html", err=True)

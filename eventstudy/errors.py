@@ -1,7 +1,8 @@
 """The exception types of eventstudy and the CLI exit codes they map to.
 
-Library code raises these with a message a person can act on; the CLI prints the message on one
-line and exits with ``exit_code``; a batch turns them into skipped events with the message as reason.
+Library code raises these with a message a person can act on; the CLI prints the message on
+one line and exits with ``exit_code``; a batch turns them into skipped events, the message
+being the reason.
 """
 
 from __future__ import annotations

@@ -190,6 +190,8 @@ def read_listings_file(path: Path) -> list[Listing]:
         raise ConfigError(f"{path}: not valid YAML{at}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except ValueError as exc:  # e.g. YAML's own date parser: 2024-13-01
+        raise ConfigError(f"{path}: bad date or value ({exc})") from None
     entries = doc.get("listings") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a top-level 'listings:' list")

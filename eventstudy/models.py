@@ -165,8 +165,8 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
             main[key] = np.where(use_fallback.reshape((-1,) + (1,) * (value.ndim - 1)),
                                  alt[key], value)
         chosen[use_fallback] = fallback
-        for i in np.flatnonzero(use_fallback):
-            reason = _problem(str(fallback), main["n_est"][i], main["sigma2"][i], min_fallback)
+        for row in np.flatnonzero(use_fallback).tolist():
+            reason = _problem(str(fallback), main["n_est"][row], main["sigma2"][row], min_fallback)
             if reason is not None:
-                problems[int(i)] = f"too short an estimation window: {reason}"
+                problems[row] = f"too short an estimation window: {reason}"
     return AbnormalReturns(panel=panel, model=chosen, problems=problems, notes=notes, **main)

@@ -114,10 +114,12 @@ def locate(series: Series, event: Event, window: tuple[int, int],
     pos = int(np.searchsorted(dates, day))
     if dates[pos] != day:
         raise DataUnavailable(f"{event.ticker} has no price on event day 0 "
-                              f"{event.session.date()} (suspended or missing; data {first}..{last})")
+                              f"{event.session.date()} (suspended or missing; "
+                              f"data {first}..{last})")
     if pos + window[0] < 1:
         raise DataUnavailable(f"event window [{window[0]}, {window[1]}] of "
-                              f"{event.event_id} starts before the data ({event.ticker} from {first})")
+                              f"{event.event_id} starts before the data "
+                              f"({event.ticker} from {first})")
     floor = 1
     if event.listing_date is not None:
         listing_pos = int(np.searchsorted(dates, np.datetime64(event.listing_date, "ns")))

@@ -47,7 +47,7 @@ def firm_days(result: EventStudyResult) -> list[tuple[str, str, list[str]]]:
 
 def label_of(result: EventStudyResult, ids: list[str]) -> str:
     row = result.events.loc[ids[0]]
-    tranches = ", ".join(result.events.loc[i, "tranche"] for i in ids)
+    tranches = ", ".join(str(result.events.loc[i, "tranche"]) for i in ids)
     return f"{row['ticker']} {row['day0'].date()} ({tranches})"
 
 
@@ -178,7 +178,7 @@ def event_dict(result: EventStudyResult, event_id: str) -> dict[str, Any]:
         "event_date": row["day0"], "listing_date": row["listing_date"],
         "listing_inferred": bool(row["listing_inferred"]), "model": row["model"],
         "estimation_window": {"start": row["estimation_start"], "end": row["estimation_end"],
-                              "sessions": int(row["estimation_days"])},
+                              "sessions": row["estimation_days"]},
         "alpha": row["alpha"], "beta": row["beta"], "sigma": row["sigma"],
         "ar_0": row["ar_0"], "t_0": row["t_0"], "return_0": row["return_0"],
         "close_0": row["close_0"], "volume_ratio": row["volume_ratio"], "note": row["note"],

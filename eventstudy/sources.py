@@ -48,7 +48,7 @@ _TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]*$")
 
 
 def normalise_ticker(ticker: str) -> str:
-    """Return Yahoo's spelling of ``ticker``: ``20.HK``, ``00020.HK``, ``0020.hk`` -> ``0020.HK``."""
+    """Yahoo's spelling of ``ticker``: ``20.HK``, ``00020.HK``, ``0020.hk`` -> ``0020.HK``."""
     text = str(ticker).strip().upper()
     if not text or not _TICKER_RE.match(text):
         raise BadInput(f"not a ticker: {ticker!r}")
@@ -77,7 +77,7 @@ def calendar_code(ticker: str) -> str:
 
 
 def market_for(ticker: str) -> str:
-    """The default market benchmark of ``ticker``'s exchange (``.HK`` -> ``^HSI``, US -> ``^GSPC``)."""
+    """Default market index of the exchange: ``.HK`` -> ``^HSI``, US -> ``^GSPC``."""
     return EXCHANGES[exchange_of(ticker)][2]
 
 
@@ -258,7 +258,7 @@ def bundled_source() -> FolderSource:
 
 @dataclass
 class FileSource:
-    """A user's file (served as ``ticker``, or as the ticker its name spells) or folder of files."""
+    """A user's file (served as ``ticker``, or as the ticker its name spells) or folder."""
 
     path: Path
     ticker: str | None = None
@@ -280,7 +280,8 @@ def _is_rate_limit(exc: BaseException) -> bool:
 
 
 def _is_missing_ticker(exc: BaseException) -> bool:
-    return type(exc).__name__ in {"YFPricesMissingError", "YFTickerMissingError", "YFTzMissingError"}
+    names = {"YFPricesMissingError", "YFTickerMissingError", "YFTzMissingError"}
+    return type(exc).__name__ in names
 
 
 @dataclass
@@ -322,7 +323,7 @@ class YahooSource:
                     log.warning("Yahoo rate limit for %s; retrying in %.0fs", ticker, delay)
                     self.sleep(delay)
                     continue
-                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                reason = str(exc).splitlines()[0].split(". See ")[0] or type(exc).__name__
                 raise DataUnavailable(f"Yahoo unreachable for {ticker}: {reason}") from None
         if raw is None or raw.empty:
             raise DataUnavailable(f"no price data for {ticker} from Yahoo: unknown or delisted?")
@@ -340,7 +341,7 @@ def _mark_yahoo(frame: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass
 class PriceLoader:
-    """Load price frames: a user's ``data`` file/folder if given, else cache and Yahoo, else bundled.
+    """Load price frames: the user's ``data`` if given, else cache and Yahoo, else bundled data.
 
     Online (the default), a cache entry younger than ``max_age_hours`` is used as is; otherwise
     Yahoo is asked, its answer cached, and if Yahoo cannot be reached the (stale) cache or the
@@ -362,6 +363,7 @@ class PriceLoader:
 
         self.cache = PriceCache(self.cache_dir)
         self._memo: dict[str, pd.DataFrame] = {}
+        self._unreachable: DataUnavailable | None = None
 
     def load(self, ticker: str) -> pd.DataFrame:
         ticker = normalise_ticker(ticker)
@@ -383,14 +385,18 @@ class PriceLoader:
         if cached is not None and self.cache.age_hours(cached) < self.max_age_hours:
             return cached
         try:
+            if self._unreachable is not None:
+                raise self._unreachable
             frame = self.yahoo.load(ticker)
         except DataUnavailable as exc:
             if "unreachable" not in str(exc):
                 raise
+            self._unreachable = exc  # do not wait for the network again in this run
             fallback = cached if cached is not None else self._bundled_or_none(ticker)
             if fallback is None:
                 raise
-            self._note(f"{exc}; using {fallback.attrs['source']} instead")
+            reason = str(exc).split(": ", 1)[-1]
+            self._note(f"Yahoo unreachable ({reason}): {ticker} from {fallback.attrs['source']}")
             return fallback
         self.store(frame)
         return frame

@@ -20,11 +20,24 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.events import Event, Skip, lockup_events
 from eventstudy.listings import Listing, inferred_listing, load_listings, with_tranches
 from eventstudy.models import MODEL_NAMES, AbnormalReturns, fit_model
-from eventstudy.panel import (DEFAULT_ESTIMATION, DEFAULT_WINDOW, LOCKUP_ESTIMATION,
-                              LOCKUP_MAX_ESTIMATION, Panel, Series, align, build_panel)
+from eventstudy.panel import (
+    DEFAULT_ESTIMATION,
+    DEFAULT_WINDOW,
+    LOCKUP_ESTIMATION,
+    LOCKUP_MAX_ESTIMATION,
+    Series,
+    align,
+    build_panel,
+)
 from eventstudy.sources import PriceLoader, market_for, normalise_ticker
-from eventstudy.statistics import (DEFAULT_CAR_WINDOWS, abnormal_return_table, car_table,
-                                   event_window_volume_ratio, volume_table, window_label)
+from eventstudy.statistics import (
+    DEFAULT_CAR_WINDOWS,
+    abnormal_return_table,
+    car_table,
+    event_window_volume_ratio,
+    volume_table,
+    window_label,
+)
 
 Window = tuple[int, int]
 PROGRESS_MIN = 20  # show a progress bar from this many events on
@@ -55,7 +68,7 @@ class StudyOptions:
 
 @dataclass
 class EventStudyResult:
-    """What a study found. DataFrames for analysis, ``summary()`` for people, ``to_dict()`` for JSON.
+    """What a study found: DataFrames to analyse, ``summary()`` to read, ``to_dict()`` for JSON.
 
     ``events``: one row per studied event (day 0, model, estimation window, AR(0), volume ratio);
     ``abnormal_returns``: one row per event and day; ``car``: per event and window;
@@ -124,7 +137,8 @@ def _series_loader(loader: PriceLoader, market: str | None) -> Callable[[str], S
 
 
 def _skip_frame(skips: Iterable[Skip]) -> pd.DataFrame:
-    return pd.DataFrame([vars(s) for s in skips], columns=["event_id", "ticker", "reason", "exit_code"])
+    return pd.DataFrame([vars(s) for s in skips],
+                        columns=["event_id", "ticker", "reason", "exit_code"])
 
 
 def _event_rows(ar: AbnormalReturns, listings: dict[str, Listing]) -> pd.DataFrame:

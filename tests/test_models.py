@@ -1,0 +1,107 @@
+"""AR, CAR and their t statistics against statsmodels OLS on the same real data (MacKinlay 1997)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from conftest import read_raw_hsi, read_raw_prices
+from scipy import stats
+
+from eventstudy.study import lockup_study
+
+DAY0 = pd.Timestamp("2022-06-30")
+
+
+@pytest.fixture(scope="module")
+def sensetime() -> dict:
+    """Returns of 0020.HK and ^HSI on their common dates, computed with plain pandas."""
+    stock = read_raw_prices("0020.HK")["Close"]
+    joint = pd.concat([stock.rename("r"), read_raw_hsi().rename("m")], axis=1, join="inner")
+    rets = joint.pct_change()
+    p0 = joint.index.get_loc(DAY0)
+    est = rets.iloc[5:p0 - 10]  # listing day +5 .. day -11
+    event = rets.iloc[p0 - 10:p0 + 21]  # days -10..+20
+    return {"est": est, "event": event, "close": joint["r"]}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return lockup_study("0020.HK", tranches=["cornerstone"], offline=True)
+
+
+def test_day0_return_is_the_crash(result) -> None:
+    row = result.events.iloc[0]
+    assert row["day0"] == DAY0
+    assert row["return_0"] == pytest.approx(3.13 / 5.88 - 1, abs=1e-6)
+    assert round(100 * row["return_0"], 2) == -46.77
+
+
+def test_market_model_matches_statsmodels_ols(sensetime, result) -> None:
+    est, event = sensetime["est"], sensetime["event"]
+    X = sm.add_constant(est["m"].to_numpy())
+    ols = sm.OLS(est["r"].to_numpy(), X).fit()
+    assert result.events.iloc[0]["estimation_days"] == len(est) == 106
+    assert result.events.iloc[0]["beta"] == pytest.approx(ols.params[1], rel=1e-10)
+    assert result.events.iloc[0]["alpha"] == pytest.approx(ols.params[0], rel=1e-10)
+
+    Xe = sm.add_constant(event["m"].to_numpy(), has_constant="add")
+    pred = ols.get_prediction(Xe)
+    ar = event["r"].to_numpy() - pred.predicted_mean
+    t = ar / pred.se_obs  # prediction-error standard deviation, s^2 (1 + x'(X'X)^-1 x)
+    table = result.abnormal_returns
+    np.testing.assert_allclose(table["ar"].to_numpy(), ar, rtol=1e-9)
+    np.testing.assert_allclose(table["t"].to_numpy(), t, rtol=1e-9)
+    np.testing.assert_allclose(table["return"].to_numpy(), event["r"].to_numpy(), rtol=1e-12)
+
+    # CAR over [-1, +1]: Var = s^2 (tau + 1' X* (X'X)^-1 X*' 1), Campbell-Lo-MacKinlay (4.4.14)
+    rows = slice(9, 12)
+    car = ar[rows].sum()
+    xs = Xe[rows]
+    var = ols.scale * (3 + np.ones(3) @ xs @ np.linalg.inv(X.T @ X) @ xs.T @ np.ones(3))
+    got = result.car_of(result.event_ids()[0], (-1, 1))
+    assert got["car"] == pytest.approx(car, rel=1e-9)
+    assert got["se"] == pytest.approx(np.sqrt(var), rel=1e-9)
+    assert got["p"] == pytest.approx(2 * stats.t.sf(abs(car / np.sqrt(var)), ols.df_resid))
+
+
+def test_constant_mean_model(sensetime) -> None:
+    est, event = sensetime["est"], sensetime["event"]
+    res = lockup_study("0020.HK", tranches=["cornerstone"], model="constant_mean", offline=True)
+    mean, s2, n = est["r"].mean(), est["r"].var(ddof=1), len(est)
+    ar = event["r"].to_numpy() - mean
+    np.testing.assert_allclose(res.abnormal_returns["ar"], ar, rtol=1e-9)
+    np.testing.assert_allclose(res.abnormal_returns["t"], ar / np.sqrt(s2 * (1 + 1 / n)),
+                               rtol=1e-9)
+    car = res.car_of(res.event_ids()[0], (0, 5))
+    assert car["se"] == pytest.approx(np.sqrt(s2 * (6 + 36 / n)), rel=1e-9)
+
+
+def test_market_adjusted_model(sensetime) -> None:
+    est, event = sensetime["est"], sensetime["event"]
+    res = lockup_study("0020.HK", tranches=["cornerstone"], model="market_adjusted",
+                       offline=True)
+    s2 = (est["r"] - est["m"]).var(ddof=1)
+    ar = (event["r"] - event["m"]).to_numpy()
+    np.testing.assert_allclose(res.abnormal_returns["ar"], ar, rtol=1e-9)
+    car = res.car_of(res.event_ids()[0], (0, 20))
+    assert car["car"] == pytest.approx(ar[10:].sum(), rel=1e-9)
+    assert car["se"] == pytest.approx(np.sqrt(21 * s2), rel=1e-9)
+
+
+def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
+    raw = read_raw_prices("0020.HK")["Volume"]
+    p0 = raw.index.get_loc(DAY0)
+    est_lv = np.log1p(raw.iloc[5:p0 - 10])
+    day0 = (np.log1p(raw.iloc[p0]) - est_lv.mean()) / est_lv.std(ddof=1)
+    table = result.volume[result.volume.window == "[0,0]"].iloc[0]
+    assert table["t"] == pytest.approx(day0, rel=1e-9)
+    assert table["volume_ratio"] == pytest.approx(raw.iloc[p0] / raw.iloc[5:p0 - 10].mean())
+
+
+def test_too_short_estimation_falls_back_and_says_so() -> None:
+    res = lockup_study("0020.HK", tranches=["cornerstone"], estimation=(-50, -11), offline=True)
+    row = res.events.iloc[0]
+    assert row["model"] == "market-adjusted"
+    assert "40 sessions" in row["note"] and "fell back" in row["note"]
