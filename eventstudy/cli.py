@@ -175,6 +175,35 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 
 
 @main.command()
+@click.argument("events", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
+              help="Study every lock-up of every listing in this calendar (default: bundled).")
+@click.option("--tranche", "tranches", multiple=True, help="Only these tranches (repeatable).")
+@click.option("--group-by", default="group", show_default=True,
+              help="Column of the events to group the tests by (tranche, group, any column).")
+@click.option("--holiday", type=click.Choice(["next", "previous", "skip"]), default="next",
+              show_default=True, help="Events file dates that are not sessions.")
+@study_options
+@data_options
+@output_options
+@guarded
+def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
+          holiday: str, out: Path | None, no_report: bool, as_json: bool,
+          **params: Any) -> None:
+    """Many events: CAAR, BHAR and every test. EVENTS is a CSV/YAML of ticker,date[,tranche,
+    group,...]; without it, every lock-up of every listing in --listings (or the bundled
+    calendar)."""
+    from eventstudy.study import batch_study
+
+    result = batch_study(events, listings=listings, tranches=list(tranches) or None,
+                         group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
+                         progress=not as_json, **study_kwargs(params))
+    name = events.stem if events else "listings"
+    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"batch_{name}",
+         no_report=no_report)
+
+
+@main.command()
 @click.argument("tickers", nargs=-1, required=True)
 @data_options
 @guarded

@@ -30,6 +30,7 @@ class Event:
     date: pd.Timestamp | None = None
     listing_date: pd.Timestamp | None = None
     listing_inferred: bool = False
+    attrs: tuple[tuple[str, str], ...] = ()  # extra columns of an events file, for grouping
 
     @property
     def event_id(self) -> str:
@@ -37,6 +38,7 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out.update(dict(out.pop("attrs")))
         out["event_id"] = self.event_id
         for key in ("session", "date", "listing_date"):
             out[key] = None if out[key] is None else str(out[key].date())
@@ -71,18 +73,21 @@ def lockup_events(listing: Listing) -> list[Event]:
 
 
 def make_event(ticker: str, when: Any, *, tranche: str = "event", group: str = "",
-               policy: HolidayPolicy = "next") -> Event | None:
+               policy: HolidayPolicy = "next", attrs: dict[str, Any] | None = None
+               ) -> Event | None:
     """An event on a user-given date; a non-session date follows ``policy`` (None if skipped)."""
     ticker = normalise_ticker(ticker)
     day = to_timestamp(when, "event date")
     session = to_session(calendar_code(ticker), day, policy)
     if session is None:
         return None
+    extra = tuple((str(k), str(v)) for k, v in (attrs or {}).items() if k not in RESERVED)
     return Event(ticker=ticker, session=session, tranche=tranche or "event",
-                 group=group or tranche or "", date=day)
+                 group=group or tranche or "", date=day, attrs=extra)
 
 
-EVENT_COLUMNS = {"ticker", "date", "event_date", "tranche", "group"}
+RESERVED = {"ticker", "date", "event_date", "tranche", "group", "session", "event_id",
+            "listing_date", "listing_inferred"}
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -124,8 +129,10 @@ def read_events(path: str | Path, policy: HolidayPolicy = "next"
     for number, row in enumerate(table.to_dict("records"), start=2):
         where = f"{path}: row {number}"
         try:
-            event = make_event(str(row["ticker"]), row["date"], tranche=str(row.get("tranche") or
-                               "event"), group=str(row.get("group") or ""), policy=policy)
+            event = make_event(str(row["ticker"]), row["date"],
+                               tranche=str(row.get("tranche") or "event"),
+                               group=str(row.get("group") or ""), policy=policy,
+                               attrs={str(k): v for k, v in row.items()})
         except BadInput as exc:
             raise ConfigError(f"{where}: {exc}") from None
         if event is None:

@@ -14,7 +14,7 @@ these are the row sums of X*(X'X)^{-1}X*' for X = [1, Rm].
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -74,6 +74,12 @@ class AbnormalReturns:
         car = self.ar[:, cols].sum(axis=1)  # NaN propagates: incomplete window -> NaN
         var = self.sigma2 * (tau + tau**2 * self.h0 + self.d[:, cols].sum(axis=1) ** 2)
         return car, var
+
+    def window_view(self, window: tuple[int, int]) -> AbnormalReturns:
+        """The same fit with the event block cut to ``window``."""
+        cols = self.cols(window)
+        return replace(self, panel=self.panel.window_view(window), d=self.d[:, cols],
+                       ar=self.ar[:, cols])
 
     def subset(self, rows: np.ndarray) -> AbnormalReturns:
         pick = np.asarray(rows)

@@ -63,8 +63,18 @@ class Panel:
         return Panel(events=self.events.iloc[pick], days=self.days, close=close,
                      skipped=list(self.skipped), **arrays)
 
+    def window_view(self, window: tuple[int, int]) -> Panel:
+        """The panel with its event block cut to ``window`` (estimation block unchanged)."""
+        cols = slice(self.column(window[0]), self.column(window[1]) + 1)
+        cut = {name: getattr(self, name)[:, cols] for name in EVENT_FIELDS}
+        close = None if self.close is None else self.close[:, cols]
+        rest = {name: getattr(self, name) for name in ARRAY_FIELDS if name not in EVENT_FIELDS}
+        return Panel(events=self.events, days=self.days[cols], close=close,
+                     skipped=list(self.skipped), **cut, **rest)
+
 
 ARRAY_FIELDS = ("ret", "mkt", "vol", "dates", "est_ret", "est_mkt", "est_vol", "est_dates")
+EVENT_FIELDS = ("ret", "mkt", "vol", "dates")
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,13 @@ class Windows:
 
 
 def locate(series: Series, event: Event, window: tuple[int, int],
-           estimation: tuple[int, int], max_estimation: int | None) -> Windows:
-    """Positions of day 0 and the estimation window; one-line errors when they do not fit."""
+           estimation: tuple[int, int], max_estimation: int | None,
+           min_start: int = 1) -> Windows:
+    """Positions of day 0 and the estimation window; one-line errors when they do not fit.
+
+    The estimation window lies before the event window, or (listing-day studies) after it.
+    ``min_start`` is the first position the event window may start at (1: it needs a return).
+    """
     dates = series.dates
     day = np.datetime64(event.session, "ns")
     first, last = pd.Timestamp(dates[0]).date(), pd.Timestamp(dates[-1]).date()
@@ -116,7 +131,7 @@ def locate(series: Series, event: Event, window: tuple[int, int],
         raise DataUnavailable(f"{event.ticker} has no price on event day 0 "
                               f"{event.session.date()} (suspended or missing; "
                               f"data {first}..{last})")
-    if pos + window[0] < 1:
+    if pos + window[0] < min_start:
         raise DataUnavailable(f"event window [{window[0]}, {window[1]}] of "
                               f"{event.event_id} starts before the data "
                               f"({event.ticker} from {first})")
@@ -124,13 +139,16 @@ def locate(series: Series, event: Event, window: tuple[int, int],
     if event.listing_date is not None:
         listing_pos = int(np.searchsorted(dates, np.datetime64(event.listing_date, "ns")))
         floor = max(floor, listing_pos + LISTING_GAP)
-    start = max(pos + estimation[0], floor)
-    end = pos + estimation[1]
+    if estimation[0] > window[1]:  # after the event: clip to the end of the data
+        start, end = pos + estimation[0], min(pos + estimation[1], len(dates) - 1)
+        where = f"after day {estimation[0]} ({event.ticker} data to {last})"
+    else:
+        start, end = max(pos + estimation[0], floor), pos + estimation[1]
+        where = f"before day {estimation[1]} ({event.ticker} data from {first})"
     if max_estimation is not None:
         start = max(start, end - max_estimation + 1)
     if end < start:
-        raise EstimationError(f"{event.event_id}: no estimation window before day "
-                              f"{estimation[1]} ({event.ticker} data from {first})")
+        raise EstimationError(f"{event.event_id}: no estimation window {where}")
     return Windows(pos, start, end)
 
 
@@ -144,7 +162,7 @@ def _fill(row: np.ndarray, values: np.ndarray, at: int) -> None:
 def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                 window: tuple[int, int] = DEFAULT_WINDOW,
                 estimation: tuple[int, int] = DEFAULT_ESTIMATION,
-                max_estimation: int | None = None,
+                max_estimation: int | None = None, min_start: int = 1,
                 progress: Callable[[int], None] | None = None) -> Panel:
     """Align ``events`` into a Panel; an event that cannot be placed becomes a Skip with reason.
 
@@ -153,16 +171,16 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     """
     if window[0] > 0 or window[1] < 0:
         raise BadInput(f"event window [{window[0]}, {window[1]}] must contain day 0")
-    if estimation[1] >= window[0] or estimation[0] > estimation[1]:
+    if estimation[0] > estimation[1] or window[0] <= estimation[1] and estimation[0] <= window[1]:
         raise BadInput(f"estimation window [{estimation[0]}, {estimation[1]}] must end before "
-                       f"the event window starts ({window[0]})")
+                       f"the event window [{window[0]}, {window[1]}] starts or begin after it ends")
     placed: list[tuple[Event, Series, Windows]] = []
     skipped: list[Skip] = []
     for i, event in enumerate(events):
         try:
             series = load(event.ticker)
             placed.append((event, series, locate(series, event, window, estimation,
-                                                 max_estimation)))
+                                                 max_estimation, min_start)))
         except (DataUnavailable, BadInput) as exc:
             skipped.append(Skip.from_error(event.event_id, event.ticker, exc))
         if progress is not None:
@@ -192,7 +210,8 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
                      "estimation_start": pd.Timestamp(s.dates[w.est_start]),
                      "estimation_end": pd.Timestamp(s.dates[w.est_end]),
                      "estimation_days": n_est, "data_end": pd.Timestamp(s.dates[-1])})
-    frame = pd.DataFrame(rows, columns=_EVENT_COLUMNS)
+    extra = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in _EVENT_COLUMNS]
+    frame = pd.DataFrame(rows, columns=[*_EVENT_COLUMNS, *extra])
     frame.index = pd.Index(frame["event_id"].tolist(), name="event_id")
     return Panel(events=frame, days=np.arange(window[0], window[1] + 1), ret=out["ret"],
                  mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=dates,

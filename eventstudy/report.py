@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from eventstudy.study import EventStudyResult
 
 WIDE_LIMIT = 4  # up to this many firm-days, CARs are shown as one column per firm-day
+PLOT_LIMIT = 12  # up to this many firm-days, each gets its own price and AR/CAR plots
+HEADINGS = {"lockup": "Lock-up expiry study", "batch": "Event study across events",
+            "events": "Event study", "listing": "Listing-day study"}
 
 
 def pct(value: Any, digits: int = 2) -> str:
@@ -115,10 +118,49 @@ def data_lines(result: EventStudyResult) -> list[str]:
     return lines
 
 
+MEASURES = {"car": "CAR", "bhar": "BHAR", "volume": "abnormal log volume"}
+
+
+def tests_pivots(result: EventStudyResult) -> list[tuple[str, pd.DataFrame]]:
+    """Per group and measure (CAR, BHAR, volume): tests x windows, each cell 'statistic (p)',
+    under the mean estimate and the number of firm-days."""
+    from eventstudy.significance import kind_of
+
+    tests = result.tests
+    if tests.empty:
+        return []
+    tests = tests.assign(measure=[kind_of(t) for t in tests["test"]])
+    out = []
+    for (group, measure), block in tests.groupby(["group", "measure"], sort=False):
+        cells = [f"{num(r.statistic)} ({num(r.p_value, 3)})" for r in block.itertuples()]
+        windows = list(dict.fromkeys(block["window"]))
+        table = block.assign(cell=cells).pivot(index="test", columns="window", values="cell")
+        table = table.reindex(index=list(dict.fromkeys(block["test"])), columns=windows)
+        first = block.drop_duplicates("window").set_index("window")
+        fmt = pct if measure != "volume" else num
+        top = pd.DataFrame([[fmt(first.loc[w, "estimate"]) for w in windows],
+                            [str(first.loc[w, "n"]) for w in windows]],
+                           index=[f"mean {MEASURES[str(measure)]}", "n"], columns=windows)
+        out.append((f"{MEASURES[str(measure)]}, group {group}", pd.concat([top, table])))
+    return out
+
+
+def group_lines(result: EventStudyResult) -> pd.DataFrame:
+    """One row per group: for each window, the mean and its headline test (BMP / BHAR t)."""
+    tests = result.tests[result.tests["test"].isin(["bmp", "bhar_t"])]
+    key = [f"{'BHAR' if t == 'bhar_t' else 'CAR'} {w}" for t, w in
+           zip(tests["test"], tests["window"], strict=True)]
+    table = tests.assign(key=key, cell=[f"{pct(r.estimate)} ({num(r.statistic)}, "
+                                        f"p {num(r.p_value, 3)})" for r in tests.itertuples()])
+    wide = table.pivot(index="group", columns="key", values="cell")
+    return wide.reindex(columns=list(dict.fromkeys(key)),
+                        index=list(dict.fromkeys(tests["group"])))
+
+
 def summary_text(result: EventStudyResult) -> str:
     """The readable report printed by the CLI."""
-    head = "Lock-up expiry study" if result.kind == "lockup" else "Event study"
-    out = [f"{head}: {result.n_events} event(s), {len(result.skipped)} skipped"]
+    out = [f"{HEADINGS.get(result.kind, 'Event study')}: {result.n_events} event(s), "
+           f"{len(result.skipped)} skipped"]
     for ticker, listing in result.listings.items():
         how = "inferred" if listing.inferred else "calendar"
         out.append(f"  {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
@@ -130,9 +172,12 @@ def summary_text(result: EventStudyResult) -> str:
         result)
     out.append("CAR (t, prediction-error variance, MacKinlay 1997):")
     out.append(_frame_text(cars))
-    tests = result.extras.get("tests")
-    if isinstance(tests, pd.DataFrame) and not tests.empty:
-        out += ["", "Cross-event tests:", _frame_text(tests)]
+    pivots = tests_pivots(result)
+    for title, table in [p for p in pivots if p[0].endswith("group all")]:
+        out += ["", f"Cross-event tests, {title} (statistic, two-sided p):", _frame_text(table)]
+    if result.tests["group"].nunique() > 1:
+        out += ["", "By group (mean CAR/BHAR, BMP or BHAR t with p):",
+                _frame_text(group_lines(result))]
     if not result.skipped.empty:
         out += ["", "Skipped:"] + [f"  {r.event_id}: {r.reason}" for r in
                                    result.skipped.itertuples()]
@@ -184,6 +229,8 @@ def event_dict(result: EventStudyResult, event_id: str) -> dict[str, Any]:
         "close_0": row["close_0"], "volume_ratio": row["volume_ratio"], "note": row["note"],
         "abnormal_returns": _records(ars, ["day", "date", "return", "market_return", "ar", "t"]),
         "car": _records(cars, ["window", "car", "se", "t", "p"]),
+        "bhar": _records(result.bhar[result.bhar.event_id == event_id],
+                         ["window", "return", "market_return", "bhar"]),
         "volume": _records(vols, ["window", "volume_ratio", "abnormal_log_volume", "t"]),
     })
 
@@ -196,16 +243,17 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": {"model": opts.model, "market": opts.market, "window": list(opts.window),
                     "estimation": list(opts.estimation) if opts.estimation else None,
-                    "car_windows": [window_label(w) for w in opts.car_windows]},
+                    "car_windows": [window_label(w) for w in opts.car_windows],
+                    "bhar_windows": [window_label(w) for w in opts.bhar_windows]},
         "sources": result.sources,
         "adjustment": result.extras.get("adjustment", {}),
         "notes": result.notes,
         "events": [event_dict(result, e) for e in result.event_ids()],
         "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
     }
-    for key in ("tests", "caar"):
-        frame = result.extras.get(key)
-        if isinstance(frame, pd.DataFrame):
+    for key in ("tests", "caar", "overlaps"):
+        frame = getattr(result, key)
+        if not frame.empty:
             doc[key] = _records(frame.reset_index(drop=True), list(frame.columns))
     for key, value in result.extras.items():
         if key not in doc and key != "adjustment" and not isinstance(value, pd.DataFrame):
@@ -221,15 +269,30 @@ def _figures(result: EventStudyResult) -> list[tuple[str, str, Figure]]:
     from eventstudy.plots import ar_car_figure, price_volume_figure
 
     figures = []
+    if not result.caar.empty:
+        figures.append(("caar.png", "CAAR with 95% confidence band", caar_plot(result)))
     positions = {e: i for i, e in enumerate(result.event_ids())}
-    for ticker, day, ids in firm_days(result):
+    view = result.ar.window_view(result.options.window)
+    days = firm_days(result)
+    for ticker, day, ids in days if len(days) <= PLOT_LIMIT else []:
         row, label = positions[ids[0]], label_of(result, ids)
         stem = f"{ticker}_{day}".replace("^", "")
         figures.append((f"price_volume_{stem}.png", f"Price and volume: {label}",
-                        price_volume_figure(result.ar, row, f"{label}: price and volume")))
+                        price_volume_figure(view, row, f"{label}: price and volume")))
         figures.append((f"ar_car_{stem}.png", f"Abnormal returns and CAR: {label}",
-                        ar_car_figure(result.ar, row, f"{label}: AR and CAR")))
+                        ar_car_figure(view, row, f"{label}: AR and CAR")))
     return figures
+
+
+def caar_plot(result: EventStudyResult) -> Figure:
+    from eventstudy.plots import caar_figure
+
+    caar = result.caar
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = (caar["caar"] / caar["caar_t"]).abs().to_numpy()
+    n = int(caar["caar_n"].max())
+    return caar_figure(caar["day"].to_numpy(), caar["caar"].to_numpy(), se,
+                       f"CAAR across {n} firm-days (cross-sectional 95% band)")
 
 
 def _save_figures(folder: Path, figures: list[tuple[str, str, Figure]]) -> None:
@@ -241,8 +304,8 @@ def _save_figures(folder: Path, figures: list[tuple[str, str, Figure]]) -> None:
 
 
 def markdown_report(result: EventStudyResult, images: list[tuple[str, str]]) -> str:
-    head = "Lock-up expiry study" if result.kind == "lockup" else "Event study"
-    parts = [f"# {head}", "", *[f"- {line}" for line in data_lines(result)], ""]
+    parts = [f"# {HEADINGS.get(result.kind, 'Event study')}", "",
+             *[f"- {line}" for line in data_lines(result)], ""]
     for ticker, listing in result.listings.items():
         how = "inferred from the first trading day" if listing.inferred else "listings calendar"
         parts.append(f"- {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
@@ -258,9 +321,21 @@ def markdown_report(result: EventStudyResult, images: list[tuple[str, str]]) -> 
               else "(see summary.json)", ""]
     for title, body in result.extras.get("sections", []):
         parts += [f"## {title}", "", body, ""]
-    tests = result.extras.get("tests")
-    if isinstance(tests, pd.DataFrame) and not tests.empty:
-        parts += ["## Cross-event tests", "", tests.to_markdown(index=False), ""]
+    if not result.caar.empty:
+        parts += ["## Cross-event tests", "",
+                  "Mean CAR/BHAR and each test's statistic with its two-sided p-value; one "
+                  "observation per firm-day (tranches expiring on the same session are merged). "
+                  "References in summary.json.", ""]
+        for group, table in tests_pivots(result):
+            parts += [f"### {group}", "", table.to_markdown(), ""]
+        parts += ["### CAAR by day", "", result.caar.to_markdown(index=False, floatfmt=".4f"), ""]
+    if not result.bhar.empty:
+        bhar = result.bhar.pivot(index="event_id", columns="window", values="bhar")
+        parts += ["## Buy-and-hold abnormal returns (vs the market)", "",
+                  bhar.map(pct).to_markdown(), ""]
+    if not result.overlaps.empty:
+        parts += ["## Overlapping event windows of one firm", "",
+                  result.overlaps.to_markdown(index=False), ""]
     parts += ["## Plots", ""] + [f"![{title}]({name})\n" for name, title in images]
     if not result.skipped.empty:
         parts += ["## Skipped events", "",

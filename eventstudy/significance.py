@@ -151,7 +151,7 @@ class Prepared:
     patell_var: np.ndarray  # dof/(dof-2): (L-2)/(L-4) for the market model
     pos_frac: np.ndarray  # share of positive estimation-window ARs
     bhar: np.ndarray
-    mav: np.ndarray  # mean abnormal log volume over the window
+    mav: np.ndarray  # mean abnormal log volume over the window's available days
     est_sar: np.ndarray  # (P, L)
     est_rank: np.ndarray  # (P, L) ranks of est_sar within the event
     z: np.ndarray  # (P, L) unit-norm estimation residuals (KP 2010)
@@ -193,7 +193,9 @@ def prepare(ar: AbnormalReturns, window: Window) -> Prepared:
         patell_var = np.where(ar.dof > 2, ar.dof / (ar.dof - 2.0), np.nan)
         pos_frac = (est > 0).sum(axis=1) / valid.sum(axis=1)
         est_sar = ar.est_sar
-        mav = av[:, cols].mean(axis=1)
+        window_av = av[:, cols]
+        seen = np.isfinite(window_av)
+        mav = np.where(seen, window_av, 0.0).sum(axis=1) / seen.sum(axis=1)  # available days
     z, zday, n_days = calendar_z(est, panel.est_dates)
     width = est.shape[1]
     return Prepared(
@@ -345,7 +347,13 @@ def skew_t(x: np.ndarray) -> Stat:
 
 
 def compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
-    """Test ``test`` on the rows ``sel`` of ``prep`` ((n,) or (samples, n) row indices)."""
+    """Test ``test`` on the rows ``sel`` of ``prep`` ((n,) or (samples, n) row indices);
+    degenerate samples (no dispersion) give NaN or infinite statistics, without warnings."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _compute(prep, test, sel)
+
+
+def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
     car = prep.car[sel]
     if test == "t":
         return t_test(car)

@@ -290,13 +290,15 @@ class YahooSource:
 
     ``auto_adjust=True`` is explicit (the close is split- and dividend-adjusted) and the response
     has single-level columns (what ``yf.download(..., multi_level_index=False)`` gives). Dates are
-    converted to the exchange's local date. Rate-limit errors are retried with exponential backoff;
-    an empty response is an error that names the ticker.
+    converted to the exchange's local date. Rate limits, time-outs and dropped connections are
+    retried with exponential backoff (at most ``max_wait`` seconds of waiting); an empty response
+    is an error that names the ticker.
     """
 
     retries: int = 3
     backoff: float = 2.0
     timeout: float = 20.0
+    max_wait: float = 30.0  # seconds of backoff at most, per ticker
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     name: str = "Yahoo"
 
@@ -309,6 +311,7 @@ class YahooSource:
         )
 
     def load(self, ticker: str) -> pd.DataFrame:
+        waited = 0.0
         for attempt in range(self.retries + 1):
             try:
                 raw = self._request(ticker)
@@ -318,16 +321,32 @@ class YahooSource:
                     raise DataUnavailable(
                         f"no price data for {ticker} from Yahoo: unknown or delisted?"
                     ) from None
-                if _is_rate_limit(exc) and attempt < self.retries:
-                    delay = self.backoff * 2**attempt
-                    log.warning("Yahoo rate limit for %s; retrying in %.0fs", ticker, delay)
+                delay = self.backoff * 2**attempt
+                budget_left = waited + delay <= self.max_wait
+                if _is_transient(exc) and attempt < self.retries and budget_left:
+                    log.warning("Yahoo: %s for %s; retrying in %.1fs", _reason(exc), ticker, delay)
                     self.sleep(delay)
+                    waited += delay
                     continue
-                reason = str(exc).splitlines()[0].split(". See ")[0] or type(exc).__name__
-                raise DataUnavailable(f"Yahoo unreachable for {ticker}: {reason}") from None
-        if raw is None or raw.empty:
+                raise DataUnavailable(f"Yahoo unreachable for {ticker}: {_reason(exc)}") from None
+        if raw is None or raw.empty or "Close" not in raw or raw["Close"].isna().all():
             raise DataUnavailable(f"no price data for {ticker} from Yahoo: unknown or delisted?")
         return frame_from_table(raw.reset_index(), ticker, where="Yahoo").pipe(_mark_yahoo)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).splitlines()[0].split(". See ")[0] if str(exc) else type(exc).__name__
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Rate limits, time-outs and dropped connections are worth another try; a missing DNS
+    answer (no network at all) is not."""
+    text = str(exc).lower()
+    if "resolve host" in text or "name or service not known" in text:
+        return False
+    return _is_rate_limit(exc) or "timeout" in type(exc).__name__.lower() or any(
+        word in text for word in ("timed out", "timeout", "connection reset", "connection aborted",
+                                  "502", "503", "504"))
 
 
 def _mark_yahoo(frame: pd.DataFrame) -> pd.DataFrame:
@@ -398,6 +417,10 @@ class PriceLoader:
             reason = str(exc).split(": ", 1)[-1]
             self._note(f"Yahoo unreachable ({reason}): {ticker} from {fallback.attrs['source']}")
             return fallback
+        if cached is not None and _covers_less(frame, cached):
+            self._note(f"Yahoo returned a partial history for {ticker} "
+                       f"({_span(frame)}; the cache has {_span(cached)}): using the cache")
+            return cached
         self.store(frame)
         return frame
 
@@ -425,6 +448,15 @@ class PriceLoader:
         else:
             frame = self.yahoo.load(ticker)
         return frame, self.store(frame)
+
+
+def _span(frame: pd.DataFrame) -> str:
+    return f"{frame.index[0].date()}..{frame.index[-1].date()}, {len(frame)} rows"
+
+
+def _covers_less(new: pd.DataFrame, old: pd.DataFrame) -> bool:
+    """A fresh download that starts later or ends earlier than what we had is partial."""
+    return bool(new.index[0] > old.index[0] or new.index[-1] < old.index[-1])
 
 
 def load_prices(ticker: str, *, offline: bool = False, data: str | Path | None = None,

@@ -112,3 +112,18 @@ def event_window_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
     est_mean, _, _ = _est_volume_stats(ar)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.nanmean(ar.panel.vol, axis=1) / est_mean
+
+
+def bhar_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...]) -> pd.DataFrame:
+    """Per event and window: buy-and-hold abnormal return against the market,
+    BHAR_i = prod(1 + R_it) - prod(1 + Rm_it) (Barber & Lyon 1997); NaN if a day is missing."""
+    frames = []
+    for window in usable_windows(ar, windows):
+        cols = ar.cols(window)
+        stock = np.prod(1.0 + ar.panel.ret[:, cols], axis=1) - 1.0
+        market = np.prod(1.0 + ar.panel.mkt[:, cols], axis=1) - 1.0
+        frames.append(pd.DataFrame({
+            "event_id": ar.panel.events.index.to_numpy(), "window": window_label(window),
+            "return": stock, "market_return": market, "bhar": stock - market}))
+    columns = ["event_id", "window", "return", "market_return", "bhar"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

@@ -16,9 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.calendar import HolidayPolicy
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
-from eventstudy.events import Event, Skip, lockup_events
-from eventstudy.listings import Listing, inferred_listing, load_listings, with_tranches
+from eventstudy.events import Event, Skip, lockup_events, read_events
+from eventstudy.listings import (
+    Listing,
+    inferred_listing,
+    load_listings,
+    read_listings_file,
+    with_tranches,
+)
 from eventstudy.models import MODEL_NAMES, AbnormalReturns, fit_model
 from eventstudy.panel import (
     DEFAULT_ESTIMATION,
@@ -33,6 +40,7 @@ from eventstudy.sources import PriceLoader, market_for, normalise_ticker
 from eventstudy.statistics import (
     DEFAULT_CAR_WINDOWS,
     abnormal_return_table,
+    bhar_table,
     car_table,
     event_window_volume_ratio,
     volume_table,
@@ -40,6 +48,7 @@ from eventstudy.statistics import (
 )
 
 Window = tuple[int, int]
+DEFAULT_BHAR_WINDOWS: tuple[Window, ...] = ((0, 20), (0, 60), (0, 120))
 PROGRESS_MIN = 20  # show a progress bar from this many events on
 
 
@@ -53,6 +62,14 @@ class StudyOptions:
     estimation: Window | None = None
     car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS
     min_estimation: int = 60
+    bhar_windows: tuple[Window, ...] = DEFAULT_BHAR_WINDOWS
+    group_by: str | None = "group"
+
+    @property
+    def panel_window(self) -> Window:
+        """The event block the engine builds: the event window and every CAR/BHAR window."""
+        spans = (self.window, *self.car_windows, *self.bhar_windows)
+        return min(w[0] for w in spans), max(w[1] for w in spans)
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_NAMES:
@@ -71,9 +88,11 @@ class EventStudyResult:
     """What a study found: DataFrames to analyse, ``summary()`` to read, ``to_dict()`` for JSON.
 
     ``events``: one row per studied event (day 0, model, estimation window, AR(0), volume ratio);
-    ``abnormal_returns``: one row per event and day; ``car``: per event and window;
-    ``volume``: per event and window; ``skipped``: events not studied and why;
-    ``ar``: the engine's arrays for further statistics (see ``eventstudy.significance``).
+    ``abnormal_returns``: one row per event and day of the event window; ``car``: per event and
+    window; ``bhar``: per event and window; ``volume``: per event and window; ``skipped``: events
+    not studied and why. Across events (when there are several firm-days): ``caar`` per day and
+    ``tests`` (every test statistic per window and group; see ``eventstudy.significance``).
+    ``ar``: the engine's arrays (events x days) for further statistics.
     """
 
     kind: str
@@ -81,9 +100,13 @@ class EventStudyResult:
     events: pd.DataFrame
     abnormal_returns: pd.DataFrame
     car: pd.DataFrame
+    bhar: pd.DataFrame
     volume: pd.DataFrame
     skipped: pd.DataFrame
     ar: AbnormalReturns
+    tests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    caar: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overlaps: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
     listings: dict[str, Listing] = field(default_factory=dict)
@@ -141,7 +164,8 @@ def _skip_frame(skips: Iterable[Skip]) -> pd.DataFrame:
                         columns=["event_id", "ticker", "reason", "exit_code"])
 
 
-def _event_rows(ar: AbnormalReturns, listings: dict[str, Listing]) -> pd.DataFrame:
+def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
+                listings: dict[str, Listing]) -> pd.DataFrame:
     panel = ar.panel
     frame = panel.events.copy()
     c0 = panel.column(0)
@@ -154,7 +178,7 @@ def _event_rows(ar: AbnormalReturns, listings: dict[str, Listing]) -> pd.DataFra
     frame["ar_0"] = ar.ar[:, c0]
     with np.errstate(invalid="ignore"):
         frame["t_0"] = ar.ar_t[:, c0]
-    frame["volume_ratio"] = event_window_volume_ratio(ar)
+    frame["volume_ratio"] = event_window_volume_ratio(view)
     frame["note"] = [ar.notes.get(i, "") for i in range(len(frame))]
     return frame
 
@@ -173,28 +197,64 @@ def _drop_problems(ar: AbnormalReturns) -> tuple[AbnormalReturns, list[Skip]]:
 def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
                     options: StudyOptions, *, estimation: Window, max_estimation: int | None,
                     listings: dict[str, Listing] | None = None,
-                    skipped: Sequence[Skip] = (), progress: bool = False) -> EventStudyResult:
+                    skipped: Sequence[Skip] = (), progress: bool = False,
+                    min_start: int = 1, cross_section: bool = False) -> EventStudyResult:
     """Events -> panel -> model -> statistics: the one engine behind every study."""
     bar = _progress_bar(len(events), progress, "aligning events")
-    panel = build_panel(events, _series_loader(loader, options.market), window=options.window,
-                        estimation=estimation, max_estimation=max_estimation,
+    panel = build_panel(events, _series_loader(loader, options.market),
+                        window=options.panel_window, estimation=estimation,
+                        max_estimation=max_estimation, min_start=min_start,
                         progress=bar.update_to if bar else None)
     if bar:
         bar.close()
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation)
     ar, problem_skips = _drop_problems(ar)
-    all_skips = [*skipped, *panel.skipped, *problem_skips]
+    view = ar.window_view(options.window)
     listings = listings or {}
     result = EventStudyResult(
-        kind=kind, options=options, events=_event_rows(ar, listings),
-        abnormal_returns=abnormal_return_table(ar), car=car_table(ar, options.car_windows),
-        volume=volume_table(ar, options.car_windows), skipped=_skip_frame(all_skips), ar=ar,
+        kind=kind, options=options, events=_event_rows(ar, view, listings),
+        abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
+        bhar=bhar_table(ar, options.bhar_windows), volume=volume_table(ar, options.car_windows),
+        skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
         notes=list(dict.fromkeys(loader.notes)), listings=listings)
     result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
         result, options)}
     result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
                                    for t in result.sources}
+    if cross_section or len(firm_day_rows(ar)) > 1:
+        add_cross_section(result)
     return result
+
+
+def firm_day_rows(ar: AbnormalReturns) -> np.ndarray:
+    from eventstudy.significance import select_rows
+
+    return select_rows(ar)[0]
+
+
+def add_cross_section(result: EventStudyResult) -> None:
+    """CAAR per day, every test per window (pooled and per group), overlapping windows."""
+    from eventstudy import significance as sig
+
+    ar, opts = result.ar, result.options
+    car_tests = (*sig.CAR_TESTS, *sig.VOLUME_TESTS)
+    frames = [sig.run_tests(ar, opts.car_windows, car_tests),
+              sig.run_tests(ar, opts.bhar_windows, sig.BHAR_TESTS)]
+    groups = result.events.get(opts.group_by) if opts.group_by else None
+    if groups is not None and groups.nunique() > 1:
+        frames += [sig.run_tests(ar, opts.car_windows, car_tests, by=opts.group_by),
+                   sig.run_tests(ar, opts.bhar_windows, sig.BHAR_TESTS, by=opts.group_by)]
+    tests = pd.concat(frames, ignore_index=True)
+    if "group" not in tests:
+        tests.insert(0, "group", "all")
+    tests["group"] = tests["group"].fillna("all")
+    result.tests = tests.drop(columns=[c for c in ("by",) if c in tests])
+    result.caar = sig.aar_table(ar, opts.window)
+    result.overlaps = sig.overlapping_windows(ar.window_view(opts.window))
+    same = int(result.overlaps["same_firm_day"].sum()) if len(result.overlaps) else 0
+    if len(result.overlaps) > same:
+        result.notes.append(f"{len(result.overlaps) - same} pair(s) of events of the same firm "
+                            "have overlapping event windows (see overlaps)")
 
 
 def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
@@ -299,6 +359,65 @@ def event_study(events: Sequence[Event], *, model: str = "market", market: str |
     return result
 
 
+def listing_events(listings: dict[str, Listing], tranches: Sequence[str] | None = None
+                   ) -> tuple[list[Event], list[Skip]]:
+    """Every lock-up event of every listed (not expected) listing, optionally some tranches."""
+    events: list[Event] = []
+    skips: list[Skip] = []
+    for listing in listings.values():
+        if listing.status != "listed":
+            continue
+        names = [t.name for t in listing.tranches]
+        wanted = [n for n in names if not tranches or n in tranches]
+        if wanted:
+            events.extend(lockup_events(with_tranches(listing, wanted)))
+        elif tranches:
+            skips.append(Skip(f"{listing.ticker}:*", listing.ticker,
+                              f"no tranche {', '.join(tranches)} (has: {', '.join(names)})"))
+    return events, skips
+
+
+def batch_study(events: str | Path | Sequence[Event] | None = None, *,
+                listings: str | Path | None = None, tranches: Sequence[str] | None = None,
+                group_by: str = "group", model: str = "market", market: str | None = None,
+                window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
+                car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS,
+                min_estimation: int = 60, holiday_policy: HolidayPolicy = "next",
+                offline: bool = False, data: str | Path | None = None,
+                cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
+                progress: bool = False) -> EventStudyResult:
+    """Many events at once, with CAAR, BHAR and every cross-event test, pooled and by group.
+
+    ``events`` is an events file (CSV/YAML: ticker, date[, tranche, group, any column]) or a list
+    of Events; without it, every lock-up of every listing in ``listings`` (a calendar file; the
+    bundled calendar by default), restricted to ``tranches`` if given. Lock-up events estimate
+    from listing day +5 to day -11; file events on ``estimation`` (default -260..-11). Events that
+    cannot be studied are skipped with their reason and the batch goes on.
+    """
+    options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
+                           car_windows=car_windows, min_estimation=min_estimation,
+                           group_by=group_by)
+    loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
+    used: dict[str, Listing] = {}
+    if events is None:
+        calendar = ({x.ticker: x for x in read_listings_file(Path(listings))} if listings
+                    else load_listings())
+        chosen, skips = listing_events(calendar, tranches)
+        used = {e.ticker: calendar[e.ticker] for e in chosen}
+        est, max_est = estimation or LOCKUP_ESTIMATION, LOCKUP_MAX_ESTIMATION
+    else:
+        chosen, skips = (read_events(events, holiday_policy) if isinstance(events, str | Path)
+                         else (list(events), []))
+        est, max_est = estimation or DEFAULT_ESTIMATION, None
+    if not chosen and not skips:
+        raise BadInput("no events to study")
+    result = run_panel_study("batch", chosen, loader, options, estimation=est,
+                             max_estimation=max_est, listings=used, skipped=skips,
+                             progress=progress, cross_section=True)
+    _raise_if_nothing(result)
+    return result
+
+
 def _raise_if_nothing(result: EventStudyResult) -> None:
     """A study in which no event could be studied is an error carrying the first reason."""
     if result.n_events:
@@ -315,7 +434,7 @@ def _raise_if_nothing(result: EventStudyResult) -> None:
 
 def finite_or_none(value: Any) -> Any:
     """JSON-safe scalar: numpy -> python, NaN/inf -> None, timestamps -> ISO date."""
-    if value is None:
+    if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp | np.datetime64):
         stamp = pd.Timestamp(value)

@@ -59,7 +59,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -144,6 +144,7 @@ _DISTRIBUTIONS: dict[str, type[Distribution]] = {
 _EWMA_LABEL = f"EWMA (RiskMetrics 1996, lambda={RISKMETRICS_LAMBDA})"
 
 Window = tuple[int, int]
+CovType = Literal["robust", "classic"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -220,15 +221,20 @@ def _as_series(values: Any, name: str) -> pd.Series:
 def _frame(returns: Any, market: Any = None) -> pd.DataFrame:
     """Columns ``y`` (and ``m``) aligned on the index; rows with a missing value dropped."""
     y = _as_series(returns, "returns")
-    columns = {"y": y}
-    if market is not None:
-        m = _as_series(market, "market")
-        if not (isinstance(returns, pd.Series) and isinstance(market, pd.Series)):
-            if len(m) != len(y):
-                raise BadInput(f"returns ({len(y)}) and market ({len(m)}) differ in length")
-            m.index = y.index
-        columns["m"] = m
-    frame = pd.concat(columns, axis=1, join="inner").replace([np.inf, -np.inf], np.nan).dropna()
+    if market is None:  # fast path: no alignment needed
+        values = y.to_numpy()
+        keep = np.isfinite(values)
+        frame = pd.DataFrame({"y": values[keep]}, index=y.index[keep])
+        if frame.empty:
+            raise BadInput("no returns left after dropping missing values")
+        return frame
+    m = _as_series(market, "market")
+    if not (isinstance(returns, pd.Series) and isinstance(market, pd.Series)):
+        if len(m) != len(y):
+            raise BadInput(f"returns ({len(y)}) and market ({len(m)}) differ in length")
+        m.index = y.index
+    frame = pd.concat({"y": y, "m": m}, axis=1, join="inner")
+    frame = frame.replace([np.inf, -np.inf], np.nan).dropna()
     if frame.empty:
         raise BadInput("no returns left after dropping missing values and aligning the market")
     return frame
@@ -238,7 +244,7 @@ def _check_sample(frame: pd.DataFrame, minimum: int = 10) -> None:
     """Raise EstimationError when ``frame`` cannot carry a GARCH fit at all."""
     if len(frame) < minimum:
         raise EstimationError(f"only {len(frame)} returns: a GARCH fit needs at least {minimum}")
-    if float(frame["y"].std()) == 0.0:
+    if float(np.ptp(frame["y"].to_numpy())) == 0.0:
         raise EstimationError("the returns are constant: there is no variance to model")
 
 
@@ -523,10 +529,11 @@ def _arch_model(frame: pd.DataFrame, spec: ModelSpec, volatility: VolatilityProc
                 ) -> ARCHModel:
     """arch's ConstantMean, or LS with the market return as regressor, on scaled data."""
     dist = _DISTRIBUTIONS[spec.dist]()
+    y = frame["y"].to_numpy(dtype=float)  # arrays: arch's pandas handling costs ~15% per fit
     if spec.mean == "market":
-        x = frame[["m"]].rename(columns={"m": "market"})
-        return LS(frame["y"], x, volatility=volatility, distribution=dist, rescale=False)
-    return ConstantMean(frame["y"], volatility=volatility, distribution=dist, rescale=False)
+        x = pd.DataFrame({"market": frame["m"].to_numpy(dtype=float)})
+        return LS(y, x, volatility=volatility, distribution=dist, rescale=False)
+    return ConstantMean(y, volatility=volatility, distribution=dist, rescale=False)
 
 
 def _initial_variance(frame: pd.DataFrame, backcast: float | str) -> float | None:
@@ -563,25 +570,30 @@ def _flags(spec: ModelSpec, params: dict[str, float], persistence: float,
         flags.append("alpha ~ 0 (no ARCH effect: beta not identified)")
     if spec.vol != "EGARCH" and params["alpha[1]"] >= 1.0 - 1e-6:
         flags.append("alpha at its upper bound 1")
-    if params.get("nu", math.inf) <= NU_LOWER + 1e-3:
-        flags.append(f"nu at its lower bound {NU_LOWER} (tails too heavy for a variance)")
+    if spec.vol == "EGARCH" and params["alpha[1]"] < 0:
+        flags.append("negative size effect (EGARCH alpha < 0: variance falls after big shocks)")
+    dof = params.get("nu", params.get("eta", math.inf))
+    if dof <= NU_LOWER + 1e-3:
+        flags.append(f"degrees of freedom at the lower bound {NU_LOWER} (tails too heavy)")
     return flags
 
 
 def _garch_fit(spec: ModelSpec, res: ARCHModelResult, caught: list[warnings.WarningMessage],
-               scale: float, sigma2_0: float | None, rule: str, cov_type: str) -> GarchFit:
-    """Wrap arch's result with the diagnostics."""
+               index: pd.Index, scale: float, sigma2_0: float | None, rule: str,
+               cov_type: str) -> GarchFit:
+    """Wrap arch's result with the diagnostics; series get ``index``."""
     params = {str(k): float(v) for k, v in res.params.items()}
     persistence = _persistence(spec.vol, params)
-    resid = res.resid
-    sigma = res.conditional_volatility
-    start = float(np.mean(np.asarray(resid) ** 2)) if sigma2_0 is None else sigma2_0
+    resid = np.asarray(res.resid, dtype=float)
+    sigma = pd.Series(np.asarray(res.conditional_volatility), index=index, name="sigma")
+    start = float(np.mean(resid**2)) if sigma2_0 is None else sigma2_0
     return GarchFit(
         spec=spec, params=params, loglik=float(res.loglikelihood), bic=float(res.bic),
         aic=float(res.aic), nobs=int(res.nobs), convergence_flag=int(res.convergence_flag),
         persistence=persistence, flags=_flags(spec, params, persistence, res, caught),
         scale=scale, backcast=start, backcast_rule=rule, cov_type=cov_type,
-        conditional_volatility=sigma, std_resid=resid / sigma, result=res,
+        conditional_volatility=sigma, result=res,
+        std_resid=pd.Series(resid / sigma.to_numpy(), index=index, name="std_resid"),
     )
 
 
@@ -595,11 +607,11 @@ def _fit_scaled(frame: pd.DataFrame, spec: ModelSpec, *, scale: float,
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         try:
-            res = model.fit(disp="off", cov_type=cov_type, tol=tol, options=options,
+            res = model.fit(disp="off", cov_type=cast(CovType, cov_type), tol=tol, options=options,
                             backcast=sigma2_0)
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise EstimationError(f"{spec.label}: arch could not fit the model: {exc}") from exc
-    return _garch_fit(spec, res, caught, scale, sigma2_0, rule, cov_type)
+    return _garch_fit(spec, res, caught, frame.index, scale, sigma2_0, rule, cov_type)
 
 
 def fit_garch(returns: pd.Series | np.ndarray, *, vol: str = "GARCH", dist: str = "normal",
@@ -656,8 +668,10 @@ class ModelSelection:
                 "flagged fits cannot be chosen")
         lines = [head]
         if self.candidates:
-            with pd.option_context("display.width", 200, "display.max_colwidth", 70):
-                lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+            table = self.table
+            table["flags"] = [_flag_kinds(f) for f in table["flags"]]
+            with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+                lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         lines += [f"  {name}: {message}" for name, message in self.errors.items()]
         choice = self.best.spec.label if self.best else f"none -> {_EWMA_LABEL}"
         lines.append(f"Chosen: {choice}")
@@ -678,6 +692,11 @@ class ModelSelection:
 def _flag_kind(flag: str) -> str:
     """'persistence >= 0.999 (1.0000)' -> 'persistence >= 0.999'."""
     return flag.split(" (")[0]
+
+
+def _flag_kinds(flags: str) -> str:
+    """'a (x); b (y)' -> 'a; b' for the compact table."""
+    return "; ".join(_flag_kind(f) for f in flags.split("; ")) if flags else ""
 
 
 def _no_candidate_reason(fits: list[GarchFit], errors: dict[str, str]) -> str:
@@ -737,7 +756,7 @@ def select_model(returns: pd.Series | np.ndarray, market: pd.Series | np.ndarray
 
 @dataclass
 class VarianceDummyTest:
-    """LR test of delta = 0 in sigma2_t = omega exp(delta D_t) + alpha e2_{t-1} + beta sigma2_{t-1}."""
+    """LR test of delta = 0 in sigma2_t = omega exp(delta D_t) + alpha e2_t-1 + beta sigma2_t-1."""
 
     delta: float
     delta_se: float
@@ -972,7 +991,12 @@ def _layout(event: int, n: int, estimation_end: int, estimation_length: int | No
 
 def _garch_filter(fit: GarchFit, full: pd.DataFrame, n_est: int,
                   horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Residuals, sigma2 filtered with the fixed pre-event parameters, ex-ante sigma2."""
+    """Residuals, sigma2 filtered with the fixed pre-event parameters, ex-ante sigma2.
+
+    The ex-ante path is arch's multi-step forecast from the estimation end: analytic for
+    GARCH/GJR; for EGARCH the median of simulated variance paths, because the mean of
+    exp(alpha |z|) is infinite with t errors (Nelson 1991).
+    """
     x = _design(full)
     resid = full["y"].to_numpy(dtype=float) - x @ fit.part("mean")
     process = _volatility_process(fit.spec.vol, fit.backcast_rule == "sample", n_est)
@@ -980,11 +1004,13 @@ def _garch_filter(fit: GarchFit, full: pd.DataFrame, n_est: int,
     bounds = process.variance_bounds(resid)
     sigma2 = np.zeros(resid.size)
     process.compute_variance(fit.part("vol"), resid, sigma2, start, bounds)
-    method = "simulation" if fit.spec.vol == "EGARCH" else "analytic"
+    method: ForecastingMethod = "simulation" if fit.spec.vol == "EGARCH" else "analytic"
     rng = _DISTRIBUTIONS[fit.spec.dist](seed=EX_ANTE_SEED).simulate(fit.part("dist"))
     forecast = process.forecast(fit.part("vol"), resid[:n_est], start, bounds[:n_est],
                                 start=n_est - 1, horizon=horizon, method=method,
                                 simulations=EX_ANTE_SIMULATIONS, rng=rng)
+    if forecast.forecast_paths is not None:  # EGARCH: median path (the mean may not exist)
+        return resid, sigma2, np.median(np.asarray(forecast.forecast_paths)[-1], axis=0)
     return resid, sigma2, np.asarray(forecast.forecasts)[-1]
 
 
@@ -1126,7 +1152,7 @@ class EventVolatility:
             f"Returns x{self.scale:g} (percent) for arch's optimiser; sigma in % per day.",
             self._estimation_line(),
             f"Conditional variance: {self.model}",
-            self.fit.summary() if self.fit else f"Fallback: {self.fallback_reason}",
+            *([self.fit.summary()] if self.fit else []),
             self.selection.summary(),
             "Event-induced volatility (sigma filtered with fixed pre-event parameters):",
             self.ratio.summary(),
@@ -1179,7 +1205,7 @@ def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
     lay = _layout(event, len(frame), estimation_end, estimation_length, event_window,
                   pre_window, post_window)
     est = frame.iloc[lay.est_start: lay.est_stop]
-    selection = select_model(est["y"], est["m"] if "m" in est else None, vols=vols,
+    selection = select_model(est["y"], est.get("m"), vols=vols,
                              dists=dists, scale=scale, min_obs=min_obs, backcast=backcast)
     full = frame.iloc[lay.est_start: lay.stop] * scale
     path = _build_path(selection, full, lay, prediction_error)

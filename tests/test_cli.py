@@ -71,6 +71,7 @@ def test_inferred_listing_is_reported(tmp_path: Path) -> None:
     (["lockup", "0020.HK", "--offline", "--window", "x"], 2, "bad window"),
     (["lockup", "0020.HK", "--offline", "--window", "5,20"], 2, "must contain day 0"),
     (["lockup", "0020.HK", "--offline", "--estimation", "-20,0"], 2, "must end before"),
+    (["lockup", "0020.HK", "--offline", "--estimation", "10,30"], 2, "must end before"),
     (["lockup", "$$", "--offline"], 2, "not a ticker"),
     (["lockup", "0020.HK", "--offline", "--model", "capm"], 2, "Invalid value"),
 ])

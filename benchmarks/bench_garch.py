@@ -1,0 +1,114 @@
+"""Benchmark GARCH(1,1) fits of seeded synthetic series (one run, ratios printed).
+
+1. Overhead of the project's wrapper ``fit_garch`` over bare ``arch_model(...).fit()`` on the
+   same series (interleaved per series, alternating order; target <= 10%).
+2. ``fit_many`` serial vs a parallel executor (local processes by default, or dask://HOST:PORT).
+
+    python benchmarks/bench_garch.py [--n 500] [--nobs 250] [--executor local] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from arch import arch_model  # noqa: E402
+
+from eventstudy.volatility import GarchTask, fit_garch, fit_many  # noqa: E402
+
+# GARCH(1,1) in percent: mu, omega, alpha, beta (persistence 0.98, daily sigma ~1%)
+TRUE_PARAMS = (0.05, 0.02, 0.08, 0.90)
+
+
+def synthetic(seed: int, nobs: int = 250, params: tuple[float, ...] = TRUE_PARAMS,
+              burn: int = 500) -> np.ndarray:
+    """Simple daily returns (decimals) from a Gaussian GARCH(1,1), numpy default_rng(seed)."""
+    mu, omega, alpha, beta = params
+    shocks = np.random.default_rng(seed).standard_normal(nobs + burn)
+    sigma2, eps = omega / (1.0 - alpha - beta), 0.0
+    out = np.empty(nobs + burn)
+    for t in range(nobs + burn):
+        sigma2 = omega + alpha * eps**2 + beta * sigma2
+        eps = np.sqrt(sigma2) * shocks[t]
+        out[t] = mu + eps
+    return out[burn:] / 100.0
+
+
+def bare_fit(y: np.ndarray) -> np.ndarray:
+    """The same fit with arch directly (percent, constant mean, normal errors)."""
+    res = arch_model(100.0 * y, mean="Constant", vol="GARCH", p=1, q=1, dist="normal",
+                     rescale=False).fit(disp="off")
+    return np.asarray(res.params)
+
+
+def wrapper_fit(y: np.ndarray) -> np.ndarray:
+    """The project's wrapper."""
+    return np.array(list(fit_garch(y).params.values()))
+
+
+def overhead(series: list[np.ndarray]) -> tuple[float, float, float]:
+    """Total seconds (bare, wrapper) interleaved per series, and max |param difference|."""
+    bare = wrap = diff = 0.0
+    for i, y in enumerate(series):
+        order = (bare_fit, wrapper_fit) if i % 2 == 0 else (wrapper_fit, bare_fit)
+        took, params = {}, {}
+        for fn in order:
+            start = time.perf_counter()
+            params[fn.__name__] = fn(y)
+            took[fn.__name__] = time.perf_counter() - start
+        bare += took["bare_fit"]
+        wrap += took["wrapper_fit"]
+        diff = max(diff, float(np.max(np.abs(params["bare_fit"] - params["wrapper_fit"]))))
+    return bare, wrap, diff
+
+
+def parallel(series: list[np.ndarray], executor: str, workers: int
+             ) -> tuple[float, float, float]:
+    """Seconds for fit_many serial and on ``executor``, and max |param difference|."""
+    tasks = [GarchTask(y) for y in series]
+    start = time.perf_counter()
+    serial = fit_many(tasks, "serial", progress=False)
+    t_serial = time.perf_counter() - start
+    start = time.perf_counter()
+    other = fit_many(tasks, executor, progress=True, max_workers=workers)
+    t_other = time.perf_counter() - start
+    diff = max(float(np.max(np.abs(np.array(list(a.params.values()))
+                                   - np.array(list(b.params.values())))))
+               for a, b in zip(serial, other, strict=True))
+    return t_serial, t_other, diff
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=500, help="number of series (default 500)")
+    parser.add_argument("--nobs", type=int, default=250, help="observations per series")
+    parser.add_argument("--executor", default="local", help="local or dask://HOST:PORT")
+    parser.add_argument("--workers", type=int, default=2, help="local worker processes")
+    args = parser.parse_args(argv)
+    series = [synthetic(seed, args.nobs) for seed in range(args.n)]
+    bare, wrap, diff_w = overhead(series)
+    t_serial, t_par, diff_p = parallel(series, args.executor, args.workers)
+    rows = [
+        ("bare arch_model().fit(), serial", f"{bare:8.2f} s", f"{1e3 * bare / args.n:6.1f} ms/fit"),
+        ("fit_garch wrapper, serial", f"{wrap:8.2f} s", f"{1e3 * wrap / args.n:6.1f} ms/fit"),
+        ("wrapper overhead (target <= 10%)", f"{100 * (wrap / bare - 1):+7.1f} %",
+         f"max |dparam| {diff_w:.1e}"),
+        ("fit_many serial", f"{t_serial:8.2f} s", ""),
+        (f"fit_many {args.executor} ({args.workers} workers)", f"{t_par:8.2f} s",
+         f"max |dparam| {diff_p:.1e}"),
+        ("speed-up serial / parallel", f"{t_serial / t_par:8.2f} x", ""),
+    ]
+    print(f"GARCH(1,1) fits: {args.n} synthetic series x {args.nobs} obs "
+          f"(true mu, omega, alpha, beta = {TRUE_PARAMS}, percent)")
+    for name, value, extra in rows:
+        print(f"  {name:<38}{value:>12}   {extra}")
+
+
+if __name__ == "__main__":
+    main()
