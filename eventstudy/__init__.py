@@ -12,11 +12,11 @@ from eventstudy.events import Event, lockup_events, make_event, read_events
 from eventstudy.listings import Listing, load_listings
 from eventstudy.report import write_report
 from eventstudy.sources import PriceLoader, load_prices, normalise_ticker
-from eventstudy.study import EventStudyResult, event_study, lockup_study
+from eventstudy.study import EventStudyResult, batch_study, event_study, lockup_study
 
 __all__ = [
     "BadInput", "ConfigError", "DataUnavailable", "Event", "EventStudyError",
-    "EventStudyResult", "Listing", "PriceLoader", "event_study", "load_listings",
+    "EventStudyResult", "Listing", "PriceLoader", "batch_study", "event_study", "load_listings",
     "load_prices", "lockup_events", "lockup_study", "make_event", "normalise_ticker",
     "read_events", "write_report",
 ]

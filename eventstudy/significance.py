@@ -140,18 +140,11 @@ def abnormal_log_volume(panel: Panel, zero_missing: bool = True
 
 
 @dataclass
-class Prepared:
-    """Per-event ingredients of every test for one event window (row = event of the panel)."""
+class Base:
+    """Window-independent per-event ingredients (row = event of the panel)."""
 
-    ids: np.ndarray  # (P,) event ids
-    window: Window
-    car: np.ndarray  # (P,)
-    car_var: np.ndarray
-    scar: np.ndarray
-    patell_var: np.ndarray  # dof/(dof-2): (L-2)/(L-4) for the market model
-    pos_frac: np.ndarray  # share of positive estimation-window ARs
-    bhar: np.ndarray
-    mav: np.ndarray  # mean abnormal log volume over the window's available days
+    patell_var: np.ndarray  # (P,) dof/(dof-2): (L-2)/(L-4) for the market model
+    pos_frac: np.ndarray  # (P,) share of positive estimation-window ARs
     est_sar: np.ndarray  # (P, L)
     est_rank: np.ndarray  # (P, L) ranks of est_sar within the event
     z: np.ndarray  # (P, L) unit-norm estimation residuals (KP 2010)
@@ -159,6 +152,35 @@ class Prepared:
     n_days: int
     ret_u: np.ndarray  # (P, L + W) Corrado U of ARs, estimation then event block
     vol_u: np.ndarray  # (P, L + W) Corrado U of volume
+    av: np.ndarray  # (P, W) abnormal log volume of the event block
+
+
+def base(ar: AbnormalReturns) -> Base:
+    """Compute the window-independent ingredients of every test (no loop over events)."""
+    est = ar.est_ar
+    av_est, av = abnormal_log_volume(ar.panel)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        patell_var = np.where(ar.dof > 2, ar.dof / (ar.dof - 2.0), np.nan)
+        pos_frac = (est > 0).sum(axis=1) / np.isfinite(est).sum(axis=1)
+        est_sar = ar.est_sar
+    z, zday, n_days = calendar_z(est, ar.panel.est_dates)
+    return Base(patell_var=patell_var, pos_frac=pos_frac, est_sar=est_sar,
+                est_rank=rank_rows(est_sar), z=z, zday=zday, n_days=n_days,
+                ret_u=rank_u(np.hstack([est, ar.ar])), vol_u=rank_u(np.hstack([av_est, av])),
+                av=av)
+
+
+@dataclass
+class Prepared(Base):
+    """Per-event ingredients of every test for one event window."""
+
+    ids: np.ndarray  # (P,) event ids
+    window: Window
+    car: np.ndarray  # (P,)
+    car_var: np.ndarray
+    scar: np.ndarray
+    bhar: np.ndarray
+    mav: np.ndarray  # mean abnormal log volume over the window's available days
     cols: slice  # the window's columns in ret_u / vol_u
 
     def usable(self, kind: str) -> np.ndarray:
@@ -180,30 +202,22 @@ def check_window(ar: AbnormalReturns, window: Sequence[int]) -> Window:
     return start, end
 
 
-def prepare(ar: AbnormalReturns, window: Window) -> Prepared:
-    """Compute every per-event ingredient of the tests for ``window`` (no loop over events)."""
+def prepare(ar: AbnormalReturns, window: Sequence[int], common: Base | None = None) -> Prepared:
+    """Every per-event ingredient of the tests for ``window``; ``common`` (from ``base(ar)``)
+    saves recomputing the window-independent part when testing several windows."""
     window = check_window(ar, window)
-    panel, cols = ar.panel, ar.cols(window)
+    common = common or base(ar)
+    cols = ar.cols(window)
     car, car_var = ar.car(window)
-    est = ar.est_ar
-    valid = np.isfinite(est)
-    av_est, av = abnormal_log_volume(panel)
+    window_av = common.av[:, cols]
+    seen = np.isfinite(window_av)
     with np.errstate(invalid="ignore", divide="ignore"):
         scar = car / np.sqrt(car_var)
-        patell_var = np.where(ar.dof > 2, ar.dof / (ar.dof - 2.0), np.nan)
-        pos_frac = (est > 0).sum(axis=1) / valid.sum(axis=1)
-        est_sar = ar.est_sar
-        window_av = av[:, cols]
-        seen = np.isfinite(window_av)
         mav = np.where(seen, window_av, 0.0).sum(axis=1) / seen.sum(axis=1)  # available days
-    z, zday, n_days = calendar_z(est, panel.est_dates)
-    width = est.shape[1]
-    return Prepared(
-        ids=panel.events.index.to_numpy(), window=window, car=car, car_var=car_var, scar=scar,
-        patell_var=patell_var, pos_frac=pos_frac, bhar=bhar(panel, window), mav=mav,
-        est_sar=est_sar, est_rank=rank_rows(est_sar), z=z, zday=zday, n_days=n_days,
-        ret_u=rank_u(np.hstack([est, ar.ar])), vol_u=rank_u(np.hstack([av_est, av])),
-        cols=slice(width + cols.start, width + cols.stop))
+    width = ar.est_ar.shape[1]
+    return Prepared(**vars(common), ids=ar.panel.events.index.to_numpy(), window=window,
+                    car=car, car_var=car_var, scar=scar, bhar=bhar(ar.panel, window), mav=mav,
+                    cols=slice(width + cols.start, width + cols.stop))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -532,7 +546,9 @@ def run_tests(ar: AbnormalReturns, windows: Sequence[Sequence[int]] = ((0, 0),),
     chosen = check_tests(tests)
     if isinstance(windows, tuple) and len(windows) == 2 and isinstance(windows[0], int):
         raise BadInput("windows must be a list of (start, end) pairs, e.g. [(0, 0)]")
-    preps = [prepare(ar, check_window(ar, w)) for w in windows]
+    checked = [check_window(ar, w) for w in windows]
+    common = base(ar)
+    preps = [prepare(ar, w, common) for w in checked]
     ev = ar.panel.events
     if by is not None and by not in ev.columns:
         raise BadInput(f"cannot group by {by!r}: events have {', '.join(map(str, ev.columns))}")

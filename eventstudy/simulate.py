@@ -83,7 +83,9 @@ def pseudo_panel(series: Mapping[str, Series], n_events: int, rng: np.random.Gen
     events = pd.DataFrame({"event_id": ids, "ticker": tickers, "tranche": "pseudo",
                            "group": "pseudo", "day0": day0,
                            "estimation_days": len(est_days)}, index=pd.Index(ids, name="event_id"))
-    return Panel(events=events, days=days, **data)
+    return Panel(events=events, days=days, ret=data["ret"], mkt=data["mkt"], vol=data["vol"],
+                 dates=data["dates"], est_ret=data["est_ret"], est_mkt=data["est_mkt"],
+                 est_vol=data["est_vol"], est_dates=data["est_dates"])
 
 
 def inject(ar: AbnormalReturns, shift: float, variance_ratio: float = 1.0) -> AbnormalReturns:
@@ -132,6 +134,14 @@ def _run_scenario(prep: sig.Prepared, tests: Sequence[str], samples: np.ndarray,
     return {t: (np.concatenate(s), np.concatenate(p)) for t, (s, p) in out.items()}
 
 
+def _scenario(ar: AbnormalReturns, common: sig.Base, window: tuple[int, int], shift: float,
+              ratio: float) -> sig.Prepared:
+    """Ingredients with day-0 ARs injected; only the return ranks change with the injection."""
+    moved = inject(ar, shift, ratio)
+    ranks = sig.rank_u(np.hstack([moved.est_ar, moved.ar]))
+    return sig.prepare(moved, window, dataclasses.replace(common, ret_u=ranks))
+
+
 def _rates(stat: np.ndarray, p: np.ndarray, alpha: float) -> dict[str, float]:
     reject = p < alpha
     return {"rejection_rate": float(reject.mean()),
@@ -172,7 +182,8 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     rng = np.random.default_rng(seed)
     ar = fit_model(_pool(panel, tickers, pool_size, rng), model)
     sig.check_window(ar, window)
-    base = sig.prepare(ar, window)
+    common = sig.base(ar)
+    base = sig.prepare(ar, window, common)
     ok = np.ones(ar.panel.n_events, dtype=bool)
     ok[list(ar.problems)] = False
     for kind in ("car", "bhar", "volume"):
@@ -193,8 +204,8 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     table = []
     try:
         for shift, ratio in scenarios:
-            prep = base if (shift, ratio) == (0.0, 1.0) else sig.prepare(
-                inject(ar, shift, ratio), window)
+            prep = base if (shift, ratio) == (0.0, 1.0) else _scenario(ar, common, window,
+                                                                      shift, ratio)
             names = [t for t in chosen if sig.kind_of(t) != "volume" or (shift, ratio) == (0, 1)]
             for test, (stat, p) in _run_scenario(prep, names, samples, chunk, tick).items():
                 table.append({"test": test, "shift": shift, "variance_ratio": ratio,

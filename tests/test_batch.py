@@ -1,0 +1,98 @@
+"""Many events: the batch study over the bundled listings and events files, skips, grouping."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from eventstudy.cli import main
+from eventstudy.study import batch_study, lockup_study
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def listings_batch():
+    return batch_study(offline=True)
+
+
+def test_batch_over_bundled_listings_reports_every_tranche(listings_batch) -> None:
+    res = listings_batch
+    assert res.n_events == 35
+    assert list(res.skipped["event_id"]) == ["2432.HK:controlling_12m:2025-12-23"]
+    assert "after the data" in res.skipped["reason"].iloc[0]
+    groups = set(res.tests["group"])
+    assert groups == {"all", "cornerstone", "pre_ipo", "controlling_6m", "controlling_12m"}
+    tests = set(res.tests["test"])
+    assert {"t", "patell", "bmp", "kp", "corrado", "sign", "grank", "wilcoxon", "bhar_t",
+            "volume_t", "volume_rank"} <= tests
+
+
+def test_pooled_tests_count_each_firm_day_once(listings_batch) -> None:
+    res = listings_batch
+    firm_days = res.events.drop_duplicates(["ticker", "day0"])
+    row = res.tests[(res.tests.group == "all") & (res.tests.test == "t")
+                    & (res.tests.start == 0) & (res.tests.end == 0)].iloc[0]
+    assert row["n"] == len(firm_days)
+    assert row["merged"] == res.n_events - len(firm_days)
+    cars = res.car[(res.car.window == "[0,0]") & res.car.event_id.isin(firm_days.index)]["car"]
+    assert row["estimate"] == pytest.approx(cars.mean())
+    t = cars.mean() / (cars.std(ddof=1) / np.sqrt(len(cars)))
+    assert row["statistic"] == pytest.approx(t)
+
+
+def test_caar_is_mean_of_cumulative_ars(listings_batch) -> None:
+    res = listings_batch
+    firm_days = res.events.drop_duplicates(["ticker", "day0"]).index
+    ar = res.abnormal_returns[res.abnormal_returns.event_id.isin(firm_days)]
+    wide = ar.pivot(index="event_id", columns="day", values="ar")
+    expected = wide.cumsum(axis=1, skipna=False).mean()  # per day: events with every day so far
+    np.testing.assert_allclose(res.caar.set_index("day")["caar"], expected, rtol=1e-10)
+
+
+def test_batch_cli_json(tmp_path: Path) -> None:
+    code, out, err = run("batch", "--listings", str(Path(__file__).parents[1] / "configs" /
+                                                      "listings.yaml"),
+                         "--tranche", "cornerstone", "--offline", "--json", "--out",
+                         str(tmp_path / "r"))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert {e["tranche"] for e in doc["events"]} == {"cornerstone"}
+    assert doc["tests"] and doc["caar"]
+    assert (tmp_path / "r" / "caar.png").exists()
+
+
+def test_events_file_with_bad_rows_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("ticker,date,sector\n0020.HK,2022-06-30,ai\n9999.HK,2022-06-30,ai\n"
+                    "0700.HK,2009-02-02,tech\n9988.HK,2023-06-01,tech\n1024.HK,2022-02-07,tech\n")
+    res = batch_study(path, group_by="sector", offline=True)
+    skipped = dict(zip(res.skipped.event_id, res.skipped.reason, strict=True))
+    assert "9999.HK:event:2022-06-30" in skipped and "no bundled data" in skipped[
+        "9999.HK:event:2022-06-30"]
+    assert any("estimation" in r or "before the data" in r for r in skipped.values())
+    assert set(res.events["ticker"]) == {"0020.HK", "9988.HK", "1024.HK"}
+    assert {"ai", "tech"} <= set(res.tests["group"])
+
+
+def test_several_tickers_on_the_lockup_command_match_single_runs() -> None:
+    many = lockup_study(["0020.HK", "9660.HK"], tranches=["cornerstone"], offline=True)
+    one = lockup_study("9660.HK", tranches=["cornerstone"], offline=True)
+    eid = one.event_ids()[0]
+    assert many.car_of(eid, (-1, 1))["car"] == pytest.approx(one.car_of(eid, (-1, 1))["car"],
+                                                             abs=1e-15)
+    assert not many.tests.empty and one.tests.empty
+
+
+def test_batch_without_any_usable_event_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("ticker,date\n9999.HK,2022-06-30\n")
+    code, _, err = run("batch", str(path), "--offline", "--no-report")
+    assert code == 3 and "9999.HK" in err
