@@ -9,14 +9,17 @@ The notebook API is one call per CLI command::
 
 from eventstudy.errors import BadInput, ConfigError, DataUnavailable, EventStudyError
 from eventstudy.events import Event, lockup_events, make_event, read_events
+from eventstudy.ipo import ListingStudyResult, listing_study
 from eventstudy.listings import Listing, load_listings
 from eventstudy.report import write_report
 from eventstudy.sources import PriceLoader, load_prices, normalise_ticker
 from eventstudy.study import EventStudyResult, batch_study, event_study, lockup_study
+from eventstudy.upcoming import upcoming_expiries
 
 __all__ = [
     "BadInput", "ConfigError", "DataUnavailable", "Event", "EventStudyError",
-    "EventStudyResult", "Listing", "PriceLoader", "batch_study", "event_study", "load_listings",
+    "EventStudyResult", "Listing", "ListingStudyResult", "PriceLoader", "batch_study",
+    "event_study", "listing_study", "upcoming_expiries", "load_listings",
     "load_prices", "lockup_events", "lockup_study", "make_event", "normalise_ticker",
     "read_events", "write_report",
 ]

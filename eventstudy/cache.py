@@ -4,11 +4,13 @@ One file per ticker, ``<cache dir>/prices/<ticker>.parquet``, with the frame's p
 adjustment, fetch time) in the parquet metadata. Writes go to a unique temporary file in the same
 folder and are renamed over the target (``os.replace`` is atomic), so a reader sees the previous
 good file or the new one, never a truncated one, and two concurrent writers cannot interleave.
-A file that cannot be read back is reported, removed and treated as a miss.
+Pages carry CRC checksums, so a file damaged on disk fails to read back rather than giving wrong
+prices. A file that cannot be read back is reported, removed and treated as a miss.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import platformdirs
 import pyarrow as pa
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 META_KEY = b"eventstudy"
 COLUMNS = {"close", "volume"}
+KNOWN_COLUMNS = {"open", "high", "low", "close", "volume"}
 
 
 def default_cache_dir() -> Path:
@@ -70,17 +74,34 @@ class PriceCache:
         path = self.path(ticker)
         if not path.exists():
             return None
+        seen: os.stat_result | None = None
         try:
-            table = pq.read_table(path)
+            # One open, one read: parquet readers given a path may open it again for the pages,
+            # and get a newer file a concurrent writer renamed in meanwhile.
+            with open(path, "rb") as handle:
+                seen = os.fstat(handle.fileno())
+                data = handle.read()
+            table = pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
             frame = table.to_pandas()
             meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
-            if not set(frame.columns) >= COLUMNS or frame.empty:
-                raise ValueError("missing columns or no rows")
+            if not COLUMNS <= set(frame.columns) <= KNOWN_COLUMNS or frame.empty:
+                raise ValueError(f"unexpected columns {list(frame.columns)} or no rows")
             if not isinstance(frame.index, pd.DatetimeIndex):
                 raise ValueError("no date index")
+            if not (frame.index.is_unique and frame.index.is_monotonic_increasing):
+                raise ValueError("dates not unique and ascending")
+            close = frame["close"].to_numpy(float)
+            if not (np.isfinite(close).all() and (close > 0).all()):
+                raise ValueError("a missing, infinite or non-positive close")
         except Exception as exc:  # noqa: BLE001 - any failure to read back means corruption
+            if isinstance(exc, FileNotFoundError):  # removed meanwhile by another process
+                return None
             log.warning("cache file %s is corrupt (%s); removing it and fetching again", path, exc)
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a folder, no permission: leave it
+                now = path.stat()
+                if seen is None or (now.st_ino, now.st_mtime_ns) == (seen.st_ino,
+                                                                     seen.st_mtime_ns):
+                    path.unlink()  # not a good file a concurrent writer has just put there
             return None
         frame.attrs.update(meta)
         frame.attrs["source"] = f"cache ({meta.get('source', 'unknown')}, {meta.get('fetched_at')})"
@@ -110,5 +131,5 @@ class PriceCache:
             {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}
         )
         path = self.path(ticker)
-        atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+        atomic_write(path, lambda tmp: pq.write_table(table, tmp, write_page_checksum=True))
         return path

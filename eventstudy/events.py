@@ -102,7 +102,11 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise ConfigError(f"no such events file: {path}") from None
-    except (yaml.YAMLError, pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"{path}: no events (empty file)") from None
+    except (yaml.YAMLError, pd.errors.ParserError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(f"{path}: unreadable events file ({type(exc).__name__})") from None

@@ -1,8 +1,12 @@
 """The listings calendar (``configs/listings.yaml``): listings, their lock-up tranches, expiries.
 
 A listing has a ticker, name, listing date, board and lock-up tranches. ``tranches: standard``
-expands to the standard Hong Kong lock-ups (see ``STANDARD_HK_TRANCHES``). A user's own calendar
-file is merged over the bundled one, entry by entry (same ticker: the user's wins).
+expands to the standard Hong Kong lock-ups (see ``STANDARD_HK_TRANCHES``); ``18c-commercial`` and
+``18c-pre-commercial`` to the lock-ups of Main Board Chapter 18C (specialist technology companies,
+see ``chapter_18c_tranches``). A list of tranches may mix such preset names with explicit
+tranches. A user's own calendar file is merged over the bundled one, entry by entry (same ticker:
+the user's wins); ``add_listing`` and ``validate_file`` are the library side of ``eventstudy
+listings add|validate``.
 """
 
 from __future__ import annotations
@@ -47,8 +51,49 @@ STANDARD_HK_TRANCHES: tuple[Tranche, ...] = (
             "Main Board Listing Rule 10.07(1)(b)"),
 )
 
+# Chapter 18C (Specialist Technology Companies, in force since 31 March 2023): controlling
+# shareholders and key persons (founders, WVR beneficiaries, executive directors, senior management,
+# key technical staff) may not dispose for 12 months (Commercial Company) or 24 months
+# (Pre-Commercial Company) from listing; Pathfinder SIIs for 6 or 12 months. Source: Main Board
+# Listing Rules Chapter 18C lock-up rules (18C.14 ff.) as summarised by EY Law, "Hong Kong's listing
+# regime for specialist technology companies" (Feb 2023, https://www.eylaw.com.hk/en_hk/
+# publications/our-latest-thinking/2023/feb/tech) and Mayer Brown (27 Mar 2023).
+RULE_18C = "Main Board Listing Rules Chapter 18C lock-up (rules 18C.14 ff.)"
+CATEGORIES = ("commercial", "pre-commercial")
+BOARD_18C = "Chapter 18C"
+CHAPTER_18C_MONTHS = {  # category -> (controlling shareholders and key persons, Pathfinder SIIs)
+    "commercial": (12, 6),
+    "pre-commercial": (24, 12),
+}
+
+
+def chapter_18c_tranches(category: str) -> tuple[Tranche, ...]:
+    """The lock-ups of a Chapter 18C listing of ``category`` (commercial / pre-commercial),
+    with the cornerstone investors' usual 6 months."""
+    if category not in CHAPTER_18C_MONTHS:
+        raise BadInput(f"unknown Chapter 18C category {category!r} (use {', '.join(CATEGORIES)})")
+    insiders, pathfinder = CHAPTER_18C_MONTHS[category]
+    rule = f"{RULE_18C}, {category} company"
+    return (
+        STANDARD_HK_TRANCHES[0],
+        Tranche("pathfinder_sii", "Pathfinder Sophisticated Independent Investors", pathfinder,
+                rule),
+        Tranche(f"controlling_{insiders}m", "controlling shareholders", insiders, rule),
+        Tranche(f"key_persons_{insiders}m",
+                "key persons (founders, WVR beneficiaries, executive directors, senior management,"
+                " key technical staff)", insiders, rule),
+    )
+
+
+TRANCHE_PRESETS: dict[str, tuple[Tranche, ...]] = {
+    "standard": STANDARD_HK_TRANCHES,
+    "18c-commercial": chapter_18c_tranches("commercial"),
+    "18c-pre-commercial": chapter_18c_tranches("pre-commercial"),
+}
+
 LISTING_KEYS = {"ticker", "name", "listing_date", "board", "sector", "tags", "offer_price",
-                "currency", "status", "source", "tranches", "shares_outstanding", "notes"}
+                "currency", "status", "source", "tranches", "shares_outstanding", "notes",
+                "category", "float_shares"}
 TRANCHE_KEYS = {"name", "holder", "months", "rule", "locked_shares", "source"}
 STATUSES = ("listed", "expected")
 
@@ -71,6 +116,8 @@ class Listing:
     tranches: tuple[Tranche, ...] = STANDARD_HK_TRANCHES
     inferred: bool = False
     notes: str = ""
+    category: str = ""  # Chapter 18C: commercial | pre-commercial
+    float_shares: float | None = None  # shares free to trade at listing (not locked up)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def tranche(self, name: str) -> Tranche:
@@ -135,12 +182,23 @@ def _parse_tranche(raw: Any, where: str) -> Tranche:
                    source=str(raw.get("source", "")))
 
 
+def _preset(name: str, where: str) -> tuple[Tranche, ...]:
+    if name not in TRANCHE_PRESETS:
+        raise ConfigError(f"{where}: unknown tranche preset {name!r} "
+                          f"(use {', '.join(TRANCHE_PRESETS)} or a list)")
+    return TRANCHE_PRESETS[name]
+
+
 def _parse_tranches(raw: Any, where: str) -> tuple[Tranche, ...]:
-    if raw is None or raw == "standard":
+    if raw is None:
         return STANDARD_HK_TRANCHES
+    if isinstance(raw, str):
+        return _preset(raw, where)
     if not isinstance(raw, list) or not raw:
-        raise ConfigError(f"{where}: tranches must be 'standard' or a non-empty list")
-    tranches = tuple(_parse_tranche(t, where) for t in raw)
+        raise ConfigError(f"{where}: tranches must be a preset ({', '.join(TRANCHE_PRESETS)}) "
+                          "or a non-empty list")
+    tranches = tuple(t for item in raw for t in (
+        _preset(item, where) if isinstance(item, str) else (_parse_tranche(item, where),)))
     names = [t.name for t in tranches]
     if len(set(names)) != len(names):
         raise ConfigError(f"{where}: duplicate tranche name in {names}")
@@ -167,7 +225,11 @@ def parse_listing(raw: Any, where: str) -> Listing:
     tags = raw.get("tags") or []
     if isinstance(tags, str):
         tags = [tags]
-    return Listing(
+    category = str(raw.get("category") or "")
+    if category and category not in CATEGORIES:
+        raise ConfigError(f"{where}: category must be one of {', '.join(CATEGORIES)}, "
+                          f"not {category!r}")
+    listing = Listing(
         ticker=ticker, name=str(raw.get("name") or ticker),
         listing_date=_date(raw["listing_date"], where), board=str(raw.get("board", "")),
         sector=str(raw.get("sector", "")), tags=tuple(str(t) for t in tags),
@@ -175,7 +237,67 @@ def parse_listing(raw: Any, where: str) -> Listing:
         currency=str(raw.get("currency", "")), status=status, source=str(raw.get("source", "")),
         shares_outstanding=_number(raw.get("shares_outstanding"), where, "shares_outstanding"),
         tranches=_parse_tranches(raw.get("tranches"), where), notes=str(raw.get("notes", "")),
+        category=category, float_shares=_number(raw.get("float_shares"), where, "float_shares"),
     )
+    problems = listing_problems(listing)
+    if problems:
+        raise ConfigError(f"{where}: {problems[0]}")
+    return listing
+
+
+def is_18c(listing: Listing) -> bool:
+    return "18c" in listing.board.lower().replace(" ", "")
+
+
+def _min_18c_months(name: str, category: str) -> int | None:
+    """The shortest lock-up Chapter 18C allows for a tranche named ``name`` (None: no rule)."""
+    insiders, pathfinder = CHAPTER_18C_MONTHS[category]
+    if name.startswith(("controlling", "key_person")):
+        return insiders
+    if name.startswith("pathfinder"):
+        return pathfinder
+    return None
+
+
+def listing_problems(listing: Listing) -> list[str]:
+    """Rule checks beyond the file format: tranche lengths of Chapter 18C listings, share counts.
+
+    Chapter 18C: controlling shareholders and key persons locked for 12 (commercial) or 24
+    (pre-commercial) months, Pathfinder SIIs for 6 or 12 (see ``CHAPTER_18C_MONTHS``).
+    """
+    problems = []
+    if listing.category and not is_18c(listing):
+        problems.append(f"category {listing.category!r} applies to {BOARD_18C} listings only "
+                        f"(board is {listing.board or 'not given'!r})")
+    if listing.category and is_18c(listing):
+        for tranche in listing.tranches:
+            least = _min_18c_months(tranche.name, listing.category)
+            if least is not None and tranche.months < least:
+                problems.append(f"tranche {tranche.name!r} is {tranche.months} months but "
+                                f"{RULE_18C} requires at least {least} for a {listing.category} "
+                                "company")
+    total = listing.shares_outstanding
+    for tranche in listing.tranches:
+        if total is not None and tranche.locked_shares is not None and \
+                tranche.locked_shares > total:
+            problems.append(f"tranche {tranche.name!r} locks {tranche.locked_shares:,.0f} "
+                            f"shares, more than the {total:,.0f} outstanding")
+    return problems
+
+
+def listing_warnings(listing: Listing, today: pd.Timestamp | None = None) -> list[str]:
+    """Things worth a look that do not make the calendar unusable."""
+    today = today if today is not None else pd.Timestamp.today().normalize()
+    out = []
+    if not listing.source:
+        out.append(f"{listing.ticker}: no source for the listing date")
+    if is_18c(listing) and not listing.category:
+        out.append(f"{listing.ticker}: {BOARD_18C} listing without category (commercial or "
+                   "pre-commercial): its insider lock-up lengths cannot be checked")
+    if listing.status == "expected" and listing.listing_date < today:
+        out.append(f"{listing.ticker}: expected listing date {listing.listing_date.date()} has "
+                   "passed: confirm it (status: listed) or update it")
+    return out
 
 
 def read_listings_file(path: Path) -> list[Listing]:
@@ -229,3 +351,189 @@ def with_tranches(listing: Listing, names: list[str] | None) -> Listing:
     if not names:
         return listing
     return replace(listing, tranches=tuple(listing.tranche(n) for n in names))
+
+
+# --------------------------------------------------------------------------------------------
+# Validating, listing and adding entries (``eventstudy listings validate|list|add``)
+
+
+@dataclass
+class ValidationReport:
+    """What ``validate_file`` found: the entries that parsed, one-line errors and warnings."""
+
+    path: Path
+    listings: list[Listing]
+    errors: list[str]
+    warnings: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _load_entries(path: Path) -> list[Any]:
+    """The raw ``listings:`` entries of a calendar file (ConfigError for an unreadable file)."""
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"no such listings file: {path}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{at}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: bad date or value ({exc})") from None
+    entries = doc.get("listings") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected a top-level 'listings:' list")
+    return entries
+
+
+def validate_file(path: str | Path, today: pd.Timestamp | None = None) -> ValidationReport:
+    """Check every entry of a calendar file; all problems, not only the first, one line each."""
+    path = Path(path)
+    try:
+        entries = _load_entries(path)
+    except ConfigError as exc:
+        return ValidationReport(path, [], [str(exc)], [])
+    return _validate_entries(path, entries, today)
+
+
+def _validate_entries(path: Path, entries: list[Any],
+                      today: pd.Timestamp | None = None) -> ValidationReport:
+    listings, errors, warnings = [], [], []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(entries):
+        try:
+            listing = parse_listing(raw, _where(path, i, raw))
+        except ConfigError as exc:
+            errors.append(str(exc))
+            continue
+        if listing.ticker in seen:
+            errors.append(f"{path}: duplicate ticker {listing.ticker} (listings "
+                          f"{seen[listing.ticker] + 1} and {i + 1})")
+            continue
+        seen[listing.ticker] = i
+        listings.append(listing)
+        warnings += listing_warnings(listing, today)
+    return ValidationReport(path, listings, errors, warnings)
+
+
+def _preset_name(tranches: tuple[Tranche, ...]) -> str | None:
+    return next((name for name, preset in TRANCHE_PRESETS.items() if preset == tranches), None)
+
+
+def _tranche_dict(tranche: Tranche) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": tranche.name, "holder": tranche.holder,
+                           "months": tranche.months}
+    for key in ("rule", "locked_shares", "source"):
+        value = getattr(tranche, key)
+        if value not in (None, ""):
+            out[key] = value
+    return out
+
+
+def listing_to_dict(listing: Listing) -> dict[str, Any]:
+    """A calendar entry (the YAML form) of ``listing``: empty fields left out."""
+    out: dict[str, Any] = {"ticker": listing.ticker, "name": listing.name,
+                           "listing_date": listing.listing_date.date()}
+    for key in ("board", "category", "sector", "offer_price", "currency", "status", "source",
+                "shares_outstanding", "float_shares", "notes"):
+        value = getattr(listing, key)
+        if value not in (None, ""):
+            out[key] = value
+    if listing.tags:
+        out["tags"] = list(listing.tags)
+    preset = _preset_name(listing.tranches)
+    out["tranches"] = preset or [_tranche_dict(t) for t in listing.tranches]
+    return out
+
+
+def user_calendar_path(explicit: str | Path | None = None) -> Path:
+    """The user's calendar file: ``explicit`` or ``$EVENTSTUDY_LISTINGS``; never a default."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get(LISTINGS_ENV)
+    if env:
+        return Path(env)
+    raise ConfigError(f"no calendar file to write to: give --listings PATH or set ${LISTINGS_ENV} "
+                      "(the bundled calendar is only edited when named explicitly)")
+
+
+def _entry_yaml(entry: dict[str, Any]) -> str:
+    text = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=100)
+    return "".join(f"  {line}\n" for line in text.splitlines())
+
+
+def add_listing(path: str | Path, entry: dict[str, Any], *, replace: bool = False) -> Listing:
+    """Add ``entry`` (a calendar entry dict) to the calendar file ``path``, written atomically.
+
+    A new file is created if needed. An existing ticker is an error unless ``replace``. The
+    existing text (and its comments) is kept when the entry can simply be appended; otherwise
+    the file is rewritten from its parsed entries.
+    """
+    from eventstudy.cache import atomic_write_text
+
+    path = Path(path)
+    listing = parse_listing(entry, f"new listing ({entry.get('ticker', '?')})")
+    clean = listing_to_dict(listing)
+    if not path.exists():
+        text = ("# eventstudy listings calendar (see configs/listings.yaml for the keys)\n"
+                f"listings:\n{_entry_yaml(clean)}")
+        atomic_write_text(path, _checked(path, text, listing))
+        return listing
+    report = validate_file(path)
+    if not report.ok:
+        raise ConfigError(f"{report.errors[0]} (fix the file before adding to it)")
+    tickers = [x.ticker for x in report.listings]
+    if listing.ticker in tickers and not replace:
+        raise ConfigError(f"{path}: {listing.ticker} is already listed (use --replace)")
+    kept = [clean if x.ticker == listing.ticker else listing_to_dict(x) for x in report.listings]
+    if listing.ticker not in tickers:
+        kept.append(clean)
+        old = path.read_text(encoding="utf-8")
+        appended = old + ("" if old.endswith("\n") else "\n") + _entry_yaml(clean)
+        if _holds(appended, listing, len(kept)):
+            atomic_write_text(path, appended)
+            return listing
+    text = yaml.safe_dump({"listings": kept}, sort_keys=False, allow_unicode=True, width=100)
+    atomic_write_text(path, _checked(path, text, listing))
+    return listing
+
+
+def _holds(text: str, listing: Listing, count: int) -> bool:
+    """Whether ``text`` is a valid calendar of ``count`` entries, one of them ``listing``."""
+    try:
+        doc = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError):
+        return False
+    entries = doc.get("listings") if isinstance(doc, dict) else None
+    if not isinstance(entries, list) or len(entries) != count:
+        return False
+    report = _validate_entries(Path("calendar"), entries)
+    return report.ok and listing in report.listings
+
+
+def _checked(path: Path, text: str, listing: Listing) -> str:
+    doc = yaml.safe_load(text)
+    report = _validate_entries(path, doc["listings"])
+    if not report.ok or listing not in report.listings:  # pragma: no cover - parsed above
+        raise ConfigError(report.errors[0] if report.errors else f"{path}: cannot add "
+                          f"{listing.ticker}")
+    return text
+
+
+def listings_frame(calendar: dict[str, Listing]) -> pd.DataFrame:
+    """One row per listing, sorted by listing date: what ``eventstudy listings list`` shows."""
+    rows = [{
+        "ticker": x.ticker, "name": x.name, "listing_date": str(x.listing_date.date()),
+        "status": x.status, "board": x.board, "category": x.category, "sector": x.sector,
+        "tags": ",".join(x.tags), "offer_price": x.offer_price, "currency": x.currency,
+        "tranches": ", ".join(f"{t.name} {t.months}m" for t in x.tranches), "source": x.source,
+    } for x in calendar.values()]
+    columns = ["ticker", "name", "listing_date", "status", "board", "category", "sector", "tags",
+               "offer_price", "currency", "tranches", "source"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["listing_date", "ticker"], ignore_index=True)

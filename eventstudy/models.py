@@ -108,11 +108,11 @@ def _fit_arrays(model: str, panel: Panel) -> dict[str, np.ndarray]:
     zeros_n, zeros_nw = np.zeros(len(n)), np.zeros((len(n), w))
     with np.errstate(invalid="ignore", divide="ignore"):
         if model == "market":
-            mx, my = _masked_mean(x, valid, n), _masked_mean(y, valid, n)
-            dx = np.where(valid, x - mx[:, None], 0.0)
-            dy = np.where(valid, y - my[:, None], 0.0)
-            sxx = (dx**2).sum(axis=1)
-            beta = (dx * dy).sum(axis=1) / sxx
+            x0, y0 = np.where(valid, x, 0.0), np.where(valid, y, 0.0)
+            mx, my = x0.sum(axis=1) / n, y0.sum(axis=1) / n
+            dx = np.where(valid, x0 - mx[:, None], 0.0)
+            sxx = np.einsum("ij,ij->i", dx, dx)
+            beta = np.einsum("ij,ij->i", dx, y0) / sxx  # sum dx = 0: no need to centre y
             alpha = my - beta * mx
             h0, d, k = 1.0 / n, (panel.mkt - mx[:, None]) / np.sqrt(sxx)[:, None], 2
         elif model == "constant_mean":
@@ -130,7 +130,8 @@ def _fit_arrays(model: str, panel: Panel) -> dict[str, np.ndarray]:
             est_dev, k = est_ar - center[:, None], 1
         else:
             est_dev = est_ar
-        ssr = np.where(valid, est_dev**2, 0.0).sum(axis=1)
+        dev0 = np.where(valid, est_dev, 0.0)
+        ssr = np.einsum("ij,ij->i", dev0, dev0)
         dof = n - k
         sigma2 = ssr / dof
     return dict(alpha=alpha, beta=beta, sigma2=sigma2, dof=dof, n_est=n, h0=h0, d=d, ar=ar,
@@ -156,7 +157,9 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
     problems: dict[int, str] = {}
     notes: dict[int, str] = {}
     use_fallback = np.zeros(n_rows, dtype=bool)
-    for i in range(n_rows):
+    fine = ((main["n_est"] >= min_estimation) & np.isfinite(main["sigma2"])
+            & (main["sigma2"] > 1e-14))
+    for i in np.flatnonzero(~fine).tolist():
         reason = _problem(model, main["n_est"][i], main["sigma2"][i], min_estimation)
         if reason is None:
             continue

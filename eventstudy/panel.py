@@ -97,8 +97,16 @@ def align(stock: pd.DataFrame, market: pd.DataFrame) -> Series:
             f"{len(joint)} dates: the series do not overlap")
     close = joint["close"].to_numpy(float)
     mclose = joint["mclose"].to_numpy(float)
-    ret = np.r_[np.nan, close[1:] / close[:-1] - 1.0]
-    mkt = np.r_[np.nan, mclose[1:] / mclose[:-1] - 1.0]
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        ret = np.r_[np.nan, close[1:] / close[:-1] - 1.0]
+        mkt = np.r_[np.nan, mclose[1:] / mclose[:-1] - 1.0]
+    for frame, values, prices in ((stock, ret, close), (market, mkt, mclose)):
+        bad = np.flatnonzero(~np.isfinite(values[1:]))
+        if len(bad):  # e.g. a price ratio that overflows
+            at = int(bad[0]) + 1
+            raise BadInput(f"{frame.attrs.get('ticker')}: non-finite return on "
+                           f"{joint.index[at].date()} (close {prices[at - 1]:g} -> "
+                           f"{prices[at]:g}): check the price data")
     return Series(joint.index.to_numpy("datetime64[ns]"), close, ret, mkt,
                   joint["volume"].to_numpy(float))
 
@@ -126,6 +134,9 @@ def locate(series: Series, event: Event, window: tuple[int, int],
     if day > dates[-1]:
         raise DataUnavailable(f"event day 0 {event.session.date()} is after the data "
                               f"({event.ticker} ends {last})")
+    if day < dates[0]:
+        raise DataUnavailable(f"event day 0 {event.session.date()} is before the data "
+                              f"({event.ticker} starts {first})")
     pos = int(np.searchsorted(dates, day))
     if dates[pos] != day:
         raise DataUnavailable(f"{event.ticker} has no price on event day 0 "
@@ -176,8 +187,13 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                        f"the event window [{window[0]}, {window[1]}] starts or begin after it ends")
     placed: list[tuple[Event, Series, Windows]] = []
     skipped: list[Skip] = []
+    seen: set[str] = set()
     for i, event in enumerate(events):
         try:
+            if event.event_id in seen:  # one id, one row: results are keyed by event id
+                raise BadInput("duplicate event: the same ticker, tranche and day 0 appear "
+                               "earlier in the events")
+            seen.add(event.event_id)
             series = load(event.ticker)
             placed.append((event, series, locate(series, event, window, estimation,
                                                  max_estimation, min_start)))

@@ -148,6 +148,7 @@ def tests_pivots(result: EventStudyResult) -> list[tuple[str, pd.DataFrame]]:
 def group_lines(result: EventStudyResult) -> pd.DataFrame:
     """One row per group: for each window, the mean and its headline test (BMP / BHAR t)."""
     tests = result.tests[result.tests["test"].isin(["bmp", "bhar_t"])]
+    tests = tests[tests.groupby("group")["n"].transform("max") >= 2]
     key = [f"{'BHAR' if t == 'bhar_t' else 'CAR'} {w}" for t, w in
            zip(tests["test"], tests["window"], strict=True)]
     table = tests.assign(key=key, cell=[f"{pct(r.estimate)} ({num(r.statistic)}, "
@@ -175,9 +176,16 @@ def summary_text(result: EventStudyResult) -> str:
     pivots = tests_pivots(result)
     for title, table in [p for p in pivots if p[0].endswith("group all")]:
         out += ["", f"Cross-event tests, {title} (statistic, two-sided p):", _frame_text(table)]
-    if result.tests["group"].nunique() > 1:
+    if not result.tests.empty and result.tests["group"].nunique() > 1:
         out += ["", "By group (mean CAR/BHAR, BMP or BHAR t with p):",
                 _frame_text(group_lines(result))]
+    vols = result.extras.get("volatility") or {}
+    if vols:
+        out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], F test):"]
+        out += [f"  {eid}: {v.model}, ratio {num(v.ratio.ratio, 3)} "
+                f"(F p {num(v.ratio.f_pvalue, 3)})"
+                + (f"; fallback: {v.fallback_reason}" if v.fallback_reason else "")
+                for eid, v in vols.items()]
     if not result.skipped.empty:
         out += ["", "Skipped:"] + [f"  {r.event_id}: {r.reason}" for r in
                                    result.skipped.itertuples()]
@@ -251,12 +259,16 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
         "events": [event_dict(result, e) for e in result.event_ids()],
         "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
     }
+    vols = result.extras.get("volatility") or {}
+    if vols:
+        doc["volatility"] = {k: v.to_dict() for k, v in vols.items()}
     for key in ("tests", "caar", "overlaps"):
         frame = getattr(result, key)
         if not frame.empty:
             doc[key] = _records(frame.reset_index(drop=True), list(frame.columns))
     for key, value in result.extras.items():
-        if key not in doc and key != "adjustment" and not isinstance(value, pd.DataFrame):
+        if key not in doc and key not in ("adjustment", "volatility") and not isinstance(
+                value, pd.DataFrame):
             doc[key] = _clean(value)
     return doc
 
@@ -336,6 +348,7 @@ def markdown_report(result: EventStudyResult, images: list[tuple[str, str]]) -> 
     if not result.overlaps.empty:
         parts += ["## Overlapping event windows of one firm", "",
                   result.overlaps.to_markdown(index=False), ""]
+    parts += volatility_section(result)
     parts += ["## Plots", ""] + [f"![{title}]({name})\n" for name, title in images]
     if not result.skipped.empty:
         parts += ["## Skipped events", "",
@@ -344,6 +357,32 @@ def markdown_report(result: EventStudyResult, images: list[tuple[str, str]]) -> 
     if notes:
         parts += ["## Notes", ""] + [f"- {n}" for n in dict.fromkeys(notes)]
     return "\n".join(parts) + "\n"
+
+
+def volatility_section(result: EventStudyResult) -> list[str]:
+    """Markdown: per firm-day the GARCH summary (model choice, volatility ratio, tests)."""
+    vols = result.extras.get("volatility") or {}
+    if not vols:
+        return []
+    parts = ["## Volatility (GARCH, arch)", ""]
+    for event_id, vol in vols.items():
+        ratio = vol.ratio
+        parts += [f"### {event_id}", "",
+                  f"- model: {vol.model}" + (f" (fallback: {vol.fallback_reason})"
+                                             if vol.fallback_reason else ""),
+                  f"- mean conditional volatility [+1,+20] / [-20,-1]: {num(ratio.ratio, 3)}", "",
+                  "```", vol.summary(), "```", ""]
+    return parts
+
+
+def _volatility_images(result: EventStudyResult, folder: Path) -> list[tuple[str, str]]:
+    from eventstudy.volatility_plots import save_volatility_plots
+
+    images = []
+    for event_id, vol in (result.extras.get("volatility") or {}).items():
+        for path in save_volatility_plots(vol, folder):
+            images.append((path.name, f"GARCH: {event_id}: {path.stem.split('_garch_')[-1]}"))
+    return images
 
 
 def html_report(markdown_text: str, folder: Path) -> str:
@@ -361,7 +400,18 @@ def html_report(markdown_text: str, folder: Path) -> str:
         body.append("<table>" + "".join(cells) + "</table>")
         table.clear()
 
+    code: list[str] | None = None
     for line in markdown_text.splitlines():
+        if line.startswith("```"):
+            if code is None:
+                code = []
+            else:
+                body.append(f"<pre>{html.escape(chr(10).join(code))}</pre>")
+                code = None
+            continue
+        if code is not None:
+            code.append(line)
+            continue
         if line.startswith("|"):
             table.append(line)
             continue
@@ -382,7 +432,8 @@ def html_report(markdown_text: str, folder: Path) -> str:
              "table{border-collapse:collapse;font-size:13px;margin:1em 0}"
              "td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
              "tr:first-child th,tr:first-child td{background:#eef2f7;font-weight:600}"
-             "img{max-width:100%}")
+             "img{max-width:100%}pre{background:#f6f8fa;padding:8px;font-size:12px;"
+             "overflow-x:auto}")
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>eventstudy report</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
 
@@ -400,6 +451,7 @@ def write_report(result: EventStudyResult, out: str | Path,
         figures = _figures(result)
         _save_figures(tmp, figures)
         images = [(name, title) for name, title, _ in figures]
+        images += _volatility_images(result, tmp)
         if extra is not None:
             images += extra(tmp)
         text = markdown_report(result, images)
@@ -425,3 +477,25 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         new.rename(target)
+
+
+def write_volatility_report(vol: Any, out: str | Path) -> Path:
+    """A report folder for one GARCH volatility study: report.md/html, plots, volatility.json."""
+    from eventstudy.volatility_plots import save_volatility_plots
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        paths = save_volatility_plots(vol, tmp)
+        text = "\n".join([f"# GARCH volatility: {vol.label}", "", "```", vol.summary(), "```",
+                          "", *[f"![{p.stem}]({p.name})\n" for p in paths]])
+        (tmp / "report.md").write_text(text, encoding="utf-8")
+        (tmp / "report.html").write_text(html_report(text, tmp), encoding="utf-8")
+        (tmp / "volatility.json").write_text(json.dumps(vol.to_dict(), indent=2,
+                                                        allow_nan=False), encoding="utf-8")
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -12,9 +12,16 @@ observation per firm-day (ticker, day 0) by default (``dedupe=True``): lock-up t
 on the same session are the same observation, and the number merged is reported.
 
 Missing values: an event whose window lacks a day has no CAR/BHAR (it is left out of that test);
-rank tests rank each event's available days only (Corrado & Zivney 1992); estimation residuals are
-aligned on calendar dates for the cross-correlation of Kolari & Pynnonen (2010), a date an event
-lacks contributing nothing (see ``kp_rbar``).
+rank tests rank each event's available days only (Corrado & Zivney 1992) and average day t over
+the events that have it (estimation days are matched by column of the estimation block, i.e. in
+event time); estimation residuals are aligned on calendar dates for the cross-correlation of
+Kolari & Pynnonen (2010), a date an event lacks contributing nothing (see ``kp_rbar``). Volume:
+a zero volume is missing (see ``abnormal_log_volume``).
+
+Clustering: ``kp`` uses the estimation-window cross-correlation of every pair, as KP (2010) do for
+events on one date; ``kp_overlap`` weights each pair by the share of event-window days the two
+events have in common, so events on unrelated dates are not treated as correlated (a Brown-Warner
+run on random dates shows ``kp`` far too conservative there, ``kp_overlap`` at nominal size).
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ REFERENCES: dict[str, str] = {
     "patell": "Patell (1976) Z, variance (L_i-2)/(L_i-4) per standardised CAR",
     "bmp": "Boehmer, Musumeci & Poulsen (1991) standardised cross-sectional t",
     "kp": "Kolari & Pynnonen (2010) BMP adjusted for cross-correlation",
+    "kp_overlap": "Kolari & Pynnonen (2010) adjusted BMP, r_ij weighted by the share of "
+                  "event-window days i and j have in common (extension)",
     "corrado": "Corrado (1989) rank test, Corrado & Zivney (1992) missing days, "
                "Cowan (1992) window sum",
     "sign": "Cowan (1992) generalized sign test",
@@ -48,7 +57,7 @@ REFERENCES: dict[str, str] = {
     "volume_t": "abnormal log volume, cross-sectional t (Campbell & Wasley 1996)",
     "volume_rank": "abnormal log volume, rank test (Campbell & Wasley 1996; Corrado 1989)",
 }
-CAR_TESTS = ("t", "patell", "bmp", "kp", "corrado", "sign", "grank", "wilcoxon")
+CAR_TESTS = ("t", "patell", "bmp", "kp", "kp_overlap", "corrado", "sign", "grank", "wilcoxon")
 BHAR_TESTS = ("bhar_t", "bhar_skew_t")
 VOLUME_TESTS = ("volume_t", "volume_rank")
 TESTS = CAR_TESTS + BHAR_TESTS + VOLUME_TESTS
@@ -72,28 +81,65 @@ class Stat:
 
 def rank_rows(x: np.ndarray) -> np.ndarray:
     """Average ranks (1 = smallest) along the rows of a 2-D array; NaN stays NaN."""
-    order = np.argsort(x, axis=1)
-    xs = np.take_along_axis(x, order, axis=1)
-    pos = np.tile(np.arange(1.0, x.shape[1] + 1.0), (x.shape[0], 1))
-    tie = xs[:, 1:] == xs[:, :-1]
-    if tie.any():
-        rows = np.flatnonzero(tie.any(axis=1))
-        start = np.ones((len(rows), x.shape[1]), dtype=bool)
-        start[:, 1:] = ~tie[rows]
-        group = np.cumsum(start.ravel()) - 1
-        mean = np.bincount(group, pos[rows].ravel()) / np.bincount(group)
-        pos[rows] = mean[group].reshape(start.shape)
-    ranks = np.empty_like(pos)
-    np.put_along_axis(ranks, order, pos, axis=1)
+    return _ranks(x)[0]
+
+
+def _ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Average ranks of x along rows, with the sorting flat indices and sorted values."""
+    rows, width = x.shape
+    flat = np.argsort(x, axis=1)
+    flat += (np.arange(rows) * width)[:, None]
+    xs = x.ravel()[flat]
+    out = np.empty(x.size)
+    out[flat] = _sorted_ranks(xs)
+    ranks = out.reshape(x.shape)
     ranks[np.isnan(x)] = np.nan
-    return ranks
+    return ranks, flat, xs
 
 
-def rank_u(x: np.ndarray) -> np.ndarray:
+def _sorted_ranks(xs: np.ndarray) -> np.ndarray:
+    """Average ranks of rows already sorted ascending: 1..width, ties share their mean."""
+    rows, width = xs.shape
+    pos: np.ndarray = np.arange(1.0, width + 1.0)
+    tie = xs[:, 1:] == xs[:, :-1]
+    if not tie.any():
+        return pos
+    pos = np.tile(pos, (rows, 1))
+    hit = np.flatnonzero(tie.any(axis=1))
+    start = np.ones((len(hit), width), dtype=bool)
+    start[:, 1:] = ~tie[hit]
+    group = np.cumsum(start.ravel()) - 1
+    mean = np.bincount(group, pos[hit].ravel()) / np.bincount(group)
+    pos[hit] = mean[group].reshape(start.shape)
+    return pos
+
+
+def rank_u(x: np.ndarray, ranks: np.ndarray | None = None) -> np.ndarray:
     """Corrado & Zivney (1992) uniform ranks U_it = K_it / (M_i + 1) - 1/2, M_i = valid days."""
     m = np.isfinite(x).sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return rank_rows(x) / (m + 1.0) - 0.5
+        return (rank_rows(x) if ranks is None else ranks) / (m + 1.0) - 0.5
+
+
+def split_ranks(x: np.ndarray, flat: np.ndarray, xs: np.ndarray, first: int) -> np.ndarray:
+    """Average ranks within the first ``first`` columns of x, reusing its row sort (``_ranks``)."""
+    rows, width = x.shape
+    col = flat % width
+    head = col < first  # every row has exactly ``first`` such cells, in sorted order
+    sub_col = col[head].reshape(rows, first)
+    pos = np.broadcast_to(_sorted_ranks(xs[head].reshape(rows, first)), (rows, first))
+    ranks = np.empty((rows, first))
+    np.put_along_axis(ranks, sub_col, pos, axis=1)
+    ranks[np.isnan(x[:, :first])] = np.nan
+    return ranks
+
+
+def day_numbers(dates: np.ndarray) -> np.ndarray:
+    """Dates as integer days since 1970; NaT as distinct negative numbers (never shared)."""
+    days = np.asarray(dates, dtype="datetime64[ns]").view(np.int64) // 86_400_000_000_000
+    missing = np.isnat(dates)
+    days[missing] = -1 - np.arange(int(missing.sum()))
+    return days
 
 
 def calendar_z(est_ar: np.ndarray, est_dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -106,7 +152,7 @@ def calendar_z(est_ar: np.ndarray, est_dates: np.ndarray) -> tuple[np.ndarray, n
         dev = np.where(ok, est_ar - mean[:, None], 0.0)
         norm = np.sqrt((dev**2).sum(axis=1))
         z = np.where(norm[:, None] > 0, dev / norm[:, None], 0.0)
-    days = est_dates.astype("datetime64[D]").astype(np.int64)
+    days = np.asarray(est_dates, dtype="datetime64[ns]").view(np.int64) // 86_400_000_000_000
     if not ok.any():
         return z, np.zeros(days.shape, dtype=np.int64), 1
     low, high = days[ok].min(), days[ok].max()
@@ -129,14 +175,18 @@ def abnormal_log_volume(panel: Panel, zero_missing: bool = True
     (24 and 31 December, Lunar New Year's eve) although prices move, and log(1 + 0) = 0 would
     dominate the estimation-window mean.
     """
-    est_vol, vol = panel.est_vol, panel.vol
-    if zero_missing:
-        est_vol, vol = np.where(est_vol > 0, est_vol, np.nan), np.where(vol > 0, vol, np.nan)
-    est, event = np.log1p(est_vol), np.log1p(vol)
-    ok = np.isfinite(est)
+    est, event = _log_volume(panel.est_vol, zero_missing), _log_volume(panel.vol, zero_missing)
+    ok = ~np.isnan(est)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(ok, est, 0.0).sum(axis=1) / ok.sum(axis=1)
-    return est - mean[:, None], event - mean[:, None]
+    est -= mean[:, None]
+    event -= mean[:, None]
+    return est, event
+
+
+def _log_volume(vol: np.ndarray, zero_missing: bool) -> np.ndarray:
+    keep = vol > 0 if zero_missing else vol >= 0
+    return np.log1p(vol, out=np.full(vol.shape, np.nan), where=keep)
 
 
 @dataclass
@@ -150,6 +200,8 @@ class Base:
     z: np.ndarray  # (P, L) unit-norm estimation residuals (KP 2010)
     zday: np.ndarray  # (P, L) their calendar-day positions
     n_days: int
+    zmin: np.ndarray  # (P,) first calendar-day position of each event's residuals
+    wday: np.ndarray  # (P, W) event-block days as integers (missing: distinct negatives)
     ret_u: np.ndarray  # (P, L + W) Corrado U of ARs, estimation then event block
     vol_u: np.ndarray  # (P, L + W) Corrado U of volume
     av: np.ndarray  # (P, W) abnormal log volume of the event block
@@ -164,10 +216,13 @@ def base(ar: AbnormalReturns) -> Base:
         pos_frac = (est > 0).sum(axis=1) / np.isfinite(est).sum(axis=1)
         est_sar = ar.est_sar
     z, zday, n_days = calendar_z(est, ar.panel.est_dates)
+    zmin = np.where(z != 0, zday, n_days).min(axis=1)
+    combined = np.hstack([est, ar.ar])
+    ranks, flat, xs = _ranks(combined)  # est_sar = est_ar / s_i: the same order within i
     return Base(patell_var=patell_var, pos_frac=pos_frac, est_sar=est_sar,
-                est_rank=rank_rows(est_sar), z=z, zday=zday, n_days=n_days,
-                ret_u=rank_u(np.hstack([est, ar.ar])), vol_u=rank_u(np.hstack([av_est, av])),
-                av=av)
+                est_rank=split_ranks(combined, flat, xs, est.shape[1]), z=z, zday=zday,
+                n_days=n_days, zmin=zmin, wday=day_numbers(ar.panel.dates),
+                ret_u=rank_u(combined, ranks), vol_u=rank_u(np.hstack([av_est, av])), av=av)
 
 
 @dataclass
@@ -182,6 +237,7 @@ class Prepared(Base):
     bhar: np.ndarray
     mav: np.ndarray  # mean abnormal log volume over the window's available days
     cols: slice  # the window's columns in ret_u / vol_u
+    event_cols: slice  # the window's columns in the event block
 
     def usable(self, kind: str) -> np.ndarray:
         """Rows with the ingredients of ``car``, ``bhar`` or ``volume`` tests."""
@@ -217,7 +273,7 @@ def prepare(ar: AbnormalReturns, window: Sequence[int], common: Base | None = No
     width = ar.est_ar.shape[1]
     return Prepared(**vars(common), ids=ar.panel.events.index.to_numpy(), window=window,
                     car=car, car_var=car_var, scar=scar, bhar=bhar(ar.panel, window), mav=mav,
-                    cols=slice(width + cols.start, width + cols.stop))
+                    cols=slice(width + cols.start, width + cols.stop), event_cols=cols)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,6 +337,55 @@ def kp(car: np.ndarray, scar: np.ndarray, z: np.ndarray, zday: np.ndarray, n_day
     return Stat(base.estimate, t, _t_p(t, n - 1), n)
 
 
+def kp_overlap_rbar(z: np.ndarray, zday: np.ndarray, zmin: np.ndarray,
+                    wday: np.ndarray) -> np.ndarray:
+    """Average pairwise correlation of the events' CARs when r_ij (as in ``kp_rbar``) only
+    applies to the event-window days i and j share: rbar = sum_{i != j} r_ij s_ij / tau /
+    (n (n - 1)), s_ij = shared calendar days. With sum_{i != j} r_ij s_ij = sum_t
+    (||sum_{i covers t} z_i||^2 - sum_{i covers t} ||z_i||^2), only days two or more events
+    cover cost anything. Equals ``kp_rbar`` when every event has the same window dates."""
+    lead, (n, length), tau = z.shape[:-2], z.shape[-2:], wday.shape[-1]
+    batches = math.prod(lead)
+    key = (wday.reshape(batches, n * tau) + (np.arange(batches) << 40)[:, None]).ravel()
+    _, group, count = np.unique(key, return_inverse=True, return_counts=True)
+    shared = count[group] > 1
+    total = np.zeros(batches)
+    if shared.any():
+        rows = np.repeat(np.arange(batches * n), tau)[shared]
+        _, group = np.unique(group[shared], return_inverse=True)
+        total = _shared_sums(z.reshape(-1, length)[rows], zday.reshape(-1, length)[rows],
+                             zmin.reshape(-1)[rows], group, rows // n, batches)
+    return (total / (tau * n * (n - 1.0))).reshape(lead)
+
+
+def _shared_sums(z: np.ndarray, zday: np.ndarray, zmin: np.ndarray, group: np.ndarray,
+                 batch: np.ndarray, batches: int) -> np.ndarray:
+    """Per batch, sum over groups of ||sum of the group's z||^2 - sum of ||z||^2, each group
+    summed on its own stretch of calendar days (its members' estimation windows overlap)."""
+    size = int(group.max()) + 1
+    start = np.full(size, np.iinfo(np.int64).max)
+    np.minimum.at(start, group, zmin)
+    local = np.maximum(zday - start[group][:, None], 0)  # missing residuals are 0 anyway
+    span = int(local.max()) + 1
+    sums = np.bincount((group[:, None] * span + local).ravel(), weights=z.ravel(),
+                       minlength=size * span)
+    inside = (sums.reshape(size, span) ** 2).sum(axis=1) - np.bincount(group, (z**2).sum(axis=1))
+    owner = np.zeros(size, dtype=np.int64)
+    owner[group] = batch
+    return np.bincount(owner, inside, minlength=batches)
+
+
+def kp_overlap(car: np.ndarray, scar: np.ndarray, z: np.ndarray, zday: np.ndarray,
+               zmin: np.ndarray, wday: np.ndarray) -> Stat:
+    """Kolari & Pynnonen (2010) adjustment of BMP with the event-window overlap rbar of
+    ``kp_overlap_rbar``: t_BMP * sqrt((1 - rbar) / (1 + (n - 1) rbar)); t(n-1)."""
+    base = bmp(car, scar)
+    rbar = kp_overlap_rbar(z, zday, zmin, wday)
+    n = base.n
+    t = base.statistic * np.sqrt((1.0 - rbar) / (1.0 + (n - 1.0) * rbar))
+    return Stat(base.estimate, t, _t_p(t, n - 1), n)
+
+
 def corrado(estimate: np.ndarray, u: np.ndarray, cols: slice) -> Stat:
     """Rank test of Corrado (1989) with the missing-day form of Corrado & Zivney (1992) and, for a
     window of tau days, the sum of Cowan (1992) / Campbell & Wasley (1993):
@@ -317,9 +422,10 @@ def grank(car: np.ndarray, scar: np.ndarray, est_sar: np.ndarray, est_rank: np.n
     t = Z sqrt((T - 2) / (T - 1 - Z^2)) ~ t(T - 2), T = days with n_t > 0 plus the event day."""
     n = scar.shape[-1]
     g = (scar / scar.std(axis=-1, ddof=1, keepdims=True))[..., None]
-    above = (g < est_sar) + 0.5 * (g == est_sar)  # ranks of estimation days move up past g
+    equal, below = est_sar == g, est_sar < g
+    above = (est_sar > g) + 0.5 * equal  # ranks of estimation days move up past g
     size = np.isfinite(est_sar).sum(axis=-1) + 1.0
-    rank0 = 1.0 + (est_sar < g).sum(axis=-1) + 0.5 * (est_sar == g).sum(axis=-1)
+    rank0 = 1.0 + below.sum(axis=-1) + 0.5 * equal.sum(axis=-1)
     u0 = rank0 / (size + 1.0) - 0.5
     u_est = (est_rank + above) / (size[..., None] + 1.0) - 0.5
     ok = np.isfinite(u_est)
@@ -368,6 +474,8 @@ def compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
 
 
 def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
+    if sel.ndim == 1 and len(sel) == len(prep.car) and (sel == np.arange(len(sel))).all():
+        sel = slice(None)  # type: ignore[assignment]  # every row, in order: no copies
     car = prep.car[sel]
     if test == "t":
         return t_test(car)
@@ -377,6 +485,9 @@ def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
         return bmp(car, prep.scar[sel])
     if test == "kp":
         return kp(car, prep.scar[sel], prep.z[sel], prep.zday[sel], prep.n_days)
+    if test == "kp_overlap":
+        return kp_overlap(car, prep.scar[sel], prep.z[sel], prep.zday[sel], prep.zmin[sel],
+                          prep.wday[sel][..., prep.event_cols])
     if test == "corrado":
         return corrado(car.mean(axis=-1), prep.ret_u[sel], prep.cols)
     if test == "sign":
@@ -544,7 +655,7 @@ def run_tests(ar: AbnormalReturns, windows: Sequence[Sequence[int]] = ((0, 0),),
     CAR, BHAR or abnormal log volume), effect (exp(estimate) - 1 for volume), statistic, p_value,
     n, merged (events merged into an identical firm-day), reference."""
     chosen = check_tests(tests)
-    if isinstance(windows, tuple) and len(windows) == 2 and isinstance(windows[0], int):
+    if not windows or any(np.ndim(w) != 1 for w in windows):
         raise BadInput("windows must be a list of (start, end) pairs, e.g. [(0, 0)]")
     checked = [check_window(ar, w) for w in windows]
     common = base(ar)

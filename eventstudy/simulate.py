@@ -121,8 +121,11 @@ def _reporter(progress: Progress | bool, total: int) -> tuple[Progress | None, C
     return (progress or None), (lambda: None)
 
 
-def _run_scenario(prep: sig.Prepared, tests: Sequence[str], samples: np.ndarray, chunk: int,
-                  tick: Callable[[], None]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def sample_statistics(prep: sig.Prepared, tests: Sequence[str], samples: np.ndarray,
+                      chunk: int = 100, tick: Callable[[], None] | None = None
+                      ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(statistic, p_value) arrays of each test over the rows of ``samples`` (samples x n row
+    numbers of ``prep``), computed ``chunk`` samples at a time."""
     out: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {t: ([], []) for t in tests}
     for lo in range(0, len(samples), chunk):
         sel = samples[lo:lo + chunk]
@@ -130,12 +133,13 @@ def _run_scenario(prep: sig.Prepared, tests: Sequence[str], samples: np.ndarray,
             res = sig.compute(prep, test, sel)
             out[test][0].append(np.asarray(res.statistic))
             out[test][1].append(np.asarray(res.p_value))
-        tick()
+        if tick is not None:
+            tick()
     return {t: (np.concatenate(s), np.concatenate(p)) for t, (s, p) in out.items()}
 
 
-def _scenario(ar: AbnormalReturns, common: sig.Base, window: tuple[int, int], shift: float,
-              ratio: float) -> sig.Prepared:
+def scenario(ar: AbnormalReturns, common: sig.Base, window: tuple[int, int], shift: float,
+             ratio: float) -> sig.Prepared:
     """Ingredients with day-0 ARs injected; only the return ranks change with the injection."""
     moved = inject(ar, shift, ratio)
     ranks = sig.rank_u(np.hstack([moved.est_ar, moved.ar]))
@@ -157,6 +161,32 @@ def _pool(panel: Panel | None, tickers: Iterable[str] | None, pool_size: int,
     return pseudo_panel(bundled_series(tickers), pool_size, rng)
 
 
+def pool_rows(ar: AbnormalReturns, prep: sig.Prepared) -> np.ndarray:
+    """Rows of the pool usable by every test (fitted, complete window, some volume)."""
+    ok = np.ones(ar.panel.n_events, dtype=bool)
+    ok[list(ar.problems)] = False
+    for kind in ("car", "bhar", "volume"):
+        ok &= prep.usable(kind)
+    return np.flatnonzero(ok)
+
+
+def _check(n_samples: int, n_events: int, alpha: float, chunk: int,
+           variance_ratios: Sequence[float]) -> None:
+    if n_samples < 1 or n_events < 3 or not 0 < alpha < 1 or chunk < 1:
+        raise BadInput("need n_samples >= 1, n_events >= 3, 0 < alpha < 1 and chunk >= 1")
+    if any(v <= 0 for v in variance_ratios):
+        raise BadInput(f"variance ratios must be positive, got {list(variance_ratios)}")
+
+
+def _table(rows: list[dict[str, object]], attrs: dict[str, object]) -> pd.DataFrame:
+    out = pd.DataFrame(rows)
+    rate = out["rejection_rate"]
+    out["size_flag"] = (out["kind"] == "size") & ((rate < SIZE_BAND[0]) | (rate > SIZE_BAND[1]))
+    out["reference"] = out["test"].map(sig.REFERENCES)
+    out.attrs.update(attrs)
+    return out
+
+
 def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
                  shifts: Sequence[float] = DEFAULT_SHIFTS,
                  variance_ratios: Sequence[float] = DEFAULT_VARIANCE_RATIOS,
@@ -167,59 +197,47 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
                  progress: Progress | bool = False) -> pd.DataFrame:
     """Rejection rates of every test on random samples of pseudo-events (Brown & Warner 1985).
 
-    ``panel`` is a user's pool of pseudo-events (default: ``pool_size`` random sessions of the
-    bundled stocks, or of ``tickers``). Volume tests run only in the scenario without shift or
-    variance change (the injection touches returns only). Columns: test, shift, variance_ratio,
-    kind (size/power), rejection_rate, reject_negative, reject_positive, mean_statistic,
-    sd_statistic, samples, n_events, size_flag (size outside [3%, 7%]), reference.
+    ``panel`` is a user's pool of distinct pseudo-events (default: ``pool_size`` random sessions
+    of the bundled stocks, or of ``tickers``). ``progress``: a callback (done, total) or True for
+    a tqdm bar on stderr. Volume tests run only in the scenario without shift or variance change
+    (the injection touches returns only). Columns: test, shift, variance_ratio, kind (size or
+    power), rejection_rate, reject_negative, reject_positive, mean_statistic, sd_statistic,
+    samples, n_events, size_flag (a size outside [3%, 7%]), reference; ``attrs`` has the pool
+    size and the run time.
     """
     chosen = sig.check_tests(tests)
-    if n_samples < 1 or n_events < 3 or not 0 < alpha < 1 or chunk < 1:
-        raise BadInput("need n_samples >= 1, n_events >= 3, 0 < alpha < 1 and chunk >= 1")
-    if any(v <= 0 for v in variance_ratios):
-        raise BadInput(f"variance ratios must be positive, got {list(variance_ratios)}")
+    _check(n_samples, n_events, alpha, chunk, variance_ratios)
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     ar = fit_model(_pool(panel, tickers, pool_size, rng), model)
-    sig.check_window(ar, window)
+    window = sig.check_window(ar, window)
     common = sig.base(ar)
     base = sig.prepare(ar, window, common)
-    ok = np.ones(ar.panel.n_events, dtype=bool)
-    ok[list(ar.problems)] = False
-    for kind in ("car", "bhar", "volume"):
-        ok &= base.usable(kind)
-    rows = np.flatnonzero(ok)
+    rows = pool_rows(ar, base)
     samples = rows[draw_samples(len(rows), n_samples, n_events, rng)]
     scenarios = [(float(s), float(v)) for v in variance_ratios for s in shifts]
-    n_chunks = -(-n_samples // chunk)
-    report, close = _reporter(progress, len(scenarios) * n_chunks)
-    done = 0
+    total = len(scenarios) * -(-n_samples // chunk)
+    report, close = _reporter(progress, total)
+    count = iter(range(1, total + 1))
 
     def tick() -> None:
-        nonlocal done
-        done += 1
         if report is not None:
-            report(done, len(scenarios) * n_chunks)
+            report(next(count), total)
 
-    table = []
+    table: list[dict[str, object]] = []
     try:
         for shift, ratio in scenarios:
-            prep = base if (shift, ratio) == (0.0, 1.0) else _scenario(ar, common, window,
-                                                                      shift, ratio)
-            names = [t for t in chosen if sig.kind_of(t) != "volume" or (shift, ratio) == (0, 1)]
-            for test, (stat, p) in _run_scenario(prep, names, samples, chunk, tick).items():
+            null = (shift, ratio) == (0.0, 1.0)
+            prep = base if null else scenario(ar, common, window, shift, ratio)
+            names = [t for t in chosen if null or sig.kind_of(t) != "volume"]
+            for test, (stat, p) in sample_statistics(prep, names, samples, chunk, tick).items():
                 table.append({"test": test, "shift": shift, "variance_ratio": ratio,
                               "kind": "size" if shift == 0 else "power", **_rates(stat, p, alpha),
                               "samples": n_samples, "n_events": n_events})
     finally:
         close()
-    out = pd.DataFrame(table)
-    rate = out["rejection_rate"]
-    out["size_flag"] = (out["kind"] == "size") & ((rate < SIZE_BAND[0]) | (rate > SIZE_BAND[1]))
-    out["reference"] = out["test"].map(sig.REFERENCES)
-    out.attrs.update(pool=len(rows), seconds=time.perf_counter() - started, alpha=alpha,
-                     window=window, model=model, seed=seed)
-    return out
+    return _table(table, {"pool": len(rows), "seconds": time.perf_counter() - started,
+                          "alpha": alpha, "window": window, "model": model, "seed": seed})
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:

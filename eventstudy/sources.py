@@ -105,10 +105,21 @@ def clean_prices(raw: pd.DataFrame, ticker: str, source: str, adjustment: str) -
     if "close" not in frame.columns:
         raise BadInput(f"{ticker}: the price data has no close column")
     keep = [c for c in ("open", "high", "low", "close", "volume") if c in frame.columns]
+    repeated = [c for c in keep if list(frame.columns).count(c) > 1]
+    if repeated:
+        raise BadInput(f"{ticker}: column {repeated[0]!r} appears twice in the price data")
+    given = frame["close"]
     frame = frame[keep].apply(pd.to_numeric, errors="coerce").astype(float)
+    unreadable = frame["close"].isna() & ~_is_missing(given)
+    if unreadable.any():  # a typo or a thousands separator must not silently drop a session
+        at = unreadable.to_numpy().nonzero()[0][0]
+        raise BadInput(f"{ticker}: unreadable price {given.iloc[at]!r} on "
+                       f"{frame.index[at].date()} ({source})")
     frame = frame[frame["close"].notna()]
     if frame.empty:
         raise DataUnavailable(f"no price data for {ticker} from {source}: empty or all missing")
+    if frame.index.hasnans:
+        raise BadInput(f"{ticker}: a row with a price has a missing or unreadable date ({source})")
     dup = frame.index[frame.index.duplicated()]
     if len(dup):
         raise BadInput(f"{ticker}: duplicate date {dup[0].date()} in the price data ({source})")
@@ -125,6 +136,15 @@ def clean_prices(raw: pd.DataFrame, ticker: str, source: str, adjustment: str) -
         frame["volume"] = np.nan
     frame.attrs.update(ticker=ticker, source=source, adjustment=adjustment)
     return frame
+
+
+MISSING_MARKERS = {"", "null", "nan", "na", "n/a", "none", "nat", "-"}
+
+
+def _is_missing(values: pd.Series) -> pd.Series:
+    """Cells that mean "no value": NaN/None, or a missing-value marker like Yahoo's ``null``."""
+    text = values.astype(str).str.strip().str.lower()
+    return values.isna() | text.isin(MISSING_MARKERS)
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,6 +171,11 @@ def _parse_dates(values: pd.Series | pd.Index, where: str) -> pd.DatetimeIndex:
 def frame_from_table(table: pd.DataFrame, ticker: str, where: str) -> pd.DataFrame:
     """Turn a table in any supported layout into a clean price frame."""
     table = _lower_columns(table.copy())
+    if len(table.columns) == 0:
+        raise DataUnavailable(f"no price data for {ticker} in {where}: no columns")
+    repeated = table.columns[table.columns.duplicated()]
+    if len(repeated):
+        raise BadInput(f"{where}: column {repeated[0]!r} appears twice (names ignore case)")
     first = table.columns[0]
     if first in ("price",) and len(table) >= 2:
         # yfinance 3-row header: "Price,...", "Ticker,...", "Date,,,": data starts on row 3.
@@ -191,10 +216,15 @@ def read_price_file(path: Path, ticker: str) -> pd.DataFrame:
         raise DataUnavailable(f"no such file: {path}") from None
     except UnicodeDecodeError:
         raise BadInput(f"{path}: not a UTF-8 text file") from None
+    except pd.errors.EmptyDataError:
+        raise DataUnavailable(f"no price data for {ticker} in {path}: empty file") from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise BadInput(f"{path}: unreadable price file ({str(exc).splitlines()[0]})") from None
-    if table.empty or len(table.columns) < 2:
+    if table.empty:
         raise DataUnavailable(f"no price data for {ticker} in {path}: empty file")
+    if len(table.columns) < 2:
+        raise BadInput(f"{path}: one column only ({table.columns[0]!r}); expected comma-separated "
+                       "date,close[,volume]")
     return frame_from_table(table, ticker, where=str(path))
 
 
@@ -274,6 +304,16 @@ class FileSource:
             raise DataUnavailable(f"no such file: {self.path}")
         return read_price_file(self.path, ticker)
 
+    def holds(self, ticker: str) -> bool:
+        """Whether the user's data has a file for ``ticker`` (usable or not)."""
+        if self.path.is_dir():
+            return bool(_files_for(self.path, ticker))
+        try:
+            own = self.ticker or normalise_ticker(self.path.stem.split("_")[0])
+        except BadInput:
+            return False
+        return ticker == own and self.path.exists()
+
 
 def _is_rate_limit(exc: BaseException) -> bool:
     return type(exc).__name__ == "YFRateLimitError" or "rate limit" in str(exc).lower()
@@ -331,7 +371,11 @@ class YahooSource:
                 raise DataUnavailable(f"Yahoo unreachable for {ticker}: {_reason(exc)}") from None
         if raw is None or raw.empty or "Close" not in raw or raw["Close"].isna().all():
             raise DataUnavailable(f"no price data for {ticker} from Yahoo: unknown or delisted?")
-        return frame_from_table(raw.reset_index(), ticker, where="Yahoo").pipe(_mark_yahoo)
+        try:
+            frame = frame_from_table(raw.reset_index(), ticker, where="Yahoo")
+        except BadInput as exc:  # Yahoo's fault, not the user's: let the loader fall back
+            raise DataUnavailable(f"unusable data for {ticker} from Yahoo: {exc}") from None
+        return _mark_yahoo(frame)
 
 
 def _reason(exc: BaseException) -> str:
@@ -392,11 +436,12 @@ class PriceLoader:
 
     def _load(self, ticker: str) -> pd.DataFrame:
         if self.data is not None:
+            user = FileSource(self.data, ticker=self.data_ticker)
             try:
-                return FileSource(self.data, ticker=self.data_ticker).load(ticker)
+                return user.load(ticker)
             except DataUnavailable:
-                if ticker == self.data_ticker:
-                    raise
+                if ticker == self.data_ticker or user.holds(ticker):
+                    raise  # the user's own file is empty: never swap in other data silently
                 # A market index not in the user's files: fall through to the usual sources.
         cached = self.cache.read(ticker)
         if self.offline:
@@ -408,20 +453,25 @@ class PriceLoader:
                 raise self._unreachable
             frame = self.yahoo.load(ticker)
         except DataUnavailable as exc:
-            if "unreachable" not in str(exc):
-                raise
-            self._unreachable = exc  # do not wait for the network again in this run
+            unreachable = "unreachable" in str(exc)
+            if unreachable:
+                self._unreachable = exc  # do not wait for the network again in this run
+            # Unreachable, empty or unusable answer: the (stale) cache or bundled data serve.
             fallback = cached if cached is not None else self._bundled_or_none(ticker)
             if fallback is None:
                 raise
-            reason = str(exc).split(": ", 1)[-1]
-            self._note(f"Yahoo unreachable ({reason}): {ticker} from {fallback.attrs['source']}")
+            what = "Yahoo unreachable" if unreachable else "Yahoo failed"
+            reason = str(exc).split(": ", 1)[-1] if unreachable else str(exc)
+            self._note(f"{what} ({reason}): {ticker} from {fallback.attrs['source']}")
             return fallback
         if cached is not None and _covers_less(frame, cached):
             self._note(f"Yahoo returned a partial history for {ticker} "
                        f"({_span(frame)}; the cache has {_span(cached)}): using the cache")
             return cached
-        self.store(frame)
+        try:
+            self.store(frame)
+        except OSError as exc:  # a full disk or read-only cache must not lose the download
+            self._note(f"could not write the cache for {ticker} ({exc}): not cached")
         return frame
 
     def _bundled_or_none(self, ticker: str) -> pd.DataFrame | None:
@@ -447,7 +497,11 @@ class PriceLoader:
             frame = self.bundled.load(ticker)
         else:
             frame = self.yahoo.load(ticker)
-        return frame, self.store(frame)
+        try:
+            return frame, self.store(frame)
+        except OSError as exc:
+            raise BadInput(f"cannot write the cache in {self.cache.root}: "
+                           f"{exc.strerror or exc}") from None
 
 
 def _span(frame: pd.DataFrame) -> str:

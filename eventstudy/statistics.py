@@ -9,6 +9,10 @@ estimation-window mean, standardised by its estimation-window standard deviation
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -68,13 +72,27 @@ def log_volume(volume: np.ndarray) -> np.ndarray:
         return np.log1p(np.where(volume >= 0, volume, np.nan))
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """NaN in, NaN out, without numpy's warnings: no volume data is a missing value, not an error.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """A denominator: zero (no volume, constant volume) -> NaN, so ratios are n/a, not inf."""
+    return np.where(values > 0, values, np.nan)
+
+
 def abnormal_volume(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray]:
     """Per day, the abnormal log volume (N, W) and its t (abnormal / estimation-window std)."""
     panel = ar.panel
     est = log_volume(panel.est_vol)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with _quiet():
         mean = np.nanmean(np.where(np.isfinite(est), est, np.nan), axis=1)
-        std = np.nanstd(est, axis=1, ddof=1)
+        std = _positive(np.nanstd(est, axis=1, ddof=1))
         abnormal = log_volume(panel.vol) - mean[:, None]
         return abnormal, abnormal / std[:, None]
 
@@ -82,9 +100,9 @@ def abnormal_volume(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray]:
 def _est_volume_stats(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     est = log_volume(ar.panel.est_vol)
     valid = np.isfinite(est).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (np.nanmean(ar.panel.est_vol, axis=1), np.nanstd(est, axis=1, ddof=1),
-                valid.astype(float))
+    with _quiet():
+        return (_positive(np.nanmean(ar.panel.est_vol, axis=1)),
+                _positive(np.nanstd(est, axis=1, ddof=1)), valid.astype(float))
 
 
 def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
@@ -97,7 +115,7 @@ def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEF
     for window in usable_windows(ar, windows):
         cols = ar.cols(window)
         tau = cols.stop - cols.start
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with _quiet():
             ratio = ar.panel.vol[:, cols].mean(axis=1) / est_mean
             mean_abn = abnormal[:, cols].mean(axis=1)
             t = mean_abn / (est_std / np.sqrt(tau))
@@ -110,7 +128,7 @@ def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEF
 def event_window_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
     """Mean volume over the whole event window / mean estimation-window volume, per event."""
     est_mean, _, _ = _est_volume_stats(ar)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with _quiet():
         return np.nanmean(ar.panel.vol, axis=1) / est_mean
 
 

@@ -76,9 +76,12 @@ class StudyOptions:
             raise BadInput(f"unknown model {self.model!r} (use {', '.join(MODEL_NAMES)})")
         if self.market:
             self.market = normalise_ticker(self.market)
-        for w in (self.window, *self.car_windows):
+        for w in (self.window, *self.car_windows, *self.bhar_windows):
             if w[0] > w[1]:
                 raise BadInput(f"window [{w[0]}, {w[1]}] ends before it starts")
+        if self.window[0] > 0 or self.window[1] < 0:
+            raise BadInput(f"event window [{self.window[0]}, {self.window[1]}] must contain "
+                           "day 0")
         if self.min_estimation < 3:
             raise BadInput("the minimum estimation window must be at least 3 sessions")
 
@@ -221,15 +224,9 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         result, options)}
     result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
                                    for t in result.sources}
-    if cross_section or len(firm_day_rows(ar)) > 1:
+    if cross_section or result.events["ticker"].nunique() > 1:
         add_cross_section(result)
     return result
-
-
-def firm_day_rows(ar: AbnormalReturns) -> np.ndarray:
-    from eventstudy.significance import select_rows
-
-    return select_rows(ar)[0]
 
 
 def add_cross_section(result: EventStudyResult) -> None:
@@ -302,12 +299,14 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  min_estimation: int = 60, offline: bool = False,
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
                  listings: str | Path | None = None, loader: PriceLoader | None = None,
+                 volatility: bool | None = None, executor: str = "serial",
                  progress: bool = False) -> EventStudyResult:
     """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
 
     Day 0 is the first exchange session on or after listing date + N months. The market model is
     estimated on the sessions from listing day +5 to day -11 (at most 250; ``estimation`` overrides
     the relative window), falling back to market-adjusted returns below ``min_estimation``.
+    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker).
     """
     names = [tickers] if isinstance(tickers, str) else list(tickers)
     if not names:
@@ -340,6 +339,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                                 f"{listing.listing_date.date()} was inferred from the first "
                                 "trading day of its price history")
     _raise_if_nothing(result)
+    if volatility if volatility is not None else len(names) == 1:
+        add_volatility(result, loader, executor=executor, progress=progress)
     return result
 
 
@@ -385,6 +386,7 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
                 min_estimation: int = 60, holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
+                volatility: bool = False, executor: str = "local",
                 progress: bool = False) -> EventStudyResult:
     """Many events at once, with CAAR, BHAR and every cross-event test, pooled and by group.
 
@@ -392,7 +394,9 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
     of Events; without it, every lock-up of every listing in ``listings`` (a calendar file; the
     bundled calendar by default), restricted to ``tranches`` if given. Lock-up events estimate
     from listing day +5 to day -11; file events on ``estimation`` (default -260..-11). Events that
-    cannot be studied are skipped with their reason and the batch goes on.
+    cannot be studied are skipped with their reason and the batch goes on. ``volatility`` adds
+    the GARCH study of every firm-day (run by ``executor``: serial, local processes or
+    ``dask://HOST:PORT``) and the Savickas (2003) test.
     """
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=car_windows, min_estimation=min_estimation,
@@ -415,6 +419,8 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
                              max_estimation=max_est, listings=used, skipped=skips,
                              progress=progress, cross_section=True)
     _raise_if_nothing(result)
+    if volatility:
+        add_volatility(result, loader, executor=executor, progress=progress)
     return result
 
 
@@ -444,3 +450,85 @@ def finite_or_none(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+# --------------------------------------------------------------------------------------------
+# Volatility: GARCH around each firm-day (eventstudy.volatility), and the Savickas test
+
+
+def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
+                  listing_date: pd.Timestamp | None = None) -> tuple[pd.Series, pd.Series]:
+    """Stock and market simple returns on their common dates; for a listing, from day +5 on."""
+    s = align(loader.load(ticker), loader.load(market or market_for(ticker)))
+    index = pd.DatetimeIndex(s.dates)
+    first = 1
+    if listing_date is not None:
+        first = max(first, int(index.searchsorted(listing_date)) + 5)
+    return (pd.Series(s.ret, index=index).iloc[first:],
+            pd.Series(s.mkt, index=index).iloc[first:])
+
+
+def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: str = "serial",
+                   progress: bool = False) -> None:
+    """GARCH volatility study of every firm-day (``extras['volatility']``, keyed by the first
+    event id of the firm-day) and, across firm-days, the Savickas (2003) test in ``tests``."""
+    from eventstudy.volatility import StudyTask, fit_many
+
+    firsts = result.events.drop_duplicates(["ticker", "day0"])
+    tasks = []
+    for event_id, row in firsts.iterrows():
+        listing = row["listing_date"]
+        stock, market = return_series(loader, row["ticker"], result.options.market,
+                                      pd.Timestamp(listing) if listing else None)
+        tasks.append(StudyTask(stock, row["day0"], market,
+                               label=f"{row['ticker']} {row['tranche']}"))
+    fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) >= PROGRESS_MIN,
+                    return_exceptions=True)
+    done = {}
+    for event_id, fit in zip(firsts.index, fits, strict=True):
+        if isinstance(fit, EventStudyError):
+            result.notes.append(f"no GARCH volatility for {event_id}: {fit}")
+        else:
+            done[str(event_id)] = fit
+    result.extras["volatility"] = done
+    if len(done) >= 2 and not result.tests.empty:
+        result.tests = pd.concat([result.tests, savickas_rows(list(done.values()),
+                                                               result.options.car_windows)],
+                                 ignore_index=True)
+
+
+def savickas_rows(fits: list[Any], windows: Sequence[Window]) -> pd.DataFrame:
+    """Savickas (2003) GARCH-standardised test per window, as rows of the tests table."""
+    from eventstudy.volatility import sar_matrix, savickas_test
+
+    sar, days = sar_matrix(fits)
+    rows = []
+    for window in windows:
+        if window[0] < days[0] or window[1] > days[-1]:
+            continue
+        test = savickas_test(sar, window, days)
+        rows.append({"group": "all", "window": f"[{window[0]}, {window[1]}]",
+                     "start": window[0], "end": window[1], "test": "savickas",
+                     "estimate": test.mean_scar, "effect": test.mean_scar,
+                     "statistic": test.t_stat, "p_value": test.p_value, "n": test.n_events,
+                     "merged": 0, "reference": "Savickas (2003) GARCH-standardised test"})
+    return pd.DataFrame(rows)
+
+
+def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
+                market: str | None = None, offline: bool = False,
+                data: str | Path | None = None, cache_dir: str | Path | None = None,
+                listings: str | Path | None = None, **options: Any) -> Any:
+    """GARCH volatility around one event of ``ticker``: ``date`` if given, else the expiry of
+    ``tranche`` of its listing. Returns ``eventstudy.volatility.EventVolatility``."""
+    from eventstudy.volatility import volatility_study
+
+    ticker = normalise_ticker(ticker)
+    loader = make_loader(offline=offline, data=data, cache_dir=cache_dir, data_ticker=ticker)
+    listing = listing_for(ticker, load_listings(listings), loader)
+    day0 = (pd.Timestamp(date) if date is not None
+            else lockup_events(with_tranches(listing, [tranche]))[0].session)
+    stock, index = return_series(loader, ticker, market, listing.listing_date)
+    result = volatility_study(stock, day0, index, label=ticker, **options)
+    result.notes.extend(loader.notes)
+    return result

@@ -190,7 +190,8 @@ def arch_backcast(resid: ArrayLike1D | np.ndarray) -> float:
     """arch's default sigma2_0: the 0.94-weighted mean of the first (up to) 75 squared residuals."""
     e = np.asarray(resid, dtype=float)[:75]
     weights = RISKMETRICS_LAMBDA ** np.arange(e.size)
-    return float(np.sum(weights * e**2) / np.sum(weights))
+    weights = weights / sum(weights)  # builtin sum and this order, as arch: identical fits
+    return float(np.sum((e**2.0) * weights))
 
 
 def ewma_variance(resid: ArrayLike1D | np.ndarray, lam: float = RISKMETRICS_LAMBDA,
@@ -259,7 +260,7 @@ def _design(frame: pd.DataFrame) -> np.ndarray:
 def _ols(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """OLS coefficients of the mean equation and their covariance s^2 (X'X)^-1."""
     x, y = _design(frame), frame["y"].to_numpy(dtype=float)
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    coef = np.linalg.pinv(x).dot(y)  # as arch's starting values
     resid = y - x @ coef
     dof = max(len(y) - x.shape[1], 1)
     return coef, float(resid @ resid / dof) * np.linalg.pinv(x.T @ x)
@@ -456,17 +457,20 @@ class GarchFit:
 
     @property
     def std_err(self) -> dict[str, float]:
-        """Standard errors (``cov_type``), computed by arch on first use."""
+        """Standard errors (``cov_type``), computed by arch on first use (NaN if singular)."""
         if self.result is None:
             return {}
-        return {str(k): float(v) for k, v in self.result.std_err.items()}
+        return {name: _std_err(self.result, name) for name in self.params}
 
     def mean_cov(self) -> np.ndarray:
         """Covariance of the mean parameters (for the prediction-error adjustment)."""
         if self.result is None:
             return np.zeros((self.spec.n_mean, self.spec.n_mean))
         k = self.spec.n_mean
-        return np.asarray(self.result.param_cov, dtype=float)[:k, :k]
+        try:
+            return np.asarray(self.result.param_cov, dtype=float)[:k, :k]
+        except (np.linalg.LinAlgError, ValueError):  # singular Hessian at a degenerate optimum
+            return np.full((k, k), np.nan)
 
     def part(self, which: str) -> np.ndarray:
         """Parameter block ``'mean'``, ``'vol'`` or ``'dist'`` in arch's order."""
@@ -537,7 +541,11 @@ def _arch_model(frame: pd.DataFrame, spec: ModelSpec, volatility: VolatilityProc
 
 
 def _initial_variance(frame: pd.DataFrame, backcast: float | str) -> float | None:
-    """sigma2_0 to hand to arch (None: the FCP process computes its own)."""
+    """sigma2_0 (variance scale) of the rule; None for 'sample' (the FCP process computes it).
+
+    For 'arch' this is exactly what arch computes itself; arch is then left to compute it (a
+    value passed in goes through ``backcast_transform``, sqrt(.)**2, and may move by an ulp).
+    """
     if backcast == "sample":
         return None
     if not isinstance(backcast, str):
@@ -602,13 +610,15 @@ def _fit_scaled(frame: pd.DataFrame, spec: ModelSpec, *, scale: float,
                 tol: float | None = None, options: dict[str, Any] | None = None) -> GarchFit:
     """Fit ``spec`` on already-scaled data with arch's optimiser, warnings turned into flags."""
     rule = _backcast_rule(spec, backcast)
+    if cov_type not in ("robust", "classic"):
+        raise BadInput(f"cov_type must be 'robust' or 'classic', not {cov_type!r}")
     model = _arch_model(frame, spec, _volatility_process(spec.vol, rule == "sample"))
     sigma2_0 = _initial_variance(frame, backcast)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         try:
             res = model.fit(disp="off", cov_type=cast(CovType, cov_type), tol=tol, options=options,
-                            backcast=sigma2_0)
+                            backcast=None if rule == "arch" else sigma2_0)
         except (ValueError, np.linalg.LinAlgError) as exc:
             raise EstimationError(f"{spec.label}: arch could not fit the model: {exc}") from exc
     return _garch_fit(spec, res, caught, frame.index, scale, sigma2_0, rule, cov_type)
@@ -794,6 +804,14 @@ def _unrestricted_start(restricted: GarchFit) -> np.ndarray:
     return np.concatenate((values[:cut], [0.0], values[cut:]))
 
 
+def _std_err(res: ARCHModelResult, name: str) -> float:
+    """arch's standard error of ``name`` (NaN when the Hessian cannot be inverted)."""
+    try:
+        return float(res.std_err[name])
+    except (np.linalg.LinAlgError, ValueError):
+        return math.nan
+
+
 def _dummy_test_scaled(frame: pd.DataFrame, dummy: np.ndarray, spec: ModelSpec,
                        scale: float) -> VarianceDummyTest:
     """Fit GARCH(1,1) with and without the dummy on the same scaled sample and backcast."""
@@ -802,8 +820,12 @@ def _dummy_test_scaled(frame: pd.DataFrame, dummy: np.ndarray, spec: ModelSpec,
     model = _arch_model(frame, garch, EventDummyGARCH(dummy))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        res = model.fit(disp="off", backcast=restricted.backcast,
-                        starting_values=_unrestricted_start(restricted))
+        try:
+            res = model.fit(disp="off", backcast=restricted.backcast,
+                            starting_values=_unrestricted_start(restricted))
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            raise EstimationError(f"GARCH(1,1) with a variance dummy: arch could not fit the "
+                                  f"model: {exc}") from exc
     flags = [f"restricted: {f}" for f in restricted.flags]
     if res.convergence_flag != 0 or any(issubclass(w.category, ConvergenceWarning)
                                         for w in caught):
@@ -812,7 +834,7 @@ def _dummy_test_scaled(frame: pd.DataFrame, dummy: np.ndarray, spec: ModelSpec,
     if lr < 0:
         flags.append(f"LR {lr:.2e} < 0 from the optimiser, set to 0")
     return VarianceDummyTest(
-        delta=float(res.params["delta"]), delta_se=float(res.std_err["delta"]),
+        delta=float(res.params["delta"]), delta_se=_std_err(res, "delta"),
         lr_stat=max(lr, 0.0), p_value=float(stats.chi2.sf(max(lr, 0.0), 1)),
         loglik_restricted=restricted.loglik, loglik_unrestricted=float(res.loglikelihood),
         nobs=len(frame), n_dummy=int(np.sum(dummy != 0)), dist=spec.dist, flags=flags)
@@ -942,6 +964,10 @@ def _event_position(index: pd.Index, event: Any) -> tuple[int, list[str]]:
         when = pd.Timestamp(event)
     except (TypeError, ValueError) as exc:
         raise BadInput(f"not a date: {event!r}") from exc
+    if index.tz is not None and when.tz is None:
+        when = when.tz_localize(index.tz)
+    elif index.tz is None and when.tz is not None:
+        when = when.tz_localize(None)
     position = int(index.searchsorted(when, side="left"))
     if position >= len(index):
         raise BadInput(f"event date {when.date()} is after the last return "
@@ -1030,8 +1056,12 @@ def _prediction_variance(full: pd.DataFrame, cov: np.ndarray) -> np.ndarray:
 
 
 def _build_path(selection: ModelSelection, full: pd.DataFrame, lay: _Layout,
-                prediction_error: bool) -> pd.DataFrame:
-    """Per-session table from the estimation start to the last event day (scaled units)."""
+                prediction_error: bool) -> tuple[pd.DataFrame, bool]:
+    """Per-session table from the estimation start to the last event day (scaled units).
+
+    Also says whether the prediction-error adjustment was applied (it is dropped when the
+    covariance of the mean parameters is unusable).
+    """
     n_est = lay.est_stop - lay.est_start
     horizon = len(full) - n_est
     if selection.best is not None:
@@ -1047,10 +1077,12 @@ def _build_path(selection: ModelSelection, full: pd.DataFrame, lay: _Layout,
     path["sigma_ex_ante"] = np.concatenate((np.full(n_est, np.nan), np.sqrt(ex_ante)))
     path["z"] = resid / path["sigma"]
     extra = _prediction_variance(full, cov) if prediction_error else np.zeros(len(full))
+    applied = prediction_error and bool(np.all(np.isfinite(extra)) and np.all(extra >= 0))
+    extra = extra if applied else np.zeros(len(full))
     in_window = (days >= lay.event_window[0]) & (days <= lay.event_window[1])
     path["sar"] = np.where(in_window, resid / np.sqrt(sigma2 + extra), np.nan)
     path["estimation"] = np.arange(len(full)) < n_est
-    return path
+    return path, applied
 
 
 def _window_variance(path: pd.DataFrame, name: str, days: Window) -> WindowVariance:
@@ -1141,6 +1173,9 @@ class EventVolatility:
         for w in self.windows:
             lines.append(f"  {w.name:<8}{_days(w.days):>10}{w.n:>4}{w.realised:>11.3f}"
                          f"{w.filtered:>11.3f}{_fmt(w.ex_ante, 3):>11}")
+        first = int(self.path.loc[~self.path["estimation"], "day"].iloc[0])
+        lines.append(f"  (realised: mean AR^2; filtered: mean one-step sigma2; ex-ante: mean "
+                     f"multi-step forecast, days >= {first:+d} only)")
         return lines
 
     def summary(self) -> str:
@@ -1158,7 +1193,7 @@ class EventVolatility:
             self.ratio.summary(),
             "Realised vs forecast variance (%^2):",
             *self._window_lines(),
-            f"GARCH-standardised AR: SAR(0) = {_fmt(float(sar0), 3)}, SCAR"
+            f"Standardised AR (AR / conditional sigma): SAR(0) = {_fmt(float(sar0), 3)}, SCAR"
             f"{_days(self.event_window)} = {_fmt(self.scar(self.event_window), 3)}"
             + (" (prediction-error adjusted)" if self.prediction_error else ""),
         ]
@@ -1208,7 +1243,10 @@ def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
     selection = select_model(est["y"], est.get("m"), vols=vols,
                              dists=dists, scale=scale, min_obs=min_obs, backcast=backcast)
     full = frame.iloc[lay.est_start: lay.stop] * scale
-    path = _build_path(selection, full, lay, prediction_error)
+    path, adjusted = _build_path(selection, full, lay, prediction_error)
+    if prediction_error and not adjusted:
+        notes.append("prediction-error adjustment dropped: the covariance of the mean "
+                     "parameters is not usable (degenerate fit)")
     ratio = _variance_ratio(path, lay.pre, lay.post)
     ratio.dummy_test, ratio.note = _maybe_dummy_test(selection, full, path, lay, dummy_test)
     windows = [_window_variance(path, name, days) for name, days in
@@ -1218,7 +1256,7 @@ def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
         label=label, event_date=date, event_position=event, scale=scale,
         mean="market" if "m" in frame else "constant", selection=selection, path=path,
         windows=windows, ratio=ratio, event_window=lay.event_window,
-        prediction_error=prediction_error, notes=notes + list(lay.notes))
+        prediction_error=adjusted, notes=notes + list(lay.notes))
 
 
 def _maybe_dummy_test(selection: ModelSelection, full: pd.DataFrame, path: pd.DataFrame,
@@ -1412,7 +1450,7 @@ def _run_dask(tasks: list[Any], progress: bool, return_exceptions: bool,
     with client:
         futures = client.map(_run_task, tasks, return_exceptions=return_exceptions, pure=False)
         with _bar(len(tasks), progress) as bar:
-            for _ in dask_completed(futures):
+            for _ in dask_completed(futures, loop=client.loop):
                 bar.update()
         return list(client.gather(futures))
 

@@ -32,13 +32,13 @@ RTOL = 1e-8
 
 def synthetic_panel(seed: int, *, n_firms: int = 10, per_firm: int = 1, duplicates: int = 0,
                     clustered: bool = False, length: int = 120, days: tuple[int, int] = (-5, 5),
-                    ragged: bool = True) -> Panel:
+                    ragged: bool = True, stagger: int = 1) -> Panel:
     """Synthetic market-model returns of ``n_firms`` firms on a business-day calendar.
 
     ``per_firm`` events per firm on random sessions; ``duplicates`` extra tranches repeating an
-    existing firm-day; ``clustered``: every event on the same session and a common factor outside
-    the market (cross-correlated residuals). ``ragged``: shorter estimation windows, missing days,
-    zero volumes and an event window cut by the end of the data.
+    existing firm-day; ``clustered``: event k on session day0 + k % ``stagger`` and a common
+    factor outside the market (cross-correlated residuals). ``ragged``: shorter estimation
+    windows, missing days, zero volumes and an event window cut by the end of the data.
     """
     rng = np.random.default_rng(seed)
     size = len(CALENDAR)
@@ -55,7 +55,9 @@ def synthetic_panel(seed: int, *, n_firms: int = 10, per_firm: int = 1, duplicat
     day0 = int(rng.integers(lo, hi))
     rows = []
     for ticker in series:
-        chosen = [day0] if clustered else rng.choice(np.arange(lo, hi), per_firm, replace=False)
+        stagger_k = len(rows) % stagger
+        chosen = ([day0 + stagger_k] if clustered
+                  else rng.choice(np.arange(lo, hi), per_firm, replace=False))
         rows += [(ticker, "event", int(p)) for p in chosen]
     arrays = _arrays(rows, series, mkt, length, days)
     if ragged:
@@ -179,6 +181,23 @@ def literal_rbar(resid: list[pd.Series]) -> float:
     return total / pairs
 
 
+def literal_rbar_overlap(resid: list[pd.Series], window_dates: list[set]) -> float:
+    """Average of r_ij * (shared event-window days) / tau over ordered pairs i != j."""
+    z = []
+    for r in resid:
+        d = r - r.mean()
+        z.append(d / math.sqrt((d**2).sum()))
+    tau = len(window_dates[0])
+    total = 0.0
+    for i in range(len(z)):
+        for j in range(len(z)):
+            shared = len(window_dates[i] & window_dates[j])
+            if i != j and shared:
+                common = z[i].index.intersection(z[j].index)
+                total += float((z[i][common] * z[j][common]).sum()) * shared / tau
+    return total / (len(z) * (len(z) - 1))
+
+
 def literal_rank_test(series: list[np.ndarray], window_keys: list[int]) -> float:
     """Corrado-Zivney rank statistic; ``series`` rows aligned by column, NaN = missing."""
     sums: dict[int, float] = {}
@@ -262,6 +281,11 @@ def literal_tests(panel: Panel, window: tuple[int, int], dedupe: bool = True) ->
     rbar = literal_rbar([lit.resid[i] for i in rows])
     t_kp = res.statistic * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
     out["kp"] = (t_kp, 2 * stats.t.sf(abs(t_kp), n - 1), n)
+    cols = range(window[0] - panel.days[0], window[1] + 1 - panel.days[0])
+    dates = [{panel.dates[i, c] for c in cols} for i in rows]
+    rbar = literal_rbar_overlap([lit.resid[i] for i in rows], dates)
+    t_kp = res.statistic * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
+    out["kp_overlap"] = (t_kp, 2 * stats.t.sf(abs(t_kp), n - 1), n)
     combined = [np.concatenate([lit.est_ar[i], lit.ar[i]]) for i in rows]
     length = panel.est_ret.shape[1]
     keys = [length + d - panel.days[0] for d in range(window[0], window[1] + 1)]
@@ -403,7 +427,7 @@ def test_overlapping_windows_lists_same_firm_pairs() -> None:
 def test_clustered_events_kp_differs_from_bmp_and_equals_n_by_n() -> None:
     panel = synthetic_panel(7, n_firms=25, clustered=True, ragged=False)
     ar = fit_model(panel)
-    table = sig.run_tests(ar, [(0, 1)], ["bmp", "kp"]).set_index("test")
+    table = sig.run_tests(ar, [(0, 1)], ["bmp", "kp", "kp_overlap"]).set_index("test")
     lit = literal_market_model(panel, (0, 1))
     resid = np.array([r.to_numpy() for r in lit.resid])  # identical dates: plain correlation
     corr = np.corrcoef(resid)
@@ -416,6 +440,18 @@ def test_clustered_events_kp_differs_from_bmp_and_equals_n_by_n() -> None:
     assert table.loc["bmp", "statistic"] == pytest.approx(t_bmp, rel=1e-9)
     assert table.loc["kp", "statistic"] == pytest.approx(t_kp, rel=1e-9)
     assert abs(t_kp) < 0.6 * abs(t_bmp)
+    assert table.loc["kp_overlap", "statistic"] == pytest.approx(t_kp, rel=1e-9)
+
+
+def test_staggered_clustering_partial_window_overlap() -> None:
+    """Events one to three sessions apart share part of their (0, 3) windows: kp_overlap lies
+    between BMP and KP and equals its literal n x n form."""
+    panel = synthetic_panel(9, n_firms=16, clustered=True, ragged=True, stagger=4)
+    table = sig.run_tests(fit_model(panel), [(0, 3)]).set_index("test")
+    expected = literal_tests(panel, (0, 3))
+    assert_matches(table.reset_index(), expected)
+    bmp, kp, mid = (abs(table.loc[k, "statistic"]) for k in ("bmp", "kp", "kp_overlap"))
+    assert kp < mid < bmp
 
 
 def test_partially_overlapping_estimation_windows_rbar() -> None:
@@ -514,3 +550,19 @@ def test_real_panel_firm_days_and_clustering(real: AbnormalReturns) -> None:
     overlaps = sig.overlapping_windows(real)
     assert overlaps["same_firm_day"].sum() == sum(
         math.comb(k, 2) for k in events.groupby(["ticker", "day0"]).size())
+
+
+def test_split_ranks_equal_ranks_of_the_first_columns() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 9, (40, 25)).astype(float)
+    x[rng.random(x.shape) < 0.15] = np.nan
+    _, flat, xs = sig._ranks(x)
+    expected = stats.rankdata(x[:, :17], axis=1, nan_policy="omit")
+    np.testing.assert_allclose(sig.split_ranks(x, flat, xs, 17), expected)
+
+
+def test_windows_given_as_one_pair_or_numpy_ints(synthetic: AbnormalReturns) -> None:
+    with pytest.raises(BadInput, match="list of"):
+        sig.run_tests(synthetic, [0, 1])  # type: ignore[list-item]
+    table = sig.run_tests(synthetic, [np.array([-1, 1])], ["t"])
+    assert table["window"].iloc[0] == "[-1, 1]"

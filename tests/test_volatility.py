@@ -49,23 +49,30 @@ GARCH_DATA = ROOT / "data" / "garch"
 SENSETIME_DAY0 = "2022-06-30"
 
 
-def _returns(ticker: str) -> pd.Series:
-    return load_prices(ticker, offline=True)["close"].pct_change().dropna()
+def _returns(ticker: str, cache: Path | None = None) -> pd.Series:
+    """Simple returns of the bundled real prices (offline)."""
+    return load_prices(ticker, offline=True, cache_dir=cache)["close"].pct_change().dropna()
 
 
 @pytest.fixture(scope="module")
-def sensetime() -> pd.Series:
-    return _returns("0020.HK")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Module-scoped fixtures load before the per-test isolated cache: give them their own."""
+    return tmp_path_factory.mktemp("volatility_cache")
 
 
 @pytest.fixture(scope="module")
-def hsi() -> pd.Series:
-    return _returns("^HSI")
+def sensetime(cache: Path) -> pd.Series:
+    return _returns("0020.HK", cache)
 
 
 @pytest.fixture(scope="module")
-def kuaishou() -> pd.Series:
-    return _returns("1024.HK")
+def hsi(cache: Path) -> pd.Series:
+    return _returns("^HSI", cache)
+
+
+@pytest.fixture(scope="module")
+def kuaishou(cache: Path) -> pd.Series:
+    return _returns("1024.HK", cache)
 
 
 @pytest.fixture(scope="module")
@@ -126,14 +133,14 @@ def test_fit_garch_equals_bare_arch(sensetime: pd.Series) -> None:
     fit = fit_garch(y)
     bare = arch_model(100 * y, mean="Constant", vol="GARCH", p=1, q=1, rescale=False).fit(
         disp="off")
-    np.testing.assert_allclose(list(fit.params.values()), bare.params.to_numpy(), rtol=1e-7)
-    assert fit.loglik == pytest.approx(bare.loglikelihood, rel=1e-10)
-    assert fit.bic == pytest.approx(bare.bic, rel=1e-10)
-    assert fit.backcast == pytest.approx(bare.model._backcast, rel=1e-12)
+    np.testing.assert_array_equal(list(fit.params.values()), bare.params.to_numpy())
+    assert fit.loglik == bare.loglikelihood and fit.bic == bare.bic
+    assert fit.backcast == bare.model._backcast
+    np.testing.assert_array_equal(fit.conditional_volatility, bare.conditional_volatility)
     gjr = fit_garch(y, vol="GJR", dist="t")
     bare_gjr = arch_model(100 * y, vol="GARCH", p=1, o=1, q=1, dist="t", rescale=False).fit(
         disp="off")
-    assert gjr.loglik == pytest.approx(bare_gjr.loglikelihood, abs=1e-5)
+    np.testing.assert_array_equal(list(gjr.params.values()), bare_gjr.params.to_numpy())
 
 
 def test_market_model_mean_is_arch_ls(sensetime: pd.Series, hsi: pd.Series) -> None:
@@ -215,7 +222,8 @@ def test_sensetime_lockup_study(study_market, sensetime: pd.Series) -> None:
     tail = min(stats.f.cdf(f, 20, 20), stats.f.sf(f, 20, 20))
     assert res.ratio.f_pvalue == pytest.approx(2 * tail)
     realised = res.windows[2]
-    assert realised.name == "post" and realised.realised == pytest.approx(np.mean(post["resid"] ** 2))
+    assert realised.name == "post"
+    assert realised.realised == pytest.approx(np.mean(post["resid"] ** 2))
     text = res.summary()
     for needle in ("0020.HK", "Chosen:", "ratio", "F test", "x100", "Realised vs forecast"):
         assert needle in text
@@ -389,7 +397,11 @@ def test_fit_many_local_and_dask_match_serial() -> None:
                                   dashboard_address=None) as cluster:
         address = cluster.scheduler_address.removeprefix("tcp://")
         remote = fit_many(tasks, f"dask://{address}", progress=True)
-    np.testing.assert_array_equal(_params(remote), _params(serial))
+    # dask's nanny runs workers with one BLAS thread: rounding differs, SLSQP stops within its
+    # tolerance elsewhere on flat likelihoods (task 0 has alpha = 0), hence the tolerance.
+    np.testing.assert_allclose(_params(remote), _params(serial), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose([r.loglik for r in remote], [r.loglik for r in serial],
+                               rtol=0, atol=1e-5)
     assert [r.spec.label for r in remote] == ["GARCH(1,1) normal"] * 4
 
 
@@ -418,22 +430,3 @@ def test_plots_are_written(study_market, study_fallback, tmp_path: Path) -> None
                                        "0020.HK_2022-06-30_garch_diagnostics.png"]
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
-
-
-# --------------------------------------------------------------------------- notebook
-
-
-@pytest.mark.notebook
-def test_notebook_03_garch_volatility_executes_headless() -> None:
-    """NOTEBOOK: runs notebooks/03_garch_volatility.ipynb with nbclient (kernel python3)."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    folder = ROOT / "notebooks"
-    notebook = nbformat.read(folder / "03_garch_volatility.ipynb", as_version=4)
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(folder)}})
-    client.execute()
-    text = "".join(out.get("text", "") for cell in notebook.cells
-                   for out in cell.get("outputs", []))
-    assert "Savickas (2003) test" in text and "0020.HK" in text

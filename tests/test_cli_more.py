@@ -1,0 +1,63 @@
+"""CLI commands beyond lockup: garch, simulate, batch with GARCH; the lock-up volatility section."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from eventstudy.cli import main
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_garch_command(tmp_path: Path) -> None:
+    code, out, err = run("garch", "0020.HK", "--offline", "--json", "--out", str(tmp_path / "g"))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["event_date"] == "2022-06-30"
+    assert doc["ratio"]["mean_sigma_post"] > 0 and doc["model"]
+    names = {p.name for p in (tmp_path / "g").iterdir()}
+    assert {"report.md", "report.html", "volatility.json"} <= names
+    assert any(n.endswith("_garch_volatility.png") for n in names)
+
+
+def test_garch_bad_date_is_one_line(tmp_path: Path) -> None:
+    code, _, err = run("garch", "0020.HK", "--offline", "--date", "2030-01-01", "--no-report")
+    assert code in (2, 3) and "Traceback" not in err and err.strip()
+
+
+def test_lockup_report_has_volatility_section(tmp_path: Path) -> None:
+    code, out, err = run("lockup", "0020.HK", "--offline", "--tranche", "cornerstone", "--json",
+                         "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    doc = json.loads(out)
+    assert "0020.HK:cornerstone:2022-06-30" in doc["volatility"]
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "## Volatility (GARCH, arch)" in text and "_garch_volatility.png" in text
+
+
+def test_simulate_command_writes_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "sim.csv"
+    code, text, err = run("simulate", "--samples", "40", "--events", "20", "--pool", "400",
+                          "--shifts", "0,-0.05", "--variance-ratios", "1", "--out", str(out))
+    assert code == 0, err
+    table = pd.read_csv(out)
+    power = table[(table.test == "t") & (table["shift"] == -0.05)]["rejection_rate"].iloc[0]
+    size = table[(table.test == "t") & (table["shift"] == 0)]["rejection_rate"].iloc[0]
+    assert power > 0.9 and size < 0.3
+    assert "patell" in text
+
+
+def test_batch_with_garch_adds_savickas(tmp_path: Path) -> None:
+    code, out, err = run("batch", "--tranche", "cornerstone", "--garch", "--executor", "serial",
+                         "--offline", "--json", "--no-report")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert any(t["test"] == "savickas" for t in doc["tests"])
+    assert len(doc["volatility"]) >= 5
