@@ -476,7 +476,7 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
 
     firsts = result.events.drop_duplicates(["ticker", "day0"])
     tasks = []
-    for event_id, row in firsts.iterrows():
+    for _, row in firsts.iterrows():
         listing = row["listing_date"]
         stock, market = return_series(loader, row["ticker"], result.options.market,
                                       pd.Timestamp(listing) if listing else None)
