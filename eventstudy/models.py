@@ -138,10 +138,17 @@ def _fit_arrays(model: str, panel: Panel) -> dict[str, np.ndarray]:
                 est_ar=est_ar)
 
 
-def _problem(model: str, n: float, sigma2: float, min_obs: int) -> str | None:
+def _problem(model: str, n: float, sigma2: float, min_obs: int,
+             beta: float = 1.0) -> str | None:
     if n < min_obs:
         return f"estimation window has {int(n)} sessions, the {MODEL_NAMES[model]} needs {min_obs}"
-    if not np.isfinite(sigma2) or sigma2 <= 1e-14:
+    if not np.isfinite(beta):  # sum (Rm - mean Rm)^2 = 0: X'X is singular
+        return ("constant market returns in the estimation window: the market model cannot be "
+                "estimated (use the constant mean model)")
+    if not np.isfinite(sigma2):  # squares of extreme returns overflow
+        return ("extreme returns in the estimation window (the residual variance overflows): "
+                "check the price data")
+    if sigma2 <= 1e-14:
         return "constant returns in the estimation window: the model cannot be estimated"
     return None
 
@@ -160,7 +167,8 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
     fine = ((main["n_est"] >= min_estimation) & np.isfinite(main["sigma2"])
             & (main["sigma2"] > 1e-14))
     for i in np.flatnonzero(~fine).tolist():
-        reason = _problem(model, main["n_est"][i], main["sigma2"][i], min_estimation)
+        reason = _problem(model, main["n_est"][i], main["sigma2"][i], min_estimation,
+                          main["beta"][i])
         if reason is None:
             continue
         if fallback and fallback != model and "sessions" in reason:

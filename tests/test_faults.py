@@ -373,6 +373,28 @@ def test_corrupt_cache_offline_falls_back_to_bundled(tmp_path: Path, how: str) -
     assert not path.exists()
 
 
+def test_a_corrupt_read_does_not_remove_a_good_file_written_meanwhile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process renames a good file into place while this one reads a damaged one."""
+    import eventstudy.cache as cache_module
+
+    cache = PriceCache(tmp_path / "c")
+    frame = bundled_source().load("0020.HK")
+    path = cache.write(frame)
+    _truncate(path)
+    real_read = cache_module.pq.read_table
+
+    def read_while_replaced(source: object, **kwargs: object) -> object:
+        monkeypatch.setattr(cache_module.pq, "read_table", real_read)
+        cache.write(frame.iloc[:10])  # the concurrent writer
+        return real_read(source, **kwargs)  # still the damaged bytes read before: fails
+
+    monkeypatch.setattr(cache_module.pq, "read_table", read_while_replaced)
+    assert cache.read("0020.HK") is None
+    again = cache.read("0020.HK")
+    assert again is not None and len(again) == 10
+
+
 def test_random_bit_flips_never_give_wrong_prices(tmp_path: Path) -> None:
     """Page checksums: a damaged cache file fails to read back rather than serving wrong data."""
     cache = PriceCache(tmp_path / "c")

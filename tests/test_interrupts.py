@@ -226,25 +226,35 @@ def result() -> EventStudyResult:
 
 
 def _write_reports(result: EventStudyResult, out: Path, conn: Connection) -> None:
-    """Child: write the report folder over and over, saying when a write is half done."""
+    """Child: write the report folder over and over, each write marked with its number (in a
+    note, so in report.md, report.html and summary.json, and in extra.txt), saying when a write
+    is half done."""
+    number = 0
 
     def extra(folder: Path) -> list[tuple[str, str]]:
         conn.send("writing")
-        (folder / "extra.txt").write_text(EXTRA)
+        (folder / "extra.txt").write_text(f"{number}\n{EXTRA}")
         return []
 
     while True:
+        number += 1
+        result.notes[:] = [f"report write {number}."]
         write_report(result, out, extra=extra)
         conn.send("done")
 
 
 def assert_complete(folder: Path) -> None:
+    """Every file is there, whole, and from one and the same write."""
     names = {p.name for p in folder.iterdir()}
     assert names >= REPORT_FILES, names
     assert any(n.endswith(".png") for n in names)
-    json.loads((folder / "summary.json").read_text())
-    assert (folder / "report.html").read_text().rstrip().endswith("</html>")
-    assert (folder / "extra.txt").read_text() == EXTRA
+    number, extra = (folder / "extra.txt").read_text().split("\n", 1)
+    assert extra == EXTRA
+    mark = f"report write {number}."
+    assert mark in json.loads((folder / "summary.json").read_text())["notes"]
+    assert mark in (folder / "report.md").read_text()
+    html = (folder / "report.html").read_text()
+    assert mark in html and html.rstrip().endswith("</html>")
     pd.read_csv(folder / "car.csv")
     for png in folder.glob("*.png"):
         data = png.read_bytes()

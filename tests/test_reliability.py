@@ -248,6 +248,23 @@ def test_a_market_series_that_does_not_overlap_the_stock(tmp_path: Path) -> None
     one_line_error(code, err, 3, "do not overlap")
 
 
+def test_a_constant_market_is_named_and_other_models_still_work(tmp_path: Path) -> None:
+    prices_csv(tmp_path / f"{TICKER}.csv", walk(300))
+    prices_csv(tmp_path / "^HSI.csv", [18000.0] * 300)  # X'X of the market model is singular
+    event = Event(TICKER, sessions()[-30])
+    with pytest.raises(BadInput, match="constant market returns in the estimation window"):
+        event_study([event], data=tmp_path, offline=True)
+    for model in ("constant_mean", "market_adjusted"):
+        assert_no_silent_nan(event_study([event], data=tmp_path, offline=True, model=model),
+                             [event])
+
+
+def test_an_absurd_price_in_the_estimation_window_is_named(tmp_path: Path) -> None:
+    path = prices_csv(tmp_path / f"{TICKER}.csv", [*walk(150), 1e300, *walk(149)])
+    with pytest.raises(BadInput, match="extreme returns in the estimation window"):
+        event_study([Event(TICKER, sessions()[-30])], data=path, offline=True)
+
+
 def test_a_five_digit_hong_kong_code(tmp_path: Path) -> None:
     path = prices_csv(tmp_path / "09868.HK.csv", walk(300))  # leading zero: 9868.HK
     event = make_event("09868.hk", sessions()[-30])
@@ -510,8 +527,8 @@ def _stock(close: np.ndarray, days: pd.DatetimeIndex, ticker: str = TICKER) -> p
 
 @BOUNDED
 @given(n=st.integers(2, 320), seed=st.integers(0, 2**32 - 1),
-       flat_stock=st.tuples(st.floats(0, 1), st.floats(0, 1)),
-       flat_market=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+       flat_stock=st.tuples(st.floats(0, 1, exclude_max=True), st.floats(0, 1)),
+       flat_market=st.tuples(st.floats(0, 1, exclude_max=True), st.floats(0, 1)),
        gaps=st.floats(0, 0.5), sigma=st.sampled_from([0.0, 1e-10, 0.02, 0.3]),
        model=st.sampled_from(sorted(MODEL_NAMES)), min_estimation=st.integers(3, 120),
        day0=st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=5))
@@ -523,7 +540,7 @@ def test_panel_and_models_give_a_finite_fit_or_a_reason(
     stock, market = walk(n, seed, sigma), walk(n, seed + 1, 0.01)
     for series, (a, b) in ((stock, flat_stock), (market, flat_market)):
         lo, hi = sorted((int(a * n), int(b * n)))
-        series[lo:hi] = series[lo]  # a flat stretch: constant returns
+        series[lo:hi] = series[min(lo, n - 1)]  # a flat stretch: constant returns
     keep = rng.random(n) >= gaps  # suspensions: the stock misses days the market has
     keep[0] = True
     try:
