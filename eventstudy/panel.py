@@ -143,8 +143,8 @@ def locate(series: Series, event: Event, window: tuple[int, int],
                               f"{event.session.date()} (suspended or missing; "
                               f"data {first}..{last})")
     if pos + window[0] < min_start:
-        raise DataUnavailable(f"event window [{window[0]}, {window[1]}] of "
-                              f"{event.event_id} starts before the data "
+        raise DataUnavailable(f"the event window of {event.event_id} (from day {window[0]}) "
+                              f"starts before the data "
                               f"({event.ticker} from {first})")
     floor = 1
     if event.listing_date is not None:

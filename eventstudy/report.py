@@ -11,7 +11,8 @@ import html
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -444,10 +445,7 @@ def write_report(result: EventStudyResult, out: str | Path,
 
     ``extra(folder)`` may write more PNGs into the folder and return (file, title) pairs for them.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with building(Path(out)) as tmp:
         figures = _figures(result)
         _save_figures(tmp, figures)
         images = [(name, title) for name, title, _ in figures]
@@ -461,11 +459,21 @@ def write_report(result: EventStudyResult, out: str | Path,
         result.car.to_csv(tmp / "car.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2,
                                                      allow_nan=False), encoding="utf-8")
+    return Path(out)
+
+
+@contextmanager
+def building(out: Path) -> Iterator[Path]:
+    """A temporary sibling folder of ``out`` that replaces ``out`` when the block succeeds and
+    is removed when it fails: a report folder is never half-written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
         _replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def _replace_dir(new: Path, target: Path) -> None:
@@ -483,10 +491,7 @@ def write_volatility_report(vol: Any, out: str | Path) -> Path:
     """A report folder for one GARCH volatility study: report.md/html, plots, volatility.json."""
     from eventstudy.volatility_plots import save_volatility_plots
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with building(Path(out)) as tmp:
         paths = save_volatility_plots(vol, tmp)
         text = "\n".join([f"# GARCH volatility: {vol.label}", "", "```", vol.summary(), "```",
                           "", *[f"![{p.stem}]({p.name})\n" for p in paths]])
@@ -494,8 +499,4 @@ def write_volatility_report(vol: Any, out: str | Path) -> Path:
         (tmp / "report.html").write_text(html_report(text, tmp), encoding="utf-8")
         (tmp / "volatility.json").write_text(json.dumps(vol.to_dict(), indent=2,
                                                         allow_nan=False), encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return Path(out)
