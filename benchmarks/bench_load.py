@@ -2,10 +2,12 @@
 events run one by one.
 
     python benchmarks/bench_load.py [--events 2000] [--singles 50] [--seed 2024] [--max-mb 1024]
+                                    [--no-json]
 
 Events are random real sessions of the bundled tickers (numpy ``default_rng(seed)``), offline.
 The batch runs through ``batch_study`` (every cross-event test included) under ``tracemalloc``;
-the output gives its time, the peak traced Python memory and the peak RSS of the process. Then
+the output gives its time, the peak traced Python memory and the peak RSS of the process, then
+the time of ``to_json()`` (the JSON document ``--json`` prints and the report writes). Then
 ``--singles`` events picked at random from the studied ones are run alone with ``event_study``:
 AR(0), every CAR and its standard error must equal the batch's to 1e-12 (absolute). Exit status 1
 if they do not, or if the traced peak exceeds ``--max-mb``.
@@ -79,6 +81,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--max-mb", type=float, default=1024.0,
                         help="fail if the traced peak exceeds this many MiB")
+    parser.add_argument("--no-json", action="store_true", help="skip timing to_json()")
     args = parser.parse_args()
 
     loader = PriceLoader(offline=True)
@@ -105,6 +108,14 @@ def main() -> int:
     print(f"memory: traced peak {traced_mb:.1f} MiB ({1024 * traced_mb / len(events):.1f} KiB "
           f"per event); peak RSS {peak_rss_mb():.0f} MiB (after loading the data: "
           f"{rss_before:.0f} MiB)")
+
+    if not args.no_json:
+        start = time.perf_counter()
+        size = len(result.to_json())
+        took_json = time.perf_counter() - start
+        print(f"json: to_json (what --json prints and the report's summary.json holds) "
+              f"{size / 2**20:.1f} MiB in {took_json:.2f} s "
+              f"({1000 * took_json / max(result.n_events, 1):.1f} ms per event)")
 
     rng = np.random.default_rng(args.seed + 1)
     by_id = {e.event_id: e for e in events}

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.errors import BadInput
 from eventstudy.statistics import window_label
 
 if TYPE_CHECKING:
@@ -466,6 +467,8 @@ def write_report(result: EventStudyResult, out: str | Path,
 def building(out: Path) -> Iterator[Path]:
     """A temporary sibling folder of ``out`` that replaces ``out`` when the block succeeds and
     is removed when it fails: a report folder is never half-written."""
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"{out} is a file, not a report folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

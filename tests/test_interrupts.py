@@ -145,7 +145,7 @@ def kill_rounds(root: Path, mode: str, rounds: int, seed: int, min_writes: int =
 
 def test_sigkill_while_writing_the_cache_leaves_the_previous_file_or_nothing(
         tmp_path: Path) -> None:
-    outcomes = kill_rounds(tmp_path, "atomic", rounds=4, seed=1)
+    outcomes = kill_rounds(tmp_path, "atomic", rounds=3, seed=1)
     for done, current, found in outcomes:
         # The last complete write, or the one renamed into place just before the kill; before
         # the first complete write, possibly nothing - but never a truncated file.
@@ -219,10 +219,12 @@ EXTRA = "x" * 200_000
 
 
 @pytest.fixture(scope="module")
-def result() -> EventStudyResult:
+def result(tmp_path_factory: pytest.TempPathFactory) -> EventStudyResult:
     event = make_event("0020.HK", "2022-06-30")
     assert event is not None
-    return event_study([event], offline=True)
+    study = event_study([event], offline=True)
+    write_report(study, tmp_path_factory.mktemp("warm") / "r")  # forked writers inherit pyplot
+    return study
 
 
 def _write_reports(result: EventStudyResult, out: Path, conn: Connection) -> None:
@@ -232,8 +234,9 @@ def _write_reports(result: EventStudyResult, out: Path, conn: Connection) -> Non
     number = 0
 
     def extra(folder: Path) -> list[tuple[str, str]]:
-        conn.send("writing")
         (folder / "extra.txt").write_text(f"{number}\n{EXTRA}")
+        conn.send("writing")
+        time.sleep(0.05)  # some files of this write are there, the others are not yet
         return []
 
     while True:
@@ -267,15 +270,19 @@ def test_sigkill_while_writing_a_report_leaves_a_complete_folder_or_none(
     rng = np.random.default_rng(3)
     out = tmp_path / "reports" / "study"
     interrupted = 0
-    for _ in range(3):
+    # (which write, delay after it is half done): inside the first write (no folder yet), inside
+    # the second (the first must be intact), then at a random moment of the next ~0.7 s (the end
+    # of the first write, its rename, the second write; a report takes about 0.5 s).
+    for writes, delay in ((1, 0.02), (2, 0.02), (1, float(rng.uniform(0.0, 0.7)))):
         parent, child = context.Pipe()
         proc = context.Process(target=_write_reports, args=(result, out, child), daemon=True)
         proc.start()
-        target, writing = int(rng.integers(1, 3)), 0
-        while writing < target:
-            assert parent.poll(30), "the report writer stopped"
-            writing += parent.recv() == "writing"
-        time.sleep(float(rng.uniform(0.0, 0.4)))  # a report takes about 0.5 s
+        for _ in range(writes):
+            while True:
+                assert parent.poll(30), "the report writer stopped"
+                if parent.recv() == "writing":
+                    break
+        time.sleep(delay)
         assert proc.pid is not None
         os.kill(proc.pid, signal.SIGKILL)
         proc.join(10)
