@@ -302,21 +302,7 @@ def listing_warnings(listing: Listing, today: pd.Timestamp | None = None) -> lis
 
 def read_listings_file(path: Path) -> list[Listing]:
     """Parse and validate one calendar file."""
-    try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"no such listings file: {path}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{at}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    except ValueError as exc:  # e.g. YAML's own date parser: 2024-13-01
-        raise ConfigError(f"{path}: bad date or value ({exc})") from None
-    entries = doc.get("listings") if isinstance(doc, dict) else None
-    if not isinstance(entries, list):
-        raise ConfigError(f"{path}: expected a top-level 'listings:' list")
+    entries = _load_entries(path)
     listings = [parse_listing(raw, _where(path, i, raw)) for i, raw in enumerate(entries)]
     seen: set[str] = set()
     for listing in listings:

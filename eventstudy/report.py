@@ -11,6 +11,7 @@ import html
 import json
 import shutil
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -222,12 +223,36 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
             for row in frame[columns].itertuples(index=False)]
 
 
-def event_dict(result: EventStudyResult, event_id: str) -> dict[str, Any]:
+PER_EVENT_TABLES = {
+    "abnormal_returns": ["day", "date", "return", "market_return", "ar", "t"],
+    "car": ["window", "car", "se", "t", "p"],
+    "bhar": ["window", "return", "market_return", "bhar"],
+    "volume": ["window", "volume_ratio", "abnormal_log_volume", "t"],
+}
+
+
+def _records_by_event(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of a long per-event table as JSON records, grouped by event id (one pass)."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if frame.empty:
+        return out
+    for event_id, record in zip(frame["event_id"], _records(frame, columns), strict=True):
+        out[str(event_id)].append(record)
+    return out
+
+
+def _event_records(result: EventStudyResult) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    return {name: _records_by_event(getattr(result, name), columns)
+            for name, columns in PER_EVENT_TABLES.items()}
+
+
+def event_dict(result: EventStudyResult, event_id: str,
+               records: dict[str, dict[str, list[dict[str, Any]]]] | None = None
+               ) -> dict[str, Any]:
+    """One event of the JSON document; ``records`` are the grouped per-event tables."""
+    records = records or _event_records(result)
     row = result.events.loc[event_id]
-    ars = result.abnormal_returns[result.abnormal_returns.event_id == event_id]
-    cars = result.car[result.car.event_id == event_id]
-    vols = result.volume[result.volume.event_id == event_id]
-    return _clean({
+    head = _clean({
         "event_id": event_id, "ticker": row["ticker"], "name": row["name"],
         "tranche": row["tranche"], "group": row["group"], "expiry": row["date"],
         "event_date": row["day0"], "listing_date": row["listing_date"],
@@ -237,17 +262,14 @@ def event_dict(result: EventStudyResult, event_id: str) -> dict[str, Any]:
         "alpha": row["alpha"], "beta": row["beta"], "sigma": row["sigma"],
         "ar_0": row["ar_0"], "t_0": row["t_0"], "return_0": row["return_0"],
         "close_0": row["close_0"], "volume_ratio": row["volume_ratio"], "note": row["note"],
-        "abnormal_returns": _records(ars, ["day", "date", "return", "market_return", "ar", "t"]),
-        "car": _records(cars, ["window", "car", "se", "t", "p"]),
-        "bhar": _records(result.bhar[result.bhar.event_id == event_id],
-                         ["window", "return", "market_return", "bhar"]),
-        "volume": _records(vols, ["window", "volume_ratio", "abnormal_log_volume", "t"]),
     })
+    return {**head, **{name: records[name].get(event_id, []) for name in PER_EVENT_TABLES}}
 
 
 def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
     """The JSON document of a study (see DESIGN: events[], skipped[], tests[])."""
     opts = result.options
+    records = _event_records(result)
     doc: dict[str, Any] = {
         "kind": result.kind,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -258,7 +280,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
         "sources": result.sources,
         "adjustment": result.extras.get("adjustment", {}),
         "notes": result.notes,
-        "events": [event_dict(result, e) for e in result.event_ids()],
+        "events": [event_dict(result, e, records) for e in result.event_ids()],
         "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
     }
     vols = result.extras.get("volatility") or {}

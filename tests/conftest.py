@@ -54,3 +54,13 @@ def read_raw_hsi() -> pd.Series:
     new = read_raw_prices("^HSI_2021-06-24_2026-06-23")["Close"]
     merged = pd.concat([old[~old.index.isin(new.index)], new]).sort_index()
     return merged.astype(float)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run the ``eventstudy`` CLI in-process: (exit code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from eventstudy.cli import main
+
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr

@@ -6,16 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from eventstudy.cli import main
+from conftest import run_cli as run
 
 REPORT_FILES = {"report.md", "report.html", "abnormal_returns.csv", "summary.json"}
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_lockup_json_reports_the_sensetime_crash(tmp_path: Path) -> None:

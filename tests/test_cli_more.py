@@ -6,14 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from click.testing import CliRunner
-
-from eventstudy.cli import main
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from conftest import run_cli as run
 
 
 def test_garch_command(tmp_path: Path) -> None:

@@ -8,18 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from conftest import read_raw_hsi, read_raw_prices
+from conftest import run_cli as run
 
-from eventstudy.cli import main
 from eventstudy.ipo import ListingStudyResult, listing_study
 
 OFFER = {"0020.HK": 3.85, "9660.HK": 3.99}
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def joint(ticker: str) -> tuple[pd.DataFrame, float]:

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from conftest import run_cli as run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventstudy.cache import PriceCache
-from eventstudy.cli import main
 from eventstudy.errors import BadInput, ConfigError, DataUnavailable, EventStudyError
 from eventstudy.events import Event, make_event, read_events
 from eventstudy.listings import load_listings
@@ -49,9 +48,6 @@ def sessions() -> pd.DatetimeIndex:
     return index[(index >= "2012-01-01") & (index < "2025-01-01")]
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def one_line_error(code: int, err: str, expected_code: int, words: str) -> None:

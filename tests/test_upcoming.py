@@ -9,19 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from conftest import read_raw_prices
+from conftest import run_cli as run
 
-from eventstudy.cli import main
 from eventstudy.listings import BUNDLED_LISTINGS, load_listings, validate_file
 from eventstudy.upcoming import fold, upcoming_expiries
 
 SIX_MONTHS = {"cornerstone", "pre_ipo", "controlling_6m"}
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), env=env)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def upcoming(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
