@@ -30,9 +30,10 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eventstudy import significance as sig
-from eventstudy.models import AbnormalReturns, fit_model
-from eventstudy.panel import Panel
+from eventstudy.engine.crosssection import aar_table, run_tests, volume_table
+from eventstudy.engine.models import AbnormalReturns, fit_model
+from eventstudy.engine.panel import Panel
+from eventstudy.engine.significance import TESTS
 
 ESTIMATION, WINDOW = 250, (-10, 10)
 TEST_WINDOWS = [(0, 0), (-1, 1)]
@@ -69,9 +70,9 @@ def engine_fit(panel: Panel) -> tuple[AbnormalReturns, list[np.ndarray]]:
 
 def engine_all(panel: Panel) -> pd.DataFrame:
     ar = fit_model(panel)
-    table = sig.run_tests(ar, TEST_WINDOWS, dedupe=False)
-    sig.aar_table(ar, dedupe=False)
-    sig.volume_table(ar, dedupe=False)
+    table = run_tests(ar, TEST_WINDOWS, dedupe=False)
+    aar_table(ar, dedupe=False)
+    volume_table(ar, dedupe=False)
     return table
 
 
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
           f"scaled x{n / m:g} to {n}; engine times are best of {args.repeat} too")
     print(f"max |CAR engine - CAR loop| = {diff:.2e} (< 1e-10)")
     rows = [("market model + CARs", fit_best, loop),
-            (f"market model + all {len(sig.TESTS)} tests x {len(TEST_WINDOWS)} windows"
+            (f"market model + all {len(TESTS)} tests x {len(TEST_WINDOWS)} windows"
              " + AAR/volume tables", all_best, loop)]
     print(f"\n{'stage':<66}{'engine s':>10}{'loop s':>10}{'ratio':>9}")
     for name, engine, base in rows:

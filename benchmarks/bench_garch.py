@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from arch import arch_model  # noqa: E402
 
-from eventstudy.volatility import GarchTask, fit_garch, fit_many  # noqa: E402
+from eventstudy.volatility.executors import GarchTask, fit_many
+from eventstudy.volatility.garch import fit_garch
 
 # GARCH(1,1) in percent: mu, omega, alpha, beta (persistence 0.98, daily sigma ~1%)
 TRUE_PARAMS = (0.05, 0.02, 0.08, 0.90)

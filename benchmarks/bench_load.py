@@ -30,9 +30,11 @@ try:
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eventstudy.events import Event
-from eventstudy.sources import PriceLoader, bundled_source
-from eventstudy.study import batch_study, event_study
+from eventstudy.calendar.events import Event
+from eventstudy.data.files import bundled_source
+from eventstudy.data.loader import PriceLoader
+from eventstudy.studies.batch import batch_study
+from eventstudy.studies.lockup import event_study
 
 BUNDLED_TICKERS = ("0020.HK", "0700.HK", "1024.HK", "2432.HK", "2533.HK", "3690.HK", "6682.HK",
                    "9660.HK", "9880.HK", "9988.HK")

@@ -2,8 +2,7 @@
 
 Library code raises these with a message a person can act on; the CLI prints the message on
 one line and exits with ``exit_code``; a batch turns them into skipped events, the message
-being the reason.
-"""
+being the reason."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from conftest import run_cli as run
 
-from eventstudy.study import batch_study, lockup_study
+from eventstudy.studies.batch import batch_study
+from eventstudy.studies.lockup import lockup_study
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from conftest import read_raw_prices
 
-from eventstudy.calendar import add_months, to_session
+from eventstudy.calendar.events import lockup_events, make_event, read_events
+from eventstudy.calendar.listings import load_listings, read_listings_file
+from eventstudy.calendar.sessions import add_months, to_session
 from eventstudy.errors import BadInput, ConfigError
-from eventstudy.events import lockup_events, make_event, read_events
-from eventstudy.listings import load_listings, read_listings_file
 
 BUNDLED = ["0020.HK", "9660.HK", "9880.HK", "6682.HK", "2533.HK", "2432.HK", "1024.HK",
            "9988.HK", "3690.HK"]

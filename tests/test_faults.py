@@ -20,11 +20,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yfinance.exceptions import YFRateLimitError
 
-from eventstudy.cache import PriceCache
+from eventstudy.calendar.events import make_event
+from eventstudy.data.cache import PriceCache
+from eventstudy.data.files import bundled_source
+from eventstudy.data.loader import PriceLoader
+from eventstudy.data.yahoo import YahooSource
 from eventstudy.errors import BadInput, DataUnavailable
-from eventstudy.events import make_event
-from eventstudy.sources import PriceLoader, YahooSource, bundled_source
-from eventstudy.study import event_study
+from eventstudy.studies.lockup import event_study
 
 
 class ReadTimeout(Exception):
@@ -353,7 +355,7 @@ def test_corrupt_cache_is_reported_removed_and_refetched(fake: type[Fake], tmp_p
     CORRUPTIONS[how](path)
     fake.scripts = {"0020.HK": [bundled_as_history("0020.HK")]}
     loader = PriceLoader(cache_dir=tmp_path / "c", yahoo=yahoo([]))
-    with caplog.at_level(logging.WARNING, logger="eventstudy.cache"):
+    with caplog.at_level(logging.WARNING, logger="eventstudy.data.cache"):
         frame = loader.load("0020.HK")
     assert any("is corrupt" in r.getMessage() and str(path) in r.getMessage()
                for r in caplog.records), caplog.text
@@ -376,7 +378,7 @@ def test_corrupt_cache_offline_falls_back_to_bundled(tmp_path: Path, how: str) -
 def test_a_corrupt_read_does_not_remove_a_good_file_written_meanwhile(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another process renames a good file into place while this one reads a damaged one."""
-    import eventstudy.cache as cache_module
+    import eventstudy.data.cache as cache_module
 
     cache = PriceCache(tmp_path / "c")
     frame = bundled_source().load("0020.HK")

@@ -25,11 +25,13 @@ import pandas as pd
 import pytest
 
 import eventstudy
-from eventstudy.cache import PriceCache, atomic_write_text
-from eventstudy.events import make_event
-from eventstudy.report import write_report
-from eventstudy.sources import bundled_source
-from eventstudy.study import EventStudyResult, event_study
+from eventstudy.calendar.events import make_event
+from eventstudy.data.cache import PriceCache
+from eventstudy.data.files import bundled_source
+from eventstudy.fileio import atomic_write_text
+from eventstudy.report.writer import write_report
+from eventstudy.studies.lockup import event_study
+from eventstudy.studies.result import EventStudyResult
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork are POSIX")
 
@@ -48,7 +50,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-import eventstudy.cache as cache
+import eventstudy.data.cache as cache
 
 root, ticker, mode, version, count = Path(sys.argv[2]), sys.argv[3], sys.argv[4], *map(
     int, sys.argv[5:7])
@@ -193,7 +195,7 @@ def test_an_error_while_writing_the_cache_keeps_the_previous_file(tmp_path: Path
         tmp.write_bytes(before[:100])
         raise Boom
 
-    from eventstudy.cache import atomic_write
+    from eventstudy.fileio import atomic_write
 
     for error in (Boom, KeyboardInterrupt):
         with pytest.raises(error):

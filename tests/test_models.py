@@ -9,7 +9,7 @@ import statsmodels.api as sm
 from conftest import read_raw_hsi, read_raw_prices
 from scipy import stats
 
-from eventstudy.study import lockup_study
+from eventstudy.studies.lockup import lockup_study
 
 DAY0 = pd.Timestamp("2022-06-30")
 

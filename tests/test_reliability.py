@@ -21,14 +21,18 @@ from conftest import run_cli as run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventstudy.cache import PriceCache
+from eventstudy.calendar.events import Event, make_event, read_events
+from eventstudy.calendar.listings import load_listings
+from eventstudy.data.cache import PriceCache
+from eventstudy.data.clean import clean_prices, frame_from_table
+from eventstudy.data.files import bundled_source
+from eventstudy.data.loader import PriceLoader
+from eventstudy.engine.models import MODEL_NAMES, fit_model
+from eventstudy.engine.panel import align, build_panel
 from eventstudy.errors import BadInput, ConfigError, DataUnavailable, EventStudyError
-from eventstudy.events import Event, make_event, read_events
-from eventstudy.listings import load_listings
-from eventstudy.models import MODEL_NAMES, fit_model
-from eventstudy.panel import align, build_panel
-from eventstudy.sources import PriceLoader, bundled_source, clean_prices, frame_from_table
-from eventstudy.study import EventStudyResult, batch_study, event_study
+from eventstudy.studies.batch import batch_study
+from eventstudy.studies.lockup import event_study
+from eventstudy.studies.result import EventStudyResult
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKER = "8888.HK"

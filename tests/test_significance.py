@@ -17,10 +17,19 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from eventstudy import significance as sig
+from eventstudy.engine.crosssection import (
+    aar_table,
+    event_table,
+    overlapping_windows,
+    run_tests,
+    volume_table,
+)
+from eventstudy.engine.models import AbnormalReturns, fit_model
+from eventstudy.engine.panel import Panel
+from eventstudy.engine.prepare import prepare
+from eventstudy.engine.ranks import _ranks, rank_rows, split_ranks
+from eventstudy.engine.significance import TESTS, compute, kp_rbar
 from eventstudy.errors import BadInput
-from eventstudy.models import AbnormalReturns, fit_model
-from eventstudy.panel import Panel
 
 CALENDAR = pd.bdate_range("2012-01-02", periods=900).to_numpy().astype("datetime64[ns]")
 RTOL = 1e-8
@@ -336,8 +345,8 @@ def synthetic() -> AbnormalReturns:
 @pytest.mark.parametrize("window", [(0, 0), (-1, 2), (0, 5)])
 def test_every_test_matches_literal_formula_synthetic(synthetic: AbnormalReturns,
                                                       window: tuple[int, int]) -> None:
-    table = sig.run_tests(synthetic, [window])
-    assert set(table["test"]) == set(sig.TESTS)
+    table = run_tests(synthetic, [window])
+    assert set(table["test"]) == set(TESTS)
     expected = literal_tests(synthetic.panel, window)
     assert_matches(table, expected)
     if window == (0, 5):  # the event cut by the end of the data has no CAR
@@ -346,13 +355,13 @@ def test_every_test_matches_literal_formula_synthetic(synthetic: AbnormalReturns
 
 def test_car_and_variance_match_statsmodels(synthetic: AbnormalReturns) -> None:
     lit = literal_market_model(synthetic.panel, (-1, 2))
-    prep = sig.prepare(synthetic, (-1, 2))
+    prep = prepare(synthetic, (-1, 2))
     np.testing.assert_allclose(prep.car, lit.car, rtol=1e-10)
     np.testing.assert_allclose(prep.scar, lit.scar, rtol=1e-9)
 
 
 def test_aar_table_matches_daily_t_tests(synthetic: AbnormalReturns) -> None:
-    table = sig.aar_table(synthetic, (-2, 4))
+    table = aar_table(synthetic, (-2, 4))
     lit = literal_market_model(synthetic.panel, (0, 0))
     for _, row in table.iterrows():
         col = int(row["day"]) - synthetic.panel.days[0]
@@ -369,10 +378,10 @@ def test_aar_table_matches_daily_t_tests(synthetic: AbnormalReturns) -> None:
 
 
 def test_volume_table_and_effect(synthetic: AbnormalReturns) -> None:
-    table = sig.volume_table(synthetic, (0, 0))
+    table = volume_table(synthetic, (0, 0))
     mav, _ = literal_volume(synthetic.panel, (0, 0))
     assert table["mean_abnormal_log_volume"].iloc[0] == pytest.approx(mav.mean(), rel=1e-10)
-    tests = sig.run_tests(synthetic, [(0, 0)], ["volume_t"]).iloc[0]
+    tests = run_tests(synthetic, [(0, 0)], ["volume_t"]).iloc[0]
     assert tests["effect"] == pytest.approx(math.exp(mav.mean()) - 1, rel=1e-10)
 
 
@@ -381,7 +390,7 @@ def test_volume_spike_is_measured() -> None:
     panel = synthetic_panel(5, n_firms=40, ragged=False)
     est = np.where(panel.est_vol > 0, np.log1p(panel.est_vol), np.nan)
     panel.vol[:, panel.column(0)] = np.expm1(np.nanmean(est, axis=1) + math.log(1.4))
-    row = sig.run_tests(fit_model(panel), [(0, 0)], ["volume_t"]).iloc[0]
+    row = run_tests(fit_model(panel), [(0, 0)], ["volume_t"]).iloc[0]
     assert row["effect"] == pytest.approx(0.4, rel=1e-9)
 
 
@@ -392,16 +401,16 @@ def test_volume_spike_is_measured() -> None:
 def test_several_events_per_firm_and_identical_firm_days() -> None:
     panel = synthetic_panel(3, n_firms=6, per_firm=3, duplicates=4)
     ar = fit_model(panel)
-    deduped = sig.run_tests(ar, [(-1, 1)])
+    deduped = run_tests(ar, [(-1, 1)])
     assert (deduped["merged"] == 4).all()
     assert_matches(deduped, literal_tests(panel, (-1, 1), dedupe=True))
-    pooled = sig.run_tests(ar, [(-1, 1)], dedupe=False)
+    pooled = run_tests(ar, [(-1, 1)], dedupe=False)
     assert (pooled["merged"] == 0).all()
     assert_matches(pooled, literal_tests(panel, (-1, 1), dedupe=False))
     unique = fit_model(panel.subset(np.arange(panel.n_events - 4)))
-    same = sig.run_tests(unique, [(-1, 1)])
+    same = run_tests(unique, [(-1, 1)])
     np.testing.assert_allclose(same["statistic"], deduped["statistic"], rtol=1e-12)
-    table = sig.event_table(ar, (-1, 1))
+    table = event_table(ar, (-1, 1))
     assert list(table.index) == list(panel.events.index)
     extra = table.loc[table.index.str.contains(":extra")]
     assert (extra["firm_day"] != extra.index).all()
@@ -410,7 +419,7 @@ def test_several_events_per_firm_and_identical_firm_days() -> None:
 
 def test_overlapping_windows_lists_same_firm_pairs() -> None:
     panel = synthetic_panel(4, n_firms=3, per_firm=12, duplicates=2, ragged=False)
-    found = sig.overlapping_windows(panel)
+    found = overlapping_windows(panel)
     expected = set()
     for a in range(panel.n_events):
         for b in range(a + 1, panel.n_events):
@@ -427,7 +436,7 @@ def test_overlapping_windows_lists_same_firm_pairs() -> None:
 def test_clustered_events_kp_differs_from_bmp_and_equals_n_by_n() -> None:
     panel = synthetic_panel(7, n_firms=25, clustered=True, ragged=False)
     ar = fit_model(panel)
-    table = sig.run_tests(ar, [(0, 1)], ["bmp", "kp", "kp_overlap"]).set_index("test")
+    table = run_tests(ar, [(0, 1)], ["bmp", "kp", "kp_overlap"]).set_index("test")
     lit = literal_market_model(panel, (0, 1))
     resid = np.array([r.to_numpy() for r in lit.resid])  # identical dates: plain correlation
     corr = np.corrcoef(resid)
@@ -447,7 +456,7 @@ def test_staggered_clustering_partial_window_overlap() -> None:
     """Events one to three sessions apart share part of their (0, 3) windows: kp_overlap lies
     between BMP and KP and equals its literal n x n form."""
     panel = synthetic_panel(9, n_firms=16, clustered=True, ragged=True, stagger=4)
-    table = sig.run_tests(fit_model(panel), [(0, 3)]).set_index("test")
+    table = run_tests(fit_model(panel), [(0, 3)]).set_index("test")
     expected = literal_tests(panel, (0, 3))
     assert_matches(table.reset_index(), expected)
     bmp, kp, mid = (abs(table.loc[k, "statistic"]) for k in ("bmp", "kp", "kp_overlap"))
@@ -457,15 +466,15 @@ def test_staggered_clustering_partial_window_overlap() -> None:
 def test_partially_overlapping_estimation_windows_rbar() -> None:
     panel = synthetic_panel(8, n_firms=12, per_firm=2, ragged=True)
     ar = fit_model(panel)
-    prep = sig.prepare(ar, (0, 0))
+    prep = prepare(ar, (0, 0))
     rows = np.arange(panel.n_events)
-    got = sig.kp_rbar(prep.z[rows], prep.zday[rows], prep.n_days)
+    got = kp_rbar(prep.z[rows], prep.zday[rows], prep.n_days)
     lit = literal_market_model(panel, (0, 0))
     assert got == pytest.approx(literal_rbar(lit.resid), rel=1e-9, abs=1e-14)
 
 
 def test_grouping_by_an_event_column(synthetic: AbnormalReturns) -> None:
-    table = sig.run_tests(synthetic, [(0, 0), (-1, 1)], ["t", "grank"], by="group")
+    table = run_tests(synthetic, [(0, 0), (-1, 1)], ["t", "grank"], by="group")
     assert list(table.columns[:2]) == ["by", "group"]
     assert set(table["group"]) == {"a", "b"}
     for group in ("a", "b"):
@@ -477,14 +486,14 @@ def test_grouping_by_an_event_column(synthetic: AbnormalReturns) -> None:
 
 
 def test_batched_samples_equal_one_at_a_time(synthetic: AbnormalReturns) -> None:
-    prep = sig.prepare(synthetic, (-1, 1))
+    prep = prepare(synthetic, (-1, 1))
     good = np.flatnonzero(prep.usable("car") & prep.usable("volume"))
     rng = np.random.default_rng(0)
     samples = np.array([rng.choice(good, 8, replace=False) for _ in range(5)])
-    for test in sig.TESTS:
-        batch = sig.compute(prep, test, samples)
+    for test in TESTS:
+        batch = compute(prep, test, samples)
         for k, sel in enumerate(samples):
-            one = sig.compute(prep, test, sel)
+            one = compute(prep, test, sel)
             assert batch.statistic[k] == pytest.approx(float(one.statistic), rel=1e-12), test
 
 
@@ -493,20 +502,20 @@ def test_rank_rows_matches_scipy_with_ties_and_nan() -> None:
     x = rng.integers(0, 6, (50, 30)).astype(float)
     x[rng.random(x.shape) < 0.1] = np.nan
     expected = stats.rankdata(x, axis=1, nan_policy="omit")
-    np.testing.assert_allclose(sig.rank_rows(x), expected)
+    np.testing.assert_allclose(rank_rows(x), expected)
 
 
 def test_bad_arguments_raise_bad_input(synthetic: AbnormalReturns) -> None:
     with pytest.raises(BadInput, match="unknown test"):
-        sig.run_tests(synthetic, [(0, 0)], ["nope"])
+        run_tests(synthetic, [(0, 0)], ["nope"])
     with pytest.raises(BadInput, match="outside the event window"):
-        sig.run_tests(synthetic, [(0, 30)])
+        run_tests(synthetic, [(0, 30)])
     with pytest.raises(BadInput, match="start <= end"):
-        sig.run_tests(synthetic, [(2, 1)])
+        run_tests(synthetic, [(2, 1)])
     with pytest.raises(BadInput, match="list of"):
-        sig.run_tests(synthetic, (0, 0))  # type: ignore[arg-type]
+        run_tests(synthetic, (0, 0))  # type: ignore[arg-type]
     with pytest.raises(BadInput, match="cannot group"):
-        sig.run_tests(synthetic, [(0, 0)], by="colour")
+        run_tests(synthetic, [(0, 0)], by="colour")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -515,10 +524,11 @@ def test_bad_arguments_raise_bad_input(synthetic: AbnormalReturns) -> None:
 
 @pytest.fixture(scope="module")
 def real() -> AbnormalReturns:
-    from eventstudy.events import lockup_events
-    from eventstudy.listings import load_listings
-    from eventstudy.panel import align, build_panel
-    from eventstudy.sources import PriceLoader, market_for
+    from eventstudy.calendar.events import lockup_events
+    from eventstudy.calendar.listings import load_listings
+    from eventstudy.data.loader import PriceLoader
+    from eventstudy.data.tickers import market_for
+    from eventstudy.engine.panel import align, build_panel
 
     loader, cache = PriceLoader(offline=True), {}
 
@@ -536,18 +546,18 @@ def real() -> AbnormalReturns:
 @pytest.mark.parametrize("window,dedupe", [((0, 0), True), ((-1, 1), True), ((0, 5), False)])
 def test_every_test_matches_literal_formula_real(real: AbnormalReturns, window, dedupe) -> None:
     assert not real.problems
-    table = sig.run_tests(real, [window], dedupe=dedupe)
+    table = run_tests(real, [window], dedupe=dedupe)
     assert_matches(table, literal_tests(real.panel, window, dedupe=dedupe))
 
 
 def test_real_panel_firm_days_and_clustering(real: AbnormalReturns) -> None:
     events = real.panel.events
     firm_days = events.groupby(["ticker", "day0"]).ngroups
-    table = sig.run_tests(real, [(0, 0)], ["bmp", "kp"]).set_index("test")
+    table = run_tests(real, [(0, 0)], ["bmp", "kp"]).set_index("test")
     assert table.loc["bmp", "merged"] == len(events) - firm_days
     assert table.loc["bmp", "n"] == firm_days
     assert table.loc["kp", "statistic"] != pytest.approx(table.loc["bmp", "statistic"], rel=0.05)
-    overlaps = sig.overlapping_windows(real)
+    overlaps = overlapping_windows(real)
     assert overlaps["same_firm_day"].sum() == sum(
         math.comb(k, 2) for k in events.groupby(["ticker", "day0"]).size())
 
@@ -556,13 +566,13 @@ def test_split_ranks_equal_ranks_of_the_first_columns() -> None:
     rng = np.random.default_rng(2)
     x = rng.integers(0, 9, (40, 25)).astype(float)
     x[rng.random(x.shape) < 0.15] = np.nan
-    _, flat, xs = sig._ranks(x)
+    _, flat, xs = _ranks(x)
     expected = stats.rankdata(x[:, :17], axis=1, nan_policy="omit")
-    np.testing.assert_allclose(sig.split_ranks(x, flat, xs, 17), expected)
+    np.testing.assert_allclose(split_ranks(x, flat, xs, 17), expected)
 
 
 def test_windows_given_as_one_pair_or_numpy_ints(synthetic: AbnormalReturns) -> None:
     with pytest.raises(BadInput, match="list of"):
-        sig.run_tests(synthetic, [0, 1])  # type: ignore[list-item]
-    table = sig.run_tests(synthetic, [np.array([-1, 1])], ["t"])
+        run_tests(synthetic, [0, 1])  # type: ignore[list-item]
+    table = run_tests(synthetic, [np.array([-1, 1])], ["t"])
     assert table["window"].iloc[0] == "[-1, 1]"

@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from eventstudy import significance as sig
-from eventstudy import simulate as sim
+from eventstudy.engine import simulate as sim
+from eventstudy.engine.crosssection import run_tests
+from eventstudy.engine.models import fit_model
+from eventstudy.engine.panel import Panel
+from eventstudy.engine.prepare import base
 from eventstudy.errors import BadInput
-from eventstudy.models import fit_model
-from eventstudy.panel import Panel
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def test_inject_shifts_and_scales_day0() -> None:
 
 def test_sample_statistics_match_scipy_per_sample() -> None:
     ar = fit_model(synthetic_pool(200))
-    common = sig.base(ar)
+    common = base(ar)
     prep = sim.scenario(ar, common, (0, 0), -0.01, 2.0)
     samples = sim.draw_samples(200, 7, 25, np.random.default_rng(0))
     got = sim.sample_statistics(prep, ["t", "bmp", "wilcoxon"], samples, chunk=3)
@@ -80,7 +81,7 @@ def test_sample_statistics_match_scipy_per_sample() -> None:
         assert got["t"][0][k] == pytest.approx(res.statistic, rel=1e-10)
         assert got["t"][1][k] == pytest.approx(res.pvalue, rel=1e-8)
         assert got["wilcoxon"][1][k] == pytest.approx(stats.wilcoxon(car).pvalue, rel=1e-8)
-        one = sig.run_tests(moved.subset(rows), [(0, 0)], ["bmp"], dedupe=False).iloc[0]
+        one = run_tests(moved.subset(rows), [(0, 0)], ["bmp"], dedupe=False).iloc[0]
         assert got["bmp"][0][k] == pytest.approx(one["statistic"], rel=1e-10)
 
 

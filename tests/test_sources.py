@@ -10,19 +10,13 @@ import pytest
 import yfinance
 from conftest import DATA, read_raw_prices
 
-from eventstudy.cache import PriceCache
+from eventstudy.data.cache import PriceCache
+from eventstudy.data.clean import ADJ_ADJCLOSE, ADJ_AUTO
+from eventstudy.data.files import FileSource, bundled_source, read_price_file
+from eventstudy.data.loader import PriceLoader
+from eventstudy.data.tickers import market_for, normalise_ticker
+from eventstudy.data.yahoo import YahooSource
 from eventstudy.errors import BadInput, DataUnavailable
-from eventstudy.sources import (
-    ADJ_ADJCLOSE,
-    ADJ_AUTO,
-    FileSource,
-    PriceLoader,
-    YahooSource,
-    bundled_source,
-    market_for,
-    normalise_ticker,
-    read_price_file,
-)
 
 
 @pytest.mark.parametrize("raw", ["20.HK", "0020.HK", "00020.HK", "0020.hk", " 20.hk "])

@@ -12,8 +12,10 @@ import pytest
 from conftest import read_raw_prices
 from conftest import run_cli as run
 
-from eventstudy.listings import BUNDLED_LISTINGS, load_listings, validate_file
-from eventstudy.upcoming import fold, upcoming_expiries
+from eventstudy.calendar.ics import fold
+from eventstudy.calendar.listings import BUNDLED_LISTINGS, load_listings
+from eventstudy.calendar.upcoming import upcoming_expiries
+from eventstudy.calendar.validate import validate_file
 
 SIX_MONTHS = {"cornerstone", "pre_ipo", "controlling_6m"}
 
@@ -208,7 +210,7 @@ def test_history_gives_the_mean_reaction_of_the_tranche(tmp_path: Path) -> None:
 
 
 def test_history_from_a_real_lockup_study(tmp_path: Path) -> None:
-    from eventstudy.study import lockup_study
+    from eventstudy.studies.lockup import lockup_study
 
     result = lockup_study("0020.HK", tranches=["cornerstone"], offline=True)
     history = write(tmp_path / "h.json", result.to_json())

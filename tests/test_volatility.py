@@ -6,45 +6,34 @@ literal per-event Savickas loop, bare arch fits, and the bundled real Hong Kong 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from arch import arch_model
+from arch.univariate import GARCH
 from scipy import stats
 
-ROOT = Path(__file__).resolve().parent.parent
-if importlib.util.find_spec("eventstudy") is None:  # running without an installed package
-    sys.path.insert(0, str(ROOT))
-
-from arch import arch_model  # noqa: E402
-from arch.univariate import GARCH  # noqa: E402
-
-from eventstudy.errors import BadInput, EstimationError  # noqa: E402
-from eventstudy.sources import load_prices  # noqa: E402
-from eventstudy.volatility import (  # noqa: E402
-    EventDummyGARCH,
-    GarchTask,
-    arch_backcast,
-    ewma_variance,
-    fit_garch,
-    fit_many,
-    sar_matrix,
-    savickas_test,
-    select_model,
-    variance_dummy_test,
-    volatility_study,
-)
-from eventstudy.volatility_plots import (  # noqa: E402
+from eventstudy.data.loader import load_prices
+from eventstudy.errors import BadInput, EstimationError
+from eventstudy.plotting.volatility import (
     plot_conditional_volatility,
     plot_std_resid_diagnostics,
     save_volatility_plots,
 )
+from eventstudy.volatility.base import arch_backcast, ewma_variance
+from eventstudy.volatility.dummy import variance_dummy_test
+from eventstudy.volatility.event import volatility_study
+from eventstudy.volatility.executors import GarchTask, fit_many
+from eventstudy.volatility.garch import fit_garch
+from eventstudy.volatility.processes import EventDummyGARCH
+from eventstudy.volatility.savickas import sar_matrix, savickas_test
+from eventstudy.volatility.selection import select_model
 
+ROOT = Path(__file__).resolve().parent.parent
 GARCH_DATA = ROOT / "data" / "garch"
 SENSETIME_DAY0 = "2022-06-30"
 

@@ -1,0 +1,91 @@
+"""Upcoming lock-up expiries, for a scheduled check (cron, systemd timer, CI schedule).
+
+``upcoming_expiries(as_of, within)`` lists every tranche of the listings calendar whose lock-up
+expires in the ``within`` days from ``as_of``: the expiry date (listing date + N calendar months),
+event day 0 (the first exchange session on or after it), sessions until then, the locked shares
+and their ratio to the free float where the calendar knows them, the price run-up since listing and
+since the offer price (from the price data up to ``as_of``; missing data leaves the cells blank),
+and, given a saved study (``--json`` of ``eventstudy batch`` or ``lockup``), the mean historical
+reaction of the same tranche. The answer depends only on ``as_of``, the calendar and the data.
+
+``--state FILE`` remembers what was reported (``read_state`` / ``write_state``, atomically), so a
+repeated run reports only what is new; ``to_ics`` writes an iCalendar (RFC 5545) file with one
+all-day event per expiry and stable UIDs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from eventstudy.calendar.alerts import _cell, _pct
+
+
+def _escape(text: str) -> str:
+    """RFC 5545 TEXT escaping (3.3.11)."""
+    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def fold(line: str, limit: int = 75) -> str:
+    """RFC 5545 3.1 line folding: at most ``limit`` octets a line, continuation lines start with
+    one space, never splitting a UTF-8 character; lines end with CRLF."""
+    out, current, size = [], "", 0
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            out.append(current)
+            current, size = " ", 1
+        current += char
+        size += width
+    out.append(current)
+    return "".join(f"{part}\r\n" for part in out)
+
+
+def _description(row: dict[str, Any]) -> str:
+    parts = [f"{row['name']} ({row['ticker']}), {row['board'] or 'board not given'}",
+             f"Lock-up of {row['holder']} ({row['months']} months) ends {_cell(row['expiry'])}; "
+             f"day 0 = first session on or after it: {_cell(row['day0'])}",
+             f"Status: {row['status']}"]
+    if _cell(row.get("locked_shares")) is not None:
+        parts.append(f"Locked shares: {row['locked_shares']:,.0f}")
+    if _cell(row.get("runup_since_offer")) is not None:
+        parts.append(f"Since offer price: {_pct(row['runup_since_offer'])}")
+    return "\n".join(parts)
+
+
+def to_ics(frame: pd.DataFrame, as_of: pd.Timestamp | None = None) -> str:
+    """An iCalendar file: one all-day VEVENT per expiry, on its day 0, with a stable UID.
+
+    DTSTAMP is ``as_of`` (midnight UTC) so that the file depends only on its inputs.
+    """
+    as_of = as_of if as_of is not None else frame.attrs.get("as_of", pd.Timestamp("1970-01-01"))
+    stamp = f"{as_of:%Y%m%d}T000000Z"
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//eventstudy//lock-up expiries//EN",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "X-WR-CALNAME:Lock-up expiries"]
+    for raw in frame.to_dict("records"):
+        row = {str(k): v for k, v in raw.items()}
+        day0 = row["day0"]
+        summary = f"{row['ticker']} {row['name']}: {row['tranche']} lock-up expiry"
+        if row["status"] != "listed":
+            summary += f" ({row['status']})"
+        lines += ["BEGIN:VEVENT", f"UID:{row['uid']}", f"DTSTAMP:{stamp}",
+                  f"DTSTART;VALUE=DATE:{day0:%Y%m%d}",
+                  f"DTEND;VALUE=DATE:{day0 + pd.Timedelta(days=1):%Y%m%d}",
+                  f"SUMMARY:{_escape(summary)}", f"DESCRIPTION:{_escape(_description(row))}",
+                  f"CATEGORIES:{_escape('lock-up')},{_escape(str(row['tranche']))}",
+                  "STATUS:" + ("CONFIRMED" if row["status"] == "listed" else "TENTATIVE"),
+                  "TRANSP:TRANSPARENT", "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) for line in lines)
+
+
+def write_ics(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write ``to_ics(frame)`` atomically; returns the path."""
+    from eventstudy.fileio import atomic_write
+
+    path = Path(path)
+    data = to_ics(frame).encode("utf-8")
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    return path

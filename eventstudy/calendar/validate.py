@@ -1,0 +1,80 @@
+"""The listings calendar (``configs/listings.yaml``): listings, their lock-up tranches, expiries.
+
+A listing has a ticker, name, listing date, board and lock-up tranches. ``tranches: standard``
+expands to the standard Hong Kong lock-ups (see ``STANDARD_HK_TRANCHES``); ``18c-commercial`` and
+``18c-pre-commercial`` to the lock-ups of Main Board Chapter 18C (specialist technology companies,
+see ``chapter_18c_tranches``). A list of tranches may mix such preset names with explicit
+tranches. A user's own calendar file is merged over the bundled one, entry by entry (same ticker:
+the user's wins); ``add_listing`` and ``validate_file`` are the library side of ``eventstudy
+listings add|validate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from eventstudy.calendar.listings import Listing, _load_entries, _where, is_18c, parse_listing
+from eventstudy.calendar.tranches import BOARD_18C
+from eventstudy.errors import ConfigError
+
+
+def listing_warnings(listing: Listing, today: pd.Timestamp | None = None) -> list[str]:
+    """Things worth a look that do not make the calendar unusable."""
+    today = today if today is not None else pd.Timestamp.today().normalize()
+    out = []
+    if not listing.source:
+        out.append(f"{listing.ticker}: no source for the listing date")
+    if is_18c(listing) and not listing.category:
+        out.append(f"{listing.ticker}: {BOARD_18C} listing without category (commercial or "
+                   "pre-commercial): its insider lock-up lengths cannot be checked")
+    if listing.status == "expected" and listing.listing_date < today:
+        out.append(f"{listing.ticker}: expected listing date {listing.listing_date.date()} has "
+                   "passed: confirm it (status: listed) or update it")
+    return out
+
+
+@dataclass
+class ValidationReport:
+    """What ``validate_file`` found: the entries that parsed, one-line errors and warnings."""
+
+    path: Path
+    listings: list[Listing]
+    errors: list[str]
+    warnings: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def validate_file(path: str | Path, today: pd.Timestamp | None = None) -> ValidationReport:
+    """Check every entry of a calendar file; all problems, not only the first, one line each."""
+    path = Path(path)
+    try:
+        entries = _load_entries(path)
+    except ConfigError as exc:
+        return ValidationReport(path, [], [str(exc)], [])
+    return _validate_entries(path, entries, today)
+
+
+def _validate_entries(path: Path, entries: list[Any],
+                      today: pd.Timestamp | None = None) -> ValidationReport:
+    listings, errors, warnings = [], [], []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(entries):
+        try:
+            listing = parse_listing(raw, _where(path, i, raw))
+        except ConfigError as exc:
+            errors.append(str(exc))
+            continue
+        if listing.ticker in seen:
+            errors.append(f"{path}: duplicate ticker {listing.ticker} (listings "
+                          f"{seen[listing.ticker] + 1} and {i + 1})")
+            continue
+        seen[listing.ticker] = i
+        listings.append(listing)
+        warnings += listing_warnings(listing, today)
+    return ValidationReport(path, listings, errors, warnings)

@@ -1,0 +1,154 @@
+"""The ``eventstudy`` command: thin click shells over ``eventstudy.study`` and friends.
+
+Every error eventstudy raises on purpose becomes one line on stderr and exit code 2 (bad input or
+usage) or 3 (data unavailable); anything unexpected is one line and exit code 1 (``--debug``
+shows the traceback)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from eventstudy.engine.windows import parse_window, parse_windows
+from eventstudy.errors import BadInput, EventStudyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(func: F) -> F:
+    """Run a command; turn errors into one line on stderr and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except EventStudyError as exc:
+            if debug:
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
+            if debug:
+                raise
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            click.echo(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug "
+                       "for the traceback)", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.version_option(package_name="eventstudy")
+def main(debug: bool, quiet: bool) -> None:
+    """Event studies around IPO lock-up expiries and listing dates."""
+    level = logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, format="warning: %(message)s", stream=sys.stderr)
+    for noisy in ("yfinance", "curl_cffi", "urllib3", "peewee"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    # Notes about data sources are printed by `emit` from the result, not through logging.
+    logging.getLogger("eventstudy.sources").setLevel(logging.ERROR)
+    click.get_current_context().obj = {"quiet": quiet}
+
+
+def data_options(func: F) -> F:
+    """Where prices come from: --offline, --data, --cache-dir."""
+    func = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="Cache folder (default: the user cache dir, or "
+                             "$EVENTSTUDY_CACHE_DIR).")(func)
+    func = click.option("--data", type=click.Path(path_type=Path),
+                        help="A price file (CSV/parquet) or a folder of TICKER.csv files.")(func)
+    func = click.option("--offline", is_flag=True,
+                        help="Never use the network: cache, then the bundled data.")(func)
+    return func
+
+
+def study_options(func: F) -> F:
+    """Model and windows shared by every study command."""
+    options = [
+        click.option("--model", type=click.Choice(["market", "market_adjusted", "constant_mean"]),
+                     default="market", show_default=True, help="Normal-return model."),
+        click.option("--market", help="Market index ticker (default: by exchange, .HK -> ^HSI)."),
+        click.option("--window", default="-10,20", show_default=True,
+                     help="Event window, relative sessions."),
+        click.option("--estimation", help="Estimation window, relative sessions (e.g. -260,-11)."),
+        click.option("--car-windows", default="0,0;0,1;-1,1;-5,5;0,5;0,10;0,20",
+                     show_default=True, help="CAR windows, ';'-separated."),
+        click.option("--min-estimation", type=click.IntRange(3, None), default=60,
+                     show_default=True, help="Fewest estimation sessions for the model."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def output_options(func: F) -> F:
+    func = click.option("--json", "as_json", is_flag=True,
+                        help="Print the summary as JSON on stdout.")(func)
+    func = click.option("--no-report", is_flag=True, help="Do not write the report folder.")(func)
+    func = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                        help="Report folder (default: reports/<kind>_<ticker>).")(func)
+    return func
+
+
+def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """CLI option values -> keyword arguments of the study functions."""
+    kwargs: dict[str, Any] = {
+        "model": params["model"], "market": params["market"],
+        "window": parse_window(params["window"]),
+        "car_windows": parse_windows(params["car_windows"]),
+        "min_estimation": params["min_estimation"],
+        "offline": params["offline"], "data": params["data"], "cache_dir": params["cache_dir"],
+    }
+    if params.get("estimation"):
+        kwargs["estimation"] = parse_window(params["estimation"], "estimation window")
+    return kwargs
+
+
+def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
+         no_report: bool, write: Callable[[Any, Path], Path] | None = None) -> None:
+    """Print the result (text or JSON) and write its report folder."""
+    from eventstudy.report.writer import write_report
+
+    quiet = (click.get_current_context().find_root().obj or {}).get("quiet", False)
+    for note in [] if quiet else getattr(result, "notes", []):
+        click.echo(f"warning: {note}", err=True)
+    if not no_report:
+        folder = (write or write_report)(result, out or default_out)
+        click.echo(f"report: {folder}/report.html", err=True)
+    if as_json:
+        click.echo(result.to_json())
+    else:
+        click.echo(result.summary())
+
+
+def parse_floats(text: str) -> list[float]:
+    try:
+        return [float(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise BadInput(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _calendar_option(func: F) -> F:
+    return click.option("--listings", "calendar_path",
+                        type=click.Path(dir_okay=False, path_type=Path),
+                        help="Your calendar file, merged over the bundled one "
+                             "(default: $EVENTSTUDY_LISTINGS).")(func)
+
+
+def _warn(lines: list[str]) -> None:
+    if not (click.get_current_context().find_root().obj or {}).get("quiet", False):
+        for line in dict.fromkeys(lines):
+            click.echo(f"warning: {line}", err=True)

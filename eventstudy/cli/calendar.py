@@ -1,0 +1,223 @@
+"""The ``eventstudy`` command: thin click shells over ``eventstudy.study`` and friends.
+
+Every error eventstudy raises on purpose becomes one line on stderr and exit code 2 (bad input or
+usage) or 3 (data unavailable); anything unexpected is one line and exit code 1 (``--debug``
+shows the traceback)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eventstudy.cli.base import _calendar_option, _warn, data_options, guarded, main
+from eventstudy.engine.windows import parse_window
+from eventstudy.errors import BadInput
+
+
+@main.group("listings")
+def listings_group() -> None:
+    """The listings calendar: list it, validate a file, add an entry to your own file."""
+
+
+@listings_group.command("list")
+@_calendar_option
+@click.option("--tag", "tags", multiple=True, help="Only listings with this tag or sector.")
+@click.option("--board", "boards", multiple=True, help="Only this board (e.g. '18C').")
+@click.option("--status", type=click.Choice(["listed", "expected"]), help="Only this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
+@guarded
+def listings_list(calendar_path: Path | None, tags: tuple[str, ...], boards: tuple[str, ...],
+                  status: str | None, as_json: bool) -> None:
+    """List the merged calendar (bundled + $EVENTSTUDY_LISTINGS + --listings)."""
+    import json
+
+    import pandas as pd
+
+    from eventstudy.calendar.listings import listings_frame, load_listings
+    from eventstudy.calendar.upcoming import _wanted
+
+    calendar = {t: x for t, x in load_listings(calendar_path).items()
+                if _wanted(x, tags, boards) and (status is None or x.status == status)}
+    frame = listings_frame(calendar)
+    if as_json:
+        rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    shown = frame.drop(columns=["source", "currency"]).fillna("")
+    shown["name"] = shown["name"].str.slice(0, 32)
+    with pd.option_context("display.width", 250, "display.max_colwidth", 80):
+        click.echo(shown.to_string(index=False))
+
+
+@listings_group.command("validate")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings (no source, ...) as errors.")
+@guarded
+def listings_validate(files: tuple[Path, ...], strict: bool) -> None:
+    """Check calendar FILES (default: the bundled one and $EVENTSTUDY_LISTINGS): unknown keys,
+    bad dates, duplicate tickers, tranche lengths. Exit code 2 if any is invalid."""
+    from eventstudy.calendar.listings import listing_paths
+    from eventstudy.calendar.validate import validate_file
+
+    bad = False
+    for path in files or tuple(listing_paths()):
+        report = validate_file(path)
+        errors = report.errors + (report.warnings if strict else [])
+        for line in errors:
+            click.echo(f"error: {line}", err=True)
+        if not strict:
+            _warn(report.warnings)
+        failed = bool(report.errors) or (strict and bool(report.warnings))
+        bad = bad or failed
+        click.echo(f"{path}: {len(report.listings)} listing(s), "
+                   f"{'INVALID' if failed else 'ok'}")
+    if bad:
+        sys.exit(2)
+
+
+def _tranche_spec(text: str) -> dict[str, Any]:
+    """``NAME:MONTHS[:LOCKED_SHARES]`` -> a calendar tranche entry."""
+    parts = text.split(":")
+    try:
+        entry: dict[str, Any] = {"name": parts[0], "holder": parts[0], "months": int(parts[1])}
+        if len(parts) > 2:
+            entry["locked_shares"] = float(parts[2])
+    except (IndexError, ValueError):
+        raise BadInput(f"bad --tranche {text!r}: expected NAME:MONTHS[:LOCKED_SHARES]") from None
+    if len(parts) > 3 or not parts[0]:
+        raise BadInput(f"bad --tranche {text!r}: expected NAME:MONTHS[:LOCKED_SHARES]")
+    return entry
+
+
+@listings_group.command("add")
+@click.argument("ticker")
+@click.option("--date", "listing_date", required=True,
+              help="Listing date YYYY-MM-DD (for an expected listing: the expected date).")
+@click.option("--source", required=True, help="Where the date and price come from (URL...).")
+@click.option("--name", help="Company name (default: the ticker).")
+@click.option("--status", type=click.Choice(["listed", "expected"]), default="listed",
+              show_default=True)
+@click.option("--offer-price", type=float, help="Final offer price.")
+@click.option("--currency", default="HKD", show_default=True)
+@click.option("--board", help="Board / listing chapter (default: Main Board, or Chapter 18C "
+                              "with --category).")
+@click.option("--category", type=click.Choice(["commercial", "pre-commercial"]),
+              help="Chapter 18C category.")
+@click.option("--sector", help="Sector tag, e.g. AI.")
+@click.option("--tag", "tags", multiple=True, help="Tag (repeatable).")
+@click.option("--tranches", "preset",
+              help="Tranche preset: standard, 18c-commercial, 18c-pre-commercial or none "
+                   "(default: 18c-CATEGORY with --category, else standard).")
+@click.option("--tranche", "extra", multiple=True,
+              help="Extra tranche NAME:MONTHS[:LOCKED_SHARES] (repeatable).")
+@click.option("--shares-outstanding", type=float)
+@click.option("--float-shares", type=float, help="Free-float shares at listing.")
+@click.option("--notes")
+@click.option("--replace", is_flag=True, help="Replace an entry of the same ticker.")
+@click.option("--listings", "calendar_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Calendar file to write (default: $EVENTSTUDY_LISTINGS; the bundled "
+                   "calendar only if named here).")
+@guarded
+def listings_add(ticker: str, listing_date: str, source: str, name: str | None, status: str,
+                 offer_price: float | None, currency: str, board: str | None,
+                 category: str | None, sector: str | None, tags: tuple[str, ...],
+                 preset: str | None, extra: tuple[str, ...], shares_outstanding: float | None,
+                 float_shares: float | None, notes: str | None, replace: bool,
+                 calendar_path: Path | None) -> None:
+    """Add TICKER to your calendar file (written atomically; created if missing)."""
+    from eventstudy.calendar.edit import add_listing, user_calendar_path
+    from eventstudy.calendar.sessions import to_timestamp
+    from eventstudy.calendar.validate import listing_warnings
+
+    path = user_calendar_path(calendar_path)
+    preset = preset or (f"18c-{category}" if category else "standard")
+    tranches: list[Any] = [] if preset == "none" else [preset]
+    tranches += [_tranche_spec(t) for t in extra]
+    if not tranches:
+        raise BadInput("no tranches: give --tranches PRESET or --tranche NAME:MONTHS")
+    entry = {"ticker": ticker, "name": name, "listing_date": str(
+                 to_timestamp(listing_date, "listing date").date()),
+             "board": board or ("Chapter 18C" if category else "Main Board"),
+             "category": category, "sector": sector, "tags": list(tags),
+             "offer_price": offer_price, "currency": currency, "status": status,
+             "source": source, "shares_outstanding": shares_outstanding,
+             "float_shares": float_shares, "notes": notes,
+             "tranches": tranches[0] if len(tranches) == 1 and isinstance(tranches[0], str)
+             else tranches}
+    listing = add_listing(path, {k: v for k, v in entry.items() if v not in (None, "", [])},
+                          replace=replace)
+    _warn(listing_warnings(listing))
+    click.echo(f"{'replaced' if replace else 'added'} {listing.ticker} ({listing.status}, "
+               f"listed {listing.listing_date.date()}) in {path}")
+
+
+@main.command()
+@click.option("--as-of", help="Look from this date (YYYY-MM-DD; default: today).")
+@click.option("--within", type=click.IntRange(0, None), default=30, show_default=True,
+              help="Days ahead.")
+@click.option("--tag", "tags", multiple=True, help="Only listings with this tag or sector.")
+@click.option("--board", "boards", multiple=True, help="Only this board (e.g. '18C').")
+@click.option("--tranche", "tranches", multiple=True,
+              help="Only tranches with this name or name prefix (e.g. controlling).")
+@_calendar_option
+@click.option("--history", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON of a saved study (eventstudy batch ... --json > FILE): the mean "
+                   "historical reaction of each tranche.")
+@click.option("--history-window", default="-1,1", show_default=True,
+              help="CAR window of --history.")
+@click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
+              help="State file: report only expiries not reported by an earlier run.")
+@click.option("--ics", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every expiry of the window to this iCalendar file.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.option("--no-prices", is_flag=True, help="Skip the price run-up (no data needed).")
+@data_options
+@guarded
+def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tuple[str, ...],
+             tranches: tuple[str, ...], calendar_path: Path | None, history: Path | None,
+             history_window: str, state: Path | None, ics: Path | None, as_json: bool,
+             as_csv: bool, no_prices: bool, offline: bool, data: Path | None,
+             cache_dir: Path | None) -> None:
+    """Lock-up expiries in the next --within days, for cron and CI schedules.
+
+    Exit code 10 when something (with --state: something new) expires in the window, 0 when
+    nothing does; 2 for bad input, 3 for unavailable data. Deterministic for a given --as-of.
+    """
+    from eventstudy.calendar.alerts import (
+        only_new,
+        read_state,
+        table_text,
+        to_csv,
+        to_json,
+        write_state,
+    )
+    from eventstudy.calendar.ics import write_ics
+    from eventstudy.calendar.upcoming import EXIT_NOTHING, EXIT_UPCOMING, upcoming_expiries
+    from eventstudy.engine.windows import window_label
+
+    if as_json and as_csv:
+        raise BadInput("choose one of --json and --csv")
+    frame = upcoming_expiries(
+        as_of, within, tags=tags, boards=boards, tranches=tranches, listings=calendar_path,
+        offline=offline, data=data, cache_dir=cache_dir, history=history,
+        history_window=window_label(parse_window(history_window, "history window")),
+        prices=not no_prices)
+    _warn(frame.attrs.get("notes", []))
+    if ics is not None:
+        write_ics(ics, frame)
+    shown = frame
+    if state is not None:
+        seen = read_state(state)
+        shown = only_new(frame, seen)
+        write_state(state, frame, seen, frame.attrs["as_of"])
+    if as_json:
+        click.echo(to_json(shown, total=len(frame)))
+    elif as_csv:
+        click.echo(to_csv(shown), nl=False)
+    else:
+        click.echo(table_text(shown, None if state is None else len(frame)))
+    sys.exit(EXIT_UPCOMING if len(shown) else EXIT_NOTHING)

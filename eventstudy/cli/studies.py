@@ -1,0 +1,229 @@
+"""The ``eventstudy`` command: thin click shells over ``eventstudy.study`` and friends.
+
+Every error eventstudy raises on purpose becomes one line on stderr and exit code 2 (bad input or
+usage) or 3 (data unavailable); anything unexpected is one line and exit code 1 (``--debug``
+shows the traceback)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from eventstudy.cli.base import (
+    _calendar_option,
+    data_options,
+    emit,
+    guarded,
+    main,
+    output_options,
+    parse_floats,
+    study_kwargs,
+    study_options,
+)
+from eventstudy.engine.windows import parse_window, parse_windows
+from eventstudy.errors import BadInput, EventStudyError
+
+Window = tuple[int, int]
+
+
+@main.command()
+@click.argument("tickers", nargs=-1, required=True)
+@click.option("--tranche", "tranches", multiple=True,
+              help="Only these tranches (repeatable): cornerstone, pre_ipo, controlling_6m, ...")
+@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
+              help="Your listings calendar, merged over the bundled one.")
+@click.option("--garch/--no-garch", default=None,
+              help="GARCH volatility section (default: on for one ticker).")
+@click.option("--executor", default="serial", show_default=True,
+              help="GARCH fits: serial, local (processes) or dask://HOST:PORT.")
+@study_options
+@data_options
+@output_options
+@guarded
+def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
+           garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
+           **params: Any) -> None:
+    """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
+    volatility, report; with several tickers also CAAR and the cross-event tests."""
+    from eventstudy.studies.lockup import lockup_study
+
+    result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
+                          volatility=garch, executor=executor, progress=not as_json,
+                          **study_kwargs(params))
+    name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
+    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"lockup_{name}",
+         no_report=no_report)
+
+
+@main.command()
+@click.argument("events", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
+              help="Study every lock-up of every listing in this calendar (default: bundled).")
+@click.option("--tranche", "tranches", multiple=True, help="Only these tranches (repeatable).")
+@click.option("--group-by", default="group", show_default=True,
+              help="Column of the events to group the tests by (tranche, group, any column).")
+@click.option("--holiday", type=click.Choice(["next", "previous", "skip"]), default="next",
+              show_default=True, help="Events file dates that are not sessions.")
+@click.option("--garch", is_flag=True, help="GARCH volatility per firm-day and Savickas test.")
+@click.option("--executor", default="local", show_default=True,
+              help="GARCH fits: serial, local (processes) or dask://HOST:PORT.")
+@study_options
+@data_options
+@output_options
+@guarded
+def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
+          holiday: str, garch: bool, executor: str, out: Path | None, no_report: bool,
+          as_json: bool, **params: Any) -> None:
+    """Many events: CAAR, BHAR and every test. EVENTS is a CSV/YAML of ticker,date[,tranche,
+    group,...]; without it, every lock-up of every listing in --listings (or the bundled
+    calendar)."""
+    from eventstudy.studies.batch import batch_study
+
+    result = batch_study(events, listings=listings, tranches=list(tranches) or None,
+                         group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
+                         volatility=garch, executor=executor, progress=not as_json,
+                         **study_kwargs(params))
+    name = events.stem if events else "listings"
+    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"batch_{name}",
+         no_report=no_report)
+
+
+@main.command()
+@click.argument("ticker")
+@click.option("--date", help="Event date (default: the expiry of --tranche).")
+@click.option("--tranche", default="cornerstone", show_default=True)
+@click.option("--market", help="Market index for the mean (default: by exchange).")
+@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path))
+@data_options
+@output_options
+@guarded
+def garch(ticker: str, date: str | None, tranche: str, market: str | None,
+          listings: Path | None, out: Path | None, no_report: bool, as_json: bool,
+          **params: Any) -> None:
+    """GARCH volatility around an event of TICKER: model chosen by BIC, the volatility ratio
+    around day 0 with its tests, GARCH-standardised ARs, plots."""
+    import json
+
+    from eventstudy.report.writer import write_volatility_report
+    from eventstudy.studies.garch import garch_study
+
+    result = garch_study(ticker, date=date, tranche=tranche, market=market, listings=listings,
+                         **params)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if not no_report:
+        folder = write_volatility_report(result, out or Path("reports") / f"garch_{ticker}")
+        click.echo(f"report: {folder}/report.html", err=True)
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
+
+
+@main.command()
+@click.option("--samples", type=click.IntRange(1, None), default=1000, show_default=True)
+@click.option("--events", "n_events", type=click.IntRange(3, None), default=50,
+              show_default=True, help="Events per sample.")
+@click.option("--shifts", default="0,-0.01,-0.02,-0.05", show_default=True,
+              help="Abnormal returns added on day 0.")
+@click.option("--variance-ratios", default="1,2", show_default=True,
+              help="Event-day variance multipliers.")
+@click.option("--window", default="0,0", show_default=True)
+@click.option("--model", type=click.Choice(["market", "market_adjusted", "constant_mean"]),
+              default="market", show_default=True)
+@click.option("--pool", type=click.IntRange(50, None), default=5000, show_default=True,
+              help="Pseudo-events drawn from the bundled panel.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("reports/simulate.csv"), show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@guarded
+def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, window: str,
+             model: str, pool: int, seed: int, out: Path, as_json: bool) -> None:
+    """Brown & Warner (1985) specification check on the bundled real panel: how often each test
+    rejects at 5% with no abnormal return (size) and with one added (power)."""
+    from eventstudy.engine.simulate import brown_warner, summary
+    from eventstudy.fileio import atomic_write_text
+
+    table = brown_warner(n_samples=samples, n_events=n_events, shifts=parse_floats(shifts),
+                         variance_ratios=parse_floats(variance_ratios),
+                         window=parse_window(window), model=model, pool_size=pool, seed=seed,
+                         progress=not as_json)
+    atomic_write_text(out, table.to_csv(index=False))
+    click.echo(f"table: {out}", err=True)
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+    else:
+        click.echo(summary(table).to_string())
+        flagged = sorted(set(table.loc[table["size_flag"], "test"]))
+        if flagged:
+            click.echo(f"size outside [3%, 7%] on this panel: {', '.join(flagged)}")
+
+
+@main.command()
+@click.argument("tickers", nargs=-1, required=True)
+@data_options
+@guarded
+def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
+          cache_dir: Path | None) -> None:
+    """Fill the cache with TICKERS (from Yahoo, or from --data, or --offline: bundled)."""
+    from eventstudy.data.tickers import normalise_ticker
+    from eventstudy.studies.core import make_loader
+
+    names = [normalise_ticker(t) for t in tickers]
+    loader = make_loader(offline=offline, data=data, cache_dir=cache_dir,
+                         data_ticker=names[0] if data and len(names) == 1 else None)
+    failed = 0
+    for ticker in names:
+        try:
+            frame, path = loader.fetch(ticker)
+        except EventStudyError as exc:
+            failed = max(failed, exc.exit_code)
+            click.echo(f"error: {exc}", err=True)
+            continue
+        click.echo(f"{ticker}: {len(frame)} rows {frame.index[0].date()}..{frame.index[-1].date()}"
+                   f" from {frame.attrs['source']} -> {path}")
+    if failed:
+        sys.exit(failed)
+
+
+@main.command("listing")
+@click.argument("tickers", nargs=-1, required=True)
+@click.option("--model", type=click.Choice(["market", "market_adjusted"]), default="market",
+              show_default=True, help="Normal-return model.")
+@click.option("--market", help="Market index ticker (default: by exchange, .HK -> ^HSI).")
+@click.option("--window", default="0,20", show_default=True, help="Event window from day 0.")
+@click.option("--estimation", default="30,150", show_default=True,
+              help="Estimation window after listing, relative sessions.")
+@click.option("--car-windows", default="0,0;0,1;0,5;0,10;0,20", show_default=True,
+              help="CAR windows, ';'-separated.")
+@click.option("--horizons", default="20,60,120", show_default=True,
+              help="BHAR horizons in sessions: BHAR over [0,+h].")
+@click.option("--first-days", type=click.IntRange(1, None), default=5, show_default=True,
+              help="First sessions shown with market-adjusted returns.")
+@click.option("--min-estimation", type=click.IntRange(3, None), default=60, show_default=True,
+              help="Fewest estimation sessions for the market model.")
+@_calendar_option
+@data_options
+@output_options
+@guarded
+def listing(tickers: tuple[str, ...], model: str, market: str | None, window: str,
+            estimation: str, car_windows: str, horizons: str, first_days: int,
+            min_estimation: int, calendar_path: Path | None, out: Path | None, no_report: bool,
+            as_json: bool, offline: bool, data: Path | None, cache_dir: Path | None) -> None:
+    """Listing-day study of TICKERS: first-day return, market-adjusted returns, BHARs, report."""
+    from eventstudy.studies.listing import listing_study
+
+    try:
+        spans = tuple(int(h) for h in horizons.split(",") if h.strip())
+    except ValueError:
+        raise BadInput(f"bad --horizons {horizons!r}: expected integers like 20,60,120") from None
+    result = listing_study(
+        list(tickers), model=model, market=market, window=parse_window(window),
+        estimation=parse_window(estimation, "estimation window"),
+        car_windows=parse_windows(car_windows), horizons=spans, first_days=first_days,
+        min_estimation=min_estimation, offline=offline, data=data, cache_dir=cache_dir,
+        listings=calendar_path)
+    name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
+    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"listing_{name}",
+         no_report=no_report)

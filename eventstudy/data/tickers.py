@@ -1,0 +1,67 @@
+"""Where prices come from: Yahoo (yfinance), the bundled real data in ``data/``, or a user's files.
+
+Every source returns the same *price frame*: a ``DataFrame`` indexed by exchange-local session
+dates (tz-naive, sorted, unique) with columns ``close`` (adjusted close, > 0) and ``volume``, plus
+``open``/``high``/``low`` where the input has them. ``frame.attrs`` records ``ticker``, ``source``
+and ``adjustment`` so that reports can say what served the data and how it was adjusted."""
+
+from __future__ import annotations
+
+import re
+
+from eventstudy.errors import BadInput
+
+# Exchange by ticker suffix: (exchange-calendars code, timezone, market benchmark).
+EXCHANGES: dict[str, tuple[str, str, str]] = {
+    "HK": ("XHKG", "Asia/Hong_Kong", "^HSI"),
+    "US": ("XNYS", "America/New_York", "^GSPC"),
+    "SS": ("XSHG", "Asia/Shanghai", "000001.SS"),
+    "SZ": ("XSHG", "Asia/Shanghai", "399001.SZ"),
+    "T": ("XTKS", "Asia/Tokyo", "^N225"),
+    "L": ("XLON", "Europe/London", "^FTSE"),
+}
+
+
+INDEX_EXCHANGE = {"^HSI": "HK", "^HSCE": "HK", "^GSPC": "US", "^IXIC": "US", "^N225": "T",
+                  "^FTSE": "L", "000001.SS": "SS", "399001.SZ": "SZ"}
+
+
+_TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]*$")
+
+
+def normalise_ticker(ticker: str) -> str:
+    """Yahoo's spelling of ``ticker``: ``20.HK``, ``00020.HK``, ``0020.hk`` -> ``0020.HK``."""
+    text = str(ticker).strip().upper()
+    if not text or not _TICKER_RE.match(text):
+        raise BadInput(f"not a ticker: {ticker!r}")
+    code, _, suffix = text.rpartition(".")
+    if suffix == "HK" and code.isdigit():
+        number = int(code)
+        if number == 0 or number > 99999:
+            raise BadInput(f"not a Hong Kong stock code: {ticker!r}")
+        return f"{number:04d}.HK"
+    return text
+
+
+def exchange_of(ticker: str) -> str:
+    """The exchange key (``HK``, ``US``, ...) of a normalised ticker."""
+    if ticker in INDEX_EXCHANGE:
+        return INDEX_EXCHANGE[ticker]
+    _, dot, suffix = ticker.rpartition(".")
+    if dot and suffix in EXCHANGES:
+        return suffix
+    return "US"
+
+
+def calendar_code(ticker: str) -> str:
+    """The exchange-calendars code (``XHKG``, ``XNYS``...) whose sessions ``ticker`` trades on."""
+    return EXCHANGES[exchange_of(ticker)][0]
+
+
+def market_for(ticker: str) -> str:
+    """Default market index of the exchange: ``.HK`` -> ``^HSI``, US -> ``^GSPC``."""
+    return EXCHANGES[exchange_of(ticker)][2]
+
+
+def timezone_of(ticker: str) -> str:
+    return EXCHANGES[exchange_of(ticker)][1]

@@ -1,0 +1,103 @@
+"""Where prices come from: Yahoo (yfinance), the bundled real data in ``data/``, or a user's files.
+
+Every source returns the same *price frame*: a ``DataFrame`` indexed by exchange-local session
+dates (tz-naive, sorted, unique) with columns ``close`` (adjusted close, > 0) and ``volume``, plus
+``open``/``high``/``low`` where the input has them. ``frame.attrs`` records ``ticker``, ``source``
+and ``adjustment`` so that reports can say what served the data and how it was adjusted."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from eventstudy.data.clean import ADJ_AUTO, frame_from_table
+from eventstudy.errors import BadInput, DataUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def _is_rate_limit(exc: BaseException) -> bool:
+    return type(exc).__name__ == "YFRateLimitError" or "rate limit" in str(exc).lower()
+
+
+def _is_missing_ticker(exc: BaseException) -> bool:
+    names = {"YFPricesMissingError", "YFTickerMissingError", "YFTzMissingError"}
+    return type(exc).__name__ in names
+
+
+@dataclass
+class YahooSource:
+    """Yahoo Finance through yfinance: one ``Ticker.history`` request per ticker.
+
+    ``auto_adjust=True`` is explicit (the close is split- and dividend-adjusted) and the response
+    has single-level columns (what ``yf.download(..., multi_level_index=False)`` gives). Dates are
+    converted to the exchange's local date. Rate limits, time-outs and dropped connections are
+    retried with exponential backoff (at most ``max_wait`` seconds of waiting); an empty response
+    is an error that names the ticker.
+    """
+
+    retries: int = 3
+    backoff: float = 2.0
+    timeout: float = 20.0
+    max_wait: float = 30.0  # seconds of backoff at most, per ticker
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    name: str = "Yahoo"
+
+    def _request(self, ticker: str) -> pd.DataFrame:
+        import yfinance as yf
+
+        return yf.Ticker(ticker).history(
+            period="max", interval="1d", auto_adjust=True, actions=False,
+            raise_errors=True, timeout=self.timeout,
+        )
+
+    def load(self, ticker: str) -> pd.DataFrame:
+        waited = 0.0
+        for attempt in range(self.retries + 1):
+            try:
+                raw = self._request(ticker)
+                break
+            except Exception as exc:  # noqa: BLE001 - yfinance raises many unrelated types
+                if _is_missing_ticker(exc):
+                    raise DataUnavailable(
+                        f"no price data for {ticker} from Yahoo: unknown or delisted?"
+                    ) from None
+                delay = self.backoff * 2**attempt
+                budget_left = waited + delay <= self.max_wait
+                if _is_transient(exc) and attempt < self.retries and budget_left:
+                    log.warning("Yahoo: %s for %s; retrying in %.1fs", _reason(exc), ticker, delay)
+                    self.sleep(delay)
+                    waited += delay
+                    continue
+                raise DataUnavailable(f"Yahoo unreachable for {ticker}: {_reason(exc)}") from None
+        if raw is None or raw.empty or "Close" not in raw or raw["Close"].isna().all():
+            raise DataUnavailable(f"no price data for {ticker} from Yahoo: unknown or delisted?")
+        try:
+            frame = frame_from_table(raw.reset_index(), ticker, where="Yahoo")
+        except BadInput as exc:  # Yahoo's fault, not the user's: let the loader fall back
+            raise DataUnavailable(f"unusable data for {ticker} from Yahoo: {exc}") from None
+        return _mark_yahoo(frame)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).splitlines()[0].split(". See ")[0] if str(exc) else type(exc).__name__
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Rate limits, time-outs and dropped connections are worth another try; a missing DNS
+    answer (no network at all) is not."""
+    text = str(exc).lower()
+    if "resolve host" in text or "name or service not known" in text:
+        return False
+    return _is_rate_limit(exc) or "timeout" in type(exc).__name__.lower() or any(
+        word in text for word in ("timed out", "timeout", "connection reset", "connection aborted",
+                                  "502", "503", "504"))
+
+
+def _mark_yahoo(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.attrs.update(source="Yahoo", adjustment=ADJ_AUTO)
+    return frame

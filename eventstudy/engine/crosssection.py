@@ -1,0 +1,192 @@
+"""Cross-event significance tests on a fitted panel, vectorised over events.
+
+Every test works on per-event ingredients computed once for an event window (``prepare``) and on
+a selection of rows: a 1-D index array (one sample) or a 2-D ``(samples, n)`` array (many samples
+at once, as the Brown-Warner simulation uses). Notation: ``AR_it`` abnormal returns,
+``CAR_i`` their sum over the window of ``tau`` days, ``Var(CAR_i)`` the prediction-error variance of
+``eventstudy.models``, ``SCAR_i = CAR_i / sqrt(Var(CAR_i))``, ``n`` the number of events tested,
+``L_i`` the number of estimation-window returns of event i. All p-values are two-sided.
+
+Several events of one firm: every per-event result is keyed by event id. Pooled tests count one
+observation per firm-day (ticker, day 0) by default (``dedupe=True``): lock-up tranches that expire
+on the same session are the same observation, and the number merged is reported.
+
+Missing values: an event whose window lacks a day has no CAR/BHAR (it is left out of that test);
+rank tests rank each event's available days only (Corrado & Zivney 1992) and average day t over
+the events that have it (estimation days are matched by column of the estimation block, i.e. in
+event time); estimation residuals are aligned on calendar dates for the cross-correlation of
+Kolari & Pynnonen (2010), a date an event lacks contributing nothing (see ``kp_rbar``). Volume:
+a zero volume is missing (see ``abnormal_log_volume``).
+
+Clustering: ``kp`` uses the estimation-window cross-correlation of every pair, as KP (2010) do for
+events on one date; ``kp_overlap`` weights each pair by the share of event-window days the two
+events have in common, so events on unrelated dates are not treated as correlated (a Brown-Warner
+run on random dates shows ``kp`` far too conservative there, ``kp_overlap`` at nominal size)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.engine.models import AbnormalReturns
+from eventstudy.engine.panel import Panel
+from eventstudy.engine.prepare import Prepared, Stat, base, check_window, prepare
+from eventstudy.engine.significance import (
+    REFERENCES,
+    RESULT_COLUMNS,
+    _t_p,
+    check_tests,
+    compute,
+    kind_of,
+)
+from eventstudy.engine.volume import abnormal_log_volume
+from eventstudy.errors import BadInput
+
+
+def firm_days(events: pd.DataFrame) -> pd.Series:
+    """For each event id, the id of the first event of the same firm-day (ticker, day0)."""
+    first = events.groupby(["ticker", "day0"], sort=False).ngroup()
+    reps = pd.Series(events.index, index=events.index).groupby(first.to_numpy()).transform("first")
+    return reps.rename("firm_day")
+
+
+def select_rows(ar: AbnormalReturns, mask: np.ndarray | None = None,
+                dedupe: bool = True) -> tuple[np.ndarray, int]:
+    """Row indices of fitted events (in ``mask``), one per firm-day if ``dedupe``; and how many
+    events were merged into an identical firm-day."""
+    keep = np.ones(ar.panel.n_events, dtype=bool) if mask is None else np.asarray(mask, bool)
+    keep = keep.copy()
+    keep[list(ar.problems)] = False
+    rows = np.flatnonzero(keep)
+    if not dedupe or len(rows) == 0:
+        return rows, 0
+    ev = ar.panel.events.iloc[rows]
+    first = ~ev.duplicated(subset=["ticker", "day0"], keep="first").to_numpy()
+    return rows[first], int((~first).sum())
+
+
+def overlapping_windows(data: AbnormalReturns | Panel) -> pd.DataFrame:
+    """Pairs of events of the same ticker whose event windows share sessions, with the number of
+    shared sessions and whether they are the same firm-day (same ticker and day 0)."""
+    panel = data.panel if isinstance(data, AbnormalReturns) else data
+    ev = panel.events
+    left = pd.DataFrame({"ticker": ev["ticker"].to_numpy(), "a": np.arange(len(ev))})
+    pairs = left.merge(left.rename(columns={"a": "b"}), on="ticker")
+    pairs = pairs[pairs["a"] < pairs["b"]]
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    dates = panel.dates
+    missing = np.isnat(dates)
+    first = np.where(missing, np.datetime64("2262-01-01", "ns"), dates).min(axis=1)
+    last = np.where(missing, np.datetime64("1678-01-01", "ns"), dates).max(axis=1)
+    shared = ((dates[a] >= first[b][:, None]) & (dates[a] <= last[b][:, None])).sum(axis=1)
+    day0 = ev["day0"].to_numpy()
+    out = pd.DataFrame({"ticker": pairs["ticker"].to_numpy(), "event_id": ev.index[a],
+                        "other_event_id": ev.index[b], "day0": day0[a], "other_day0": day0[b],
+                        "shared_days": shared, "same_firm_day": day0[a] == day0[b]})
+    return out[out["shared_days"] > 0].reset_index(drop=True)
+
+
+def _column_t(x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-column n, mean, cross-sectional t and p of x (events x days), NaN-aware."""
+    ok = np.isfinite(x)
+    n = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ok, x, 0.0).sum(axis=0) / n
+        var = np.where(ok, (x - mean) ** 2, 0.0).sum(axis=0) / (n - 1)
+        t = mean / np.sqrt(var / n)
+        p = np.where(n > 1, _t_p(t, np.maximum(n - 1, 1)), np.nan)
+    return n, mean, t, p
+
+
+def aar_table(ar: AbnormalReturns, window: Sequence[int] | None = None, *, dedupe: bool = True,
+              mask: np.ndarray | None = None) -> pd.DataFrame:
+    """Per day: n, AAR_t = mean_i AR_it with its cross-sectional t (Brown & Warner 1985), and
+    CAAR from the window start = mean_i CAR_i[start, t] over events with every day, with its t."""
+    start, end = check_window(ar, window or (int(ar.panel.days[0]), int(ar.panel.days[-1])))
+    rows, _ = select_rows(ar, mask, dedupe)
+    x = ar.ar[rows][:, ar.cols((start, end))]
+    n, aar, t, p = _column_t(x)
+    cn, caar, ct, cp = _column_t(np.cumsum(x, axis=1))
+    return pd.DataFrame({"day": np.arange(start, end + 1), "n": n, "aar": aar, "t": t,
+                         "p_value": p, "caar": caar, "caar_n": cn, "caar_t": ct, "caar_p": cp})
+
+
+def volume_table(ar: AbnormalReturns, window: Sequence[int] | None = None, *,
+                 dedupe: bool = True, mask: np.ndarray | None = None) -> pd.DataFrame:
+    """Per day: n, mean abnormal log volume (Campbell & Wasley 1996), its t, and the implied
+    volume effect exp(mean) - 1."""
+    start, end = check_window(ar, window or (int(ar.panel.days[0]), int(ar.panel.days[-1])))
+    rows, _ = select_rows(ar, mask, dedupe)
+    x = abnormal_log_volume(ar.panel)[1][rows][:, ar.cols((start, end))]
+    n, mean, t, p = _column_t(x)
+    return pd.DataFrame({"day": np.arange(start, end + 1), "n": n, "mean_abnormal_log_volume": mean,
+                         "effect": np.expm1(mean), "t": t, "p_value": p})
+
+
+def event_table(ar: AbnormalReturns, window: Sequence[int]) -> pd.DataFrame:
+    """Per event (keyed by event id): CAR, its variance, SCAR, BHAR, mean abnormal log volume and
+    the firm-day it belongs to; ``problem`` says why an event has no result."""
+    prep = prepare(ar, check_window(ar, window))
+    ev = ar.panel.events
+    problem = pd.Series([ar.problems.get(i, "") for i in range(len(ev))], index=ev.index)
+    table = pd.DataFrame({"ticker": ev["ticker"], "day0": ev["day0"], "firm_day": firm_days(ev),
+                          "car": prep.car, "car_var": prep.car_var, "scar": prep.scar,
+                          "bhar": prep.bhar, "abnormal_log_volume": prep.mav,
+                          "volume_effect": np.expm1(prep.mav), "problem": problem},
+                         index=ev.index)
+    bad = problem != ""
+    table.loc[bad, ["car", "car_var", "scar", "bhar"]] = np.nan
+    return table
+
+
+def _nan_stat(n: int) -> Stat:
+    nan = np.asarray(np.nan)
+    return Stat(nan, nan, nan, n)
+
+
+def _run_window(prep: Prepared, tests: Sequence[str], rows: np.ndarray,
+                merged: int) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for test in tests:
+        sel = rows[prep.usable(kind_of(test))[rows]]
+        res = compute(prep, test, sel) if len(sel) >= 2 else _nan_stat(len(sel))
+        estimate = float(res.estimate)
+        effect = math.expm1(estimate) if kind_of(test) == "volume" else estimate
+        out.append({"window": f"[{prep.window[0]}, {prep.window[1]}]", "start": prep.window[0],
+                    "end": prep.window[1], "test": test, "estimate": estimate, "effect": effect,
+                    "statistic": float(res.statistic), "p_value": float(res.p_value),
+                    "n": int(res.n), "merged": merged, "reference": REFERENCES[test]})
+    return out
+
+
+def run_tests(ar: AbnormalReturns, windows: Sequence[Sequence[int]] = ((0, 0),),
+              tests: Iterable[str] | None = None, *, by: str | None = None,
+              dedupe: bool = True) -> pd.DataFrame:
+    """Tidy table of ``tests`` (all by default) for each window, per group of ``by`` (any column
+    of ``panel.events``) if given. Columns: [by, group,] window, start, end, test, estimate (mean
+    CAR, BHAR or abnormal log volume), effect (exp(estimate) - 1 for volume), statistic, p_value,
+    n, merged (events merged into an identical firm-day), reference."""
+    chosen = check_tests(tests)
+    if not windows or any(np.ndim(w) != 1 for w in windows):
+        raise BadInput("windows must be a list of (start, end) pairs, e.g. [(0, 0)]")
+    checked = [check_window(ar, w) for w in windows]
+    common = base(ar)
+    preps = [prepare(ar, w, common) for w in checked]
+    ev = ar.panel.events
+    if by is not None and by not in ev.columns:
+        raise BadInput(f"cannot group by {by!r}: events have {', '.join(map(str, ev.columns))}")
+    groups = [None] if by is None else sorted(ev[by].dropna().unique(), key=str)
+    rows_out: list[dict[str, object]] = []
+    for group in groups:
+        mask = None if by is None else (ev[by] == group).to_numpy()
+        rows, merged = select_rows(ar, mask, dedupe)
+        for prep in preps:
+            block = _run_window(prep, chosen, rows, merged)
+            if by is not None:
+                block = [{"by": by, "group": group, **row} for row in block]
+            rows_out.extend(block)
+    columns = (["by", "group"] if by is not None else []) + RESULT_COLUMNS
+    return pd.DataFrame(rows_out, columns=columns)

@@ -1,0 +1,192 @@
+"""Normal-return models fitted on the whole panel at once, and the abnormal returns they give.
+
+Each model yields, per event i, the abnormal returns in the estimation and event blocks, the
+residual variance s_i^2 with its degrees of freedom, and the two terms of the prediction-error
+variance (MacKinlay 1997, eq. 9-10; Campbell, Lo & MacKinlay 1997, sec. 4.4):
+
+    Var(AR_it)          = s_i^2 (1 + h0_i + d_it^2)
+    Var(CAR_i[t1, t2])  = s_i^2 (tau + tau^2 h0_i + (sum_t d_it)^2)
+
+with ``h0 = 1/L`` for models that estimate a mean (0 for market-adjusted) and
+``d_it = (Rm_t - mean Rm) / sqrt(sum (Rm - mean Rm)^2)`` for the market model (0 otherwise);
+these are the row sums of X*(X'X)^{-1}X*' for X = [1, Rm]."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from eventstudy.engine.panel import Panel
+from eventstudy.errors import BadInput
+
+MODEL_NAMES = {"market": "market model (OLS)", "market_adjusted": "market-adjusted",
+               "constant_mean": "constant mean"}
+
+
+MIN_ESTIMATION = 60
+
+
+MIN_FALLBACK_ESTIMATION = 20
+
+
+@dataclass
+class AbnormalReturns:
+    """Abnormal returns of every event of a panel under one fitted model per event."""
+
+    panel: Panel
+    model: np.ndarray  # (N,) model key per event
+    alpha: np.ndarray
+    beta: np.ndarray
+    sigma2: np.ndarray  # residual variance (dof-corrected)
+    dof: np.ndarray
+    n_est: np.ndarray
+    h0: np.ndarray  # (N,)
+    d: np.ndarray  # (N, W)
+    ar: np.ndarray  # (N, W)
+    est_ar: np.ndarray  # (N, L)
+    problems: dict[int, str] = field(default_factory=dict)  # row -> why it has no result
+    notes: dict[int, str] = field(default_factory=dict)  # row -> fallback note
+
+    @property
+    def ar_var(self) -> np.ndarray:
+        """Prediction-error variance of each event-window AR, (N, W)."""
+        return self.sigma2[:, None] * (1.0 + self.h0[:, None] + self.d**2)
+
+    @property
+    def ar_t(self) -> np.ndarray:
+        return self.ar / np.sqrt(self.ar_var)
+
+    @property
+    def sar(self) -> np.ndarray:
+        """Standardised ARs (Patell 1976): AR / its prediction-error standard deviation."""
+        return self.ar_t
+
+    @property
+    def est_sar(self) -> np.ndarray:
+        """Estimation-window residuals divided by s_i."""
+        return self.est_ar / np.sqrt(self.sigma2)[:, None]
+
+    def cols(self, window: tuple[int, int]) -> slice:
+        return slice(self.panel.column(window[0]), self.panel.column(window[1]) + 1)
+
+    def car(self, window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """CAR_i over ``window`` and its variance (NaN if any day of the window is missing)."""
+        cols = self.cols(window)
+        tau = cols.stop - cols.start
+        car = self.ar[:, cols].sum(axis=1)  # NaN propagates: incomplete window -> NaN
+        var = self.sigma2 * (tau + tau**2 * self.h0 + self.d[:, cols].sum(axis=1) ** 2)
+        return car, var
+
+    def window_view(self, window: tuple[int, int]) -> AbnormalReturns:
+        """The same fit with the event block cut to ``window``."""
+        cols = self.cols(window)
+        return replace(self, panel=self.panel.window_view(window), d=self.d[:, cols],
+                       ar=self.ar[:, cols])
+
+    def subset(self, rows: np.ndarray) -> AbnormalReturns:
+        pick = np.asarray(rows)
+        index = np.arange(len(self.model))[pick]
+        remap = {int(old): new for new, old in enumerate(index)}
+        return AbnormalReturns(
+            panel=self.panel.subset(pick), model=self.model[pick], alpha=self.alpha[pick],
+            beta=self.beta[pick], sigma2=self.sigma2[pick], dof=self.dof[pick],
+            n_est=self.n_est[pick], h0=self.h0[pick], d=self.d[pick], ar=self.ar[pick],
+            est_ar=self.est_ar[pick],
+            problems={remap[k]: v for k, v in self.problems.items() if k in remap},
+            notes={remap[k]: v for k, v in self.notes.items() if k in remap})
+
+
+def _masked_mean(x: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(valid, x, 0.0).sum(axis=1) / n
+
+
+def _fit_arrays(model: str, panel: Panel) -> dict[str, np.ndarray]:
+    """Fit ``model`` on every row of the estimation block; NaN-aware, no Python loop."""
+    y, x = panel.est_ret, panel.est_mkt
+    valid = np.isfinite(y) & np.isfinite(x)
+    n = valid.sum(axis=1).astype(float)
+    w = panel.ret.shape[1]
+    zeros_n, zeros_nw = np.zeros(len(n)), np.zeros((len(n), w))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if model == "market":
+            x0, y0 = np.where(valid, x, 0.0), np.where(valid, y, 0.0)
+            mx, my = x0.sum(axis=1) / n, y0.sum(axis=1) / n
+            dx = np.where(valid, x0 - mx[:, None], 0.0)
+            sxx = np.einsum("ij,ij->i", dx, dx)
+            beta = np.einsum("ij,ij->i", dx, y0) / sxx  # sum dx = 0: no need to centre y
+            alpha = my - beta * mx
+            h0, d, k = 1.0 / n, (panel.mkt - mx[:, None]) / np.sqrt(sxx)[:, None], 2
+        elif model == "constant_mean":
+            alpha, beta = _masked_mean(y, valid, n), zeros_n
+            h0, d, k = 1.0 / n, zeros_nw, 1
+        elif model == "market_adjusted":
+            alpha, beta, h0, d, k = zeros_n, np.ones(len(n)), zeros_n, zeros_nw, 0
+        else:
+            raise BadInput(f"unknown model {model!r} (use {', '.join(MODEL_NAMES)})")
+        est_ar = np.where(valid, y - alpha[:, None] - beta[:, None] * x, np.nan)
+        ar = panel.ret - alpha[:, None] - beta[:, None] * panel.mkt
+        if model == "market_adjusted":
+            # No parameter is estimated; s^2 is the sample variance of R - Rm (Brown-Warner 1985).
+            center = _masked_mean(est_ar, valid, n)
+            est_dev, k = est_ar - center[:, None], 1
+        else:
+            est_dev = est_ar
+        dev0 = np.where(valid, est_dev, 0.0)
+        ssr = np.einsum("ij,ij->i", dev0, dev0)
+        dof = n - k
+        sigma2 = ssr / dof
+    return dict(alpha=alpha, beta=beta, sigma2=sigma2, dof=dof, n_est=n, h0=h0, d=d, ar=ar,
+                est_ar=est_ar)
+
+
+def _problem(model: str, n: float, sigma2: float, min_obs: int,
+             beta: float = 1.0) -> str | None:
+    if n < min_obs:
+        return f"estimation window has {int(n)} sessions, the {MODEL_NAMES[model]} needs {min_obs}"
+    if not np.isfinite(beta):  # sum (Rm - mean Rm)^2 = 0: X'X is singular
+        return ("constant market returns in the estimation window: the market model cannot be "
+                "estimated (use the constant mean model)")
+    if not np.isfinite(sigma2):  # squares of extreme returns overflow
+        return ("extreme returns in the estimation window (the residual variance overflows): "
+                "check the price data")
+    if sigma2 <= 1e-14:
+        return "constant returns in the estimation window: the model cannot be estimated"
+    return None
+
+
+def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_ESTIMATION,
+              fallback: str | None = "market_adjusted",
+              min_fallback: int = MIN_FALLBACK_ESTIMATION) -> AbnormalReturns:
+    """Fit ``model`` to every event of ``panel``; an event whose estimation window is too short
+    falls back to ``fallback`` (noted), and one that cannot be fitted at all gets a problem."""
+    main = _fit_arrays(model, panel)
+    n_rows = panel.n_events
+    chosen = np.full(n_rows, model, dtype=object)
+    problems: dict[int, str] = {}
+    notes: dict[int, str] = {}
+    use_fallback = np.zeros(n_rows, dtype=bool)
+    fine = ((main["n_est"] >= min_estimation) & np.isfinite(main["sigma2"])
+            & (main["sigma2"] > 1e-14))
+    for i in np.flatnonzero(~fine).tolist():
+        reason = _problem(model, main["n_est"][i], main["sigma2"][i], min_estimation,
+                          main["beta"][i])
+        if reason is None:
+            continue
+        if fallback and fallback != model and "sessions" in reason:
+            use_fallback[i] = True
+            notes[i] = f"{reason}; fell back to {MODEL_NAMES[fallback]}"
+        else:
+            problems[i] = reason
+    if use_fallback.any():
+        alt = _fit_arrays(str(fallback), panel)
+        for key, value in main.items():
+            main[key] = np.where(use_fallback.reshape((-1,) + (1,) * (value.ndim - 1)),
+                                 alt[key], value)
+        chosen[use_fallback] = fallback
+        for row in np.flatnonzero(use_fallback).tolist():
+            reason = _problem(str(fallback), main["n_est"][row], main["sigma2"][row], min_fallback)
+            if reason is not None:
+                problems[row] = f"too short an estimation window: {reason}"
+    return AbnormalReturns(panel=panel, model=chosen, problems=problems, notes=notes, **main)

@@ -1,0 +1,94 @@
+"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
+
+Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
+only parses options, calls one of these and formats the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from eventstudy.calendar.events import Event, Skip, lockup_events, read_events
+from eventstudy.calendar.listings import (
+    Listing,
+    load_listings,
+    read_listings_file,
+    with_tranches,
+)
+from eventstudy.calendar.sessions import HolidayPolicy
+from eventstudy.data.loader import PriceLoader
+from eventstudy.engine.panel import (
+    DEFAULT_ESTIMATION,
+    DEFAULT_WINDOW,
+    LOCKUP_ESTIMATION,
+    LOCKUP_MAX_ESTIMATION,
+)
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window
+from eventstudy.errors import BadInput
+from eventstudy.studies.core import _raise_if_nothing, make_loader, run_panel_study
+from eventstudy.studies.garch import add_volatility
+from eventstudy.studies.result import EventStudyResult, StudyOptions
+
+
+def listing_events(listings: dict[str, Listing], tranches: Sequence[str] | None = None
+                   ) -> tuple[list[Event], list[Skip]]:
+    """Every lock-up event of every listed (not expected) listing, optionally some tranches."""
+    events: list[Event] = []
+    skips: list[Skip] = []
+    for listing in listings.values():
+        if listing.status != "listed":
+            continue
+        names = [t.name for t in listing.tranches]
+        wanted = [n for n in names if not tranches or n in tranches]
+        if wanted:
+            events.extend(lockup_events(with_tranches(listing, wanted)))
+        elif tranches:
+            skips.append(Skip(f"{listing.ticker}:*", listing.ticker,
+                              f"no tranche {', '.join(tranches)} (has: {', '.join(names)})"))
+    return events, skips
+
+
+def batch_study(events: str | Path | Sequence[Event] | None = None, *,
+                listings: str | Path | None = None, tranches: Sequence[str] | None = None,
+                group_by: str = "group", model: str = "market", market: str | None = None,
+                window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
+                car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS,
+                min_estimation: int = 60, holiday_policy: HolidayPolicy = "next",
+                offline: bool = False, data: str | Path | None = None,
+                cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
+                volatility: bool = False, executor: str = "local",
+                progress: bool = False) -> EventStudyResult:
+    """Many events at once, with CAAR, BHAR and every cross-event test, pooled and by group.
+
+    ``events`` is an events file (CSV/YAML: ticker, date[, tranche, group, any column]) or a list
+    of Events; without it, every lock-up of every listing in ``listings`` (a calendar file; the
+    bundled calendar by default), restricted to ``tranches`` if given. Lock-up events estimate
+    from listing day +5 to day -11; file events on ``estimation`` (default -260..-11). Events that
+    cannot be studied are skipped with their reason and the batch goes on. ``volatility`` adds
+    the GARCH study of every firm-day (run by ``executor``: serial, local processes or
+    ``dask://HOST:PORT``) and the Savickas (2003) test.
+    """
+    options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
+                           car_windows=car_windows, min_estimation=min_estimation,
+                           group_by=group_by)
+    loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
+    used: dict[str, Listing] = {}
+    if events is None:
+        calendar = ({x.ticker: x for x in read_listings_file(Path(listings))} if listings
+                    else load_listings())
+        chosen, skips = listing_events(calendar, tranches)
+        used = {e.ticker: calendar[e.ticker] for e in chosen}
+        est, max_est = estimation or LOCKUP_ESTIMATION, LOCKUP_MAX_ESTIMATION
+    else:
+        chosen, skips = (read_events(events, holiday_policy) if isinstance(events, str | Path)
+                         else (list(events), []))
+        est, max_est = estimation or DEFAULT_ESTIMATION, None
+    if not chosen and not skips:
+        raise BadInput("no events to study")
+    result = run_panel_study("batch", chosen, loader, options, estimation=est,
+                             max_estimation=max_est, listings=used, skipped=skips,
+                             progress=progress, cross_section=True)
+    _raise_if_nothing(result)
+    if volatility:
+        add_volatility(result, loader, executor=executor, progress=progress)
+    return result

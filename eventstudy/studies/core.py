@@ -1,0 +1,188 @@
+"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
+
+Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
+only parses options, calls one of these and formats the result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.calendar.events import Event, Skip
+from eventstudy.calendar.listings import (
+    Listing,
+    inferred_listing,
+)
+from eventstudy.data.loader import PriceLoader
+from eventstudy.data.tickers import market_for
+from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
+from eventstudy.engine.crosssection import aar_table, overlapping_windows, run_tests
+from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model
+from eventstudy.engine.panel import (
+    Series,
+    align,
+    build_panel,
+)
+from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
+from eventstudy.engine.volume import event_window_volume_ratio, volume_table
+from eventstudy.engine.windows import Window
+from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
+
+
+def _series_loader(loader: PriceLoader, market: str | None) -> Callable[[str], Series]:
+    memo: dict[str, Series] = {}
+
+    def load(ticker: str) -> Series:
+        if ticker not in memo:
+            stock = loader.load(ticker)
+            index = loader.load(market or market_for(ticker))
+            memo[ticker] = align(stock, index)
+        return memo[ticker]
+
+    return load
+
+
+def _skip_frame(skips: Iterable[Skip]) -> pd.DataFrame:
+    return pd.DataFrame([vars(s) for s in skips],
+                        columns=["event_id", "ticker", "reason", "exit_code"])
+
+
+def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
+                listings: dict[str, Listing]) -> pd.DataFrame:
+    panel = ar.panel
+    frame = panel.events.copy()
+    c0 = panel.column(0)
+    frame["name"] = [listings[t].name if t in listings else t for t in frame["ticker"]]
+    frame["model"] = [MODEL_NAMES[m] for m in ar.model]
+    frame["alpha"], frame["beta"] = ar.alpha, ar.beta
+    frame["sigma"] = np.sqrt(ar.sigma2)
+    frame["close_0"] = panel.close[:, c0] if panel.close is not None else np.nan
+    frame["return_0"], frame["market_return_0"] = panel.ret[:, c0], panel.mkt[:, c0]
+    frame["ar_0"] = ar.ar[:, c0]
+    with np.errstate(invalid="ignore"):
+        frame["t_0"] = ar.ar_t[:, c0]
+    frame["volume_ratio"] = event_window_volume_ratio(view)
+    frame["note"] = [ar.notes.get(i, "") for i in range(len(frame))]
+    return frame
+
+
+def _drop_problems(ar: AbnormalReturns) -> tuple[AbnormalReturns, list[Skip]]:
+    if not ar.problems:
+        return ar, []
+    ids = ar.panel.events.index
+    skips = [Skip(ids[i], ar.panel.events["ticker"].iloc[i], reason)
+             for i, reason in sorted(ar.problems.items())]
+    keep = np.ones(len(ids), dtype=bool)
+    keep[list(ar.problems)] = False
+    return ar.subset(keep), skips
+
+
+def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
+                    options: StudyOptions, *, estimation: Window, max_estimation: int | None,
+                    listings: dict[str, Listing] | None = None,
+                    skipped: Sequence[Skip] = (), progress: bool = False,
+                    min_start: int = 1, cross_section: bool = False) -> EventStudyResult:
+    """Events -> panel -> model -> statistics: the one engine behind every study."""
+    bar = _progress_bar(len(events), progress, "aligning events")
+    panel = build_panel(events, _series_loader(loader, options.market),
+                        window=options.panel_window, estimation=estimation,
+                        max_estimation=max_estimation, min_start=min_start,
+                        progress=bar.update_to if bar else None)
+    if bar:
+        bar.close()
+    ar = fit_model(panel, options.model, min_estimation=options.min_estimation)
+    ar, problem_skips = _drop_problems(ar)
+    view = ar.window_view(options.window)
+    listings = listings or {}
+    result = EventStudyResult(
+        kind=kind, options=options, events=_event_rows(ar, view, listings),
+        abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
+        bhar=bhar_table(ar, options.bhar_windows), volume=volume_table(ar, options.car_windows),
+        skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
+        notes=list(dict.fromkeys(loader.notes)), listings=listings)
+    result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
+        result, options)}
+    result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
+                                   for t in result.sources}
+    if cross_section or result.events["ticker"].nunique() > 1:
+        add_cross_section(result)
+    return result
+
+
+def add_cross_section(result: EventStudyResult) -> None:
+    """CAAR per day, every test per window (pooled and per group), overlapping windows."""
+
+    ar, opts = result.ar, result.options
+    car_tests = (*CAR_TESTS, *VOLUME_TESTS)
+    frames = [run_tests(ar, opts.car_windows, car_tests),
+              run_tests(ar, opts.bhar_windows, BHAR_TESTS)]
+    groups = result.events.get(opts.group_by) if opts.group_by else None
+    if groups is not None and groups.nunique() > 1:
+        frames += [run_tests(ar, opts.car_windows, car_tests, by=opts.group_by),
+                   run_tests(ar, opts.bhar_windows, BHAR_TESTS, by=opts.group_by)]
+    tests = pd.concat(frames, ignore_index=True)
+    if "group" not in tests:
+        tests.insert(0, "group", "all")
+    tests["group"] = tests["group"].fillna("all")
+    result.tests = tests.drop(columns=[c for c in ("by",) if c in tests])
+    result.caar = aar_table(ar, opts.window)
+    result.overlaps = overlapping_windows(ar.window_view(opts.window))
+    same = int(result.overlaps["same_firm_day"].sum()) if len(result.overlaps) else 0
+    if len(result.overlaps) > same:
+        result.notes.append(f"{len(result.overlaps) - same} pair(s) of events of the same firm "
+                            "have overlapping event windows (see overlaps)")
+
+
+def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
+    tickers = list(dict.fromkeys(result.events["ticker"]))
+    markets = [options.market or market_for(t) for t in tickers]
+    return list(dict.fromkeys([*tickers, *markets]))
+
+
+class _Bar:
+    def __init__(self, total: int, desc: str):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="event", leave=False)
+
+    def update_to(self, n: int) -> None:
+        self.bar.update(n - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _progress_bar(total: int, enabled: bool, desc: str) -> _Bar | None:
+    return _Bar(total, desc) if enabled and total >= PROGRESS_MIN else None
+
+
+def make_loader(*, offline: bool = False, data: str | Path | None = None,
+                data_ticker: str | None = None, cache_dir: str | Path | None = None
+                ) -> PriceLoader:
+    return PriceLoader(offline=offline, data=Path(data) if data else None,
+                       data_ticker=data_ticker, cache_dir=Path(cache_dir) if cache_dir else None)
+
+
+def listing_for(ticker: str, calendar: dict[str, Listing], loader: PriceLoader) -> Listing:
+    """The calendar's listing of ``ticker``, or one inferred from its first trading day."""
+    if ticker in calendar:
+        return calendar[ticker]
+    frame = loader.load(ticker)
+    return inferred_listing(ticker, pd.Timestamp(frame.index[0]))
+
+
+def _raise_if_nothing(result: EventStudyResult) -> None:
+    """A study in which no event could be studied is an error carrying the first reason."""
+    if result.n_events:
+        return
+    if result.skipped.empty:
+        raise BadInput("no events to study")
+    reason = result.skipped["reason"].iloc[0]
+    code = int(result.skipped["exit_code"].iloc[0])
+    cls: type[EventStudyError] = DataUnavailable if code == DataUnavailable.exit_code else BadInput
+    more = f" (and {len(result.skipped) - 1} more skipped)" if len(result.skipped) > 1 else ""
+    raise cls(f"{reason}{more}")

@@ -1,0 +1,105 @@
+"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
+
+Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
+only parses options, calls one of these and formats the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from eventstudy.calendar.events import lockup_events
+from eventstudy.calendar.listings import (
+    load_listings,
+    with_tranches,
+)
+from eventstudy.data.loader import PriceLoader
+from eventstudy.data.tickers import market_for, normalise_ticker
+from eventstudy.engine.panel import (
+    align,
+)
+from eventstudy.engine.windows import Window
+from eventstudy.errors import EventStudyError
+from eventstudy.studies.core import listing_for, make_loader
+from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult
+
+
+def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
+                  listing_date: pd.Timestamp | None = None) -> tuple[pd.Series, pd.Series]:
+    """Stock and market simple returns on their common dates; for a listing, from day +5 on."""
+    s = align(loader.load(ticker), loader.load(market or market_for(ticker)))
+    index = pd.DatetimeIndex(s.dates)
+    first = 1
+    if listing_date is not None:
+        first = max(first, int(index.searchsorted(listing_date)) + 5)
+    return (pd.Series(s.ret, index=index).iloc[first:],
+            pd.Series(s.mkt, index=index).iloc[first:])
+
+
+def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: str = "serial",
+                   progress: bool = False) -> None:
+    """GARCH volatility study of every firm-day (``extras['volatility']``, keyed by the first
+    event id of the firm-day) and, across firm-days, the Savickas (2003) test in ``tests``."""
+    from eventstudy.volatility.executors import StudyTask, fit_many
+
+    firsts = result.events.drop_duplicates(["ticker", "day0"])
+    tasks = []
+    for _, row in firsts.iterrows():
+        listing = row["listing_date"]
+        stock, market = return_series(loader, row["ticker"], result.options.market,
+                                      pd.Timestamp(listing) if listing else None)
+        tasks.append(StudyTask(stock, row["day0"], market,
+                               label=f"{row['ticker']} {row['tranche']}"))
+    fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) >= PROGRESS_MIN,
+                    return_exceptions=True)
+    done = {}
+    for event_id, fit in zip(firsts.index, fits, strict=True):
+        if isinstance(fit, EventStudyError):
+            result.notes.append(f"no GARCH volatility for {event_id}: {fit}")
+        else:
+            done[str(event_id)] = fit
+    result.extras["volatility"] = done
+    if len(done) >= 2 and not result.tests.empty:
+        result.tests = pd.concat([result.tests, savickas_rows(list(done.values()),
+                                                               result.options.car_windows)],
+                                 ignore_index=True)
+
+
+def savickas_rows(fits: list[Any], windows: Sequence[Window]) -> pd.DataFrame:
+    """Savickas (2003) GARCH-standardised test per window, as rows of the tests table."""
+    from eventstudy.volatility.savickas import sar_matrix, savickas_test
+
+    sar, days = sar_matrix(fits)
+    rows = []
+    for window in windows:
+        if window[0] < days[0] or window[1] > days[-1]:
+            continue
+        test = savickas_test(sar, window, days)
+        rows.append({"group": "all", "window": f"[{window[0]}, {window[1]}]",
+                     "start": window[0], "end": window[1], "test": "savickas",
+                     "estimate": test.mean_scar, "effect": test.mean_scar,
+                     "statistic": test.t_stat, "p_value": test.p_value, "n": test.n_events,
+                     "merged": 0, "reference": "Savickas (2003) GARCH-standardised test"})
+    return pd.DataFrame(rows)
+
+
+def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
+                market: str | None = None, offline: bool = False,
+                data: str | Path | None = None, cache_dir: str | Path | None = None,
+                listings: str | Path | None = None, **options: Any) -> Any:
+    """GARCH volatility around one event of ``ticker``: ``date`` if given, else the expiry of
+    ``tranche`` of its listing. Returns ``eventstudy.volatility.event.EventVolatility``."""
+    from eventstudy.volatility.event import volatility_study
+
+    ticker = normalise_ticker(ticker)
+    loader = make_loader(offline=offline, data=data, cache_dir=cache_dir, data_ticker=ticker)
+    listing = listing_for(ticker, load_listings(listings), loader)
+    day0 = (pd.Timestamp(date) if date is not None
+            else lockup_events(with_tranches(listing, [tranche]))[0].session)
+    stock, index = return_series(loader, ticker, market, listing.listing_date)
+    result = volatility_study(stock, day0, index, label=ticker, **options)
+    result.notes.extend(loader.notes)
+    return result

@@ -1,0 +1,96 @@
+"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
+
+Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
+only parses options, calls one of these and formats the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from eventstudy.calendar.events import Event, Skip, lockup_events
+from eventstudy.calendar.listings import (
+    load_listings,
+    with_tranches,
+)
+from eventstudy.data.loader import PriceLoader
+from eventstudy.data.tickers import normalise_ticker
+from eventstudy.engine.panel import (
+    DEFAULT_ESTIMATION,
+    DEFAULT_WINDOW,
+    LOCKUP_ESTIMATION,
+    LOCKUP_MAX_ESTIMATION,
+)
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window
+from eventstudy.errors import BadInput, DataUnavailable
+from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
+from eventstudy.studies.garch import add_volatility
+from eventstudy.studies.result import EventStudyResult, StudyOptions
+
+
+def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None = None,
+                 model: str = "market", market: str | None = None,
+                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
+                 car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS,
+                 min_estimation: int = 60, offline: bool = False,
+                 data: str | Path | None = None, cache_dir: str | Path | None = None,
+                 listings: str | Path | None = None, loader: PriceLoader | None = None,
+                 volatility: bool | None = None, executor: str = "serial",
+                 progress: bool = False) -> EventStudyResult:
+    """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
+
+    Day 0 is the first exchange session on or after listing date + N months. The market model is
+    estimated on the sessions from listing day +5 to day -11 (at most 250; ``estimation`` overrides
+    the relative window), falling back to market-adjusted returns below ``min_estimation``.
+    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker).
+    """
+    names = [tickers] if isinstance(tickers, str) else list(tickers)
+    if not names:
+        raise BadInput("no ticker given")
+    options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
+                           car_windows=car_windows, min_estimation=min_estimation)
+    single = data if len(names) == 1 else None
+    loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir,
+                                   data_ticker=normalise_ticker(names[0]) if single else None)
+    calendar = load_listings(listings)
+    events, skips, used = [], [], {}
+    for name in names:
+        ticker = normalise_ticker(name)
+        try:
+            listing = with_tranches(listing_for(ticker, calendar, loader), list(tranches or []))
+        except (DataUnavailable, BadInput) as exc:
+            if len(names) == 1:
+                raise
+            skips.append(Skip.from_error(f"{ticker}:*", ticker, exc))
+            continue
+        used[ticker] = listing
+        events.extend(lockup_events(listing))
+    result = run_panel_study("lockup", events, loader, options,
+                             estimation=estimation or LOCKUP_ESTIMATION,
+                             max_estimation=LOCKUP_MAX_ESTIMATION, listings=used,
+                             skipped=skips, progress=progress)
+    for ticker, listing in used.items():
+        if listing.inferred:
+            result.notes.append(f"{ticker} is not in the listings calendar: its listing date "
+                                f"{listing.listing_date.date()} was inferred from the first "
+                                "trading day of its price history")
+    _raise_if_nothing(result)
+    if volatility if volatility is not None else len(names) == 1:
+        add_volatility(result, loader, executor=executor, progress=progress)
+    return result
+
+
+def event_study(events: Sequence[Event], *, model: str = "market", market: str | None = None,
+                window: Window = DEFAULT_WINDOW, estimation: Window = DEFAULT_ESTIMATION,
+                car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS, min_estimation: int = 60,
+                offline: bool = False, data: str | Path | None = None,
+                cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
+                skipped: Sequence[Skip] = (), progress: bool = False) -> EventStudyResult:
+    """Event study of arbitrary events (ticker, session) with a fixed relative estimation window."""
+    options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
+                           car_windows=car_windows, min_estimation=min_estimation)
+    loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
+    result = run_panel_study("events", events, loader, options, estimation=estimation,
+                             max_estimation=None, skipped=skipped, progress=progress)
+    _raise_if_nothing(result)
+    return result

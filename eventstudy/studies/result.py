@@ -1,0 +1,122 @@
+"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
+
+Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
+only parses options, calls one of these and formats the result."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from eventstudy.calendar.listings import (
+    Listing,
+)
+from eventstudy.data.tickers import normalise_ticker
+from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns
+from eventstudy.engine.panel import (
+    DEFAULT_WINDOW,
+)
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window, window_label
+from eventstudy.errors import BadInput
+
+DEFAULT_BHAR_WINDOWS: tuple[Window, ...] = ((0, 20), (0, 60), (0, 120))
+
+
+PROGRESS_MIN = 20  # show a progress bar from this many events on
+
+
+@dataclass
+class StudyOptions:
+    """Everything that shapes a study besides its events and data."""
+
+    model: str = "market"
+    market: str | None = None
+    window: Window = DEFAULT_WINDOW
+    estimation: Window | None = None
+    car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS
+    min_estimation: int = 60
+    bhar_windows: tuple[Window, ...] = DEFAULT_BHAR_WINDOWS
+    group_by: str | None = "group"
+
+    @property
+    def panel_window(self) -> Window:
+        """The event block the engine builds: the event window and every CAR/BHAR window."""
+        spans = (self.window, *self.car_windows, *self.bhar_windows)
+        return min(w[0] for w in spans), max(w[1] for w in spans)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_NAMES:
+            raise BadInput(f"unknown model {self.model!r} (use {', '.join(MODEL_NAMES)})")
+        if self.market:
+            self.market = normalise_ticker(self.market)
+        for w in (self.window, *self.car_windows, *self.bhar_windows):
+            if w[0] > w[1]:
+                raise BadInput(f"window [{w[0]}, {w[1]}] ends before it starts")
+        if self.window[0] > 0 or self.window[1] < 0:
+            raise BadInput(f"event window [{self.window[0]}, {self.window[1]}] must contain "
+                           "day 0")
+        if self.min_estimation < 3:
+            raise BadInput("the minimum estimation window must be at least 3 sessions")
+
+
+@dataclass
+class EventStudyResult:
+    """What a study found: DataFrames to analyse, ``summary()`` to read, ``to_dict()`` for JSON.
+
+    ``events``: one row per studied event (day 0, model, estimation window, AR(0), volume ratio);
+    ``abnormal_returns``: one row per event and day of the event window; ``car``: per event and
+    window; ``bhar``: per event and window; ``volume``: per event and window; ``skipped``: events
+    not studied and why. Across events (when there are several firm-days): ``caar`` per day and
+    ``tests`` (every test statistic per window and group; see ``eventstudy.significance``).
+    ``ar``: the engine's arrays (events x days) for further statistics.
+    """
+
+    kind: str
+    options: StudyOptions
+    events: pd.DataFrame
+    abnormal_returns: pd.DataFrame
+    car: pd.DataFrame
+    bhar: pd.DataFrame
+    volume: pd.DataFrame
+    skipped: pd.DataFrame
+    ar: AbnormalReturns
+    tests: pd.DataFrame = field(default_factory=pd.DataFrame)
+    caar: pd.DataFrame = field(default_factory=pd.DataFrame)
+    overlaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
+    listings: dict[str, Listing] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_events(self) -> int:
+        return len(self.events)
+
+    def event_ids(self) -> list[str]:
+        return self.events.index.tolist()
+
+    def car_of(self, event_id: str, window: Window) -> pd.Series:
+        rows = self.car[(self.car.event_id == event_id) & (self.car.window == window_label(window))]
+        if rows.empty:
+            raise BadInput(f"no CAR for {event_id} over {window_label(window)}")
+        return rows.iloc[0]
+
+    def summary(self) -> str:
+        from eventstudy.studies.summary import summary_text
+
+        return summary_text(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        from eventstudy.studies.serialize import result_to_dict
+
+        return result_to_dict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def __repr__(self) -> str:
+        return (f"EventStudyResult({self.kind}, {self.n_events} events, "
+                f"{len(self.skipped)} skipped)")

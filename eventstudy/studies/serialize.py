@@ -1,0 +1,98 @@
+"""Turn a result into text, JSON and a report folder (markdown, self-contained HTML, PNG, CSV).
+
+The folder is built in a temporary sibling and renamed into place, so a failed run leaves the
+previous report (or nothing), never a half-written one."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from eventstudy.engine.windows import window_label
+
+if TYPE_CHECKING:
+
+    from eventstudy.studies.result import EventStudyResult
+from eventstudy.formatting import _clean
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    return [_clean(dict(zip(columns, row, strict=True)))
+            for row in frame[columns].itertuples(index=False)]
+
+
+PER_EVENT_TABLES = {
+    "abnormal_returns": ["day", "date", "return", "market_return", "ar", "t"],
+    "car": ["window", "car", "se", "t", "p"],
+    "bhar": ["window", "return", "market_return", "bhar"],
+    "volume": ["window", "volume_ratio", "abnormal_log_volume", "t"],
+}
+
+
+def _records_by_event(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The rows of a long per-event table as JSON records, grouped by event id (one pass)."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    if frame.empty:
+        return out
+    for event_id, record in zip(frame["event_id"], _records(frame, columns), strict=True):
+        out[str(event_id)].append(record)
+    return out
+
+
+def _event_records(result: EventStudyResult) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    return {name: _records_by_event(getattr(result, name), columns)
+            for name, columns in PER_EVENT_TABLES.items()}
+
+
+def event_dict(result: EventStudyResult, event_id: str,
+               records: dict[str, dict[str, list[dict[str, Any]]]] | None = None
+               ) -> dict[str, Any]:
+    """One event of the JSON document; ``records`` are the grouped per-event tables."""
+    records = records or _event_records(result)
+    row = result.events.loc[event_id]
+    head = _clean({
+        "event_id": event_id, "ticker": row["ticker"], "name": row["name"],
+        "tranche": row["tranche"], "group": row["group"], "expiry": row["date"],
+        "event_date": row["day0"], "listing_date": row["listing_date"],
+        "listing_inferred": bool(row["listing_inferred"]), "model": row["model"],
+        "estimation_window": {"start": row["estimation_start"], "end": row["estimation_end"],
+                              "sessions": row["estimation_days"]},
+        "alpha": row["alpha"], "beta": row["beta"], "sigma": row["sigma"],
+        "ar_0": row["ar_0"], "t_0": row["t_0"], "return_0": row["return_0"],
+        "close_0": row["close_0"], "volume_ratio": row["volume_ratio"], "note": row["note"],
+    })
+    return {**head, **{name: records[name].get(event_id, []) for name in PER_EVENT_TABLES}}
+
+
+def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
+    """The JSON document of a study (see DESIGN: events[], skipped[], tests[])."""
+    opts = result.options
+    records = _event_records(result)
+    doc: dict[str, Any] = {
+        "kind": result.kind,
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "options": {"model": opts.model, "market": opts.market, "window": list(opts.window),
+                    "estimation": list(opts.estimation) if opts.estimation else None,
+                    "car_windows": [window_label(w) for w in opts.car_windows],
+                    "bhar_windows": [window_label(w) for w in opts.bhar_windows]},
+        "sources": result.sources,
+        "adjustment": result.extras.get("adjustment", {}),
+        "notes": result.notes,
+        "events": [event_dict(result, e, records) for e in result.event_ids()],
+        "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
+    }
+    vols = result.extras.get("volatility") or {}
+    if vols:
+        doc["volatility"] = {k: v.to_dict() for k, v in vols.items()}
+    for key in ("tests", "caar", "overlaps"):
+        frame = getattr(result, key)
+        if not frame.empty:
+            doc[key] = _records(frame.reset_index(drop=True), list(frame.columns))
+    for key, value in result.extras.items():
+        if key not in doc and key not in ("adjustment", "volatility") and not isinstance(
+                value, pd.DataFrame):
+            doc[key] = _clean(value)
+    return doc

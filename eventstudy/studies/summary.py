@@ -1,0 +1,172 @@
+"""Turn a result into text, JSON and a report folder (markdown, self-contained HTML, PNG, CSV).
+
+The folder is built in a temporary sibling and renamed into place, so a failed run leaves the
+previous report (or nothing), never a half-written one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+
+    from eventstudy.studies.result import EventStudyResult
+from eventstudy.formatting import finite_date, num, pct
+
+WIDE_LIMIT = 4  # up to this many firm-days, CARs are shown as one column per firm-day
+
+
+HEADINGS = {"lockup": "Lock-up expiry study", "batch": "Event study across events",
+            "events": "Event study", "listing": "Listing-day study"}
+
+
+def firm_days(result: EventStudyResult) -> list[tuple[str, str, list[str]]]:
+    """Unique (ticker, day 0) pairs with their event ids (tranches of one listing often share)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for event_id, row in result.events.iterrows():
+        groups.setdefault((row["ticker"], str(row["day0"].date())), []).append(str(event_id))
+    return [(t, d, ids) for (t, d), ids in groups.items()]
+
+
+def label_of(result: EventStudyResult, ids: list[str]) -> str:
+    row = result.events.loc[ids[0]]
+    tranches = ", ".join(str(result.events.loc[i, "tranche"]) for i in ids)
+    return f"{row['ticker']} {row['day0'].date()} ({tranches})"
+
+
+def events_table(result: EventStudyResult) -> pd.DataFrame:
+    ev = result.events
+    return pd.DataFrame({
+        "event": ev.index, "tranche": ev["tranche"],
+        "expiry": [finite_date(d) for d in ev["date"]],
+        "day 0": [d.date() for d in ev["day0"]], "close": ev["close_0"].map(num),
+        "return": ev["return_0"].map(pct), "market": ev["market_return_0"].map(pct),
+        "AR(0)": ev["ar_0"].map(pct), "t": ev["t_0"].map(num),
+        "volume ratio": ev["volume_ratio"].map(lambda v: num(v) + "x"),
+        "model": ev["model"],
+        "estimation": [f"{s.date()}..{e.date()} ({n})" for s, e, n in
+                       zip(ev["estimation_start"], ev["estimation_end"],
+                           ev["estimation_days"], strict=True)],
+    }).set_index("event")
+
+
+def car_cell(row: pd.Series) -> str:
+    return f"{pct(row['car'])} (t {num(row['t'])})"
+
+
+def car_wide_table(result: EventStudyResult) -> pd.DataFrame:
+    """Windows x firm-days, each cell 'CAR (t)'."""
+    columns = {}
+    for _, _, ids in firm_days(result):
+        rows = result.car[result.car.event_id == ids[0]]
+        columns[label_of(result, ids)] = pd.Series(
+            [car_cell(r) for _, r in rows.iterrows()], index=rows["window"].tolist())
+    return pd.DataFrame(columns)
+
+
+def car_long_table(result: EventStudyResult) -> pd.DataFrame:
+    table = result.car.assign(cell=lambda f: f.apply(car_cell, axis=1))
+    return table.pivot(index="event_id", columns="window", values="cell")[
+        list(dict.fromkeys(result.car["window"]))]
+
+
+def volume_wide_table(result: EventStudyResult) -> pd.DataFrame:
+    columns = {}
+    for _, _, ids in firm_days(result):
+        rows = result.volume[result.volume.event_id == ids[0]]
+        columns[label_of(result, ids)] = pd.Series(
+            [f"{num(r.volume_ratio)}x (abn. log vol {num(r.abnormal_log_volume)}, t {num(r.t)})"
+             for r in rows.itertuples()], index=rows["window"].tolist())
+    return pd.DataFrame(columns)
+
+
+def data_lines(result: EventStudyResult) -> list[str]:
+    adj = result.extras.get("adjustment", {})
+    lines = [f"data: {t}: {src}" for t, src in result.sources.items()]
+    kinds = sorted({a for a in adj.values() if a})
+    lines.append("returns: simple returns of the close; adjustment: " + "; ".join(kinds))
+    return lines
+
+
+MEASURES = {"car": "CAR", "bhar": "BHAR", "volume": "abnormal log volume"}
+
+
+def tests_pivots(result: EventStudyResult) -> list[tuple[str, pd.DataFrame]]:
+    """Per group and measure (CAR, BHAR, volume): tests x windows, each cell 'statistic (p)',
+    under the mean estimate and the number of firm-days."""
+    from eventstudy.engine.significance import kind_of
+
+    tests = result.tests
+    if tests.empty:
+        return []
+    tests = tests.assign(measure=[kind_of(t) for t in tests["test"]])
+    out = []
+    for (group, measure), block in tests.groupby(["group", "measure"], sort=False):
+        cells = [f"{num(r.statistic)} ({num(r.p_value, 3)})" for r in block.itertuples()]
+        windows = list(dict.fromkeys(block["window"]))
+        table = block.assign(cell=cells).pivot(index="test", columns="window", values="cell")
+        table = table.reindex(index=list(dict.fromkeys(block["test"])), columns=windows)
+        first = block.drop_duplicates("window").set_index("window")
+        fmt = pct if measure != "volume" else num
+        top = pd.DataFrame([[fmt(first.loc[w, "estimate"]) for w in windows],
+                            [str(first.loc[w, "n"]) for w in windows]],
+                           index=[f"mean {MEASURES[str(measure)]}", "n"], columns=windows)
+        out.append((f"{MEASURES[str(measure)]}, group {group}", pd.concat([top, table])))
+    return out
+
+
+def group_lines(result: EventStudyResult) -> pd.DataFrame:
+    """One row per group: for each window, the mean and its headline test (BMP / BHAR t)."""
+    tests = result.tests[result.tests["test"].isin(["bmp", "bhar_t"])]
+    tests = tests[tests.groupby("group")["n"].transform("max") >= 2]
+    key = [f"{'BHAR' if t == 'bhar_t' else 'CAR'} {w}" for t, w in
+           zip(tests["test"], tests["window"], strict=True)]
+    table = tests.assign(key=key, cell=[f"{pct(r.estimate)} ({num(r.statistic)}, "
+                                        f"p {num(r.p_value, 3)})" for r in tests.itertuples()])
+    wide = table.pivot(index="group", columns="key", values="cell")
+    return wide.reindex(columns=list(dict.fromkeys(key)),
+                        index=list(dict.fromkeys(tests["group"])))
+
+
+def summary_text(result: EventStudyResult) -> str:
+    """The readable report printed by the CLI."""
+    out = [f"{HEADINGS.get(result.kind, 'Event study')}: {result.n_events} event(s), "
+           f"{len(result.skipped)} skipped"]
+    for ticker, listing in result.listings.items():
+        how = "inferred" if listing.inferred else "calendar"
+        out.append(f"  {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
+    out += ["  " + line for line in data_lines(result)]
+    out.append("")
+    out.append(_frame_text(events_table(result).drop(columns=["estimation"])))
+    out.append("")
+    cars = car_wide_table(result) if len(firm_days(result)) <= WIDE_LIMIT else car_long_table(
+        result)
+    out.append("CAR (t, prediction-error variance, MacKinlay 1997):")
+    out.append(_frame_text(cars))
+    pivots = tests_pivots(result)
+    for title, table in [p for p in pivots if p[0].endswith("group all")]:
+        out += ["", f"Cross-event tests, {title} (statistic, two-sided p):", _frame_text(table)]
+    if not result.tests.empty and result.tests["group"].nunique() > 1:
+        out += ["", "By group (mean CAR/BHAR, BMP or BHAR t with p):",
+                _frame_text(group_lines(result))]
+    vols = result.extras.get("volatility") or {}
+    if vols:
+        out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], F test):"]
+        out += [f"  {eid}: {v.model}, ratio {num(v.ratio.ratio, 3)} "
+                f"(F p {num(v.ratio.f_pvalue, 3)})"
+                + (f"; fallback: {v.fallback_reason}" if v.fallback_reason else "")
+                for eid, v in vols.items()]
+    if not result.skipped.empty:
+        out += ["", "Skipped:"] + [f"  {r.event_id}: {r.reason}" for r in
+                                   result.skipped.itertuples()]
+    notes = [*result.notes, *[n for n in result.events["note"] if n]]
+    if notes:
+        out += ["", "Notes:"] + [f"  - {n}" for n in dict.fromkeys(notes)]
+    return "\n".join(out)
+
+
+def _frame_text(frame: pd.DataFrame) -> str:
+    with pd.option_context("display.width", 200, "display.max_columns", 30,
+                           "display.max_colwidth", 60):
+        return frame.to_string()
