@@ -1,11 +1,5 @@
-"""On-disk parquet cache of price frames: read, validity check, atomic write.
-
-One file per ticker, ``<cache dir>/prices/<ticker>.parquet``, with the frame's provenance (source,
-adjustment, fetch time) in the parquet metadata. Writes go to a unique temporary file in the same
-folder and are renamed over the target (``os.replace`` is atomic), so a reader sees the previous
-good file or the new one, never a truncated one, and two concurrent writers cannot interleave.
-Pages carry CRC checksums, so a file damaged on disk fails to read back rather than giving wrong
-prices. A file that cannot be read back is reported, removed and treated as a miss."""
+"""Atomic file writes: a temporary sibling, flushed, then renamed over the target, so a reader
+sees the old file or the new one, never half of one."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Turn a result into text, JSON and a report folder (markdown, self-contained HTML, PNG, CSV).
-
-The folder is built in a temporary sibling and renamed into place, so a failed run leaves the
-previous report (or nothing), never a half-written one."""
+"""Number formatting shared by text, markdown and JSON output: percentages, fixed digits, finite
+values or None (JSON has no NaN or Infinity)."""
 
 from __future__ import annotations
 

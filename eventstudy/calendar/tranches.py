@@ -1,12 +1,8 @@
-"""The listings calendar (``configs/listings.yaml``): listings, their lock-up tranches, expiries.
+"""Lock-up tranches and their presets.
 
-A listing has a ticker, name, listing date, board and lock-up tranches. ``tranches: standard``
-expands to the standard Hong Kong lock-ups (see ``STANDARD_HK_TRANCHES``); ``18c-commercial`` and
-``18c-pre-commercial`` to the lock-ups of Main Board Chapter 18C (specialist technology companies,
-see ``chapter_18c_tranches``). A list of tranches may mix such preset names with explicit
-tranches. A user's own calendar file is merged over the bundled one, entry by entry (same ticker:
-the user's wins); ``add_listing`` and ``validate_file`` are the library side of ``eventstudy
-listings add|validate``."""
+``standard`` = the Hong Kong Main Board lock-ups: cornerstone and pre-IPO investors 6 months,
+controlling shareholders 6 months (Rule 10.07(1)(a)) and 12 months (10.07(1)(b)); the Chapter 18C
+presets (specialist technology companies) follow Rule 18C.14-18C.16."""
 
 from __future__ import annotations
 

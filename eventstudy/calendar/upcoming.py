@@ -1,16 +1,11 @@
 """Upcoming lock-up expiries, for a scheduled check (cron, systemd timer, CI schedule).
 
 ``upcoming_expiries(as_of, within)`` lists every tranche of the listings calendar whose lock-up
-expires in the ``within`` days from ``as_of``: the expiry date (listing date + N calendar months),
-event day 0 (the first exchange session on or after it), sessions until then, the locked shares
-and their ratio to the free float where the calendar knows them, the price run-up since listing and
-since the offer price (from the price data up to ``as_of``; missing data leaves the cells blank),
-and, given a saved study (``--json`` of ``eventstudy batch`` or ``lockup``), the mean historical
-reaction of the same tranche. The answer depends only on ``as_of``, the calendar and the data.
-
-``--state FILE`` remembers what was reported (``read_state`` / ``write_state``, atomically), so a
-repeated run reports only what is new; ``to_ics`` writes an iCalendar (RFC 5545) file with one
-all-day event per expiry and stable UIDs."""
+expires in the ``within`` days from ``as_of``: expiry date, event day 0 (the first exchange
+session on or after it), sessions until then, locked shares and their ratio to the free float
+where known, the price run-up since listing and since the offer, and, given a saved study, the
+mean historical reaction of the same tranche. The answer depends only on ``as_of``, the calendar
+and the data."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""The listings calendar (``configs/listings.yaml``): listings, their lock-up tranches, expiries.
-
-A listing has a ticker, name, listing date, board and lock-up tranches. ``tranches: standard``
-expands to the standard Hong Kong lock-ups (see ``STANDARD_HK_TRANCHES``); ``18c-commercial`` and
-``18c-pre-commercial`` to the lock-ups of Main Board Chapter 18C (specialist technology companies,
-see ``chapter_18c_tranches``). A list of tranches may mix such preset names with explicit
-tranches. A user's own calendar file is merged over the bundled one, entry by entry (same ticker:
-the user's wins); ``add_listing`` and ``validate_file`` are the library side of ``eventstudy
-listings add|validate``."""
+"""Checking a listings file (``eventstudy listings validate``): every entry parsed, its problems
+and warnings (stale expected listings, dates in the future) collected into a report."""
 
 from __future__ import annotations
 

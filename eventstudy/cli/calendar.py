@@ -1,8 +1,5 @@
-"""The ``eventstudy`` command: thin click shells over ``eventstudy.study`` and friends.
-
-Every error eventstudy raises on purpose becomes one line on stderr and exit code 2 (bad input or
-usage) or 3 (data unavailable); anything unexpected is one line and exit code 1 (``--debug``
-shows the traceback)."""
+"""``eventstudy listings list|validate|add`` and ``eventstudy upcoming``: click shells over
+``eventstudy.calendar``; the library is imported inside each command."""
 
 from __future__ import annotations
 

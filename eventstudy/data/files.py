@@ -1,9 +1,5 @@
-"""Where prices come from: Yahoo (yfinance), the bundled real data in ``data/``, or a user's files.
-
-Every source returns the same *price frame*: a ``DataFrame`` indexed by exchange-local session
-dates (tz-naive, sorted, unique) with columns ``close`` (adjusted close, > 0) and ``volume``, plus
-``open``/``high``/``low`` where the input has them. ``frame.attrs`` records ``ticker``, ``source``
-and ``adjustment`` so that reports can say what served the data and how it was adjusted."""
+"""Price files on disk: a user's CSV/parquet file or folder (``--data``) and the bundled real data
+under ``data/prices`` (provenance in ``data/PROVENANCE.md``)."""
 
 from __future__ import annotations
 

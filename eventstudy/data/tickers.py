@@ -1,9 +1,5 @@
-"""Where prices come from: Yahoo (yfinance), the bundled real data in ``data/``, or a user's files.
-
-Every source returns the same *price frame*: a ``DataFrame`` indexed by exchange-local session
-dates (tz-naive, sorted, unique) with columns ``close`` (adjusted close, > 0) and ``volume``, plus
-``open``/``high``/``low`` where the input has them. ``frame.attrs`` records ``ticker``, ``source``
-and ``adjustment`` so that reports can say what served the data and how it was adjusted."""
+"""Ticker symbols: normalisation (``700.hk`` -> ``0700.HK``), the exchange, its calendar code, the
+default market index and the time zone of a ticker."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""Per-event measures: daily ARs with t, CARs over windows with standard errors, abnormal volume.
-
-The AR and CAR standard errors are the prediction-error standard deviations of the fitted model
-(MacKinlay 1997, "Event Studies in Economics and Finance", JEL 35(1), eq. 7-15; Campbell, Lo &
-MacKinlay 1997, ch. 4); p-values are two-sided from Student's t with the model's residual degrees
-of freedom. Abnormal volume follows Campbell & Wasley (1996): the log of 1 + volume, less its
-estimation-window mean, standardised by its estimation-window standard deviation."""
+"""Per-event tables: daily ARs with t, CARs over windows with their prediction-error standard
+errors (MacKinlay 1997, eq. 7-15; Campbell, Lo & MacKinlay 1997, ch. 4) and BHARs. p-values are
+two-sided Student t with the model's residual degrees of freedom."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""Per-event measures: daily ARs with t, CARs over windows with standard errors, abnormal volume.
+"""Abnormal trading volume, the one implementation used by single-event and cross-event code.
 
-The AR and CAR standard errors are the prediction-error standard deviations of the fitted model
-(MacKinlay 1997, "Event Studies in Economics and Finance", JEL 35(1), eq. 7-15; Campbell, Lo &
-MacKinlay 1997, ch. 4); p-values are two-sided from Student's t with the model's residual degrees
-of freedom. Abnormal volume follows Campbell & Wasley (1996): the log of 1 + volume, less its
-estimation-window mean, standardised by its estimation-window standard deviation."""
+Campbell & Wasley (1996), "Measuring abnormal daily trading volume for samples of NYSE/ASE and
+NASDAQ securities using parametric and nonparametric test statistics", Review of Quantitative
+Finance and Accounting 6, 309-326: log volume less its estimation-window mean, standardised by
+its estimation-window standard deviation; the ratio of window to estimation-window mean volume."""
 
 from __future__ import annotations
 

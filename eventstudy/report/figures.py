@@ -1,7 +1,5 @@
-"""Turn a result into text, JSON and a report folder (markdown, self-contained HTML, PNG, CSV).
-
-The folder is built in a temporary sibling and renamed into place, so a failed run leaves the
-previous report (or nothing), never a half-written one."""
+"""The figures a report contains: per firm-day price/volume and AR/CAR plots, the CAAR plot, the
+volatility plots, and saving them into the report folder."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Turn a result into text, JSON and a report folder (markdown, self-contained HTML, PNG, CSV).
-
-The folder is built in a temporary sibling and renamed into place, so a failed run leaves the
-previous report (or nothing), never a half-written one."""
+"""``write_report``: build a report folder in a temporary sibling and move it into place."""
 
 from __future__ import annotations
 

@@ -1,1 +1,2 @@
-"""studies"""
+"""Step 4: the public entry points (``lockup_study``, ``event_study``, ``batch_study``,
+``listing_study``, ``garch_study``) and the result objects they return."""

@@ -1,7 +1,5 @@
-"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
-
-Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
-only parses options, calls one of these and formats the result."""
+"""``batch_study``: many events at once, from an events file, a list of events or every lock-up
+of a listings calendar, with CAAR and every cross-event test, by group."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
-
-Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
-only parses options, calls one of these and formats the result."""
+"""The engine run shared by every study: events -> panel -> model -> per-event tables -> result,
+with skips collected and progress shown for long runs."""
 
 from __future__ import annotations
 

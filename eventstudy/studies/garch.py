@@ -1,7 +1,5 @@
-"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
-
-Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
-only parses options, calls one of these and formats the result."""
+"""GARCH volatility as part of a study: the volatility section of a lock-up study, the Savickas
+test of a batch, and ``garch_study`` (``eventstudy garch``)."""
 
 from __future__ import annotations
 

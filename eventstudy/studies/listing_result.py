@@ -1,22 +1,5 @@
-"""Listing-day studies: the first-day return and the aftermarket of one or more IPOs.
-
-``listing_study(tickers)`` measures, per listing:
-
-* the first-day return against the offer price (where the calendar knows it) and against the
-  first open, and the market-adjusted initial return (first-day return less the market's return
-  that day; Ritter 1991, Loughran & Ritter 1995);
-* market-adjusted returns AR_t = R_t - Rm_t for the first sessions;
-* buy-and-hold abnormal returns over [0,+20], [0,+60], [0,+120] sessions,
-  BHAR = prod(1 + R_t) - prod(1 + Rm_t) (Barber & Lyon 1997), from the offer price (or the first
-  open) and, as "aftermarket", from the first close;
-* ARs and CARs of the event window under the chosen model, with the usual statistics.
-
-An IPO has no price history before day 0, so the market model is estimated on a window *after*
-the event window (default sessions +30..+150), or the study uses market-adjusted returns
-(``model="market_adjusted"``, Brown & Warner 1985), which need no estimate. Day 0's return is
-measured from the offer price (else the first open) to the first close: the engine sees the offer
-price as the close of the session before listing, and the market's return on day 0 is its
-close-to-close return of the listing day."""
+"""``ListingStudyResult`` and its text: the listing-day tables, the BHAR summary and the method
+lines of a listing study."""
 
 from __future__ import annotations
 

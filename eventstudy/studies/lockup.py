@@ -1,7 +1,5 @@
-"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
-
-Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
-only parses options, calls one of these and formats the result."""
+"""``lockup_study``: every lock-up tranche of each listing (from the calendar, or inferred from the
+first trading day), and ``event_study`` for a list of events."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""The public entry points: ``lockup_study()`` and ``event_study()`` -> ``EventStudyResult``.
-
-Each is data -> events -> panel -> model -> statistics, for one event or ten thousand; the CLI
-only parses options, calls one of these and formats the result."""
+"""``StudyOptions`` and ``EventStudyResult``: the DataFrames of a study, with ``summary()`` for
+people and ``to_dict()`` for JSON."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Turn a result into text, JSON and a report folder (markdown, self-contained HTML, PNG, CSV).
-
-The folder is built in a temporary sibling and renamed into place, so a failed run leaves the
-previous report (or nothing), never a half-written one."""
+"""The JSON document of a study (``result.to_dict()`` / ``--json``): events with their ARs, CARs and
+volume, and for batches the tests and skips. The one place that turns a result into JSON."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Turn a result into text, JSON and a report folder (markdown, self-contained HTML, PNG, CSV).
-
-The folder is built in a temporary sibling and renamed into place, so a failed run leaves the
-previous report (or nothing), never a half-written one."""
+"""The text summary of a study (``result.summary()``): events, CARs, volume and test tables."""
 
 from __future__ import annotations
 

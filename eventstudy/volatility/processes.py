@@ -1,54 +1,6 @@
-"""GARCH volatility around an event, built on ``arch``.
-
-Models, all estimated by ``arch``: GARCH(1,1) (Bollerslev 1986), GJR-GARCH(1,1,1) (Glosten,
-Jagannathan & Runkle 1993) and EGARCH(1,1) with Nelson's asymmetric term (Nelson 1991; arch's
-``EGARCH(p=1, o=1, q=1)``), each with normal, Student-t or skew-t (Hansen 1994) errors, and a
-constant mean or a market-model mean (arch's ``LS`` mean with the market return as regressor).
-Candidates are ranked by BIC (Schwarz 1978).
-
-Units: returns (decimals) are multiplied by ``scale`` (default 100, i.e. percent) before they
-reach arch's optimiser, whose SLSQP search is badly conditioned with daily variances near 1e-4.
-Parameters, sigmas and variances in every result are in those units: sigma in % per day, omega
-and variances in %^2.
-
-Event-induced volatility: the parameters are estimated on the pre-event window (returns up to day
--11 by default), then the event-window returns are *filtered* through the fixed pre-event
-parameters. The filtered sigma2_t is the conditional variance given information up to t-1, the
-one-step forecast that standardises the abnormal return of day t, and it reacts on day +1 to the
-day-0 shock as the model says it should. The multi-step forecast from day -11 (arch's
-``forecast(horizon=...)``, column ``sigma_ex_ante``) is reported beside it; it ignores everything
-after day -11, which is why it is not used to standardise.
-
-Short histories: a fit is *flagged* when arch's optimiser did not converge (``convergence_flag``
-!= 0 or a ``ConvergenceWarning``), when persistence >= 0.999, when the ARCH (news) coefficients are
-~0 (beta is then not identified), or when alpha or nu sits on its bound. Only unflagged fits
-compete on BIC. When none is left, or the estimation window has fewer than ``min_obs`` returns,
-the conditional variance falls back to EWMA (RiskMetrics 1996, lambda = 0.94) and the result says
-why in ``fallback_reason``.
-
-References
-----------
-Balaban, E. & Constantinou, C. (2006). Volatility clustering and event-induced volatility:
-    evidence from UK mergers and acquisitions. European Journal of Finance 12(5).
-    doi:10.1080/13518470500377430
-Beaver, W. (1968). The information content of annual earnings announcements. Journal of
-    Accounting Research 6, 67-92.
-Boehmer, E., Musumeci, J. & Poulsen, A. (1991). Event-study methodology under conditions of
-    event-induced variance. Journal of Financial Economics 30, 253-272.
-Bollerslev, T. (1986). Generalized autoregressive conditional heteroskedasticity. Journal of
-    Econometrics 31, 307-327.
-Fiorentini, G., Calzolari, G. & Panattoni, L. (1996). Analytic derivatives and the computation
-    of GARCH estimates. Journal of Applied Econometrics 11, 399-417.
-Glosten, L., Jagannathan, R. & Runkle, D. (1993). On the relation between the expected value and
-    the volatility of the nominal excess return on stocks. Journal of Finance 48, 1779-1801.
-Hansen, B. (1994). Autoregressive conditional density estimation. International Economic
-    Review 35, 705-730.
-J.P. Morgan/Reuters (1996). RiskMetrics - Technical Document, 4th edition.
-Nelson, D. (1991). Conditional heteroskedasticity in asset returns: a new approach.
-    Econometrica 59, 347-370.
-Savickas, R. (2003). Event-induced volatility and tests for abnormal performance. Journal of
-    Financial Research 26(2), 165-178.
-Schwarz, G. (1978). Estimating the dimension of a model. Annals of Statistics 6, 461-464."""
+"""Volatility processes added to ``arch``: GARCH with a sample backcast, and a GARCH with an
+event-window variance dummy (the event-induced variance of Boehmer, Musumeci & Poulsen 1991
+expressed in the conditional variance)."""
 
 from __future__ import annotations
 
