@@ -1,5 +1,6 @@
 """``eventstudy lockup|batch|garch|simulate|fetch|listing``: click shells over
-``eventstudy.studies`` and ``eventstudy.engine.simulate``; the library is imported inside each command."""
+``eventstudy.studies`` and ``eventstudy.engine.simulate``; the library is imported inside each
+command."""
 
 from __future__ import annotations
 
