@@ -20,9 +20,19 @@ from eventstudy.engine.panel import Panel
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, window_label
 
 
+def positive_volume(volume: np.ndarray) -> np.ndarray:
+    """Volume with zero and negative values as missing (NaN).
+
+    Yahoo reports volume 0 on Hong Kong half-day sessions (24 and 31 December, Lunar New Year's
+    eve) although prices move, and on placeholder rows during suspensions: no trade is recorded,
+    so the volume is unknown, not zero. log(1 + 0) = 0 would dominate any log-volume mean.
+    """
+    return np.where(volume > 0, volume, np.nan)
+
+
 def log_volume(volume: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return np.log1p(np.where(volume >= 0, volume, np.nan))
+    """``log(1 + V)`` of the positive volumes, NaN elsewhere (see ``positive_volume``)."""
+    return np.log1p(volume, out=np.full(volume.shape, np.nan), where=volume > 0)
 
 
 @contextmanager
@@ -41,12 +51,9 @@ def _positive(values: np.ndarray) -> np.ndarray:
 
 def abnormal_volume(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray]:
     """Per day, the abnormal log volume (N, W) and its t (abnormal / estimation-window std)."""
-    panel = ar.panel
-    est = log_volume(panel.est_vol)
+    est, abnormal = abnormal_log_volume(ar.panel)
     with _quiet():
-        mean = np.nanmean(np.where(np.isfinite(est), est, np.nan), axis=1)
         std = _positive(np.nanstd(est, axis=1, ddof=1))
-        abnormal = log_volume(panel.vol) - mean[:, None]
         return abnormal, abnormal / std[:, None]
 
 
@@ -54,7 +61,7 @@ def _est_volume_stats(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray, np.n
     est = log_volume(ar.panel.est_vol)
     valid = np.isfinite(est).sum(axis=1)
     with _quiet():
-        return (_positive(np.nanmean(ar.panel.est_vol, axis=1)),
+        return (_positive(np.nanmean(positive_volume(ar.panel.est_vol), axis=1)),
                 _positive(np.nanstd(est, axis=1, ddof=1)), valid.astype(float))
 
 
@@ -69,7 +76,7 @@ def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEF
         cols = ar.cols(window)
         tau = cols.stop - cols.start
         with _quiet():
-            ratio = ar.panel.vol[:, cols].mean(axis=1) / est_mean
+            ratio = np.nanmean(positive_volume(ar.panel.vol[:, cols]), axis=1) / est_mean
             mean_abn = abnormal[:, cols].mean(axis=1)
             t = mean_abn / (est_std / np.sqrt(tau))
         frames.append(pd.DataFrame({
@@ -82,27 +89,14 @@ def event_window_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
     """Mean volume over the whole event window / mean estimation-window volume, per event."""
     est_mean, _, _ = _est_volume_stats(ar)
     with _quiet():
-        return np.nanmean(ar.panel.vol, axis=1) / est_mean
+        return np.nanmean(positive_volume(ar.panel.vol), axis=1) / est_mean
 
 
-def abnormal_log_volume(panel: Panel, zero_missing: bool = True
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """Campbell & Wasley (1996) style abnormal volume: ``log(1 + V_it)`` minus its mean over the
-    event's estimation window; returns ``(estimation block, event block)``.
-
-    With ``zero_missing`` a zero volume is missing: Yahoo reports 0 on Hong Kong half-day sessions
-    (24 and 31 December, Lunar New Year's eve) although prices move, and log(1 + 0) = 0 would
-    dominate the estimation-window mean.
-    """
-    est, event = _log_volume(panel.est_vol, zero_missing), _log_volume(panel.vol, zero_missing)
-    ok = ~np.isnan(est)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, est, 0.0).sum(axis=1) / ok.sum(axis=1)
-    est -= mean[:, None]
-    event -= mean[:, None]
-    return est, event
-
-
-def _log_volume(vol: np.ndarray, zero_missing: bool) -> np.ndarray:
-    keep = vol > 0 if zero_missing else vol >= 0
-    return np.log1p(vol, out=np.full(vol.shape, np.nan), where=keep)
+def abnormal_log_volume(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """Campbell & Wasley (1996) abnormal volume: ``log(1 + V_it)`` minus its mean over the
+    event's estimation window; returns ``(estimation block, event block)``. Zero volume is
+    missing (``positive_volume``)."""
+    est, event = log_volume(panel.est_vol), log_volume(panel.vol)
+    with _quiet():
+        mean = np.nanmean(est, axis=1)
+    return est - mean[:, None], event - mean[:, None]
