@@ -174,7 +174,8 @@ def reconcile(fresh: pd.DataFrame, cached: pd.DataFrame) -> tuple[pd.DataFrame, 
         return cached, f"{lacks} and its prices differ from the cache's: using the cache"
     merged = pd.concat([fresh, cached.loc[missing, list(fresh.columns)]]).sort_index()
     merged.attrs.update(fresh.attrs)
-    merged.attrs["source"] = f"{fresh.attrs.get('source', 'Yahoo')} + {len(missing)} cached sessions"
+    origin = fresh.attrs.get("source", "Yahoo")
+    merged.attrs["source"] = f"{origin} + {len(missing)} cached sessions"
     merged.attrs["cached_from"] = fresh.attrs.get("source", "Yahoo")
     return merged, f"{lacks}: merged, the cached sessions kept"
 
