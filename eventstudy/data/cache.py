@@ -4,16 +4,20 @@ One file per ticker, ``<cache dir>/prices/<ticker>.parquet``, with the frame's p
 adjustment, fetch time) in the parquet metadata. Writes go to a unique temporary file in the same
 folder and are renamed over the target (``os.replace`` is atomic), so a reader sees the previous
 good file or the new one, never a truncated one, and two concurrent writers cannot interleave.
-Pages carry CRC checksums, so a file damaged on disk fails to read back rather than giving wrong
-prices. A file that cannot be read back is reported, removed and treated as a miss."""
+Pages carry CRC checksums, and the metadata a SHA-256 of the frame's content (dates as int64
+nanoseconds, each column's float64 values, the provenance) with the ticker, row count and first
+and last date; all are verified on read, so a bit flip anywhere (pages, footer, row count,
+timestamp unit, time zone, metadata) or a file holding another ticker's prices is never served. A
+file that fails is reported, removed and treated as a miss (fetched again, or the fallback)."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +38,51 @@ COLUMNS = {"close", "volume"}
 
 
 KNOWN_COLUMNS = {"open", "high", "low", "close", "volume"}
+
+
+PROVENANCE = ("ticker", "source", "adjustment", "fetched_at")
+
+
+def content_digest(frame: pd.DataFrame, meta: dict[str, object]) -> str:
+    """SHA-256 of the provenance in ``meta`` and the frame's content: the index's name, time zone
+    and int64 nanosecond values, then each column's name and float64 values, in order."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({k: meta.get(k) for k in PROVENANCE}, sort_keys=True).encode())
+    index = pd.DatetimeIndex(frame.index)
+    digest.update(f"{index.name}|{index.tz}|{len(index)}".encode())
+    digest.update(index.as_unit("ns").asi8.astype("<i8").tobytes())
+    for column in frame.columns:
+        digest.update(f"|{column}|".encode())
+        digest.update(frame[column].to_numpy(dtype="<f8").tobytes())
+    return digest.hexdigest()
+
+
+def _verify(frame: pd.DataFrame, meta: dict[str, object], ticker: str) -> None:
+    """Raise ValueError unless ``frame`` is the intact cache entry of ``ticker``."""
+    if meta.get("ticker") != ticker:
+        raise ValueError(f"it holds the prices of {meta.get('ticker')!r}, not {ticker}")
+    if "checksum" not in meta:
+        raise ValueError("no checksum (written by an older eventstudy?)")
+    if not COLUMNS <= set(frame.columns) <= KNOWN_COLUMNS or frame.empty:
+        raise ValueError(f"unexpected columns {list(frame.columns)} or no rows")
+    if not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is not None:
+        raise ValueError("no plain date index")
+    if meta.get("rows") != len(frame):
+        raise ValueError(f"{len(frame)} rows, the metadata says {meta.get('rows')}")
+    span = [str(frame.index[0].date()), str(frame.index[-1].date())]
+    if [meta.get("first"), meta.get("last")] != span:
+        raise ValueError(f"dates {span[0]}..{span[1]}, the metadata says "
+                         f"{meta.get('first')}..{meta.get('last')}")
+    if content_digest(frame, meta) != meta["checksum"]:
+        raise ValueError("checksum mismatch")
+    if not (frame.index.is_unique and frame.index.is_monotonic_increasing):
+        raise ValueError("dates not unique and ascending")
+    close = frame["close"].to_numpy(float)
+    if not (np.isfinite(close).all() and (close > 0).all()):
+        raise ValueError("a missing, infinite or non-positive close")
+    fetched = datetime.fromisoformat(str(meta.get("fetched_at")))
+    if fetched.tzinfo is None or fetched > datetime.now(UTC) + timedelta(days=1):
+        raise ValueError(f"fetch time {meta.get('fetched_at')} is not a past UTC time")
 
 
 def default_cache_dir() -> Path:
@@ -67,15 +116,9 @@ class PriceCache:
             table = pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
             frame = table.to_pandas()
             meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
-            if not COLUMNS <= set(frame.columns) <= KNOWN_COLUMNS or frame.empty:
-                raise ValueError(f"unexpected columns {list(frame.columns)} or no rows")
-            if not isinstance(frame.index, pd.DatetimeIndex):
-                raise ValueError("no date index")
-            if not (frame.index.is_unique and frame.index.is_monotonic_increasing):
-                raise ValueError("dates not unique and ascending")
-            close = frame["close"].to_numpy(float)
-            if not (np.isfinite(close).all() and (close > 0).all()):
-                raise ValueError("a missing, infinite or non-positive close")
+            if not isinstance(meta, dict):
+                raise ValueError("unreadable metadata")
+            _verify(frame, meta, ticker)
         except Exception as exc:  # noqa: BLE001 - any failure to read back means corruption
             if isinstance(exc, FileNotFoundError):  # removed meanwhile by another process
                 return None
@@ -86,7 +129,7 @@ class PriceCache:
                                                                      seen.st_mtime_ns):
                     path.unlink()  # not a good file a concurrent writer has just put there
             return None
-        frame.attrs.update(meta)
+        frame.attrs.update({k: meta[k] for k in PROVENANCE})
         frame.attrs["source"] = f"cache ({meta.get('source', 'unknown')}, {meta.get('fetched_at')})"
         frame.attrs["cached_from"] = meta.get("source", "unknown")
         return frame
@@ -109,6 +152,9 @@ class PriceCache:
         }
         plain = pd.DataFrame(frame)
         plain.attrs = {}
+        if len(plain):
+            meta.update(rows=len(plain), first=str(plain.index[0].date()),
+                        last=str(plain.index[-1].date()), checksum=content_digest(plain, meta))
         table = pa.Table.from_pandas(plain)
         table = table.replace_schema_metadata(
             {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}

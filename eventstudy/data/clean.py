@@ -63,6 +63,9 @@ def clean_prices(raw: pd.DataFrame, ticker: str, source: str, adjustment: str) -
         raise BadInput(f"{ticker}: zero or negative price on {bad.date()} ({source})")
     if "volume" not in frame.columns:
         frame["volume"] = np.nan
+    negative = frame["volume"].to_numpy() < 0
+    if negative.any():
+        raise BadInput(f"{ticker}: negative volume on {frame.index[negative][0].date()} ({source})")
     frame.attrs.update(ticker=ticker, source=source, adjustment=adjustment)
     return frame
 
@@ -81,16 +84,54 @@ def _lower_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+DAY_FIRST, MONTH_FIRST = "%d/%m/%Y", "%m/%d/%Y"
+
+
 def _parse_dates(values: pd.Series | pd.Index, where: str) -> pd.DatetimeIndex:
+    """One date format for the whole column: ISO 8601, else DD/MM/YYYY or MM/DD/YYYY.
+
+    A column both slash formats read entirely (every day <= 12) is ambiguous, and one that no
+    single format reads (formats mixed within the file, or unreadable cells) is rejected: a
+    date is never guessed cell by cell.
+    """
     text = pd.Series(values).astype(str).str.strip()
-    try:
-        parsed = pd.to_datetime(text, format="ISO8601")
-    except (ValueError, TypeError):
+    iso = _parse_as(text, "ISO8601")
+    if iso is not None:
+        return _in_range(iso, text, where)
+    readings = {f: _parse_as(text, f) for f in (DAY_FIRST, MONTH_FIRST)}
+    read = [f for f, parsed in readings.items() if parsed is not None]
+    if len(read) == 2:
+        raise BadInput(f"{where}: ambiguous dates (e.g. {text.iloc[0]!r}): both DD/MM/YYYY and "
+                       "MM/DD/YYYY read every row; write them as YYYY-MM-DD")
+    if len(read) == 1:
+        return _in_range(readings[read[0]], text, where)  # type: ignore[arg-type]
+    sample = next((t for t in text if _parse_as(pd.Series([t]), "ISO8601") is None), text.iloc[0])
+    raise BadInput(f"{where}: unreadable date {sample!r} or mixed date formats; one format per "
+                   "file: YYYY-MM-DD, DD/MM/YYYY or MM/DD/YYYY")
+
+
+FIRST_DATE, LAST_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2100-12-31")
+
+
+def _in_range(dates: pd.DatetimeIndex, text: pd.Series, where: str) -> pd.DatetimeIndex:
+    """``dates`` if every one is within 1900..2100 (a year 0000, a leading ``-`` are typos)."""
+    plain = dates.tz_localize(None) if dates.tz is not None else dates
+    bad = (plain < FIRST_DATE) | (plain > LAST_DATE)
+    if bad.any():
+        raise BadInput(f"{where}: date {text.iloc[bad.nonzero()[0][0]]!r} is outside "
+                       f"{FIRST_DATE.year}..{LAST_DATE.year}")
+    return dates
+
+
+def _parse_as(text: pd.Series, fmt: str) -> pd.DatetimeIndex | None:
+    """``text`` parsed with ``fmt`` in every row, or None if a row does not fit."""
+    for utc in (False, True):  # mixed UTC offsets (a DST change) only parse to UTC
         try:
-            parsed = pd.to_datetime(text, utc=True, format="mixed")
-        except (ValueError, TypeError) as exc:
-            raise BadInput(f"{where}: unreadable date column ({exc})") from None
-    return pd.DatetimeIndex(parsed)
+            parsed = pd.DatetimeIndex(pd.to_datetime(text, format=fmt, utc=utc))
+        except (ValueError, TypeError, OverflowError):
+            continue
+        return parsed
+    return None
 
 
 def frame_from_table(table: pd.DataFrame, ticker: str, where: str) -> pd.DataFrame:

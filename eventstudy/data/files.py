@@ -4,8 +4,9 @@ under ``data/prices`` (provenance in ``data/PROVENANCE.md``)."""
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -24,8 +25,25 @@ DATA_DIR = Path(os.environ.get("EVENTSTUDY_DATA_DIR", PACKAGE_ROOT / "data"))
 BUNDLED_PRICES = DATA_DIR / "prices"
 
 
+def check_data_path(path: Path) -> None:
+    """Refuse at once a ``--data`` that is neither a regular file nor a folder (a FIFO,
+    ``/dev/zero``, a socket): reading one would block or never end. A missing path passes (the
+    load says so)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise BadInput(f"{path}: not a regular file or folder; give a CSV/parquet file or a folder")
+
+
 def read_price_file(path: Path, ticker: str) -> pd.DataFrame:
-    """Read a CSV or parquet price file of any supported layout."""
+    """Read a CSV or parquet price file of any supported layout (regular files only)."""
+    check_data_path(path)
+    if path.is_dir():
+        raise BadInput(f"{path}: a folder, not a price file")
     try:
         if path.suffix.lower() == ".parquet":
             table = pd.read_parquet(path)
@@ -57,9 +75,29 @@ class PriceSource(Protocol):
     def load(self, ticker: str) -> pd.DataFrame: ...
 
 
-def _files_for(folder: Path, ticker: str) -> list[Path]:
-    patterns = (f"{ticker}.csv", f"{ticker}.parquet", f"{ticker}_*.csv", f"{ticker}_*.parquet")
-    return sorted({p for pat in patterns for p in folder.glob(pat)})
+SUFFIXES = (".csv", ".parquet")
+
+
+def list_price_files(folder: Path) -> dict[str, list[Path]]:
+    """The price files of ``folder`` by normalised ticker, from ONE listing of the folder:
+    ``TICKER.csv``, ``TICKER_anything.csv`` and the same in ``.parquet``, sorted by name."""
+    found: dict[str, list[Path]] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return found
+    except OSError as exc:
+        raise BadInput(f"{folder}: cannot list the folder ({exc.strerror or exc})") from None
+    for entry in sorted(entries, key=lambda e: e.name):
+        stem, dot, suffix = entry.name.rpartition(".")
+        if not dot or f".{suffix}" not in SUFFIXES:
+            continue
+        try:
+            ticker = normalise_ticker(stem.split("_")[0])
+        except BadInput:
+            continue  # not a price file of ours (notes.csv, a name with spaces...)
+        found.setdefault(ticker, []).append(Path(entry.path))
+    return found
 
 
 def _combine(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -80,14 +118,23 @@ class FolderSource:
 
     folder: Path
     name: str = "files"
+    _listing: dict[str, list[Path]] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+
+    def files_for(self, ticker: str) -> list[Path]:
+        """The files of ``ticker`` (the folder is listed once per source, O(files))."""
+        if self._listing is None:
+            self._listing = list_price_files(self.folder)
+        return self._listing.get(normalise_ticker(ticker), [])
 
     def tickers(self) -> list[str]:
-        stems = {p.stem.split("_")[0] for p in self.folder.glob("*.csv")}
-        stems |= {p.stem.split("_")[0] for p in self.folder.glob("*.parquet")}
-        return sorted(stems)
+        self.files_for("X")  # list the folder
+        return sorted(self._listing or {})
 
     def load(self, ticker: str) -> pd.DataFrame:
-        files = _files_for(self.folder, ticker)
+        files = self.files_for(ticker)
         if not files:
             raise DataUnavailable(
                 f"no {self.name} data for {ticker} in {self.folder} "
@@ -110,10 +157,17 @@ class FileSource:
     path: Path
     ticker: str | None = None
     name: str = "file"
+    _folder: FolderSource | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        check_data_path(self.path)
+        if self.path.is_dir():
+            self._folder = FolderSource(self.path, name="file")
 
     def load(self, ticker: str) -> pd.DataFrame:
-        if self.path.is_dir():
-            return FolderSource(self.path, name="file").load(ticker)
+        if self._folder is not None:
+            return self._folder.load(ticker)
         own = self.ticker or normalise_ticker(self.path.stem.split("_")[0])
         if ticker != own:
             raise DataUnavailable(f"{self.path} holds {own}, not {ticker}")
@@ -123,8 +177,8 @@ class FileSource:
 
     def holds(self, ticker: str) -> bool:
         """Whether the user's data has a file for ``ticker`` (usable or not)."""
-        if self.path.is_dir():
-            return bool(_files_for(self.path, ticker))
+        if self._folder is not None:
+            return bool(self._folder.files_for(ticker))
         try:
             own = self.ticker or normalise_ticker(self.path.stem.split("_")[0])
         except BadInput:

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.data.files import FileSource, PriceSource, bundled_source
@@ -14,7 +15,9 @@ from eventstudy.data.tickers import normalise_ticker
 from eventstudy.data.yahoo import YahooSource
 from eventstudy.errors import BadInput, DataUnavailable
 
-log = logging.getLogger(__name__)
+# The notes channel: every note is also in ``loader.notes`` (the CLI prints those from the result
+# and silences this logger, so a note is said once).
+log = logging.getLogger("eventstudy.sources")
 
 
 @dataclass
@@ -24,11 +27,12 @@ class PriceLoader:
     Online (the default), a cache entry younger than ``max_age_hours`` is used as is; otherwise
     Yahoo is asked, its answer cached, and if Yahoo cannot be reached the (stale) cache or the
     bundled data serve instead, with a note saying so. ``offline=True`` never touches the network:
-    cache first, then bundled data. Every decision is appended to ``notes``.
+    cache first, then bundled data. Every decision is appended to ``notes``; that Yahoo is
+    unreachable is one note for the run, naming every ticker served from elsewhere.
     """
 
     offline: bool = False
-    data: Path | None = None
+    data: Path | str | None = None
     data_ticker: str | None = None
     cache_dir: Path | None = None
     max_age_hours: float = 12.0
@@ -42,6 +46,10 @@ class PriceLoader:
         self.cache = PriceCache(self.cache_dir)
         self._memo: dict[str, pd.DataFrame] = {}
         self._unreachable: DataUnavailable | None = None
+        self._fallbacks: dict[str, str] = {}  # ticker -> source, while Yahoo is unreachable
+        self._fallback_note: int | None = None  # where that note is in ``notes``
+        self.data = Path(self.data) if self.data is not None else None
+        self._user = FileSource(self.data, ticker=self.data_ticker) if self.data else None
 
     def load(self, ticker: str) -> pd.DataFrame:
         ticker = normalise_ticker(ticker)
@@ -50,8 +58,7 @@ class PriceLoader:
         return self._memo[ticker]
 
     def _load(self, ticker: str) -> pd.DataFrame:
-        if self.data is not None:
-            user = FileSource(self.data, ticker=self.data_ticker)
+        if (user := self._user) is not None:
             try:
                 return user.load(ticker)
             except DataUnavailable:
@@ -68,26 +75,44 @@ class PriceLoader:
                 raise self._unreachable
             frame = self.yahoo.load(ticker)
         except DataUnavailable as exc:
-            unreachable = "unreachable" in str(exc)
-            if unreachable:
-                self._unreachable = exc  # do not wait for the network again in this run
-            # Unreachable, empty or unusable answer: the (stale) cache or bundled data serve.
-            fallback = cached if cached is not None else self._bundled_or_none(ticker)
-            if fallback is None:
-                raise
-            what = "Yahoo unreachable" if unreachable else "Yahoo failed"
-            reason = str(exc).split(": ", 1)[-1] if unreachable else str(exc)
-            self._note(f"{what} ({reason}): {ticker} from {fallback.attrs['source']}")
-            return fallback
-        if cached is not None and _covers_less(frame, cached):
-            self._note(f"Yahoo returned a partial history for {ticker} "
-                       f"({_span(frame)}; the cache has {_span(cached)}): using the cache")
-            return cached
+            return self._fall_back(ticker, cached, exc)
+        if cached is not None:
+            frame, note = reconcile(frame, cached)
+            if note:
+                self._note(note)
+            if frame is cached:
+                return cached
         try:
             self.store(frame)
         except OSError as exc:  # a full disk or read-only cache must not lose the download
             self._note(f"could not write the cache for {ticker} ({exc}): not cached")
         return frame
+
+    def _fall_back(self, ticker: str, cached: pd.DataFrame | None,
+                   exc: DataUnavailable) -> pd.DataFrame:
+        """Unreachable, empty or unusable answer: the (stale) cache or bundled data serve."""
+        unreachable = "unreachable" in str(exc)
+        if unreachable and self._unreachable is None:
+            self._unreachable = exc  # do not wait for the network again in this run
+        reason = str(exc).split(": ", 1)[-1] if unreachable else str(exc)
+        fallback = cached if cached is not None else self._bundled_or_none(ticker)
+        if fallback is None:
+            if unreachable:  # name this ticker, not the one that found Yahoo unreachable
+                raise DataUnavailable(f"Yahoo unreachable for {ticker}: {reason}") from None
+            raise exc
+        if not unreachable:
+            self._note(f"Yahoo failed ({reason}): {ticker} from {fallback.attrs['source']}")
+            return fallback
+        self._fallbacks[ticker] = str(fallback.attrs["source"])
+        served = "; ".join(f"{t} from {s}" for t, s in self._fallbacks.items())
+        message = f"Yahoo unreachable ({reason}): {served}"
+        if self._fallback_note is None:
+            log.warning(message)  # said once; the note grows with every ticker served elsewhere
+            self._fallback_note = len(self.notes)
+            self.notes.append(message)
+        else:
+            self.notes[self._fallback_note] = message
+        return fallback
 
     def _bundled_or_none(self, ticker: str) -> pd.DataFrame | None:
         try:
@@ -106,8 +131,8 @@ class PriceLoader:
     def fetch(self, ticker: str) -> tuple[pd.DataFrame, Path]:
         """Fetch ``ticker`` from the user's data or Yahoo (never the cache) and cache it."""
         ticker = normalise_ticker(ticker)
-        if self.data is not None:
-            frame = FileSource(self.data, ticker=self.data_ticker).load(ticker)
+        if self._user is not None:
+            frame = self._user.load(ticker)
         elif self.offline:
             frame = self.bundled.load(ticker)
         else:
@@ -123,9 +148,36 @@ def _span(frame: pd.DataFrame) -> str:
     return f"{frame.index[0].date()}..{frame.index[-1].date()}, {len(frame)} rows"
 
 
-def _covers_less(new: pd.DataFrame, old: pd.DataFrame) -> bool:
-    """A fresh download that starts later or ends earlier than what we had is partial."""
-    return bool(new.index[0] > old.index[0] or new.index[-1] < old.index[-1])
+AGREE = 1e-6  # relative: closes this close on the shared sessions are the same adjustment
+
+
+def reconcile(fresh: pd.DataFrame, cached: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """A fresh answer against the cache, compared on the whole set of dates.
+
+    An answer holding every cached session is used as is. One that lacks sessions the cache has
+    (a partial or holed answer, even with the same first and last date) never replaces the cache:
+    if it brings no session the cache lacks, or its closes differ from the cache's on the shared
+    sessions (a re-adjusted history), the cache is kept; otherwise the two are merged (fresh
+    values on shared dates, the cached sessions kept). Either way with a note."""
+    missing = cached.index.difference(fresh.index)
+    if missing.empty:
+        return fresh, None
+    ticker = fresh.attrs.get("ticker", cached.attrs.get("ticker"))
+    lacks = (f"Yahoo returned a partial history for {ticker} ({_span(fresh)}; the cache has "
+             f"{_span(cached)}: {len(missing)} cached session(s) missing, first "
+             f"{missing[0].date()})")
+    shared = fresh.index.intersection(cached.index)
+    if fresh.index.difference(cached.index).empty:
+        return cached, f"{lacks}: using the cache"
+    new, old = fresh["close"].reindex(shared).to_numpy(), cached["close"].reindex(shared).to_numpy()
+    if not len(shared) or not np.allclose(new, old, rtol=AGREE, atol=0):
+        return cached, f"{lacks} and its prices differ from the cache's: using the cache"
+    merged = pd.concat([fresh, cached.loc[missing, list(fresh.columns)]]).sort_index()
+    merged.attrs.update(fresh.attrs)
+    origin = fresh.attrs.get("source", "Yahoo")
+    merged.attrs["source"] = f"{origin} + {len(missing)} cached sessions"
+    merged.attrs["cached_from"] = fresh.attrs.get("source", "Yahoo")
+    return merged, f"{lacks}: merged, the cached sessions kept"
 
 
 def load_prices(ticker: str, *, offline: bool = False, data: str | Path | None = None,

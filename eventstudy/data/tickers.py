@@ -25,9 +25,15 @@ INDEX_EXCHANGE = {"^HSI": "HK", "^HSCE": "HK", "^GSPC": "US", "^IXIC": "US", "^N
 _TICKER_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-=]*$")
 
 
+MAX_TICKER_LENGTH = 32  # Yahoo's longest symbols (``EURUSD=X``, ``0700.HK``) are far shorter
+
+
 def normalise_ticker(ticker: str) -> str:
     """Yahoo's spelling of ``ticker``: ``20.HK``, ``00020.HK``, ``0020.hk`` -> ``0020.HK``."""
     text = str(ticker).strip().upper()
+    if len(text) > MAX_TICKER_LENGTH:
+        raise BadInput(f"not a ticker: {str(ticker)[:20]!r}... is {len(text)} characters long "
+                       f"(at most {MAX_TICKER_LENGTH})")
     if not text or not _TICKER_RE.match(text):
         raise BadInput(f"not a ticker: {ticker!r}")
     code, _, suffix = text.rpartition(".")

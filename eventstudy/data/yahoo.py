@@ -32,30 +32,39 @@ class YahooSource:
     ``auto_adjust=True`` is explicit (the close is split- and dividend-adjusted) and the response
     has single-level columns (what ``yf.download(..., multi_level_index=False)`` gives). Dates are
     converted to the exchange's local date. Rate limits, time-outs and dropped connections are
-    retried with exponential backoff (at most ``max_wait`` seconds of waiting); an empty response
-    is an error that names the ticker.
+    retried with exponential backoff. ``max_wait`` bounds the whole wall time spent on one ticker,
+    requests and their time-outs included: each request is given the budget left as its time-out
+    and no retry starts once the budget is spent. An empty response, or one that is not a frame
+    with single-level columns (a dict, a MultiIndex-column frame), is an error that names the
+    ticker.
     """
 
     retries: int = 3
     backoff: float = 2.0
     timeout: float = 20.0
-    max_wait: float = 30.0  # seconds of backoff at most, per ticker
+    max_wait: float = 30.0  # seconds of wall time at most, per ticker, time-outs included
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
     name: str = "Yahoo"
 
-    def _request(self, ticker: str) -> pd.DataFrame:
+    def _request(self, ticker: str, timeout: float) -> object:
         import yfinance as yf
 
         return yf.Ticker(ticker).history(
             period="max", interval="1d", auto_adjust=True, actions=False,
-            raise_errors=True, timeout=self.timeout,
+            raise_errors=True, timeout=timeout,
         )
 
     def load(self, ticker: str) -> pd.DataFrame:
-        waited = 0.0
+        start, slept = self.clock(), 0.0
+
+        def spent() -> float:  # wall time so far (a test's fake sleep does not move the clock)
+            return max(self.clock() - start, slept)
+
         for attempt in range(self.retries + 1):
+            timeout = max(min(self.timeout, self.max_wait - spent()), MIN_TIMEOUT)
             try:
-                raw = self._request(ticker)
+                raw = self._request(ticker, timeout)
                 break
             except Exception as exc:  # noqa: BLE001 - yfinance raises many unrelated types
                 if _is_missing_ticker(exc):
@@ -63,20 +72,34 @@ class YahooSource:
                         f"no price data for {ticker} from Yahoo: unknown or delisted?"
                     ) from None
                 delay = self.backoff * 2**attempt
-                budget_left = waited + delay <= self.max_wait
+                # The retry needs its wait and a useful time-out (MIN_TIMEOUT) within the budget.
+                budget_left = spent() + delay + MIN_TIMEOUT <= self.max_wait
                 if _is_transient(exc) and attempt < self.retries and budget_left:
                     log.warning("Yahoo: %s for %s; retrying in %.1fs", _reason(exc), ticker, delay)
                     self.sleep(delay)
-                    waited += delay
+                    slept += delay
                     continue
                 raise DataUnavailable(f"Yahoo unreachable for {ticker}: {_reason(exc)}") from None
-        if raw is None or raw.empty or "Close" not in raw or raw["Close"].isna().all():
-            raise DataUnavailable(f"no price data for {ticker} from Yahoo: unknown or delisted?")
-        try:
-            frame = frame_from_table(raw.reset_index(), ticker, where="Yahoo")
-        except BadInput as exc:  # Yahoo's fault, not the user's: let the loader fall back
-            raise DataUnavailable(f"unusable data for {ticker} from Yahoo: {exc}") from None
-        return _mark_yahoo(frame)
+        return _frame_of(raw, ticker)
+
+
+MIN_TIMEOUT = 1.0  # seconds: a retry with less time than this left is not started
+
+
+def _frame_of(raw: object, ticker: str) -> pd.DataFrame:
+    """The clean frame of a ``Ticker.history`` answer; anything unusable is DataUnavailable."""
+    if not isinstance(raw, pd.DataFrame):
+        raise DataUnavailable(f"unusable data for {ticker} from Yahoo: a "
+                              f"{type(raw).__name__}, not a table")
+    if isinstance(raw.columns, pd.MultiIndex) or isinstance(raw.index, pd.MultiIndex):
+        raise DataUnavailable(f"unusable data for {ticker} from Yahoo: multi-level columns")
+    if raw.empty or "Close" not in raw or raw["Close"].isna().all():
+        raise DataUnavailable(f"no price data for {ticker} from Yahoo: unknown or delisted?")
+    try:
+        frame = frame_from_table(raw.reset_index(), ticker, where="Yahoo")
+    except BadInput as exc:  # Yahoo's fault, not the user's: let the loader fall back
+        raise DataUnavailable(f"unusable data for {ticker} from Yahoo: {exc}") from None
+    return _mark_yahoo(frame)
 
 
 def _reason(exc: BaseException) -> str:
