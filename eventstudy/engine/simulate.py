@@ -218,7 +218,7 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
                  window: tuple[int, int] = (0, 0), tests: Iterable[str] | None = None,
                  model: str = "market", panel: Panel | None = None,
                  tickers: Iterable[str] | None = None, pool_size: int = 5000, seed: int = 0,
-                 alpha: float = 0.05, chunk: int = 100, designs: Iterable[str] = DESIGNS,
+                 alpha: float = 0.05, chunk: int = 100, designs: Iterable[str] | None = None,
                  cluster_size: int = CLUSTER_SIZE,
                  single_tests: Mapping[str, SingleTest] | None = None,
                  progress: Progress | bool = False) -> pd.DataFrame:
@@ -228,6 +228,8 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     ``panel`` is a user's pool of distinct pseudo-events (default: ``pool_size`` random sessions
     of the bundled stocks, or of ``tickers``; the clustered pool then has every stock on
     ``pool_size // cluster_size`` random dates, samples of ``cluster_size`` stocks on one date).
+    ``designs``: default all three, or ``independent`` and ``single`` for a user's ``panel``
+    (whose clustered samples would be its events sharing a day 0, if asked for).
     ``single_tests`` (default ``SINGLE_TESTS``): per-event tests for the ``single`` design, each a
     function (prepared window, rows) -> (statistic, p), one per row. ``progress``: a callback
     (done, total) or True for a tqdm bar on stderr. Volume tests run only in the scenario without
@@ -237,7 +239,8 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     reference; ``attrs`` has the pool sizes and the run time.
     """
     chosen = check_tests(tests)
-    names = _check_designs(designs)
+    default = DESIGNS if panel is None else ("independent", "single")
+    names = _check_designs(default if designs is None else designs)
     _check(n_samples, n_events, alpha, chunk, variance_ratios)
     if cluster_size < 3:
         raise BadInput(f"cluster size must be at least 3, got {cluster_size}")
