@@ -41,10 +41,14 @@ def test_simulate_command_writes_its_table(tmp_path: Path) -> None:
                           "--shifts", "0,-0.05", "--variance-ratios", "1", "--out", str(out))
     assert code == 0, err
     table = pd.read_csv(out)
+    assert set(table["design"]) == {"independent", "clustered", "single"}
+    table = table[table["design"] == "independent"]
     power = table[(table.test == "t") & (table["shift"] == -0.05)]["rejection_rate"].iloc[0]
     size = table[(table.test == "t") & (table["shift"] == 0)]["rejection_rate"].iloc[0]
     assert power > 0.9 and size < 0.3
-    assert "patell" in text
+    assert "patell" in text and "single_t" in text
+    code, _, err = run("simulate", "--designs", "nope", "--out", str(tmp_path / "x.csv"))
+    assert code == 2 and "unknown design" in err
 
 
 def test_batch_with_garch_adds_savickas(tmp_path: Path) -> None:

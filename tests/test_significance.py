@@ -27,7 +27,7 @@ from eventstudy.engine.crosssection import (
 from eventstudy.engine.models import AbnormalReturns, fit_model
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.prepare import prepare
-from eventstudy.engine.ranks import _ranks, rank_rows, split_ranks
+from eventstudy.engine.ranks import rank_rows
 from eventstudy.engine.significance import TESTS, compute, kp_rbar
 from eventstudy.errors import BadInput
 
@@ -174,37 +174,51 @@ def literal_rows(panel: Panel, dedupe: bool) -> list[int]:
     return rows
 
 
-def literal_rbar(resid: list[pd.Series]) -> float:
-    """Average of r_ij = sum over common dates of z_i z_j, z demeaned and unit-norm per event."""
-    z = []
-    for r in resid:
-        d = r - r.mean()
-        z.append(d / math.sqrt((d**2).sum()))
+def literal_rbar(est_ar: np.ndarray) -> float:
+    """Kolari & Pynnonen (2010) r-bar: mean over pairs i != j of Pearson's r of the estimation
+    residuals in event time (same column = same day before day 0), on the days both have."""
     total, pairs = 0.0, 0
-    for i in range(len(z)):
-        for j in range(len(z)):
-            if i != j:
-                common = z[i].index.intersection(z[j].index)
-                total += float((z[i][common] * z[j][common]).sum())
+    for i in range(len(est_ar)):
+        for j in range(len(est_ar)):
+            both = np.isfinite(est_ar[i]) & np.isfinite(est_ar[j])
+            if i == j or both.sum() < 2:
+                continue
+            r = stats.pearsonr(est_ar[i][both], est_ar[j][both]).statistic
+            if np.isfinite(r):
+                total += float(r)
                 pairs += 1
     return total / pairs
 
 
-def literal_rbar_overlap(resid: list[pd.Series], window_dates: list[set]) -> float:
-    """Average of r_ij * (shared event-window days) / tau over ordered pairs i != j."""
-    z = []
-    for r in resid:
-        d = r - r.mean()
-        z.append(d / math.sqrt((d**2).sum()))
-    tau = len(window_dates[0])
-    total = 0.0
-    for i in range(len(z)):
-        for j in range(len(z)):
-            shared = len(window_dates[i] & window_dates[j])
-            if i != j and shared:
-                common = z[i].index.intersection(z[j].index)
-                total += float((z[i][common] * z[j][common]).sum()) * shared / tau
-    return total / (len(z) * (len(z) - 1))
+def literal_hall_t(x: np.ndarray, center: float = 0.0) -> float:
+    """Hall (1992) / Lyon, Barber & Tsai (1999): sqrt(n)(S + g S^2/3 + g^2 S^3/27 + g/(6n))."""
+    n = len(x)
+    mean = sum(x) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1))
+    if sd == 0:  # a resample of one repeated value: no statistic
+        return math.nan
+    s = (mean - center) / sd
+    g = sum((v - mean) ** 3 for v in x) / (n * sd**3)
+    return math.sqrt(n) * (s + g * s * s / 3 + g * g * s**3 / 27 + g / (6 * n))
+
+
+def literal_boot_p(x: np.ndarray, draws: int = 1000, seed: int = 0) -> float:
+    """LBT (1999) bootstrap: resamples of n/4 (at least 3) centred at the sample mean, one by
+    one; equal-tailed two-sided p of t_sa in the distribution of t_sa*."""
+    n = len(x)
+    nb = max(n // 4, 3)
+    idx = np.random.default_rng(seed).integers(0, n, size=(draws, nb))
+    t = literal_hall_t(x)
+    mean = sum(x) / n
+    below = above = seen = 0
+    for row in idx:
+        star = literal_hall_t(np.array([x[k] for k in row]), center=mean)
+        if not math.isfinite(star):
+            continue
+        seen += 1
+        below += star <= t
+        above += star >= t
+    return min(1.0, 2 * min(below / seen, above / seen))
 
 
 def literal_rank_test(series: list[np.ndarray], window_keys: list[int]) -> float:
@@ -287,17 +301,14 @@ def literal_tests(panel: Panel, window: tuple[int, int], dedupe: bool = True) ->
     out["patell"] = (z, 2 * stats.norm.sf(abs(z)), n)
     res = stats.ttest_1samp(scar, 0.0)
     out["bmp"] = (res.statistic, res.pvalue, n)
-    rbar = literal_rbar([lit.resid[i] for i in rows])
+    rbar = literal_rbar(lit.est_ar[rows])
     t_kp = res.statistic * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
     out["kp"] = (t_kp, 2 * stats.t.sf(abs(t_kp), n - 1), n)
     cols = range(window[0] - panel.days[0], window[1] + 1 - panel.days[0])
-    dates = [{panel.dates[i, c] for c in cols} for i in rows]
-    rbar = literal_rbar_overlap([lit.resid[i] for i in rows], dates)
-    t_kp = res.statistic * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
-    out["kp_overlap"] = (t_kp, 2 * stats.t.sf(abs(t_kp), n - 1), n)
-    combined = [np.concatenate([lit.est_ar[i], lit.ar[i]]) for i in rows]
+    # ranks over the estimation window plus the tested window only (Corrado 1989)
+    combined = [np.concatenate([lit.est_ar[i], [lit.ar[i][c] for c in cols]]) for i in rows]
     length = panel.est_ret.shape[1]
-    keys = [length + d - panel.days[0] for d in range(window[0], window[1] + 1)]
+    keys = [length + k for k in range(len(cols))]
     z = literal_rank_test(combined, keys)
     out["corrado"] = (z, 2 * stats.norm.sf(abs(z)), n)
     p_hat = sum(lit.pos_frac[i] for i in rows) / n
@@ -311,16 +322,16 @@ def literal_tests(panel: Panel, window: tuple[int, int], dedupe: bool = True) ->
                    - math.prod(1 + panel.mkt[i, c] for c in cols) for i in rows])
     res = stats.ttest_1samp(bh, 0.0)
     out["bhar_t"] = (res.statistic, res.pvalue, n)
-    mean, sd = bh.mean(), bh.std(ddof=1)
-    gamma = sum((v - mean) ** 3 for v in bh) / (n * sd**3)
-    s = mean / sd
-    t_sa = math.sqrt(n) * (s + gamma * s**2 / 3 + gamma / (6 * n))
+    t_sa = literal_hall_t(bh)
     out["bhar_skew_t"] = (t_sa, 2 * stats.t.sf(abs(t_sa), n - 1), n)
+    out["bhar_boot_skew_t"] = (t_sa, literal_boot_p(bh), n)
     mav, av = literal_volume(panel, window)
     vrows = [i for i in literal_rows(panel, dedupe) if np.isfinite(mav[i])]
     res = stats.ttest_1samp(mav[vrows], 0.0)
     out["volume_t"] = (res.statistic, res.pvalue, len(vrows))
-    z = literal_rank_test([av[i] for i in vrows], keys)
+    length = panel.est_vol.shape[1]
+    z = literal_rank_test([np.concatenate([av[i][:length], [av[i][length + c] for c in cols]])
+                           for i in vrows], keys)
     out["volume_rank"] = (z, 2 * stats.norm.sf(abs(z)), len(vrows))
     return out
 
@@ -436,41 +447,54 @@ def test_overlapping_windows_lists_same_firm_pairs() -> None:
 def test_clustered_events_kp_differs_from_bmp_and_equals_n_by_n() -> None:
     panel = synthetic_panel(7, n_firms=25, clustered=True, ragged=False)
     ar = fit_model(panel)
-    table = run_tests(ar, [(0, 1)], ["bmp", "kp", "kp_overlap"]).set_index("test")
+    table = run_tests(ar, [(0, 1)], ["bmp", "kp"]).set_index("test")
     lit = literal_market_model(panel, (0, 1))
-    resid = np.array([r.to_numpy() for r in lit.resid])  # identical dates: plain correlation
-    corr = np.corrcoef(resid)
+    corr = np.corrcoef(lit.est_ar)  # complete windows in event time: plain correlation matrix
     n = len(corr)
     rbar = (corr.sum() - n) / (n * (n - 1))
     assert rbar > 0.2
-    assert rbar == pytest.approx(literal_rbar(lit.resid), rel=1e-10)
+    assert rbar == pytest.approx(literal_rbar(lit.est_ar), rel=1e-10)
     t_bmp = stats.ttest_1samp(lit.scar, 0.0).statistic
     t_kp = t_bmp * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
     assert table.loc["bmp", "statistic"] == pytest.approx(t_bmp, rel=1e-9)
     assert table.loc["kp", "statistic"] == pytest.approx(t_kp, rel=1e-9)
     assert abs(t_kp) < 0.6 * abs(t_bmp)
-    assert table.loc["kp_overlap", "statistic"] == pytest.approx(t_kp, rel=1e-9)
 
 
-def test_staggered_clustering_partial_window_overlap() -> None:
-    """Events one to three sessions apart share part of their (0, 3) windows: kp_overlap lies
-    between BMP and KP and equals its literal n x n form."""
+def test_staggered_clustering_ragged_windows_match_literal() -> None:
+    """Events one to three sessions apart with ragged estimation windows (the pairwise path of
+    kp_rbar): every test equals its literal form, and KP shrinks BMP."""
     panel = synthetic_panel(9, n_firms=16, clustered=True, ragged=True, stagger=4)
     table = run_tests(fit_model(panel), [(0, 3)]).set_index("test")
-    expected = literal_tests(panel, (0, 3))
-    assert_matches(table.reset_index(), expected)
-    bmp, kp, mid = (abs(table.loc[k, "statistic"]) for k in ("bmp", "kp", "kp_overlap"))
-    assert kp < mid < bmp
+    assert_matches(table.reset_index(), literal_tests(panel, (0, 3)))
+    assert abs(table.loc["kp", "statistic"]) < abs(table.loc["bmp", "statistic"])
 
 
-def test_partially_overlapping_estimation_windows_rbar() -> None:
+def test_rbar_unequal_windows_pairwise_and_batched() -> None:
     panel = synthetic_panel(8, n_firms=12, per_firm=2, ragged=True)
     ar = fit_model(panel)
     prep = prepare(ar, (0, 0))
     rows = np.arange(panel.n_events)
-    got = kp_rbar(prep.z[rows], prep.zday[rows], prep.n_days)
     lit = literal_market_model(panel, (0, 0))
-    assert got == pytest.approx(literal_rbar(lit.resid), rel=1e-9, abs=1e-14)
+    got = kp_rbar(prep.z[rows], prep.est_ok[rows])
+    assert got == pytest.approx(literal_rbar(lit.est_ar), rel=1e-9, abs=1e-14)
+    complete = np.flatnonzero(prep.est_ok.all(axis=1))
+    samples = np.array([complete[:6], rows[:6], complete[2:8]])  # fast, pairwise, fast path
+    batch = kp_rbar(prep.z[samples], prep.est_ok[samples])
+    for k, sel in enumerate(samples):
+        assert batch[k] == pytest.approx(literal_rbar(lit.est_ar[sel]), rel=1e-9, abs=1e-14)
+
+
+def test_event_time_rbar_near_zero_on_independent_dates() -> None:
+    """Events of unrelated dates: residuals aligned in event time are uncorrelated, so KP's
+    r-bar is ~0 (the calendar-date alignment KP do not use gave +0.038 on such draws)."""
+    panel = synthetic_panel(12, n_firms=40, per_firm=1, ragged=False)
+    prep = prepare(fit_model(panel), (0, 0))
+    rows = np.arange(panel.n_events)
+    rbar = float(kp_rbar(prep.z[rows], prep.est_ok[rows]))
+    lit = literal_market_model(panel, (0, 0))
+    assert rbar == pytest.approx(literal_rbar(lit.est_ar), rel=1e-9)
+    assert abs(rbar) < 0.01  # sd of r-bar for 40 x 39 pairs of 120 iid days ~ 0.002
 
 
 def test_grouping_by_an_event_column(synthetic: AbnormalReturns) -> None:
@@ -522,8 +546,7 @@ def test_bad_arguments_raise_bad_input(synthetic: AbnormalReturns) -> None:
 # The real bundled lock-up panel
 
 
-@pytest.fixture(scope="module")
-def real() -> AbnormalReturns:
+def real_panel(window: tuple[int, int]) -> Panel:
     from eventstudy.calendar.events import lockup_events
     from eventstudy.calendar.listings import load_listings
     from eventstudy.data.loader import PriceLoader
@@ -538,9 +561,12 @@ def real() -> AbnormalReturns:
         return cache[t]
 
     events = [e for listing in load_listings().values() for e in lockup_events(listing)]
-    panel = build_panel(events, load, window=(-10, 20), estimation=(-260, -11),
-                        max_estimation=250)
-    return fit_model(panel)
+    return build_panel(events, load, window=window, estimation=(-260, -11), max_estimation=250)
+
+
+@pytest.fixture(scope="module")
+def real() -> AbnormalReturns:
+    return fit_model(real_panel((-10, 20)))
 
 
 @pytest.mark.parametrize("window,dedupe", [((0, 0), True), ((-1, 1), True), ((0, 5), False)])
@@ -562,17 +588,107 @@ def test_real_panel_firm_days_and_clustering(real: AbnormalReturns) -> None:
         math.comb(k, 2) for k in events.groupby(["ticker", "day0"]).size())
 
 
-def test_split_ranks_equal_ranks_of_the_first_columns() -> None:
-    rng = np.random.default_rng(2)
-    x = rng.integers(0, 9, (40, 25)).astype(float)
-    x[rng.random(x.shape) < 0.15] = np.nan
-    _, flat, xs = _ranks(x)
-    expected = stats.rankdata(x[:, :17], axis=1, nan_policy="omit")
-    np.testing.assert_allclose(split_ranks(x, flat, xs, 17), expected)
-
-
 def test_windows_given_as_one_pair_or_numpy_ints(synthetic: AbnormalReturns) -> None:
     with pytest.raises(BadInput, match="list of"):
         run_tests(synthetic, [0, 1])  # type: ignore[list-item]
     table = run_tests(synthetic, [np.array([-1, 1])], ["t"])
     assert table["window"].iloc[0] == "[-1, 1]"
+
+
+def test_rank_tests_do_not_depend_on_other_windows(real: AbnormalReturns) -> None:
+    """Corrado [0, 0] (and every rank test) ranks over the estimation window plus the tested
+    window only: a panel widened for a [0, 200] CAR window gives the same statistics."""
+    wide = fit_model(real_panel((-10, 200)))
+    names = ["corrado", "grank", "volume_rank"]
+    narrow_t = run_tests(real, [(0, 0), (-1, 1)], names).set_index(["window", "test"])
+    wide_t = run_tests(wide, [(0, 0), (-1, 1), (0, 200)], names).set_index(["window", "test"])
+    for key in narrow_t.index:
+        assert wide_t.loc[key, "statistic"] == pytest.approx(narrow_t.loc[key, "statistic"],
+                                                             rel=1e-12), key
+    expected = literal_tests(real.panel, (0, 0))["corrado"][0]
+    assert narrow_t.loc[("[0, 0]", "corrado"), "statistic"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_hall_skewness_adjusted_t_is_monotone_in_a_shift(real: AbnormalReturns) -> None:
+    """Hall's transformation rises with every shift of the sample; LBT's quadratic form does
+    not (it turns back for |S| > 3 / (2 |g|)), the reason it was replaced."""
+    prep = prepare(real, (0, 20))
+    bhar = prep.bhar[np.isfinite(prep.bhar)]
+    n = len(bhar)
+    sd = bhar.std(ddof=1)
+    g = ((bhar - bhar.mean()) ** 3).sum() / (n * sd**3)
+    turn = 3.0 / (2.0 * abs(g)) * sd  # where LBT's quadratic turns back
+    shifts = np.linspace(-3 * turn, 3 * turn, 601) - bhar.mean()
+    moved = bhar[None, :] + shifts[:, None]
+    got = compute_bhar(moved)
+    expected = np.array([literal_hall_t(row) for row in moved])
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+    assert (np.diff(got) > 0).all()
+    s = moved.mean(axis=1) / sd
+    lbt = math.sqrt(n) * (s + g * s**2 / 3 + g / (6 * n))
+    assert not (np.diff(lbt) > 0).all()
+
+
+def compute_bhar(x: np.ndarray) -> np.ndarray:
+    from eventstudy.engine.significance import skew_t
+
+    return np.asarray(skew_t(x).statistic)
+
+
+def test_bootstrap_skew_t_batch_equals_literal_loop(real: AbnormalReturns) -> None:
+    from eventstudy.engine.significance import boot_skew_t
+
+    prep = prepare(real, (0, 5))
+    bhar = prep.bhar[np.isfinite(prep.bhar)]
+    rng = np.random.default_rng(3)
+    assert len(bhar) > 24
+    samples = np.array([rng.choice(bhar, 24, replace=False) for _ in range(4)])
+    res = boot_skew_t(samples, draws=300, seed=9)
+    for k, x in enumerate(samples):
+        assert res.p_value[k] == pytest.approx(literal_boot_p(x, draws=300, seed=9), abs=1e-12)
+        assert res.statistic[k] == pytest.approx(literal_hall_t(x), rel=1e-10)
+    other = boot_skew_t(samples, draws=300, seed=10).p_value
+    assert (other != res.p_value).any()  # the seed matters
+
+
+def literal_holm(p: list[float]) -> list[float]:
+    """Holm (1979) step-down, written out: sort, multiply by (m - rank), running maximum."""
+    m = len(p)
+    order = sorted(range(m), key=lambda k: p[k])
+    out, running = [0.0] * m, 0.0
+    for rank, k in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[k]))
+        out[k] = running
+    return out
+
+
+def literal_bh(p: list[float]) -> list[float]:
+    """Benjamini & Hochberg (1995) step-up, written out: p_(i) m / i, running minimum from the
+    largest p down."""
+    m = len(p)
+    order = sorted(range(m), key=lambda k: p[k])
+    out, running = [0.0] * m, 1.0
+    for rank in range(m - 1, -1, -1):
+        k = order[rank]
+        running = min(running, p[k] * m / (rank + 1))
+        out[k] = running
+    return out
+
+
+def test_holm_and_bh_across_windows_tests_and_groups(real: AbnormalReturns) -> None:
+    from eventstudy.engine.crosssection import adjust_p_values
+
+    pooled = run_tests(real, [(0, 0), (-1, 1), (0, 20)])
+    grouped = run_tests(real, [(0, 0), (-1, 1), (0, 20)], by="tranche")
+    table = pd.concat([pooled, grouped.drop(columns=["by"])], ignore_index=True)
+    table.loc[3, "p_value"] = np.nan  # a test without a result is not in the family
+    out = adjust_p_values(table)
+    cols = list(out.columns)
+    assert cols[cols.index("p_value") + 1: cols.index("p_value") + 3] == ["p_holm", "p_bh"]
+    seen = out["p_value"].notna().to_numpy()
+    p = out.loc[seen, "p_value"].tolist()
+    assert len(p) > 100
+    np.testing.assert_allclose(out.loc[seen, "p_holm"], literal_holm(p), rtol=1e-12)
+    np.testing.assert_allclose(out.loc[seen, "p_bh"], literal_bh(p), rtol=1e-12)
+    assert out.loc[~seen, ["p_holm", "p_bh"]].isna().all().all()
+    assert (out.loc[seen, "p_holm"] >= out.loc[seen, "p_bh"] - 1e-15).all()

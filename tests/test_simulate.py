@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from eventstudy.engine import pseudo
 from eventstudy.engine import simulate as sim
 from eventstudy.engine.crosssection import run_tests
 from eventstudy.engine.models import fit_model
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.prepare import base
+from eventstudy.engine.significance import SINGLE_TESTS
 from eventstudy.errors import BadInput
 
 
@@ -88,6 +90,7 @@ def test_sample_statistics_match_scipy_per_sample() -> None:
 def test_size_and_power_on_real_data() -> None:
     calls: list[tuple[int, int]] = []
     table = sim.brown_warner(n_samples=120, n_events=30, pool_size=1500,
+                             designs=["independent"],
                              shifts=(0.0, -0.005, -0.02), variance_ratios=(1.0,),
                              tests=["t", "bmp", "corrado", "sign", "volume_t"], seed=4,
                              progress=lambda done, total: calls.append((done, total)))
@@ -109,7 +112,7 @@ def test_size_and_power_on_real_data() -> None:
 def test_variance_increase_misleads_patell_not_bmp() -> None:
     table = sim.brown_warner(panel=synthetic_pool(600, seed=1), n_samples=300, n_events=40,
                              shifts=(0.0,), variance_ratios=(1.0, 4.0),
-                             tests=["patell", "bmp"], seed=2)
+                             tests=["patell", "bmp"], seed=2, designs=["independent"])
     rate = table.set_index(["test", "variance_ratio"])["rejection_rate"]
     assert rate["patell", 4.0] > 0.25  # Z ~ N(0, 4): P(|Z| > 1.96) = 0.33
     assert rate["bmp", 4.0] < 0.1
@@ -133,3 +136,70 @@ def test_bad_arguments() -> None:
         sim.brown_warner(panel=pool, tests=["z"])
     with pytest.raises(BadInput, match="outside the event window"):
         sim.brown_warner(panel=pool, window=(0, 40), n_events=5, n_samples=2)
+    with pytest.raises(BadInput, match="unknown design"):
+        sim.brown_warner(panel=pool, designs=["mixed"], n_events=5, n_samples=2)
+    with pytest.raises(BadInput, match="on one date"):  # synthetic dates never coincide 5 times
+        sim.brown_warner(panel=pool, designs=["clustered"], n_events=5, n_samples=2)
+
+
+def test_clustered_pool_puts_every_sample_on_one_date(series: dict) -> None:
+    rng = np.random.default_rng(1)
+    panel = pseudo.clustered_panel(series, 40, 3, rng)
+    ev = panel.events
+    assert ev.groupby("day0").size().min() >= 3 and ev.groupby("day0").ngroups == 40
+    for row, (ticker, day0) in enumerate(zip(ev["ticker"], ev["day0"], strict=True)):
+        s = series[ticker]
+        pos = int(np.searchsorted(s.dates, np.datetime64(day0, "ns")))
+        np.testing.assert_array_equal(panel.est_ret[row], s.ret[pos - 260:pos - 10])
+    rows = np.arange(panel.n_events)
+    samples = pseudo.cluster_samples(ev["day0"].to_numpy(), rows, 200, 3, rng)
+    for sample in samples:
+        assert len(set(sample)) == 3
+        assert ev["day0"].iloc[sample].nunique() == 1
+        assert ev["ticker"].iloc[sample].nunique() == 3
+
+
+def test_designs_and_single_event_hook() -> None:
+    """The single design calls every per-event test with (prepared window, rows); single_t is
+    CAR / prediction-error sd against t(L - 2), checked against scipy on each drawn event."""
+    seen: list[int] = []
+
+    def always(prep, rows):  # a per-event test as another helper would add (e.g. SQ)
+        seen.append(len(rows))
+        return np.zeros(len(rows)), np.full(len(rows), 0.01)
+
+    pool = synthetic_pool(300, seed=3)
+    table = sim.brown_warner(panel=pool, n_samples=80, n_events=10, shifts=(0.0, -0.04),
+                             variance_ratios=(1.0,), tests=["t"], designs=["single"],
+                             single_tests={**SINGLE_TESTS, "always": always}, seed=1)
+    rate = table.set_index(["test", "shift"])["rejection_rate"]
+    assert rate["always", 0.0] == 1.0 and seen == [80, 80]
+    assert set(table["design"]) == {"single"} and (table["n_events"] == 1).all()
+    ar = fit_model(pool)
+    rng = np.random.default_rng(1)
+    rows = pseudo.single_samples(300, 80, rng)
+    col = ar.panel.column(0)
+    rejected = 0
+    for i in rows:  # literal: OLS residual variance and the MacKinlay (1997) prediction error
+        y, x = ar.panel.est_ret[i], ar.panel.est_mkt[i]
+        b, a = np.polyfit(x, y, 1)
+        s2 = ((y - a - b * x) ** 2).sum() / (len(y) - 2)
+        x0 = ar.panel.mkt[i, col]
+        var = s2 * (1 + 1 / len(x) + (x0 - x.mean()) ** 2 / ((x - x.mean()) ** 2).sum())
+        t = (ar.panel.ret[i, col] - a - b * x0) / math.sqrt(var)
+        rejected += 2 * stats.t.sf(abs(t), len(y) - 2) < 0.05
+    assert rate["single_t", 0.0] == pytest.approx(rejected / 80, abs=1e-12)
+    assert rate["single_t", -0.04] > rate["single_t", 0.0]
+
+
+def test_all_designs_on_real_data_kp_holds_where_bmp_does_not() -> None:
+    """Events clustered on one date: BMP ignores the cross-correlation, KP's event-time r-bar
+    corrects it; on independent dates KP equals BMP (r-bar ~ 0)."""
+    table = sim.brown_warner(n_samples=400, n_events=30, pool_size=2500, shifts=(0.0,),
+                             variance_ratios=(1.0,), tests=["bmp", "kp", "t"], seed=7)
+    assert set(table["design"]) == set(pseudo.DESIGNS)
+    rate = table.set_index(["design", "test"])["rejection_rate"]
+    assert rate["clustered", "kp"] < rate["clustered", "bmp"]
+    assert abs(rate["independent", "kp"] - rate["independent", "bmp"]) <= 0.01
+    assert table.attrs["pool"]["clustered"] >= 5 * 3
+    assert sim.summary(table).index.names == ["design", "test"]

@@ -1,27 +1,10 @@
-"""Cross-event significance tests on a fitted panel, vectorised over events.
+"""Cross-event tables on a fitted panel: tests per window and group, AAR/CAAR, volume, events.
 
-Every test works on per-event ingredients computed once for an event window (``prepare``) and on
-a selection of rows: a 1-D index array (one sample) or a 2-D ``(samples, n)`` array (many samples
-at once, as the Brown-Warner simulation uses). Notation: ``AR_it`` abnormal returns,
-``CAR_i`` their sum over the window of ``tau`` days, ``Var(CAR_i)`` the prediction-error variance of
-``eventstudy.models``, ``SCAR_i = CAR_i / sqrt(Var(CAR_i))``, ``n`` the number of events tested,
-``L_i`` the number of estimation-window returns of event i. All p-values are two-sided.
-
-Several events of one firm: every per-event result is keyed by event id. Pooled tests count one
-observation per firm-day (ticker, day 0) by default (``dedupe=True``): lock-up tranches that expire
-on the same session are the same observation, and the number merged is reported.
-
-Missing values: an event whose window lacks a day has no CAR/BHAR (it is left out of that test);
-rank tests rank each event's available days only (Corrado & Zivney 1992) and average day t over
-the events that have it (estimation days are matched by column of the estimation block, i.e. in
-event time); estimation residuals are aligned on calendar dates for the cross-correlation of
-Kolari & Pynnonen (2010), a date an event lacks contributing nothing (see ``kp_rbar``). Volume:
-a zero volume is missing (see ``abnormal_log_volume``).
-
-Clustering: ``kp`` uses the estimation-window cross-correlation of every pair, as KP (2010) do for
-events on one date; ``kp_overlap`` weights each pair by the share of event-window days the two
-events have in common, so events on unrelated dates are not treated as correlated (a Brown-Warner
-run on random dates shows ``kp`` far too conservative there, ``kp_overlap`` at nominal size)."""
+``run_tests`` runs every test of ``eventstudy.engine.significance`` for each window (pooled and
+per group); ``adjust_p_values`` adds Holm (1979) and Benjamini & Hochberg (1995) adjusted
+p-values across a whole table of tests. Daily tables use the cross-sectional t of Brown &
+Warner (1985); abnormal volume follows Campbell & Wasley (1996). Pooled tests count one
+observation per firm-day (ticker, day 0) by default (``dedupe=True``)."""
 
 from __future__ import annotations
 
@@ -190,3 +173,22 @@ def run_tests(ar: AbnormalReturns, windows: Sequence[Sequence[int]] = ((0, 0),),
             rows_out.extend(block)
     columns = (["by", "group"] if by is not None else []) + RESULT_COLUMNS
     return pd.DataFrame(rows_out, columns=columns)
+
+
+def adjust_p_values(table: pd.DataFrame, column: str = "p_value") -> pd.DataFrame:
+    """``table`` with ``p_holm`` and ``p_bh`` placed right after ``column``: the Holm (1979)
+    step-down (family-wise error) and Benjamini & Hochberg (1995) step-up (false discovery
+    rate) adjusted p-values, one family over every row with a p-value (all windows x tests x
+    groups of the table), by ``statsmodels.stats.multitest.multipletests``; NaN stays NaN."""
+    from statsmodels.stats.multitest import multipletests
+
+    out = table.drop(columns=[c for c in ("p_holm", "p_bh") if c in table]).copy()
+    p = out[column].to_numpy(float)
+    seen = np.isfinite(p)
+    at = list(out.columns).index(column) + 1
+    for name, method in (("p_bh", "fdr_bh"), ("p_holm", "holm")):
+        adjusted = np.full(len(p), np.nan)
+        if seen.any():
+            adjusted[seen] = multipletests(p[seen], method=method)[1]
+        out.insert(at, name, adjusted)
+    return out

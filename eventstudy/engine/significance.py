@@ -12,21 +12,23 @@ observation per firm-day (ticker, day 0) by default (``dedupe=True``): lock-up t
 on the same session are the same observation, and the number merged is reported.
 
 Missing values: an event whose window lacks a day has no CAR/BHAR (it is left out of that test);
-rank tests rank each event's available days only (Corrado & Zivney 1992) and average day t over
-the events that have it (estimation days are matched by column of the estimation block, i.e. in
-event time); estimation residuals are aligned on calendar dates for the cross-correlation of
-Kolari & Pynnonen (2010), a date an event lacks contributing nothing (see ``kp_rbar``). Volume:
-a zero volume is missing (see ``abnormal_log_volume``).
+rank tests rank each event's available days of its estimation window plus the tested window
+(Corrado & Zivney 1992) and average day t over the events that have it. Volume: a zero volume
+is missing (see ``abnormal_log_volume``).
 
-Clustering: ``kp`` uses the estimation-window cross-correlation of every pair, as KP (2010) do for
-events on one date; ``kp_overlap`` weights each pair by the share of event-window days the two
-events have in common, so events on unrelated dates are not treated as correlated (a Brown-Warner
-run on random dates shows ``kp`` far too conservative there, ``kp_overlap`` at nominal size)."""
+Cross-correlation: ``kp`` is the adjusted BMP of Kolari & Pynnonen (2010), with r-bar the mean
+pairwise Pearson correlation of the estimation-window residuals aligned in event time (as in KP
+2010 and R's EventStudy ``KolariPynnonenTest``), see ``kp_rbar``. Residuals of events months
+apart are uncorrelated in event time, so on independent dates r-bar is ~0 and KP equals BMP;
+on clustered dates r-bar picks up the common component of the same calendar days.
+
+Single-event tests (N = 1) live in ``SINGLE_TESTS``: functions of (prepared window, rows) that
+give one statistic and p-value per row; ``eventstudy.engine.simulate`` runs each of them."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from scipy import stats
@@ -38,25 +40,26 @@ REFERENCES: dict[str, str] = {
     "t": "cross-sectional t on CAR_i (Brown & Warner 1985; MacKinlay 1997)",
     "patell": "Patell (1976) Z, variance (L_i-2)/(L_i-4) per standardised CAR",
     "bmp": "Boehmer, Musumeci & Poulsen (1991) standardised cross-sectional t",
-    "kp": "Kolari & Pynnonen (2010) BMP adjusted for cross-correlation",
-    "kp_overlap": "Kolari & Pynnonen (2010) adjusted BMP, r_ij weighted by the share of "
-                  "event-window days i and j have in common (extension)",
+    "kp": "Kolari & Pynnonen (2010) BMP adjusted for cross-correlation (event-time r-bar)",
     "corrado": "Corrado (1989) rank test, Corrado & Zivney (1992) missing days, "
                "Cowan (1992) window sum",
     "sign": "Cowan (1992) generalized sign test",
     "grank": "Kolari & Pynnonen (2011) generalized rank test GRANK-T",
     "wilcoxon": "Wilcoxon (1945) signed-rank test on CAR_i (scipy.stats.wilcoxon)",
     "bhar_t": "t on buy-and-hold abnormal returns (Barber & Lyon 1997)",
-    "bhar_skew_t": "skewness-adjusted t on BHAR (Lyon, Barber & Tsai 1999)",
+    "bhar_skew_t": "skewness-adjusted t on BHAR, Hall (1992) monotone form (Lyon, Barber & "
+                   "Tsai 1999)",
+    "bhar_boot_skew_t": "bootstrapped skewness-adjusted t on BHAR (Lyon, Barber & Tsai 1999; "
+                        "n/4 resamples, B = 1000)",
     "volume_t": "abnormal log volume, cross-sectional t (Campbell & Wasley 1996)",
     "volume_rank": "abnormal log volume, rank test (Campbell & Wasley 1996; Corrado 1989)",
 }
 
 
-CAR_TESTS = ("t", "patell", "bmp", "kp", "kp_overlap", "corrado", "sign", "grank", "wilcoxon")
+CAR_TESTS = ("t", "patell", "bmp", "kp", "corrado", "sign", "grank", "wilcoxon")
 
 
-BHAR_TESTS = ("bhar_t", "bhar_skew_t")
+BHAR_TESTS = ("bhar_t", "bhar_skew_t", "bhar_boot_skew_t")
 
 
 VOLUME_TESTS = ("volume_t", "volume_rank")
@@ -98,78 +101,62 @@ def bmp(car: np.ndarray, scar: np.ndarray) -> Stat:
     return Stat(car.mean(axis=-1), res.statistic, res.p_value, res.n)
 
 
-def kp_rbar(z: np.ndarray, zday: np.ndarray, n_days: int) -> np.ndarray:
-    """Average pairwise cross-correlation of estimation residuals (Kolari & Pynnonen 2010) in
-    O(n L): with unit-norm residual vectors z_i on a common calendar-day grid,
-    sum_{i != j} r_ij = ||sum_i z_i||^2 - sum_i ||z_i||^2 and rbar = that / (n (n - 1)).
+def kp_rbar(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Kolari & Pynnonen (2010) r-bar: the mean of the pairwise Pearson correlations r_ij
+    (i != j) of the events' estimation-window residuals aligned in EVENT time (column k of the
+    right-aligned estimation block is the same position before day 0 for every event), each
+    r_ij over the days both events have (pairwise complete, as R's
+    ``cor(use = "pairwise.complete.obs")`` in EventStudy's ``KolariPynnonenTest``). A pair with
+    fewer than 2 common days or a constant residual on them has no r_ij and is left out of the
+    mean. ``z``: residuals demeaned and scaled to unit norm over each event's own days (0 where
+    missing), ``ok``: the days each event has; leading axes are batches of samples.
 
-    r_ij = sum_t z_it z_jt over the dates both events have; each z_i is demeaned and normalised over
-    its own estimation window, so for identical windows r_ij is Pearson's correlation, and dates
-    one event lacks (non-overlapping windows, missing returns) add nothing to r_ij.
+    Cost: when every event of a sample has the same estimation days (the usual case, and every
+    Brown-Warner sample) each z_i is already the standardised row over the common days, so
+    sum_{i != j} r_ij = sum_t ((sum_i z_it)^2 - sum_i z_it^2) in O(n L) without any n x n array.
+    Otherwise (unequal windows, missing days) r_ij is computed exactly from four
+    (n x L) @ (L x n) matrix products of the masked residuals: O(n^2 L) arithmetic, no loop.
     """
-    lead, n = z.shape[:-2], z.shape[-2]
-    batches = math.prod(lead)
-    offset = (np.arange(batches) * n_days).reshape(lead + (1, 1))
-    sums = np.bincount((zday + offset).ravel(), weights=z.ravel(), minlength=batches * n_days)
-    total = (sums.reshape(lead + (n_days,)) ** 2).sum(axis=-1)
-    own = (z**2).sum(axis=(-2, -1))
-    return (total - own) / (n * (n - 1.0))
+    same = (ok == ok[..., :1, :]).all(axis=(-2, -1))
+    if np.all(same):
+        return _rbar_common_days(z)
+    exact = _rbar_pairwise(z, ok)
+    if np.any(same):
+        exact = np.where(same, _rbar_common_days(z), exact)
+    return exact
 
 
-def kp(car: np.ndarray, scar: np.ndarray, z: np.ndarray, zday: np.ndarray, n_days: int) -> Stat:
-    """Kolari & Pynnonen (2010) adjusted BMP: t_BMP * sqrt((1 - rbar) / (1 + (n - 1) rbar)),
-    rbar from ``kp_rbar``; t(n-1)."""
+def _rbar_common_days(z: np.ndarray) -> np.ndarray:
+    """r-bar when every row has the same days: sums of unit-norm rows, O(n L)."""
+    m = (np.abs(z).sum(axis=-1) > 0).sum(axis=-1)  # rows with a correlation at all
+    total = (z.sum(axis=-2) ** 2).sum(axis=-1) - (z**2).sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / (m * (m - 1.0))
+
+
+def _rbar_pairwise(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """r-bar from pairwise-complete Pearson correlations, batched matrix products."""
+    x, mask = np.where(ok, z, 0.0), ok.astype(float)
+    mt = np.swapaxes(mask, -1, -2)
+    count = mask @ mt  # n_ij common days
+    sx = x @ mt  # sum of x_i over the days j has
+    sxx = (x * x) @ mt
+    sxy = x @ np.swapaxes(x, -1, -2)
+    sx_t, sxx_t = np.swapaxes(sx, -1, -2), np.swapaxes(sxx, -1, -2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vi, vj = sxx - sx**2 / count, sxx_t - sx_t**2 / count
+        r = (sxy - sx * sx_t / count) / np.sqrt(vi * vj)
+    n = z.shape[-2]
+    valid = (count >= 2) & (vi > 1e-14 * sxx) & (vj > 1e-14 * sxx_t) & ~np.eye(n, dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(valid, r, 0.0).sum(axis=(-2, -1)) / valid.sum(axis=(-2, -1))
+
+
+def kp(car: np.ndarray, scar: np.ndarray, z: np.ndarray, ok: np.ndarray) -> Stat:
+    """Kolari & Pynnonen (2010, eq. 19) adjusted BMP:
+    t_adj = t_BMP * sqrt((1 - rbar) / (1 + (n - 1) rbar)), rbar from ``kp_rbar``; t(n-1)."""
     base = bmp(car, scar)
-    rbar = kp_rbar(z, zday, n_days)
-    n = base.n
-    t = base.statistic * np.sqrt((1.0 - rbar) / (1.0 + (n - 1.0) * rbar))
-    return Stat(base.estimate, t, _t_p(t, n - 1), n)
-
-
-def kp_overlap_rbar(z: np.ndarray, zday: np.ndarray, zmin: np.ndarray,
-                    wday: np.ndarray) -> np.ndarray:
-    """Average pairwise correlation of the events' CARs when r_ij (as in ``kp_rbar``) only
-    applies to the event-window days i and j share: rbar = sum_{i != j} r_ij s_ij / tau /
-    (n (n - 1)), s_ij = shared calendar days. With sum_{i != j} r_ij s_ij = sum_t
-    (||sum_{i covers t} z_i||^2 - sum_{i covers t} ||z_i||^2), only days two or more events
-    cover cost anything. Equals ``kp_rbar`` when every event has the same window dates."""
-    lead, (n, length), tau = z.shape[:-2], z.shape[-2:], wday.shape[-1]
-    batches = math.prod(lead)
-    key = (wday.reshape(batches, n * tau) + (np.arange(batches) << 40)[:, None]).ravel()
-    _, group, count = np.unique(key, return_inverse=True, return_counts=True)
-    shared = count[group] > 1
-    total = np.zeros(batches)
-    if shared.any():
-        rows = np.repeat(np.arange(batches * n), tau)[shared]
-        _, group = np.unique(group[shared], return_inverse=True)
-        total = _shared_sums(z.reshape(-1, length)[rows], zday.reshape(-1, length)[rows],
-                             zmin.reshape(-1)[rows], group, rows // n, batches)
-    return (total / (tau * n * (n - 1.0))).reshape(lead)
-
-
-def _shared_sums(z: np.ndarray, zday: np.ndarray, zmin: np.ndarray, group: np.ndarray,
-                 batch: np.ndarray, batches: int) -> np.ndarray:
-    """Per batch, sum over groups of ||sum of the group's z||^2 - sum of ||z||^2, each group
-    summed on its own stretch of calendar days (its members' estimation windows overlap)."""
-    size = int(group.max()) + 1
-    start = np.full(size, np.iinfo(np.int64).max)
-    np.minimum.at(start, group, zmin)
-    local = np.maximum(zday - start[group][:, None], 0)  # missing residuals are 0 anyway
-    span = int(local.max()) + 1
-    sums = np.bincount((group[:, None] * span + local).ravel(), weights=z.ravel(),
-                       minlength=size * span)
-    inside = (sums.reshape(size, span) ** 2).sum(axis=1) - np.bincount(group, (z**2).sum(axis=1))
-    owner = np.zeros(size, dtype=np.int64)
-    owner[group] = batch
-    return np.bincount(owner, inside, minlength=batches)
-
-
-def kp_overlap(car: np.ndarray, scar: np.ndarray, z: np.ndarray, zday: np.ndarray,
-               zmin: np.ndarray, wday: np.ndarray) -> Stat:
-    """Kolari & Pynnonen (2010) adjustment of BMP with the event-window overlap rbar of
-    ``kp_overlap_rbar``: t_BMP * sqrt((1 - rbar) / (1 + (n - 1) rbar)); t(n-1)."""
-    base = bmp(car, scar)
-    rbar = kp_overlap_rbar(z, zday, zmin, wday)
+    rbar = kp_rbar(z, ok)
     n = base.n
     t = base.statistic * np.sqrt((1.0 - rbar) / (1.0 + (n - 1.0) * rbar))
     return Stat(base.estimate, t, _t_p(t, n - 1), n)
@@ -244,15 +231,78 @@ def wilcoxon(x: np.ndarray) -> Stat:
     return Stat(x.mean(axis=-1), z, p, x.shape[-1])
 
 
-def skew_t(x: np.ndarray) -> Stat:
-    """Lyon, Barber & Tsai (1999) skewness-adjusted t: sqrt(n) (S + g S^2 / 3 + g / (6 n)),
-    S = mean / sd, g = sum (x - mean)^3 / (n sd^3); compared with t(n-1)."""
+def hall_t(x: np.ndarray, center: np.ndarray | float = 0.0) -> np.ndarray:
+    """Hall's (1992) monotone skewness-adjusted t along the last axis, the form Lyon, Barber &
+    Tsai (1999, eq. 5 with Hall's cubic term) use for BHARs:
+
+        t_sa = sqrt(n) (S + g S^2 / 3 + g^2 S^3 / 27 + g / (6 n)),
+        S = (mean(x) - center) / sd(x),  g = sum (x - mean)^3 / (n sd^3)  (sd with n - 1).
+
+    dt_sa/dS = sqrt(n) (1 + g S / 3)^2 >= 0: t_sa never decreases as the sample shifts up,
+    unlike LBT's quadratic S + g S^2 / 3 + g / (6 n), which turns back for |S| > 3 / (2 |g|)."""
     n = x.shape[-1]
     mean, sd = x.mean(axis=-1), x.std(axis=-1, ddof=1)
-    s = mean / sd
+    s = (mean - center) / sd
     g = ((x - mean[..., None]) ** 3).sum(axis=-1) / (n * sd**3)
-    t = math.sqrt(n) * (s + g * s**2 / 3.0 + g / (6.0 * n))
-    return Stat(mean, t, _t_p(t, n - 1), n)
+    return math.sqrt(n) * (s + g * s**2 / 3.0 + g**2 * s**3 / 27.0 + g / (6.0 * n))
+
+
+def skew_t(x: np.ndarray) -> Stat:
+    """Skewness-adjusted t of Lyon, Barber & Tsai (1999) in Hall's (1992) monotone form
+    (``hall_t``), compared with t(n-1)."""
+    n = x.shape[-1]
+    t = hall_t(x)
+    return Stat(x.mean(axis=-1), t, _t_p(t, n - 1), n)
+
+
+BOOTSTRAP_DRAWS = 1000
+
+
+BOOTSTRAP_SEED = 0
+
+
+def boot_skew_t(x: np.ndarray, draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTRAP_SEED) -> Stat:
+    """Bootstrapped skewness-adjusted t (Lyon, Barber & Tsai 1999, sec. III.B): ``draws``
+    resamples of n_b = max(n // 4, 3) values drawn with replacement from the sample; in each,
+    t_sa* = ``hall_t`` of the resample centred at the sample mean (S* = (mean* - mean) / sd*,
+    the null imposed on the bootstrap world, so t_sa* is the bootstrap analogue of t_sa minus
+    its value under the null). LBT reject when t_sa lies below the alpha/2 or above the
+    1 - alpha/2 quantile of t_sa*; the matching equal-tailed two-sided p-value is
+    p = min(1, 2 min(P*(t_sa* <= t_sa), P*(t_sa* >= t_sa))) over the resamples with a defined
+    t_sa*. The statistic reported is t_sa.
+
+    The resampling positions come from ``numpy.random.default_rng(seed)`` and depend only on
+    (seed, n, draws), so a result is reproducible and a batch of samples equals the samples
+    tested one at a time; vectorised as one (..., draws, n_b) gather."""
+    n = x.shape[-1]
+    nb = max(n // 4, 3)
+    idx = np.random.default_rng(seed).integers(0, n, size=(draws, nb))
+    t = hall_t(x)
+    star = hall_t(x[..., idx], x.mean(axis=-1)[..., None])
+    seen = np.isfinite(star).sum(axis=-1)
+    low = (star <= t[..., None]).sum(axis=-1) / seen
+    high = (star >= t[..., None]).sum(axis=-1) / seen
+    p = np.minimum(1.0, 2.0 * np.minimum(low, high))
+    return Stat(x.mean(axis=-1), t, np.where(np.isfinite(t), p, np.nan), n)
+
+
+def single_t(prep: Prepared, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Single-event t (N = 1): t_i = CAR_i / sqrt(Var(CAR_i)) with the prediction-error
+    variance (MacKinlay 1997, eq. 9-10; Campbell, Lo & MacKinlay 1997, sec. 4.4), t(L_i - 2)
+    for the market model (the residual degrees of freedom). One (statistic, p) per row."""
+    t = prep.scar[rows]
+    return t, _t_p(t, prep.dof[rows])
+
+
+SingleTest = Callable[[Prepared, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+SINGLE_TESTS: dict[str, SingleTest] = {"single_t": single_t}
+
+
+SINGLE_REFERENCES: dict[str, str] = {
+    "single_t": "single-event t, CAR / prediction-error sd, t(L-2) (MacKinlay 1997)",
+}
 
 
 def compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
@@ -273,10 +323,7 @@ def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
     if test == "bmp":
         return bmp(car, prep.scar[sel])
     if test == "kp":
-        return kp(car, prep.scar[sel], prep.z[sel], prep.zday[sel], prep.n_days)
-    if test == "kp_overlap":
-        return kp_overlap(car, prep.scar[sel], prep.z[sel], prep.zday[sel], prep.zmin[sel],
-                          prep.wday[sel][..., prep.event_cols])
+        return kp(car, prep.scar[sel], prep.z[sel], prep.est_ok[sel])
     if test == "corrado":
         return corrado(car.mean(axis=-1), prep.ret_u[sel], prep.cols)
     if test == "sign":
@@ -289,6 +336,8 @@ def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
         return t_test(prep.bhar[sel])
     if test == "bhar_skew_t":
         return skew_t(prep.bhar[sel])
+    if test == "bhar_boot_skew_t":
+        return boot_skew_t(prep.bhar[sel])
     if test == "volume_t":
         return t_test(prep.mav[sel])
     if test == "volume_rank":

@@ -1,12 +1,14 @@
 """Brown & Warner (1985) specification check: size and power of the tests on pseudo-events.
 
-Pseudo-events are random (ticker, session) pairs drawn from real data (by default the bundled Hong
-Kong stocks against ^HSI), each with a full estimation window. One panel of all pseudo-events is
-built and fitted once; ``n_samples`` samples of ``n_events`` rows are drawn from it (without
-replacement within a sample) and every test runs on all samples at once (batched numpy). Size is
-the rejection rate at ``alpha`` with nothing added; power is the rate with ``shift`` added to the
-day-0 abnormal return. An event-induced variance increase multiplies the day-0 AR by
-``sqrt(variance_ratio)`` before the shift (Brown & Warner 1985, sec. 5; Boehmer et al. 1991)."""
+Pseudo-events are (ticker, session) pairs drawn from real data (``eventstudy.engine.pseudo``),
+each with a full estimation window, in three designs: ``independent`` (dates drawn
+independently), ``clustered`` (every event of a sample on one calendar date) and ``single``
+(N = 1, for the single-event tests of ``SINGLE_TESTS``). A pool is built and fitted once per
+design; ``n_samples`` samples are drawn from it and every test runs on all samples at once
+(batched numpy). Size is the rejection rate at ``alpha`` with nothing added; power is the rate
+with ``shift`` added to the day-0 abnormal return. An event-induced variance increase multiplies
+the day-0 AR by ``sqrt(variance_ratio)`` before the shift (Brown & Warner 1985, sec. 5;
+Boehmer et al. 1991)."""
 
 from __future__ import annotations
 
@@ -15,16 +17,36 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from eventstudy.engine.models import AbnormalReturns, fit_model
-from eventstudy.engine.panel import LISTING_GAP, Panel, Series, align
+from eventstudy.engine.panel import Panel
 from eventstudy.engine.prepare import Base, Prepared, base, check_window, prepare
-from eventstudy.engine.ranks import rank_u
-from eventstudy.engine.significance import REFERENCES, check_tests, compute, kind_of
+from eventstudy.engine.pseudo import (
+    DESIGNS,
+    bundled_series,
+    cluster_samples,
+    clustered_panel,
+    draw_samples,
+    pseudo_panel,
+    single_samples,
+)
+from eventstudy.engine.significance import (
+    REFERENCES,
+    SINGLE_REFERENCES,
+    SINGLE_TESTS,
+    SingleTest,
+    check_tests,
+    compute,
+    kind_of,
+)
 from eventstudy.errors import BadInput
+
+__all__ = ["DESIGNS", "brown_warner", "bundled_series", "draw_samples", "inject",
+           "pseudo_panel", "sample_statistics", "scenario", "summary"]
 
 DEFAULT_SHIFTS = (0.0, -0.01, -0.02, -0.05)
 
@@ -35,67 +57,10 @@ DEFAULT_VARIANCE_RATIOS = (1.0, 2.0)
 SIZE_BAND = (0.03, 0.07)
 
 
+CLUSTER_SIZE = 5  # stocks of the bundled data with a full estimation window on one date
+
+
 Progress = Callable[[int, int], None]
-
-
-def bundled_series(tickers: Iterable[str] | None = None) -> dict[str, Series]:
-    """Aligned returns of the bundled stocks (all of them by default) and their market."""
-    from eventstudy.data.files import bundled_source
-    from eventstudy.data.loader import PriceLoader
-    from eventstudy.data.tickers import market_for
-
-    loader = PriceLoader(offline=True)
-    names = tickers or [t for t in bundled_source().tickers() if not t.startswith("^")]
-    return {t: align(loader.load(t), loader.load(market_for(t))) for t in names}
-
-
-def _eligible(series: Mapping[str, Series], block: tuple[int, int],
-              estimation: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(ticker number, day-0 position) of every session with a full estimation window."""
-    which, where = [], []
-    for k, s in enumerate(series.values()):
-        first = max(1, LISTING_GAP) - estimation[0]
-        pos = np.arange(first, len(s.dates) - block[1])
-        which.append(np.full(len(pos), k))
-        where.append(pos)
-    return np.concatenate(which), np.concatenate(where)
-
-
-def pseudo_panel(series: Mapping[str, Series], n_events: int, rng: np.random.Generator, *,
-                 block: tuple[int, int] = (-10, 10),
-                 estimation: tuple[int, int] = (-260, -11)) -> Panel:
-    """A Panel of ``n_events`` distinct random (ticker, session) pseudo-events (all eligible ones
-    if fewer) with event block ``block`` and a full ``estimation`` window."""
-    if not block[0] <= 0 <= block[1] or estimation[1] >= block[0]:
-        raise BadInput(f"event block {block} must contain day 0 and follow estimation {estimation}")
-    which, where = _eligible(series, block, estimation)
-    if len(where) == 0:
-        raise BadInput("no session of these tickers has a full estimation window")
-    pick = np.sort(rng.choice(len(where), size=min(n_events, len(where)), replace=False))
-    which, where = which[pick], where[pick]
-    days, est_days = np.arange(block[0], block[1] + 1), np.arange(estimation[0], estimation[1] + 1)
-    names = list(series)
-    arrays: dict[str, list[np.ndarray]] = {k: [] for k in
-                                           ("ret", "mkt", "vol", "dates", "est_ret", "est_mkt",
-                                            "est_vol", "est_dates")}
-    for k, name in enumerate(names):
-        s, pos = series[name], where[which == k]
-        for prefix, offsets in (("", days), ("est_", est_days)):
-            idx = pos[:, None] + offsets
-            for field in ("ret", "mkt", "vol", "dates"):
-                arrays[prefix + field].append(getattr(s, field)[idx])
-    order = np.argsort(np.concatenate([np.flatnonzero(which == k) for k in range(len(names))]))
-    data = {k: np.concatenate(v)[order] for k, v in arrays.items()}
-    day0 = pd.to_datetime(data["dates"][:, int(-block[0])])
-    tickers = np.array(names)[which]
-    ids = [f"{t}:pseudo:{d.date()}" for t, d in zip(tickers, day0, strict=True)]
-    events = pd.DataFrame({"event_id": ids, "ticker": tickers, "tranche": "pseudo",
-                           "group": "pseudo", "day0": day0,
-                           "estimation_days": len(est_days)}, index=pd.Index(ids, name="event_id"))
-    return Panel(events=events, days=days, ret=data["ret"], mkt=data["mkt"], vol=data["vol"],
-                 dates=data["dates"], est_ret=data["est_ret"], est_mkt=data["est_mkt"],
-                 est_vol=data["est_vol"], est_dates=data["est_dates"])
-
 
 def inject(ar: AbnormalReturns, shift: float, variance_ratio: float = 1.0) -> AbnormalReturns:
     """``ar`` with day-0 AR replaced by sqrt(variance_ratio) * AR_0 + shift (returns too)."""
@@ -105,16 +70,6 @@ def inject(ar: AbnormalReturns, shift: float, variance_ratio: float = 1.0) -> Ab
     ret = ar.panel.ret.copy()
     ret[:, col] += new[:, col] - ar.ar[:, col]
     return dataclasses.replace(ar, panel=dataclasses.replace(ar.panel, ret=ret), ar=new)
-
-
-def draw_samples(n_pool: int, n_samples: int, n_events: int,
-                 rng: np.random.Generator) -> np.ndarray:
-    """(n_samples, n_events) row numbers, distinct within each sample."""
-    if n_events > n_pool:
-        raise BadInput(f"samples of {n_events} events need at least that many pseudo-events "
-                       f"(the pool has {n_pool})")
-    keys = rng.random((n_samples, n_pool))
-    return np.argpartition(keys, n_events - 1, axis=1)[:, :n_events]
 
 
 def _reporter(progress: Progress | bool, total: int) -> tuple[Progress | None, Callable[[], None]]:
@@ -149,10 +104,8 @@ def sample_statistics(prep: Prepared, tests: Sequence[str], samples: np.ndarray,
 
 def scenario(ar: AbnormalReturns, common: Base, window: tuple[int, int], shift: float,
              ratio: float) -> Prepared:
-    """Ingredients with day-0 ARs injected; only the return ranks change with the injection."""
-    moved = inject(ar, shift, ratio)
-    ranks = rank_u(np.hstack([moved.est_ar, moved.ar]))
-    return prepare(moved, window, dataclasses.replace(common, ret_u=ranks))
+    """Ingredients with day-0 ARs injected (the window-independent part is unchanged)."""
+    return prepare(inject(ar, shift, ratio), window, common)
 
 
 def _rates(stat: np.ndarray, p: np.ndarray, alpha: float) -> dict[str, float]:
@@ -161,13 +114,6 @@ def _rates(stat: np.ndarray, p: np.ndarray, alpha: float) -> dict[str, float]:
             "reject_negative": float((reject & (stat < 0)).mean()),
             "reject_positive": float((reject & (stat > 0)).mean()),
             "mean_statistic": float(np.nanmean(stat)), "sd_statistic": float(np.nanstd(stat))}
-
-
-def _pool(panel: Panel | None, tickers: Iterable[str] | None, pool_size: int,
-          rng: np.random.Generator) -> Panel:
-    if panel is not None:
-        return panel
-    return pseudo_panel(bundled_series(tickers), pool_size, rng)
 
 
 def pool_rows(ar: AbnormalReturns, prep: Prepared) -> np.ndarray:
@@ -191,9 +137,79 @@ def _table(rows: list[dict[str, object]], attrs: dict[str, object]) -> pd.DataFr
     out = pd.DataFrame(rows)
     rate = out["rejection_rate"]
     out["size_flag"] = (out["kind"] == "size") & ((rate < SIZE_BAND[0]) | (rate > SIZE_BAND[1]))
-    out["reference"] = out["test"].map(REFERENCES)
+    out["reference"] = out["test"].map({**REFERENCES, **SINGLE_REFERENCES})
     out.attrs.update(attrs)
     return out
+
+
+@dataclass
+class Design:
+    """One design's fitted pool and its samples (2-D rows, or 1-D for ``single``)."""
+
+    name: str
+    ar: AbnormalReturns
+    common: Base
+    null: Prepared
+    samples: np.ndarray
+    pool: int
+
+
+def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] | None,
+             pool_size: int, cluster_size: int, n_samples: int, n_events: int, model: str,
+             window: tuple[int, int], rng: np.random.Generator) -> list[Design]:
+    """Fit each design's pool once: ``independent`` and ``single`` share one pool of random
+    sessions, ``clustered`` has its own (every stock on random dates) unless ``panel`` is
+    given, in which case its samples are events of ``panel`` sharing a day 0."""
+    series = bundled_series(tickers) if panel is None else {}
+    out: list[Design] = []
+    shared: tuple[AbnormalReturns, Base, Prepared, np.ndarray] | None = None
+    for name in names:
+        if name == "clustered" and panel is None:
+            pool = clustered_panel(series, max(pool_size // cluster_size, 1), cluster_size, rng)
+            fitted = _fit(pool, model, window)
+        else:
+            if shared is None:
+                pool = panel if panel is not None else pseudo_panel(series, pool_size, rng)
+                shared = _fit(pool, model, window)
+            fitted = shared
+        ar, common, null, rows = fitted
+        if name == "independent":
+            samples = rows[draw_samples(len(rows), n_samples, n_events, rng)]
+        elif name == "clustered":
+            size = cluster_size if panel is None else min(cluster_size, n_events)
+            day0 = ar.panel.events["day0"].to_numpy()
+            samples = cluster_samples(day0, rows, n_samples, size, rng)
+        else:
+            samples = rows[single_samples(len(rows), n_samples, rng)]
+        out.append(Design(name, ar, common, null, samples, len(rows)))
+    return out
+
+
+def _fit(pool: Panel, model: str, window: tuple[int, int]
+         ) -> tuple[AbnormalReturns, Base, Prepared, np.ndarray]:
+    ar = fit_model(pool, model)
+    window = check_window(ar, window)
+    common = base(ar)
+    null = prepare(ar, window, common)
+    return ar, common, null, pool_rows(ar, null)
+
+
+def _check_designs(designs: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(designs))
+    for name in chosen:
+        if name not in DESIGNS:
+            raise BadInput(f"unknown design {name!r} (use {', '.join(DESIGNS)})")
+    if not chosen:
+        raise BadInput(f"no design chosen (use {', '.join(DESIGNS)})")
+    return chosen
+
+
+def _single_statistics(prep: Prepared, tests: Mapping[str, SingleTest], rows: np.ndarray
+                       ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(statistic, p) per row of each single-event test."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {name: tuple(np.asarray(v, float) for v in fn(prep, rows))  # type: ignore[misc]
+                for name, fn in tests.items()}
 
 
 def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
@@ -202,30 +218,41 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
                  window: tuple[int, int] = (0, 0), tests: Iterable[str] | None = None,
                  model: str = "market", panel: Panel | None = None,
                  tickers: Iterable[str] | None = None, pool_size: int = 5000, seed: int = 0,
-                 alpha: float = 0.05, chunk: int = 100,
+                 alpha: float = 0.05, chunk: int = 100, designs: Iterable[str] | None = None,
+                 cluster_size: int = CLUSTER_SIZE,
+                 single_tests: Mapping[str, SingleTest] | None = None,
                  progress: Progress | bool = False) -> pd.DataFrame:
-    """Rejection rates of every test on random samples of pseudo-events (Brown & Warner 1985).
+    """Rejection rates of every test on random samples of pseudo-events (Brown & Warner 1985),
+    per design (``independent``, ``clustered``, ``single``; see ``eventstudy.engine.pseudo``).
 
     ``panel`` is a user's pool of distinct pseudo-events (default: ``pool_size`` random sessions
-    of the bundled stocks, or of ``tickers``). ``progress``: a callback (done, total) or True for
-    a tqdm bar on stderr. Volume tests run only in the scenario without shift or variance change
-    (the injection touches returns only). Columns: test, shift, variance_ratio, kind (size or
-    power), rejection_rate, reject_negative, reject_positive, mean_statistic, sd_statistic,
-    samples, n_events, size_flag (a size outside [3%, 7%]), reference; ``attrs`` has the pool
-    size and the run time.
+    of the bundled stocks, or of ``tickers``; the clustered pool then has every stock on
+    ``pool_size // cluster_size`` random dates, samples of ``cluster_size`` stocks on one date).
+    ``designs``: default all three, or ``independent`` and ``single`` for a user's ``panel``
+    (whose clustered samples would be its events sharing a day 0, if asked for).
+    ``single_tests`` (default ``SINGLE_TESTS``): per-event tests for the ``single`` design, each a
+    function (prepared window, rows) -> (statistic, p), one per row. ``progress``: a callback
+    (done, total) or True for a tqdm bar on stderr. Volume tests run only in the scenario without
+    shift or variance change (the injection touches returns only). Columns: design, test, shift,
+    variance_ratio, kind (size or power), rejection_rate, reject_negative, reject_positive,
+    mean_statistic, sd_statistic, samples, n_events, size_flag (a size outside [3%, 7%]),
+    reference; ``attrs`` has the pool sizes and the run time.
     """
     chosen = check_tests(tests)
+    default = DESIGNS if panel is None else ("independent", "single")
+    names = _check_designs(default if designs is None else designs)
     _check(n_samples, n_events, alpha, chunk, variance_ratios)
+    if cluster_size < 3:
+        raise BadInput(f"cluster size must be at least 3, got {cluster_size}")
+    singles = dict(SINGLE_TESTS if single_tests is None else single_tests)
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    ar = fit_model(_pool(panel, tickers, pool_size, rng), model)
-    window = check_window(ar, window)
-    common = base(ar)
-    null_prep = prepare(ar, window, common)
-    rows = pool_rows(ar, null_prep)
-    samples = rows[draw_samples(len(rows), n_samples, n_events, rng)]
+    plans = _designs(names, panel, tickers, pool_size, cluster_size, n_samples, n_events, model,
+                     window, rng)
+    window = plans[0].null.window
     scenarios = [(float(s), float(v)) for v in variance_ratios for s in shifts]
-    total = len(scenarios) * -(-n_samples // chunk)
+    per = sum(1 if d.name == "single" else -(-n_samples // chunk) for d in plans)
+    total = len(scenarios) * per
     report, close = _reporter(progress, total)
     count = iter(range(1, total + 1))
 
@@ -237,19 +264,29 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     try:
         for shift, ratio in scenarios:
             null = (shift, ratio) == (0.0, 1.0)
-            prep = null_prep if null else scenario(ar, common, window, shift, ratio)
-            names = [t for t in chosen if null or kind_of(t) != "volume"]
-            for test, (stat, p) in sample_statistics(prep, names, samples, chunk, tick).items():
-                table.append({"test": test, "shift": shift, "variance_ratio": ratio,
-                              "kind": "size" if shift == 0 else "power", **_rates(stat, p, alpha),
-                              "samples": n_samples, "n_events": n_events})
+            for d in plans:
+                prep = d.null if null else scenario(d.ar, d.common, window, shift, ratio)
+                if d.name == "single":
+                    stats_ = _single_statistics(prep, singles, d.samples)
+                    tick()
+                else:
+                    names_ = [t for t in chosen if null or kind_of(t) != "volume"]
+                    stats_ = sample_statistics(prep, names_, d.samples, chunk, tick)
+                size = 1 if d.samples.ndim == 1 else d.samples.shape[1]
+                for test, (stat, p) in stats_.items():
+                    table.append({"design": d.name, "test": test, "shift": shift,
+                                  "variance_ratio": ratio,
+                                  "kind": "size" if shift == 0 else "power",
+                                  **_rates(stat, p, alpha), "samples": n_samples,
+                                  "n_events": size})
     finally:
         close()
-    return _table(table, {"pool": len(rows), "seconds": time.perf_counter() - started,
-                          "alpha": alpha, "window": window, "model": model, "seed": seed})
+    return _table(table, {"pool": {d.name: d.pool for d in plans},
+                          "seconds": time.perf_counter() - started, "alpha": alpha,
+                          "window": window, "model": model, "seed": seed})
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Rejection rates as a test x (variance_ratio, shift) grid, for printing."""
-    return table.pivot_table(index="test", columns=["variance_ratio", "shift"],
+    """Rejection rates as a (design, test) x (variance_ratio, shift) grid, for printing."""
+    return table.pivot_table(index=["design", "test"], columns=["variance_ratio", "shift"],
                              values="rejection_rate", sort=False)

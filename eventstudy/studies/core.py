@@ -17,7 +17,12 @@ from eventstudy.calendar.listings import (
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import market_for
 from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
-from eventstudy.engine.crosssection import aar_table, overlapping_windows, run_tests
+from eventstudy.engine.crosssection import (
+    aar_table,
+    adjust_p_values,
+    overlapping_windows,
+    run_tests,
+)
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model
 from eventstudy.engine.panel import (
     Series,
@@ -126,7 +131,7 @@ def add_cross_section(result: EventStudyResult) -> None:
     if "group" not in tests:
         tests.insert(0, "group", "all")
     tests["group"] = tests["group"].fillna("all")
-    result.tests = tests.drop(columns=[c for c in ("by",) if c in tests])
+    result.tests = adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests]))
     result.caar = aar_table(ar, opts.window)
     result.overlaps = overlapping_windows(ar.window_view(opts.window))
     same = int(result.overlaps["same_firm_day"].sum()) if len(result.overlaps) else 0
