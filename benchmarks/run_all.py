@@ -1,4 +1,10 @@
-"""Run every benchmark in this folder, one after the other (ratios measured within each run)."""
+"""Run every benchmark in this folder, one after the other (ratios measured within each run).
+
+    python benchmarks/run_all.py [--quick]
+
+``--quick`` passes ``--quick`` to the public-API benchmarks (smaller sizes, about 2 minutes in
+all) and small sizes to the engine benchmarks. The exit status is 1 if any target was missed.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,28 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_engine.py", "bench_garch.py", "bench_load.py"]
+# name, arguments of a full run, arguments of a quick run
+BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
+    ("bench_engine.py", [], ["--events", "2000", "--loop-events", "200", "--repeat", "1"]),
+    ("bench_garch.py", [], ["--n", "20"]),
+    ("bench_load.py", [], ["--events", "300", "--singles", "10"]),
+    ("bench_compare.py", ["--sizes", "1000,10000"], ["--quick"]),
+    ("bench_loader.py", [], ["--quick"]),
+    ("bench_startup.py", [], ["--quick"]),
+    ("bench_json.py", [], ["--quick"]),
+]
 
 
 def main() -> int:
+    quick = "--quick" in sys.argv[1:]
+    only = [a for a in sys.argv[1:] if a.startswith("bench_")]
     failed = 0
-    for name in BENCHMARKS:
+    for name, full, small in BENCHMARKS:
+        if only and name not in only:
+            continue
         print(f"\n=== {name} ===", flush=True)
-        failed |= subprocess.call([sys.executable, str(HERE / name), *sys.argv[1:2]])
-    return failed
+        failed |= subprocess.call([sys.executable, str(HERE / name), *(small if quick else full)])
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
