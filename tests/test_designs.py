@@ -169,3 +169,36 @@ def test_wild_bootstrap_rejects_a_real_shift_and_not_its_absence() -> None:
     assert wild_bootstrap_caar(rng.normal(0.0, 0.05, 80), n_boot=999)["p_boot"] > 0.01
     with pytest.raises(BadInput):
         wild_bootstrap_caar(np.array([0.1]))
+
+
+def test_regression_refuses_collinear_terms() -> None:
+    data = _events_frame().assign(runup2=lambda d: 2 * d.runup)
+    with pytest.raises(BadInput, match="collinear"):
+        cross_sectional_regression(data, "car ~ runup + runup2")
+
+
+@pytest.fixture(scope="module")
+def two_firms():
+    from eventstudy.studies.lockup import lockup_study
+
+    return lockup_study(["0020.HK", "9880.HK"], offline=True)
+
+
+def test_designs_on_a_real_study_use_its_own_numbers(two_firms) -> None:
+    res = two_firms
+    chars = res.characteristics((0, 1))
+    assert len(chars) == res.n_events
+    ids = res.events[["event_id", "ticker"]].reset_index(drop=True)
+    ar = res.abnormal_returns.merge(ids, on="event_id")
+    for _, row in chars.iterrows():
+        days = ar[(ar.event_id == row.event_id) & ar.day.between(0, 1)]
+        assert row.car == pytest.approx(days.ar.sum(), rel=1e-12)
+    ct = res.calendar_time((0, 20))
+    live = ar[ar.day.between(0, 20)].drop_duplicates(["ticker", "date"])
+    assert ct.nobs == live.date.nunique()
+    assert ct.portfolio["n_firms"].sum() == len(live)
+    boot = res.wild_bootstrap(((0, 0),), n_boot=199, seed=1)
+    firm_days = res.events.drop_duplicates(["ticker", "day0"])
+    assert int(boot["n"].iloc[0]) == len(firm_days)
+    with pytest.raises(BadInput, match="outside the study"):
+        res.calendar_time((0, 500))

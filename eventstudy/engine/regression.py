@@ -84,6 +84,10 @@ def cross_sectional_regression(data: pd.DataFrame, formula: str,
         if len(rows) < len(data) else []
     if len(rows) <= model.exog.shape[1]:
         raise BadInput(f"{len(rows)} events for {model.exog.shape[1]} coefficients: too few")
+    rank = int(np.linalg.matrix_rank(model.exog))
+    if rank < model.exog.shape[1]:
+        raise BadInput(f"the terms of {formula!r} are collinear on these {len(rows)} events "
+                       f"(rank {rank} of {model.exog.shape[1]}): drop a term")
     groups = pd.factorize(data.loc[rows, cluster])[0]
     hc3 = model.fit(cov_type="HC3")
     clustered = model.fit(cov_type="cluster", cov_kwds={"groups": groups})

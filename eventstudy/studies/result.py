@@ -115,6 +115,31 @@ class EventStudyResult:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
+    def characteristics(self, window: Window = (0, 1)) -> pd.DataFrame:
+        """One row per event: CAR, abnormal volume and the listing's characteristics."""
+        from eventstudy.studies.designs import event_characteristics
+
+        return event_characteristics(self, window)
+
+    def regress(self, formula: str, window: Window = (0, 1), cluster: str = "day0") -> Any:
+        """Cross-sectional OLS, e.g. ``"car ~ runup + C(tranche)"`` (HC3, date clusters)."""
+        from eventstudy.studies.designs import regress
+
+        return regress(self, formula, window, cluster)
+
+    def calendar_time(self, horizon: Window = (0, 20), **kwargs: Any) -> Any:
+        """The calendar-time portfolio over days ``horizon`` (Newey-West intercept)."""
+        from eventstudy.studies.designs import calendar_time
+
+        return calendar_time(self, horizon, **kwargs)
+
+    def wild_bootstrap(self, windows: tuple[Window, ...] | None = None, n_boot: int = 9999,
+                       seed: int = 0) -> pd.DataFrame:
+        """Wild (Rademacher) bootstrap p-values of CAAR per window, seeded."""
+        from eventstudy.studies.designs import wild_bootstrap
+
+        return wild_bootstrap(self, windows, n_boot, seed)
+
     def __repr__(self) -> str:
         return (f"EventStudyResult({self.kind}, {self.n_events} events, "
                 f"{len(self.skipped)} skipped)")

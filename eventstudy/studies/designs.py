@@ -1,0 +1,116 @@
+"""Designs on a finished study: the events' characteristics, cross-sectional regressions of CAR
+and abnormal volume, the calendar-time portfolio and the wild bootstrap of CAAR.
+
+Each works from the engine's arrays (``result.ar``), so it does not depend on how the tables
+label windows. The statistics live in ``eventstudy.engine`` (``regression``, ``calendar_time``,
+``bootstrap``) with their references."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.engine.bootstrap import wild_bootstrap_caar
+from eventstudy.engine.calendar_time import CalendarTimeResult, calendar_time_portfolio
+from eventstudy.engine.crosssection import select_rows
+from eventstudy.engine.regression import RegressionResult, cross_sectional_regression
+from eventstudy.engine.volume import abnormal_log_volume
+from eventstudy.engine.windows import Window, window_label
+from eventstudy.errors import BadInput
+
+if TYPE_CHECKING:
+    from eventstudy.studies.result import EventStudyResult
+
+LISTING_FIELDS = ("board", "sector", "category", "offer_price", "float_shares",
+                  "shares_outstanding")
+
+
+def _check_span(result: EventStudyResult, window: Window) -> None:
+    days = result.ar.panel.days
+    if not days[0] <= window[0] <= window[1] <= days[-1]:
+        raise BadInput(f"window {window_label(window)} is outside the study's days "
+                       f"[{days[0]},{days[-1]}]: widen --window")
+
+
+def event_characteristics(result: EventStudyResult, window: Window = (0, 1)) -> pd.DataFrame:
+    """One row per studied event: the study's event columns, ``car`` and ``car_t`` over
+    ``window``, ``abnormal_volume`` (mean abnormal log volume, Campbell & Wasley 1996), the
+    listing's fields, ``is_18c``, ``locked_ratio`` (tranche locked shares / float shares) and
+    ``runup`` (close on day -1 / offer price - 1) where the calendar knows them."""
+    _check_span(result, window)
+    ar = result.ar
+    car, var = ar.car(window)
+    _, abnormal = abnormal_log_volume(ar.panel)
+    cols = ar.cols(window)
+    frame = ar.panel.events.reset_index(drop=True).copy()
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["car"], frame["car_t"] = car, car / np.sqrt(var)
+        frame["abnormal_volume"] = np.nanmean(abnormal[:, cols], axis=1)
+    listings = result.listings
+    for name in LISTING_FIELDS:
+        frame[name] = [getattr(listings.get(t), name, None) for t in frame["ticker"]]
+    frame["is_18c"] = ["18C" in str(getattr(listings.get(t), "board", "")).upper()
+                       for t in frame["ticker"]]
+    frame["locked_ratio"] = [_locked_ratio(listings.get(t), tr)
+                             for t, tr in zip(frame["ticker"], frame["tranche"], strict=True)]
+    close = ar.panel.close
+    before = close[:, ar.panel.column(-1)] if close is not None and ar.panel.days[0] <= -1 \
+        else np.full(len(frame), np.nan)
+    offer = pd.to_numeric(frame["offer_price"], errors="coerce").to_numpy(dtype=float)
+    frame["runup"] = before / offer - 1.0
+    return frame
+
+
+def _locked_ratio(listing: object, tranche: str) -> float:
+    float_shares = getattr(listing, "float_shares", None)
+    for tr in getattr(listing, "tranches", ()):
+        if tr.name == tranche and tr.locked_shares and float_shares:
+            return float(tr.locked_shares) / float(float_shares)
+    return float("nan")
+
+
+def regress(result: EventStudyResult, formula: str, window: Window = (0, 1),
+            cluster: str = "day0") -> RegressionResult:
+    """OLS of an event outcome (``car``, ``car_t``, ``abnormal_volume``) on characteristics
+    (any column of ``event_characteristics``), HC3 and date-clustered errors. Tranches of one
+    firm expiring on the same session share one outcome: they count once (the first), as in
+    the pooled tests."""
+    data = event_characteristics(result, window)
+    rows, merged = select_rows(result.ar)
+    out = cross_sectional_regression(data.iloc[rows], formula, cluster=cluster)
+    out.notes.insert(0, f"outcomes over {window_label(window)}; {merged} tranche(s) sharing a "
+                        "firm-day with another counted once")
+    return out
+
+
+def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
+                  factors: pd.DataFrame | None = None, factor_cols: list[str] | None = None,
+                  rf_col: str | None = None,
+                  weights: pd.Series | None = None) -> CalendarTimeResult:
+    """The calendar-time portfolio of the study's events over days ``horizon``."""
+    _check_span(result, horizon)
+    panel = result.ar.panel
+    n, w = panel.ret.shape
+    rows = pd.DataFrame({
+        "ticker": np.repeat(panel.events["ticker"].to_numpy(), w),
+        "day": np.tile(panel.days, n), "date": panel.dates.reshape(-1),
+        "return": panel.ret.reshape(-1), "market_return": panel.mkt.reshape(-1)})
+    return calendar_time_portfolio(rows, horizon, factors=factors, factor_cols=factor_cols,
+                                   rf_col=rf_col, weights=weights)
+
+
+def wild_bootstrap(result: EventStudyResult, windows: tuple[Window, ...] | None = None,
+                   n_boot: int = 9999, seed: int = 0) -> pd.DataFrame:
+    """Wild-bootstrap p-value of CAAR per window, one observation per firm-day."""
+    rows, _ = select_rows(result.ar)
+    out = []
+    for window in windows or result.options.car_windows:
+        _check_span(result, window)
+        car, _ = result.ar.car(window)
+        stats = wild_bootstrap_caar(car[rows], n_boot=n_boot, seed=seed)
+        out.append({"window": window_label(window), "start": window[0], "end": window[1],
+                    **stats})
+    return pd.DataFrame(out)
