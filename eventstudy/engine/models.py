@@ -9,11 +9,15 @@ variance (MacKinlay 1997, eq. 9-10; Campbell, Lo & MacKinlay 1997, sec. 4.4):
 
 with ``h0 = 1/L`` for models that estimate a mean (0 for market-adjusted) and
 ``d_it = (Rm_t - mean Rm) / sqrt(sum (Rm - mean Rm)^2)`` for the market model (0 otherwise);
-these are the row sums of X*(X'X)^{-1}X*' for X = [1, Rm]."""
+these are the row sums of X*(X'X)^{-1}X*' for X = [1, Rm]. Models with K > 1 regressors
+(``eventstudy.engine.regressors``: factor models, Dimson 1979) carry the other K - 1 standardised
+terms in ``dx`` (N, W, K - 1): ``d_it^2`` becomes ``d_it^2 + |dx_it|^2`` and ``(sum d)^2``
+becomes ``(sum d)^2 + |sum dx|^2``, the same quadratic form written through a Cholesky factor."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -21,7 +25,15 @@ from eventstudy.engine.panel import Panel
 from eventstudy.errors import BadInput
 
 MODEL_NAMES = {"market": "market model (OLS)", "market_adjusted": "market-adjusted",
-               "constant_mean": "constant mean"}
+               "constant_mean": "constant mean", "factors": "factor model (OLS)",
+               "dimson": "Dimson (1979) lead/lag market model",
+               "scholes_williams": "Scholes-Williams (1977) market model"}
+
+
+class Regressors(Protocol):
+    """What a model with its own regressors provides (``eventstudy.engine.regressors``)."""
+
+    def fit(self, panel: Panel) -> dict[str, Any]: ...
 
 
 MIN_ESTIMATION = 60
@@ -47,11 +59,14 @@ class AbnormalReturns:
     est_ar: np.ndarray  # (N, L)
     problems: dict[int, str] = field(default_factory=dict)  # row -> why it has no result
     notes: dict[int, str] = field(default_factory=dict)  # row -> fallback note
+    dx: np.ndarray | None = None  # (N, W, K-1) further standardised regressors (K > 1 models)
+    params: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (N,) coefficients
 
     @property
     def ar_var(self) -> np.ndarray:
         """Prediction-error variance of each event-window AR, (N, W)."""
-        return self.sigma2[:, None] * (1.0 + self.h0[:, None] + self.d**2)
+        extra = 0.0 if self.dx is None else (self.dx**2).sum(axis=2)
+        return self.sigma2[:, None] * (1.0 + self.h0[:, None] + self.d**2 + extra)
 
     @property
     def ar_t(self) -> np.ndarray:
@@ -76,13 +91,15 @@ class AbnormalReturns:
         tau = cols.stop - cols.start
         car = self.ar[:, cols].sum(axis=1)  # NaN propagates: incomplete window -> NaN
         var = self.sigma2 * (tau + tau**2 * self.h0 + self.d[:, cols].sum(axis=1) ** 2)
+        if self.dx is not None:
+            var = var + self.sigma2 * (self.dx[:, cols].sum(axis=1) ** 2).sum(axis=1)
         return car, var
 
     def window_view(self, window: tuple[int, int]) -> AbnormalReturns:
         """The same fit with the event block cut to ``window``."""
         cols = self.cols(window)
         return replace(self, panel=self.panel.window_view(window), d=self.d[:, cols],
-                       ar=self.ar[:, cols])
+                       ar=self.ar[:, cols], dx=None if self.dx is None else self.dx[:, cols])
 
     def subset(self, rows: np.ndarray) -> AbnormalReturns:
         pick = np.asarray(rows)
@@ -94,7 +111,9 @@ class AbnormalReturns:
             n_est=self.n_est[pick], h0=self.h0[pick], d=self.d[pick], ar=self.ar[pick],
             est_ar=self.est_ar[pick],
             problems={remap[k]: v for k, v in self.problems.items() if k in remap},
-            notes={remap[k]: v for k, v in self.notes.items() if k in remap})
+            notes={remap[k]: v for k, v in self.notes.items() if k in remap},
+            dx=None if self.dx is None else self.dx[pick],
+            params={k: v[pick] for k, v in self.params.items()})
 
 
 def _masked_mean(x: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -158,10 +177,15 @@ def _problem(model: str, n: float, sigma2: float, min_obs: int,
 
 def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_ESTIMATION,
               fallback: str | None = "market_adjusted",
-              min_fallback: int = MIN_FALLBACK_ESTIMATION) -> AbnormalReturns:
+              min_fallback: int = MIN_FALLBACK_ESTIMATION,
+              regressors: Regressors | None = None) -> AbnormalReturns:
     """Fit ``model`` to every event of ``panel``; an event whose estimation window is too short
-    falls back to ``fallback`` (noted), and one that cannot be fitted at all gets a problem."""
-    main = _fit_arrays(model, panel)
+    falls back to ``fallback`` (noted), and one that cannot be fitted at all gets a problem.
+    ``regressors``: the fitter of a model with its own regressors (factors, Dimson, SW)."""
+    main: dict[str, Any] = (_fit_arrays(model, panel) if regressors is None
+                            else regressors.fit(panel))
+    dx = main.pop("dx", None)
+    params: dict[str, np.ndarray] = main.pop("params", {})
     n_rows = panel.n_events
     chosen = np.full(n_rows, model, dtype=object)
     problems: dict[int, str] = {}
@@ -185,8 +209,12 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
             main[key] = np.where(use_fallback.reshape((-1,) + (1,) * (value.ndim - 1)),
                                  alt[key], value)
         chosen[use_fallback] = fallback
+        if dx is not None:
+            dx = np.where(use_fallback[:, None, None], 0.0, dx)
+        params = {k: np.where(use_fallback, np.nan, v) for k, v in params.items()}
         for row in np.flatnonzero(use_fallback).tolist():
             reason = _problem(str(fallback), main["n_est"][row], main["sigma2"][row], min_fallback)
             if reason is not None:
                 problems[row] = f"too short an estimation window: {reason}"
-    return AbnormalReturns(panel=panel, model=chosen, problems=problems, notes=notes, **main)
+    return AbnormalReturns(panel=panel, model=chosen, problems=problems, notes=notes, dx=dx,
+                           params=params, **main)
