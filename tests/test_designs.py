@@ -202,3 +202,37 @@ def test_designs_on_a_real_study_use_its_own_numbers(two_firms) -> None:
     assert int(boot["n"].iloc[0]) == len(firm_days)
     with pytest.raises(BadInput, match="outside the study"):
         res.calendar_time((0, 500))
+
+
+def test_batch_cli_designs_in_json_and_bad_formula_exit_2() -> None:
+    import json
+
+    from conftest import run_cli
+
+    code, out, err = run_cli("batch", "--offline", "--no-report", "--json", "--regress",
+                             "car ~ runup", "--calendar-time", "0,10", "--bootstrap", "199")
+    assert code == 0, err
+    doc = json.loads(out)
+    designs = doc["designs"]
+    assert designs["regression_1"]["formula"] == "car ~ runup"
+    assert [t["term"] for t in designs["regression_1"]["terms"]] == ["Intercept", "runup"]
+    assert designs["calendar_time"]["horizon"] == [0, 10]
+    assert {r["n_boot"] for r in designs["wild_bootstrap"]} == {199}
+    assert len(doc["parameters"]) == len(doc["events"])
+    code, _, err = run_cli("batch", "--offline", "--no-report", "--regress", "car ~ nosuch")
+    assert code == 2 and "nosuch" in err and "Traceback" not in err
+
+
+def test_cli_factor_model_needs_a_file_and_reads_one(tmp_path) -> None:
+    from conftest import run_cli
+
+    code, _, err = run_cli("lockup", "0020.HK", "--offline", "--no-report", "--model",
+                           "factors")
+    assert code == 2 and "--factors" in err
+    code, out, err = run_cli("lockup", "0020.HK", "--offline", "--no-report", "--no-garch",
+                             "--model", "dimson", "--dimson", "2,1", "--json")
+    assert code == 0, err
+    import json
+
+    params = json.loads(out)["parameters"][0]
+    assert {"beta_m-2", "beta_m-1", "beta_m", "beta_m+1", "beta_dimson"} <= set(params)

@@ -142,3 +142,20 @@ def test_plain_factor_file_and_bad_units(tmp_path) -> None:
     path.write_text("date,MKT\n2024-01-02,abc\n")
     with pytest.raises(BadInput, match="non-numeric"):
         read_factors(path)
+
+
+def test_parameter_table_matches_statsmodels_market_model(panel) -> None:
+    from eventstudy.engine.models import parameter_table
+
+    table = parameter_table(fit_model(panel, "market"))
+    for i in (0, 3):
+        est = _est_frame(panel, i).dropna()
+        fit = sm.OLS(est["y"], sm.add_constant(est["m"])).fit()
+        row = table.iloc[i]
+        assert row["alpha"] == pytest.approx(fit.params["const"], rel=1e-9)
+        assert row["beta"] == pytest.approx(fit.params["m"], rel=1e-9)
+        assert row["r2"] == pytest.approx(fit.rsquared, rel=1e-9)
+        assert row["sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-9)
+        assert row["n"] == fit.nobs
+    dimson = parameter_table(fit_model(panel, "dimson", regressors=DimsonModel(1, 1)))
+    assert {"beta_m-1", "beta_m", "beta_m+1", "beta_dimson"} <= set(dimson.columns)

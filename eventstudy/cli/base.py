@@ -75,8 +75,19 @@ def data_options(func: F) -> F:
 def study_options(func: F) -> F:
     """Model and windows shared by every study command."""
     options = [
-        click.option("--model", type=click.Choice(["market", "market_adjusted", "constant_mean"]),
-                     default="market", show_default=True, help="Normal-return model."),
+        click.option("--model", type=click.Choice(MODELS), default="market", show_default=True,
+                     help="Normal-return model."),
+        click.option("--factors", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Factor file for --model factors (CSV/parquet: date + factor columns; "
+                          "Ken French's daily CSVs as served)."),
+        click.option("--factor-cols", help="Factor columns to use, comma-separated "
+                                           "(default: all but RF)."),
+        click.option("--rf-col", help="Risk-free rate column (default: RF when present)."),
+        click.option("--factor-units", type=click.Choice(["decimal", "percent"]),
+                     default="decimal", show_default=True,
+                     help="Units of a plain factor file (Ken French files: percent, detected)."),
+        click.option("--dimson", default="1,1", show_default=True,
+                     help="Lags,leads of the market for --model dimson."),
         click.option("--market", help="Market index ticker (default: by exchange, .HK -> ^HSI)."),
         click.option("--window", default="-10,20", show_default=True,
                      help="Event window, relative sessions."),
@@ -111,7 +122,34 @@ def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     }
     if params.get("estimation"):
         kwargs["estimation"] = parse_window(params["estimation"], "estimation window")
-    return kwargs
+    return kwargs | model_kwargs(params)
+
+
+MODELS = ["market", "market_adjusted", "constant_mean", "factors", "dimson", "scholes_williams"]
+
+
+def model_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """The factor-file and Dimson options, for the models that use them."""
+    model = params.get("model")
+    if params.get("factors") and model != "factors":
+        raise BadInput("--factors is for --model factors")
+    if model == "factors":
+        from eventstudy.data.factors import read_factors
+
+        if not params.get("factors"):
+            raise BadInput("--model factors needs a factor file (--factors FILE)")
+        cols = [c.strip() for c in (params.get("factor_cols") or "").split(",") if c.strip()]
+        return {"factors": read_factors(params["factors"],
+                                        percent=params.get("factor_units") == "percent"),
+                "factor_cols": tuple(cols), "rf_col": params.get("rf_col") or None}
+    if model == "dimson":
+        text = params.get("dimson") or "1,1"
+        try:
+            lags, leads = (int(p) for p in text.split(","))
+        except ValueError:
+            raise BadInput(f"bad --dimson {text!r}: expected lags,leads like 1,1") from None
+        return {"dimson": (lags, leads)}
+    return {}
 
 
 def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,

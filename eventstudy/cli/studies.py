@@ -66,6 +66,13 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 @click.option("--holiday", type=click.Choice(["next", "previous", "skip"]), default="next",
               show_default=True, help="Events file dates that are not sessions.")
 @click.option("--garch", is_flag=True, help="GARCH volatility per firm-day and Savickas test.")
+@click.option("--regress", multiple=True, help="Cross-sectional regression (repeatable), e.g. "
+              "'car ~ runup + C(tranche)': outcomes car, car_t, abnormal_volume.")
+@click.option("--regress-window", default="0,1", show_default=True,
+              help="Event days of the regression outcomes.")
+@click.option("--calendar-time", help="Calendar-time portfolio over these event days, e.g. 0,20.")
+@click.option("--bootstrap", type=click.IntRange(0, 10**6), default=9999, show_default=True,
+              help="Wild-bootstrap resamples of CAAR (0: off).")
 @click.option("--executor", default="local", show_default=True,
               help="GARCH fits: serial, local (processes) or dask://HOST:PORT.")
 @study_options
@@ -73,8 +80,9 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 @output_options
 @guarded
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
-          holiday: str, garch: bool, executor: str, out: Path | None, no_report: bool,
-          as_json: bool, **params: Any) -> None:
+          holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
+          calendar_time: str | None, bootstrap: int, executor: str, out: Path | None,
+          no_report: bool, as_json: bool, **params: Any) -> None:
     """Many events: CAAR, BHAR and every test. EVENTS is a CSV/YAML of ticker,date[,tranche,
     group,...]; without it, every lock-up of every listing in --listings (or the bundled
     calendar)."""
@@ -83,6 +91,9 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
                          volatility=garch, executor=executor, progress=not as_json,
+                         regress=regress, regress_window=parse_window(regress_window),
+                         calendar_time=parse_window(calendar_time, "--calendar-time days")
+                         if calendar_time else None, bootstrap=bootstrap,
                          **study_kwargs(params))
     name = events.stem if events else "listings"
     emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"batch_{name}",

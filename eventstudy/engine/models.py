@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from eventstudy.engine.panel import Panel
 from eventstudy.errors import BadInput
@@ -218,3 +219,21 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
                 problems[row] = f"too short an estimation window: {reason}"
     return AbnormalReturns(panel=panel, model=chosen, problems=problems, notes=notes, dx=dx,
                            params=params, **main)
+
+
+def parameter_table(ar: AbnormalReturns) -> pd.DataFrame:
+    """One row per event: model, alpha, every slope, sigma, R^2 and n of the estimation fit.
+    R^2 = 1 - SSR / SST over the estimation days (NaN for market-adjusted returns, which
+    estimate nothing)."""
+    valid = np.isfinite(ar.est_ar)
+    y = np.where(valid, ar.panel.est_ret, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ybar = np.nanmean(y, axis=1)
+        sst = np.nansum((y - ybar[:, None]) ** 2, axis=1)
+        ssr = np.nansum(ar.est_ar**2, axis=1)
+        r2 = np.where(ar.model == "market_adjusted", np.nan, 1.0 - ssr / sst)
+    slopes = {k: v for k, v in ar.params.items() if k != "alpha"} or {"beta": ar.beta}
+    return pd.DataFrame({"event_id": ar.panel.events.index.to_numpy(),
+                         "model": [MODEL_NAMES[m] for m in ar.model], "alpha": ar.alpha,
+                         **slopes, "sigma": np.sqrt(ar.sigma2), "r2": r2,
+                         "n": ar.n_est.astype(int), "dof": ar.dof})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from eventstudy.calendar.events import Event, Skip, lockup_events, read_events
 from eventstudy.calendar.listings import (
@@ -24,6 +25,7 @@ from eventstudy.engine.panel import (
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window
 from eventstudy.errors import BadInput
 from eventstudy.studies.core import _raise_if_nothing, make_loader, run_panel_study
+from eventstudy.studies.designs import apply_designs
 from eventstudy.studies.garch import add_volatility
 from eventstudy.studies.result import EventStudyResult, StudyOptions
 
@@ -55,7 +57,9 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
                 volatility: bool = False, executor: str = "local",
-                progress: bool = False) -> EventStudyResult:
+                progress: bool = False, regress: Sequence[str] = (),
+                regress_window: Window = (0, 1), calendar_time: Window | None = None,
+                bootstrap: int = 0, **model_options: Any) -> EventStudyResult:
     """Many events at once, with CAAR, BHAR and every cross-event test, pooled and by group.
 
     ``events`` is an events file (CSV/YAML: ticker, date[, tranche, group, any column]) or a list
@@ -64,11 +68,15 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
     from listing day +5 to day -11; file events on ``estimation`` (default -260..-11). Events that
     cannot be studied are skipped with their reason and the batch goes on. ``volatility`` adds
     the GARCH study of every firm-day (run by ``executor``: serial, local processes or
-    ``dask://HOST:PORT``) and the Savickas (2003) test.
+    ``dask://HOST:PORT``) and the Savickas (2003) test. Designs (``result.designs``):
+    ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
+    ``calendar_time`` portfolio over those days, ``bootstrap`` wild-bootstrap resamples of
+    CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson`` (see
+    ``StudyOptions``).
     """
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=car_windows, min_estimation=min_estimation,
-                           group_by=group_by)
+                           group_by=group_by, **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     used: dict[str, Listing] = {}
     if events is None:
@@ -87,6 +95,8 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
                              max_estimation=max_est, listings=used, skipped=skips,
                              progress=progress, cross_section=True)
     _raise_if_nothing(result)
+    apply_designs(result, regress_formulas=tuple(regress), regress_window=regress_window,
+                  calendar_horizon=calendar_time, bootstrap=bootstrap)
     if volatility:
         add_volatility(result, loader, executor=executor, progress=progress)
     return result

@@ -23,7 +23,7 @@ from eventstudy.engine.crosssection import (
     overlapping_windows,
     run_tests,
 )
-from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model
+from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
 from eventstudy.engine.panel import (
     Series,
     align,
@@ -97,7 +97,8 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
                         progress=bar.update_to if bar else None)
     if bar:
         bar.close()
-    ar = fit_model(panel, options.model, min_estimation=options.min_estimation)
+    ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
+                   regressors=options.regressors())
     ar, problem_skips = _drop_problems(ar)
     view = ar.window_view(options.window)
     listings = listings or {}
@@ -107,6 +108,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         bhar=bhar_table(ar, options.bhar_windows), volume=volume_table(ar, options.car_windows),
         skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
         notes=list(dict.fromkeys(loader.notes)), listings=listings)
+    result.parameters = parameter_table(ar)
     result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
         result, options)}
     result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))

@@ -7,7 +7,7 @@ label windows. The statistics live in ``eventstudy.engine`` (``regression``, ``c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -114,3 +114,22 @@ def wild_bootstrap(result: EventStudyResult, windows: tuple[Window, ...] | None 
         out.append({"window": window_label(window), "start": window[0], "end": window[1],
                     **stats})
     return pd.DataFrame(out)
+
+
+def apply_designs(result: EventStudyResult, *, regress_formulas: tuple[str, ...] = (),
+                  regress_window: Window = (0, 1), calendar_horizon: Window | None = None,
+                  bootstrap: int = 0, seed: int = 0) -> None:
+    """Run the requested designs into ``result.designs`` (name -> object with ``summary()``
+    and ``to_dict()``; the wild bootstrap is a DataFrame)."""
+    for i, formula in enumerate(regress_formulas):
+        result.designs[f"regression_{i + 1}"] = regress(result, formula, regress_window)
+    if calendar_horizon is not None:
+        result.designs["calendar_time"] = calendar_time(result, calendar_horizon)
+    if bootstrap:
+        result.designs["wild_bootstrap"] = wild_bootstrap(result, n_boot=bootstrap, seed=seed)
+
+
+def designs_to_dict(designs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON of ``result.designs``."""
+    return {name: value.to_dict(orient="records") if isinstance(value, pd.DataFrame)
+            else value.to_dict() for name, value in designs.items()}

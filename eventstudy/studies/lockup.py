@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from eventstudy.calendar.events import Event, Skip, lockup_events
 from eventstudy.calendar.listings import (
@@ -34,7 +35,7 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
                  listings: str | Path | None = None, loader: PriceLoader | None = None,
                  volatility: bool | None = None, executor: str = "serial",
-                 progress: bool = False) -> EventStudyResult:
+                 progress: bool = False, **model_options: Any) -> EventStudyResult:
     """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
 
     Day 0 is the first exchange session on or after listing date + N months. The market model is
@@ -46,7 +47,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
     if not names:
         raise BadInput("no ticker given")
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
-                           car_windows=car_windows, min_estimation=min_estimation)
+                           car_windows=car_windows, min_estimation=min_estimation,
+                           **model_options)
     single = data if len(names) == 1 else None
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir,
                                    data_ticker=normalise_ticker(names[0]) if single else None)
@@ -83,10 +85,12 @@ def event_study(events: Sequence[Event], *, model: str = "market", market: str |
                 car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS, min_estimation: int = 60,
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
-                skipped: Sequence[Skip] = (), progress: bool = False) -> EventStudyResult:
+                skipped: Sequence[Skip] = (), progress: bool = False,
+                **model_options: Any) -> EventStudyResult:
     """Event study of arbitrary events (ticker, session) with a fixed relative estimation window."""
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
-                           car_windows=car_windows, min_estimation=min_estimation)
+                           car_windows=car_windows, min_estimation=min_estimation,
+                           **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     result = run_panel_study("events", events, loader, options, estimation=estimation,
                              max_estimation=None, skipped=skipped, progress=progress)

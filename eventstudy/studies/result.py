@@ -38,6 +38,10 @@ class StudyOptions:
     min_estimation: int = 60
     bhar_windows: tuple[Window, ...] = DEFAULT_BHAR_WINDOWS
     group_by: str | None = "group"
+    factors: Any = None  # model "factors": a factor file path or a date-indexed DataFrame
+    factor_cols: tuple[str, ...] = ()
+    rf_col: str | None = None
+    dimson: tuple[int, int] = (1, 1)  # model "dimson": lags, leads
 
     @property
     def panel_window(self) -> Window:
@@ -58,6 +62,33 @@ class StudyOptions:
                            "day 0")
         if self.min_estimation < 3:
             raise BadInput("the minimum estimation window must be at least 3 sessions")
+        if self.model == "factors":
+            self._set_factors()
+
+    def _set_factors(self) -> None:
+        """Read the factor file; default columns: all but the risk-free rate ``RF``."""
+        from eventstudy.data.factors import read_factors
+
+        if self.factors is None:
+            raise BadInput("--model factors needs a factor file (--factors FILE)")
+        if not isinstance(self.factors, pd.DataFrame):
+            self.factors = read_factors(self.factors)
+        if self.rf_col is None and "RF" in self.factors.columns and not self.factor_cols:
+            self.rf_col = "RF"
+        if not self.factor_cols:
+            self.factor_cols = tuple(c for c in self.factors.columns if c != self.rf_col)
+
+    def regressors(self) -> Any:
+        """The fitter of a model with its own regressors, or None for the built-in models."""
+        from eventstudy.engine import regressors as reg
+
+        if self.model == "factors":
+            return reg.FactorModel(self.factors, list(self.factor_cols), self.rf_col)
+        if self.model == "dimson":
+            return reg.DimsonModel(*self.dimson)
+        if self.model == "scholes_williams":
+            return reg.ScholesWilliamsModel()
+        return None
 
 
 @dataclass
@@ -88,6 +119,8 @@ class EventStudyResult:
     sources: dict[str, str] = field(default_factory=dict)
     listings: dict[str, Listing] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    parameters: pd.DataFrame = field(default_factory=pd.DataFrame)  # fitted model per event
+    designs: dict[str, Any] = field(default_factory=dict)  # regressions, calendar time, ...
 
     @property
     def n_events(self) -> int:

@@ -82,6 +82,12 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
         "events": [event_dict(result, e, records) for e in result.event_ids()],
         "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
     }
+    if not result.parameters.empty:
+        doc["parameters"] = _records(result.parameters, list(result.parameters.columns))
+    if result.designs:
+        from eventstudy.studies.designs import designs_to_dict
+
+        doc["designs"] = _clean(designs_to_dict(result.designs))
     vols = result.extras.get("volatility") or {}
     if vols:
         doc["volatility"] = {k: v.to_dict() for k, v in vols.items()}
