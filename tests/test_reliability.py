@@ -532,7 +532,8 @@ def _stock(close: np.ndarray, days: pd.DatetimeIndex, ticker: str = TICKER) -> p
        flat_stock=st.tuples(st.floats(0, 1, exclude_max=True), st.floats(0, 1)),
        flat_market=st.tuples(st.floats(0, 1, exclude_max=True), st.floats(0, 1)),
        gaps=st.floats(0, 0.5), sigma=st.sampled_from([0.0, 1e-10, 0.02, 0.3]),
-       model=st.sampled_from(sorted(MODEL_NAMES)), min_estimation=st.integers(3, 120),
+       model=st.sampled_from(sorted(set(MODEL_NAMES) - {"factors"})),
+       min_estimation=st.integers(3, 120),
        day0=st.lists(st.floats(0, 1, exclude_max=True), min_size=1, max_size=5))
 def test_panel_and_models_give_a_finite_fit_or_a_reason(
         n: int, seed: int, flat_stock: tuple[float, float], flat_market: tuple[float, float],
@@ -561,6 +562,8 @@ def test_panel_and_models_give_a_finite_fit_or_a_reason(
         assert np.isfinite(ar.sigma2[row]) and ar.sigma2[row] > 0
         assert np.isfinite([ar.alpha[row], ar.beta[row]]).all()
         has = ~np.isnat(panel.dates[row])
+        if model == "dimson":  # no lag on the first day, no lead on the last day with data
+            has[np.flatnonzero(has)[[0, -1]]] = False
         assert np.isfinite(ar.ar[row, has]).all()
         assert np.isfinite(ar.ar_var[row, has]).all() and (ar.ar_var[row, has] > 0).all()
         car, var = ar.car((-1, 1))

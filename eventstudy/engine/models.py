@@ -183,6 +183,7 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
     """Fit ``model`` to every event of ``panel``; an event whose estimation window is too short
     falls back to ``fallback`` (noted), and one that cannot be fitted at all gets a problem.
     ``regressors``: the fitter of a model with its own regressors (factors, Dimson, SW)."""
+    regressors = regressors or _default_regressors(model)
     main: dict[str, Any] = (_fit_arrays(model, panel) if regressors is None
                             else regressors.fit(panel))
     dx = main.pop("dx", None)
@@ -219,6 +220,18 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
                 problems[row] = f"too short an estimation window: {reason}"
     return AbnormalReturns(panel=panel, model=chosen, problems=problems, notes=notes, dx=dx,
                            params=params, **main)
+
+
+def _default_regressors(model: str) -> Regressors | None:
+    from eventstudy.engine import regressors as reg
+
+    if model == "dimson":
+        return reg.DimsonModel()
+    if model == "scholes_williams":
+        return reg.ScholesWilliamsModel()
+    if model == "factors":
+        raise BadInput("the factor model needs factor returns (--factors FILE)")
+    return None
 
 
 def parameter_table(ar: AbnormalReturns) -> pd.DataFrame:

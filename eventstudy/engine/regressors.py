@@ -82,8 +82,9 @@ def ols_fit(y_est: np.ndarray, z_est: np.ndarray, y_evt: np.ndarray, z_evt: np.n
         sigma2 = np.einsum("nl,nl->n", dev, dev) / dof
         centred = z_evt - zbar[:, None, :]
         terms = np.linalg.solve(chol[:, None], centred[..., None])[..., 0]  # C^-1 (z - zbar)
+        h0 = 1.0 / n
     params = {"alpha": alpha, **{f"beta_{name}": beta[:, j] for j, name in enumerate(names)}}
-    return dict(alpha=alpha, beta=beta[:, 0], sigma2=sigma2, dof=dof, n_est=n, h0=1.0 / n,
+    return dict(alpha=alpha, beta=beta[:, 0], sigma2=sigma2, dof=dof, n_est=n, h0=h0,
                 d=terms[..., 0], dx=terms[..., 1:], ar=ar, est_ar=est_ar, params=params)
 
 
@@ -160,7 +161,8 @@ class ScholesWilliamsModel:
             sxx = np.where(valid, (m - mbar[:, None]) ** 2, 0.0).sum(axis=1)
             d = (panel.mkt - mbar[:, None]) / np.sqrt(sxx)[:, None]
             ar = panel.ret - alpha[:, None] - beta[:, None] * panel.mkt
-        return dict(alpha=alpha, beta=beta, sigma2=sigma2, dof=n - 2, n_est=n, h0=1.0 / n, d=d,
+            h0 = 1.0 / n
+        return dict(alpha=alpha, beta=beta, sigma2=sigma2, dof=n - 2, n_est=n, h0=h0, d=d,
                     ar=ar, est_ar=est_ar, params={"alpha": alpha, "beta_sw": beta,
                                                   "rho_market": rho})
 
