@@ -159,3 +159,33 @@ def test_parameter_table_matches_statsmodels_market_model(panel) -> None:
         assert row["n"] == fit.nobs
     dimson = parameter_table(fit_model(panel, "dimson", regressors=DimsonModel(1, 1)))
     assert {"beta_m-1", "beta_m", "beta_m+1", "beta_dimson"} <= set(dimson.columns)
+
+
+def test_fetch_french_converts_a_recorded_datareader_answer(monkeypatch) -> None:
+    import pandas_datareader.famafrench as ff
+
+    from eventstudy.data.factors import fetch_french
+
+    recorded = read_factors(FRENCH).tail(30) * 100.0  # the reader answers in percent
+
+    class FakeReader:
+        def __init__(self, name: str, **kwargs: object) -> None:
+            assert name == "F-F_Research_Data_Factors_daily"
+
+        def read(self) -> dict[object, object]:
+            return {0: recorded, "DESCR": "recorded"}
+
+    monkeypatch.setattr(ff, "FamaFrenchReader", FakeReader)
+    got = fetch_french()
+    np.testing.assert_allclose(got.to_numpy(), read_factors(FRENCH).tail(30).to_numpy(),
+                               rtol=1e-12)
+
+    class Offline(FakeReader):
+        def read(self) -> dict[object, object]:
+            raise ConnectionError("no network")
+
+    monkeypatch.setattr(ff, "FamaFrenchReader", Offline)
+    from eventstudy.errors import DataUnavailable
+
+    with pytest.raises(DataUnavailable, match="unreachable"):
+        fetch_french()
