@@ -167,3 +167,35 @@ def frame_from_table(table: pd.DataFrame, ticker: str, where: str) -> pd.DataFra
     index = _parse_dates(table.pop("date"), where)
     table.index = index
     return clean_prices(table, ticker, source=where, adjustment=adjustment)
+
+
+def placeholder_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows that record no trading: volume exactly 0 and the close unchanged from the row before.
+
+    Yahoo writes such flat, zero-volume rows during suspensions (and on days it has no trade
+    record). They are not sessions of the stock: a return of 0 and a volume of 0 there would be
+    invented observations. A zero-volume row whose close moved (Hong Kong half-days: 24 and 31
+    December, Lunar New Year's Eve) traded and is kept; its volume is treated as missing by the
+    engine. The first row has no row before it and is never a placeholder.
+    """
+    if "volume" not in frame.columns or len(frame) < 2:
+        return np.zeros(len(frame), dtype=bool)
+    close = frame["close"].to_numpy(float)
+    volume = frame["volume"].to_numpy(float)
+    flat = np.r_[False, np.isclose(close[1:], close[:-1], rtol=1e-9, atol=0.0)]
+    return flat & (volume == 0)
+
+
+def drop_placeholder_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` without its placeholder rows (``placeholder_rows``), and their dates.
+
+    Dropping them before returns are computed makes the next real session's return span the
+    gap, as for any other day without trading (a suspension).
+    """
+    drop = placeholder_rows(frame)
+    dates = frame.index[drop].to_numpy("datetime64[ns]")
+    if not drop.any():
+        return frame, dates
+    kept = frame[~drop]
+    kept.attrs.update(frame.attrs)
+    return kept, dates

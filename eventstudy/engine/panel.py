@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
+from eventstudy.data.clean import drop_placeholder_rows
+from eventstudy.engine.placeholders import move_off_placeholder
 from eventstudy.errors import BadInput, DataUnavailable, EstimationError
 
 DEFAULT_WINDOW = (-10, 20)
@@ -95,10 +97,16 @@ class Series:
     ret: np.ndarray
     mkt: np.ndarray
     vol: np.ndarray
+    placeholders: np.ndarray = field(  # dates of the stock's dropped placeholder rows
+        default_factory=lambda: np.array([], dtype="datetime64[ns]"))
 
 
 def align(stock: pd.DataFrame, market: pd.DataFrame) -> Series:
-    """Stock and market on their common dates; returns over the same intervals."""
+    """Stock and market on their common dates; returns over the same intervals.
+
+    The stock's placeholder rows (zero volume, unchanged close: no trading) are dropped first, so
+    the next session's return spans them (``eventstudy.data.clean.placeholder_rows``)."""
+    stock, placeholders = drop_placeholder_rows(stock)
     joint = stock[["close", "volume"]].join(market["close"].rename("mclose"), how="inner")
     if len(joint) < 2:
         raise DataUnavailable(
@@ -117,7 +125,7 @@ def align(stock: pd.DataFrame, market: pd.DataFrame) -> Series:
                            f"{joint.index[at].date()} (close {prices[at - 1]:g} -> "
                            f"{prices[at]:g}): check the price data")
     return Series(joint.index.to_numpy("datetime64[ns]"), close, ret, mkt,
-                  joint["volume"].to_numpy(float))
+                  joint["volume"].to_numpy(float), placeholders)
 
 
 @dataclass(frozen=True)
@@ -187,7 +195,8 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     """Align ``events`` into a Panel; an event that cannot be placed becomes a Skip with reason.
 
     ``load(ticker)`` returns the ticker's aligned Series (it should memoise). For lock-ups, each
-    event's estimation window also starts no earlier than listing day + 5.
+    event's estimation window also starts no earlier than listing day + 5. A day 0 on a
+    placeholder row moves to the next session (column ``day0_note`` says so).
     """
     if window[0] > 0 or window[1] < 0:
         raise BadInput(f"event window [{window[0]}, {window[1]}] must contain day 0")
@@ -197,6 +206,7 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     placed: list[tuple[Event, Series, Windows]] = []
     skipped: list[Skip] = []
     seen: set[str] = set()
+    notes: dict[str, str] = {}  # event id -> why day 0 moved
     for i, event in enumerate(events):
         try:
             if event.event_id in seen:  # one id, one row: results are keyed by event id
@@ -204,13 +214,21 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                                "earlier in the events")
             seen.add(event.event_id)
             series = load(event.ticker)
+            event, note = move_off_placeholder(event, series.dates, series.placeholders)
+            if note:
+                if event.event_id in seen:
+                    raise BadInput(f"duplicate event: {note}, where another event is")
+                seen.add(event.event_id)
+                notes[event.event_id] = note
             placed.append((event, series, locate(series, event, window, estimation,
                                                  max_estimation, min_start)))
         except (DataUnavailable, BadInput) as exc:
             skipped.append(Skip.from_error(event.event_id, event.ticker, exc))
         if progress is not None:
             progress(i + 1)
-    return _assemble(placed, skipped, window, estimation)
+    panel = _assemble(placed, skipped, window, estimation)
+    panel.events["day0_note"] = [notes.get(i, "") for i in panel.events.index]
+    return panel
 
 
 def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],

@@ -68,17 +68,19 @@ def _est_volume_stats(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray, np.n
 def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
                  ) -> pd.DataFrame:
     """Per event and window: volume ratio (window mean / estimation mean), mean abnormal log
-    volume and its t (mean / (s / sqrt(tau)), days treated as independent)."""
+    volume over the window's days with a volume and its t (mean / (s / sqrt(k)), k such days,
+    treated as independent). A zero volume is missing (``positive_volume``): a half-day with a
+    price change keeps its return but does not enter the volume mean."""
     abnormal, _ = abnormal_volume(ar)
     est_mean, est_std, _ = _est_volume_stats(ar)
     frames = []
     for window in usable_windows(ar, windows):
         cols = ar.cols(window)
-        tau = cols.stop - cols.start
+        days = np.isfinite(abnormal[:, cols]).sum(axis=1)
         with _quiet():
             ratio = np.nanmean(positive_volume(ar.panel.vol[:, cols]), axis=1) / est_mean
-            mean_abn = abnormal[:, cols].mean(axis=1)
-            t = mean_abn / (est_std / np.sqrt(tau))
+            mean_abn = np.nanmean(abnormal[:, cols], axis=1)
+            t = mean_abn / (est_std / np.sqrt(days))
         frames.append(pd.DataFrame({
             "event_id": ar.panel.events.index.to_numpy(), "window": window_label(window),
             "volume_ratio": ratio, "abnormal_log_volume": mean_abn, "t": t}))

@@ -23,6 +23,7 @@ from eventstudy.engine.crosssection import (
     overlapping_windows,
     run_tests,
 )
+from eventstudy.engine.estimation import clean_estimation
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
 from eventstudy.engine.panel import (
     Series,
@@ -69,8 +70,31 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
     with np.errstate(invalid="ignore"):
         frame["t_0"] = ar.ar_t[:, c0]
     frame["volume_ratio"] = event_window_volume_ratio(view)
-    frame["note"] = [ar.notes.get(i, "") for i in range(len(frame))]
+    moved = frame.pop("day0_note") if "day0_note" in frame else pd.Series("", frame.index)
+    frame["note"] = ["; ".join(n for n in (m, ar.notes.get(i, "")) if n)
+                     for i, m in enumerate(moved)]
     return frame
+
+
+def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
+    """Study notes: estimation sessions left out (other event windows of the same firm) and
+    placeholder rows dropped; per event for small studies, totals for large ones."""
+    span = f"[{options.window[0]:+d},{options.window[1]:+d}]"
+    dropped = events.get("placeholders_dropped", pd.Series(0, events.index))
+    excluded = events.get("estimation_excluded", pd.Series(0, events.index))
+    if len(events) > PROGRESS_MIN:
+        return [f"{(col > 0).sum()} of {len(events)} events: {int(col.sum())} {what} "
+                f"(column {col.name})" for col, what in (
+                    (dropped, "placeholder rows (zero volume, unchanged close) dropped"),
+                    (excluded, f"estimation sessions in the {span} window of another event "
+                               "of the same firm left out")) if col.sum() > 0]
+    notes = [f"{i}: {n} placeholder row(s) (zero volume, unchanged close: no trading) dropped "
+             "in the estimation and event windows; the next session's return spans each"
+             for i, n in dropped[dropped > 0].items()]
+    notes += [f"{i}: {n} estimation session(s) in the {span} window of another event of "
+              f"{events.loc[i, 'ticker']} left out, fitted on {events.loc[i, 'estimation_days']}"
+              " (keep them: --keep-other-events)" for i, n in excluded[excluded > 0].items()]
+    return notes
 
 
 def _drop_problems(ar: AbnormalReturns) -> tuple[AbnormalReturns, list[Skip]]:
@@ -91,12 +115,13 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
                     min_start: int = 1, cross_section: bool = False) -> EventStudyResult:
     """Events -> panel -> model -> statistics: the one engine behind every study."""
     bar = _progress_bar(len(events), progress, "aligning events")
-    panel = build_panel(events, _series_loader(loader, options.market),
-                        window=options.panel_window, estimation=estimation,
+    load = _series_loader(loader, options.market)
+    panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
                         max_estimation=max_estimation, min_start=min_start,
                         progress=bar.update_to if bar else None)
     if bar:
         bar.close()
+    panel = clean_estimation(panel, events, load, options.window, options.keep_other_events)
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
     ar, problem_skips = _drop_problems(ar)
@@ -109,6 +134,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
         notes=list(dict.fromkeys(loader.notes)), listings=listings)
     result.parameters = parameter_table(ar)
+    result.notes += cleaning_notes(result.events, options)
     result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
         result, options)}
     result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))

@@ -42,6 +42,7 @@ class StudyOptions:
     factor_cols: tuple[str, ...] = ()
     rf_col: str | None = None
     dimson: tuple[int, int] = (1, 1)  # model "dimson": lags, leads
+    keep_other_events: bool = False  # keep other events of the firm in estimation windows
 
     @property
     def panel_window(self) -> Window:
