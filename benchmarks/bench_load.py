@@ -94,7 +94,7 @@ def main() -> int:
 
     tracemalloc.start()
     start = time.perf_counter()
-    result = batch_study(events, loader=loader)
+    result = batch_study(events, loader=loader, keep_other_events=True)  # singles have none
     took = time.perf_counter() - start
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -96,6 +96,9 @@ def study_options(func: F) -> F:
                      show_default=True, help="CAR windows, ';'-separated."),
         click.option("--min-estimation", type=click.IntRange(3, None), default=60,
                      show_default=True, help="Fewest estimation sessions for the model."),
+        click.option("--keep-other-events", is_flag=True,
+                     help="Keep the event windows of the firm's other events in each estimation "
+                          "window (default: left out)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -118,6 +121,7 @@ def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
         "window": parse_window(params["window"]),
         "car_windows": parse_windows(params["car_windows"]),
         "min_estimation": params["min_estimation"],
+        "keep_other_events": params["keep_other_events"],
         "offline": params["offline"], "data": params["data"], "cache_dir": params["cache_dir"],
     }
     if params.get("estimation"):

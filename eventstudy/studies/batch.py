@@ -53,7 +53,8 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
                 group_by: str = "group", model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                 car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS,
-                min_estimation: int = 60, holiday_policy: HolidayPolicy = "next",
+                min_estimation: int = 60, keep_other_events: bool = False,
+                holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
                 volatility: bool = False, executor: str = "local",
@@ -72,11 +73,13 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days, ``bootstrap`` wild-bootstrap resamples of
     CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson`` (see
-    ``StudyOptions``).
+    ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
+    other events unless ``keep_other_events``.
     """
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=car_windows, min_estimation=min_estimation,
-                           group_by=group_by, **model_options)
+                           group_by=group_by, keep_other_events=keep_other_events,
+                           **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     used: dict[str, Listing] = {}
     if events is None:

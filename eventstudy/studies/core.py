@@ -32,7 +32,7 @@ from eventstudy.engine.panel import (
 )
 from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.volume import event_window_volume_ratio, volume_table
-from eventstudy.engine.windows import Window
+from eventstudy.engine.windows import Window, window_label
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
 
@@ -79,7 +79,7 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
 def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
     """Study notes: estimation sessions left out (other event windows of the same firm) and
     placeholder rows dropped; per event for small studies, totals for large ones."""
-    span = f"[{options.window[0]:+d},{options.window[1]:+d}]"
+    span = window_label(options.window)
     dropped = events.get("placeholders_dropped", pd.Series(0, events.index))
     excluded = events.get("estimation_excluded", pd.Series(0, events.index))
     if len(events) > PROGRESS_MIN:
@@ -91,9 +91,10 @@ def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
     notes = [f"{i}: {n} placeholder row(s) (zero volume, unchanged close: no trading) dropped "
              "in the estimation and event windows; the next session's return spans each"
              for i, n in dropped[dropped > 0].items()]
-    notes += [f"{i}: {n} estimation session(s) in the {span} window of another event of "
-              f"{events.loc[i, 'ticker']} left out, fitted on {events.loc[i, 'estimation_days']}"
-              " (keep them: --keep-other-events)" for i, n in excluded[excluded > 0].items()]
+    notes += [f"{i}: {row['estimation_excluded']} estimation session(s) in the {span} window "
+              f"of another event of {row['ticker']} left out, fitted on "
+              f"{row['estimation_days']} (keep them: --keep-other-events)"
+              for i, row in events[excluded > 0].iterrows()]
     return notes
 
 

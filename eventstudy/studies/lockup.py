@@ -31,7 +31,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  model: str = "market", market: str | None = None,
                  window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                  car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS,
-                 min_estimation: int = 60, offline: bool = False,
+                 min_estimation: int = 60, keep_other_events: bool = False,
+                 offline: bool = False,
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
                  listings: str | Path | None = None, loader: PriceLoader | None = None,
                  volatility: bool | None = None, executor: str = "serial",
@@ -40,7 +41,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
 
     Day 0 is the first exchange session on or after listing date + N months. The market model is
     estimated on the sessions from listing day +5 to day -11 (at most 250; ``estimation`` overrides
-    the relative window), falling back to market-adjusted returns below ``min_estimation``.
+    the relative window), falling back to market-adjusted returns below ``min_estimation``; the
+    event windows of the listing's other tranches are left out of it unless ``keep_other_events``.
     ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker).
     """
     names = [tickers] if isinstance(tickers, str) else list(tickers)
@@ -48,7 +50,7 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
         raise BadInput("no ticker given")
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=car_windows, min_estimation=min_estimation,
-                           **model_options)
+                           keep_other_events=keep_other_events, **model_options)
     single = data if len(names) == 1 else None
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir,
                                    data_ticker=normalise_ticker(names[0]) if single else None)
@@ -83,14 +85,15 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
 def event_study(events: Sequence[Event], *, model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window = DEFAULT_ESTIMATION,
                 car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS, min_estimation: int = 60,
-                offline: bool = False, data: str | Path | None = None,
-                cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
-                skipped: Sequence[Skip] = (), progress: bool = False,
-                **model_options: Any) -> EventStudyResult:
-    """Event study of arbitrary events (ticker, session) with a fixed relative estimation window."""
+                keep_other_events: bool = False, offline: bool = False,
+                data: str | Path | None = None, cache_dir: str | Path | None = None,
+                loader: PriceLoader | None = None, skipped: Sequence[Skip] = (),
+                progress: bool = False, **model_options: Any) -> EventStudyResult:
+    """Event study of arbitrary events (ticker, session) with a fixed relative estimation window
+    (less the event windows of the same firm's other events, unless ``keep_other_events``)."""
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=car_windows, min_estimation=min_estimation,
-                           **model_options)
+                           keep_other_events=keep_other_events, **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     result = run_panel_study("events", events, loader, options, estimation=estimation,
                              max_estimation=None, skipped=skipped, progress=progress)

@@ -32,9 +32,19 @@ def label_of(result: EventStudyResult, ids: list[str]) -> str:
     return f"{row['ticker']} {row['day0'].date()} ({tranches})"
 
 
+def _estimation_cell(row: pd.Series) -> str:
+    """'start..end (sessions used[, N in other event windows left out])'."""
+    out = int(row.get("estimation_excluded", 0) or 0)
+    more = f", {out} in other event windows left out" if out else ""
+    return (f"{row['estimation_start'].date()}..{row['estimation_end'].date()} "
+            f"({row['estimation_days']}{more})")
+
+
 def events_table(result: EventStudyResult) -> pd.DataFrame:
+    """One row per event; ``no-trade rows`` (placeholder rows dropped in the estimation and event
+    windows) only when some event has one."""
     ev = result.events
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "event": ev.index, "tranche": ev["tranche"],
         "expiry": [finite_date(d) for d in ev["date"]],
         "day 0": [d.date() for d in ev["day0"]], "close": ev["close_0"].map(num),
@@ -42,10 +52,12 @@ def events_table(result: EventStudyResult) -> pd.DataFrame:
         "AR(0)": ev["ar_0"].map(pct), "t": ev["t_0"].map(num),
         "volume ratio": ev["volume_ratio"].map(lambda v: num(v) + "x"),
         "model": ev["model"],
-        "estimation": [f"{s.date()}..{e.date()} ({n})" for s, e, n in
-                       zip(ev["estimation_start"], ev["estimation_end"],
-                           ev["estimation_days"], strict=True)],
+        "estimation": [_estimation_cell(row) for _, row in ev.iterrows()],
     }).set_index("event")
+    dropped = ev.get("placeholders_dropped")
+    if dropped is not None and dropped.sum() > 0:
+        table.insert(len(table.columns) - 2, "no-trade rows", dropped.to_numpy())
+    return table
 
 
 def car_cell(row: pd.Series) -> str:
