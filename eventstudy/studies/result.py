@@ -96,7 +96,9 @@ class StudyOptions:
 class EventStudyResult:
     """What a study found: DataFrames to analyse, ``summary()`` to read, ``to_dict()`` for JSON.
 
-    ``events``: one row per studied event (day 0, model, estimation window, AR(0), volume ratio);
+    ``events``: one row per studied event (day 0, model, estimation window with the sessions
+    ``estimation_excluded`` for other events of the firm, ``placeholders_dropped``, AR(0),
+    volume ratio);
     ``abnormal_returns``: one row per event and day of the event window; ``car``: per event and
     window; ``bhar``: per event and window; ``volume``: per event and window; ``skipped``: events
     not studied and why. Across events (when there are several firm-days): ``caar`` per day and
