@@ -9,7 +9,7 @@ influence the normal-return parameters; the same holds for every other event of 
 the estimation window keeps its fixed position and the sessions inside the other events' event
 windows are removed from it (not replaced by sessions further back). The model is then fitted on
 the sessions kept, so the residual degrees of freedom and the prediction-error variance
-(X'X of the kept rows, Campbell, Lo & MacKinlay 1997, sec. 4.4.2) are those of the rows used."""
+(X'X of the kept rows, Campbell, Lo & MacKinlay 1997, sec. 4.4) are those of the rows used."""
 
 from __future__ import annotations
 
