@@ -224,3 +224,20 @@ def test_cli_keep_other_events(sensetime) -> None:
                                             rel=1e-10)
     code, out, _ = run_cli("batch", "--offline", "--no-report", "--json", "--help")
     assert "--keep-other-events" in out
+
+
+def test_dimson_keeps_the_market_lags_next_to_a_left_out_window(sensetime) -> None:
+    """Only the stock's returns are left out: a kept session next to the 6-month window keeps its
+    lagged / leading market return (Dimson 1979), so it stays in the regression."""
+    res = lockup_study("0020.HK", offline=True, volatility=False, model="dimson")
+    joint, window = sensetime["joint"], sensetime["window"]
+    rows = [p for p in sensetime["kept"] if window[0] < p < window[-1]]  # lag/lead in the block
+    m = joint["m"].to_numpy()
+    X = sm.add_constant(np.column_stack([m[[p - 1 for p in rows]], m[rows],
+                                         m[[p + 1 for p in rows]]]))
+    ols = sm.OLS(joint["r"].to_numpy()[rows], X).fit()
+    row = res.events.loc["0020.HK:controlling_12m:2022-12-30"]
+    assert row["alpha"] == pytest.approx(ols.params[0], rel=1e-10)
+    assert row["beta"] == pytest.approx(ols.params[1:].sum(), rel=1e-10)
+    assert row["sigma"] == pytest.approx(np.sqrt(ols.scale), rel=1e-10)
+    assert len(rows) == 199

@@ -48,7 +48,9 @@ def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str]
     (sessions kept) and ``placeholders_dropped`` (placeholder rows dropped within the
     estimation and event windows)."""
     frame = panel.events.copy()
-    est = {name: getattr(panel, name).copy() for name in ("est_ret", "est_mkt", "est_vol")}
+    # the stock's returns and volumes are left out; market returns stay (Dimson / Scholes-Williams
+    # lags and leads of the sessions next to a left-out run are still valid regressors)
+    est = {name: getattr(panel, name).copy() for name in ("est_ret", "est_vol")}
     sessions: dict[str, list[pd.Timestamp]] = {}
     for event in events:
         sessions.setdefault(event.ticker, []).append(event.session)
