@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -152,8 +152,18 @@ def model_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def check_report_out(out: Path | None, default_out: Path, no_report: bool,
+                     inputs: Iterable[Path | None]) -> None:
+    """Before a study runs: refuse an ``--out`` that is not a new, empty or own report folder,
+    or that holds an input of the run (exit 2)."""
+    if not no_report:
+        from eventstudy.report.folder import check_out
+
+        check_out(out or default_out, inputs)
+
+
 def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
-         no_report: bool, write: Callable[[Any, Path], Path] | None = None) -> None:
+         no_report: bool, inputs: Iterable[Path | None] = ()) -> None:
     """Print the result (text or JSON) and write its report folder."""
     from eventstudy.report.writer import write_report
 
@@ -161,7 +171,7 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
     for note in [] if quiet else getattr(result, "notes", []):
         click.echo(f"warning: {note}", err=True)
     if not no_report:
-        folder = (write or write_report)(result, out or default_out)
+        folder = write_report(result, out or default_out, inputs=inputs)
         click.echo(f"report: {folder}/report.html", err=True)
     if as_json:
         click.echo(result.to_json())

@@ -12,6 +12,7 @@ import click
 
 from eventstudy.cli.base import (
     _calendar_option,
+    check_report_out,
     data_options,
     emit,
     guarded,
@@ -48,12 +49,15 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
 
+    name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
+    default_out = Path("reports") / f"lockup_{name}"
+    inputs = (params["data"], params["cache_dir"], listings)
+    check_report_out(out, default_out, no_report, inputs)
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
                           volatility=garch, executor=executor, progress=not as_json,
                           **study_kwargs(params))
-    name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
-    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"lockup_{name}",
-         no_report=no_report)
+    emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
+         inputs=inputs)
 
 
 @main.command()
@@ -88,6 +92,9 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
     calendar)."""
     from eventstudy.studies.batch import batch_study
 
+    default_out = Path("reports") / f"batch_{events.stem if events else 'listings'}"
+    inputs = (params["data"], params["cache_dir"], listings, events)
+    check_report_out(out, default_out, no_report, inputs)
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
                          volatility=garch, executor=executor, progress=not as_json,
@@ -95,9 +102,8 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
                          calendar_time=parse_window(calendar_time, "--calendar-time days")
                          if calendar_time else None, bootstrap=bootstrap,
                          **study_kwargs(params))
-    name = events.stem if events else "listings"
-    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"batch_{name}",
-         no_report=no_report)
+    emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
+         inputs=inputs)
 
 
 @main.command()
@@ -119,12 +125,15 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
     from eventstudy.report.writer import write_volatility_report
     from eventstudy.studies.garch import garch_study
 
+    default_out = Path("reports") / f"garch_{ticker}"
+    inputs = (params["data"], params["cache_dir"], listings)
+    check_report_out(out, default_out, no_report, inputs)
     result = garch_study(ticker, date=date, tranche=tranche, market=market, listings=listings,
                          **params)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if not no_report:
-        folder = write_volatility_report(result, out or Path("reports") / f"garch_{ticker}")
+        folder = write_volatility_report(result, out or default_out, inputs)
         click.echo(f"report: {folder}/report.html", err=True)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
 
@@ -231,6 +240,10 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
     """Listing-day study of TICKERS: first-day return, market-adjusted returns, BHARs, report."""
     from eventstudy.studies.listing import listing_study
 
+    name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
+    default_out = Path("reports") / f"listing_{name}"
+    inputs = (data, cache_dir, calendar_path)
+    check_report_out(out, default_out, no_report, inputs)
     try:
         spans = tuple(int(h) for h in horizons.split(",") if h.strip())
     except ValueError:
@@ -241,6 +254,5 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
         car_windows=parse_windows(car_windows), horizons=spans, first_days=first_days,
         min_estimation=min_estimation, offline=offline, data=data, cache_dir=cache_dir,
         listings=calendar_path)
-    name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
-    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"listing_{name}",
-         no_report=no_report)
+    emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
+         inputs=inputs)

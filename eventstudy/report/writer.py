@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from eventstudy.errors import BadInput
 
 if TYPE_CHECKING:
 
     from eventstudy.studies.result import EventStudyResult
 from eventstudy.report.figures import _figures, _save_figures, _volatility_images
+from eventstudy.report.folder import building
 from eventstudy.report.html import html_report
 from eventstudy.report.markdown import markdown_report
 
 
 def write_report(result: EventStudyResult, out: str | Path,
-                 extra: Callable[[Path], list[tuple[str, str]]] | None = None) -> Path:
+                 extra: Callable[[Path], list[tuple[str, str]]] | None = None,
+                 inputs: Iterable[Path | None] = ()) -> Path:
     """Write the report folder ``out`` atomically; returns its path.
 
     ``extra(folder)`` may write more PNGs into the folder and return (file, title) pairs for them.
+    ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none of
+    ``inputs`` (the run's data files or folders).
     """
-    with building(Path(out)) as tmp:
+    with building(Path(out), inputs) as tmp:
         figures = _figures(result)
         _save_figures(tmp, figures)
         images = [(name, title) for name, title, _ in figures]
@@ -44,38 +42,12 @@ def write_report(result: EventStudyResult, out: str | Path,
     return Path(out)
 
 
-@contextmanager
-def building(out: Path) -> Iterator[Path]:
-    """A temporary sibling folder of ``out`` that replaces ``out`` when the block succeeds and
-    is removed when it fails: a report folder is never half-written."""
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"{out} is a file, not a report folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``, replacing an existing folder with as small a gap as possible."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
-        target.rename(old)
-        new.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        new.rename(target)
-
-
-def write_volatility_report(vol: Any, out: str | Path) -> Path:
+def write_volatility_report(vol: Any, out: str | Path, inputs: Iterable[Path | None] = ()
+                            ) -> Path:
     """A report folder for one GARCH volatility study: report.md/html, plots, volatility.json."""
     from eventstudy.plotting.volatility import save_volatility_plots
 
-    with building(Path(out)) as tmp:
+    with building(Path(out), inputs) as tmp:
         paths = save_volatility_plots(vol, tmp)
         text = "\n".join([f"# GARCH volatility: {vol.label}", "", "```", vol.summary(), "```",
                           "", *[f"![{p.stem}]({p.name})\n" for p in paths]])
