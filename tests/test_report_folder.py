@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,40 @@ def test_a_file_added_during_the_replacement_survives(tmp_path: Path,
     kept = [p for p in tmp_path.iterdir() if p.name.startswith(".r.old-")]
     assert len(kept) == 1 and (kept[0] / "late.txt").read_text() == "late"
     assert sorted(p.name for p in kept[0].iterdir()) == ["late.txt"]
+
+
+# Modes (issue 9: atomic writes reset modes; issue 14: report folders were 0700)
+
+
+@pytest.fixture(params=[0o022, 0o002])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    old = os.umask(request.param)
+    yield request.param
+    os.umask(old)
+
+
+def test_atomic_writes_keep_an_existing_mode_and_follow_the_umask(tmp_path: Path,
+                                                                  umask: int) -> None:
+    from eventstudy.fileio import atomic_write_bytes, atomic_write_text
+
+    new = tmp_path / "new.ics"
+    atomic_write_bytes(new, b"BEGIN:VCALENDAR\r\n")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+    for mode in (0o664, 0o644, 0o600, 0o640):
+        shared = tmp_path / f"shared_{mode:o}.yaml"
+        shared.write_text("old")
+        shared.chmod(mode)
+        atomic_write_text(shared, "new")
+        assert shared.read_text() == "new"
+        assert stat.S_IMODE(shared.stat().st_mode) == mode
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_report_folders_follow_the_umask(tmp_path: Path, umask: int) -> None:
+    out = tmp_path / "reports" / "r"
+    code, _, err = run_cli(*LOCKUP, "--out", str(out))
+    assert code == 0, err
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE(out.parent.stat().st_mode) == 0o777 & ~umask
+    for path in out.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
