@@ -1,4 +1,6 @@
-"""``write_report``: build a report folder in a temporary sibling and move it into place."""
+"""``write_report`` and ``write_volatility_report``: build a report folder in a temporary sibling
+(``report.folder``) and move it into place. The markdown and the HTML are rendered from one
+``Document``; the HTML embeds exactly the figure files this run wrote."""
 
 from __future__ import annotations
 
@@ -7,13 +9,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-
-    from eventstudy.studies.result import EventStudyResult
-from eventstudy.report.figures import _figures, _save_figures, _volatility_images
+from eventstudy.report.content import report_document
+from eventstudy.report.document import Bullets, Document, Image, Section, to_markdown
+from eventstudy.report.figures import save_figure, write_figures
 from eventstudy.report.folder import building
 from eventstudy.report.html import html_report
-from eventstudy.report.markdown import markdown_report
+from eventstudy.report.volatility import volatility_blocks
+
+if TYPE_CHECKING:
+    from eventstudy.studies.result import EventStudyResult
 
 
 def write_report(result: EventStudyResult, out: str | Path,
@@ -21,20 +25,17 @@ def write_report(result: EventStudyResult, out: str | Path,
                  inputs: Iterable[Path | None] = ()) -> Path:
     """Write the report folder ``out`` atomically; returns its path.
 
-    ``extra(folder)`` may write more PNGs into the folder and return (file, title) pairs for them.
-    ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none of
-    ``inputs`` (the run's data files or folders).
+    ``extra(folder)`` may write more figures into the folder and return (file, title) pairs for
+    them. ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none
+    of ``inputs`` (the run's data files or folders).
     """
     with building(Path(out), inputs) as tmp:
-        figures = _figures(result)
-        _save_figures(tmp, figures)
-        images = [(name, title) for name, title, _ in figures]
-        images += _volatility_images(result, tmp)
+        written: dict[str, Path] = {}
+        images, volatility = write_figures(result, tmp, written)
         if extra is not None:
-            images += extra(tmp)
-        text = markdown_report(result, images)
-        (tmp / "report.md").write_text(text, encoding="utf-8")
-        (tmp / "report.html").write_text(html_report(text, tmp), encoding="utf-8")
+            images += _extra_images(extra(tmp), tmp, written)
+        doc = report_document(result, images, volatility)
+        _write_pages(tmp, doc, written)
         result.abnormal_returns.to_csv(tmp / "abnormal_returns.csv", index=False)
         result.car.to_csv(tmp / "car.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2,
@@ -42,17 +43,60 @@ def write_report(result: EventStudyResult, out: str | Path,
     return Path(out)
 
 
+def _extra_images(pairs: list[tuple[str, str]], folder: Path, written: dict[str, Path]
+                  ) -> list[Image]:
+    """Figures an ``extra`` callback wrote: only plain file names inside the folder."""
+    images = []
+    for name, title in pairs:
+        path = folder / name
+        if "/" not in name and name not in (".", "..") and path.is_file() \
+                and not path.is_symlink():
+            written[name] = path
+            images.append(Image(name, title))
+    return images
+
+
+def _write_pages(folder: Path, doc: Document, written: dict[str, Path]) -> None:
+    (folder / "report.md").write_text(to_markdown(doc), encoding="utf-8")
+    (folder / "report.html").write_text(html_report(doc, written), encoding="utf-8")
+
+
 def write_volatility_report(vol: Any, out: str | Path, inputs: Iterable[Path | None] = ()
                             ) -> Path:
     """A report folder for one GARCH volatility study: report.md/html, plots, volatility.json."""
-    from eventstudy.plotting.volatility import save_volatility_plots
+    from eventstudy.plotting.volatility import (
+        plot_conditional_volatility,
+        plot_std_resid_diagnostics,
+    )
+    from eventstudy.report.figures import safe_name
 
     with building(Path(out), inputs) as tmp:
-        paths = save_volatility_plots(vol, tmp)
-        text = "\n".join([f"# GARCH volatility: {vol.label}", "", "```", vol.summary(), "```",
-                          "", *[f"![{p.stem}]({p.name})\n" for p in paths]])
-        (tmp / "report.md").write_text(text, encoding="utf-8")
-        (tmp / "report.html").write_text(html_report(text, tmp), encoding="utf-8")
+        written: dict[str, Path] = {}
+        stem = safe_name(f"{vol.label or 'series'}_{vol.event_date or vol.event_position}")
+        images = [
+            Image(save_figure(plot_conditional_volatility(vol), tmp,
+                              f"{stem}_garch_volatility", written), "Conditional volatility"),
+            Image(save_figure(plot_std_resid_diagnostics(vol), tmp,
+                              f"{stem}_garch_diagnostics", written),
+                  "Standardised residual diagnostics (estimation sample)")]
+        doc = Document(f"GARCH volatility: {vol.label or 'series'}", [
+            Section("Model and tests", volatility_blocks(vol)),
+            Section("Plots", list(images)),
+            Section("Method", [Bullets(GARCH_METHOD)])])
+        _write_pages(tmp, doc, written)
         (tmp / "volatility.json").write_text(json.dumps(vol.to_dict(), indent=2,
                                                         allow_nan=False), encoding="utf-8")
     return Path(out)
+
+
+GARCH_METHOD = [
+    "GARCH(1,1) (Bollerslev 1986), GJR-GARCH(1,1,1) (Glosten, Jagannathan & Runkle 1993) and "
+    "EGARCH(1,1) (Nelson 1991) with normal, Student-t and skew-t errors through arch; chosen by "
+    "BIC among fits that converge and are not at a boundary",
+    "parameters estimated up to day -11; the event window filtered through them: conditional "
+    "variance given information up to t-1",
+    "volatility ratio: mean conditional sigma [+1,+20] / [-20,-1] with an F test; likelihood-"
+    "ratio test of a post-event variance dummy",
+    "a fit that does not converge or sits on a boundary falls back to EWMA (RiskMetrics, "
+    "lambda 0.94)",
+]

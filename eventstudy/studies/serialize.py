@@ -96,7 +96,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
         if not frame.empty:
             doc[key] = _records(frame.reset_index(drop=True), list(frame.columns))
     for key, value in result.extras.items():
-        if key not in doc and key not in ("adjustment", "volatility") and not isinstance(
-                value, pd.DataFrame):
+        if key not in doc and key not in ("adjustment", "volatility", "sections") \
+                and not isinstance(value, pd.DataFrame):
             doc[key] = _clean(value)
     return doc
