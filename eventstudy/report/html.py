@@ -62,9 +62,11 @@ def _table(table: Table) -> Markup:
     """A real HTML table (pandas escapes every cell and label)."""
     if table.frame.empty:
         return Markup("<p>(none)</p>")
-    frame = text_frame(table, clean)
-    html = frame.to_html(index=table.index, escape=True, border=0, classes="data",
-                         na_rep="", justify="left")
+    frame, index = text_frame(table, clean), table.index
+    if index and frame.index.name:  # the index label in the header row, not a row of its own
+        frame, index = frame.reset_index(), False
+    html = frame.to_html(index=index, escape=True, border=0, classes="data", na_rep="",
+                         justify="left")
     return Markup(html)  # noqa: S704 - built by pandas with escape=True from cleaned text
 
 
