@@ -16,6 +16,7 @@ from eventstudy.cli.base import (
     data_options,
     emit,
     guarded,
+    headless,
     main,
     output_options,
     parse_floats,
@@ -44,7 +45,7 @@ Window = tuple[int, int]
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
            garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
-           **params: Any) -> None:
+           fig_format: str, **params: Any) -> None:
     """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
@@ -57,7 +58,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
                           volatility=garch, executor=executor, progress=not as_json,
                           **study_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
-         inputs=inputs)
+         inputs=inputs, fig_format=fig_format)
 
 
 @main.command()
@@ -86,7 +87,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
           calendar_time: str | None, bootstrap: int, executor: str, out: Path | None,
-          no_report: bool, as_json: bool, **params: Any) -> None:
+          no_report: bool, as_json: bool, fig_format: str, **params: Any) -> None:
     """Many events: CAAR, BHAR and every test. EVENTS is a CSV/YAML of ticker,date[,tranche,
     group,...]; without it, every lock-up of every listing in --listings (or the bundled
     calendar)."""
@@ -103,7 +104,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
                          if calendar_time else None, bootstrap=bootstrap,
                          **study_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
-         inputs=inputs)
+         inputs=inputs, fig_format=fig_format)
 
 
 @main.command()
@@ -117,7 +118,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
 @guarded
 def garch(ticker: str, date: str | None, tranche: str, market: str | None,
           listings: Path | None, out: Path | None, no_report: bool, as_json: bool,
-          **params: Any) -> None:
+          fig_format: str, **params: Any) -> None:
     """GARCH volatility around an event of TICKER: model chosen by BIC, the volatility ratio
     around day 0 with its tests, GARCH-standardised ARs, plots."""
     import json
@@ -133,7 +134,8 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if not no_report:
-        folder = write_volatility_report(result, out or default_out, inputs)
+        headless()
+        folder = write_volatility_report(result, out or default_out, inputs, fmt=fig_format)
         click.echo(f"report: {folder}/report.html", err=True)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
 
@@ -236,7 +238,8 @@ def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
 def listing(tickers: tuple[str, ...], model: str, market: str | None, window: str,
             estimation: str, car_windows: str, horizons: str, first_days: int,
             min_estimation: int, calendar_path: Path | None, out: Path | None, no_report: bool,
-            as_json: bool, offline: bool, data: Path | None, cache_dir: Path | None) -> None:
+            as_json: bool, fig_format: str, offline: bool, data: Path | None,
+            cache_dir: Path | None) -> None:
     """Listing-day study of TICKERS: first-day return, market-adjusted returns, BHARs, report."""
     from eventstudy.studies.listing import listing_study
 
@@ -255,4 +258,4 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
         min_estimation=min_estimation, offline=offline, data=data, cache_dir=cache_dir,
         listings=calendar_path)
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
-         inputs=inputs)
+         inputs=inputs, fig_format=fig_format)

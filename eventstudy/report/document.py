@@ -112,6 +112,8 @@ def _markdown_section(section: Section, level: int, lines: list[str]) -> None:
             lines += [*[f"- {md(item)}" for item in block.items], ""]
         elif isinstance(block, Table):
             lines += _markdown_table(block)
+        elif isinstance(block, Image) and block.name.endswith(".pdf"):
+            lines += [f"[{md(block.title)}]({quote(block.name)})", ""]
         elif isinstance(block, Image):
             lines += [f"![{md(block.title)}]({quote(block.name)})", ""]
 

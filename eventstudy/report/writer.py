@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 def write_report(result: EventStudyResult, out: str | Path,
                  extra: Callable[[Path], list[tuple[str, str]]] | None = None,
-                 inputs: Iterable[Path | None] = ()) -> Path:
-    """Write the report folder ``out`` atomically; returns its path.
+                 inputs: Iterable[Path | None] = (), fmt: str = "png") -> Path:
+    """Write the report folder ``out`` atomically, figures as ``fmt`` (png, svg, pdf); returns
+    its path.
 
     ``extra(folder)`` may write more figures into the folder and return (file, title) pairs for
     them. ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none
@@ -31,7 +32,7 @@ def write_report(result: EventStudyResult, out: str | Path,
     """
     with building(Path(out), inputs) as tmp:
         written: dict[str, Path] = {}
-        images, volatility = write_figures(result, tmp, written)
+        images, volatility = write_figures(result, tmp, written, _format(fmt))
         if extra is not None:
             images += _extra_images(extra(tmp), tmp, written)
         doc = report_document(result, images, volatility)
@@ -61,8 +62,17 @@ def _write_pages(folder: Path, doc: Document, written: dict[str, Path]) -> None:
     (folder / "report.html").write_text(html_report(doc, written), encoding="utf-8")
 
 
-def write_volatility_report(vol: Any, out: str | Path, inputs: Iterable[Path | None] = ()
-                            ) -> Path:
+def _format(fmt: str) -> str:
+    from eventstudy.errors import BadInput
+    from eventstudy.report.figures import FORMATS
+
+    if fmt not in FORMATS:
+        raise BadInput(f"unknown figure format {fmt!r} (use {', '.join(FORMATS)})")
+    return fmt
+
+
+def write_volatility_report(vol: Any, out: str | Path, inputs: Iterable[Path | None] = (),
+                            fmt: str = "png") -> Path:
     """A report folder for one GARCH volatility study: report.md/html, plots, volatility.json."""
     from eventstudy.plotting.volatility import (
         plot_conditional_volatility,
@@ -70,14 +80,16 @@ def write_volatility_report(vol: Any, out: str | Path, inputs: Iterable[Path | N
     )
     from eventstudy.report.figures import safe_name
 
+    fmt = _format(fmt)
     with building(Path(out), inputs) as tmp:
         written: dict[str, Path] = {}
         stem = safe_name(f"{vol.label or 'series'}_{vol.event_date or vol.event_position}")
         images = [
             Image(save_figure(plot_conditional_volatility(vol), tmp,
-                              f"{stem}_garch_volatility", written), "Conditional volatility"),
+                              f"{stem}_garch_volatility", written, fmt),
+                  "Conditional volatility"),
             Image(save_figure(plot_std_resid_diagnostics(vol), tmp,
-                              f"{stem}_garch_diagnostics", written),
+                              f"{stem}_garch_diagnostics", written, fmt),
                   "Standardised residual diagnostics (estimation sample)")]
         doc = Document(f"GARCH volatility: {vol.label or 'series'}", [
             Section("Model and tests", volatility_blocks(vol)),
