@@ -184,6 +184,11 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
         click.echo(result.summary())
 
 
+def quiet() -> bool:
+    """Whether -q was given: no warnings, no progress bars."""
+    return bool((click.get_current_context().find_root().obj or {}).get("quiet", False))
+
+
 def headless() -> None:
     """The only place that picks a matplotlib backend: a command writes figures to files (Agg).
     Importing eventstudy as a library never changes the backend."""

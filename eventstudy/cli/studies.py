@@ -20,6 +20,7 @@ from eventstudy.cli.base import (
     main,
     output_options,
     parse_floats,
+    quiet,
     study_kwargs,
     study_options,
 )
@@ -55,7 +56,8 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     inputs = (params["data"], params["cache_dir"], listings)
     check_report_out(out, default_out, no_report, inputs)
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
-                          volatility=garch, executor=executor, progress=not as_json,
+                          volatility=garch, executor=executor,
+                          progress=not (as_json or quiet()),
                           **study_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
          inputs=inputs, fig_format=fig_format)
@@ -98,7 +100,8 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
     check_report_out(out, default_out, no_report, inputs)
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
-                         volatility=garch, executor=executor, progress=not as_json,
+                         volatility=garch, executor=executor,
+                         progress=not (as_json or quiet()),
                          regress=regress, regress_window=parse_window(regress_window),
                          calendar_time=parse_window(calendar_time, "--calendar-time days")
                          if calendar_time else None, bootstrap=bootstrap,

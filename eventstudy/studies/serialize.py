@@ -60,7 +60,8 @@ def event_dict(result: EventStudyResult, event_id: str,
                               "sessions": row["estimation_days"]},
         "alpha": row["alpha"], "beta": row["beta"], "sigma": row["sigma"],
         "ar_0": row["ar_0"], "t_0": row["t_0"], "return_0": row["return_0"],
-        "close_0": row["close_0"], "volume_ratio": row["volume_ratio"], "note": row["note"],
+        "close_0": row["close_0"], "volume_ratio_0": row["volume_ratio_0"],
+        "volume_ratio": row["volume_ratio"], "note": row["note"],
     })
     return {**head, **{name: records[name].get(event_id, []) for name in PER_EVENT_TABLES}}
 
