@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench simulate clean
+.PHONY: demo test lint bench simulate clean report-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Not part of `make test`: renders the SenseTime report and screenshots it with headless Chromium
+# (/usr/bin/chromium) when it is installed.
+report-check: $(STAMP)
+	BIN=$(BIN) bash scripts/report_check.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -1,22 +1,50 @@
 """Atomic file writes: a temporary sibling, flushed, then renamed over the target, so a reader
-sees the old file or the new one, never half of one."""
+sees the old file or the new one, never half of one. The new file keeps the mode (and, where
+allowed, the group) of the file it replaces; a new file gets 0666 less the umask."""
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
+
+
+def _temp_file(path: Path) -> Path:
+    """A new empty file beside ``path``, created with mode 0666 less the umask."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {path}")  # pragma: no cover
+
+
+def _keep_mode(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the permission bits (and group, if we may) of the existing ``path``."""
+    try:
+        old = path.stat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(old.st_mode):
+        return
+    with suppress(OSError):
+        os.chown(tmp, -1, old.st_gid)
+    os.chmod(tmp, stat.S_IMODE(old.st_mode))
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _temp_file(path)
     try:
         write(tmp)
+        _keep_mode(tmp, path)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,8 +109,12 @@ def output_options(func: F) -> F:
     func = click.option("--json", "as_json", is_flag=True,
                         help="Print the summary as JSON on stdout.")(func)
     func = click.option("--no-report", is_flag=True, help="Do not write the report folder.")(func)
+    func = click.option("--format", "fig_format", type=click.Choice(["png", "svg", "pdf"]),
+                        default="png", show_default=True,
+                        help="Report figures: PNG (200 dpi), SVG or PDF.")(func)
     func = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                        help="Report folder (default: reports/<kind>_<ticker>).")(func)
+                        help="Report folder (default: reports/<kind>_<ticker>; a new, empty "
+                             "or earlier report folder).")(func)
     return func
 
 
@@ -156,8 +160,18 @@ def model_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def check_report_out(out: Path | None, default_out: Path, no_report: bool,
+                     inputs: Iterable[Path | None]) -> None:
+    """Before a study runs: refuse an ``--out`` that is not a new, empty or own report folder,
+    or that holds an input of the run (exit 2)."""
+    if not no_report:
+        from eventstudy.report.folder import check_out
+
+        check_out(out or default_out, inputs)
+
+
 def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
-         no_report: bool, write: Callable[[Any, Path], Path] | None = None) -> None:
+         no_report: bool, inputs: Iterable[Path | None] = (), fig_format: str = "png") -> None:
     """Print the result (text or JSON) and write its report folder."""
     from eventstudy.report.writer import write_report
 
@@ -165,12 +179,26 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
     for note in [] if quiet else getattr(result, "notes", []):
         click.echo(f"warning: {note}", err=True)
     if not no_report:
-        folder = (write or write_report)(result, out or default_out)
+        headless()
+        folder = write_report(result, out or default_out, inputs=inputs, fmt=fig_format)
         click.echo(f"report: {folder}/report.html", err=True)
     if as_json:
         click.echo(result.to_json())
     else:
         click.echo(result.summary())
+
+
+def quiet() -> bool:
+    """Whether -q was given: no warnings, no progress bars."""
+    return bool((click.get_current_context().find_root().obj or {}).get("quiet", False))
+
+
+def headless() -> None:
+    """The only place that picks a matplotlib backend: a command writes figures to files (Agg).
+    Importing eventstudy as a library never changes the backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
 
 
 def parse_floats(text: str) -> list[float]:

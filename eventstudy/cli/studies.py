@@ -12,12 +12,15 @@ import click
 
 from eventstudy.cli.base import (
     _calendar_option,
+    check_report_out,
     data_options,
     emit,
     guarded,
+    headless,
     main,
     output_options,
     parse_floats,
+    quiet,
     study_kwargs,
     study_options,
 )
@@ -43,17 +46,21 @@ Window = tuple[int, int]
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
            garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
-           **params: Any) -> None:
+           fig_format: str, **params: Any) -> None:
     """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
 
-    result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
-                          volatility=garch, executor=executor, progress=not as_json,
-                          **study_kwargs(params))
     name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
-    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"lockup_{name}",
-         no_report=no_report)
+    default_out = Path("reports") / f"lockup_{name}"
+    inputs = (params["data"], params["cache_dir"], listings)
+    check_report_out(out, default_out, no_report, inputs)
+    result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
+                          volatility=garch, executor=executor,
+                          progress=not (as_json or quiet()),
+                          **study_kwargs(params))
+    emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
+         inputs=inputs, fig_format=fig_format)
 
 
 @main.command()
@@ -82,22 +89,25 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
           calendar_time: str | None, bootstrap: int, executor: str, out: Path | None,
-          no_report: bool, as_json: bool, **params: Any) -> None:
+          no_report: bool, as_json: bool, fig_format: str, **params: Any) -> None:
     """Many events: CAAR, BHAR and every test. EVENTS is a CSV/YAML of ticker,date[,tranche,
     group,...]; without it, every lock-up of every listing in --listings (or the bundled
     calendar)."""
     from eventstudy.studies.batch import batch_study
 
+    default_out = Path("reports") / f"batch_{events.stem if events else 'listings'}"
+    inputs = (params["data"], params["cache_dir"], listings, events)
+    check_report_out(out, default_out, no_report, inputs)
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
-                         volatility=garch, executor=executor, progress=not as_json,
+                         volatility=garch, executor=executor,
+                         progress=not (as_json or quiet()),
                          regress=regress, regress_window=parse_window(regress_window),
                          calendar_time=parse_window(calendar_time, "--calendar-time days")
                          if calendar_time else None, bootstrap=bootstrap,
                          **study_kwargs(params))
-    name = events.stem if events else "listings"
-    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"batch_{name}",
-         no_report=no_report)
+    emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
+         inputs=inputs, fig_format=fig_format)
 
 
 @main.command()
@@ -111,7 +121,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
 @guarded
 def garch(ticker: str, date: str | None, tranche: str, market: str | None,
           listings: Path | None, out: Path | None, no_report: bool, as_json: bool,
-          **params: Any) -> None:
+          fig_format: str, **params: Any) -> None:
     """GARCH volatility around an event of TICKER: model chosen by BIC, the volatility ratio
     around day 0 with its tests, GARCH-standardised ARs, plots."""
     import json
@@ -119,12 +129,16 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
     from eventstudy.report.writer import write_volatility_report
     from eventstudy.studies.garch import garch_study
 
+    default_out = Path("reports") / f"garch_{ticker}"
+    inputs = (params["data"], params["cache_dir"], listings)
+    check_report_out(out, default_out, no_report, inputs)
     result = garch_study(ticker, date=date, tranche=tranche, market=market, listings=listings,
                          **params)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if not no_report:
-        folder = write_volatility_report(result, out or Path("reports") / f"garch_{ticker}")
+        headless()
+        folder = write_volatility_report(result, out or default_out, inputs, fmt=fig_format)
         click.echo(f"report: {folder}/report.html", err=True)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
 
@@ -227,10 +241,15 @@ def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
 def listing(tickers: tuple[str, ...], model: str, market: str | None, window: str,
             estimation: str, car_windows: str, horizons: str, first_days: int,
             min_estimation: int, calendar_path: Path | None, out: Path | None, no_report: bool,
-            as_json: bool, offline: bool, data: Path | None, cache_dir: Path | None) -> None:
+            as_json: bool, fig_format: str, offline: bool, data: Path | None,
+            cache_dir: Path | None) -> None:
     """Listing-day study of TICKERS: first-day return, market-adjusted returns, BHARs, report."""
     from eventstudy.studies.listing import listing_study
 
+    name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
+    default_out = Path("reports") / f"listing_{name}"
+    inputs = (data, cache_dir, calendar_path)
+    check_report_out(out, default_out, no_report, inputs)
     try:
         spans = tuple(int(h) for h in horizons.split(",") if h.strip())
     except ValueError:
@@ -241,6 +260,5 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
         car_windows=parse_windows(car_windows), horizons=spans, first_days=first_days,
         min_estimation=min_estimation, offline=offline, data=data, cache_dir=cache_dir,
         listings=calendar_path)
-    name = tickers[0] if len(tickers) == 1 else f"{len(tickers)}_tickers"
-    emit(result, as_json=as_json, out=out, default_out=Path("reports") / f"listing_{name}",
-         no_report=no_report)
+    emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
+         inputs=inputs, fig_format=fig_format)

@@ -94,6 +94,13 @@ def event_window_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
         return np.nanmean(positive_volume(ar.panel.vol), axis=1) / est_mean
 
 
+def day0_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
+    """Day-0 volume / mean estimation-window volume, per event (n/a without volume)."""
+    est_mean, _, _ = _est_volume_stats(ar)
+    with _quiet():
+        return positive_volume(ar.panel.vol[:, ar.panel.column(0)]) / est_mean
+
+
 def abnormal_log_volume(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     """Campbell & Wasley (1996) abnormal volume: ``log(1 + V_it)`` minus its mean over the
     event's estimation window; returns ``(estimation block, event block)``. Zero volume is

@@ -1,13 +1,14 @@
 """Matplotlib figures of a study: price and volume around the event, ARs with the CAR and its band.
 
-Every function takes a result and returns a ``Figure``; nothing here computes a statistic."""
+Every function returns a pyplot ``Figure`` the caller may restyle, show or save; nothing here
+computes a statistic or chooses a matplotlib backend (only the CLI picks Agg)."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 from eventstudy.engine.models import AbnormalReturns
 

@@ -1,7 +1,8 @@
 """Figures of an :class:`~eventstudy.volatility.event.EventVolatility` result.
 
-Every function returns a :class:`matplotlib.figure.Figure` drawn on an Agg canvas (no pyplot
-state, safe in workers and headless runs); :func:`save_volatility_plots` writes them as PNG."""
+Every function returns a pyplot :class:`matplotlib.figure.Figure` (shown in notebooks, restyled
+or saved by the caller; no backend is chosen here); :func:`save_volatility_plots` writes them as
+PNG and closes them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from scipy import stats
@@ -31,10 +31,10 @@ __all__ = [
 
 
 def _figure(width: float, height: float) -> Figure:
-    """A Figure on an Agg canvas."""
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
+    """A new pyplot figure with constrained layout."""
+    import matplotlib.pyplot as plt
+
+    return plt.figure(figsize=(width, height), layout="constrained")
 
 
 def _title(result: EventVolatility) -> str:
@@ -152,9 +152,12 @@ def _stem(result: EventVolatility) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
 
 
-def save_volatility_plots(result: EventVolatility, folder: str | Path, dpi: int = 110
+def save_volatility_plots(result: EventVolatility, folder: str | Path, dpi: int = 200
                           ) -> list[Path]:
-    """Write the volatility and diagnostics figures as PNG into ``folder``; return the paths."""
+    """Write the volatility and diagnostics figures as PNG into ``folder`` (and close them);
+    return the paths."""
+    import matplotlib.pyplot as plt
+
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     stem = _stem(result)
@@ -165,5 +168,6 @@ def save_volatility_plots(result: EventVolatility, folder: str | Path, dpi: int 
     paths = []
     for name, fig in figures.items():
         fig.savefig(out / name, dpi=dpi)
+        plt.close(fig)
         paths.append(out / name)
     return paths

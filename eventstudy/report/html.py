@@ -1,60 +1,83 @@
-"""The self-contained HTML report: the markdown report as HTML, with the figures embedded."""
+"""The self-contained HTML report: the ``Document`` rendered by a jinja2 template (autoescape on)
+with real tables from the DataFrames and the figure files this run wrote embedded by name."""
 
 from __future__ import annotations
 
 import base64
-import html
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from eventstudy.report.document import Bullets, Document, Image, Section, Table, text_frame
+from eventstudy.report.escape import clean
+
+MIME = {".png": "image/png", ".svg": "image/svg+xml"}
 
 
-def html_report(markdown_text: str, folder: Path) -> str:
-    """A self-contained HTML page: the markdown rendered simply, images embedded as base64."""
-    body: list[str] = []
-    table: list[str] = []
+@cache
+def _environment() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    def flush_table() -> None:
-        if not table:
-            return
-        rows = [r.strip().strip("|").split("|") for r in table if not set(r) <= set("|-: ")]
-        cells = ["<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{html.escape(c.strip())}"
-                                  f"</{'th' if i == 0 else 'td'}>" for c in row) + "</tr>"
-                 for i, row in enumerate(rows)]
-        body.append("<table>" + "".join(cells) + "</table>")
-        table.clear()
+    return Environment(loader=PackageLoader("eventstudy.report", "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
-    code: list[str] | None = None
-    for line in markdown_text.splitlines():
-        if line.startswith("```"):
-            if code is None:
-                code = []
-            else:
-                body.append(f"<pre>{html.escape(chr(10).join(code))}</pre>")
-                code = None
-            continue
-        if code is not None:
-            code.append(line)
-            continue
-        if line.startswith("|"):
-            table.append(line)
-            continue
-        flush_table()
-        if line.startswith("!["):
-            name = line[line.rindex("](") + 2:line.rindex(")")]
-            data = base64.b64encode((folder / name).read_bytes()).decode()
-            body.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
-        elif line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
-        elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:])}</li>")
-        elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
-    flush_table()
-    style = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;font-size:13px;margin:1em 0}"
-             "td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
-             "tr:first-child th,tr:first-child td{background:#eef2f7;font-weight:600}"
-             "img{max-width:100%}pre{background:#f6f8fa;padding:8px;font-size:12px;"
-             "overflow-x:auto}")
-    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>eventstudy report</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
+
+def html_report(doc: Document, written: dict[str, Path]) -> str:
+    """``doc`` as one HTML page; ``written`` maps each figure name to the file this run wrote
+    (an ``Image`` not in it is left out: nothing else is ever read)."""
+    template = _environment().get_template("report.html.j2")
+    ids: dict[str, int] = {}
+    sections = [_section(s, 2, written, ids) for s in doc.sections]
+    return str(template.render(title=clean(doc.title), sections=sections,
+                               toc=[(s["title"], s["anchor"]) for s in sections]))
+
+
+def _section(section: Section, level: int, written: dict[str, Path],
+             ids: dict[str, int]) -> dict[str, Any]:
+    anchor = section.anchor
+    ids[anchor] = ids.get(anchor, 0) + 1
+    if ids[anchor] > 1:
+        anchor = f"{anchor}-{ids[anchor]}"
+    return {"title": clean(section.title), "anchor": anchor, "level": min(level, 6),
+            "blocks": [_block(b, level, written, ids) for b in section.blocks]}
+
+
+def _block(block: Any, level: int, written: dict[str, Path],
+           ids: dict[str, int]) -> dict[str, Any]:
+    if isinstance(block, Section):
+        return {"kind": "section", **_section(block, level + 1, written, ids)}
+    if isinstance(block, Bullets):
+        return {"kind": "bullets", "items": [clean(i) for i in block.items]}
+    if isinstance(block, Table):
+        return {"kind": "table", "caption": clean(block.caption), "html": _table(block)}
+    if isinstance(block, Image):
+        return {"kind": "image", **_image(block, written)}
+    return {"kind": "text", "text": clean(block)}
+
+
+def _table(table: Table) -> Markup:
+    """A real HTML table (pandas escapes every cell and label)."""
+    if table.frame.empty:
+        return Markup("<p>(none)</p>")
+    frame, index = text_frame(table, clean), table.index
+    if index and frame.index.name:  # the index label in the header row, not a row of its own
+        frame, index = frame.reset_index(), False
+    html = frame.to_html(index=index, escape=True, border=0, classes="data", na_rep="",
+                         justify="left")
+    return Markup(html)  # noqa: S704 - built by pandas with escape=True from cleaned text
+
+
+def _image(image: Image, written: dict[str, Path]) -> dict[str, Any]:
+    path = written.get(image.name)
+    out = {"title": clean(image.title), "name": clean(image.name), "src": "", "link": ""}
+    if path is None:
+        return out
+    mime = MIME.get(path.suffix.lower())
+    if mime is None:  # PDF: linked beside the report, browsers do not show it in <img>
+        out["link"] = path.name
+    else:
+        out["src"] = f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+    return out

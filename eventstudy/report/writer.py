@@ -1,42 +1,42 @@
-"""``write_report``: build a report folder in a temporary sibling and move it into place."""
+"""``write_report`` and ``write_volatility_report``: build a report folder in a temporary sibling
+(``report.folder``) and move it into place. The markdown and the HTML are rendered from one
+``Document``; the HTML embeds exactly the figure files this run wrote."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eventstudy.errors import BadInput
+from eventstudy.report.content import report_document
+from eventstudy.report.document import Bullets, Document, Image, Section, to_markdown
+from eventstudy.report.figures import save_figure, write_figures
+from eventstudy.report.folder import building
+from eventstudy.report.html import html_report
+from eventstudy.report.volatility import volatility_blocks
 
 if TYPE_CHECKING:
-
     from eventstudy.studies.result import EventStudyResult
-from eventstudy.report.figures import _figures, _save_figures, _volatility_images
-from eventstudy.report.html import html_report
-from eventstudy.report.markdown import markdown_report
 
 
 def write_report(result: EventStudyResult, out: str | Path,
-                 extra: Callable[[Path], list[tuple[str, str]]] | None = None) -> Path:
-    """Write the report folder ``out`` atomically; returns its path.
+                 extra: Callable[[Path], list[tuple[str, str]]] | None = None,
+                 inputs: Iterable[Path | None] = (), fmt: str = "png") -> Path:
+    """Write the report folder ``out`` atomically, figures as ``fmt`` (png, svg, pdf); returns
+    its path.
 
-    ``extra(folder)`` may write more PNGs into the folder and return (file, title) pairs for them.
+    ``extra(folder)`` may write more figures into the folder and return (file, title) pairs for
+    them. ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none
+    of ``inputs`` (the run's data files or folders).
     """
-    with building(Path(out)) as tmp:
-        figures = _figures(result)
-        _save_figures(tmp, figures)
-        images = [(name, title) for name, title, _ in figures]
-        images += _volatility_images(result, tmp)
+    with building(Path(out), inputs) as tmp:
+        written: dict[str, Path] = {}
+        images, volatility = write_figures(result, tmp, written, _format(fmt))
         if extra is not None:
-            images += extra(tmp)
-        text = markdown_report(result, images)
-        (tmp / "report.md").write_text(text, encoding="utf-8")
-        (tmp / "report.html").write_text(html_report(text, tmp), encoding="utf-8")
+            images += _extra_images(extra(tmp), tmp, written)
+        doc = report_document(result, images, volatility)
+        _write_pages(tmp, doc, written)
         result.abnormal_returns.to_csv(tmp / "abnormal_returns.csv", index=False)
         result.car.to_csv(tmp / "car.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2,
@@ -44,43 +44,71 @@ def write_report(result: EventStudyResult, out: str | Path,
     return Path(out)
 
 
-@contextmanager
-def building(out: Path) -> Iterator[Path]:
-    """A temporary sibling folder of ``out`` that replaces ``out`` when the block succeeds and
-    is removed when it fails: a report folder is never half-written."""
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"{out} is a file, not a report folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def _extra_images(pairs: list[tuple[str, str]], folder: Path, written: dict[str, Path]
+                  ) -> list[Image]:
+    """Figures an ``extra`` callback wrote: only plain file names inside the folder."""
+    images = []
+    for name, title in pairs:
+        path = folder / name
+        if "/" not in name and name not in (".", "..") and path.is_file() \
+                and not path.is_symlink():
+            written[name] = path
+            images.append(Image(name, title))
+    return images
 
 
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``, replacing an existing folder with as small a gap as possible."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
-        target.rename(old)
-        new.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        new.rename(target)
+def _write_pages(folder: Path, doc: Document, written: dict[str, Path]) -> None:
+    (folder / "report.md").write_text(to_markdown(doc), encoding="utf-8")
+    (folder / "report.html").write_text(html_report(doc, written), encoding="utf-8")
 
 
-def write_volatility_report(vol: Any, out: str | Path) -> Path:
+def _format(fmt: str) -> str:
+    from eventstudy.errors import BadInput
+    from eventstudy.report.figures import FORMATS
+
+    if fmt not in FORMATS:
+        raise BadInput(f"unknown figure format {fmt!r} (use {', '.join(FORMATS)})")
+    return fmt
+
+
+def write_volatility_report(vol: Any, out: str | Path, inputs: Iterable[Path | None] = (),
+                            fmt: str = "png") -> Path:
     """A report folder for one GARCH volatility study: report.md/html, plots, volatility.json."""
-    from eventstudy.plotting.volatility import save_volatility_plots
+    from eventstudy.plotting.volatility import (
+        plot_conditional_volatility,
+        plot_std_resid_diagnostics,
+    )
+    from eventstudy.report.figures import safe_name
 
-    with building(Path(out)) as tmp:
-        paths = save_volatility_plots(vol, tmp)
-        text = "\n".join([f"# GARCH volatility: {vol.label}", "", "```", vol.summary(), "```",
-                          "", *[f"![{p.stem}]({p.name})\n" for p in paths]])
-        (tmp / "report.md").write_text(text, encoding="utf-8")
-        (tmp / "report.html").write_text(html_report(text, tmp), encoding="utf-8")
+    fmt = _format(fmt)
+    with building(Path(out), inputs) as tmp:
+        written: dict[str, Path] = {}
+        stem = safe_name(f"{vol.label or 'series'}_{vol.event_date or vol.event_position}")
+        images = [
+            Image(save_figure(plot_conditional_volatility(vol), tmp,
+                              f"{stem}_garch_volatility", written, fmt),
+                  "Conditional volatility"),
+            Image(save_figure(plot_std_resid_diagnostics(vol), tmp,
+                              f"{stem}_garch_diagnostics", written, fmt),
+                  "Standardised residual diagnostics (estimation sample)")]
+        doc = Document(f"GARCH volatility: {vol.label or 'series'}", [
+            Section("Model and tests", volatility_blocks(vol)),
+            Section("Plots", list(images)),
+            Section("Method", [Bullets(GARCH_METHOD)])])
+        _write_pages(tmp, doc, written)
         (tmp / "volatility.json").write_text(json.dumps(vol.to_dict(), indent=2,
                                                         allow_nan=False), encoding="utf-8")
     return Path(out)
+
+
+GARCH_METHOD = [
+    "GARCH(1,1) (Bollerslev 1986), GJR-GARCH(1,1,1) (Glosten, Jagannathan & Runkle 1993) and "
+    "EGARCH(1,1) (Nelson 1991) with normal, Student-t and skew-t errors through arch; chosen by "
+    "BIC among fits that converge and are not at a boundary",
+    "parameters estimated up to day -11; the event window filtered through them: conditional "
+    "variance given information up to t-1",
+    "volatility ratio: mean conditional sigma [+1,+20] / [-20,-1] with an F test; likelihood-"
+    "ratio test of a post-event variance dummy",
+    "a fit that does not converge or sits on a boundary falls back to EWMA (RiskMetrics, "
+    "lambda 0.94)",
+]

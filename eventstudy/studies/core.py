@@ -31,7 +31,7 @@ from eventstudy.engine.panel import (
     build_panel,
 )
 from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
-from eventstudy.engine.volume import event_window_volume_ratio, volume_table
+from eventstudy.engine.volume import day0_volume_ratio, event_window_volume_ratio, volume_table
 from eventstudy.engine.windows import Window, window_label
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
@@ -69,6 +69,7 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
     frame["ar_0"] = ar.ar[:, c0]
     with np.errstate(invalid="ignore"):
         frame["t_0"] = ar.ar_t[:, c0]
+    frame["volume_ratio_0"] = day0_volume_ratio(view)
     frame["volume_ratio"] = event_window_volume_ratio(view)
     moved = frame.pop("day0_note") if "day0_note" in frame else pd.Series("", frame.index)
     frame["note"] = ["; ".join(n for n in (m, ar.notes.get(i, "")) if n)

@@ -22,7 +22,7 @@ from eventstudy.engine.panel import (
 from eventstudy.engine.windows import Window
 from eventstudy.errors import EventStudyError
 from eventstudy.studies.core import listing_for, make_loader
-from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult
+from eventstudy.studies.result import EventStudyResult
 
 
 def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
@@ -51,7 +51,7 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
                                       pd.Timestamp(listing) if listing else None)
         tasks.append(StudyTask(stock, row["day0"], market,
                                label=f"{row['ticker']} {row['tranche']}"))
-    fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) >= PROGRESS_MIN,
+    fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) > 1,
                     return_exceptions=True)
     done = {}
     for event_id, fit in zip(firsts.index, fits, strict=True):

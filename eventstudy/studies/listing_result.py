@@ -135,26 +135,23 @@ def method_lines(result: EventStudyResult) -> list[str]:
     return lines
 
 
-def listing_sections(result: ListingStudyResult) -> list[tuple[str, str]]:
-    """Report sections (title, markdown) of a listing-day study."""
-    sections = [
-        ("Listing day", "First-day return: close against the offer price and against the first "
+def listing_sections(result: ListingStudyResult) -> list[tuple[str, list[Any]]]:
+    """Report sections of a listing-day study: (title, blocks), each block a paragraph (str) or
+    a table (DataFrame); the report escapes and renders them."""
+    sections: list[tuple[str, list[Any]]] = [
+        ("Listing day", ["First-day return: close against the offer price and against the first "
          "open; market-adjusted initial return = first-day return (from the offer price, else "
-         "the first open) less the market's return that day.\n\n"
-         + first_day_text(result).to_markdown()),
-        ("First sessions: market-adjusted returns", "R_t - Rm_t per session.\n\n"
-         + sessions_text(result).to_markdown()),
-        ("BHAR from the offer price and aftermarket", "BHAR = prod(1+R) - prod(1+Rm) over "
-         "[0, h] from the offer price; in brackets over [+1, h] from the first close.\n\n"
-         + bhar_text(result).to_markdown()),
+         "the first open) less the market's return that day.", first_day_text(result)]),
+        ("First sessions: market-adjusted returns", ["R_t - Rm_t per session.",
+                                                     sessions_text(result)]),
+        ("BHAR from the offer price and aftermarket", ["BHAR = prod(1+R) - prod(1+Rm) over "
+         "[0, h] from the offer price; in brackets over [+1, h] from the first close.",
+         bhar_text(result)]),
     ]
     summary = result.extras.get("bhar_summary_table")
     if isinstance(summary, pd.DataFrame) and result.n_events > 1:
         shown = summary.assign(mean_bhar=summary["mean_bhar"].map(_pct),
                                median_bhar=summary["median_bhar"].map(_pct))
-        sections.append(("BHAR across listings", "Mean and median BHAR; the t of the mean is "
-                         "descriptive (BHARs are skewed, Barber & Lyon 1997).\n\n"
-                         + shown.to_markdown(index=False, floatfmt=".2f")))
-    sections.append(("Method", "\n".join(f"- {line}" for line in
-                                         result.extras.get("method", []))))
+        sections.append(("BHAR across listings", ["Mean and median BHAR; the t of the mean is "
+                         "descriptive (BHARs are skewed, Barber & Lyon 1997).", shown]))
     return sections

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +19,9 @@ from eventstudy.engine.panel import (
 )
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window, window_label
 from eventstudy.errors import BadInput
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DEFAULT_BHAR_WINDOWS: tuple[Window, ...] = ((0, 20), (0, 60), (0, 120))
 
@@ -147,6 +150,30 @@ class EventStudyResult:
         from eventstudy.studies.serialize import result_to_dict
 
         return result_to_dict(self)
+
+    def plot_car(self, event: str | int | None = None) -> Figure:
+        """ARs, CAR and its 95% band of ``event`` (id or position; default the first)."""
+        from eventstudy.studies.plots import plot_car
+
+        return plot_car(self, event)
+
+    def plot_price_volume(self, event: str | int | None = None) -> Figure:
+        """Close and volume around ``event`` (id or position; default the first)."""
+        from eventstudy.studies.plots import plot_price_volume
+
+        return plot_price_volume(self, event)
+
+    def plot_caar(self) -> Figure:
+        """CAAR across firm-days with its 95% band (several firm-days)."""
+        from eventstudy.studies.plots import plot_caar
+
+        return plot_caar(self)
+
+    def plot_volatility(self, event: str | int | None = None) -> Figure:
+        """GARCH conditional volatility around ``event`` (a study run with volatility)."""
+        from eventstudy.studies.plots import plot_volatility
+
+        return plot_volatility(self, event)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)

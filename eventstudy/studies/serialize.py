@@ -62,7 +62,8 @@ def event_dict(result: EventStudyResult, event_id: str,
         "placeholders_dropped": row.get("placeholders_dropped", 0),
         "alpha": row["alpha"], "beta": row["beta"], "sigma": row["sigma"],
         "ar_0": row["ar_0"], "t_0": row["t_0"], "return_0": row["return_0"],
-        "close_0": row["close_0"], "volume_ratio": row["volume_ratio"], "note": row["note"],
+        "close_0": row["close_0"], "volume_ratio_0": row["volume_ratio_0"],
+        "volume_ratio": row["volume_ratio"], "note": row["note"],
     })
     return {**head, **{name: records[name].get(event_id, []) for name in PER_EVENT_TABLES}}
 
@@ -99,7 +100,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
         if not frame.empty:
             doc[key] = _records(frame.reset_index(drop=True), list(frame.columns))
     for key, value in result.extras.items():
-        if key not in doc and key not in ("adjustment", "volatility") and not isinstance(
-                value, pd.DataFrame):
+        if key not in doc and key not in ("adjustment", "volatility", "sections") \
+                and not isinstance(value, pd.DataFrame):
             doc[key] = _clean(value)
     return doc

@@ -41,16 +41,22 @@ def _estimation_cell(row: pd.Series) -> str:
 
 
 def events_table(result: EventStudyResult) -> pd.DataFrame:
-    """One row per event; ``no-trade rows`` (placeholder rows dropped in the estimation and event
-    windows) only when some event has one."""
+    """One row per event; volume as two ratios to the estimation-window mean volume: day 0, and
+    the mean over the event window (a spike on day 0 is diluted in the window mean);
+    ``no-trade rows`` (placeholder rows dropped in the estimation and event windows) only when
+    some event has one."""
     ev = result.events
+    start, end = result.options.window
+    ratio_0 = ev["volume_ratio_0"] if "volume_ratio_0" in ev else pd.Series(float("nan"),
+                                                                           index=ev.index)
     table = pd.DataFrame({
         "event": ev.index, "tranche": ev["tranche"],
         "expiry": [finite_date(d) for d in ev["date"]],
         "day 0": [d.date() for d in ev["day0"]], "close": ev["close_0"].map(num),
         "return": ev["return_0"].map(pct), "market": ev["market_return_0"].map(pct),
         "AR(0)": ev["ar_0"].map(pct), "t": ev["t_0"].map(num),
-        "volume ratio": ev["volume_ratio"].map(lambda v: num(v) + "x"),
+        "volume ratio day 0": ratio_0.map(lambda v: num(v) + "x"),
+        f"volume ratio [{start:+d},{end:+d}]": ev["volume_ratio"].map(lambda v: num(v) + "x"),
         "model": ev["model"],
         "estimation": [_estimation_cell(row) for _, row in ev.iterrows()],
     }).set_index("event")

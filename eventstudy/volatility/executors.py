@@ -63,9 +63,10 @@ def _run_task(task: GarchTask | StudyTask, return_exceptions: bool = False) -> A
 
 
 def _bar(total: int, enabled: bool) -> tqdm:
-    """Progress bar on stderr."""
-    return tqdm(total=total, disable=not enabled, file=sys.stderr, desc="GARCH fits",
-                unit="fit")
+    """Progress bar on stderr; off unless enabled, and off when stderr is not a terminal (cron,
+    pipes, logs)."""
+    return tqdm(total=total, disable=None if enabled else True, file=sys.stderr,
+                desc="GARCH fits", unit="fit")
 
 
 def _run_serial(tasks: list[Any], progress: bool, return_exceptions: bool) -> list[Any]:

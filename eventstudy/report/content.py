@@ -1,0 +1,154 @@
+"""What a study's report says, as a ``Document``: provenance, events, CARs, volume, tests, BHAR,
+volatility, figures, skipped events, notes and the method (MacKinlay 1997; Campbell & Wasley
+1996; the tests' references are in ``engine.significance``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from eventstudy.formatting import pct
+from eventstudy.report.document import Block, Bullets, Document, Image, Section, Table
+from eventstudy.report.volatility import volatility_blocks
+from eventstudy.studies.summary import (
+    HEADINGS,
+    WIDE_LIMIT,
+    car_long_table,
+    car_wide_table,
+    data_lines,
+    events_table,
+    firm_days,
+    tests_pivots,
+    volume_wide_table,
+)
+
+if TYPE_CHECKING:
+    from eventstudy.studies.result import EventStudyResult
+
+
+def report_document(result: EventStudyResult, figures: list[Image],
+                    volatility_figures: dict[str, list[Image]]) -> Document:
+    """The whole report of ``result``; ``figures`` and ``volatility_figures`` (by event id) are
+    the figure files this run wrote."""
+    wide = len(firm_days(result)) <= WIDE_LIMIT
+    sections = [
+        provenance_section(result),
+        Section("Events", [Table(events_table(result))]),
+        Section("Cumulative abnormal returns", [
+            "CAR (t statistic from the prediction-error variance, MacKinlay 1997)",
+            Table(car_wide_table(result) if wide else car_long_table(result))]),
+        Section("Abnormal volume", [
+            "Volume ratio = mean volume in the window / mean volume in the estimation window; "
+            "abnormal log volume = log(1+V) less its estimation mean (Campbell & Wasley 1996).",
+            Table(volume_wide_table(result)) if wide else "(see summary.json)"]),
+        *[Section(title, _blocks(body)) for title, body in result.extras.get("sections", [])],
+        *_cross_event_sections(result),
+        *_volatility_sections(result, volatility_figures),
+    ]
+    if figures:
+        sections.append(Section("Plots", list(figures)))
+    if not result.skipped.empty:
+        sections.append(Section("Skipped events", [
+            Table(result.skipped[["event_id", "reason"]], index=False)]))
+    notes = [*result.notes, *[n for n in result.events["note"] if n]]
+    if notes:
+        sections.append(Section("Notes", [Bullets(list(dict.fromkeys(notes)))]))
+    sections.append(method_section(result))
+    return Document(HEADINGS.get(result.kind, "Event study"), sections)
+
+
+def _blocks(body: Any) -> list[Block]:
+    """A study's own section body (text, list of lines, DataFrames) as blocks."""
+    parts = body if isinstance(body, list | tuple) else [body]
+    out: list[Block] = []
+    for part in parts:
+        if isinstance(part, pd.DataFrame):
+            out.append(Table(part, index=not isinstance(part.index, pd.RangeIndex)))
+        elif isinstance(part, list | tuple):
+            out.append(Bullets([str(p) for p in part]))
+        else:
+            out.append(str(part))
+    return out
+
+
+def provenance_section(result: EventStudyResult) -> Section:
+    """Where every price series came from, how returns were adjusted, where listings came from."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("eventstudy")
+    except PackageNotFoundError:  # pragma: no cover
+        release = "unknown"
+    lines = list(data_lines(result))
+    for ticker, listing in result.listings.items():
+        how = ("inferred from the first trading day" if listing.inferred
+               else "listings calendar" + (f", source: {listing.source}" if listing.source
+                                           else ""))
+        lines.append(f"{ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
+    lines.append("bundled data: real Yahoo downloads, provenance and caveats in "
+                 "data/PROVENANCE.md of the eventstudy repository")
+    lines.append(f"written by eventstudy {release} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    return Section("Data and provenance", [Bullets(lines)])
+
+
+def _cross_event_sections(result: EventStudyResult) -> list[Section]:
+    out = []
+    if not result.caar.empty:
+        tests: list[Block] = [
+            "Mean CAR/BHAR and each test's statistic with its two-sided p-value; one observation "
+            "per firm-day (tranches expiring on the same session are merged). References in "
+            "summary.json."]
+        tests += [Section(group, [Table(table)]) for group, table in tests_pivots(result)]
+        tests.append(Section("CAAR by day", [Table(result.caar, index=False, floatfmt=".4f")]))
+        out.append(Section("Cross-event tests", tests))
+    if not result.bhar.empty:
+        bhar = result.bhar.pivot(index="event_id", columns="window", values="bhar")
+        out.append(Section("Buy-and-hold abnormal returns (vs the market)",
+                           [Table(bhar.map(pct))]))
+    if not result.overlaps.empty:
+        out.append(Section("Overlapping event windows of one firm",
+                           [Table(result.overlaps, index=False)]))
+    return out
+
+
+def _volatility_sections(result: EventStudyResult,
+                         figures: dict[str, list[Image]]) -> list[Section]:
+    vols = result.extras.get("volatility") or {}
+    if not vols:
+        return []
+    return [Section("Volatility (GARCH, arch)", [
+        Section(event_id, [*volatility_blocks(vol), *figures.get(event_id, [])])
+        for event_id, vol in vols.items()])]
+
+
+def method_section(result: EventStudyResult) -> Section:
+    """The model, windows and statistics of this study, with their references."""
+    if result.extras.get("method"):
+        return Section("Method", [Bullets([str(m) for m in result.extras["method"]])])
+    o = result.options
+    windows = ", ".join(f"[{a:+d},{b:+d}]" for a, b in o.car_windows)
+    estimation = (f"[{o.estimation[0]}, {o.estimation[1]}] sessions" if o.estimation
+                  else "from listing day +5 to day -11, at most 250 sessions")
+    return Section("Method", [Bullets([
+        "day 0: the first exchange session on or after the event date (lock-up expiry = "
+        "listing date + N calendar months)",
+        f"normal returns: {o.model} model; estimation window {estimation}; with fewer than "
+        f"{o.min_estimation} sessions, market-adjusted returns",
+        "returns: simple returns of the adjusted close on the dates the stock shares with its "
+        "market index",
+        f"event window [{o.window[0]:+d},{o.window[1]:+d}]; CAR windows {windows}",
+        "AR t statistics and CAR standard errors from the prediction-error variance of the "
+        "fitted model (MacKinlay 1997; Campbell, Lo & MacKinlay 1997, ch. 4); two-sided "
+        "Student t p-values with the residual degrees of freedom",
+        "abnormal volume: ratio of window to estimation-window mean volume, and log(1+V) less "
+        "its estimation mean, standardised (Campbell & Wasley 1996)",
+        "cross-event tests (several firm-days): t (Brown & Warner 1985), Patell (1976), BMP "
+        "(Boehmer, Musumeci & Poulsen 1991), Kolari & Pynnonen (2010), Corrado (1989), "
+        "generalized sign (Cowan 1992), GRANK (Kolari & Pynnonen 2011), Wilcoxon, BHAR t "
+        "(Barber & Lyon 1997; Lyon, Barber & Tsai 1999); Holm and Benjamini-Hochberg "
+        "adjusted p-values",
+        "volatility: GARCH(1,1), GJR-GARCH and EGARCH by BIC (arch), conditional variance "
+        "filtered with pre-event parameters; Savickas (2003) test across events",
+    ])])
