@@ -156,6 +156,7 @@ def _check(path: Path, old: str, new: str, replaced: dict[int, dict[str, Any]],
     for index, entry in replaced.items():
         expected[index] = entry
     before["listings"] = expected + appended
-    report = _validate_entries(path, after.get("listings") if isinstance(after, dict) else [])
+    entries = after.get("listings") if isinstance(after, dict) else None
+    report = _validate_entries(path, entries if isinstance(entries, list) else [])
     if after != before or not report.ok:  # pragma: no cover - a round-trip bug, never written
         raise ConfigError(f"{path}: cannot edit this file safely (left unchanged)")
