@@ -4,7 +4,10 @@ failures leave the state unchanged."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import run_cli as run
@@ -64,3 +67,56 @@ def test_add_keeps_comments_and_other_top_level_keys(tmp_path: Path) -> None:
         assert kept in text
     assert {x.ticker: x.offer_price for x in read_listings_file(mine)} == {
         "0001.HK": None, "0002.HK": 7.5}
+
+
+def _upcoming_process(*args: str, stdout: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "eventstudy.cli", "upcoming", "--offline",
+                           "--no-prices", *args], stdout=stdout, stderr=subprocess.PIPE,
+                          text=True, timeout=120, check=False)
+
+
+def test_state_is_kept_when_stdout_fails(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    args = ("--as-of", "2025-04-01", "--state", str(state))
+    with open("/dev/full", "w") as full:  # every write: ENOSPC
+        done = _upcoming_process(*args, stdout=full)
+    assert done.returncode == 1, done.stderr
+    assert "cannot write the output" in done.stderr and "Traceback" not in done.stderr
+    assert not state.exists()
+    done = _upcoming_process(*args, stdout=subprocess.PIPE)
+    assert done.returncode == 10 and "4 new of 4" in done.stdout
+    before = state.read_bytes()
+    with open("/dev/full", "w") as full:
+        done = _upcoming_process("--as-of", "2025-04-08", "--within", "70", "--state",
+                                 str(state), "--json", stdout=full)
+    assert done.returncode == 1 and state.read_bytes() == before
+
+
+def _upcoming_in(state: str, tranche: str, barrier: object) -> None:
+    barrier.wait()  # type: ignore[attr-defined]
+    code, _, err = run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01",
+                       "--within", "120", "--tranche", tranche, "--state", state)
+    assert code == 10, err
+
+
+def test_concurrent_state_runs_with_different_filters_merge(tmp_path: Path) -> None:
+    from eventstudy.calendar.upcoming import upcoming_expiries
+
+    state = tmp_path / "state.json"
+    tranches = ["cornerstone", "pre_ipo", "controlling", "pathfinder"]
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(len(tranches))
+    workers = [ctx.Process(target=_upcoming_in, args=(str(state), t, barrier))
+               for t in tranches]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0] * len(tranches)
+    frame = upcoming_expiries("2025-04-01", 120, offline=True, prices=False,
+                              tranches=tranches)
+    assert len(frame) > len(tranches)
+    assert set(json.loads(state.read_text())["seen"]) == set(frame["uid"])
+    code, out, _ = run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01",
+                       "--within", "120", "--state", str(state), "--tranche", "cornerstone")
+    assert code == 0 and "0 new of" in out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,7 @@ def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tupl
         write_state,
     )
     from eventstudy.calendar.ics import write_ics
+    from eventstudy.calendar.lock import locked
     from eventstudy.calendar.upcoming import EXIT_NOTHING, EXIT_UPCOMING, upcoming_expiries
     from eventstudy.engine.windows import window_label
 
@@ -206,15 +208,37 @@ def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tupl
     _warn(frame.attrs.get("notes", []))
     if ics is not None:
         write_ics(ics, frame)
-    shown = frame
-    if state is not None:
+
+    def render(shown: Any) -> str:
+        if as_json:
+            return to_json(shown, total=len(frame)) + "\n"
+        if as_csv:
+            return to_csv(shown)
+        return table_text(shown, None if state is None else len(frame)) + "\n"
+
+    if state is None:
+        _deliver(render(frame))
+        sys.exit(EXIT_UPCOMING if len(frame) else EXIT_NOTHING)
+    with locked(state):  # read, report, then remember: concurrent runs never lose an update
         seen = read_state(state)
         shown = only_new(frame, seen)
+        _deliver(render(shown))
         write_state(state, frame, seen, frame.attrs["as_of"])
-    if as_json:
-        click.echo(to_json(shown, total=len(frame)))
-    elif as_csv:
-        click.echo(to_csv(shown), nl=False)
-    else:
-        click.echo(table_text(shown, None if state is None else len(frame)))
     sys.exit(EXIT_UPCOMING if len(shown) else EXIT_NOTHING)
+
+
+def _deliver(text: str) -> None:
+    """Print ``text`` and flush; if stdout fails (disk full, closed pipe) say so on stderr and
+    exit 1 before anything is remembered in the state file."""
+    import os
+
+    stream = sys.stdout
+    try:
+        stream.write(text)
+        stream.flush()
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # nothing more to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        click.echo(f"error: cannot write the output ({exc.strerror or exc}); the state file "
+                   "is unchanged", err=True)
+        sys.exit(1)
