@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from conftest import run_cli as run
 
 from eventstudy.calendar.listings import read_listings_file
@@ -120,3 +124,46 @@ def test_concurrent_state_runs_with_different_filters_merge(tmp_path: Path) -> N
     code, out, _ = run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01",
                        "--within", "120", "--state", str(state), "--tranche", "cornerstone")
     assert code == 0 and "0 new of" in out
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_atomic_writes_keep_the_mode_of_an_existing_file(tmp_path: Path, umask_022: None) -> None:
+    ics, mine = tmp_path / "lockups.ics", tmp_path / "shared.yaml"
+    assert run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01", "--ics",
+               str(ics))[0] == 10
+    assert _mode(ics) == 0o644  # new file: 0o666 less the umask
+    assert run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-08", "--ics",
+               str(ics))[0] == 10
+    assert _mode(ics) == 0o644
+    mine.write_text(COMMENTED, encoding="utf-8")
+    mine.chmod(0o664)
+    assert run("listings", "add", "2.HK", "--date", "2024-03-04", "--source", "s",
+               "--listings", str(mine))[0] == 0
+    assert _mode(mine) == 0o664
+    mine.chmod(0o600)
+    assert run("listings", "add", "3.HK", "--date", "2024-03-04", "--source", "s",
+               "--listings", str(mine))[0] == 0
+    assert _mode(mine) == 0o600
+
+
+def test_new_files_follow_the_umask(tmp_path: Path) -> None:
+    from eventstudy.fileio import atomic_write_text
+
+    old = os.umask(0o002)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "b.txt", "x")
+    finally:
+        os.umask(old)
+    assert _mode(tmp_path / "a.txt") == 0o664 and _mode(tmp_path / "b.txt") == 0o600
