@@ -59,8 +59,11 @@ def _tranche_wanted(tranche: Tranche, names: Sequence[str]) -> bool:
 
 
 def uid_of(ticker: str, tranche: str, expiry: pd.Timestamp) -> str:
-    """Stable identifier of one expiry (the iCalendar UID and the ``--state`` key)."""
-    return f"{ticker}-{tranche}-{expiry:%Y%m%d}@eventstudy"
+    """Stable identifier of one expiry (the iCalendar UID and the ``--state`` key): ticker and
+    tranche percent-encoded to letters, digits and ``.-_%``, so that it is one safe token."""
+    from urllib.parse import quote
+
+    return f"{quote(ticker, safe='')}-{quote(tranche, safe='')}-{expiry:%Y%m%d}@eventstudy"
 
 
 def expiry_rows(calendar: dict[str, Listing], as_of: pd.Timestamp, within: int, *,
