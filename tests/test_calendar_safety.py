@@ -3,8 +3,14 @@ characters), terminal escape sequences, and control characters rejected at input
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
 import icalendar
 import pandas as pd
+import pytest
+from conftest import run_cli as run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,3 +71,56 @@ def test_any_text_gives_a_valid_calendar_with_the_same_events(pairs: list[tuple[
                                                               ) -> None:
     frame = _frame([p[0] for p in pairs], [p[1] for p in pairs])
     _check_no_injection(to_ics(frame), len(pairs))
+
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x9b31m\x1bc"
+
+
+def test_the_upcoming_table_strips_terminal_escapes() -> None:
+    from eventstudy.calendar.alerts import table_text, to_csv, to_json
+
+    frame = _frame([f"Evil{ESCAPES}Corp"], [f"cornerstone{ESCAPES}\r\nx"])
+    text = table_text(frame)
+    assert "Evil]0;owned[2J31mcCorp" in text
+    assert not [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F]
+    assert len(text.splitlines()) == 3  # head, column names, one row
+    rows = json.loads(to_json(frame))["expiries"]  # data kept, valid JSON
+    assert rows[0]["name"] == f"Evil{ESCAPES}Corp"
+    assert pd.read_csv(io.StringIO(to_csv(frame)))["name"][0] == f"Evil{ESCAPES}Corp"
+
+
+def _calendar(tmp_path: Path, field: str) -> Path:
+    path = tmp_path / "cal.yaml"
+    path.write_text("listings:\n  - ticker: 1.HK\n    listing_date: 2024-01-02\n"
+                    f"    source: s\n{field}", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("field", [
+    '    name: "Evil\\e[2JCorp"\n',
+    '    name: "two\\nlines"\n',
+    '    name: "nul\\0"\n',
+    '    sector: "AI\\x9b"\n',
+    '    tags: [ok, "bell\\a"]\n',
+    '    tranches:\n      - {name: "a\\rATTACH:x", months: 6}\n',
+    '    notes: "escape \\e]0;x"\n',
+])
+def test_control_characters_in_a_calendar_are_rejected(tmp_path: Path, field: str) -> None:
+    path = _calendar(tmp_path, field)
+    code, out, err = run("listings", "list", "--listings", str(path))
+    assert code == 2 and "control character" in err and len(err.splitlines()) == 1
+    assert "\x1b" not in out + err
+    code, out, err = run("upcoming", "--offline", "--no-prices", "--listings", str(path))
+    assert code == 2 and "control character" in err
+
+
+def test_multi_line_notes_and_sources_are_allowed(tmp_path: Path) -> None:
+    path = _calendar(tmp_path, "    notes: |\n      line one\n      line two\n")
+    assert run("listings", "validate", str(path))[0] == 0
+
+
+def test_listings_add_rejects_control_characters(tmp_path: Path) -> None:
+    mine = tmp_path / "mine.yaml"
+    code, _, err = run("listings", "add", "1.HK", "--date", "2024-01-02", "--source", "s",
+                       "--name", "Evil\x1b[2J", "--listings", str(mine))
+    assert code == 2 and "control character" in err and not mine.exists()

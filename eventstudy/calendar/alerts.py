@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.calendar.text import one_line
 from eventstudy.calendar.upcoming import COLUMNS
 from eventstudy.errors import ConfigError
 
@@ -101,8 +102,10 @@ def table_text(frame: pd.DataFrame, total: int | None = None) -> str:
     if frame.empty:
         return head
     show = pd.DataFrame({
-        "ticker": frame["ticker"], "name": frame["name"].str.slice(0, 28),
-        "status": frame["status"], "tranche": frame["tranche"], "expiry": frame["expiry"].dt.date,
+        "ticker": frame["ticker"].map(one_line),
+        "name": frame["name"].map(one_line).str.slice(0, 28),
+        "status": frame["status"].map(one_line), "tranche": frame["tranche"].map(one_line),
+        "expiry": frame["expiry"].dt.date,
         "day 0": frame["day0"].dt.date, "sessions": frame["sessions_until"],
         "locked": frame["locked_shares"].map(_num),
         "locked/float": frame["locked_to_float"].map(lambda v: _num(v, "{:.2f}")),

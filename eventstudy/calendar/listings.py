@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from eventstudy.calendar.sessions import add_months
+from eventstudy.calendar.text import first_control
 from eventstudy.calendar.tranches import (
     BOARD_18C,
     CATEGORIES,
@@ -154,10 +155,31 @@ def _parse_tranches(raw: Any, where: str) -> tuple[Tranche, ...]:
     return tranches
 
 
+MULTILINE_KEYS = {"source", "notes", "rule"}  # free text: line breaks and tabs allowed
+
+
+def _no_controls(value: Any, where: str, key: str = "entry") -> None:
+    """ConfigError if a string of the entry holds a control character (ESC, CR, NUL, C1...):
+    a calendar is shared text, never terminal escapes or injected lines."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _no_controls(str(k), where, "key")
+            _no_controls(v, where, str(k))
+    elif isinstance(value, list):
+        for item in value:
+            _no_controls(item, where, key)
+    elif isinstance(value, str):
+        char = first_control(value, newlines=key in MULTILINE_KEYS)
+        if char is not None:
+            raise ConfigError(f"{where}: {key} holds the control character {char!r} "
+                              "(not allowed in a calendar)")
+
+
 def parse_listing(raw: Any, where: str) -> Listing:
     """One entry of the calendar -> Listing, or ConfigError naming the problem."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: an entry must be a mapping")
+    _no_controls(raw, where)
     unknown = set(raw) - LISTING_KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")

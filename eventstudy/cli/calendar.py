@@ -35,6 +35,7 @@ def listings_list(calendar_path: Path | None, tags: tuple[str, ...], boards: tup
     import pandas as pd
 
     from eventstudy.calendar.listings import listings_frame, load_listings
+    from eventstudy.calendar.text import one_line
     from eventstudy.calendar.upcoming import _wanted
 
     calendar = {t: x for t, x in load_listings(calendar_path).items()
@@ -45,6 +46,7 @@ def listings_list(calendar_path: Path | None, tags: tuple[str, ...], boards: tup
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     shown = frame.drop(columns=["source", "currency"]).fillna("")
+    shown = shown.map(lambda v: one_line(v) if isinstance(v, str) else v)  # no escapes
     shown["name"] = shown["name"].str.slice(0, 32)
     with pd.option_context("display.width", 250, "display.max_colwidth", 80):
         click.echo(shown.to_string(index=False))
