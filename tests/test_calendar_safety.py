@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import time
 from pathlib import Path
 
 import icalendar
@@ -124,3 +126,38 @@ def test_listings_add_rejects_control_characters(tmp_path: Path) -> None:
     code, _, err = run("listings", "add", "1.HK", "--date", "2024-01-02", "--source", "s",
                        "--name", "Evil\x1b[2J", "--listings", str(mine))
     assert code == 2 and "control character" in err and not mine.exists()
+
+
+BOMB = "".join(f"{k}: &{k} [{', '.join([f'*{p}'] * 9)}]\n"
+               for p, k in zip("abcdefgh", "bcdefghi", strict=True))
+BOMB = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + BOMB
+
+
+@pytest.mark.parametrize("text", [BOMB, "listings:\n" + BOMB.replace("\n", "\n  ").strip(),
+                                  "[" * 100_000, "- " * 5000 + "x\n", "{a: " * 50_000])
+@pytest.mark.parametrize("command", ["batch", "listings", "upcoming"])
+def test_alias_bombs_and_deep_nesting_are_refused_fast(tmp_path: Path, text: str,
+                                                       command: str) -> None:
+    path = tmp_path / "evil.yaml"
+    path.write_text(text, encoding="utf-8")
+    args = {"batch": ["batch", str(path), "--offline", "--no-report"],
+            "listings": ["listings", "validate", str(path)],
+            "upcoming": ["upcoming", "--offline", "--no-prices", "--listings", str(path)]}
+    warm = tmp_path / "warm.yaml"  # imports are not what is timed
+    warm.write_text("a: [", encoding="utf-8")
+    run(*[str(warm) if a == str(path) else a for a in args[command]])
+    started = time.perf_counter()
+    code, out, err = run(*args[command])
+    assert time.perf_counter() - started < 2.0
+    assert code == 2, err
+    assert ("aliases" in err or "nested more than" in err) and "Traceback" not in err + out
+    assert len(err.splitlines()) == 1
+
+
+def test_every_yaml_load_goes_through_the_safe_loader() -> None:
+    package = Path(__file__).resolve().parent.parent / "eventstudy"
+    loads = [f"{p.name}: {line.strip()}" for p in package.rglob("*.py")
+             for line in p.read_text(encoding="utf-8").splitlines()
+             if re.search(r"yaml\.(safe_)?load\(|YAML\(\)", line)]
+    assert [x.split(":")[0] for x in sorted(loads)] == ["edit.py", "yamlsafe.py"]
+    assert "Loader=SafeLoader" in sorted(loads)[1]

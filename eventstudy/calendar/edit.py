@@ -8,11 +8,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from eventstudy.calendar.listings import LISTINGS_ENV, Listing, parse_listing
 from eventstudy.calendar.tranches import TRANCHE_PRESETS, Tranche
 from eventstudy.calendar.validate import _validate_entries, validate_file
+from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.errors import ConfigError
 
 
@@ -151,7 +150,7 @@ def _current(path: Path) -> tuple[str, list[Listing]]:
 def _check(path: Path, old: str, new: str, replaced: dict[int, dict[str, Any]],
            appended: list[dict[str, Any]]) -> None:
     """The edited text must hold exactly the old document with the entries changed."""
-    before, after = yaml.safe_load(old) or {}, yaml.safe_load(new)
+    before, after = load_yaml(old, path) or {}, load_yaml(new, path)
     expected = list(before.get("listings") or [])
     for index, entry in replaced.items():
         expected[index] = entry

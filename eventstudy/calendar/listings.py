@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from eventstudy.calendar.sessions import add_months
 from eventstudy.calendar.text import first_control
@@ -30,6 +29,7 @@ from eventstudy.calendar.tranches import (
     TRANCHE_PRESETS,
     Tranche,
 )
+from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.data.files import PACKAGE_ROOT
 from eventstudy.data.tickers import normalise_ticker
 from eventstudy.errors import BadInput, ConfigError
@@ -298,13 +298,9 @@ def with_tranches(listing: Listing, names: list[str] | None) -> Listing:
 def _load_entries(path: Path) -> list[Any]:
     """The raw ``listings:`` entries of a calendar file (ConfigError for an unreadable file)."""
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        doc = load_yaml(Path(path).read_text(encoding="utf-8"), path)
     except FileNotFoundError:
         raise ConfigError(f"no such listings file: {path}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{at}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
     except ValueError as exc:
