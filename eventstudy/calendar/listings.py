@@ -10,15 +10,15 @@ listings add|validate``."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from eventstudy.calendar.sessions import add_months
+from eventstudy.calendar.sessions import add_months, user_date
 from eventstudy.calendar.text import first_control
 from eventstudy.calendar.tranches import (
     BOARD_18C,
@@ -99,19 +99,22 @@ def _where(path: Path, index: int, entry: Any) -> str:
 
 
 def _date(value: Any, where: str) -> pd.Timestamp:
-    if isinstance(value, date):
-        return pd.Timestamp(value)
     try:
-        return pd.Timestamp(str(value)).normalize()
-    except (ValueError, TypeError):
-        raise ConfigError(f"{where}: bad date {value!r} (expected YYYY-MM-DD)") from None
+        return user_date(value, "listing_date")
+    except BadInput as exc:
+        text = str(exc)
+        if text.startswith("not a "):
+            text = f"bad date {value!r} (expected YYYY-MM-DD)"
+        raise ConfigError(f"{where}: {text}") from None
 
 
 def _number(value: Any, where: str, what: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{where}: {what} must be a non-negative number, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not 0 <= value < math.inf or (what == "offer_price" and value == 0):
+        kind = "positive" if what == "offer_price" else "non-negative"
+        raise ConfigError(f"{where}: {what} must be a {kind} finite number, not {value!r}")
     return float(value)
 
 

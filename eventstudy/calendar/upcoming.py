@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.listings import Listing, load_listings
-from eventstudy.calendar.sessions import next_session, sessions_between, to_timestamp
+from eventstudy.calendar.sessions import next_session, sessions_between, user_date
 from eventstudy.calendar.tranches import Tranche
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import calendar_code
@@ -29,6 +29,9 @@ EXIT_NOTHING = 0  # nothing (new) expires in the window
 
 
 EXIT_UPCOMING = 10  # something (new) expires in the window
+
+
+MAX_WITHIN = 3660  # days (10 years; the longest lock-up is 60 months)
 
 
 HOLIDAY_SLACK = 10  # days: an expiry this long before as_of may still have day 0 ahead
@@ -172,9 +175,9 @@ def upcoming_expiries(as_of: Any = None, within: int = 30, *, tags: Sequence[str
     """Lock-up expiries from ``as_of`` (default today) to ``within`` days later, one row per
     tranche, sorted by day 0; columns ``COLUMNS``. ``as_of`` and the window are stored in
     ``frame.attrs``."""
-    as_of = to_timestamp(as_of if as_of is not None else pd.Timestamp.today(), "--as-of date")
-    if within < 0:
-        raise BadInput(f"--within must be zero or more days, not {within}")
+    as_of = user_date(as_of if as_of is not None else pd.Timestamp.today(), "--as-of date")
+    if not 0 <= within <= MAX_WITHIN:
+        raise BadInput(f"--within must be 0..{MAX_WITHIN} days, not {within}")
     calendar = calendar if calendar is not None else load_listings(listings)
     rows = expiry_rows(calendar, as_of, within, tags=tags, boards=boards, tranches=tranches)
     if prices and rows:

@@ -129,7 +129,7 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
                  calendar_path: Path | None) -> None:
     """Add TICKER to your calendar file (written atomically; created if missing)."""
     from eventstudy.calendar.edit import add_listing, user_calendar_path
-    from eventstudy.calendar.sessions import to_timestamp
+    from eventstudy.calendar.sessions import user_date
     from eventstudy.calendar.validate import listing_warnings
 
     path = user_calendar_path(calendar_path)
@@ -139,7 +139,7 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
     if not tranches:
         raise BadInput("no tranches: give --tranches PRESET or --tranche NAME:MONTHS")
     entry = {"ticker": ticker, "name": name, "listing_date": str(
-                 to_timestamp(listing_date, "listing date").date()),
+                 user_date(listing_date, "--date").date()),
              "board": board or ("Chapter 18C" if category else "Main Board"),
              "category": category, "sector": sector, "tags": list(tags),
              "offer_price": offer_price, "currency": currency, "status": status,
@@ -156,8 +156,8 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
 
 @main.command()
 @click.option("--as-of", help="Look from this date (YYYY-MM-DD; default: today).")
-@click.option("--within", type=click.IntRange(0, None), default=30, show_default=True,
-              help="Days ahead.")
+@click.option("--within", type=click.IntRange(0, 3660), default=30, show_default=True,
+              help="Days ahead (at most 3660).")
 @click.option("--tag", "tags", multiple=True, help="Only listings with this tag or sector.")
 @click.option("--board", "boards", multiple=True, help="Only this board (e.g. '18C').")
 @click.option("--tranche", "tranches", multiple=True,
