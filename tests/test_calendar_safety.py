@@ -85,7 +85,7 @@ def test_the_upcoming_table_strips_terminal_escapes() -> None:
     text = table_text(frame)
     assert "Evil]0;owned[2J31mcCorp" in text
     assert not [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F]
-    assert len(text.splitlines()) == 3  # head, column names, one row
+    assert len(text.splitlines()) == 4  # head, calendar as of, column names, one row
     rows = json.loads(to_json(frame))["expiries"]  # data kept, valid JSON
     assert rows[0]["name"] == f"Evil{ESCAPES}Corp"
     assert pd.read_csv(io.StringIO(to_csv(frame)))["name"][0] == f"Evil{ESCAPES}Corp"

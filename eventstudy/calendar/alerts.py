@@ -72,7 +72,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def to_json(frame: pd.DataFrame, total: int | None = None) -> str:
     a = frame.attrs
     doc = {"as_of": _cell(a.get("as_of")), "within_days": a.get("within"),
-           "end": _cell(a.get("end")), "count": len(frame),
+           "end": _cell(a.get("end")), "calendar_as_of": _cell(a.get("calendar_as_of")),
+           "calendar_stale": bool(a.get("calendar_stale")), "count": len(frame),
            "in_window": len(frame) if total is None else total,
            "history_window": a.get("history_window"), "expiries": records(frame)}
     return json.dumps(doc, indent=2, allow_nan=False)
@@ -92,13 +93,19 @@ def _num(value: Any, fmt: str = "{:,.0f}") -> str:
     return "" if value is None else fmt.format(value)
 
 
+def _calendar_line(attrs: dict[str, Any]) -> str:
+    line = f"Calendar as of {_cell(attrs.get('calendar_as_of'))} (its newest listing)"
+    return line + (" - STALE: later listings may be missing" if attrs.get("calendar_stale")
+                   else "")
+
+
 def table_text(frame: pd.DataFrame, total: int | None = None) -> str:
     """The readable table printed by ``eventstudy upcoming`` (``total``: expiries in the window
     when ``frame`` holds only the new ones)."""
     a = frame.attrs
     count = f"{len(frame)}" if total is None else f"{len(frame)} new of {total}"
     head = (f"Lock-up expiries from {_cell(a.get('as_of'))} to {_cell(a.get('end'))} "
-            f"({a.get('within')} days): {count}")
+            f"({a.get('within')} days): {count}\n{_calendar_line(a)}")
     if frame.empty:
         return head
     show = pd.DataFrame({

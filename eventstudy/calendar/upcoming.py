@@ -34,6 +34,9 @@ EXIT_UPCOMING = 10  # something (new) expires in the window
 MAX_WITHIN = 3660  # days (10 years; the longest lock-up is 60 months)
 
 
+STALE_DAYS = 60  # a calendar whose newest listing is older than this is warned about
+
+
 HOLIDAY_SLACK = 10  # days: an expiry this long before as_of may still have day 0 ahead
 
 
@@ -103,6 +106,26 @@ def _row(listing: Listing, tranche: Tranche, expiry: pd.Timestamp, day0: pd.Time
         "locked_shares": tranche.locked_shares, "locked_to_float": ratio,
         "offer_price": listing.offer_price, "uid": uid_of(listing.ticker, tranche.name, expiry),
     }
+
+
+def calendar_as_of(calendar: dict[str, Listing], as_of: pd.Timestamp) -> pd.Timestamp | None:
+    """How current the calendar is: its newest listing date on or before ``as_of`` (a calendar
+    that knows no listing after a date cannot know the expiries of later listings)."""
+    dates = [x.listing_date for x in calendar.values() if x.listing_date <= as_of]
+    return max(dates) if dates else None
+
+
+def staleness_note(calendar_date: pd.Timestamp | None, as_of: pd.Timestamp) -> str | None:
+    """A warning when the calendar's newest listing is over ``STALE_DAYS`` before ``as_of``."""
+    if calendar_date is None:
+        return (f"the listings calendar has no listing on or before {as_of.date()}: "
+                "expiries it does not know are missing")
+    age = (as_of - calendar_date).days
+    if age <= STALE_DAYS:
+        return None
+    return (f"the listings calendar is {age} days old (newest listing {calendar_date.date()}, "
+            f"as of {as_of.date()}): later listings and their expiries are missing; add them "
+            "with `eventstudy listings add` or `listings import`")
 
 
 def price_context(listing: Listing, as_of: pd.Timestamp, loader: PriceLoader) -> dict[str, Any]:
@@ -191,7 +214,11 @@ def upcoming_expiries(as_of: Any = None, within: int = 30, *, tags: Sequence[str
     for row in rows:
         row.update(past.get(row["tranche"], {}))
     frame = pd.DataFrame(rows, columns=COLUMNS)
+    current = calendar_as_of(calendar, as_of)
+    stale = staleness_note(current, as_of)
+    notes = list(dict.fromkeys(loader.notes)) if loader else []
     frame.attrs.update(as_of=as_of, within=within, end=as_of + pd.Timedelta(days=within),
                        history_window=history_window if history else None,
-                       notes=list(dict.fromkeys(loader.notes)) if loader else [])
+                       calendar_as_of=current, calendar_stale=stale is not None,
+                       notes=[stale, *notes] if stale else notes)
     return frame
