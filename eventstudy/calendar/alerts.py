@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def _num(value: Any, fmt: str = "{:,.0f}") -> str:
     return "" if value is None else fmt.format(value)
 
 
-def _calendar_line(attrs: dict[str, Any]) -> str:
+def _calendar_line(attrs: Mapping[Any, Any]) -> str:
     line = f"Calendar as of {_cell(attrs.get('calendar_as_of'))} (its newest listing)"
     return line + (" - STALE: later listings may be missing" if attrs.get("calendar_stale")
                    else "")
