@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,27 @@ def _check(path: Path, old: str, new: str, replaced: dict[int, dict[str, Any]],
     report = _validate_entries(path, entries if isinstance(entries, list) else [])
     if after != before or not report.ok:  # pragma: no cover - a round-trip bug, never written
         raise ConfigError(f"{path}: cannot edit this file safely (left unchanged)")
+
+
+@dataclass
+class ImportReport:
+    """What ``import_listings`` did: listings added, rows skipped (already in the calendar) and
+    rows rejected (invalid, no source, repeated), each with its reason."""
+
+    added: list[Listing]
+    skipped: list[tuple[str, str]]
+    rejected: list[tuple[str, str]]
+
+
+def import_listings(path: str | Path, table: str | Path, *, source: str | None = None,
+                    replace: bool = False) -> ImportReport:
+    """Add the rows of a CSV/XLSX listings table (``calendar.importer``) to the calendar file
+    ``path`` in one locked, atomic edit; tickers already there are skipped unless ``replace``."""
+    from eventstudy.calendar.importer import table_entries
+
+    rows = table_entries(table, source)
+    added: list[Listing] = []
+    skipped: list[tuple[str, str]] = []
+    if rows.entries:
+        added, skipped = add_listings(path, rows.entries, replace=replace, skip_existing=True)
+    return ImportReport(added, skipped, rows.rejected)

@@ -154,6 +154,36 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
                f"listed {listing.listing_date.date()}) in {path}")
 
 
+@listings_group.command("import")
+@click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--source", help="Source of every row without a 'source' cell (required unless "
+                               "the table has a source column).")
+@click.option("--replace", is_flag=True, help="Replace entries of tickers already listed.")
+@click.option("--listings", "calendar_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Calendar file to write (default: $EVENTSTUDY_LISTINGS).")
+@guarded
+def listings_import(table: Path, source: str | None, replace: bool,
+                    calendar_path: Path | None) -> None:
+    """Add the rows of TABLE (CSV/XLSX: ticker, name, listing date, offer price, board; optional
+    source, issuer type, category, status, currency, sector) to your calendar with the standard
+    tranches. Exit 2 if a row was rejected (the valid rows are still added)."""
+    from eventstudy.calendar.edit import import_listings, user_calendar_path
+
+    path = user_calendar_path(calendar_path)
+    report = import_listings(path, table, source=source, replace=replace)
+    for listing in report.added:
+        click.echo(f"added {listing.ticker} ({listing.status}, listed "
+                   f"{listing.listing_date.date()})")
+    for label, reason in report.skipped:
+        click.echo(f"skipped {label}: {reason}", err=True)
+    for label, reason in report.rejected:
+        click.echo(f"rejected {label}: {reason}", err=True)
+    click.echo(f"{path}: {len(report.added)} added, {len(report.skipped)} already there, "
+               f"{len(report.rejected)} rejected")
+    if report.rejected:
+        sys.exit(2)
+
+
 @main.command()
 @click.option("--as-of", help="Look from this date (YYYY-MM-DD; default: today).")
 @click.option("--within", type=click.IntRange(0, 3660), default=30, show_default=True,
