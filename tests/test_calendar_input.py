@@ -58,3 +58,22 @@ def test_non_finite_or_negative_numbers_are_rejected_at_load(tmp_path: Path, val
                     f"{key}: {value}}}\n", encoding="utf-8")
     _one_line_exit_2(*run("listings", "list", "--json", "--listings", str(path)),
                      f"{key} must be a")
+
+
+def test_the_bundled_calendar_passes_strict_validation() -> None:
+    code, out, err = run("listings", "validate", "--strict")
+    assert code == 0, err
+    assert "INVALID" not in out and err == ""
+
+
+def test_18c_without_category_is_flagged_only_for_tranches_its_category_rules(
+        tmp_path: Path) -> None:
+    path = tmp_path / "cal.yaml"
+    base = "listings:\n  - {ticker: 1.HK, listing_date: 2024-01-02, source: s, board: Chapter 18C"
+    path.write_text(base + ", tranches: [{name: cornerstone, months: 6}]}\n", encoding="utf-8")
+    code, _, err = run("listings", "validate", "--strict", str(path))
+    assert code == 0, err
+    path.write_text(base + ", tranches: [{name: cornerstone, months: 6}, "
+                    "{name: controlling_12m, months: 12}]}\n", encoding="utf-8")
+    code, _, err = run("listings", "validate", "--strict", str(path))
+    assert code == 2 and "the lengths of controlling_12m cannot be checked" in err
