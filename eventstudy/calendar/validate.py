@@ -13,7 +13,6 @@ from eventstudy.calendar.listings import Listing, _load_entries, _where, is_18c,
 from eventstudy.calendar.tranches import BOARD_18C
 from eventstudy.errors import ConfigError
 
-
 RULED_BY_CATEGORY = ("controlling", "key_person", "pathfinder")  # 18C minimums by category
 
 
