@@ -167,3 +167,42 @@ def test_new_files_follow_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert _mode(tmp_path / "a.txt") == 0o664 and _mode(tmp_path / "b.txt") == 0o600
+
+
+def test_special_files_are_never_replaced_or_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    base = ["upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01"]
+    for args in (["--ics", str(fifo)], ["--state", str(fifo)], ["--listings", str(fifo)],
+                 ["--history", str(fifo)], ["--ics", str(tmp_path)]):
+        code, out, err = run(*base, *args)
+        assert code == 2, (args, err)
+        assert ("not a regular file" in err or "is a directory" in err) and "Traceback" not in err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    code, _, err = run("listings", "add", "1.HK", "--date", "2024-01-02", "--source", "s",
+                       "--listings", str(fifo))
+    assert code == 2 and "not a regular file" in err and stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_an_unwritable_target_is_named_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, out, err = run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01",
+                         "--ics", str(blocker / "x.ics"))
+    assert code == 2 and f"cannot write {blocker / 'x.ics'}" in err
+    assert ".tmp" not in err and len(err.strip().splitlines()) == 2  # the staleness warning
+
+
+def test_a_symlinked_ics_or_calendar_stays_a_link(tmp_path: Path) -> None:
+    real, link = tmp_path / "real.ics", tmp_path / "published.ics"
+    real.write_text("old")
+    link.symlink_to(real)
+    assert run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01", "--ics",
+               str(link))[0] == 10
+    assert link.is_symlink() and real.read_text().startswith("BEGIN:VCALENDAR")
+    calendar, alias = tmp_path / "cal.yaml", tmp_path / "alias.yaml"
+    calendar.write_text(COMMENTED, encoding="utf-8")
+    alias.symlink_to(calendar)
+    assert run("listings", "add", "2.HK", "--date", "2024-03-04", "--source", "s",
+               "--listings", str(alias))[0] == 0
+    assert alias.is_symlink() and "0002.HK" in calendar.read_text()

@@ -21,11 +21,13 @@ STATE_VERSION = 1
 
 def read_state(path: str | Path) -> dict[str, str]:
     """The expiries already reported (uid -> day 0), from a state file (empty if none yet)."""
+    from eventstudy.calendar.lock import read_user_text
+
     path = Path(path)
     if not path.exists():
         return {}
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_user_text(path))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ConfigError(f"{path}: not an eventstudy state file (delete it to start "
                           "afresh)") from None
@@ -46,13 +48,13 @@ def write_state(path: str | Path, frame: pd.DataFrame, seen: dict[str, str],
                 as_of: pd.Timestamp) -> None:
     """Remember ``frame``'s expiries besides ``seen`` (dropping those whose day 0 is before
     ``as_of``), atomically; the content depends only on the inputs, not on the clock."""
-    from eventstudy.fileio import atomic_write_text
+    from eventstudy.calendar.lock import write_user_file
 
     merged = {**seen, **{u: str(d.date()) for u, d in zip(frame["uid"], frame["day0"],
                                                           strict=True)}}
     kept = {u: d for u, d in sorted(merged.items()) if d >= str(as_of.date())}
     doc = {"version": STATE_VERSION, "as_of": str(as_of.date()), "seen": kept}
-    atomic_write_text(Path(path), json.dumps(doc, indent=2) + "\n")
+    write_user_file(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
 
 
 def _cell(value: Any) -> Any:

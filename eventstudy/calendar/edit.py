@@ -105,8 +105,7 @@ def add_listings(path: str | Path, entries: list[dict[str, Any]], *, replace: bo
     layout and other top-level keys are kept (round-trip YAML). A ticker already in the file is
     replaced with ``replace``, skipped (with the reason) with ``skip_existing``, else an error.
     """
-    from eventstudy.calendar.lock import locked
-    from eventstudy.fileio import atomic_write_text
+    from eventstudy.calendar.lock import locked, write_user_file
 
     path = Path(path)
     listings = [parse_listing(e, f"new listing ({e.get('ticker', '?')})") for e in entries]
@@ -134,7 +133,7 @@ def add_listings(path: str | Path, entries: list[dict[str, Any]], *, replace: bo
         if added:
             new = _edited_text(text, replaced, appended)
             _check(path, text, new, replaced, appended)
-            atomic_write_text(path, new)
+            write_user_file(path, new.encode("utf-8"))
     return added, skipped
 
 

@@ -85,9 +85,8 @@ def to_ics(frame: pd.DataFrame, as_of: pd.Timestamp | None = None) -> str:
 
 def write_ics(path: str | Path, frame: pd.DataFrame) -> Path:
     """Write ``to_ics(frame)`` atomically; returns the path."""
-    from eventstudy.fileio import atomic_write
+    from eventstudy.calendar.lock import write_user_file
 
     path = Path(path)
-    data = to_ics(frame).encode("utf-8")
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    write_user_file(path, to_ics(frame).encode("utf-8"))
     return path

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from eventstudy.calendar.lock import read_user_text
 from eventstudy.calendar.sessions import add_months, user_date
 from eventstudy.calendar.text import first_control
 from eventstudy.calendar.tranches import (
@@ -301,13 +302,17 @@ def with_tranches(listing: Listing, names: list[str] | None) -> Listing:
 def _load_entries(path: Path) -> list[Any]:
     """The raw ``listings:`` entries of a calendar file (ConfigError for an unreadable file)."""
     try:
-        doc = load_yaml(Path(path).read_text(encoding="utf-8"), path)
+        doc = load_yaml(read_user_text(path), path)
     except FileNotFoundError:
         raise ConfigError(f"no such listings file: {path}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    except ValueError as exc:
+    except BadInput as exc:
+        raise ConfigError(str(exc)) from None
+    except (ValueError, OverflowError) as exc:
         raise ConfigError(f"{path}: bad date or value ({exc})") from None
+    except IsADirectoryError:  # pragma: no cover - read_user_text refuses folders first
+        raise ConfigError(f"{path}: not a regular file") from None
     entries = doc.get("listings") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a top-level 'listings:' list")

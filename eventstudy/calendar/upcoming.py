@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.listings import Listing, load_listings
+from eventstudy.calendar.lock import read_user_text
 from eventstudy.calendar.sessions import next_session, sessions_between, user_date
 from eventstudy.calendar.tranches import Tranche
 from eventstudy.data.loader import PriceLoader
@@ -166,7 +167,7 @@ def load_history(path: str | Path, window: str = DEFAULT_HISTORY_WINDOW
     """Per tranche of a saved study's JSON: number of events, mean AR(0), mean CAR over
     ``window`` (a label such as ``[-1,+1]``)."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_user_text(path))
     except FileNotFoundError:
         raise ConfigError(f"no such history file: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
