@@ -191,6 +191,10 @@ def test_an_unwritable_target_is_named_in_one_line(tmp_path: Path) -> None:
                          "--ics", str(blocker / "x.ics"))
     assert code == 2 and f"cannot write {blocker / 'x.ics'}" in err
     assert ".tmp" not in err and len(err.strip().splitlines()) == 2  # the staleness warning
+    state = tmp_path / "state.json"  # an --ics that fails: nothing remembered
+    code, _, err = run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01",
+                       "--ics", str(blocker / "x.ics"), "--state", str(state))
+    assert code == 2 and not state.exists()
 
 
 def test_a_symlinked_ics_or_calendar_stays_a_link(tmp_path: Path) -> None:
