@@ -1,9 +1,12 @@
 """Atomic file writes: a temporary sibling, flushed, then renamed over the target, so a reader
 sees the old file or the new one, never half of one. The new file keeps the mode (and, where
-allowed, the group) of the file it replaces; a new file gets 0666 less the umask."""
+allowed, the group) of the file it replaces; a new file gets 0666 less the umask. A target that
+exists but is not a regular file (a device such as /dev/full, a FIFO, a folder) is never
+replaced."""
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -25,13 +28,20 @@ def _temp_file(path: Path) -> Path:
     raise FileExistsError(f"no free temporary name beside {path}")  # pragma: no cover
 
 
-def _keep_mode(tmp: Path, path: Path) -> None:
-    """Give ``tmp`` the permission bits (and group, if we may) of the existing ``path``."""
+def _existing(path: Path) -> os.stat_result | None:
+    """The target's status, None if it does not exist; refuses anything but a regular file."""
     try:
-        old = path.stat()
+        info = os.stat(path)
     except FileNotFoundError:
-        return
-    if not stat.S_ISREG(old.st_mode):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "not a regular file, not replaced", str(path))
+    return info
+
+
+def _keep_mode(tmp: Path, old: os.stat_result | None) -> None:
+    """Give ``tmp`` the permission bits (and group, if we may) of the file it replaces."""
+    if old is None:
         return
     with suppress(OSError):
         os.chown(tmp, -1, old.st_gid)
@@ -40,11 +50,12 @@ def _keep_mode(tmp: Path, path: Path) -> None:
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it over ``path``."""
+    old = _existing(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_file(path)
     try:
         write(tmp)
-        _keep_mode(tmp, path)
+        _keep_mode(tmp, old)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -345,7 +345,7 @@ def test_a_batch_with_only_bad_events_is_one_error_with_the_first_reason() -> No
 
 
 EVENT_FILES: dict[str, tuple[str, bytes, str]] = {
-    "yaml syntax": ("e.yaml", b"events:\n  - ticker: [0020.HK\n", "unreadable events file"),
+    "yaml syntax": ("e.yaml", b"events:\n  - ticker: [0020.HK\n", "not valid YAML at line"),
     "yaml not a list": ("e.yaml", b"events: {ticker: 0020.HK}\n", "expected a list of events"),
     "csv no date": ("e.csv", b"ticker,when\n0020.HK,2022-06-30\n", "missing column 'date'"),
     "csv semicolons": ("e.csv", b"ticker;date\n0020.HK;2022-06-30\n", "missing column 'date'"),

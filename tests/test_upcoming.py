@@ -371,3 +371,26 @@ def test_bundled_calendar_is_valid_and_sourced() -> None:
     sesame = {t.name: t.months for t in calendar["2533.HK"].tranches}
     assert sesame["controlling_12m"] == 12 and sesame["pathfinder_sii"] == 6
     assert "18C" in BUNDLED_LISTINGS.read_text() and "eylaw.com.hk" in BUNDLED_LISTINGS.read_text()
+
+
+def test_upcoming_says_how_current_the_calendar_is_and_warns_when_stale(tmp_path: Path) -> None:
+    import yaml
+
+    mine = write(tmp_path / "mine.yaml", "listings:\n  - {ticker: 1.HK, listing_date: "
+                                         "2099-01-05, source: s}\n")
+    env = {"EVENTSTUDY_LISTINGS": str(mine)}
+    code, out, err = upcoming("--no-prices", "--as-of", "2099-03-06", env=env)  # 60 days
+    assert "Calendar as of 2099-01-05 (its newest listing)" in out
+    assert "STALE" not in out and "days old" not in err
+    code, out, err = upcoming("--no-prices", "--as-of", "2099-03-07", "--json", env=env)
+    doc = json.loads(out)
+    assert doc["calendar_as_of"] == "2099-01-05" and doc["calendar_stale"] is True
+    assert ("warning: the listings calendar is 61 days old (newest listing 2099-01-05, as of "
+            "2099-03-07)") in err
+    code, out, err = upcoming("--no-prices", "--as-of", "2099-03-07", env=env)
+    assert "STALE: later listings may be missing" in out
+    # A listing after --as-of does not make the calendar current as of that date.
+    bundled = yaml.safe_load(BUNDLED_LISTINGS.read_text())["listings"]
+    newest = max(str(x["listing_date"]) for x in bundled)
+    code, out, err = upcoming("--no-prices", "--as-of", "2098-12-01", env=env)
+    assert f"Calendar as of {newest}" in out and "days old" in err

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from eventstudy.calendar.text import one_line
 from eventstudy.calendar.upcoming import COLUMNS
 from eventstudy.errors import ConfigError
 
@@ -19,11 +21,13 @@ STATE_VERSION = 1
 
 def read_state(path: str | Path) -> dict[str, str]:
     """The expiries already reported (uid -> day 0), from a state file (empty if none yet)."""
+    from eventstudy.calendar.lock import read_user_text
+
     path = Path(path)
     if not path.exists():
         return {}
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_user_text(path))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ConfigError(f"{path}: not an eventstudy state file (delete it to start "
                           "afresh)") from None
@@ -44,13 +48,13 @@ def write_state(path: str | Path, frame: pd.DataFrame, seen: dict[str, str],
                 as_of: pd.Timestamp) -> None:
     """Remember ``frame``'s expiries besides ``seen`` (dropping those whose day 0 is before
     ``as_of``), atomically; the content depends only on the inputs, not on the clock."""
-    from eventstudy.fileio import atomic_write_text
+    from eventstudy.calendar.lock import write_user_file
 
     merged = {**seen, **{u: str(d.date()) for u, d in zip(frame["uid"], frame["day0"],
                                                           strict=True)}}
     kept = {u: d for u, d in sorted(merged.items()) if d >= str(as_of.date())}
     doc = {"version": STATE_VERSION, "as_of": str(as_of.date()), "seen": kept}
-    atomic_write_text(Path(path), json.dumps(doc, indent=2) + "\n")
+    write_user_file(path, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))
 
 
 def _cell(value: Any) -> Any:
@@ -71,7 +75,8 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def to_json(frame: pd.DataFrame, total: int | None = None) -> str:
     a = frame.attrs
     doc = {"as_of": _cell(a.get("as_of")), "within_days": a.get("within"),
-           "end": _cell(a.get("end")), "count": len(frame),
+           "end": _cell(a.get("end")), "calendar_as_of": _cell(a.get("calendar_as_of")),
+           "calendar_stale": bool(a.get("calendar_stale")), "count": len(frame),
            "in_window": len(frame) if total is None else total,
            "history_window": a.get("history_window"), "expiries": records(frame)}
     return json.dumps(doc, indent=2, allow_nan=False)
@@ -91,18 +96,26 @@ def _num(value: Any, fmt: str = "{:,.0f}") -> str:
     return "" if value is None else fmt.format(value)
 
 
+def _calendar_line(attrs: Mapping[Any, Any]) -> str:
+    line = f"Calendar as of {_cell(attrs.get('calendar_as_of'))} (its newest listing)"
+    return line + (" - STALE: later listings may be missing" if attrs.get("calendar_stale")
+                   else "")
+
+
 def table_text(frame: pd.DataFrame, total: int | None = None) -> str:
     """The readable table printed by ``eventstudy upcoming`` (``total``: expiries in the window
     when ``frame`` holds only the new ones)."""
     a = frame.attrs
     count = f"{len(frame)}" if total is None else f"{len(frame)} new of {total}"
     head = (f"Lock-up expiries from {_cell(a.get('as_of'))} to {_cell(a.get('end'))} "
-            f"({a.get('within')} days): {count}")
+            f"({a.get('within')} days): {count}\n{_calendar_line(a)}")
     if frame.empty:
         return head
     show = pd.DataFrame({
-        "ticker": frame["ticker"], "name": frame["name"].str.slice(0, 28),
-        "status": frame["status"], "tranche": frame["tranche"], "expiry": frame["expiry"].dt.date,
+        "ticker": frame["ticker"].map(one_line),
+        "name": frame["name"].map(one_line).str.slice(0, 28),
+        "status": frame["status"].map(one_line), "tranche": frame["tranche"].map(one_line),
+        "expiry": frame["expiry"].dt.date,
         "day 0": frame["day0"].dt.date, "sessions": frame["sessions_until"],
         "locked": frame["locked_shares"].map(_num),
         "locked/float": frame["locked_to_float"].map(lambda v: _num(v, "{:.2f}")),

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from eventstudy.calendar.listings import LISTINGS_ENV, Listing, parse_listing
 from eventstudy.calendar.tranches import TRANCHE_PRESETS, Tranche
 from eventstudy.calendar.validate import _validate_entries, validate_file
+from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.errors import ConfigError
 
 
@@ -56,64 +57,129 @@ def user_calendar_path(explicit: str | Path | None = None) -> Path:
                       "(the bundled calendar is only edited when named explicitly)")
 
 
-def _entry_yaml(entry: dict[str, Any]) -> str:
-    text = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=100)
-    return "".join(f"  {line}\n" for line in text.splitlines())
+def _round_trip() -> Any:
+    from ruamel.yaml import YAML
+
+    rt = YAML()  # round trip: comments, key order, quoting and flow style are kept
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=4, offset=2)
+    return rt
+
+
+def _edited_text(text: str, entries: dict[int, dict[str, Any]], appended: list[dict[str, Any]]
+                 ) -> str:
+    """``text`` with ``listings[i]`` replaced by ``entries[i]`` and ``appended`` added at the
+    end; the rest of the document (comments, other top-level keys) is kept as written."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    rt = _round_trip()
+    doc = rt.load(text)
+    seq = doc.get("listings")
+    if not isinstance(seq, CommentedSeq) or not seq:
+        doc["listings"] = seq = CommentedSeq(list(seq or []))
+    for index, entry in entries.items():
+        seq[index] = entry
+    seq.extend(appended)
+    out = io.StringIO()
+    rt.dump(doc, out)
+    return out.getvalue()
+
+
+NEW_FILE = "# eventstudy listings calendar (see configs/listings.yaml for the keys)\nlistings:\n"
 
 
 def add_listing(path: str | Path, entry: dict[str, Any], *, replace: bool = False) -> Listing:
-    """Add ``entry`` (a calendar entry dict) to the calendar file ``path``, written atomically.
+    """Add ``entry`` (a calendar entry dict) to the calendar file ``path``; see ``add_listings``.
+    An existing ticker is an error unless ``replace``."""
+    added, _ = add_listings(path, [entry], replace=replace)
+    return added[0]
 
-    A new file is created if needed. An existing ticker is an error unless ``replace``. The
-    existing text (and its comments) is kept when the entry can simply be appended; otherwise
-    the file is rewritten from its parsed entries.
+
+def add_listings(path: str | Path, entries: list[dict[str, Any]], *, replace: bool = False,
+                 skip_existing: bool = False) -> tuple[list[Listing], list[tuple[str, str]]]:
+    """Add calendar entries to the file ``path`` (created if missing): (added, skipped).
+
+    The read-modify-write holds the file's lock (``calendar.lock``), so concurrent adds all
+    land; the file is written atomically and only if every entry is valid. The user's comments,
+    layout and other top-level keys are kept (round-trip YAML). A ticker already in the file is
+    replaced with ``replace``, skipped (with the reason) with ``skip_existing``, else an error.
     """
-    from eventstudy.fileio import atomic_write_text
+    from eventstudy.calendar.lock import locked, write_user_file
 
     path = Path(path)
-    listing = parse_listing(entry, f"new listing ({entry.get('ticker', '?')})")
-    clean = listing_to_dict(listing)
+    listings = [parse_listing(e, f"new listing ({e.get('ticker', '?')})") for e in entries]
+    with locked(path):
+        text, current = _current(path)
+        where = {x.ticker: i for i, x in enumerate(current)}
+        replaced: dict[int, dict[str, Any]] = {}
+        appended: list[dict[str, Any]] = []
+        added: list[Listing] = []
+        skipped: list[tuple[str, str]] = []
+        for listing in listings:
+            clean = listing_to_dict(listing)
+            if listing.ticker in where and not replace:
+                if not skip_existing:
+                    raise ConfigError(f"{path}: {listing.ticker} is already listed (use "
+                                      "--replace)")
+                skipped.append((listing.ticker, "already in the calendar"))
+                continue
+            if listing.ticker in where:
+                replaced[where[listing.ticker]] = clean
+            else:
+                where[listing.ticker] = len(current) + len(appended)
+                appended.append(clean)
+            added.append(listing)
+        if added:
+            new = _edited_text(text, replaced, appended)
+            _check(path, text, new, replaced, appended)
+            write_user_file(path, new.encode("utf-8"))
+    return added, skipped
+
+
+def _current(path: Path) -> tuple[str, list[Listing]]:
+    """The file's text and its listings (a valid file only: it is never rewritten otherwise)."""
     if not path.exists():
-        text = ("# eventstudy listings calendar (see configs/listings.yaml for the keys)\n"
-                f"listings:\n{_entry_yaml(clean)}")
-        atomic_write_text(path, _checked(path, text, listing))
-        return listing
+        return NEW_FILE, []
     report = validate_file(path)
     if not report.ok:
         raise ConfigError(f"{report.errors[0]} (fix the file before adding to it)")
-    tickers = [x.ticker for x in report.listings]
-    if listing.ticker in tickers and not replace:
-        raise ConfigError(f"{path}: {listing.ticker} is already listed (use --replace)")
-    kept = [clean if x.ticker == listing.ticker else listing_to_dict(x) for x in report.listings]
-    if listing.ticker not in tickers:
-        kept.append(clean)
-        old = path.read_text(encoding="utf-8")
-        appended = old + ("" if old.endswith("\n") else "\n") + _entry_yaml(clean)
-        if _holds(appended, listing, len(kept)):
-            atomic_write_text(path, appended)
-            return listing
-    text = yaml.safe_dump({"listings": kept}, sort_keys=False, allow_unicode=True, width=100)
-    atomic_write_text(path, _checked(path, text, listing))
-    return listing
+    return path.read_text(encoding="utf-8"), report.listings
 
 
-def _holds(text: str, listing: Listing, count: int) -> bool:
-    """Whether ``text`` is a valid calendar of ``count`` entries, one of them ``listing``."""
-    try:
-        doc = yaml.safe_load(text)
-    except (yaml.YAMLError, ValueError):
-        return False
-    entries = doc.get("listings") if isinstance(doc, dict) else None
-    if not isinstance(entries, list) or len(entries) != count:
-        return False
-    report = _validate_entries(Path("calendar"), entries)
-    return report.ok and listing in report.listings
+def _check(path: Path, old: str, new: str, replaced: dict[int, dict[str, Any]],
+           appended: list[dict[str, Any]]) -> None:
+    """The edited text must hold exactly the old document with the entries changed."""
+    before, after = load_yaml(old, path) or {}, load_yaml(new, path)
+    expected = list(before.get("listings") or [])
+    for index, entry in replaced.items():
+        expected[index] = entry
+    before["listings"] = expected + appended
+    entries = after.get("listings") if isinstance(after, dict) else None
+    report = _validate_entries(path, entries if isinstance(entries, list) else [])
+    if after != before or not report.ok:  # pragma: no cover - a round-trip bug, never written
+        raise ConfigError(f"{path}: cannot edit this file safely (left unchanged)")
 
 
-def _checked(path: Path, text: str, listing: Listing) -> str:
-    doc = yaml.safe_load(text)
-    report = _validate_entries(path, doc["listings"])
-    if not report.ok or listing not in report.listings:  # pragma: no cover - parsed above
-        raise ConfigError(report.errors[0] if report.errors else f"{path}: cannot add "
-                          f"{listing.ticker}")
-    return text
+@dataclass
+class ImportReport:
+    """What ``import_listings`` did: listings added, rows skipped (already in the calendar) and
+    rows rejected (invalid, no source, repeated), each with its reason."""
+
+    added: list[Listing]
+    skipped: list[tuple[str, str]]
+    rejected: list[tuple[str, str]]
+
+
+def import_listings(path: str | Path, table: str | Path, *, source: str | None = None,
+                    replace: bool = False) -> ImportReport:
+    """Add the rows of a CSV/XLSX listings table (``calendar.importer``) to the calendar file
+    ``path`` in one locked, atomic edit; tickers already there are skipped unless ``replace``."""
+    from eventstudy.calendar.importer import table_entries
+
+    rows = table_entries(table, source)
+    added: list[Listing] = []
+    skipped: list[tuple[str, str]] = []
+    if rows.entries:
+        added, skipped = add_listings(path, rows.entries, replace=replace, skip_existing=True)
+    return ImportReport(added, skipped, rows.rejected)

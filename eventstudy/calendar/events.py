@@ -19,6 +19,7 @@ from eventstudy.calendar.sessions import (
     to_session,
     to_timestamp,
 )
+from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.data.tickers import calendar_code, normalise_ticker
 from eventstudy.errors import BadInput, ConfigError, EventStudyError
 
@@ -98,7 +99,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".yaml", ".yml"):
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = load_yaml(path.read_text(encoding="utf-8"), path)
             rows = doc.get("events") if isinstance(doc, dict) else doc
             if not isinstance(rows, list):
                 raise ConfigError(f"{path}: expected a list of events (or 'events:' list)")

@@ -3,18 +3,30 @@ TEXT escaping and line folding per RFC 5545 sections 3.1 and 3.3.11."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from eventstudy.calendar.alerts import _cell, _pct
+from eventstudy.calendar.text import multi_line, one_line
 
 
-def _escape(text: str) -> str:
-    """RFC 5545 TEXT escaping (3.3.11)."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
+def _escape(text: object, *, lines: bool = False) -> str:
+    """RFC 5545 TEXT (3.3.11): control characters removed (line breaks kept as ``\\n`` only
+    with ``lines``), then backslash, semicolon and comma escaped."""
+    clean = multi_line(text) if lines else one_line(text)
+    return (clean.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\n", "\\n"))
+
+
+def safe_uid(uid: str) -> str:
+    """A UID of letters, digits and ``.-_~%@`` only (``uid_of`` percent-encodes the rest)."""
+    return _UNSAFE_UID.sub(lambda m: f"%{ord(m.group()):02X}", uid)
+
+
+_UNSAFE_UID = re.compile(r"[^A-Za-z0-9._~%@-]")
 
 
 def fold(line: str, limit: int = 75) -> str:
@@ -59,11 +71,12 @@ def to_ics(frame: pd.DataFrame, as_of: pd.Timestamp | None = None) -> str:
         summary = f"{row['ticker']} {row['name']}: {row['tranche']} lock-up expiry"
         if row["status"] != "listed":
             summary += f" ({row['status']})"
-        lines += ["BEGIN:VEVENT", f"UID:{row['uid']}", f"DTSTAMP:{stamp}",
+        lines += ["BEGIN:VEVENT", f"UID:{safe_uid(str(row['uid']))}", f"DTSTAMP:{stamp}",
                   f"DTSTART;VALUE=DATE:{day0:%Y%m%d}",
                   f"DTEND;VALUE=DATE:{day0 + pd.Timedelta(days=1):%Y%m%d}",
-                  f"SUMMARY:{_escape(summary)}", f"DESCRIPTION:{_escape(_description(row))}",
-                  f"CATEGORIES:{_escape('lock-up')},{_escape(str(row['tranche']))}",
+                  f"SUMMARY:{_escape(summary)}",
+                  f"DESCRIPTION:{_escape(_description(row), lines=True)}",
+                  f"CATEGORIES:{_escape('lock-up')},{_escape(row['tranche'])}",
                   "STATUS:" + ("CONFIRMED" if row["status"] == "listed" else "TENTATIVE"),
                   "TRANSP:TRANSPARENT", "END:VEVENT"]
     lines.append("END:VCALENDAR")
@@ -72,9 +85,8 @@ def to_ics(frame: pd.DataFrame, as_of: pd.Timestamp | None = None) -> str:
 
 def write_ics(path: str | Path, frame: pd.DataFrame) -> Path:
     """Write ``to_ics(frame)`` atomically; returns the path."""
-    from eventstudy.fileio import atomic_write
+    from eventstudy.calendar.lock import write_user_file
 
     path = Path(path)
-    data = to_ics(frame).encode("utf-8")
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    write_user_file(path, to_ics(frame).encode("utf-8"))
     return path

@@ -10,16 +10,17 @@ listings add|validate``."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from eventstudy.calendar.sessions import add_months
+from eventstudy.calendar.lock import read_user_text
+from eventstudy.calendar.sessions import add_months, user_date
+from eventstudy.calendar.text import first_control
 from eventstudy.calendar.tranches import (
     BOARD_18C,
     CATEGORIES,
@@ -29,6 +30,7 @@ from eventstudy.calendar.tranches import (
     TRANCHE_PRESETS,
     Tranche,
 )
+from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.data.files import PACKAGE_ROOT
 from eventstudy.data.tickers import normalise_ticker
 from eventstudy.errors import BadInput, ConfigError
@@ -98,19 +100,22 @@ def _where(path: Path, index: int, entry: Any) -> str:
 
 
 def _date(value: Any, where: str) -> pd.Timestamp:
-    if isinstance(value, date):
-        return pd.Timestamp(value)
     try:
-        return pd.Timestamp(str(value)).normalize()
-    except (ValueError, TypeError):
-        raise ConfigError(f"{where}: bad date {value!r} (expected YYYY-MM-DD)") from None
+        return user_date(value, "listing_date")
+    except BadInput as exc:
+        text = str(exc)
+        if text.startswith("not a "):
+            text = f"bad date {value!r} (expected YYYY-MM-DD)"
+        raise ConfigError(f"{where}: {text}") from None
 
 
 def _number(value: Any, where: str, what: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{where}: {what} must be a non-negative number, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not 0 <= value < math.inf or (what == "offer_price" and value == 0):
+        kind = "positive" if what == "offer_price" else "non-negative"
+        raise ConfigError(f"{where}: {what} must be a {kind} finite number, not {value!r}")
     return float(value)
 
 
@@ -154,10 +159,31 @@ def _parse_tranches(raw: Any, where: str) -> tuple[Tranche, ...]:
     return tranches
 
 
+MULTILINE_KEYS = {"source", "notes", "rule"}  # free text: line breaks and tabs allowed
+
+
+def _no_controls(value: Any, where: str, key: str = "entry") -> None:
+    """ConfigError if a string of the entry holds a control character (ESC, CR, NUL, C1...):
+    a calendar is shared text, never terminal escapes or injected lines."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _no_controls(str(k), where, "key")
+            _no_controls(v, where, str(k))
+    elif isinstance(value, list):
+        for item in value:
+            _no_controls(item, where, key)
+    elif isinstance(value, str):
+        char = first_control(value, newlines=key in MULTILINE_KEYS)
+        if char is not None:
+            raise ConfigError(f"{where}: {key} holds the control character {char!r} "
+                              "(not allowed in a calendar)")
+
+
 def parse_listing(raw: Any, where: str) -> Listing:
     """One entry of the calendar -> Listing, or ConfigError naming the problem."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: an entry must be a mapping")
+    _no_controls(raw, where)
     unknown = set(raw) - LISTING_KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
@@ -276,17 +302,17 @@ def with_tranches(listing: Listing, names: list[str] | None) -> Listing:
 def _load_entries(path: Path) -> list[Any]:
     """The raw ``listings:`` entries of a calendar file (ConfigError for an unreadable file)."""
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        doc = load_yaml(read_user_text(path), path)
     except FileNotFoundError:
         raise ConfigError(f"no such listings file: {path}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}: not valid YAML{at}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    except ValueError as exc:
+    except BadInput as exc:
+        raise ConfigError(str(exc)) from None
+    except (ValueError, OverflowError) as exc:
         raise ConfigError(f"{path}: bad date or value ({exc})") from None
+    except IsADirectoryError:  # pragma: no cover - read_user_text refuses folders first
+        raise ConfigError(f"{path}: not a regular file") from None
     entries = doc.get("listings") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: expected a top-level 'listings:' list")

@@ -5,6 +5,7 @@ known in advance), so "the first session on or after the expiry" is a lookup, no
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from typing import Literal
@@ -13,6 +14,7 @@ import exchange_calendars as xcals
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
+from eventstudy.data.clean import FIRST_DATE, LAST_DATE
 from eventstudy.errors import BadInput
 
 HolidayPolicy = Literal["next", "previous", "skip"]
@@ -40,6 +42,23 @@ def to_timestamp(value: str | date | pd.Timestamp, what: str = "date") -> pd.Tim
     if pd.isna(stamp):
         raise BadInput(f"not a {what}: {value!r} (expected YYYY-MM-DD)")
     return stamp.tz_localize(None).normalize() if stamp.tz else stamp.normalize()
+
+
+def user_date(value: str | date | pd.Timestamp, what: str = "date") -> pd.Timestamp:
+    """A date a user typed (``--as-of``, ``--date``, a calendar's ``listing_date``): a plain date
+    within 1900..2100 (a year 0000, 9999-12-31 or a leading ``-`` are typos) without a time
+    zone; one-line BadInput otherwise."""
+    if getattr(value, "tzinfo", None) is not None or (
+            isinstance(value, str) and _ZONED.search(value.strip())):
+        raise BadInput(f"{what} {value!s} has a time zone: give the local date, YYYY-MM-DD")
+    stamp = to_timestamp(value, what)
+    if not FIRST_DATE <= stamp <= LAST_DATE:
+        raise BadInput(f"{what} {value!s} is outside {FIRST_DATE.year}..{LAST_DATE.year} "
+                       "(expected YYYY-MM-DD)")
+    return stamp
+
+
+_ZONED = re.compile(r"(T|\d:\d\d).*(Z|[+-]\d\d(:?\d\d)?)$")
 
 
 def add_months(day: pd.Timestamp, months: int) -> pd.Timestamp:

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.listings import Listing, load_listings
-from eventstudy.calendar.sessions import next_session, sessions_between, to_timestamp
+from eventstudy.calendar.lock import read_user_text
+from eventstudy.calendar.sessions import next_session, sessions_between, user_date
 from eventstudy.calendar.tranches import Tranche
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import calendar_code
@@ -29,6 +30,12 @@ EXIT_NOTHING = 0  # nothing (new) expires in the window
 
 
 EXIT_UPCOMING = 10  # something (new) expires in the window
+
+
+MAX_WITHIN = 3660  # days (10 years; the longest lock-up is 60 months)
+
+
+STALE_DAYS = 60  # a calendar whose newest listing is older than this is warned about
 
 
 HOLIDAY_SLACK = 10  # days: an expiry this long before as_of may still have day 0 ahead
@@ -59,8 +66,11 @@ def _tranche_wanted(tranche: Tranche, names: Sequence[str]) -> bool:
 
 
 def uid_of(ticker: str, tranche: str, expiry: pd.Timestamp) -> str:
-    """Stable identifier of one expiry (the iCalendar UID and the ``--state`` key)."""
-    return f"{ticker}-{tranche}-{expiry:%Y%m%d}@eventstudy"
+    """Stable identifier of one expiry (the iCalendar UID and the ``--state`` key): ticker and
+    tranche percent-encoded to letters, digits and ``.-_%``, so that it is one safe token."""
+    from urllib.parse import quote
+
+    return f"{quote(ticker, safe='')}-{quote(tranche, safe='')}-{expiry:%Y%m%d}@eventstudy"
 
 
 def expiry_rows(calendar: dict[str, Listing], as_of: pd.Timestamp, within: int, *,
@@ -97,6 +107,26 @@ def _row(listing: Listing, tranche: Tranche, expiry: pd.Timestamp, day0: pd.Time
         "locked_shares": tranche.locked_shares, "locked_to_float": ratio,
         "offer_price": listing.offer_price, "uid": uid_of(listing.ticker, tranche.name, expiry),
     }
+
+
+def calendar_as_of(calendar: dict[str, Listing], as_of: pd.Timestamp) -> pd.Timestamp | None:
+    """How current the calendar is: its newest listing date on or before ``as_of`` (a calendar
+    that knows no listing after a date cannot know the expiries of later listings)."""
+    dates = [x.listing_date for x in calendar.values() if x.listing_date <= as_of]
+    return max(dates) if dates else None
+
+
+def staleness_note(calendar_date: pd.Timestamp | None, as_of: pd.Timestamp) -> str | None:
+    """A warning when the calendar's newest listing is over ``STALE_DAYS`` before ``as_of``."""
+    if calendar_date is None:
+        return (f"the listings calendar has no listing on or before {as_of.date()}: "
+                "expiries it does not know are missing")
+    age = (as_of - calendar_date).days
+    if age <= STALE_DAYS:
+        return None
+    return (f"the listings calendar is {age} days old (newest listing {calendar_date.date()}, "
+            f"as of {as_of.date()}): later listings and their expiries are missing; add them "
+            "with `eventstudy listings add` or `listings import`")
 
 
 def price_context(listing: Listing, as_of: pd.Timestamp, loader: PriceLoader) -> dict[str, Any]:
@@ -137,7 +167,7 @@ def load_history(path: str | Path, window: str = DEFAULT_HISTORY_WINDOW
     """Per tranche of a saved study's JSON: number of events, mean AR(0), mean CAR over
     ``window`` (a label such as ``[-1,+1]``)."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        doc = json.loads(read_user_text(path))
     except FileNotFoundError:
         raise ConfigError(f"no such history file: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -169,9 +199,9 @@ def upcoming_expiries(as_of: Any = None, within: int = 30, *, tags: Sequence[str
     """Lock-up expiries from ``as_of`` (default today) to ``within`` days later, one row per
     tranche, sorted by day 0; columns ``COLUMNS``. ``as_of`` and the window are stored in
     ``frame.attrs``."""
-    as_of = to_timestamp(as_of if as_of is not None else pd.Timestamp.today(), "--as-of date")
-    if within < 0:
-        raise BadInput(f"--within must be zero or more days, not {within}")
+    as_of = user_date(as_of if as_of is not None else pd.Timestamp.today(), "--as-of date")
+    if not 0 <= within <= MAX_WITHIN:
+        raise BadInput(f"--within must be 0..{MAX_WITHIN} days, not {within}")
     calendar = calendar if calendar is not None else load_listings(listings)
     rows = expiry_rows(calendar, as_of, within, tags=tags, boards=boards, tranches=tranches)
     if prices and rows:
@@ -185,7 +215,11 @@ def upcoming_expiries(as_of: Any = None, within: int = 30, *, tags: Sequence[str
     for row in rows:
         row.update(past.get(row["tranche"], {}))
     frame = pd.DataFrame(rows, columns=COLUMNS)
+    current = calendar_as_of(calendar, as_of)
+    stale = staleness_note(current, as_of)
+    notes = list(dict.fromkeys(loader.notes)) if loader else []
     frame.attrs.update(as_of=as_of, within=within, end=as_of + pd.Timedelta(days=within),
                        history_window=history_window if history else None,
-                       notes=list(dict.fromkeys(loader.notes)) if loader else [])
+                       calendar_as_of=current, calendar_stale=stale is not None,
+                       notes=[stale, *notes] if stale else notes)
     return frame

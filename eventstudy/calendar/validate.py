@@ -13,6 +13,8 @@ from eventstudy.calendar.listings import Listing, _load_entries, _where, is_18c,
 from eventstudy.calendar.tranches import BOARD_18C
 from eventstudy.errors import ConfigError
 
+RULED_BY_CATEGORY = ("controlling", "key_person", "pathfinder")  # 18C minimums by category
+
 
 def listing_warnings(listing: Listing, today: pd.Timestamp | None = None) -> list[str]:
     """Things worth a look that do not make the calendar unusable."""
@@ -20,9 +22,10 @@ def listing_warnings(listing: Listing, today: pd.Timestamp | None = None) -> lis
     out = []
     if not listing.source:
         out.append(f"{listing.ticker}: no source for the listing date")
-    if is_18c(listing) and not listing.category:
+    unchecked = [t.name for t in listing.tranches if t.name.startswith(RULED_BY_CATEGORY)]
+    if is_18c(listing) and not listing.category and unchecked:
         out.append(f"{listing.ticker}: {BOARD_18C} listing without category (commercial or "
-                   "pre-commercial): its insider lock-up lengths cannot be checked")
+                   f"pre-commercial): the lengths of {', '.join(unchecked)} cannot be checked")
     if listing.status == "expected" and listing.listing_date < today:
         out.append(f"{listing.ticker}: expected listing date {listing.listing_date.date()} has "
                    "passed: confirm it (status: listed) or update it")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ def listings_list(calendar_path: Path | None, tags: tuple[str, ...], boards: tup
     import pandas as pd
 
     from eventstudy.calendar.listings import listings_frame, load_listings
+    from eventstudy.calendar.text import one_line
     from eventstudy.calendar.upcoming import _wanted
 
     calendar = {t: x for t, x in load_listings(calendar_path).items()
@@ -44,6 +46,7 @@ def listings_list(calendar_path: Path | None, tags: tuple[str, ...], boards: tup
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     shown = frame.drop(columns=["source", "currency"]).fillna("")
+    shown = shown.map(lambda v: one_line(v) if isinstance(v, str) else v)  # no escapes
     shown["name"] = shown["name"].str.slice(0, 32)
     with pd.option_context("display.width", 250, "display.max_colwidth", 80):
         click.echo(shown.to_string(index=False))
@@ -126,7 +129,7 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
                  calendar_path: Path | None) -> None:
     """Add TICKER to your calendar file (written atomically; created if missing)."""
     from eventstudy.calendar.edit import add_listing, user_calendar_path
-    from eventstudy.calendar.sessions import to_timestamp
+    from eventstudy.calendar.sessions import user_date
     from eventstudy.calendar.validate import listing_warnings
 
     path = user_calendar_path(calendar_path)
@@ -136,7 +139,7 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
     if not tranches:
         raise BadInput("no tranches: give --tranches PRESET or --tranche NAME:MONTHS")
     entry = {"ticker": ticker, "name": name, "listing_date": str(
-                 to_timestamp(listing_date, "listing date").date()),
+                 user_date(listing_date, "--date").date()),
              "board": board or ("Chapter 18C" if category else "Main Board"),
              "category": category, "sector": sector, "tags": list(tags),
              "offer_price": offer_price, "currency": currency, "status": status,
@@ -151,10 +154,40 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
                f"listed {listing.listing_date.date()}) in {path}")
 
 
+@listings_group.command("import")
+@click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--source", help="Source of every row without a 'source' cell (required unless "
+                               "the table has a source column).")
+@click.option("--replace", is_flag=True, help="Replace entries of tickers already listed.")
+@click.option("--listings", "calendar_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Calendar file to write (default: $EVENTSTUDY_LISTINGS).")
+@guarded
+def listings_import(table: Path, source: str | None, replace: bool,
+                    calendar_path: Path | None) -> None:
+    """Add the rows of TABLE (CSV/XLSX: ticker, name, listing date, offer price, board; optional
+    source, issuer type, category, status, currency, sector) to your calendar with the standard
+    tranches. Exit 2 if a row was rejected (the valid rows are still added)."""
+    from eventstudy.calendar.edit import import_listings, user_calendar_path
+
+    path = user_calendar_path(calendar_path)
+    report = import_listings(path, table, source=source, replace=replace)
+    for listing in report.added:
+        click.echo(f"added {listing.ticker} ({listing.status}, listed "
+                   f"{listing.listing_date.date()})")
+    for label, reason in report.skipped:
+        click.echo(f"skipped {label}: {reason}", err=True)
+    for label, reason in report.rejected:
+        click.echo(f"rejected {label}: {reason}", err=True)
+    click.echo(f"{path}: {len(report.added)} added, {len(report.skipped)} already there, "
+               f"{len(report.rejected)} rejected")
+    if report.rejected:
+        sys.exit(2)
+
+
 @main.command()
 @click.option("--as-of", help="Look from this date (YYYY-MM-DD; default: today).")
-@click.option("--within", type=click.IntRange(0, None), default=30, show_default=True,
-              help="Days ahead.")
+@click.option("--within", type=click.IntRange(0, 3660), default=30, show_default=True,
+              help="Days ahead (at most 3660).")
 @click.option("--tag", "tags", multiple=True, help="Only listings with this tag or sector.")
 @click.option("--board", "boards", multiple=True, help="Only this board (e.g. '18C').")
 @click.option("--tranche", "tranches", multiple=True,
@@ -193,6 +226,7 @@ def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tupl
         write_state,
     )
     from eventstudy.calendar.ics import write_ics
+    from eventstudy.calendar.lock import locked
     from eventstudy.calendar.upcoming import EXIT_NOTHING, EXIT_UPCOMING, upcoming_expiries
     from eventstudy.engine.windows import window_label
 
@@ -206,15 +240,37 @@ def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tupl
     _warn(frame.attrs.get("notes", []))
     if ics is not None:
         write_ics(ics, frame)
-    shown = frame
-    if state is not None:
+
+    def render(shown: Any) -> str:
+        if as_json:
+            return to_json(shown, total=len(frame)) + "\n"
+        if as_csv:
+            return to_csv(shown)
+        return table_text(shown, None if state is None else len(frame)) + "\n"
+
+    if state is None:
+        _deliver(render(frame))
+        sys.exit(EXIT_UPCOMING if len(frame) else EXIT_NOTHING)
+    with locked(state):  # read, report, then remember: concurrent runs never lose an update
         seen = read_state(state)
         shown = only_new(frame, seen)
+        _deliver(render(shown))
         write_state(state, frame, seen, frame.attrs["as_of"])
-    if as_json:
-        click.echo(to_json(shown, total=len(frame)))
-    elif as_csv:
-        click.echo(to_csv(shown), nl=False)
-    else:
-        click.echo(table_text(shown, None if state is None else len(frame)))
     sys.exit(EXIT_UPCOMING if len(shown) else EXIT_NOTHING)
+
+
+def _deliver(text: str) -> None:
+    """Print ``text`` and flush; if stdout fails (disk full, closed pipe) say so on stderr and
+    exit 1 before anything is remembered in the state file."""
+    import os
+
+    stream = sys.stdout
+    try:
+        stream.write(text)
+        stream.flush()
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # nothing more to flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        click.echo(f"error: cannot write the output ({exc.strerror or exc}); the state file "
+                   "is unchanged", err=True)
+        sys.exit(1)

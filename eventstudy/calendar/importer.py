@@ -1,0 +1,125 @@
+"""Reading a listings table a user exports (CSV or XLSX: ticker, name, listing date, offer
+price, board; optional source, issuer type, category, status, currency, sector) into calendar
+entries for ``eventstudy listings import``. Only rows that parse are returned as entries; the
+others come back with their row number and the reason."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eventstudy.calendar.listings import parse_listing
+from eventstudy.errors import BadInput, ConfigError
+
+ALIASES = {"date": "listing_date", "listed": "listing_date", "listing": "listing_date",
+           "price": "offer_price", "ipo_price": "offer_price", "offer": "offer_price",
+           "company": "name", "code": "ticker", "stock_code": "ticker", "type": "issuer_type"}
+COLUMNS = ("ticker", "name", "listing_date", "offer_price", "board", "source", "issuer_type",
+           "category", "status", "currency", "sector", "notes")
+REQUIRED = ("ticker", "listing_date")
+
+
+@dataclass
+class TableRows:
+    """Entries built from a table, and the rows that could not be used: (row label, reason)."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _column(name: object) -> str:
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    return ALIASES.get(key, key)
+
+
+def read_table(path: Path) -> list[dict[str, Any]]:
+    """The rows of a CSV or XLSX file as dicts of normalised column names (blank cells left
+    out); BadInput for a file that is not a readable table."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise BadInput(f"no such file (or not a regular file): {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        elif suffix in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+        else:
+            raise BadInput(f"{path}: a listings table must be .csv or .xlsx")
+    except (ValueError, OSError, KeyError, pd.errors.ParserError) as exc:
+        if isinstance(exc, BadInput):
+            raise
+        raise BadInput(f"{path}: not a readable {suffix[1:]} table "
+                       f"({type(exc).__name__})") from None
+    frame.columns = [_column(c) for c in frame.columns]
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise BadInput(f"{path}: missing column {missing[0]!r} (need ticker, listing date; "
+                       f"have {', '.join(map(str, frame.columns))})")
+    return [{k: v for k, v in row.items() if k in COLUMNS and not _blank(v)}
+            for row in frame.to_dict("records")]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or \
+        (isinstance(value, str) and not value.strip()) or str(value) == "NaT"
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return float(value.replace(",", "").strip())
+        except ValueError:
+            return value  # parse_listing names it
+    return value
+
+
+def entry_of(row: dict[str, Any], source: str | None) -> dict[str, Any]:
+    """A calendar entry for one table row: the standard tranches (Chapter 18C: those of its
+    category; with an issuer type: the calendar's default for that type)."""
+    entry = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+    if hasattr(entry["listing_date"], "date") and not isinstance(entry["listing_date"], str):
+        entry["listing_date"] = entry["listing_date"].date()
+    entry["ticker"] = str(entry["ticker"])
+    entry.setdefault("source", source)
+    if entry.get("offer_price") is not None:
+        entry["offer_price"] = _number(entry["offer_price"])
+    category = entry.get("category")
+    entry.setdefault("board", "Chapter 18C" if category else "Main Board")
+    if "issuer_type" not in entry:
+        entry["tranches"] = f"18c-{category}" if category else "standard"
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def table_entries(path: str | Path, source: str | None = None) -> TableRows:
+    """Entries of every usable row of the table ``path``; a row without a source (no
+    ``source`` column value and no ``source`` given) is rejected: a calendar entry needs one."""
+    path = Path(path)
+    out = TableRows()
+    seen: dict[str, str] = {}
+    rows = read_table(path)
+    if not source and not any("source" in row for row in rows):
+        raise BadInput(f"{path}: no source column: give --source (every calendar entry needs "
+                       "the source of its date)")
+    for number, row in enumerate(rows, start=2):
+        label = f"row {number} ({row.get('ticker', '?')})"
+        try:
+            entry = entry_of(row, source)
+            if not entry.get("source"):
+                raise ConfigError("no source (add a source column or give --source)")
+            listing = parse_listing(entry, label)
+        except (BadInput, KeyError) as exc:
+            text = str(exc)
+            out.rejected.append((label, text.removeprefix(f"{label}: ")))
+            continue
+        if listing.ticker in seen:
+            out.rejected.append((label, f"{listing.ticker} repeats {seen[listing.ticker]}"))
+            continue
+        seen[listing.ticker] = label
+        out.entries.append(entry)
+        out.rows.append(label)
+    return out
