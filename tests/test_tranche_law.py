@@ -97,9 +97,13 @@ def test_law_tranches_by_issuer_type() -> None:
                                                       "controlling_6m": "6m",
                                                       "controlling_12m": "12m"}
     assert law_tranches("HK", "secondary") == ()
+    # Pathfinder SIIs of an H-share issuer: 18C's 6 months, but the PRC one-year rule binds
+    # them longer (FourSemi 3625: Rule 18C.14(2) ends 30 Sep 2026, PRC law 30 Mar 2027).
     assert names(law_tranches("HK", "h_share", "Chapter 18C", "commercial")) == {
-        "cornerstone": "6m", "pathfinder_sii": "6m", "controlling_12m": "12m",
+        "cornerstone": "6m", "pathfinder_sii": "12m", "controlling_12m": "12m",
         "key_persons_12m": "12m", "pre_ipo_12m": "12m"}
+    assert names(law_tranches("HK", "red_chip", "Chapter 18C", "commercial"))[
+        "pathfinder_sii"] == "6m"
     assert names(law_tranches("HK", "h_share", "Chapter 18C")) == {"cornerstone": "6m",
                                                                    "pre_ipo_12m": "12m"}
     assert names(law_tranches("US")) == {"lockup_180d": "180d"}
@@ -149,3 +153,20 @@ def test_validate_flags_an_h_share_with_six_month_pre_ipo(tmp_path: Path) -> Non
     path.write_text(H_SHARE_SIX)
     code, _, err = run("listings", "validate", str(path))
     assert code == 2 and "PRC Company Law" in err
+
+
+def test_validate_flags_an_h_share_pathfinder_under_twelve_months(tmp_path: Path) -> None:
+    path = tmp_path / "cal.yaml"
+    path.write_text(H_SHARE_SIX.replace("board: Main Board", "board: Chapter 18C\n    category: "
+                                        "commercial").replace("{name: pre_ipo, months: 6}",
+                                                              "{name: pathfinder_sii, months: 6}"))
+    report = validate_file(path)
+    assert not report.ok and "'pathfinder_sii' is 6m" in report.errors[0]
+
+
+def test_every_calendar_entry_has_sourced_issuer_type() -> None:
+    for ticker, listing in load_listings().items():
+        assert listing.source, ticker
+        assert listing.issuer_type, ticker
+        assert "http" in listing.issuer_type_source or "read_file" in \
+            listing.issuer_type_source, ticker

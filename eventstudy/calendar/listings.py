@@ -285,7 +285,7 @@ def listing_problems(listing: Listing) -> list[str]:
     if listing.issuer_type == "h_share":
         problems += [f"tranche {t.name!r} is {t.length} but an H-share issuer's pre-IPO shares "
                      f"are locked 12 months ({PRC_COMPANY_LAW})"
-                     for t in listing.tranches if t.name.startswith("pre_ipo")
+                     for t in listing.tranches if t.name.startswith(("pre_ipo", "pathfinder"))
                      and (t.days or t.months < 12)]
     total = listing.shares_outstanding
     for tranche in listing.tranches:

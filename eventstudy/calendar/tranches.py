@@ -20,7 +20,7 @@ day + 180 days. Day 0 is the first session on or after that date (data/research/
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eventstudy.errors import BadInput
 
@@ -168,7 +168,12 @@ def law_tranches(exchange: str, issuer_type: str = "", board: str = "",
         raise BadInput(f"no lock-up preset for exchange {exchange}: list the tranches")
     if "18c" in board.lower().replace(" ", ""):  # Rule 18C.14 replaces Rule 10.07
         base = chapter_18c_tranches(category) if category else STANDARD_HK_TRANCHES[:1]
-        return (*base, PRE_IPO_12M) if issuer_type == "h_share" else base
+        if issuer_type != "h_share":
+            return base
+        # Pathfinder SIIs hold pre-offering shares: the PRC one-year rule outlasts 18C's 6 months
+        return (*(replace(t, months=12, rule=f"{t.rule}; {PRC_COMPANY_LAW}")
+                  if t.name == "pathfinder_sii" and t.months < 12 else t for t in base),
+                PRE_IPO_12M)
     if issuer_type == "h_share":
         return H_SHARE_TRANCHES
     if issuer_type == "a_plus_h":
