@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import read_raw_prices
+from conftest import ROOT, read_raw_prices
 from conftest import run_cli as run
 
 from eventstudy.calendar.events import lockup_events
@@ -170,3 +170,11 @@ def test_every_calendar_entry_has_sourced_issuer_type() -> None:
         assert listing.issuer_type, ticker
         assert "http" in listing.issuer_type_source or "read_file" in \
             listing.issuer_type_source, ticker
+
+
+def test_bundled_calendar_passes_strict_validation() -> None:
+    """Every bundled entry complete: a source, an issuer type, a category for Chapter 18C."""
+    code, out, err = run("listings", "validate", "--strict", str(ROOT / "configs" /
+                                                                "listings.yaml"))
+    assert code == 0, err
+    assert "listing(s), ok" in out + err
