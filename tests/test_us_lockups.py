@@ -16,7 +16,7 @@ import pytest
 from conftest import DATA
 from conftest import run_cli as run
 
-from eventstudy.calendar.listings import inferred_listing, parse_listing
+from eventstudy.calendar.listings import inferred_listing, load_listings, parse_listing
 from eventstudy.errors import ConfigError
 
 
@@ -55,6 +55,10 @@ def test_us_tickers_get_the_us_preset() -> None:
     assert "controlling_12m" in [t.name for t in hk.tranches]
     entry = parse_listing({"ticker": "ZM", "listing_date": "2019-04-18", "source": "x"}, "t")
     assert [t.length for t in entry.tranches] == ["180d"]
+    zoom = load_listings()["ZM"]  # in the calendar with its prospectus as source
+    assert zoom.listing_date == pd.Timestamp("2019-04-18") and "424B4" in zoom.source
+    assert zoom.expiry("lockup_180d") == pd.Timestamp("2019-10-15")
+    assert "LYFT" not in load_listings()  # no source read: inferred from its first trading day
 
 
 def test_uber_offline_without_data_is_data_unavailable() -> None:

@@ -17,7 +17,7 @@ import exchange_calendars as xcals
 import pandas as pd
 import yaml
 from dateutil.relativedelta import relativedelta
-from exchange_calendars.calendar_utils import _default_calendar_factories
+from exchange_calendars import calendar_utils
 
 from eventstudy.data.files import PACKAGE_ROOT
 from eventstudy.errors import BadInput, ConfigError
@@ -66,9 +66,10 @@ def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
     with the closures of ``configs/closures.yaml`` as extra ad hoc holidays."""
     end = (pd.Timestamp.today() + pd.DateOffset(years=2)).normalize()
     extra = closures().get(code, ())
-    if not extra or code not in _default_calendar_factories:
+    factories = getattr(calendar_utils, "_default_calendar_factories", {})  # code -> class
+    if not extra or code not in factories:
         return xcals.get_calendar(code, start=CALENDAR_START, end=end)
-    base = _default_calendar_factories[code]
+    base = factories[code]
     days = list(extra)
 
     def adhoc_holidays(self: xcals.ExchangeCalendar) -> list[pd.Timestamp]:
