@@ -117,7 +117,8 @@ def test_half_day_keeps_its_return_but_not_its_volume() -> None:
     price change. Its return stays; the [0,+1] abnormal log volume (Campbell & Wasley 1996) is
     the mean over the days with a volume, here day 0 alone (it was -3.60, t -2.56 with
     log(1 + 0) = 0, then n/a once zero volume became missing)."""
-    res = lockup_study("9880.HK", tranches=["controlling_6m", "controlling_12m"], offline=True,
+    # UBTech is an H-share issuer: its 6-month event is the cornerstone tranche (issue 11 item 3)
+    res = lockup_study("9880.HK", tranches=["cornerstone", "controlling_12m"], offline=True,
                        volatility=False)
     event_id = "9880.HK:controlling_12m:2024-12-30"
     raw = read_raw_prices("9880.HK")

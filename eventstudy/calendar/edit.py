@@ -21,8 +21,8 @@ def _preset_name(tranches: tuple[Tranche, ...]) -> str | None:
 
 
 def _tranche_dict(tranche: Tranche) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": tranche.name, "holder": tranche.holder,
-                           "months": tranche.months}
+    out: dict[str, Any] = {"name": tranche.name, "holder": tranche.holder}
+    out.update({"days": tranche.days} if tranche.days else {"months": tranche.months})
     for key in ("rule", "locked_shares", "source"):
         value = getattr(tranche, key)
         if value not in (None, ""):
@@ -34,13 +34,16 @@ def listing_to_dict(listing: Listing) -> dict[str, Any]:
     """A calendar entry (the YAML form) of ``listing``: empty fields left out."""
     out: dict[str, Any] = {"ticker": listing.ticker, "name": listing.name,
                            "listing_date": listing.listing_date.date()}
-    for key in ("board", "category", "sector", "offer_price", "currency", "status", "source",
-                "shares_outstanding", "float_shares", "notes"):
+    for key in ("board", "category", "issuer_type", "issuer_type_source", "sector", "offer_price",
+                "currency", "status", "source", "shares_outstanding", "float_shares", "notes"):
         value = getattr(listing, key)
         if value not in (None, ""):
             out[key] = value
     if listing.tags:
         out["tags"] = list(listing.tags)
+    if listing.sources:
+        out["sources"] = [{"url": u, "supports": w} if w else {"url": u}
+                          for u, w in listing.sources]
     preset = _preset_name(listing.tranches)
     out["tranches"] = preset or [_tranche_dict(t) for t in listing.tranches]
     return out

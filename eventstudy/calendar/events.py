@@ -78,17 +78,25 @@ def lockup_events(listing: Listing) -> list[Event]:
 
 
 def make_event(ticker: str, when: Any, *, tranche: str = "event", group: str = "",
-               policy: HolidayPolicy = "next", attrs: dict[str, Any] | None = None
-               ) -> Event | None:
-    """An event on a user-given date; a non-session date follows ``policy`` (None if skipped)."""
+               policy: HolidayPolicy = "next", attrs: dict[str, Any] | None = None,
+               listing_date: Any = None) -> Event | None:
+    """An event on a user-given date; a non-session date follows ``policy`` (None if skipped).
+
+    ``listing_date`` (optional) starts the estimation window at listing day + 5, as for the
+    lock-ups of the calendar."""
     ticker = normalise_ticker(ticker)
     day = to_timestamp(when, "event date")
+    listed = None
+    if listing_date not in (None, ""):
+        listed = to_timestamp(listing_date, "listing date")
+        if listed > day:
+            raise BadInput(f"listing date {listed.date()} is after the event date {day.date()}")
     session = to_session(calendar_code(ticker), day, policy)
     if session is None:
         return None
     extra = tuple((str(k), str(v)) for k, v in (attrs or {}).items() if k not in RESERVED)
     return Event(ticker=ticker, session=session, tranche=tranche or "event",
-                 group=group or tranche or "", date=day, attrs=extra)
+                 group=group or tranche or "", date=day, listing_date=listed, attrs=extra)
 
 
 RESERVED = {"ticker", "date", "event_date", "tranche", "group", "session", "event_id",
@@ -117,9 +125,15 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise ConfigError(f"{path}: unreadable events file ({type(exc).__name__})") from None
 
 
+def _blank_to_none(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and value != value) else value
+
+
 def read_events(path: str | Path, policy: HolidayPolicy = "next"
                 ) -> tuple[list[Event], list[Skip]]:
-    """Events from a CSV/YAML table with columns ticker, date (or event_date)[, tranche, group].
+    """Events from a CSV/YAML table: ticker, date (or event_date)[, tranche, group, listing_date].
+
+    A ``listing_date`` starts the event's estimation window at listing day + 5 (as ``lockup``).
 
     Extra columns are kept as the group when named by ``group``. Rows whose date is not a session
     follow ``policy``; with ``skip`` they are returned as skips with the reason.
@@ -141,7 +155,8 @@ def read_events(path: str | Path, policy: HolidayPolicy = "next"
             event = make_event(str(row["ticker"]), row["date"],
                                tranche=str(row.get("tranche") or "event"),
                                group=str(row.get("group") or ""), policy=policy,
-                               attrs={str(k): v for k, v in row.items()})
+                               attrs={str(k): v for k, v in row.items()},
+                               listing_date=_blank_to_none(row.get("listing_date")))
         except BadInput as exc:
             raise ConfigError(f"{where}: {exc}") from None
         if event is None:

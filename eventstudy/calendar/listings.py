@@ -1,12 +1,12 @@
 """The listings calendar (``configs/listings.yaml``): listings, their lock-up tranches, expiries.
 
-A listing has a ticker, name, listing date, board and lock-up tranches. ``tranches: standard``
-expands to the standard Hong Kong lock-ups (see ``STANDARD_HK_TRANCHES``); ``18c-commercial`` and
-``18c-pre-commercial`` to the lock-ups of Main Board Chapter 18C (specialist technology companies,
-see ``chapter_18c_tranches``). A list of tranches may mix such preset names with explicit
-tranches. A user's own calendar file is merged over the bundled one, entry by entry (same ticker:
-the user's wins); ``add_listing`` and ``validate_file`` are the library side of ``eventstudy
-listings add|validate``."""
+A listing has a ticker, name, listing date, board, issuer type and lock-up tranches.
+``tranches: standard`` (or no ``tranches``) expands to the lock-ups the law sets for its exchange,
+issuer type and board (``law_tranches``: H shares 12-month pre-IPO, Chapter 18C, US 180 days,
+none for a secondary listing); ``18c-commercial``, ``hk-h-share``, ``us-180d``... name a preset.
+A list of tranches may mix such preset names with explicit tranches. A user's own calendar file
+is merged over the bundled one, entry by entry (same ticker: the user's wins); ``add_listing``
+and ``validate_file`` are the library side of ``eventstudy listings add|validate``."""
 
 from __future__ import annotations
 
@@ -25,14 +25,18 @@ from eventstudy.calendar.tranches import (
     BOARD_18C,
     CATEGORIES,
     CHAPTER_18C_MONTHS,
+    ISSUER_TYPES,
+    PRC_COMPANY_LAW,
     RULE_18C,
     STANDARD_HK_TRANCHES,
     TRANCHE_PRESETS,
     Tranche,
+    law_tranches,
+    not_applicable,
 )
 from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.data.files import PACKAGE_ROOT
-from eventstudy.data.tickers import normalise_ticker
+from eventstudy.data.tickers import exchange_of, normalise_ticker
 from eventstudy.errors import BadInput, ConfigError
 
 BUNDLED_LISTINGS = Path(os.environ.get("EVENTSTUDY_BUNDLED_LISTINGS",
@@ -44,10 +48,10 @@ LISTINGS_ENV = "EVENTSTUDY_LISTINGS"
 
 LISTING_KEYS = {"ticker", "name", "listing_date", "board", "sector", "tags", "offer_price",
                 "currency", "status", "source", "tranches", "shares_outstanding", "notes",
-                "category", "float_shares"}
+                "category", "float_shares", "issuer_type", "issuer_type_source", "sources"}
 
 
-TRANCHE_KEYS = {"name", "holder", "months", "rule", "locked_shares", "source"}
+TRANCHE_KEYS = {"name", "holder", "months", "days", "rule", "locked_shares", "source"}
 
 
 STATUSES = ("listed", "expected")
@@ -73,9 +77,22 @@ class Listing:
     notes: str = ""
     category: str = ""  # Chapter 18C: commercial | pre-commercial
     float_shares: float | None = None  # shares free to trade at listing (not locked up)
+    issuer_type: str = ""  # h_share | red_chip | a_plus_h | secondary | other (ISSUER_TYPES)
+    issuer_type_source: str = ""
+    sources: tuple[tuple[str, str], ...] = ()  # (url or document, what it supports)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def no_lockup_reason(self) -> str:
+        """Why this listing has no lock-up events ('' if it has some)."""
+        if self.tranches:
+            return ""
+        why = not_applicable(self.issuer_type)
+        return f"{self.ticker} is {why}" if why else f"{self.ticker} has no lock-up tranches"
+
     def tranche(self, name: str) -> Tranche:
+        if not self.tranches:
+            raise BadInput(self.no_lockup_reason)
         for tranche in self.tranches:
             if tranche.name == name:
                 return tranche
@@ -83,15 +100,18 @@ class Listing:
         raise BadInput(f"{self.ticker} has no tranche {name!r} (has: {known})")
 
     def expiry(self, tranche: Tranche | str) -> pd.Timestamp:
-        """Calendar date the tranche's lock-up ends: listing date + N calendar months."""
+        """First free day of the tranche: listing date + N calendar months (or N days)."""
         tr = self.tranche(tranche) if isinstance(tranche, str) else tranche
+        if tr.days:
+            return self.listing_date + pd.Timedelta(days=tr.days)
         return add_months(self.listing_date, tr.months)
 
 
 def inferred_listing(ticker: str, first_day: pd.Timestamp) -> Listing:
     """A listing not in the calendar: its date is the first day of its price history."""
     return Listing(ticker=ticker, name=ticker, listing_date=first_day, inferred=True,
-                   source="inferred: first trading day of the price history")
+                   source="inferred: first trading day of the price history",
+                   tranches=law_tranches(exchange_of(ticker)))
 
 
 def _where(path: Path, index: int, entry: Any) -> str:
@@ -125,15 +145,20 @@ def _parse_tranche(raw: Any, where: str) -> Tranche:
     unknown = set(raw) - TRANCHE_KEYS
     if unknown:
         raise ConfigError(f"{where}: unknown tranche key {sorted(unknown)[0]!r}")
-    name, months = raw.get("name"), raw.get("months")
+    name, months, days = raw.get("name"), raw.get("months"), raw.get("days")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: a tranche needs a name")
-    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 60:
-        raise ConfigError(f"{where}: tranche {name!r} months must be 1..60, not {months!r}")
-    return Tranche(name=name, holder=str(raw.get("holder", name)), months=months,
+    if (months is None) == (days is None):
+        raise ConfigError(f"{where}: tranche {name!r} needs months or days (one of them)")
+    for what, value, most in (("months", months, 60), ("days", days, 1830)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not 1 <= value <= most):
+            raise ConfigError(f"{where}: tranche {name!r} {what} must be 1..{most}, "
+                              f"not {value!r}")
+    return Tranche(name=name, holder=str(raw.get("holder", name)), months=months or 0,
                    rule=str(raw.get("rule", "")),
                    locked_shares=_number(raw.get("locked_shares"), where, "locked_shares"),
-                   source=str(raw.get("source", "")))
+                   source=str(raw.get("source", "")), days=days or 0)
 
 
 def _preset(name: str, where: str) -> tuple[Tranche, ...]:
@@ -143,16 +168,18 @@ def _preset(name: str, where: str) -> tuple[Tranche, ...]:
     return TRANCHE_PRESETS[name]
 
 
-def _parse_tranches(raw: Any, where: str) -> tuple[Tranche, ...]:
-    if raw is None:
-        return STANDARD_HK_TRANCHES
+def _parse_tranches(raw: Any, where: str, law: tuple[Tranche, ...]) -> tuple[Tranche, ...]:
+    """``law`` is what ``standard`` (or no ``tranches``) means for this listing."""
+    if raw is None or raw == "standard":
+        return law
     if isinstance(raw, str):
         return _preset(raw, where)
     if not isinstance(raw, list) or not raw:
         raise ConfigError(f"{where}: tranches must be a preset ({', '.join(TRANCHE_PRESETS)}) "
                           "or a non-empty list")
     tranches = tuple(t for item in raw for t in (
-        _preset(item, where) if isinstance(item, str) else (_parse_tranche(item, where),)))
+        (law if item == "standard" else _preset(item, where)) if isinstance(item, str)
+        else (_parse_tranche(item, where),)))
     names = [t.name for t in tranches]
     if len(set(names)) != len(names):
         raise ConfigError(f"{where}: duplicate tranche name in {names}")
@@ -204,20 +231,50 @@ def parse_listing(raw: Any, where: str) -> Listing:
     if category and category not in CATEGORIES:
         raise ConfigError(f"{where}: category must be one of {', '.join(CATEGORIES)}, "
                           f"not {category!r}")
+    issuer_type = str(raw.get("issuer_type") or "")
+    if issuer_type and issuer_type not in ISSUER_TYPES:
+        raise ConfigError(f"{where}: issuer_type must be one of {', '.join(ISSUER_TYPES)}, "
+                          f"not {issuer_type!r}")
+    board = str(raw.get("board", ""))
+    try:
+        law = law_tranches(exchange_of(ticker), issuer_type, board, category)
+    except BadInput as exc:  # an exchange without a preset: the tranches must be listed
+        if raw.get("tranches") in (None, "standard"):
+            raise ConfigError(f"{where}: {exc}") from None
+        law = ()
     listing = Listing(
         ticker=ticker, name=str(raw.get("name") or ticker),
-        listing_date=_date(raw["listing_date"], where), board=str(raw.get("board", "")),
+        listing_date=_date(raw["listing_date"], where), board=board,
         sector=str(raw.get("sector", "")), tags=tuple(str(t) for t in tags),
         offer_price=_number(raw.get("offer_price"), where, "offer_price"),
         currency=str(raw.get("currency", "")), status=status, source=str(raw.get("source", "")),
         shares_outstanding=_number(raw.get("shares_outstanding"), where, "shares_outstanding"),
-        tranches=_parse_tranches(raw.get("tranches"), where), notes=str(raw.get("notes", "")),
-        category=category, float_shares=_number(raw.get("float_shares"), where, "float_shares"),
+        tranches=_parse_tranches(raw.get("tranches"), where, law),
+        notes=str(raw.get("notes", "")), category=category,
+        float_shares=_number(raw.get("float_shares"), where, "float_shares"),
+        issuer_type=issuer_type, issuer_type_source=str(raw.get("issuer_type_source") or ""),
+        sources=_sources(raw.get("sources"), where),
     )
     problems = listing_problems(listing)
     if problems:
         raise ConfigError(f"{where}: {problems[0]}")
     return listing
+
+
+def _sources(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """``sources:`` a list of ``{url, supports}`` mappings (or plain strings)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where}: sources must be a list of {{url, supports}}")
+    out = []
+    for item in raw:
+        if isinstance(item, str):
+            item = {"url": item}
+        if not isinstance(item, dict) or not item.get("url") or set(item) - {"url", "supports"}:
+            raise ConfigError(f"{where}: a source needs a url (and may say what it supports)")
+        out.append((str(item["url"]), str(item.get("supports") or "")))
+    return tuple(out)
 
 
 def is_18c(listing: Listing) -> bool:
@@ -251,6 +308,11 @@ def listing_problems(listing: Listing) -> list[str]:
                 problems.append(f"tranche {tranche.name!r} is {tranche.months} months but "
                                 f"{RULE_18C} requires at least {least} for a {listing.category} "
                                 "company")
+    if listing.issuer_type == "h_share":
+        problems += [f"tranche {t.name!r} is {t.length} but an H-share issuer's pre-IPO shares "
+                     f"are locked 12 months ({PRC_COMPANY_LAW})"
+                     for t in listing.tranches if t.name.startswith(("pre_ipo", "pathfinder"))
+                     and (t.days or t.months < 12)]
     total = listing.shares_outstanding
     for tranche in listing.tranches:
         if total is not None and tranche.locked_shares is not None and \
@@ -323,11 +385,13 @@ def listings_frame(calendar: dict[str, Listing]) -> pd.DataFrame:
     """One row per listing, sorted by listing date: what ``eventstudy listings list`` shows."""
     rows = [{
         "ticker": x.ticker, "name": x.name, "listing_date": str(x.listing_date.date()),
-        "status": x.status, "board": x.board, "category": x.category, "sector": x.sector,
+        "status": x.status, "board": x.board, "category": x.category,
+        "issuer_type": x.issuer_type, "sector": x.sector,
         "tags": ",".join(x.tags), "offer_price": x.offer_price, "currency": x.currency,
-        "tranches": ", ".join(f"{t.name} {t.months}m" for t in x.tranches), "source": x.source,
+        "tranches": ", ".join(f"{t.name} {t.length}" for t in x.tranches) or "n/a",
+        "source": x.source,
     } for x in calendar.values()]
-    columns = ["ticker", "name", "listing_date", "status", "board", "category", "sector", "tags",
-               "offer_price", "currency", "tranches", "source"]
+    columns = ["ticker", "name", "listing_date", "status", "board", "category", "issuer_type",
+               "sector", "tags", "offer_price", "currency", "tranches", "source"]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["listing_date", "ticker"], ignore_index=True)

@@ -1,21 +1,28 @@
 """Exchange sessions (exchange-calendars) and the rules that turn a date into an event session.
 
-exchange-calendars knows each exchange's holidays (HKEX lunar holidays, typhoon closures are not
-known in advance), so "the first session on or after the expiry" is a lookup, not a guess."""
+exchange-calendars knows each exchange's holidays (HKEX lunar holidays), so "the first session on
+or after the expiry" is a lookup, not a guess. Closures it misses (typhoons, black rainstorms:
+HKEX did not trade on 2023-09-01 and 2023-09-08) are listed with their source in
+``configs/closures.yaml`` and applied on top of it as ad hoc holidays."""
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 import exchange_calendars as xcals
 import pandas as pd
 from dateutil.relativedelta import relativedelta
+from exchange_calendars import calendar_utils
 
+from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.data.clean import FIRST_DATE, LAST_DATE
-from eventstudy.errors import BadInput
+from eventstudy.data.files import PACKAGE_ROOT
+from eventstudy.errors import BadInput, ConfigError
 
 HolidayPolicy = Literal["next", "previous", "skip"]
 
@@ -26,11 +33,54 @@ HOLIDAY_POLICIES: tuple[str, ...] = ("next", "previous", "skip")
 CALENDAR_START = "1990-01-01"
 
 
+CLOSURES = Path(os.environ.get("EVENTSTUDY_CLOSURES", PACKAGE_ROOT / "configs" / "closures.yaml"))
+
+
+@lru_cache(maxsize=4)
+def closures(path: Path = CLOSURES) -> dict[str, tuple[pd.Timestamp, ...]]:
+    """Whole-day closures by exchange code from ``configs/closures.yaml`` (date, exchange,
+    reason and source required; ConfigError naming the entry otherwise)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (UnicodeDecodeError, ValueError):
+        raise ConfigError(f"{path}: not a valid closures file") from None
+    doc = load_yaml(text, path)
+    entries = doc.get("closures") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: expected a top-level 'closures:' list")
+    out: dict[str, list[pd.Timestamp]] = {}
+    for i, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or any(
+                not entry.get(k) for k in ("date", "exchange", "reason", "source")):
+            raise ConfigError(f"{path}: closure {i} needs date, exchange, reason and source")
+        try:
+            day = pd.Timestamp(str(entry["date"])).normalize()
+        except ValueError:
+            raise ConfigError(f"{path}: closure {i}: bad date {entry['date']!r}") from None
+        out.setdefault(str(entry["exchange"]), []).append(day)
+    return {code: tuple(days) for code, days in out.items()}
+
+
 @lru_cache(maxsize=8)
 def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
-    """The exchange-calendars calendar ``code`` (``XHKG``, ``XNYS``...), 1990 to 2 years ahead."""
+    """The exchange-calendars calendar ``code`` (``XHKG``, ``XNYS``...), 1990 to 2 years ahead,
+    with the closures of ``configs/closures.yaml`` as extra ad hoc holidays."""
     end = (pd.Timestamp.today() + pd.DateOffset(years=2)).normalize()
-    return xcals.get_calendar(code, start=CALENDAR_START, end=end)
+    extra = closures().get(code, ())
+    factories = getattr(calendar_utils, "_default_calendar_factories", {})  # code -> class
+    if not extra or code not in factories:
+        return xcals.get_calendar(code, start=CALENDAR_START, end=end)
+    base = factories[code]
+    days = list(extra)
+
+    def adhoc_holidays(self: xcals.ExchangeCalendar) -> list[pd.Timestamp]:
+        return [*base.adhoc_holidays.fget(self), *days]  # type: ignore[attr-defined]
+
+    cls = type(f"{base.__name__}WithClosures", (base,),
+               {"adhoc_holidays": property(adhoc_holidays)})
+    return cls(start=CALENDAR_START, end=end)
 
 
 def to_timestamp(value: str | date | pd.Timestamp, what: str = "date") -> pd.Timestamp:

@@ -1,12 +1,26 @@
-"""Lock-up tranches and their presets.
+"""Lock-up tranches, their presets, and the law that picks them (exchange, issuer type, board).
 
-``standard`` = the Hong Kong Main Board lock-ups: cornerstone and pre-IPO investors 6 months,
-controlling shareholders 6 months (Rule 10.07(1)(a)) and 12 months (10.07(1)(b)); the Chapter 18C
-presets (specialist technology companies) follow Rule 18C.14-18C.16."""
+Hong Kong, offshore issuer (``red_chip``, e.g. a Cayman holding company): cornerstone and pre-IPO
+investors 6 months, controlling shareholders 6 months (Main Board Rule 10.07(1)(a)) and 12 months
+(10.07(1)(b)). PRC joint stock company listing H shares (``h_share``): shares issued before the
+offer are locked one year from listing (PRC Company Law art. 160 of the 2023 revision, art. 141
+of 2013/2018, art. 142 of 2005), controlling shareholders' included. An A+H issuer's pre-offering
+A shares have long been listed, so only Rule 10.07 binds them. A ``secondary`` listing has no IPO
+lock-ups. Chapter 18C (specialist technology companies) follows Rules 18C.14 ff. United States:
+underwriters' lock-up agreements of 180 days after the prospectus (Practical Law, "Lock-up
+Agreement"; Pinedo, Mayer Brown, "Market Trends 2017/18: Lock-Up Agreements").
+
+First free day: HKEX announcements give "the date which is N months from the Listing Date" as
+the last locked day, the day before the calendar-month anniversary (Mech-Mind 9615: listed
+1 Sep 2026, locked to 31 Aug 2027), so holders may sell from listing date + N months; a US
+lock-up runs "through the close of trading on the date that is 180 days after the date of the
+Prospectus", dated the evening before the first trade, so holders may sell from first trading
+day + 180 days. Day 0 is the first session on or after that date (data/research/calendar/rules.md).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eventstudy.errors import BadInput
 
@@ -21,6 +35,12 @@ class Tranche:
     rule: str = ""
     locked_shares: float | None = None
     source: str = ""
+    days: int = 0  # a lock-up of N calendar days (US: 180) instead of ``months``
+
+    @property
+    def length(self) -> str:
+        """``6m`` or ``180d``."""
+        return f"{self.days}d" if self.days else f"{self.months}m"
 
 
 STANDARD_HK_TRANCHES: tuple[Tranche, ...] = (
@@ -79,3 +99,83 @@ TRANCHE_PRESETS: dict[str, tuple[Tranche, ...]] = {
     "18c-commercial": chapter_18c_tranches("commercial"),
     "18c-pre-commercial": chapter_18c_tranches("pre-commercial"),
 }
+
+
+PRC_COMPANY_LAW = ("PRC Company Law art. 160 (2023 rev.; art. 141 before): shares issued before "
+                   "the offer locked one year from listing")
+
+
+PRE_IPO_12M = Tranche("pre_ipo_12m", "shareholders before the offer (controlling shareholders "
+                      "included)", 12, PRC_COMPANY_LAW)
+
+
+US_RULE = ("underwriters' lock-up agreements: 180 days after the prospectus (Practical Law, "
+           "'Lock-up Agreement'; Mayer Brown, 'Market Trends 2017/18: Lock-Up Agreements')")
+
+
+US_180D = (Tranche("lockup_180d", "pre-IPO shareholders, directors and officers", 0, US_RULE,
+                   days=180),)
+
+
+H_SHARE_TRANCHES = (STANDARD_HK_TRANCHES[0], PRE_IPO_12M, STANDARD_HK_TRANCHES[3])
+
+
+A_PLUS_H_TRANCHES = (STANDARD_HK_TRANCHES[0], *STANDARD_HK_TRANCHES[2:])
+
+
+TRANCHE_PRESETS.update({
+    "hk-offshore": STANDARD_HK_TRANCHES,
+    "hk-h-share": H_SHARE_TRANCHES,
+    "hk-a-plus-h": A_PLUS_H_TRANCHES,
+    "us-180d": US_180D,
+    "none": (),
+})
+
+
+ISSUER_TYPES = {
+    "red_chip": "offshore holding company (Cayman Islands, BVI, Bermuda...) of a mainland or "
+                "Hong Kong business: no PRC statutory lock-up",
+    "h_share": "PRC joint stock company listing H shares: pre-IPO shares locked one year "
+               "(PRC Company Law art. 160)",
+    "a_plus_h": "PRC joint stock company whose A shares already trade in Shanghai/Shenzhen: "
+                "its pre-offering shares are not newly listed",
+    "secondary": "secondary or dual-primary listing of an issuer listed elsewhere: no IPO "
+                 "lock-ups",
+    "other": "any other issuer (e.g. a US company listing in the US)",
+}
+
+
+def not_applicable(issuer_type: str) -> str:
+    """Why a listing has no IPO lock-up events ('' if it may have some)."""
+    if issuer_type == "secondary":
+        return ("a secondary listing (issuer_type: secondary): IPO lock-ups do not apply, so "
+                "there is no lock-up event")
+    return ""
+
+
+def law_tranches(exchange: str, issuer_type: str = "", board: str = "",
+                 category: str = "") -> tuple[Tranche, ...]:
+    """The lock-ups the law and market practice set for a listing (``tranches: standard``).
+
+    ``exchange`` is the ticker's exchange key (``HK``, ``US``); an HK listing of unknown issuer
+    type gets the offshore-issuer lock-ups (the old ``standard``), a US one the 180-day preset.
+    """
+    if issuer_type == "secondary":
+        return ()
+    if exchange == "US":
+        return US_180D
+    if exchange != "HK":
+        raise BadInput(f"no lock-up preset for exchange {exchange}: list the tranches")
+    if "18c" in board.lower().replace(" ", ""):  # Rule 18C.14 replaces Rule 10.07
+        base = chapter_18c_tranches(category) if category else STANDARD_HK_TRANCHES[:1]
+        if issuer_type != "h_share":
+            return base
+        # Pathfinder SIIs hold pre-offering shares: the PRC one-year rule outlasts 18C's 6 months
+        return (*(replace(t, months=12, rule=f"{t.rule}; {PRC_COMPANY_LAW}")
+                  if t.name == "pathfinder_sii" and t.months < 12 else t for t in base),
+                PRE_IPO_12M)
+    if issuer_type == "h_share":
+        return H_SHARE_TRANCHES
+    if issuer_type == "a_plus_h":
+        return A_PLUS_H_TRANCHES
+    return STANDARD_HK_TRANCHES

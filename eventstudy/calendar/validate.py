@@ -26,6 +26,13 @@ def listing_warnings(listing: Listing, today: pd.Timestamp | None = None) -> lis
     if is_18c(listing) and not listing.category and unchecked:
         out.append(f"{listing.ticker}: {BOARD_18C} listing without category (commercial or "
                    f"pre-commercial): the lengths of {', '.join(unchecked)} cannot be checked")
+    if not listing.issuer_type and listing.ticker.endswith(".HK"):
+        out.append(f"{listing.ticker}: no issuer_type (h_share, red_chip, ...): its standard "
+                   "lock-ups assume an offshore issuer")
+    if listing.issuer_type == "h_share" and not any(
+            t.name.startswith("pre_ipo") for t in listing.tranches):
+        out.append(f"{listing.ticker}: H-share issuer without a 12-month pre-IPO tranche "
+                   "(PRC Company Law art. 160)")
     if listing.status == "expected" and listing.listing_date < today:
         out.append(f"{listing.ticker}: expected listing date {listing.listing_date.date()} has "
                    "passed: confirm it (status: listed) or update it")

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
+from eventstudy.calendar.sessions import is_session
 from eventstudy.data.clean import drop_placeholder_rows
+from eventstudy.data.tickers import calendar_code
 from eventstudy.engine.placeholders import move_off_placeholder
 from eventstudy.errors import BadInput, DataUnavailable, EstimationError
 
@@ -34,6 +36,9 @@ LOCKUP_MAX_ESTIMATION = 250
 
 
 LISTING_GAP = 5  # lock-ups: estimation starts at listing day + 5
+
+
+MAX_DAY0_SHIFT_DAYS = 14  # day 0 missing from the data moves at most this many calendar days
 
 
 @dataclass
@@ -135,6 +140,7 @@ class Windows:
     day0: int
     est_start: int
     est_end: int
+    note: str = ""  # why day 0 is not the event's session (moved to the next date in the data)
 
 
 def locate(series: Series, event: Event, window: tuple[int, int],
@@ -155,10 +161,20 @@ def locate(series: Series, event: Event, window: tuple[int, int],
         raise DataUnavailable(f"event day 0 {event.session.date()} is before the data "
                               f"({event.ticker} starts {first})")
     pos = int(np.searchsorted(dates, day))
+    note = ""
     if dates[pos] != day:
-        raise DataUnavailable(f"{event.ticker} has no price on event day 0 "
-                              f"{event.session.date()} (suspended or missing; "
-                              f"data {first}..{last})")
+        moved, code = pd.Timestamp(dates[pos]), calendar_code(event.ticker)
+        if not is_session(code, event.session):
+            raise BadInput(f"{event.ticker} has no price on event day 0 {event.session.date()}"
+                           f": not a {code} session (see configs/closures.yaml)")
+        if (moved - event.session).days > MAX_DAY0_SHIFT_DAYS:
+            raise DataUnavailable(f"{event.ticker} has no price on event day 0 "
+                                  f"{event.session.date()} nor in the "
+                                  f"{MAX_DAY0_SHIFT_DAYS} days after (suspended or missing; "
+                                  f"data {first}..{last})")
+        note = (f"day 0 moved from {event.session.date()} to {moved.date()}, the next session "
+                f"in the data: no price on {event.session.date()} (exchange closure or "
+                "suspension)")
     if pos + window[0] < min_start:
         raise DataUnavailable(f"the event window of {event.event_id} (from day {window[0]}) "
                               f"starts before the data "
@@ -177,7 +193,7 @@ def locate(series: Series, event: Event, window: tuple[int, int],
         start = max(start, end - max_estimation + 1)
     if end < start:
         raise EstimationError(f"{event.event_id}: no estimation window {where}")
-    return Windows(pos, start, end)
+    return Windows(pos, start, end, note)
 
 
 def _fill(row: np.ndarray, values: np.ndarray, at: int) -> None:
@@ -196,7 +212,9 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
 
     ``load(ticker)`` returns the ticker's aligned Series (it should memoise). For lock-ups, each
     event's estimation window also starts no earlier than listing day + 5. A day 0 on a
-    placeholder row moves to the next session (column ``day0_note`` says so).
+    placeholder row, or on a session the data do not have (a closure exchange-calendars misses, a
+    suspension: at most ``MAX_DAY0_SHIFT_DAYS`` later), moves to the next session in the data
+    (column ``day0_note`` says so).
     """
     if window[0] > 0 or window[1] < 0:
         raise BadInput(f"event window [{window[0]}, {window[1]}] must contain day 0")
@@ -220,8 +238,11 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                     raise BadInput(f"duplicate event: {note}, where another event is")
                 seen.add(event.event_id)
                 notes[event.event_id] = note
-            placed.append((event, series, locate(series, event, window, estimation,
-                                                 max_estimation, min_start)))
+            where = locate(series, event, window, estimation, max_estimation, min_start)
+            if where.note:  # day 0 a session the data do not have: moved to the next date
+                notes[event.event_id] = "; ".join(filter(None, (notes.get(event.event_id),
+                                                                where.note)))
+            placed.append((event, series, where))
         except (DataUnavailable, BadInput) as exc:
             skipped.append(Skip.from_error(event.event_id, event.ticker, exc))
         if progress is not None:

@@ -29,7 +29,7 @@ def bundled_series(tickers: Iterable[str] | None = None) -> dict[str, Series]:
     from eventstudy.data.tickers import market_for
 
     loader = PriceLoader(offline=True)
-    names = tickers or [t for t in bundled_source().tickers() if not t.startswith("^")]
+    names = tickers or [t for t in bundled_source().tickers() if t.endswith(".HK")]
     return {t: align(loader.load(t), loader.load(market_for(t))) for t in names}
 
 

@@ -38,6 +38,9 @@ def listing_events(listings: dict[str, Listing], tranches: Sequence[str] | None 
     for listing in listings.values():
         if listing.status != "listed":
             continue
+        if not listing.tranches:
+            skips.append(Skip(f"{listing.ticker}:*", listing.ticker, listing.no_lockup_reason))
+            continue
         names = [t.name for t in listing.tranches]
         wanted = [n for n in names if not tranches or n in tranches]
         if wanted:

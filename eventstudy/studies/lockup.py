@@ -60,6 +60,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
         ticker = normalise_ticker(name)
         try:
             listing = with_tranches(listing_for(ticker, calendar, loader), list(tranches or []))
+            if not listing.tranches:
+                raise BadInput(listing.no_lockup_reason)
         except (DataUnavailable, BadInput) as exc:
             if len(names) == 1:
                 raise
