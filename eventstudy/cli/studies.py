@@ -47,7 +47,9 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
+    from eventstudy.volatility.executors import check_executor
 
+    check_executor(executor)  # a malformed address fails before the study, not after
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
                           volatility=garch, executor=executor, progress=not as_json,
                           **study_kwargs(params))
@@ -87,7 +89,9 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
     group,...]; without it, every lock-up of every listing in --listings (or the bundled
     calendar)."""
     from eventstudy.studies.batch import batch_study
+    from eventstudy.volatility.executors import check_executor
 
+    check_executor(executor)
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
                          volatility=garch, executor=executor, progress=not as_json,
