@@ -5,6 +5,8 @@ listing's several tranches, or one firm's several events, never collide."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import yaml
 from eventstudy.calendar.listings import Listing
 from eventstudy.calendar.sessions import (
     HolidayPolicy,
+    exchange_calendar,
     next_session,
     to_session,
     to_timestamp,
@@ -90,6 +93,33 @@ def make_event(ticker: str, when: Any, *, tranche: str = "event", group: str = "
                  group=group or tranche or "", date=day, attrs=extra)
 
 
+# C0/C1 controls, DEL, line/paragraph separators and bidirectional overrides: a cell holding one
+# could forge lines or terminal output in a report, a calendar or the console.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _check_text(where: str, row: Mapping[Any, Any]) -> None:
+    """Reject a cell (or column name) holding a control character, naming the column."""
+    for key, value in row.items():
+        for text in (str(key), value if isinstance(value, str) else ""):
+            found = _CONTROL.search(text)
+            if found:
+                raise ConfigError(f"{where}: column {str(key)[:40]!r} holds a control character "
+                                  f"(U+{ord(found.group()):04X}); remove it")
+
+
+def outside_calendar(ticker: str, when: Any) -> str | None:
+    """Why an event date cannot be a session of its exchange (before 1990, past the calendar's
+    end, year 0 or negative), or None: such an event is skipped, not an error of the file."""
+    code = calendar_code(normalise_ticker(ticker))
+    day = to_timestamp(when, "event date")
+    cal = exchange_calendar(code)
+    if cal.first_session <= day <= cal.last_session:
+        return None
+    return (f"event date {str(when)[:40]} is outside the {code} calendar "
+            f"({cal.first_session.date()}..{cal.last_session.date()})")
+
+
 RESERVED = {"ticker", "date", "event_date", "tranche", "group", "session", "event_id",
             "listing_date", "listing_inferred"}
 
@@ -132,18 +162,24 @@ def read_events(path: str | Path, policy: HolidayPolicy = "next"
     if missing:
         raise ConfigError(f"{path}: missing column {sorted(missing)[0]!r} "
                           f"(need ticker and date; have {', '.join(table.columns)})")
+    _check_text(f"{path}: header", {str(c): c for c in table.columns})
     events: list[Event] = []
     skips: list[Skip] = []
     for number, row in enumerate(table.to_dict("records"), start=2):
         where = f"{path}: row {number}"
+        _check_text(where, row)
         try:
-            event = make_event(str(row["ticker"]), row["date"],
-                               tranche=str(row.get("tranche") or "event"),
-                               group=str(row.get("group") or ""), policy=policy,
-                               attrs={str(k): v for k, v in row.items()})
+            outside = outside_calendar(str(row["ticker"]), row["date"])
+            event = None if outside else make_event(
+                str(row["ticker"]), row["date"], tranche=str(row.get("tranche") or "event"),
+                group=str(row.get("group") or ""), policy=policy,
+                attrs={str(k): v for k, v in row.items()})
         except BadInput as exc:
             raise ConfigError(f"{where}: {exc}") from None
-        if event is None:
+        if outside:
+            skips.append(Skip(f"{row['ticker']}:{row.get('tranche') or 'event'}:{row['date']}",
+                              str(row["ticker"]), outside))
+        elif event is None:
             skips.append(Skip(f"{row['ticker']}:{row.get('tranche') or 'event'}:{row['date']}",
                               str(row["ticker"]), "event date is not a session (policy: skip)"))
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,12 +38,23 @@ def guarded(func: F) -> F:
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
             if debug:
                 raise
+            if isinstance(exc, OSError) and exc.filename is not None:
+                # a path that cannot be used: too long, read-only, not a folder, disk full
+                click.echo(f"error: cannot use {_short(str(exc.filename))}: {exc.strerror}",
+                           err=True)
+                sys.exit(2)
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug "
                        "for the traceback)", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """``text`` on one line, its middle cut if longer than ``limit``."""
+    text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else f"{text[:limit - 45]}...{text[-40:]}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -173,11 +185,15 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
         click.echo(result.summary())
 
 
-def parse_floats(text: str) -> list[float]:
+def parse_floats(text: str, what: str = "numbers") -> list[float]:
+    """``"0,-0.01"`` -> [0.0, -0.01]: at least one finite number."""
     try:
-        return [float(p) for p in text.split(",") if p.strip()]
+        values = [float(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise BadInput(f"expected comma-separated numbers, got {text!r}") from None
+        raise BadInput(f"bad {what} {text[:40]!r}: expected comma-separated numbers") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise BadInput(f"bad {what} {text[:40]!r}: expected one or more finite numbers")
+    return values
 
 
 def _calendar_option(func: F) -> F:

@@ -164,8 +164,9 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
     from eventstudy.engine.simulate import brown_warner, summary
     from eventstudy.fileio import atomic_write_text
 
-    table = brown_warner(n_samples=samples, n_events=n_events, shifts=parse_floats(shifts),
-                         variance_ratios=parse_floats(variance_ratios),
+    table = brown_warner(n_samples=samples, n_events=n_events,
+                         shifts=parse_floats(shifts, "--shifts"),
+                         variance_ratios=parse_floats(variance_ratios, "--variance-ratios"),
                          window=parse_window(window), model=model, pool_size=pool, seed=seed,
                          designs=[d.strip() for d in designs.split(",") if d.strip()],
                          cluster_size=cluster_size, progress=not as_json)
@@ -238,7 +239,9 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
     try:
         spans = tuple(int(h) for h in horizons.split(",") if h.strip())
     except ValueError:
-        raise BadInput(f"bad --horizons {horizons!r}: expected integers like 20,60,120") from None
+        spans = ()
+    if not spans:
+        raise BadInput(f"bad --horizons {horizons[:40]!r}: expected integers like 20,60,120")
     result = listing_study(
         list(tickers), model=model, market=market, window=parse_window(window),
         estimation=parse_window(estimation, "estimation window"),
