@@ -22,6 +22,7 @@ from eventstudy.calendar.sessions import (
     to_session,
     to_timestamp,
 )
+from eventstudy.data.files import read_errors
 from eventstudy.data.tickers import calendar_code, normalise_ticker
 from eventstudy.errors import BadInput, ConfigError, EventStudyError
 
@@ -125,25 +126,16 @@ RESERVED = {"ticker", "date", "event_date", "tranche", "group", "session", "even
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".yaml", ".yml"):
+    with read_errors(path, "events file", missing=ConfigError(f"no such events file: {path}"),
+                     empty=ConfigError(f"{path}: no events (empty file)"), bad=ConfigError,
+                     also=(yaml.YAMLError,)):
+        if path.suffix.lower() in (".yaml", ".yml"):
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
             rows = doc.get("events") if isinstance(doc, dict) else doc
             if not isinstance(rows, list):
                 raise ConfigError(f"{path}: expected a list of events (or 'events:' list)")
             return pd.DataFrame(rows)
         return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise ConfigError(f"no such events file: {path}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    except pd.errors.EmptyDataError:
-        raise ConfigError(f"{path}: no events (empty file)") from None
-    except (yaml.YAMLError, pd.errors.ParserError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"{path}: unreadable events file ({type(exc).__name__})") from None
 
 
 def read_events(path: str | Path, policy: HolidayPolicy = "next"
