@@ -117,6 +117,46 @@ def study_options(func: F) -> F:
     return func
 
 
+class OneLineError(click.ClickException):
+    """A bad option value found while parsing: ``error: ...`` on one line, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _executor(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Validate ``--executor`` before any work (a malformed dask address: exit 2)."""
+    from eventstudy.volatility.executors import check_executor
+
+    try:
+        return check_executor(value)
+    except BadInput as exc:
+        raise OneLineError(str(exc)) from None
+
+
+def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F], F],
+                  executor: str, extra: tuple[Callable[[F], F], ...] = ()) -> Callable[[F], F]:
+    """The options of ``lockup`` and ``batch``: --tranche, --listings, ``extra``, ``garch``,
+    --executor (default ``executor``), then the study, data and output options."""
+    def decorate(func: F) -> F:
+        func = study_options(data_options(output_options(func)))
+        options: list[Any] = [
+            click.option("--tranche", "tranches", multiple=True, help=tranche_help),
+            click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
+                         help=listings_help),
+            *extra, garch,
+            click.option("--executor", default=executor, show_default=True, callback=_executor,
+                         help="GARCH fits: serial, local (processes) or dask://HOST:PORT."),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def output_options(func: F) -> F:
     func = click.option("--json", "as_json", is_flag=True,
                         help="Print the summary as JSON on stdout.")(func)

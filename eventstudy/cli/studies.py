@@ -14,12 +14,12 @@ from eventstudy.cli.base import (
     _calendar_option,
     data_options,
     emit,
+    event_options,
     guarded,
     main,
     output_options,
     parse_floats,
     study_kwargs,
-    study_options,
 )
 from eventstudy.engine.windows import parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
@@ -29,17 +29,12 @@ Window = tuple[int, int]
 
 @main.command()
 @click.argument("tickers", nargs=-1, required=True)
-@click.option("--tranche", "tranches", multiple=True,
-              help="Only these tranches (repeatable): cornerstone, pre_ipo, controlling_6m, ...")
-@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
-              help="Your listings calendar, merged over the bundled one.")
-@click.option("--garch/--no-garch", default=None,
-              help="GARCH volatility section (default: on for one ticker).")
-@click.option("--executor", default="serial", show_default=True,
-              help="GARCH fits: serial, local (processes) or dask://HOST:PORT.")
-@study_options
-@data_options
-@output_options
+@event_options(
+    tranche_help="Only these tranches (repeatable): cornerstone, pre_ipo, controlling_6m, ...",
+    listings_help="Your listings calendar, merged over the bundled one.",
+    garch=click.option("--garch/--no-garch", default=None,
+                       help="GARCH volatility section (default: on for one ticker)."),
+    executor="serial")
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
            garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
@@ -47,9 +42,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
-    from eventstudy.volatility.executors import check_executor
 
-    check_executor(executor)  # a malformed address fails before the study, not after
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
                           volatility=garch, executor=executor, progress=not as_json,
                           **study_kwargs(params))
@@ -60,26 +53,27 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 
 @main.command()
 @click.argument("events", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
-              help="Study every lock-up of every listing in this calendar (default: bundled).")
-@click.option("--tranche", "tranches", multiple=True, help="Only these tranches (repeatable).")
-@click.option("--group-by", default="group", show_default=True,
-              help="Column of the events to group the tests by (tranche, group, any column).")
-@click.option("--holiday", type=click.Choice(["next", "previous", "skip"]), default="next",
-              show_default=True, help="Events file dates that are not sessions.")
-@click.option("--garch", is_flag=True, help="GARCH volatility per firm-day and Savickas test.")
-@click.option("--regress", multiple=True, help="Cross-sectional regression (repeatable), e.g. "
-              "'car ~ runup + C(tranche)': outcomes car, car_t, abnormal_volume.")
-@click.option("--regress-window", default="0,1", show_default=True,
-              help="Event days of the regression outcomes.")
-@click.option("--calendar-time", help="Calendar-time portfolio over these event days, e.g. 0,20.")
-@click.option("--bootstrap", type=click.IntRange(0, 10**6), default=9999, show_default=True,
-              help="Wild-bootstrap resamples of CAAR (0: off).")
-@click.option("--executor", default="local", show_default=True,
-              help="GARCH fits: serial, local (processes) or dask://HOST:PORT.")
-@study_options
-@data_options
-@output_options
+@event_options(
+    tranche_help="Only these tranches (repeatable).",
+    listings_help="Study every lock-up of every listing in this calendar (default: bundled).",
+    extra=(click.option("--group-by", default="group", show_default=True,
+                        help="Column of the events to group the tests by (tranche, group, any "
+                             "column)."),
+           click.option("--holiday", type=click.Choice(["next", "previous", "skip"]),
+                        default="next", show_default=True,
+                        help="Events file dates that are not sessions."),
+           click.option("--regress", multiple=True,
+                        help="Cross-sectional regression (repeatable), e.g. "
+                             "'car ~ runup + C(tranche)': outcomes car, car_t, abnormal_volume."),
+           click.option("--regress-window", default="0,1", show_default=True,
+                        help="Event days of the regression outcomes."),
+           click.option("--calendar-time",
+                        help="Calendar-time portfolio over these event days, e.g. 0,20."),
+           click.option("--bootstrap", type=click.IntRange(0, 10**6), default=9999,
+                        show_default=True, help="Wild-bootstrap resamples of CAAR (0: off).")),
+    garch=click.option("--garch", is_flag=True,
+                       help="GARCH volatility per firm-day and Savickas test."),
+    executor="local")
 @guarded
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
@@ -89,9 +83,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
     group,...]; without it, every lock-up of every listing in --listings (or the bundled
     calendar)."""
     from eventstudy.studies.batch import batch_study
-    from eventstudy.volatility.executors import check_executor
 
-    check_executor(executor)
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
                          volatility=garch, executor=executor, progress=not as_json,
