@@ -125,7 +125,8 @@ def test_a_batch_skips_an_event_outside_the_calendar_and_studies_the_rest(date: 
     assert date in skip["reason"]
 
 
-def test_a_calendar_listing_dated_1985_is_skipped_and_the_rest_studied() -> None:
+@pytest.mark.parametrize("command", ["batch", "lockup"])
+def test_a_calendar_listing_dated_1985_is_skipped_and_the_rest_studied(command: str) -> None:
     calendar = write("calendar.yaml", """listings:
   - ticker: 0020.HK
     name: SenseTime Group
@@ -140,8 +141,9 @@ def test_a_calendar_listing_dated_1985_is_skipped_and_the_rest_studied() -> None
     source: test
     tranches: standard
 """)
-    code, out, err = run_cli("batch", "--listings", calendar, "--tranche", "cornerstone",
-                             *STUDY, "--json")
+    tickers = ("0020.HK", "0700.HK") if command == "lockup" else ()
+    code, out, err = run_cli(command, *tickers, "--listings", calendar, "--tranche",
+                             "cornerstone", *STUDY, "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert [e["event_id"] for e in doc["events"]] == ["0020.HK:cornerstone:2022-06-30"]
