@@ -49,14 +49,21 @@ def _keep_mode(tmp: Path, old: os.stat_result | None) -> None:
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it over ``path``."""
+    """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it over ``path``.
+
+    An OSError (read-only folder, name too long, disk full) names ``path``, not the temporary."""
     old = _existing(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_file(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _temp_file(path)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         write(tmp)
         _keep_mode(tmp, old)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
 

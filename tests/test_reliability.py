@@ -250,12 +250,21 @@ def test_a_market_series_that_does_not_overlap_the_stock(tmp_path: Path) -> None
     one_line_error(code, err, 3, "do not overlap")
 
 
-def test_a_constant_market_is_named_and_other_models_still_work(tmp_path: Path) -> None:
+@pytest.mark.parametrize("market", [[18000.0] * 300, list(18000.0 * 1.001 ** np.arange(300))],
+                         ids=["flat", "a constant +0.1% a day"])
+@pytest.mark.parametrize("model", ["market", "dimson", "scholes_williams"])
+def test_a_constant_market_is_named_and_other_models_still_work(
+        tmp_path: Path, market: list[float], model: str) -> None:
+    """A constant market return (zero, or +0.1% a day: var ~ 1e-30 by rounding, not 0) makes
+    X'X singular: named, exit 2, never a beta of -5e12."""
     prices_csv(tmp_path / f"{TICKER}.csv", walk(300))
-    prices_csv(tmp_path / "^HSI.csv", [18000.0] * 300)  # X'X of the market model is singular
+    prices_csv(tmp_path / "^HSI.csv", market)
     event = Event(TICKER, sessions()[-30])
     with pytest.raises(BadInput, match="constant market returns in the estimation window"):
-        event_study([event], data=tmp_path, offline=True)
+        event_study([event], data=tmp_path, offline=True, model=model)
+    code, _, err = run("lockup", TICKER, "--offline", "--data", str(tmp_path), "--no-report",
+                       "--model", model)
+    one_line_error(code, err, 2, "constant market returns")
     for model in ("constant_mean", "market_adjusted"):
         assert_no_silent_nan(event_study([event], data=tmp_path, offline=True, model=model),
                              [event])

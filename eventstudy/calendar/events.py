@@ -5,21 +5,24 @@ listing's several tranches, or one firm's several events, never collide."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from eventstudy.calendar.listings import Listing
 from eventstudy.calendar.sessions import (
     HolidayPolicy,
+    exchange_calendar,
     next_session,
     to_session,
     to_timestamp,
 )
 from eventstudy.calendar.yamlsafe import load_yaml
+from eventstudy.data.files import read_errors
 from eventstudy.data.tickers import calendar_code, normalise_ticker
 from eventstudy.errors import BadInput, ConfigError, EventStudyError
 
@@ -99,30 +102,47 @@ def make_event(ticker: str, when: Any, *, tranche: str = "event", group: str = "
                  group=group or tranche or "", date=day, listing_date=listed, attrs=extra)
 
 
+# C0/C1 controls, DEL, line/paragraph separators and bidirectional overrides: a cell holding one
+# could forge lines or terminal output in a report, a calendar or the console.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _check_text(where: str, row: Mapping[Any, Any]) -> None:
+    """Reject a cell (or column name) holding a control character, naming the column."""
+    for key, value in row.items():
+        for text in (str(key), value if isinstance(value, str) else ""):
+            found = _CONTROL.search(text)
+            if found:
+                raise ConfigError(f"{where}: column {str(key)[:40]!r} holds a control character "
+                                  f"(U+{ord(found.group()):04X}); remove it")
+
+
+def outside_calendar(ticker: str, when: Any) -> str | None:
+    """Why an event date cannot be a session of its exchange (before 1990, past the calendar's
+    end, year 0 or negative), or None: such an event is skipped, not an error of the file."""
+    code = calendar_code(normalise_ticker(ticker))
+    day = to_timestamp(when, "event date")
+    cal = exchange_calendar(code)
+    if cal.first_session <= day <= cal.last_session:
+        return None
+    return (f"event date {str(when)[:40]} is outside the {code} calendar "
+            f"({cal.first_session.date()}..{cal.last_session.date()})")
+
+
 RESERVED = {"ticker", "date", "event_date", "tranche", "group", "session", "event_id",
             "listing_date", "listing_inferred"}
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".yaml", ".yml"):
+    with read_errors(path, "events file", missing=ConfigError(f"no such events file: {path}"),
+                     empty=ConfigError(f"{path}: no events (empty file)"), bad=ConfigError):
+        if path.suffix.lower() in (".yaml", ".yml"):
             doc = load_yaml(path.read_text(encoding="utf-8"), path)
             rows = doc.get("events") if isinstance(doc, dict) else doc
             if not isinstance(rows, list):
                 raise ConfigError(f"{path}: expected a list of events (or 'events:' list)")
             return pd.DataFrame(rows)
         return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise ConfigError(f"no such events file: {path}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    except pd.errors.EmptyDataError:
-        raise ConfigError(f"{path}: no events (empty file)") from None
-    except (yaml.YAMLError, pd.errors.ParserError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise ConfigError(f"{path}: unreadable events file ({type(exc).__name__})") from None
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -147,19 +167,25 @@ def read_events(path: str | Path, policy: HolidayPolicy = "next"
     if missing:
         raise ConfigError(f"{path}: missing column {sorted(missing)[0]!r} "
                           f"(need ticker and date; have {', '.join(table.columns)})")
+    _check_text(f"{path}: header", {str(c): c for c in table.columns})
     events: list[Event] = []
     skips: list[Skip] = []
     for number, row in enumerate(table.to_dict("records"), start=2):
         where = f"{path}: row {number}"
+        _check_text(where, row)
         try:
-            event = make_event(str(row["ticker"]), row["date"],
-                               tranche=str(row.get("tranche") or "event"),
-                               group=str(row.get("group") or ""), policy=policy,
-                               attrs={str(k): v for k, v in row.items()},
-                               listing_date=_blank_to_none(row.get("listing_date")))
+            outside = outside_calendar(str(row["ticker"]), row["date"])
+            event = None if outside else make_event(
+                str(row["ticker"]), row["date"], tranche=str(row.get("tranche") or "event"),
+                group=str(row.get("group") or ""), policy=policy,
+                attrs={str(k): v for k, v in row.items()},
+                listing_date=_blank_to_none(row.get("listing_date")))
         except BadInput as exc:
             raise ConfigError(f"{where}: {exc}") from None
-        if event is None:
+        if outside:
+            skips.append(Skip(f"{row['ticker']}:{row.get('tranche') or 'event'}:{row['date']}",
+                              str(row["ticker"]), outside))
+        elif event is None:
             skips.append(Skip(f"{row['ticker']}:{row.get('tranche') or 'event'}:{row['date']}",
                               str(row["ticker"]), "event date is not a session (policy: skip)"))
         else:

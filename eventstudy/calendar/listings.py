@@ -139,12 +139,19 @@ def _number(value: Any, where: str, what: str) -> float | None:
     return float(value)
 
 
-def _parse_tranche(raw: Any, where: str) -> Tranche:
+def _check_keys(raw: Any, where: str, keys: set[str] | frozenset[str], kind: str = "") -> None:
+    """ConfigError unless ``raw`` is a mapping whose keys are all in ``keys``."""
+    what = f"a {kind}" if kind else "an entry"
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: a tranche must be a mapping, not {raw!r}")
-    unknown = set(raw) - TRANCHE_KEYS
+        raise ConfigError(f"{where}: {what} must be a mapping, not {str(raw)[:60]!r}")
+    unknown = set(raw) - keys
     if unknown:
-        raise ConfigError(f"{where}: unknown tranche key {sorted(unknown)[0]!r}")
+        key = f"{kind} key" if kind else "key"
+        raise ConfigError(f"{where}: unknown {key} {sorted(map(str, unknown))[0]!r}")
+
+
+def _parse_tranche(raw: Any, where: str) -> Tranche:
+    _check_keys(raw, where, TRANCHE_KEYS, "tranche")
     name, months, days = raw.get("name"), raw.get("months"), raw.get("days")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: a tranche needs a name")
@@ -208,12 +215,8 @@ def _no_controls(value: Any, where: str, key: str = "entry") -> None:
 
 def parse_listing(raw: Any, where: str) -> Listing:
     """One entry of the calendar -> Listing, or ConfigError naming the problem."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: an entry must be a mapping")
+    _check_keys(raw, where, LISTING_KEYS)
     _no_controls(raw, where)
-    unknown = set(raw) - LISTING_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     for key in ("ticker", "listing_date"):
         if raw.get(key) in (None, ""):
             raise ConfigError(f"{where}: missing {key}")

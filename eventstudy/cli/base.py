@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,12 +38,23 @@ def guarded(func: F) -> F:
         except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback for users
             if debug:
                 raise
+            if isinstance(exc, OSError) and exc.filename is not None:
+                # a path that cannot be used: too long, read-only, not a folder, disk full
+                click.echo(f"error: cannot use {_short(str(exc.filename))}: {exc.strerror}",
+                           err=True)
+                sys.exit(2)
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug "
                        "for the traceback)", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """``text`` on one line, its middle cut if longer than ``limit``."""
+    text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else f"{text[:limit - 45]}...{text[-40:]}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,6 +115,46 @@ def study_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+class OneLineError(click.ClickException):
+    """A bad option value found while parsing: ``error: ...`` on one line, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _executor(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Validate ``--executor`` before any work (a malformed dask address: exit 2)."""
+    from eventstudy.volatility.executors import check_executor
+
+    try:
+        return check_executor(value)
+    except BadInput as exc:
+        raise OneLineError(str(exc)) from None
+
+
+def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F], F],
+                  executor: str, extra: tuple[Callable[[F], F], ...] = ()) -> Callable[[F], F]:
+    """The options of ``lockup`` and ``batch``: --tranche, --listings, ``extra``, ``garch``,
+    --executor (default ``executor``), then the study, data and output options."""
+    def decorate(func: F) -> F:
+        func = study_options(data_options(output_options(func)))
+        options: list[Any] = [
+            click.option("--tranche", "tranches", multiple=True, help=tranche_help),
+            click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
+                         help=listings_help),
+            *extra, garch,
+            click.option("--executor", default=executor, show_default=True, callback=_executor,
+                         help="GARCH fits: serial, local (processes) or dask://HOST:PORT."),
+        ]
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 def output_options(func: F) -> F:
@@ -201,11 +253,15 @@ def headless() -> None:
     matplotlib.use("Agg")
 
 
-def parse_floats(text: str) -> list[float]:
+def parse_floats(text: str, what: str = "numbers") -> list[float]:
+    """``"0,-0.01"`` -> [0.0, -0.01]: at least one finite number."""
     try:
-        return [float(p) for p in text.split(",") if p.strip()]
+        values = [float(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise BadInput(f"expected comma-separated numbers, got {text!r}") from None
+        raise BadInput(f"bad {what} {text[:40]!r}: expected comma-separated numbers") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise BadInput(f"bad {what} {text[:40]!r}: expected one or more finite numbers")
+    return values
 
 
 def _calendar_option(func: F) -> F:

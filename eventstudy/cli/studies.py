@@ -15,6 +15,7 @@ from eventstudy.cli.base import (
     check_report_out,
     data_options,
     emit,
+    event_options,
     guarded,
     headless,
     main,
@@ -22,7 +23,6 @@ from eventstudy.cli.base import (
     parse_floats,
     quiet,
     study_kwargs,
-    study_options,
 )
 from eventstudy.engine.windows import parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
@@ -32,17 +32,12 @@ Window = tuple[int, int]
 
 @main.command()
 @click.argument("tickers", nargs=-1, required=True)
-@click.option("--tranche", "tranches", multiple=True,
-              help="Only these tranches (repeatable): cornerstone, pre_ipo, controlling_6m, ...")
-@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
-              help="Your listings calendar, merged over the bundled one.")
-@click.option("--garch/--no-garch", default=None,
-              help="GARCH volatility section (default: on for one ticker).")
-@click.option("--executor", default="serial", show_default=True,
-              help="GARCH fits: serial, local (processes) or dask://HOST:PORT.")
-@study_options
-@data_options
-@output_options
+@event_options(
+    tranche_help="Only these tranches (repeatable): cornerstone, pre_ipo, controlling_6m, ...",
+    listings_help="Your listings calendar, merged over the bundled one.",
+    garch=click.option("--garch/--no-garch", default=None,
+                       help="GARCH volatility section (default: on for one ticker)."),
+    executor="serial")
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
            garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
@@ -65,26 +60,27 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 
 @main.command()
 @click.argument("events", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
-              help="Study every lock-up of every listing in this calendar (default: bundled).")
-@click.option("--tranche", "tranches", multiple=True, help="Only these tranches (repeatable).")
-@click.option("--group-by", default="group", show_default=True,
-              help="Column of the events to group the tests by (tranche, group, any column).")
-@click.option("--holiday", type=click.Choice(["next", "previous", "skip"]), default="next",
-              show_default=True, help="Events file dates that are not sessions.")
-@click.option("--garch", is_flag=True, help="GARCH volatility per firm-day and Savickas test.")
-@click.option("--regress", multiple=True, help="Cross-sectional regression (repeatable), e.g. "
-              "'car ~ runup + C(tranche)': outcomes car, car_t, abnormal_volume.")
-@click.option("--regress-window", default="0,1", show_default=True,
-              help="Event days of the regression outcomes.")
-@click.option("--calendar-time", help="Calendar-time portfolio over these event days, e.g. 0,20.")
-@click.option("--bootstrap", type=click.IntRange(0, 10**6), default=9999, show_default=True,
-              help="Wild-bootstrap resamples of CAAR (0: off).")
-@click.option("--executor", default="local", show_default=True,
-              help="GARCH fits: serial, local (processes) or dask://HOST:PORT.")
-@study_options
-@data_options
-@output_options
+@event_options(
+    tranche_help="Only these tranches (repeatable).",
+    listings_help="Study every lock-up of every listing in this calendar (default: bundled).",
+    extra=(click.option("--group-by", default="group", show_default=True,
+                        help="Column of the events to group the tests by (tranche, group, any "
+                             "column)."),
+           click.option("--holiday", type=click.Choice(["next", "previous", "skip"]),
+                        default="next", show_default=True,
+                        help="Events file dates that are not sessions."),
+           click.option("--regress", multiple=True,
+                        help="Cross-sectional regression (repeatable), e.g. "
+                             "'car ~ runup + C(tranche)': outcomes car, car_t, abnormal_volume."),
+           click.option("--regress-window", default="0,1", show_default=True,
+                        help="Event days of the regression outcomes."),
+           click.option("--calendar-time",
+                        help="Calendar-time portfolio over these event days, e.g. 0,20."),
+           click.option("--bootstrap", type=click.IntRange(0, 10**6), default=9999,
+                        show_default=True, help="Wild-bootstrap resamples of CAAR (0: off).")),
+    garch=click.option("--garch", is_flag=True,
+                       help="GARCH volatility per firm-day and Savickas test."),
+    executor="local")
 @guarded
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
@@ -174,8 +170,9 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
     from eventstudy.engine.simulate import brown_warner, summary
     from eventstudy.fileio import atomic_write_text
 
-    table = brown_warner(n_samples=samples, n_events=n_events, shifts=parse_floats(shifts),
-                         variance_ratios=parse_floats(variance_ratios),
+    table = brown_warner(n_samples=samples, n_events=n_events,
+                         shifts=parse_floats(shifts, "--shifts"),
+                         variance_ratios=parse_floats(variance_ratios, "--variance-ratios"),
                          window=parse_window(window), model=model, pool_size=pool, seed=seed,
                          designs=[d.strip() for d in designs.split(",") if d.strip()],
                          cluster_size=cluster_size, progress=not as_json)
@@ -253,7 +250,9 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
     try:
         spans = tuple(int(h) for h in horizons.split(",") if h.strip())
     except ValueError:
-        raise BadInput(f"bad --horizons {horizons!r}: expected integers like 20,60,120") from None
+        spans = ()
+    if not spans:
+        raise BadInput(f"bad --horizons {horizons[:40]!r}: expected integers like 20,60,120")
     result = listing_study(
         list(tickers), model=model, market=market, window=parse_window(window),
         estimation=parse_window(estimation, "estimation window"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -14,7 +15,7 @@ import pandas as pd
 
 from eventstudy.data.clean import frame_from_table
 from eventstudy.data.tickers import normalise_ticker
-from eventstudy.errors import BadInput, DataUnavailable
+from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,26 +40,41 @@ def check_data_path(path: Path) -> None:
         raise BadInput(f"{path}: not a regular file or folder; give a CSV/parquet file or a folder")
 
 
+@contextmanager
+def read_errors(path: Path, what: str, *, missing: EventStudyError, empty: EventStudyError,
+                bad: type[BadInput] = BadInput,
+                also: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Turn what reading the table file ``path`` raises into one-line errors: ``missing`` (no
+    such file), ``empty`` (no data), else ``bad`` (not UTF-8; unreadable ``what``, e.g. a parser
+    error, an OSError or one of ``also``); eventstudy errors pass unchanged."""
+    try:
+        yield
+    except EventStudyError:
+        raise
+    except FileNotFoundError:
+        raise missing from None
+    except UnicodeDecodeError:
+        raise bad(f"{path}: not a UTF-8 text file") from None
+    except pd.errors.EmptyDataError:
+        raise empty from None
+    except (ValueError, OSError) + also as exc:
+        detail = (str(exc).splitlines() or [""])[0] or type(exc).__name__
+        raise bad(f"{path}: unreadable {what} ({detail})") from None
+
+
 def read_price_file(path: Path, ticker: str) -> pd.DataFrame:
     """Read a CSV or parquet price file of any supported layout (regular files only)."""
     check_data_path(path)
     if path.is_dir():
         raise BadInput(f"{path}: a folder, not a price file")
-    try:
+    with read_errors(path, "price file", missing=DataUnavailable(f"no such file: {path}"),
+                     empty=DataUnavailable(f"no price data for {ticker} in {path}: empty file")):
         if path.suffix.lower() == ".parquet":
             table = pd.read_parquet(path)
             if isinstance(table.index, pd.DatetimeIndex):
                 table = table.reset_index()
         else:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataUnavailable(f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise BadInput(f"{path}: not a UTF-8 text file") from None
-    except pd.errors.EmptyDataError:
-        raise DataUnavailable(f"no price data for {ticker} in {path}: empty file") from None
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise BadInput(f"{path}: unreadable price file ({str(exc).splitlines()[0]})") from None
     if table.empty:
         raise DataUnavailable(f"no price data for {ticker} in {path}: empty file")
     if len(table.columns) < 2:

@@ -43,6 +43,9 @@ MIN_ESTIMATION = 60
 MIN_FALLBACK_ESTIMATION = 20
 
 
+DEGENERATE_RELATIVE_VARIANCE = 1e-12  # var(Rm) <= this * mean(Rm^2): the market is constant
+
+
 @dataclass
 class AbnormalReturns:
     """Abnormal returns of every event of a panel under one fitted model per event."""
@@ -135,6 +138,10 @@ def _fit_arrays(model: str, panel: Panel) -> dict[str, np.ndarray]:
             mx, my = x0.sum(axis=1) / n, y0.sum(axis=1) / n
             dx = np.where(valid, x0 - mx[:, None], 0.0)
             sxx = np.einsum("ij,ij->i", dx, dx)
+            # A market return that is constant up to rounding (e.g. +0.1% every day) leaves
+            # sxx ~ 1e-30, not 0: X'X is singular relative to its scale, beta would be ~1e13.
+            flat = sxx <= DEGENERATE_RELATIVE_VARIANCE * np.einsum("ij,ij->i", x0, x0)
+            sxx = np.where(flat, np.nan, sxx)
             beta = np.einsum("ij,ij->i", dx, y0) / sxx  # sum dx = 0: no need to centre y
             alpha = my - beta * mx
             h0, d, k = 1.0 / n, (panel.mkt - mx[:, None]) / np.sqrt(sxx)[:, None], 2
@@ -165,7 +172,7 @@ def _problem(model: str, n: float, sigma2: float, min_obs: int,
              beta: float = 1.0) -> str | None:
     if n < min_obs:
         return f"estimation window has {int(n)} sessions, the {MODEL_NAMES[model]} needs {min_obs}"
-    if not np.isfinite(beta):  # sum (Rm - mean Rm)^2 = 0: X'X is singular
+    if not np.isfinite(beta):  # sum (Rm - mean Rm)^2 ~ 0 relative to sum Rm^2: X'X singular
         return ("constant market returns in the estimation window: the market model cannot be "
                 "estimated (use the constant mean model)")
     if not np.isfinite(sigma2):  # squares of extreme returns overflow

@@ -67,8 +67,11 @@ def ols_fit(y_est: np.ndarray, z_est: np.ndarray, y_evt: np.ndarray, z_evt: np.n
         s = np.einsum("nlk,nlj->nkj", dz, dz)
         ok = (n > k + 1) & np.isfinite(s).all(axis=(1, 2))
         s[~ok] = np.eye(k)
-        scale = np.maximum(np.einsum("nkk->n", s), 1e-300)
-        ok &= np.linalg.eigvalsh(s)[:, 0] > 1e-12 * scale  # degenerate regressors
+        # Degenerate regressors: relative to the UNcentred sum of squares, as a constant
+        # non-zero market return (+0.1% a day) leaves a centred s of rounding noise (~1e-30).
+        z0 = np.where(valid[..., None], z_est, 0.0)
+        scale = np.maximum(np.einsum("nlk,nlk->n", z0, z0), 1e-300)
+        ok &= np.linalg.eigvalsh(s)[:, 0] > 1e-12 * scale
         s[~ok] = np.eye(k)
         chol = np.linalg.cholesky(s)
         beta = np.linalg.solve(s, np.einsum("nlk,nl->nk", dz, dy)[..., None])[..., 0]
@@ -170,7 +173,9 @@ class ScholesWilliamsModel:
 def _slope(y: np.ndarray, x: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
     x0, y0 = np.where(valid, x, 0.0), np.where(valid, y, 0.0)
     dx = np.where(valid, x0 - (x0.sum(axis=1) / n)[:, None], 0.0)
-    return np.einsum("nl,nl->n", dx, y0) / np.einsum("nl,nl->n", dx, dx)
+    sxx = np.einsum("nl,nl->n", dx, dx)
+    flat = sxx <= 1e-12 * np.einsum("nl,nl->n", x0, x0)  # a constant regressor, as in models.py
+    return np.einsum("nl,nl->n", dx, y0) / np.where(flat, np.nan, sxx)
 
 
 def _autocorr(m: np.ndarray, lag: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:

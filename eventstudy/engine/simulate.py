@@ -129,6 +129,8 @@ def _check(n_samples: int, n_events: int, alpha: float, chunk: int,
            variance_ratios: Sequence[float]) -> None:
     if n_samples < 1 or n_events < 3 or not 0 < alpha < 1 or chunk < 1:
         raise BadInput("need n_samples >= 1, n_events >= 3, 0 < alpha < 1 and chunk >= 1")
+    if not len(variance_ratios):
+        raise BadInput("no variance ratio given (e.g. 1,2)")
     if any(v <= 0 for v in variance_ratios):
         raise BadInput(f"variance ratios must be positive, got {list(variance_ratios)}")
 
@@ -242,6 +244,8 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     default = DESIGNS if panel is None else ("independent", "single")
     names = _check_designs(default if designs is None else designs)
     _check(n_samples, n_events, alpha, chunk, variance_ratios)
+    if not len(shifts):
+        raise BadInput("no shift given (e.g. 0,-0.01)")
     if cluster_size < 3:
         raise BadInput(f"cluster size must be at least 3, got {cluster_size}")
     singles = dict(SINGLE_TESTS if single_tests is None else single_tests)

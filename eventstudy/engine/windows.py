@@ -28,8 +28,11 @@ def parse_window(text: str, what: str = "window") -> Window:
 
 
 def parse_windows(text: str) -> tuple[Window, ...]:
-    """``"0,0;-1,1;0,5"`` -> ((0, 0), (-1, 1), (0, 5))."""
-    return tuple(parse_window(p, "CAR window") for p in text.split(";") if p.strip())
+    """``"0,0;-1,1;0,5"`` -> ((0, 0), (-1, 1), (0, 5)); at least one window."""
+    windows = tuple(parse_window(p, "CAR window") for p in text.split(";") if p.strip())
+    if not windows:
+        raise BadInput(f"no CAR window in {text[:40]!r}: expected windows like 0,0;-1,1")
+    return windows
 
 
 Window = tuple[int, int]

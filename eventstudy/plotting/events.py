@@ -50,6 +50,23 @@ def cumulative_car(ar: AbnormalReturns, row: int) -> tuple[np.ndarray, np.ndarra
     return np.array(cars), np.array(ses)
 
 
+def _cumulative_axes(fig: Figure, ax: plt.Axes, days: np.ndarray, value: np.ndarray,
+                     se: np.ndarray, *, label: str, band: str, title: str) -> Figure:
+    """A cumulative abnormal return in % over event days with its 95% band, day 0 marked."""
+    ax.plot(days, 100 * value, color="#1f4e79", lw=2, label=label)
+    ax.fill_between(days, 100 * (value - Z95 * se), 100 * (value + Z95 * se), color="#1f4e79",
+                    alpha=0.15, label=band)
+    ax.axvline(0, color="#c00000", ls="--", lw=1)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("event day (sessions)")
+    ax.set_ylabel("%")
+    ax.set_title(title)
+    ax.legend(loc="lower left", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def ar_car_figure(ar: AbnormalReturns, row: int, title: str = "") -> Figure:
     """Daily AR bars, the CAR line from the window start and its 95% prediction band."""
     days = ar.panel.days
@@ -57,32 +74,13 @@ def ar_car_figure(ar: AbnormalReturns, row: int, title: str = "") -> Figure:
     fig, ax = plt.subplots(figsize=(9, 4.5))
     colors = np.where(ar.ar[row] < 0, "#c00000", "#2e7d32")
     ax.bar(days, 100 * ar.ar[row], color=colors, alpha=0.6, label="AR (daily)")
-    ax.plot(days, 100 * car, color="#1f4e79", lw=2, label=f"CAR from day {days[0]}")
-    ax.fill_between(days, 100 * (car - Z95 * se), 100 * (car + Z95 * se), color="#1f4e79",
-                    alpha=0.15, label="95% confidence band of CAR")
-    ax.axvline(0, color="#c00000", ls="--", lw=1)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel("event day (sessions)")
-    ax.set_ylabel("%")
-    ax.set_title(title or "Abnormal returns and CAR")
-    ax.legend(loc="lower left", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _cumulative_axes(fig, ax, days, car, se, label=f"CAR from day {days[0]}",
+                            band="95% confidence band of CAR",
+                            title=title or "Abnormal returns and CAR")
 
 
 def caar_figure(days: np.ndarray, caar: np.ndarray, se: np.ndarray, title: str = "") -> Figure:
     """Cross-event CAAR with its 95% confidence band."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.plot(days, 100 * caar, color="#1f4e79", lw=2, label="CAAR")
-    ax.fill_between(days, 100 * (caar - Z95 * se), 100 * (caar + Z95 * se), color="#1f4e79",
-                    alpha=0.15, label="95% confidence band")
-    ax.axvline(0, color="#c00000", ls="--", lw=1)
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel("event day (sessions)")
-    ax.set_ylabel("%")
-    ax.set_title(title or "Cumulative average abnormal return")
-    ax.legend(loc="lower left", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _cumulative_axes(fig, ax, days, caar, se, label="CAAR", band="95% confidence band",
+                            title=title or "Cumulative average abnormal return")

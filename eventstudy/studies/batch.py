@@ -44,11 +44,26 @@ def listing_events(listings: dict[str, Listing], tranches: Sequence[str] | None 
         names = [t.name for t in listing.tranches]
         wanted = [n for n in names if not tranches or n in tranches]
         if wanted:
-            events.extend(lockup_events(with_tranches(listing, wanted)))
+            try:  # e.g. a listing dated 1985: before the exchange calendar
+                events.extend(lockup_events(with_tranches(listing, wanted)))
+            except BadInput as exc:
+                skips.append(Skip(f"{listing.ticker}:*", listing.ticker, str(exc)))
         elif tranches:
             skips.append(Skip(f"{listing.ticker}:*", listing.ticker,
                               f"no tranche {', '.join(tranches)} (has: {', '.join(names)})"))
     return events, skips
+
+
+def _check_group_by(group_by: str | None, events: Sequence[Event]) -> None:
+    """A ``group_by`` that names no column of the events is an error, not silence."""
+    if not group_by or not events:
+        return
+    columns = dict.fromkeys(["group", "tranche", "ticker", "name"])
+    for event in events:
+        columns.update(dict.fromkeys(event.to_dict()))
+    if group_by not in columns:
+        raise BadInput(f"--group-by {group_by[:40]!r}: no such column of the events (have: "
+                       f"{', '.join(c for c in columns if c != 'event_id')})")
 
 
 def batch_study(events: str | Path | Sequence[Event] | None = None, *,
@@ -97,6 +112,7 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
         est, max_est = estimation or DEFAULT_ESTIMATION, None
     if not chosen and not skips:
         raise BadInput("no events to study")
+    _check_group_by(group_by, chosen)
     result = run_panel_study("batch", chosen, loader, options, estimation=est,
                              max_estimation=max_est, listings=used, skipped=skips,
                              progress=progress, cross_section=True)

@@ -126,7 +126,12 @@ def apply_designs(result: EventStudyResult, *, regress_formulas: tuple[str, ...]
     if calendar_horizon is not None:
         result.designs["calendar_time"] = calendar_time(result, calendar_horizon)
     if bootstrap:
-        result.designs["wild_bootstrap"] = wild_bootstrap(result, n_boot=bootstrap, seed=seed)
+        n = len(select_rows(result.ar)[0])
+        if n >= 2:
+            result.designs["wild_bootstrap"] = wild_bootstrap(result, n_boot=bootstrap, seed=seed)
+        else:  # a batch left with one firm-day still reports it, it does not abort
+            result.notes.append(f"wild bootstrap of CAAR skipped: it needs at least 2 "
+                                f"firm-days, {n} studied")
 
 
 def designs_to_dict(designs: dict[str, Any]) -> dict[str, Any]:

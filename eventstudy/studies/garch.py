@@ -9,18 +9,19 @@ from typing import Any
 
 import pandas as pd
 
-from eventstudy.calendar.events import lockup_events
+from eventstudy.calendar.events import lockup_events, outside_calendar
 from eventstudy.calendar.listings import (
     load_listings,
     with_tranches,
 )
+from eventstudy.calendar.sessions import to_timestamp
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import market_for, normalise_ticker
 from eventstudy.engine.panel import (
     align,
 )
 from eventstudy.engine.windows import Window
-from eventstudy.errors import EventStudyError
+from eventstudy.errors import BadInput, EventStudyError
 from eventstudy.studies.core import listing_for, make_loader
 from eventstudy.studies.result import EventStudyResult
 
@@ -95,7 +96,9 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     ticker = normalise_ticker(ticker)
     loader = make_loader(offline=offline, data=data, cache_dir=cache_dir, data_ticker=ticker)
     listing = listing_for(ticker, load_listings(listings), loader)
-    day0 = (pd.Timestamp(date) if date is not None
+    if date is not None and (outside := outside_calendar(ticker, date)):
+        raise BadInput(outside)
+    day0 = (to_timestamp(date, "--date") if date is not None
             else lockup_events(with_tranches(listing, [tranche]))[0].session)
     stock, index = return_series(loader, ticker, market, listing.listing_date)
     result = volatility_study(stock, day0, index, label=ticker, **options)

@@ -208,6 +208,8 @@ def listing_study(tickers: str | Sequence[str], *, model: str = "market",
     names = [tickers] if isinstance(tickers, str) else list(tickers)
     if not names:
         raise BadInput("no ticker given")
+    if not horizons:
+        raise BadInput("no BHAR horizon given (e.g. 20,60,120)")
     if any(h < 1 for h in horizons) or first_days < 1:
         raise BadInput("BHAR horizons and the number of first sessions must be at least 1")
     options = _options(model, market, window, estimation, car_windows, min_estimation,

@@ -62,13 +62,14 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
             listing = with_tranches(listing_for(ticker, calendar, loader), list(tranches or []))
             if not listing.tranches:
                 raise BadInput(listing.no_lockup_reason)
+            found = lockup_events(listing)  # a listing dated 1985: before the calendar
         except (DataUnavailable, BadInput) as exc:
             if len(names) == 1:
                 raise
             skips.append(Skip.from_error(f"{ticker}:*", ticker, exc))
             continue
         used[ticker] = listing
-        events.extend(lockup_events(listing))
+        events.extend(found)
     result = run_panel_study("lockup", events, loader, options,
                              estimation=estimation or LOCKUP_ESTIMATION,
                              max_estimation=LOCKUP_MAX_ESTIMATION, listings=used,

@@ -193,6 +193,14 @@ def _design(frame: pd.DataFrame) -> np.ndarray:
     return np.column_stack(columns)
 
 
+def ols_residuals(frame: pd.DataFrame, fit_rows: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean-equation residuals over all of ``frame`` with the OLS coefficients of its first
+    ``fit_rows`` rows (default: all), and the covariance of those coefficients."""
+    coef, cov = _ols(frame if fit_rows is None else frame.iloc[:fit_rows])
+    return frame["y"].to_numpy(dtype=float) - _design(frame) @ coef, cov
+
+
 def _ols(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """OLS coefficients of the mean equation and their covariance s^2 (X'X)^-1."""
     x, y = _design(frame), frame["y"].to_numpy(dtype=float)

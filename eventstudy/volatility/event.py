@@ -36,9 +36,9 @@ from eventstudy.volatility.base import (
     _fmt,
     _frame,
     _json,
-    _ols,
     arch_backcast,
     ewma_variance,
+    ols_residuals,
 )
 from eventstudy.volatility.dummy import VarianceDummyTest, _dummy_test_scaled
 from eventstudy.volatility.garch import GarchFit, _volatility_process
@@ -161,8 +161,7 @@ def _garch_filter(fit: GarchFit, full: pd.DataFrame, n_est: int,
 def _ewma_filter(full: pd.DataFrame, n_est: int,
                  horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """OLS residuals (pre-event fit), EWMA sigma2, flat ex-ante sigma2, OLS covariance."""
-    coef, cov = _ols(full.iloc[:n_est])
-    resid = full["y"].to_numpy(dtype=float) - _design(full) @ coef
+    resid, cov = ols_residuals(full, n_est)
     sigma2 = ewma_variance(resid, backcast=arch_backcast(resid[:n_est]))
     return resid, sigma2, np.full(horizon, sigma2[n_est]), cov
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import os
+import re
+import socket
 import sys
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +17,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from eventstudy.errors import BadInput, EventStudyError
+from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.volatility.base import SCALE
 from eventstudy.volatility.event import EventVolatility, volatility_study
 from eventstudy.volatility.garch import GarchFit, fit_garch
@@ -91,25 +96,112 @@ def _run_local(tasks: list[Any], progress: bool, return_exceptions: bool,
     return results
 
 
-def _dask_address(executor: str) -> str:
-    """'dask://HOST:PORT' -> 'tcp://HOST:PORT' ('dask://inproc://..' etc. kept as given)."""
-    rest = executor[len("dask://"):]
-    if not rest:
-        raise BadInput("give the dask scheduler as dask://HOST:PORT")
-    return rest if "://" in rest else f"tcp://{rest}"
+DASK_TIMEOUT = 10.0  # seconds to connect to a dask scheduler; $EVENTSTUDY_DASK_TIMEOUT
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+def _bad_address(executor: str, why: str) -> BadInput:
+    return BadInput(f"bad --executor {executor[:80]!r}: {why} (use dask://HOST:PORT)")
+
+
+def dask_address(executor: str) -> str:
+    """'dask://HOST:PORT' (or 'dask://tcp://HOST:PORT', IPv6 as [::1]) -> 'tcp://HOST:PORT';
+    a malformed address, a port outside 1-65535 or another scheme is ``BadInput``."""
+    rest = executor.removeprefix("dask://")
+    scheme, _, hostport = rest.rpartition("://")
+    if scheme not in ("", "tcp", "tls"):
+        raise _bad_address(executor, f"unsupported scheme {scheme[:20]!r} (tcp or tls)")
+    host, _, port = hostport.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise _bad_address(executor, "not an IPv6 address in [...]") from None
+    elif not _HOST.fullmatch(host):
+        raise _bad_address(executor, "expected a host name or address before ':PORT'")
+    if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise _bad_address(executor, "the port must be a number from 1 to 65535")
+    return f"{scheme or 'tcp'}://{host}:{int(port)}"
+
+
+def check_executor(executor: str) -> str:
+    """``executor`` if it is 'serial', 'local' or a well-formed 'dask://HOST:PORT'."""
+    if executor in ("serial", "local"):
+        return executor
+    if executor.startswith("dask://"):
+        dask_address(executor)
+        return executor
+    raise BadInput(f"unknown executor {executor[:80]!r}: use 'serial', 'local' or "
+                   "'dask://HOST:PORT'")
+
+
+def _connect_timeout(timeout: float | None) -> float:
+    if timeout is not None:
+        return float(timeout)
+    text = os.environ.get("EVENTSTUDY_DASK_TIMEOUT", "")
+    try:
+        value = float(text) if text else DASK_TIMEOUT
+    except ValueError:
+        raise BadInput(f"EVENTSTUDY_DASK_TIMEOUT={text[:40]!r} is not a number of seconds"
+                       ) from None
+    if not 0 < value <= 3600:
+        raise BadInput("EVENTSTUDY_DASK_TIMEOUT must be between 0 and 3600 seconds")
+    return value
+
+
+async def _identity(address: str, timeout: float) -> Any:
+    """Ask the scheduler at ``address`` who it is (the 'identity' op of every dask server)."""
+    from distributed.comm import connect
+
+    comm = await connect(address, timeout=timeout)
+    try:
+        await comm.write({"op": "identity"})
+        return await comm.read()
+    finally:
+        comm.abort()
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Fail fast unless a dask scheduler answers at ``address`` within ``timeout`` seconds.
+
+    ``distributed.Client`` waits forever on a peer that accepts and stays silent, and on a peer
+    that answers garbage it fails with a MemoryError and a traceback from ``Client.__del__``;
+    the probe runs in its own thread and event loop, bounded by ``asyncio.wait_for``."""
+    def ask() -> Any:
+        host, _, port = address.split("://")[1].rpartition(":")
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        return asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dask-probe") as pool:
+        try:
+            reply = pool.submit(ask).result()
+        except TimeoutError:
+            raise DataUnavailable(f"no answer from the dask scheduler at {address} within "
+                                  f"{timeout:g} s") from None
+        except OSError as exc:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            raise DataUnavailable(f"cannot reach the dask scheduler at {address}: {first}"
+                                  ) from None
+        except Exception as exc:  # noqa: BLE001 - garbage: MemoryError, ValueError, msgpack...
+            raise DataUnavailable(f"the server at {address} does not answer as a dask "
+                                  f"scheduler ({type(exc).__name__})") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise DataUnavailable(f"the server at {address} is not a dask scheduler")
 
 
 def _run_dask(tasks: list[Any], progress: bool, return_exceptions: bool,
-              executor: str) -> list[Any]:
+              executor: str, connect_timeout: float | None = None) -> list[Any]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
-    address = _dask_address(executor)
+    address = dask_address(executor)
+    timeout = _connect_timeout(connect_timeout)
+    _probe_scheduler(address, timeout)
     try:
-        client = Client(address, timeout="10s", set_as_default=False)
-    except OSError as exc:
-        raise BadInput(f"cannot reach the dask scheduler at {address}: {exc}") from exc
-    with client:
+        client = Client(address, timeout=f"{timeout}s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise DataUnavailable(f"cannot reach the dask scheduler at {address}: {exc}") from exc
+    with client:  # closed on every path
         futures = client.map(_run_task, tasks, return_exceptions=return_exceptions, pure=False)
         with _bar(len(tasks), progress) as bar:
             for _ in dask_completed(futures, loop=client.loop):
@@ -119,13 +211,16 @@ def _run_dask(tasks: list[Any], progress: bool, return_exceptions: bool,
 
 def fit_many(tasks: Iterable[GarchTask | StudyTask], executor: str = "local", *,
              progress: bool = True, max_workers: int = 2,
-             return_exceptions: bool = False) -> list[Any]:
+             return_exceptions: bool = False, connect_timeout: float | None = None) -> list[Any]:
     """Run many fits or studies, results in task order, with a tqdm bar on stderr.
 
     ``executor``: ``'serial'``; ``'local'`` (a ProcessPoolExecutor with ``max_workers``
     processes); or ``'dask://HOST:PORT'`` (a ``distributed.Client`` on that scheduler).
     ``return_exceptions`` puts eventstudy errors in the list instead of raising the first.
+    ``connect_timeout`` bounds the connection to a dask scheduler (default
+    $EVENTSTUDY_DASK_TIMEOUT or 10 s): no answer -> ``DataUnavailable``.
     """
+    check_executor(executor)
     work = list(tasks)
     if not work:
         return []
@@ -134,5 +229,5 @@ def fit_many(tasks: Iterable[GarchTask | StudyTask], executor: str = "local", *,
     if executor == "local":
         return _run_local(work, progress, return_exceptions, max_workers)
     if executor.startswith("dask://"):
-        return _run_dask(work, progress, return_exceptions, executor)
-    raise BadInput(f"unknown executor {executor!r}: use 'serial', 'local' or 'dask://HOST:PORT'")
+        return _run_dask(work, progress, return_exceptions, executor, connect_timeout)
+    raise AssertionError(executor)  # check_executor let it through

@@ -36,12 +36,11 @@ from eventstudy.volatility.base import (
     VOLS,
     CovType,
     _check_sample,
-    _design,
     _fmt,
     _frame,
     _json,
-    _ols,
     arch_backcast,
+    ols_residuals,
 )
 from eventstudy.volatility.processes import SampleBackcastGARCH
 
@@ -206,8 +205,7 @@ def _initial_variance(frame: pd.DataFrame, backcast: float | str) -> float | Non
         return None
     if not isinstance(backcast, str):
         return float(backcast)
-    coef, _ = _ols(frame)
-    return arch_backcast(frame["y"].to_numpy() - _design(frame) @ coef)
+    return arch_backcast(ols_residuals(frame)[0])
 
 
 def _persistence(vol: str, params: dict[str, float]) -> float:

@@ -1,0 +1,192 @@
+"""Red-team cases of issue 9 run through the CLI: each bad input gives its exit code (2 bad input,
+3 data unavailable) and exactly one line on stderr, never a traceback; a batch skips what it
+cannot study (events before 1990 or past the exchange calendar, a listing dated 1985) with the
+reason and studies the rest. Offline, on the bundled data; no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+LONG = "x" * 300
+
+
+def write(name: str, text: str) -> str:
+    Path(name).write_text(text, encoding="utf-8")
+    return name
+
+
+def events_file(name: str, rows: list[tuple[str, str, str]]) -> str:
+    """A ticker,date,tranche CSV with each cell quoted (so a newline stays inside its cell)."""
+    body = "".join(f'"{t}","{d}","{tr}"\n' for t, d, tr in rows)
+    return write(name, "ticker,date,tranche\n" + body)
+
+
+def one_line(code: int, err: str, expected: int, *words: str) -> None:
+    assert code == expected, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(("error: ", "Error: ")), lines
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+STUDY = ("--offline", "--no-report")
+
+CASES: dict[str, tuple[tuple[str, ...], int, tuple[str, ...]]] = {
+    "car-windows ;;;": (("lockup", "0020.HK", *STUDY, "--car-windows", ";;;"), 2,
+                        ("no CAR window",)),
+    "car-windows empty": (("lockup", "0020.HK", *STUDY, "--car-windows", ""), 2, ("CAR",)),
+    "listing horizons empty": (("listing", "0020.HK", *STUDY, "--horizons", ""), 2,
+                               ("--horizons",)),
+    "listing horizons ,,": (("listing", "0020.HK", *STUDY, "--horizons", ",,"), 2,
+                            ("--horizons",)),
+    "simulate shifts empty": (("simulate", "--json", "--shifts", ""), 2, ("--shifts",)),
+    "simulate shifts nan": (("simulate", "--json", "--shifts", "nan"), 2, ("--shifts",)),
+    "simulate variance-ratios empty": (("simulate", "--json", "--variance-ratios", " "), 2,
+                                       ("--variance-ratios",)),
+    "garch date garbage": (("garch", "0020.HK", *STUDY, "--date", "garbage"), 2, ("garbage",)),
+    "garch date leading -": (("garch", "0020.HK", *STUDY, "--date", "-2022-06-30"), 2,
+                             ("outside the XHKG calendar",)),
+    "garch date year 0000": (("garch", "0020.HK", *STUDY, "--date", "0000-06-30"), 2,
+                             ("outside",)),
+    "garch date 9999-12-31": (("garch", "0020.HK", *STUDY, "--date", "9999-12-31"), 2,
+                              ("outside",)),
+    "300-character ticker": (("lockup", "A" * 300, *STUDY), 2, ("at most 32",)),
+    "300-character ticker, fetch": (("fetch", "A" * 300, "--offline"), 2, ("at most 32",)),
+    "300-character --data name": (("lockup", "0020.HK", *STUDY, "--data", LONG), 2,
+                                  ("File name too long",)),
+    "300-character --data folder": (("lockup", "0020.HK", *STUDY, "--data", f"d/{LONG}/y.csv"),
+                                    3, ("no such file",)),
+    "300-character --cache-dir": (("lockup", "0020.HK", *STUDY, "--cache-dir", LONG), 2,
+                                  ("File name too long",)),
+    "executor without port": (("lockup", "0020.HK", *STUDY, "--executor", "dask://host"), 2,
+                               ("--executor",)),
+    "executor port 99999": (("batch", *STUDY, "--executor", "dask://127.0.0.1:99999"), 2,
+                            ("1 to 65535",)),
+    "group-by unknown column": (("batch", *STUDY, "--group-by", "sector"), 2,
+                                ("--group-by 'sector'", "no such column")),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_bad_option_is_one_line(case: str) -> None:
+    args, expected, words = CASES[case]
+    code, _, err = run_cli(*args)
+    one_line(code, err, expected, *words)
+
+
+BAD_CELLS = {
+    "newline in tranche": ("0020.HK", "2022-06-30", "corner\nstone"),
+    "CR in tranche": ("0020.HK", "2022-06-30", "a\rATTACH:x"),
+    "escape in tranche": ("0020.HK", "2022-06-30", "\x1b[31mred"),
+    "RTL override in tranche": ("0020.HK", "2022-06-30", "abc\u202edef"),
+    "markdown image after a newline": ("0020.HK", "2022-06-30", "x\n![x](/etc/passwd)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CELLS), ids=list(BAD_CELLS))
+def test_control_characters_in_an_events_file_are_rejected_before_the_study(case: str) -> None:
+    path = events_file("events.csv", [BAD_CELLS[case], ("0700.HK", "2022-06-30", "plain")])
+    code, _, err = run_cli("batch", path, "--offline", "--out", "rep")
+    one_line(code, err, 2, "events.csv: row 2", "control character")
+    assert not Path("rep").exists()
+
+
+def test_a_control_character_in_a_column_name_is_rejected() -> None:
+    path = write("events.csv", 'ticker,date,"no\ttes"\n0020.HK,2022-06-30,x\n')
+    code, _, err = run_cli("batch", path, *STUDY)
+    one_line(code, err, 2, "header", "control character")
+
+
+@pytest.mark.parametrize("date", ["-2022-06-30", "0000-06-30", "9999-12-31", "1985-06-03"])
+def test_an_events_file_with_only_an_impossible_date_is_one_line(date: str) -> None:
+    path = events_file("events.csv", [("0020.HK", date, "a")])
+    code, _, err = run_cli("batch", path, *STUDY)
+    one_line(code, err, 2, date, "outside the XHKG calendar")
+
+
+@pytest.mark.parametrize("date", ["-2022-06-30", "0000-06-30", "9999-12-31", "1985-06-03",
+                                  "1989-12-29", "2099-01-02"])
+def test_a_batch_skips_an_event_outside_the_calendar_and_studies_the_rest(date: str) -> None:
+    path = events_file("events.csv", [("0020.HK", "2022-06-30", "a"), ("0700.HK", date, "b")])
+    code, out, err = run_cli("batch", path, *STUDY, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [e["event_id"] for e in doc["events"]] == ["0020.HK:a:2022-06-30"]
+    (skip,) = doc["skipped"]
+    assert skip["ticker"] == "0700.HK" and "outside the XHKG calendar" in skip["reason"]
+    assert date in skip["reason"]
+
+
+@pytest.mark.parametrize("command", ["batch", "lockup"])
+def test_a_calendar_listing_dated_1985_is_skipped_and_the_rest_studied(command: str) -> None:
+    calendar = write("calendar.yaml", """listings:
+  - ticker: 0020.HK
+    name: SenseTime Group
+    listing_date: 2021-12-30
+    status: listed
+    source: test
+    tranches: standard
+  - ticker: 0700.HK
+    name: An old listing
+    listing_date: 1985-06-03
+    status: listed
+    source: test
+    tranches: standard
+""")
+    tickers = ("0020.HK", "0700.HK") if command == "lockup" else ()
+    code, out, err = run_cli(command, *tickers, "--listings", calendar, "--tranche",
+                             "cornerstone", *STUDY, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [e["event_id"] for e in doc["events"]] == ["0020.HK:cornerstone:2022-06-30"]
+    (skip,) = doc["skipped"]
+    assert skip["ticker"] == "0700.HK" and "1985-12-03 is outside the XHKG calendar" in (
+        skip["reason"])
+
+
+def test_group_by_an_existing_extra_column_still_groups() -> None:
+    path = write("events.csv", "ticker,date,sector\n0020.HK,2022-06-30,ai\n"
+                               "0700.HK,2022-06-30,internet\n9988.HK,2022-06-30,internet\n")
+    code, out, err = run_cli("batch", path, *STUDY, "--json", "--group-by", "sector")
+    assert code == 0, err
+    groups = {row["group"] for row in json.loads(out)["tests"]}
+    assert {"all", "ai", "internet"} <= groups
+
+
+def _refuse_temporary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Behave like a read-only folder even for root: creating the temporary sibling fails."""
+    def refuse(*args: object, prefix: str = "", suffix: str = "", dir: object = None,
+               **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}k2j3h4{suffix}")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+
+
+@pytest.mark.parametrize("how", ["patched", "chmod"])
+def test_an_output_under_a_read_only_folder_names_the_target(
+        how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = Path("locked")
+    locked.mkdir()
+    if how == "chmod":
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders; the patched case covers it")
+        locked.chmod(0o555)
+    else:
+        _refuse_temporary(monkeypatch)
+    try:
+        code, _, err = run_cli("simulate", "--json", "--samples", "1", "--events", "3",
+                               "--pool", "50", "--designs", "single", "--out",
+                               "locked/size.csv")
+    finally:
+        locked.chmod(0o755)
+    one_line(code, err, 2, "locked/size.csv", "Permission denied")
+    assert ".tmp" not in err
+    assert not list(locked.iterdir())
