@@ -9,6 +9,7 @@ import pandas as pd
 if TYPE_CHECKING:
 
     from eventstudy.studies.result import EventStudyResult
+from eventstudy.engine.windows import window_label
 from eventstudy.formatting import finite_date, num, pct
 
 WIDE_LIMIT = 4  # up to this many firm-days, CARs are shown as one column per firm-day
@@ -67,7 +68,23 @@ def events_table(result: EventStudyResult) -> pd.DataFrame:
 
 
 def car_cell(row: pd.Series) -> str:
-    return f"{pct(row['car'])} (t {num(row['t'])})"
+    """'CAR (t, sample-quantile p)'."""
+    return f"{pct(row['car'])} (t {num(row['t'])}, p_SQ {num(row['p_sq'], 3)})"
+
+
+CAR_HEADING = ("CAR (t: prediction-error variance, MacKinlay 1997; p_SQ: sample-quantile p of "
+               "Gelbach, Helland & Klick 2013, no normality assumed):")
+
+
+def sq_min_lines(result: EventStudyResult) -> list[str]:
+    """The smallest attainable p_SQ per window (2 / (n + 1) for n estimation-window CARs)."""
+    car = result.car.dropna(subset=["sq_min_p"])
+    if car.empty:
+        return []
+    low = car.groupby("window", sort=False)["sq_min_p"].max()
+    cells = ", ".join(f"{w} {num(v, 3)}" for w, v in low.items())
+    return [f"smallest attainable p_SQ, 2/(n+1) for n estimation-window CARs (the largest over "
+            f"the events): {cells}"]
 
 
 def car_wide_table(result: EventStudyResult) -> pd.DataFrame:
@@ -157,8 +174,9 @@ def summary_text(result: EventStudyResult) -> str:
     out.append("")
     cars = car_wide_table(result) if len(firm_days(result)) <= WIDE_LIMIT else car_long_table(
         result)
-    out.append("CAR (t, prediction-error variance, MacKinlay 1997):")
+    out.append(CAR_HEADING)
     out.append(_frame_text(cars))
+    out += sq_min_lines(result)
     pivots = tests_pivots(result)
     for title, table in [p for p in pivots if p[0].endswith("group all")]:
         out += ["", f"Cross-event tests, {title} (statistic, two-sided p):", _frame_text(table)]
