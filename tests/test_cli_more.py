@@ -51,10 +51,10 @@ def test_simulate_command_writes_its_table(tmp_path: Path) -> None:
     assert code == 2 and "unknown design" in err
 
 
-def test_batch_with_garch_adds_savickas(tmp_path: Path) -> None:
+def test_batch_with_garch_adds_garch_bmp(tmp_path: Path) -> None:
     code, out, err = run("batch", "--tranche", "cornerstone", "--garch", "--executor", "serial",
                          "--offline", "--json", "--no-report")
     assert code == 0, err
     doc = json.loads(out)
-    assert any(t["test"] == "savickas" for t in doc["tests"])
+    assert any(t["test"] == "garch_bmp" for t in doc["tests"])
     assert len(doc["volatility"]) >= 5

@@ -72,7 +72,8 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
               help="Column of the events to group the tests by (tranche, group, any column).")
 @click.option("--holiday", type=click.Choice(["next", "previous", "skip"]), default="next",
               show_default=True, help="Events file dates that are not sessions.")
-@click.option("--garch", is_flag=True, help="GARCH volatility per firm-day and Savickas test.")
+@click.option("--garch", is_flag=True,
+              help="GARCH volatility per firm-day and the GARCH-standardised BMP test.")
 @click.option("--regress", multiple=True, help="Cross-sectional regression (repeatable), e.g. "
               "'car ~ runup + C(tranche)': outcomes car, car_t, abnormal_volume.")
 @click.option("--regress-window", default="0,1", show_default=True,

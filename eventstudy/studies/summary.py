@@ -185,9 +185,11 @@ def summary_text(result: EventStudyResult) -> str:
                 _frame_text(group_lines(result))]
     vols = result.extras.get("volatility") or {}
     if vols:
-        out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], F test):"]
+        out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], permutation "
+                "test of the standardised residual variance):"]
         out += [f"  {eid}: {v.model}, ratio {num(v.ratio.ratio, 3)} "
-                f"(F p {num(v.ratio.f_pvalue, 3)})"
+                f"(permutation p {num(v.ratio.perm_pvalue, 3)})"
+                + ("; beta at its bound 0" if v.fit is not None and v.fit.beta_at_bound else "")
                 + (f"; fallback: {v.fallback_reason}" if v.fallback_reason else "")
                 for eid, v in vols.items()]
     if not result.skipped.empty:
