@@ -40,7 +40,8 @@ def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
 def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: str = "serial",
                    progress: bool = False) -> None:
     """GARCH volatility study of every firm-day (``extras['volatility']``, keyed by the first
-    event id of the firm-day) and, across firm-days, the GARCH-standardised BMP test in ``tests``."""
+    event id of the firm-day) and, across firm-days, the GARCH-standardised BMP test in
+    ``tests``."""
     from eventstudy.volatility.executors import StudyTask, fit_many
 
     firsts = result.events.drop_duplicates(["ticker", "day0"])

@@ -38,8 +38,8 @@ class GarchBmpTest:
 
     def summary(self) -> str:
         """One line."""
-        return (f"GARCH-standardised BMP test over {_days(self.window)}: N = {self.n_events}, mean SCAR "
-                f"= {self.mean_scar:.3f}, sd = {self.std_scar:.3f}, t = {self.t_stat:.3f}, "
+        return (f"GARCH-standardised BMP test over {_days(self.window)}: N = {self.n_events}, "
+                f"mean SCAR = {self.mean_scar:.3f}, sd = {self.std_scar:.3f}, t = {self.t_stat:.3f}, "
                 f"p = {self.p_value:.4f} (two-sided, t({self.n_events - 1}))")
 
     def to_dict(self) -> dict[str, Any]:
