@@ -8,10 +8,10 @@ is QLR = 2 LR / (kappa_hat - 1) ~ chi2(1), kappa_hat = mean(z^4) / mean(z^2)^2 o
 residuals that carry no event: in a study those of the chosen pre-event model over the estimation
 window (an event-day outlier, or a degenerate fit through it, would otherwise distort kappa_hat);
 else the restricted fit's on the rows where the dummy is 0 (Francq & Zakoian 2019, GARCH
-Models, 2nd ed., sec. 8.3; the quasi-score form of Bollerslev & Wooldridge 1992). The plain LR (its chi2 p rejected 10.6-19.7%
-at 5% on fat-tailed returns with no event, issue 11) and the robust (sandwich) Wald z of delta
-are reported beside it. A restricted fit with beta at its bound 0 is flagged: chi2 limits then
-need not hold (Andrews 2001)."""
+Models, 2nd ed., sec. 8.3; the quasi-score form of Bollerslev & Wooldridge 1992). The plain LR
+(its chi2 p rejected 10.6-19.7% at 5% on fat-tailed returns with no event, issue 11) and the
+robust (sandwich) Wald z of delta are reported beside it. A restricted fit with beta at its
+bound 0 is flagged: chi2 limits then need not hold (Andrews 2001)."""
 
 from __future__ import annotations
 

@@ -39,8 +39,9 @@ class GarchBmpTest:
     def summary(self) -> str:
         """One line."""
         return (f"GARCH-standardised BMP test over {_days(self.window)}: N = {self.n_events}, "
-                f"mean SCAR = {self.mean_scar:.3f}, sd = {self.std_scar:.3f}, t = {self.t_stat:.3f}, "
-                f"p = {self.p_value:.4f} (two-sided, t({self.n_events - 1}))")
+                f"mean SCAR = {self.mean_scar:.3f}, sd = {self.std_scar:.3f}, "
+                f"t = {self.t_stat:.3f}, p = {self.p_value:.4f} "
+                f"(two-sided, t({self.n_events - 1}))")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
