@@ -10,8 +10,12 @@ window (an event-day outlier, or a degenerate fit through it, would otherwise di
 else the restricted fit's on the rows where the dummy is 0 (Francq & Zakoian 2019, GARCH
 Models, 2nd ed., sec. 8.3; the quasi-score form of Bollerslev & Wooldridge 1992). The plain LR
 (its chi2 p rejected 10.6-19.7% at 5% on fat-tailed returns with no event, issue 11) and the
-robust (sandwich) Wald z of delta are reported beside it. A restricted fit with beta at its
-bound 0 is flagged: chi2 limits then need not hold (Andrews 2001)."""
+robust (sandwich) Wald z of delta are reported beside it. When a fit is irregular (the restricted
+fit flagged: persistence >= 0.999, alpha or beta at a bound, not converged; or the unrestricted
+fit not converged) chi2 limits need not hold (Andrews 2001) and the test's ``p_value`` is NaN,
+with the flags saying why: on 196 no-event draws of the bundled stocks the robust QLR rejected
+10.7% at 5% with such fits included and about 6.5% without them (``eventstudy simulate
+--garch``)."""
 
 from __future__ import annotations
 
@@ -64,7 +68,7 @@ class VarianceDummyTest:
         text = (f"Robust QLR test of a post-event variance dummy (GARCH(1,1) {self.dist} QMLE, "
                 f"omega*exp(delta*D), {self.n_dummy} dummy days of {self.nobs}): delta = "
                 f"{self.delta:.3f} (omega x{self.omega_multiplier:.2f}), QLR = 2 LR / (kurtosis "
-                f"{self.kurtosis:.2f} - 1) = {self.robust_lr:.3f}, p = {self.p_value:.4f} "
+                f"{self.kurtosis:.2f} - 1) = {self.robust_lr:.3f}, p = {_p_text(self.p_value)} "
                 f"(chi2(1)); plain LR {self.lr_stat:.3f} (p {self.lr_pvalue:.4f}); robust Wald "
                 f"z {self.wald_z:.3f} (p {self.wald_pvalue:.4f})")
         return text + (f"  [flags: {'; '.join(self.flags)}]" if self.flags else "")
@@ -72,6 +76,10 @@ class VarianceDummyTest:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return _json({**self.__dict__, "omega_multiplier": self.omega_multiplier})
+
+
+def _p_text(p: float) -> str:
+    return f"{p:.4f}" if math.isfinite(p) else "n/a"
 
 
 def _unrestricted_start(restricted: GarchFit) -> np.ndarray:
@@ -98,7 +106,7 @@ def _dummy_test_scaled(frame: pd.DataFrame, dummy: np.ndarray, spec: ModelSpec,
                                   f"model: {exc}") from exc
     flags = [f"restricted: {f}" for f in restricted.flags]
     if restricted.beta_at_bound:
-        flags.append("restricted: beta at its bound 0 (chi2 reference approximate)")
+        flags.append("restricted: beta at its bound 0")
     if res.convergence_flag != 0 or any(issubclass(w.category, ConvergenceWarning)
                                         for w in caught):
         flags.append(f"unrestricted: not converged (SLSQP status {res.convergence_flag})")
@@ -112,9 +120,14 @@ def _dummy_test_scaled(frame: pd.DataFrame, dummy: np.ndarray, spec: ModelSpec,
     robust = 2.0 * lr / (kappa - 1.0) if kappa > 1.0 else math.nan
     delta, se = float(res.params["delta"]), _std_err(res, "delta")
     wald = delta / se if se > 0 else math.nan
+    irregular = [f for f in flags if not f.startswith("LR ")]
+    p = float(stats.chi2.sf(robust, 1))
+    if irregular:
+        flags.append("p-value not reported: an irregular fit (above), chi2(1) does not apply")
+        p = math.nan
     return VarianceDummyTest(
         delta=delta, delta_se=se, lr_stat=lr, lr_pvalue=float(stats.chi2.sf(lr, 1)),
-        kurtosis=kappa, robust_lr=robust, p_value=float(stats.chi2.sf(robust, 1)),
+        kurtosis=kappa, robust_lr=robust, p_value=p,
         wald_z=wald, wald_pvalue=float(2.0 * stats.norm.sf(abs(wald))),
         loglik_restricted=restricted.loglik, loglik_unrestricted=float(res.loglikelihood),
         nobs=len(frame), n_dummy=int(np.sum(dummy != 0)), dist="normal", flags=flags)
