@@ -108,6 +108,11 @@ def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
     assert table["abnormal_log_volume"] == pytest.approx(day0 - adjusted.mean(), rel=1e-9)
     assert table["volume_ratio"] == pytest.approx(raw.iloc[p0] / est.mean())
     assert result.events.iloc[0]["volume_ratio_0"] == pytest.approx(raw.iloc[p0] / est.mean())
+    # one abnormal-volume implementation: the regression designs use the same number
+    from eventstudy.studies.designs import event_characteristics
+
+    chars = event_characteristics(result, (0, 0))
+    assert chars["abnormal_volume"].iloc[0] == pytest.approx(day0 - adjusted.mean(), rel=1e-9)
 
 
 def test_too_short_estimation_falls_back_and_says_so() -> None:
