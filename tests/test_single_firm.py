@@ -81,6 +81,20 @@ def test_sq_interior_values_and_ties() -> None:
     p, _, n = sq_test(np.array([0.3]), holed[None, :], 5)
     assert n[0] == 60 - 7 - 5 + 1
     assert p[0] == pytest.approx(_literal_sq(0.3, list(resid[7:]), 5)[0])
+    gap = resid.copy()
+    gap[20:31] = np.nan  # sessions left out in the middle: no sum spans them
+    for length in (1, 4):
+        p, _, n = sq_test(np.array([-0.8]), gap[None, :], length)
+        left, right = _literal_sq(-0.8, list(resid[:20]), length), _literal_sq(
+            -0.8, list(resid[31:]), length)
+        sums_n = left[2] + right[2]
+        below = sum(1 for seg in (resid[:20], resid[31:]) for k in range(len(seg) - length + 1)
+                    if seg[k:k + length].sum() <= -0.8)
+        above = sums_n - below + sum(
+            1 for seg in (resid[:20], resid[31:]) for k in range(len(seg) - length + 1)
+            if seg[k:k + length].sum() == -0.8)
+        assert n[0] == sums_n
+        assert p[0] == pytest.approx(min(1.0, 2 * (1 + min(below, above)) / (sums_n + 1)))
     p, min_p, n = sq_test(np.array([0.3]), resid[None, :2], 5)  # no L-day sum at all
     assert np.isnan(p[0]) and np.isnan(min_p[0]) and n[0] == 0
 
