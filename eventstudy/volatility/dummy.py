@@ -13,9 +13,9 @@ Models, 2nd ed., sec. 8.3; the quasi-score form of Bollerslev & Wooldridge 1992)
 robust (sandwich) Wald z of delta are reported beside it. When a fit is irregular (the restricted
 fit flagged: persistence >= 0.999, alpha or beta at a bound, not converged; or the unrestricted
 fit not converged) chi2 limits need not hold (Andrews 2001) and the test's ``p_value`` is NaN,
-with the flags saying why: on 196 no-event draws of the bundled stocks the robust QLR rejected
-10.7% at 5% with such fits included and about 6.5% without them (``eventstudy simulate
---garch``)."""
+with the flags saying why. On 200 no-event draws of the bundled stocks (``eventstudy simulate
+--garch 200``) the robust QLR rejected 9.6% at 5% over the 157 with regular fits, the plain LR
+28.2%: better, still above 5% with only 20 dummy days."""
 
 from __future__ import annotations
 
