@@ -12,9 +12,9 @@ the matching equal-tailed one with the event counted among the draws,
     p_SQ = min(1, 2 min(1 + #{S_k <= CAR}, 1 + #{S_k >= CAR}) / (n + 1)),
 
 over the n estimation-window sums S_k without a missing day (a sum that would span a missing
-session, or sessions left out of the estimation window, is not used), so p_SQ is never 0; its smallest
-attainable value is ``sq_min_p = 2 / (n + 1)`` (an event beyond every estimation sum). Rows
-with fewer than two sums have no p-value (NaN)."""
+session, or sessions left out of the estimation window, is not used), so p_SQ is never 0; its
+smallest attainable value is ``sq_min_p = 2 / (n + 1)`` (an event beyond every estimation sum).
+Rows with fewer than two sums have no p-value (NaN)."""
 
 from __future__ import annotations
 
