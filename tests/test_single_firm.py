@@ -105,3 +105,22 @@ def test_sq_in_json_and_summary(result) -> None:
     assert row["p_sq"] == pytest.approx(2 / 107) and row["sq_min_p"] == pytest.approx(2 / 107)
     text = result.summary()
     assert "p_SQ 0.019" in text and "Gelbach, Helland & Klick 2013" in text
+
+
+def test_events_without_index_volume_are_named(result) -> None:
+    """An index without volume leaves the abnormal volume unadjusted; ``unadjusted_events`` names
+    the tickers for the study's note."""
+    from dataclasses import replace
+
+    from eventstudy.engine.volume import abnormal_volume, unadjusted_events
+
+    assert unadjusted_events(result.ar) == []
+    bare = replace(result.ar, market_volume=None)
+    assert unadjusted_events(bare) == ["0020.HK"]
+    mv = result.ar.market_volume
+    holed = replace(result.ar, market_volume=(np.full_like(mv[0], np.nan), mv[1]))
+    assert unadjusted_events(holed) == ["0020.HK"]
+    # unadjusted: log(1 + V) less its own estimation mean
+    est = np.log1p(np.where(bare.panel.est_vol > 0, bare.panel.est_vol, np.nan))
+    day0 = np.log1p(bare.panel.vol[0, bare.panel.column(0)]) - np.nanmean(est[0])
+    assert abnormal_volume(holed)[0][0, bare.panel.column(0)] == pytest.approx(day0)

@@ -148,6 +148,16 @@ def market_adjusted_rows(est: np.ndarray, market: MarketVolume) -> np.ndarray:
         return have.sum(axis=1) >= MIN_MARKET_SHARE * np.isfinite(est).sum(axis=1)
 
 
+def unadjusted_events(ar: AbnormalReturns) -> list[str]:
+    """Tickers of events with volume whose abnormal volume is NOT market-adjusted (their index
+    has no volume on half their estimation days, or none at all), for a note."""
+    est = log_volume(ar.panel.est_vol)
+    has = np.isfinite(est).any(axis=1)
+    mv = ar.market_volume
+    rows = has if mv is None else has & ~market_adjusted_rows(est, mv)
+    return list(dict.fromkeys(ar.panel.events["ticker"].to_numpy()[rows].tolist()))
+
+
 def market_adjust(est: np.ndarray, event: np.ndarray, market: MarketVolume
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Stock log volume less the index's log volume of the same day (Campbell & Wasley 1996's

@@ -36,6 +36,7 @@ from eventstudy.engine.volume import (
     day0_volume_ratio,
     event_window_volume_ratio,
     market_volume,
+    unadjusted_events,
     volume_table,
 )
 from eventstudy.engine.windows import Window, window_label
@@ -155,6 +156,11 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         notes=list(dict.fromkeys(loader.notes)), listings=listings)
     result.parameters = parameter_table(ar)
     result.notes += cleaning_notes(result.events, options)
+    plain = unadjusted_events(ar)
+    if plain:
+        result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
+                            "market-adjusted: the market index has no volume on half of the "
+                            "estimation days (Campbell & Wasley 1996 adjust by the index volume)")
     result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
         result, options)}
     result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
