@@ -9,7 +9,6 @@ import pandas as pd
 if TYPE_CHECKING:
 
     from eventstudy.studies.result import EventStudyResult
-from eventstudy.engine.windows import window_label
 from eventstudy.formatting import finite_date, num, pct
 
 WIDE_LIMIT = 4  # up to this many firm-days, CARs are shown as one column per firm-day
