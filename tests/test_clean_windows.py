@@ -116,7 +116,8 @@ def test_half_day_keeps_its_return_but_not_its_volume() -> None:
     """UBTech's 12-month expiry (2024-12-30): day +1 is the 2024-12-31 half-day, volume 0 with a
     price change. Its return stays; the [0,+1] abnormal log volume (Campbell & Wasley 1996) is
     the mean over the days with a volume, here day 0 alone (it was -3.60, t -2.56 with
-    log(1 + 0) = 0, then n/a once zero volume became missing)."""
+    log(1 + 0) = 0, then n/a once zero volume became missing), market-adjusted with the ^HSI
+    volume."""
     # UBTech is an H-share issuer: its 6-month event is the cornerstone tranche (issue 11 item 3)
     res = lockup_study("9880.HK", tranches=["cornerstone", "controlling_12m"], offline=True,
                        volatility=False)
@@ -133,9 +134,11 @@ def test_half_day_keeps_its_return_but_not_its_volume() -> None:
     rows = [p for p in range(max(5, p0 - 260), p0 - 10)
             if not p6 + WINDOW[0] <= p <= p6 + WINDOW[1]][-250:]
     est_v = mine["volume"].iloc[rows]
-    est_lv = np.log1p(est_v[est_v > 0])
+    # Campbell & Wasley (1996) market adjustment: less the ^HSI's log(1 + V_m) of the same day
+    index_volume = read_raw_prices("^HSI_2021-06-24_2026-06-23")["Volume"]
+    est_lv = np.log1p(est_v[est_v > 0]) - np.log1p(index_volume.reindex(est_v[est_v > 0].index))
     v0 = mine["volume"].iloc[p0]
-    abn0 = np.log1p(v0) - est_lv.mean()
+    abn0 = np.log1p(v0) - np.log1p(index_volume.loc[mine.index[p0]]) - est_lv.mean()
     got = res.volume[(res.volume.event_id == event_id) & (res.volume.window == "[+0,+1]")]
     got = got.iloc[0]
     assert got["volume_ratio"] == pytest.approx(v0 / est_v[est_v > 0].mean(), rel=1e-10)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import run_cli as run
 
 
@@ -15,6 +16,11 @@ def test_garch_command(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert doc["event_date"] == "2022-06-30"
     assert doc["ratio"]["mean_sigma_post"] > 0 and doc["model"]
+    # SenseTime's chosen GARCH(1,1) has beta = 3.6e-13: flagged, in JSON and in the report
+    assert doc["fit"]["params"]["beta[1]"] < 1e-6 and doc["fit"]["beta_at_bound"] is True
+    assert 0 <= doc["ratio"]["perm_pvalue"] <= 1 and "f_pvalue" not in doc["ratio"]
+    dummy = doc["ratio"]["dummy_test"]
+    assert dummy["robust_lr"] == pytest.approx(2 * dummy["lr_stat"] / (dummy["kurtosis"] - 1))
     names = {p.name for p in (tmp_path / "g").iterdir()}
     assert {"report.md", "report.html", "volatility.json"} <= names
     assert any(n.endswith("_garch_volatility.png") for n in names)
@@ -46,15 +52,30 @@ def test_simulate_command_writes_its_table(tmp_path: Path) -> None:
     power = table[(table.test == "t") & (table["shift"] == -0.05)]["rejection_rate"].iloc[0]
     size = table[(table.test == "t") & (table["shift"] == 0)]["rejection_rate"].iloc[0]
     assert power > 0.9 and size < 0.3
-    assert "patell" in text and "single_t" in text
+    assert "patell" in text and "single_t" in text and "single_sq" in text
     code, _, err = run("simulate", "--designs", "nope", "--out", str(tmp_path / "x.csv"))
     assert code == 2 and "unknown design" in err
 
 
-def test_batch_with_garch_adds_savickas(tmp_path: Path) -> None:
+def test_simulate_garch_size_check(tmp_path: Path) -> None:
+    """``--garch N``: the GARCH tests' p-values on N no-event draws; the replaced F test's p
+    recomputed from the draws' z would need the path, so check the table's arithmetic."""
+    out = tmp_path / "sim.csv"
+    code, text, err = run("simulate", "--samples", "5", "--events", "5", "--pool", "200",
+                          "--shifts", "0", "--variance-ratios", "1", "--designs", "single",
+                          "--garch", "4", "--out", str(out))
+    assert code == 0, err
+    draws = pd.read_csv(tmp_path / "sim_garch.csv")
+    assert len(draws) == 4 and {"permutation", "f_test", "robust_qlr", "plain_lr"} <= set(draws)
+    assert "GARCH event tests, size at 5% on 4 no-event draws" in text
+    for test in ("permutation", "robust_qlr"):
+        assert test in text
+
+
+def test_batch_with_garch_adds_garch_bmp(tmp_path: Path) -> None:
     code, out, err = run("batch", "--tranche", "cornerstone", "--garch", "--executor", "serial",
                          "--offline", "--json", "--no-report")
     assert code == 0, err
     doc = json.loads(out)
-    assert any(t["test"] == "savickas" for t in doc["tests"])
+    assert any(t["test"] == "garch_bmp" for t in doc["tests"])
     assert len(doc["volatility"]) >= 5

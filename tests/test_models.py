@@ -91,17 +91,28 @@ def test_market_adjusted_model(sensetime) -> None:
 
 
 def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
-    """Zero volume (HK half-days, suspensions) is missing, not log(1 + 0) = 0."""
+    """Campbell & Wasley (1996): log(1 + V) less the ^HSI's log(1 + V_m) of the same day,
+    standardised by its estimation-window mean and sd. Zero volume (HK half-days, suspensions)
+    is missing, not log(1 + 0) = 0."""
     raw = read_raw_prices("0020.HK")["Volume"]
+    index = read_raw_prices("^HSI_2021-06-24_2026-06-23")["Volume"]
     p0 = raw.index.get_loc(DAY0)
     est = raw.iloc[5:p0 - 10]
     assert (est == 0).any()  # the real series has zero-volume rows in its estimation window
     est = est[est > 0]
-    est_lv = np.log1p(est)
-    day0 = (np.log1p(raw.iloc[p0]) - est_lv.mean()) / est_lv.std(ddof=1)
+    adjusted = np.log1p(est) - np.log1p(index.reindex(est.index))
+    day0 = np.log1p(raw.iloc[p0]) - np.log1p(index.loc[DAY0])
+    t0 = (day0 - adjusted.mean()) / adjusted.std(ddof=1)
     table = result.volume[result.volume.window == "[0,0]"].iloc[0]
-    assert table["t"] == pytest.approx(day0, rel=1e-9)
+    assert table["t"] == pytest.approx(t0, rel=1e-9)
+    assert table["abnormal_log_volume"] == pytest.approx(day0 - adjusted.mean(), rel=1e-9)
     assert table["volume_ratio"] == pytest.approx(raw.iloc[p0] / est.mean())
+    assert result.events.iloc[0]["volume_ratio_0"] == pytest.approx(raw.iloc[p0] / est.mean())
+    # one abnormal-volume implementation: the regression designs use the same number
+    from eventstudy.studies.designs import event_characteristics
+
+    chars = event_characteristics(result, (0, 0))
+    assert chars["abnormal_volume"].iloc[0] == pytest.approx(day0 - adjusted.mean(), rel=1e-9)
 
 
 def test_too_short_estimation_falls_back_and_says_so() -> None:

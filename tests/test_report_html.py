@@ -54,7 +54,9 @@ def test_garch_report_has_fit_tables(tmp_path: Path) -> None:
     tree = parse(out / "report.html")
     captions = " ".join(texts(tree, "p"))
     assert "Model candidates by BIC" in captions and "Event-induced volatility tests" in captions
-    assert "LR: post-event variance dummy" in texts(tree, "td")
+    cells = texts(tree, "td")
+    assert "robust QLR: post-event variance dummy" in cells
+    assert any(c.startswith("permutation: z^2") for c in cells)
     assert "Conditional volatility" in texts(tree, "figcaption")
     assert (out / ".eventstudy-report").is_file()
     md = (out / "report.md").read_text()

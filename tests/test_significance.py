@@ -9,7 +9,7 @@ bundled lock-up panel.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -269,26 +269,60 @@ def literal_wilcoxon_z(x: np.ndarray) -> float:
     return (w_plus - n * (n + 1) / 4) / math.sqrt(var)
 
 
-def literal_volume(panel: Panel, window: tuple[int, int]) -> tuple[np.ndarray, list[np.ndarray]]:
+def literal_volume(panel: Panel, window: tuple[int, int], market: dict | None = None
+                   ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Per event: mean abnormal log(1 + V) over the window's available days (zero volume is
-    missing), and the abnormal log volume series (estimation then event days)."""
+    missing), and the abnormal log volume series (estimation then event days). With ``market``
+    (date -> index volume), log(1 + V) less the index's log(1 + V_m) of the same date
+    (Campbell & Wasley 1996), for events whose index has volume on half their days."""
     cols = range(window[0] - panel.days[0], window[1] - panel.days[0] + 1)
     mav, series = [], []
     for i in range(panel.n_events):
-        est = [math.log1p(v) for v in panel.est_vol[i] if np.isfinite(v) and v > 0]
+        def lv(v: float, d: object, adjust: bool) -> float:
+            if not (np.isfinite(v) and v > 0):
+                return np.nan
+            if not adjust:
+                return math.log1p(v)
+            m = market.get(pd.Timestamp(d), 0.0) if market else 0.0
+            return math.log1p(v) - math.log1p(m) if m > 0 else np.nan
+
+        pairs = list(zip(panel.est_vol[i], panel.est_dates[i], strict=True))
+        have = sum(1 for v, d in pairs if np.isfinite(lv(v, d, True)))
+        stock = sum(1 for v, d in pairs if np.isfinite(lv(v, d, False)))
+        adjust = market is not None and have >= 0.5 * stock
+        est = [lv(v, d, adjust) for v, d in pairs]
+        est = [x for x in est if np.isfinite(x)]
         mean = sum(est) / len(est)
 
-        def ab(v: float, m: float = mean) -> float:
-            return math.log1p(v) - m if np.isfinite(v) and v > 0 else np.nan
+        def ab(v: float, d: object = None, m: float = mean, a: bool = adjust) -> float:
+            return lv(v, d, a) - m
 
-        window_av = [ab(panel.vol[i, c]) for c in cols]
+        window_av = [ab(panel.vol[i, c], panel.dates[i, c]) for c in cols]
         seen = [v for v in window_av if np.isfinite(v)]
-        mav.append(sum(seen) / len(seen))
-        series.append(np.array([ab(v) for v in panel.est_vol[i]] + [ab(v) for v in panel.vol[i]]))
+        mav.append(sum(seen) / len(seen) if seen else np.nan)
+        series.append(np.array([ab(v, d) for v, d in pairs]
+                               + [ab(v, d) for v, d in zip(panel.vol[i], panel.dates[i],
+                                                           strict=True)]))
     return np.array(mav), series
 
 
-def literal_tests(panel: Panel, window: tuple[int, int], dedupe: bool = True) -> dict[str, tuple]:
+def literal_cw_t(mav: np.ndarray, av: list[np.ndarray], rows: list[int], length: int,
+                 tau: int) -> tuple[float, float]:
+    """Campbell & Wasley (1996) / Brown & Warner (1985) crude dependence t: the mean over the
+    events of each estimation day's abnormal log volume, its sd over the days, t(T - 1)."""
+    means = []
+    for k in range(length):
+        values = [av[i][k] for i in rows if np.isfinite(av[i][k])]
+        if values:
+            means.append(sum(values) / len(values))
+    center = sum(means) / len(means)
+    sd = math.sqrt(sum((m - center) ** 2 for m in means) / (len(means) - 1))
+    t = (sum(mav[i] for i in rows) / len(rows)) * math.sqrt(tau) / sd
+    return t, 2 * stats.t.sf(abs(t), len(means) - 1)
+
+
+def literal_tests(panel: Panel, window: tuple[int, int], dedupe: bool = True,
+                  market: dict | None = None) -> dict[str, tuple]:
     """(statistic, p_value, n) of every test, event by event."""
     lit = literal_market_model(panel, window)
     rows = [i for i in literal_rows(panel, dedupe) if np.isfinite(lit.car[i])]
@@ -325,11 +359,10 @@ def literal_tests(panel: Panel, window: tuple[int, int], dedupe: bool = True) ->
     t_sa = literal_hall_t(bh)
     out["bhar_skew_t"] = (t_sa, 2 * stats.t.sf(abs(t_sa), n - 1), n)
     out["bhar_boot_skew_t"] = (t_sa, literal_boot_p(bh), n)
-    mav, av = literal_volume(panel, window)
+    mav, av = literal_volume(panel, window, market)
     vrows = [i for i in literal_rows(panel, dedupe) if np.isfinite(mav[i])]
-    res = stats.ttest_1samp(mav[vrows], 0.0)
-    out["volume_t"] = (res.statistic, res.pvalue, len(vrows))
     length = panel.est_vol.shape[1]
+    out["volume_t"] = (*literal_cw_t(mav, av, vrows, length, len(cols)), len(vrows))
     z = literal_rank_test([np.concatenate([av[i][:length], [av[i][length + c] for c in cols]])
                            for i in vrows], keys)
     out["volume_rank"] = (z, 2 * stats.norm.sf(abs(z)), len(vrows))
@@ -564,16 +597,37 @@ def real_panel(window: tuple[int, int]) -> Panel:
     return build_panel(events, load, window=window, estimation=(-260, -11), max_estimation=250)
 
 
+def raw_hsi_volume() -> dict:
+    """Date -> ^HSI volume from both bundled files, read with plain pandas."""
+    from conftest import DATA, read_raw_prices
+
+    old = pd.read_csv(DATA / "prices" / "^HSI_1986-12-31_2023-10-20.csv", na_values="null")
+    old = old.dropna(subset=["Adj Close"])
+    out = dict(zip(pd.to_datetime(old["Date"]), old["Volume"].astype(float), strict=True))
+    new = read_raw_prices("^HSI_2021-06-24_2026-06-23")["Volume"].astype(float)
+    out.update(new.to_dict())
+    return out
+
+
 @pytest.fixture(scope="module")
 def real() -> AbnormalReturns:
-    return fit_model(real_panel((-10, 20)))
+    """The real lock-up panel with the index volume attached (market-adjusted volume)."""
+    return fit_with_index_volume(real_panel((-10, 20)))
+
+
+def fit_with_index_volume(panel: Panel) -> AbnormalReturns:
+    from eventstudy.engine.pseudo import bundled_market_volume
+    from eventstudy.engine.volume import market_volume
+
+    return replace(fit_model(panel), market_volume=market_volume(panel, bundled_market_volume))
 
 
 @pytest.mark.parametrize("window,dedupe", [((0, 0), True), ((-1, 1), True), ((0, 5), False)])
 def test_every_test_matches_literal_formula_real(real: AbnormalReturns, window, dedupe) -> None:
     assert not real.problems
     table = run_tests(real, [window], dedupe=dedupe)
-    assert_matches(table, literal_tests(real.panel, window, dedupe=dedupe))
+    assert_matches(table, literal_tests(real.panel, window, dedupe=dedupe,
+                                        market=raw_hsi_volume()))
 
 
 def test_real_panel_firm_days_and_clustering(real: AbnormalReturns) -> None:
@@ -598,7 +652,7 @@ def test_windows_given_as_one_pair_or_numpy_ints(synthetic: AbnormalReturns) -> 
 def test_rank_tests_do_not_depend_on_other_windows(real: AbnormalReturns) -> None:
     """Corrado [0, 0] (and every rank test) ranks over the estimation window plus the tested
     window only: a panel widened for a [0, 200] CAR window gives the same statistics."""
-    wide = fit_model(real_panel((-10, 200)))
+    wide = fit_with_index_volume(real_panel((-10, 200)))
     names = ["corrado", "grank", "volume_rank"]
     narrow_t = run_tests(real, [(0, 0), (-1, 1)], names).set_index(["window", "test"])
     wide_t = run_tests(wide, [(0, 0), (-1, 1), (0, 200)], names).set_index(["window", "test"])

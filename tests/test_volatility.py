@@ -1,7 +1,8 @@
 """Tests of eventstudy.volatility (GARCH around an event) against independent computations.
 
 Anchors: the published FCP (1996) GARCH(1,1) benchmark, literal EWMA / GARCH recursions, a
-literal per-event Savickas loop, bare arch fits, and the bundled real Hong Kong prices.
+literal per-event GARCH-standardised BMP loop, bare arch fits, and the bundled real Hong Kong
+prices.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from eventstudy.volatility.dummy import variance_dummy_test
 from eventstudy.volatility.event import volatility_study
 from eventstudy.volatility.executors import GarchTask, fit_many
 from eventstudy.volatility.garch import fit_garch
+from eventstudy.volatility.garch_bmp import garch_bmp_test, sar_matrix
 from eventstudy.volatility.processes import EventDummyGARCH
-from eventstudy.volatility.savickas import sar_matrix, savickas_test
 from eventstudy.volatility.selection import select_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,33 +203,93 @@ def test_sensetime_lockup_study(study_market, sensetime: pd.Series) -> None:
     if res.fit is not None:
         assert clean.iloc[0]["chosen"] and clean["bic"].min() == pytest.approx(res.fit.bic)
     assert res.sar.loc[0] < -3
-    # ratio and F test recomputed from the path
+    # ratio and permutation test recomputed from the path (independent Monte Carlo)
     pre = path[(path["day"] >= -20) & (path["day"] <= -1)]
     post = path[(path["day"] >= 1) & (path["day"] <= 20)]
     assert res.ratio.ratio == pytest.approx(post["sigma"].mean() / pre["sigma"].mean())
     f = np.mean(post["z"] ** 2) / np.mean(pre["z"] ** 2)
-    assert res.ratio.f_stat == pytest.approx(f)
-    tail = min(stats.f.cdf(f, 20, 20), stats.f.sf(f, 20, 20))
-    assert res.ratio.f_pvalue == pytest.approx(2 * tail)
+    assert res.ratio.z2_ratio == pytest.approx(f)
+    assert (res.ratio.n_pre, res.ratio.n_post) == (20, 20)
+    p = _literal_permutation_p(list(pre["z"]), list(post["z"]), draws=4000)
+    assert res.ratio.perm_pvalue == pytest.approx(p, abs=0.03)
     realised = res.windows[2]
     assert realised.name == "post"
     assert realised.realised == pytest.approx(np.mean(post["resid"] ** 2))
     text = res.summary()
-    for needle in ("0020.HK", "Chosen:", "ratio", "F test", "x100", "Realised vs forecast"):
+    for needle in ("0020.HK", "Chosen:", "ratio", "Permutation test", "x100",
+                   "Realised vs forecast"):
         assert needle in text
     blob = json.dumps(res.to_dict(), allow_nan=False)
     assert '"event_date": "2022-06-30"' in blob
 
 
-def test_variance_dummy_lr_test_in_study(study_market) -> None:
+def _literal_permutation_p(pre: list[float], post: list[float], draws: int,
+                           seed: int = 11) -> float:
+    """Equal-tailed permutation p of mean(post^2) / mean(pre^2), plain random.shuffle."""
+    import random
+
+    rng = random.Random(seed)
+    ratio = (sum(z * z for z in post) / len(post)) / (sum(z * z for z in pre) / len(pre))
+    pooled = [z * z for z in post + pre]
+    high = low = 1
+    for _ in range(draws):
+        rng.shuffle(pooled)
+        star = (sum(pooled[:len(post)]) / len(post)) / (sum(pooled[len(post):]) / len(pre))
+        high += star >= ratio
+        low += star <= ratio
+    return min(1.0, 2 * min(high, low) / (draws + 1))
+
+
+def test_permutation_test_exact_on_small_samples() -> None:
+    """Every split of 4 + 5 values enumerated: the Monte Carlo p is within its error."""
+    from itertools import combinations
+
+    from eventstudy.volatility.ratio import permutation_variance_test
+
+    pre, post = [0.3, -1.2, 0.8, 0.1, -0.5], [2.1, -1.7, 0.9, 1.4]
+    values = [z * z for z in post + pre]
+    ratio = (sum(values[:4]) / 4) / (sum(values[4:]) / 5)
+    stars = []
+    for pick in combinations(range(9), 4):
+        a = [values[i] for i in pick]
+        b = [values[i] for i in range(9) if i not in pick]
+        stars.append((sum(a) / 4) / (sum(b) / 5))
+    high = sum(s >= ratio - 1e-12 for s in stars) / len(stars)
+    low = sum(s <= ratio + 1e-12 for s in stars) / len(stars)
+    exact = min(1.0, 2 * min(high, low))
+    got_ratio, p = permutation_variance_test(np.array(pre), np.array(post))
+    assert got_ratio == pytest.approx(ratio)
+    assert p == pytest.approx(exact, abs=0.01)
+
+
+def test_variance_dummy_robust_qlr_in_study(study_market, sensetime, hsi) -> None:
+    """Robust QLR = 2 LR / (kappa - 1): LR from the two fits (the restricted one matching a bare
+    arch GARCH(1,1)-normal fit of returns up to day +20, x100, market-model mean), kappa from a
+    bare arch fit of the chosen model on the estimation window."""
     test = study_market.ratio.dummy_test
     if study_market.fit is None:
         assert test is None
         return
-    assert test is not None and test.n_dummy == 20
-    assert test.lr_stat == pytest.approx(
-        max(0.0, 2 * (test.loglik_unrestricted - test.loglik_restricted)))
-    assert test.p_value == pytest.approx(stats.chi2.sf(test.lr_stat, 1))
+    assert test is not None and test.n_dummy == 20 and test.dist == "normal"
+    lr = max(0.0, 2 * (test.loglik_unrestricted - test.loglik_restricted))
+    assert test.lr_stat == pytest.approx(lr)
+    assert test.lr_pvalue == pytest.approx(stats.chi2.sf(lr, 1))
+    path = study_market.path
+    sample = path[path["day"] <= 20].index
+    y = sensetime.loc[sample] * 100
+    x = pd.DataFrame({"market": hsi.reindex(sample).to_numpy() * 100}, index=sample)
+    bare = arch_model(y, x=x, mean="LS", vol="GARCH", p=1, q=1, dist="normal").fit(disp="off")
+    assert bare.loglikelihood == pytest.approx(test.loglik_restricted, rel=1e-4)
+    # kurtosis of the chosen pre-event model's standardised residuals over the estimation window
+    z = path.loc[path["estimation"], "resid"] / path.loc[path["estimation"], "sigma"]
+    kappa = float(np.mean(z**4) / np.mean(z**2) ** 2)
+    assert test.kurtosis == pytest.approx(kappa, rel=1e-2)
+    assert test.robust_lr == pytest.approx(2 * lr / (test.kurtosis - 1))
+    if any(not f.startswith("LR ") for f in test.flags):  # irregular fit: no chi2 p-value
+        assert math.isnan(test.p_value) and "p-value not reported" in test.flags[-1]
+    else:
+        assert test.p_value == pytest.approx(stats.chi2.sf(test.robust_lr, 1))
+    assert test.wald_z == pytest.approx(test.delta / test.delta_se)
 
 
 def test_fallback_to_ewma_on_short_real_history(kuaishou: pd.Series, study_fallback) -> None:
@@ -297,10 +358,10 @@ def test_variance_dummy_test_detects_a_shift() -> None:
     assert calm.p_value > shifted.p_value and calm.lr_stat >= 0
 
 
-# --------------------------------------------------------------------------- Savickas
+# ------------------------------------------------------------- GARCH-standardised BMP
 
 
-def _savickas_literal(sar: np.ndarray, days: list[int], lo: int, hi: int) -> tuple[float, float]:
+def _garch_bmp_literal(sar: np.ndarray, days: list[int], lo: int, hi: int) -> tuple[float, float]:
     scars = []
     for row in sar:
         values = [v for d, v in zip(days, row, strict=True) if lo <= d <= hi and not np.isnan(v)]
@@ -313,35 +374,35 @@ def _savickas_literal(sar: np.ndarray, days: list[int], lo: int, hi: int) -> tup
     return t, 2 * stats.t.sf(abs(t), n - 1)
 
 
-def test_savickas_matches_literal_loop() -> None:
+def test_garch_bmp_matches_literal_loop() -> None:
     rng = np.random.default_rng(2003)
     sar = rng.standard_normal((25, 11)) + 0.3
     sar[rng.random(sar.shape) < 0.2] = np.nan
     sar[4, :] = np.nan  # an event with no data is dropped
     days = list(range(-5, 6))
     for lo, hi in ((0, 0), (-1, 2), (-5, 5)):
-        result = savickas_test(sar, window=(lo, hi), days=days)
-        t, p = _savickas_literal(sar, days, lo, hi)
+        result = garch_bmp_test(sar, window=(lo, hi), days=days)
+        t, p = _garch_bmp_literal(sar, days, lo, hi)
         assert result.t_stat == pytest.approx(t, rel=1e-12)
         assert result.p_value == pytest.approx(p, rel=1e-9)
-    assert savickas_test(sar, days=days).n_events == 24
+    assert garch_bmp_test(sar, days=days).n_events == 24
     json.dumps(result.to_dict(), allow_nan=False)
 
 
-def test_savickas_rejects_bad_input() -> None:
+def test_garch_bmp_rejects_bad_input() -> None:
     with pytest.raises(BadInput):
-        savickas_test(np.ones(5))
+        garch_bmp_test(np.ones(5))
     with pytest.raises(BadInput):
-        savickas_test(np.array([[1.0, np.nan], [np.nan, np.nan]]), window=(1, 1))
+        garch_bmp_test(np.array([[1.0, np.nan], [np.nan, np.nan]]), window=(1, 1))
     with pytest.raises(BadInput):
-        savickas_test(np.ones((3, 4)), days=[0, 1])
+        garch_bmp_test(np.ones((3, 4)), days=[0, 1])
 
 
 def test_sar_matrix_aligns_days(study_market, study_fallback) -> None:
     matrix, days = sar_matrix([study_market, study_fallback])
     assert days == list(range(-10, 21)) and matrix.shape == (2, 31)
     np.testing.assert_allclose(matrix[0], study_market.sar.to_numpy())
-    assert savickas_test(matrix, window=(0, 0), days=days).n_events == 2
+    assert garch_bmp_test(matrix, window=(0, 0), days=days).n_events == 2
 
 
 # --------------------------------------------------------------------------- errors

@@ -79,7 +79,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
            click.option("--bootstrap", type=click.IntRange(0, 10**6), default=9999,
                         show_default=True, help="Wild-bootstrap resamples of CAAR (0: off).")),
     garch=click.option("--garch", is_flag=True,
-                       help="GARCH volatility per firm-day and Savickas test."),
+                       help="GARCH volatility per firm-day and the GARCH-standardised BMP test."),
     executor="local")
 @guarded
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
@@ -157,13 +157,17 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
               help="independent dates, clustered (one date per sample), single (N = 1).")
 @click.option("--cluster-size", type=click.IntRange(3, None), default=5, show_default=True,
               help="Stocks per clustered sample (all on one calendar date).")
+@click.option("--garch", "garch_draws", type=click.IntRange(0, None), default=0,
+              show_default=True,
+              help="Also the size of the GARCH event tests on this many no-event draws (slow: "
+                   "about 0.5 s each).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("reports/simulate.csv"), show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @guarded
 def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, window: str,
-             model: str, pool: int, seed: int, designs: str, cluster_size: int, out: Path,
-             as_json: bool) -> None:
+             model: str, pool: int, seed: int, designs: str, cluster_size: int, garch_draws: int,
+             out: Path, as_json: bool) -> None:
     """Brown & Warner (1985) specification check on the bundled real panel: how often each test
     rejects at 5% with no abnormal return (size) and with one added (power), for events on
     independent dates, events clustered on one date, and single events."""
@@ -186,6 +190,25 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
         if len(flagged):
             where = ", ".join(f"{t} ({d})" for d, t in flagged.itertuples(index=False))
             click.echo(f"size outside [3%, 7%] on this panel: {where}")
+    if garch_draws:
+        _garch_size(garch_draws, seed, out, as_json)
+
+
+def _garch_size(draws: int, seed: int, out: Path, as_json: bool) -> None:
+    """The GARCH tests' size on no-event draws (``eventstudy.volatility.size``)."""
+    from eventstudy.fileio import atomic_write_text
+    from eventstudy.volatility.size import garch_size
+
+    table = garch_size(n_draws=draws, seed=seed)
+    target = out.with_name(f"{out.stem}_garch{out.suffix or '.csv'}")
+    atomic_write_text(target, table.attrs["draws"].to_csv(index=False))
+    click.echo(f"GARCH draws: {target}", err=True)
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+    else:
+        click.echo(f"GARCH event tests, size at 5% on {draws} no-event draws (seed {seed}; "
+                   f"{table.attrs['beta_at_bound']} chosen fits with beta at its bound):")
+        click.echo(table.to_string(index=False))
 
 
 @main.command()

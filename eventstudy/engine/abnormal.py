@@ -1,6 +1,8 @@
 """Per-event tables: daily ARs with t, CARs over windows with their prediction-error standard
 errors (MacKinlay 1997, eq. 7-15; Campbell, Lo & MacKinlay 1997, ch. 4) and BHARs. p-values are
-two-sided Student t with the model's residual degrees of freedom."""
+two-sided Student t with the model's residual degrees of freedom; beside them, the sample-quantile
+p-value of Gelbach, Helland & Klick (2013), valid for one event without normality
+(``eventstudy.engine.quantile``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from eventstudy.engine.models import AbnormalReturns
+from eventstudy.engine.quantile import sq_test
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, window_label
 
 
@@ -38,7 +41,9 @@ def abnormal_return_table(ar: AbnormalReturns) -> pd.DataFrame:
 
 def car_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
               ) -> pd.DataFrame:
-    """Long table: one row per event and window with CAR, standard error, t and p-value."""
+    """Long table: one row per event and window with CAR, standard error, t and p-value, and the
+    sample-quantile test (Gelbach, Helland & Klick 2013): ``p_sq``, its smallest attainable value
+    ``sq_min_p`` and the number of estimation-window CARs it ranks against (``sq_n``)."""
     frames = []
     for window in usable_windows(ar, windows):
         car, var = ar.car(window)
@@ -46,9 +51,11 @@ def car_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEFAUL
             se = np.sqrt(var)
             t = car / se
         p = 2 * stats.t.sf(np.abs(t), ar.dof)
+        p_sq, min_p, n_sq = sq_test(car, ar.est_ar, window[1] - window[0] + 1)
         frames.append(pd.DataFrame({
             "event_id": ar.panel.events.index.to_numpy(), "window": window_label(window),
-            "start": window[0], "end": window[1], "car": car, "se": se, "t": t, "p": p}))
+            "start": window[0], "end": window[1], "car": car, "se": se, "t": t, "p": p,
+            "p_sq": p_sq, "sq_min_p": min_p, "sq_n": n_sq}))
     return pd.concat(frames, ignore_index=True)
 
 

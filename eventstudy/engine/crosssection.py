@@ -103,7 +103,7 @@ def volume_table(ar: AbnormalReturns, window: Sequence[int] | None = None, *,
     volume effect exp(mean) - 1."""
     start, end = check_window(ar, window or (int(ar.panel.days[0]), int(ar.panel.days[-1])))
     rows, _ = select_rows(ar, mask, dedupe)
-    x = abnormal_log_volume(ar.panel)[1][rows][:, ar.cols((start, end))]
+    x = abnormal_log_volume(ar.panel, ar.market_volume)[1][rows][:, ar.cols((start, end))]
     n, mean, t, p = _column_t(x)
     return pd.DataFrame({"day": np.arange(start, end + 1), "n": n, "mean_abnormal_log_volume": mean,
                          "effect": np.expm1(mean), "t": t, "p_value": p})

@@ -65,6 +65,9 @@ class AbnormalReturns:
     notes: dict[int, str] = field(default_factory=dict)  # row -> fallback note
     dx: np.ndarray | None = None  # (N, W, K-1) further standardised regressors (K > 1 models)
     params: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (N,) coefficients
+    # the market index's volume on each event's dates, (N, L) and (N, W), for market-adjusted
+    # abnormal volume (``eventstudy.engine.volume``); None when the index has no volume
+    market_volume: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def ar_var(self) -> np.ndarray:
@@ -102,8 +105,11 @@ class AbnormalReturns:
     def window_view(self, window: tuple[int, int]) -> AbnormalReturns:
         """The same fit with the event block cut to ``window``."""
         cols = self.cols(window)
+        mv = None if self.market_volume is None else (self.market_volume[0],
+                                                      self.market_volume[1][:, cols])
         return replace(self, panel=self.panel.window_view(window), d=self.d[:, cols],
-                       ar=self.ar[:, cols], dx=None if self.dx is None else self.dx[:, cols])
+                       ar=self.ar[:, cols], dx=None if self.dx is None else self.dx[:, cols],
+                       market_volume=mv)
 
     def subset(self, rows: np.ndarray) -> AbnormalReturns:
         pick = np.asarray(rows)
@@ -117,7 +123,9 @@ class AbnormalReturns:
             problems={remap[k]: v for k, v in self.problems.items() if k in remap},
             notes={remap[k]: v for k, v in self.notes.items() if k in remap},
             dx=None if self.dx is None else self.dx[pick],
-            params={k: v[pick] for k, v in self.params.items()})
+            params={k: v[pick] for k, v in self.params.items()},
+            market_volume=None if self.market_volume is None else (
+                self.market_volume[0][pick], self.market_volume[1][pick]))
 
 
 def _masked_mean(x: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -63,6 +63,7 @@ class Base:
     """Window-independent per-event ingredients (row = event of the panel)."""
 
     dof: np.ndarray  # (P,) residual degrees of freedom (L - 2 for the market model)
+    sigma: np.ndarray  # (P,) residual standard deviation s_i
     patell_var: np.ndarray  # (P,) dof/(dof-2): (L-2)/(L-4) for the market model
     pos_frac: np.ndarray  # (P,) share of positive estimation-window ARs
     est_sar: np.ndarray  # (P, L)
@@ -76,13 +77,14 @@ class Base:
 def base(ar: AbnormalReturns) -> Base:
     """Compute the window-independent ingredients of every test (no loop over events)."""
     est = ar.est_ar
-    av_est, av = abnormal_log_volume(ar.panel)
+    av_est, av = abnormal_log_volume(ar.panel, ar.market_volume)
     with np.errstate(invalid="ignore", divide="ignore"):
         patell_var = np.where(ar.dof > 2, ar.dof / (ar.dof - 2.0), np.nan)
         pos_frac = (est > 0).sum(axis=1) / np.isfinite(est).sum(axis=1)
         est_sar = ar.est_sar
     z, ok = event_time_z(est)
-    return Base(dof=np.asarray(ar.dof, float), patell_var=patell_var, pos_frac=pos_frac,
+    return Base(dof=np.asarray(ar.dof, float), sigma=np.sqrt(ar.sigma2),
+                patell_var=patell_var, pos_frac=pos_frac,
                 est_sar=est_sar, est_rank=rank_rows(est), z=z, est_ok=ok, av_est=av_est, av=av)
 
 

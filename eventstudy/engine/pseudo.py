@@ -33,6 +33,16 @@ def bundled_series(tickers: Iterable[str] | None = None) -> dict[str, Series]:
     return {t: align(loader.load(t), loader.load(market_for(t))) for t in names}
 
 
+def bundled_market_volume(ticker: str) -> pd.Series | None:
+    """The volume series of the bundled market index of ``ticker`` (None if it has none)."""
+    from eventstudy.data.loader import PriceLoader
+    from eventstudy.data.tickers import market_for
+
+    frame = PriceLoader(offline=True).load(market_for(ticker))
+    volume: pd.Series | None = frame.get("volume")
+    return volume
+
+
 def _eligible(series: Mapping[str, Series], block: tuple[int, int],
               estimation: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """(ticker number, day-0 position) of every session with a full estimation window."""

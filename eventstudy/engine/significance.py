@@ -34,6 +34,7 @@ import numpy as np
 from scipy import stats
 
 from eventstudy.engine.prepare import Prepared, Stat
+from eventstudy.engine.quantile import sq_test
 from eventstudy.errors import BadInput
 
 REFERENCES: dict[str, str] = {
@@ -51,7 +52,8 @@ REFERENCES: dict[str, str] = {
                    "Tsai 1999)",
     "bhar_boot_skew_t": "bootstrapped skewness-adjusted t on BHAR (Lyon, Barber & Tsai 1999; "
                         "n/4 resamples, B = 1000)",
-    "volume_t": "abnormal log volume, cross-sectional t (Campbell & Wasley 1996)",
+    "volume_t": "market-adjusted abnormal log volume, t with the estimation-period sd of the "
+                "mean (Campbell & Wasley 1996; Brown & Warner 1985 crude dependence adjustment)",
     "volume_rank": "abnormal log volume, rank test (Campbell & Wasley 1996; Corrado 1989)",
 }
 
@@ -286,6 +288,25 @@ def boot_skew_t(x: np.ndarray, draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTR
     return Stat(x.mean(axis=-1), t, np.where(np.isfinite(t), p, np.nan), n)
 
 
+def volume_t(mav: np.ndarray, av_est: np.ndarray, tau: int) -> Stat:
+    """Campbell & Wasley (1996) parametric test of abnormal log volume, with the crude
+    dependence adjustment of Brown & Warner (1985): Abar_t = mean over the events of the
+    abnormal log volume A_it on estimation day t (event time, the days some event has),
+    S = sd of Abar_t over those T days (T - 1 dof), and over a tau-day window
+    t = mean_i(mean_window A_i) sqrt(tau) / S, compared with t(T - 1). The sd from the time
+    series of the sample mean takes cross-correlation (events on one date) into account."""
+    ok = np.isfinite(av_est)
+    cnt = ok.sum(axis=-2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        abar = np.where(cnt > 0, np.where(ok, av_est, 0.0).sum(axis=-2) / cnt, np.nan)
+        days = (cnt > 0).sum(axis=-1)
+        center = np.nansum(abar, axis=-1) / days
+        s = np.sqrt(np.nansum((abar - center[..., None]) ** 2, axis=-1) / (days - 1.0))
+        estimate = mav.mean(axis=-1)
+        t = estimate * math.sqrt(tau) / s
+    return Stat(estimate, t, _t_p(t, days - 1.0), mav.shape[-1])
+
+
 def single_t(prep: Prepared, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Single-event t (N = 1): t_i = CAR_i / sqrt(Var(CAR_i)) with the prediction-error
     variance (MacKinlay 1997, eq. 9-10; Campbell, Lo & MacKinlay 1997, sec. 4.4), t(L_i - 2)
@@ -294,14 +315,25 @@ def single_t(prep: Prepared, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return t, _t_p(t, prep.dof[rows])
 
 
+def single_sq(prep: Prepared, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sample-quantile test (Gelbach, Helland & Klick 2013, ``eventstudy.engine.quantile``):
+    CAR_i / s_i ranked among the tau-day sums of the estimation residuals / s_i (the same ranks
+    as unscaled). Statistic: CAR_i / s_i. One (statistic, p) per row."""
+    tau = prep.window[1] - prep.window[0] + 1
+    x = prep.car[rows] / prep.sigma[rows]
+    return x, sq_test(x, prep.est_sar[rows], tau)[0]
+
+
 SingleTest = Callable[[Prepared, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-SINGLE_TESTS: dict[str, SingleTest] = {"single_t": single_t}
+SINGLE_TESTS: dict[str, SingleTest] = {"single_t": single_t, "single_sq": single_sq}
 
 
 SINGLE_REFERENCES: dict[str, str] = {
     "single_t": "single-event t, CAR / prediction-error sd, t(L-2) (MacKinlay 1997)",
+    "single_sq": "sample-quantile test, CAR among estimation-window L-day sums (Gelbach, "
+                 "Helland & Klick 2013)",
 }
 
 
@@ -339,7 +371,7 @@ def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
     if test == "bhar_boot_skew_t":
         return boot_skew_t(prep.bhar[sel])
     if test == "volume_t":
-        return t_test(prep.mav[sel])
+        return volume_t(prep.mav[sel], prep.av_est[sel], prep.cols.stop - prep.cols.start)
     if test == "volume_rank":
         return corrado(prep.mav[sel].mean(axis=-1), prep.vol_u[sel], prep.cols)
     raise BadInput(f"unknown test {test!r} (use {', '.join(TESTS)})")

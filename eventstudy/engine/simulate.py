@@ -27,6 +27,7 @@ from eventstudy.engine.panel import Panel
 from eventstudy.engine.prepare import Base, Prepared, base, check_window, prepare
 from eventstudy.engine.pseudo import (
     DESIGNS,
+    bundled_market_volume,
     bundled_series,
     cluster_samples,
     clustered_panel,
@@ -43,6 +44,7 @@ from eventstudy.engine.significance import (
     compute,
     kind_of,
 )
+from eventstudy.engine.volume import market_volume
 from eventstudy.errors import BadInput
 
 __all__ = ["DESIGNS", "brown_warner", "bundled_series", "draw_samples", "inject",
@@ -168,11 +170,11 @@ def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] |
     for name in names:
         if name == "clustered" and panel is None:
             pool = clustered_panel(series, max(pool_size // cluster_size, 1), cluster_size, rng)
-            fitted = _fit(pool, model, window)
+            fitted = _fit(pool, model, window, True)
         else:
             if shared is None:
                 pool = panel if panel is not None else pseudo_panel(series, pool_size, rng)
-                shared = _fit(pool, model, window)
+                shared = _fit(pool, model, window, panel is None)
             fitted = shared
         ar, common, null, rows = fitted
         if name == "independent":
@@ -187,9 +189,12 @@ def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] |
     return out
 
 
-def _fit(pool: Panel, model: str, window: tuple[int, int]
+def _fit(pool: Panel, model: str, window: tuple[int, int], bundled: bool
          ) -> tuple[AbnormalReturns, Base, Prepared, np.ndarray]:
+    """Fit the pool; bundled pools get the index volume for the market-adjusted volume."""
     ar = fit_model(pool, model)
+    if bundled:
+        ar = dataclasses.replace(ar, market_volume=market_volume(pool, bundled_market_volume))
     window = check_window(ar, window)
     common = base(ar)
     null = prepare(ar, window, common)

@@ -2,13 +2,18 @@
 
 Campbell & Wasley (1996), "Measuring abnormal daily trading volume for samples of NYSE/ASE and
 NASDAQ securities using parametric and nonparametric test statistics", Review of Quantitative
-Finance and Accounting 6, 309-326: log volume less its estimation-window mean, standardised by
-its estimation-window standard deviation; the ratio of window to estimation-window mean volume."""
+Finance and Accounting 6, 309-326: log volume, market-adjusted by the log volume of the market
+index on the same day where the index has volume, less its estimation-window mean, standardised
+by its estimation-window standard deviation; the ratio of window to estimation-window mean
+volume. Turnover: CW use log(100 n_it / S_it + 0.000255) (shares traded n over shares
+outstanding S); Yahoo gives no shares outstanding, and with S constant over the study the
+estimation-window demeaning removes log S, so log(1 + V) is used (``log_turnover`` takes S when
+known)."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -51,14 +56,14 @@ def _positive(values: np.ndarray) -> np.ndarray:
 
 def abnormal_volume(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray]:
     """Per day, the abnormal log volume (N, W) and its t (abnormal / estimation-window std)."""
-    est, abnormal = abnormal_log_volume(ar.panel)
+    est, abnormal = abnormal_log_volume(ar.panel, ar.market_volume)
     with _quiet():
         std = _positive(np.nanstd(est, axis=1, ddof=1))
         return abnormal, abnormal / std[:, None]
 
 
 def _est_volume_stats(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    est = log_volume(ar.panel.est_vol)
+    est = abnormal_log_volume(ar.panel, ar.market_volume)[0]
     valid = np.isfinite(est).sum(axis=1)
     with _quiet():
         return (_positive(np.nanmean(positive_volume(ar.panel.est_vol), axis=1)),
@@ -101,11 +106,84 @@ def day0_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
         return positive_volume(ar.panel.vol[:, ar.panel.column(0)]) / est_mean
 
 
-def abnormal_log_volume(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
-    """Campbell & Wasley (1996) abnormal volume: ``log(1 + V_it)`` minus its mean over the
-    event's estimation window; returns ``(estimation block, event block)``. Zero volume is
-    missing (``positive_volume``)."""
+def abnormal_log_volume(panel: Panel, market: MarketVolume | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Campbell & Wasley (1996) abnormal volume: ``log(1 + V_it)`` less the market's
+    ``log(1 + V_mt)`` (``market_adjust``; unadjusted where ``market`` is None) minus its mean
+    over the event's estimation window; returns ``(estimation block, event block)``. Zero volume
+    is missing (``positive_volume``)."""
     est, event = log_volume(panel.est_vol), log_volume(panel.vol)
+    if market is not None:
+        est, event = market_adjust(est, event, market)
     with _quiet():
         mean = np.nanmean(est, axis=1)
     return est - mean[:, None], event - mean[:, None]
+
+
+# --- market adjustment (Campbell & Wasley 1996) ---------------------------------------------
+
+MarketVolume = tuple[np.ndarray, np.ndarray]  # the index's volume, (N, L) and (N, W)
+
+
+CW_CONSTANT = 0.000255  # Campbell & Wasley (1996), after Cready & Ramanan (1991)
+
+
+MIN_MARKET_SHARE = 0.5  # market-adjust an event when the index has volume on half its days
+
+
+def log_turnover(volume: np.ndarray, shares: np.ndarray | None = None) -> np.ndarray:
+    """Campbell & Wasley (1996) log turnover ``log(100 V / S + 0.000255)`` when the shares
+    outstanding ``S`` are known, else ``log(1 + V)`` (``log_volume``); zero volume is missing."""
+    if shares is None:
+        return log_volume(volume)
+    with _quiet():
+        turnover = 100.0 * positive_volume(volume) / np.where(shares > 0, shares, np.nan)
+        return np.log(turnover + CW_CONSTANT)
+
+
+def market_adjusted_rows(est: np.ndarray, market: MarketVolume) -> np.ndarray:
+    """Rows whose index has volume on at least ``MIN_MARKET_SHARE`` of the stock's days."""
+    have = np.isfinite(est) & np.isfinite(log_volume(market[0]))
+    with _quiet():
+        return have.sum(axis=1) >= MIN_MARKET_SHARE * np.isfinite(est).sum(axis=1)
+
+
+def unadjusted_events(ar: AbnormalReturns) -> list[str]:
+    """Tickers of events with volume whose abnormal volume is NOT market-adjusted (their index
+    has no volume on half their estimation days, or none at all), for a note."""
+    est = log_volume(ar.panel.est_vol)
+    has = np.isfinite(est).any(axis=1)
+    mv = ar.market_volume
+    rows = has if mv is None else has & ~market_adjusted_rows(est, mv)
+    return list(dict.fromkeys(ar.panel.events["ticker"].to_numpy()[rows].tolist()))
+
+
+def market_adjust(est: np.ndarray, event: np.ndarray, market: MarketVolume
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Stock log volume less the index's log volume of the same day (Campbell & Wasley 1996's
+    market adjustment), on the rows of ``market_adjusted_rows``; other rows unchanged."""
+    rows = market_adjusted_rows(est, market)[:, None]
+    return (np.where(rows, est - log_volume(market[0]), est),
+            np.where(rows, event - log_volume(market[1]), event))
+
+
+def market_volume(panel: Panel, volume_of: Callable[[str], pd.Series | None]
+                  ) -> MarketVolume | None:
+    """The index's volume on each event's estimation and event dates (NaN where it has none):
+    ``volume_of(ticker)`` is the volume series of that ticker's market index, indexed by date,
+    or None. None when no event's index has volume."""
+    est = np.full(panel.est_vol.shape, np.nan)
+    event = np.full(panel.vol.shape, np.nan)
+    found = False
+    tickers = panel.events["ticker"].to_numpy()
+    for ticker in dict.fromkeys(tickers.tolist()):
+        series = volume_of(str(ticker))
+        if series is None or not (series > 0).any():
+            continue
+        found = True
+        rows = tickers == ticker
+        lookup = series[~series.index.duplicated()]
+        for target, dates in ((est, panel.est_dates), (event, panel.dates)):
+            values = lookup.reindex(pd.DatetimeIndex(dates[rows].reshape(-1))).to_numpy(float)
+            target[rows] = values.reshape(dates[rows].shape)
+    return (est, event) if found else None

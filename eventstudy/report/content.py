@@ -13,6 +13,7 @@ from eventstudy.formatting import pct
 from eventstudy.report.document import Block, Bullets, Document, Image, Section, Table
 from eventstudy.report.volatility import volatility_blocks
 from eventstudy.studies.summary import (
+    CAR_HEADING,
     HEADINGS,
     WIDE_LIMIT,
     car_long_table,
@@ -20,6 +21,7 @@ from eventstudy.studies.summary import (
     data_lines,
     events_table,
     firm_days,
+    sq_min_lines,
     tests_pivots,
     volume_wide_table,
 )
@@ -37,11 +39,14 @@ def report_document(result: EventStudyResult, figures: list[Image],
         provenance_section(result),
         Section("Events", [Table(events_table(result))]),
         Section("Cumulative abnormal returns", [
-            "CAR (t statistic from the prediction-error variance, MacKinlay 1997)",
-            Table(car_wide_table(result) if wide else car_long_table(result))]),
+            CAR_HEADING,
+            Table(car_wide_table(result) if wide else car_long_table(result)),
+            *sq_min_lines(result)]),
         Section("Abnormal volume", [
             "Volume ratio = mean volume in the window / mean volume in the estimation window; "
-            "abnormal log volume = log(1+V) less its estimation mean (Campbell & Wasley 1996).",
+            "abnormal log volume = log(1+V) less the market index's log(1+V) of the same day, "
+            "less its estimation-window mean; t = abnormal / its estimation-window sd "
+            "(Campbell & Wasley 1996).",
             Table(volume_wide_table(result)) if wide else "(see summary.json)"]),
         *[Section(title, _blocks(body)) for title, body in result.extras.get("sections", [])],
         *_cross_event_sections(result),
@@ -141,14 +146,21 @@ def method_section(result: EventStudyResult) -> Section:
         f"event window [{o.window[0]:+d},{o.window[1]:+d}]; CAR windows {windows}",
         "AR t statistics and CAR standard errors from the prediction-error variance of the "
         "fitted model (MacKinlay 1997; Campbell, Lo & MacKinlay 1997, ch. 4); two-sided "
-        "Student t p-values with the residual degrees of freedom",
+        "Student t p-values with the residual degrees of freedom; beside them the sample-"
+        "quantile p (p_SQ) of Gelbach, Helland & Klick (2013): the CAR among every L-day sum "
+        "of estimation residuals, equal tails, floor 2/(n + 1)",
         "abnormal volume: ratio of window to estimation-window mean volume, and log(1+V) less "
-        "its estimation mean, standardised (Campbell & Wasley 1996)",
+        "the market index's log(1+V), less its estimation mean, standardised (Campbell & "
+        "Wasley 1996); across events CW's t with the Brown & Warner (1985) crude dependence "
+        "adjustment",
         "cross-event tests (several firm-days): t (Brown & Warner 1985), Patell (1976), BMP "
         "(Boehmer, Musumeci & Poulsen 1991), Kolari & Pynnonen (2010), Corrado (1989), "
         "generalized sign (Cowan 1992), GRANK (Kolari & Pynnonen 2011), Wilcoxon, BHAR t "
         "(Barber & Lyon 1997; Lyon, Barber & Tsai 1999); Holm and Benjamini-Hochberg "
         "adjusted p-values",
         "volatility: GARCH(1,1), GJR-GARCH and EGARCH by BIC (arch), conditional variance "
-        "filtered with pre-event parameters; Savickas (2003) test across events",
+        "filtered with pre-event parameters; permutation test of the standardised residual "
+        "variance; robust quasi-LR test of a variance dummy (Francq & Zakoian 2019); across "
+        "events the GARCH-standardised BMP (Boehmer et al. 1991 on AR / GARCH sigma; not "
+        "Savickas 2003)",
     ])])

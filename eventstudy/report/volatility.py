@@ -1,7 +1,7 @@
 """The GARCH part of a report as tables: the chosen fit's parameters, the model candidates, the
-event-volatility tests (F test of the volatility ratio, LR test of a post-event variance dummy)
-and realised vs forecast variance (Bollerslev 1986; Glosten, Jagannathan & Runkle 1993; Nelson
-1991; Savickas 2003)."""
+event-volatility tests (permutation test of the standardised residual variance, robust quasi-LR
+test of a post-event variance dummy; Francq & Zakoian 2019) and realised vs forecast variance
+(Bollerslev 1986; Glosten, Jagannathan & Runkle 1993; Nelson 1991)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ def volatility_blocks(vol: Any) -> list[Block]:
         + (f" (fallback: {doc['fallback_reason']})" if doc.get("fallback_reason") else ""),
         f"mean equation: {'market model (LS)' if doc.get('mean') == 'market' else 'constant'}",
         f"mean conditional volatility [+1,+20] / [-20,-1]: {num(doc['ratio'].get('ratio'), 3)}",
+        *([f"beta at its bound 0 ({doc['model']}): an ARCH(1) in effect; chi2 reference "
+           "distributions of tests involving beta are approximate"]
+          if fit.get("beta_at_bound") else []),
         f"SCAR over the event window: {num(doc.get('scar_event_window'), 3)}"
         + (" (prediction-error adjusted)" if doc.get("prediction_error") else ""),
         *[f"note: {n}" for n in doc.get("notes", [])],
@@ -54,16 +57,19 @@ def parameters_table(fit: dict[str, Any]) -> pd.DataFrame:
 
 
 def tests_table(ratio: dict[str, Any]) -> pd.DataFrame:
-    """One row per test: statistic, degrees of freedom or n, p-value."""
-    rows = [{"test": f"F: variance [{ratio['post'][0]:+d},{ratio['post'][1]:+d}] vs "
+    """One row per test: statistic, degrees of freedom or n, p-value (NaN: not reported)."""
+    rows = [{"test": f"permutation: z^2 [{ratio['post'][0]:+d},{ratio['post'][1]:+d}] vs "
                      f"[{ratio['pre'][0]:+d},{ratio['pre'][1]:+d}]",
-             "estimate": ratio.get("ratio"), "statistic": ratio.get("f_stat"),
-             "df": f"{ratio.get('df_post')}, {ratio.get('df_pre')}",
-             "p-value": ratio.get("f_pvalue"), "note": ratio.get("note") or ""}]
+             "estimate": ratio.get("ratio"), "statistic": ratio.get("z2_ratio"),
+             "df": f"n {ratio.get('n_post')}, {ratio.get('n_pre')}",
+             "p-value": ratio.get("perm_pvalue"), "note": ratio.get("note") or ""}]
     dummy = ratio.get("dummy_test")
     if dummy:
-        rows.append({"test": "LR: post-event variance dummy", "estimate": dummy.get("delta"),
-                     "statistic": dummy.get("lr_stat"), "df": "1",
-                     "p-value": dummy.get("p_value"),
-                     "note": "; ".join(dummy.get("flags") or [])})
+        rows.append({"test": "robust QLR: post-event variance dummy",
+                     "estimate": dummy.get("delta"), "statistic": dummy.get("robust_lr"),
+                     "df": "1", "p-value": dummy.get("p_value"),
+                     "note": "; ".join([f"plain LR {num(dummy.get('lr_stat'), 3)} (p "
+                                        f"{num(dummy.get('lr_pvalue'), 4)}), kurtosis "
+                                        f"{num(dummy.get('kurtosis'), 2)}",
+                                        *(dummy.get("flags") or [])])})
     return pd.DataFrame(rows)

@@ -4,6 +4,7 @@ with skips collected and progress shown for long runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,13 @@ from eventstudy.engine.panel import (
     build_panel,
 )
 from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
-from eventstudy.engine.volume import day0_volume_ratio, event_window_volume_ratio, volume_table
+from eventstudy.engine.volume import (
+    day0_volume_ratio,
+    event_window_volume_ratio,
+    market_volume,
+    unadjusted_events,
+    volume_table,
+)
 from eventstudy.engine.windows import Window, window_label
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
@@ -48,6 +55,17 @@ def _series_loader(loader: PriceLoader, market: str | None) -> Callable[[str], S
         return memo[ticker]
 
     return load
+
+
+def _market_volume_of(loader: PriceLoader, market: str | None
+                      ) -> Callable[[str], pd.Series | None]:
+    """ticker -> the volume series of its market index (None when the index has none)."""
+    def volume(ticker: str) -> pd.Series | None:
+        frame = loader.load(market or market_for(ticker))
+        volume: pd.Series | None = frame.get("volume")
+        return volume
+
+    return volume
 
 
 def _skip_frame(skips: Iterable[Skip]) -> pd.DataFrame:
@@ -126,6 +144,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     panel = clean_estimation(panel, events, load, options.window, options.keep_other_events)
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
+    ar = replace(ar, market_volume=market_volume(panel, _market_volume_of(loader, options.market)))
     ar, problem_skips = _drop_problems(ar)
     view = ar.window_view(options.window)
     listings = listings or {}
@@ -137,6 +156,11 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         notes=list(dict.fromkeys(loader.notes)), listings=listings)
     result.parameters = parameter_table(ar)
     result.notes += cleaning_notes(result.events, options)
+    plain = unadjusted_events(ar)
+    if plain:
+        result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
+                            "market-adjusted: the market index has no volume on half of the "
+                            "estimation days (Campbell & Wasley 1996 adjust by the index volume)")
     result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
         result, options)}
     result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))

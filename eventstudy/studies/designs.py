@@ -42,7 +42,7 @@ def event_characteristics(result: EventStudyResult, window: Window = (0, 1)) -> 
     _check_span(result, window)
     ar = result.ar
     car, var = ar.car(window)
-    _, abnormal = abnormal_log_volume(ar.panel)
+    _, abnormal = abnormal_log_volume(ar.panel, ar.market_volume)
     cols = ar.cols(window)
     frame = ar.panel.events.reset_index(drop=True).copy()
     frame = frame.loc[:, ~frame.columns.duplicated()]

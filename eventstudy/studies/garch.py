@@ -1,5 +1,5 @@
-"""GARCH volatility as part of a study: the volatility section of a lock-up study, the Savickas
-test of a batch, and ``garch_study`` (``eventstudy garch``)."""
+"""GARCH volatility as part of a study: the volatility section of a lock-up study, the
+GARCH-standardised BMP test of a batch, and ``garch_study`` (``eventstudy garch``)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
 def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: str = "serial",
                    progress: bool = False) -> None:
     """GARCH volatility study of every firm-day (``extras['volatility']``, keyed by the first
-    event id of the firm-day) and, across firm-days, the Savickas (2003) test in ``tests``."""
+    event id of the firm-day) and, across firm-days, the GARCH-standardised BMP test in
+    ``tests``."""
     from eventstudy.volatility.executors import StudyTask, fit_many
 
     firsts = result.events.drop_duplicates(["ticker", "day0"])
@@ -62,26 +63,30 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
             done[str(event_id)] = fit
     result.extras["volatility"] = done
     if len(done) >= 2 and not result.tests.empty:
-        result.tests = pd.concat([result.tests, savickas_rows(list(done.values()),
+        result.tests = pd.concat([result.tests, garch_bmp_rows(list(done.values()),
                                                                result.options.car_windows)],
                                  ignore_index=True)
 
 
-def savickas_rows(fits: list[Any], windows: Sequence[Window]) -> pd.DataFrame:
-    """Savickas (2003) GARCH-standardised test per window, as rows of the tests table."""
-    from eventstudy.volatility.savickas import sar_matrix, savickas_test
+GARCH_BMP_REFERENCE = ("BMP (Boehmer, Musumeci & Poulsen 1991) on ARs standardised by the "
+                       "out-of-sample GARCH volatility (not Savickas 2003's in-sample event dummy)")
+
+
+def garch_bmp_rows(fits: list[Any], windows: Sequence[Window]) -> pd.DataFrame:
+    """GARCH-standardised BMP test per window, as rows of the tests table."""
+    from eventstudy.volatility.garch_bmp import garch_bmp_test, sar_matrix
 
     sar, days = sar_matrix(fits)
     rows = []
     for window in windows:
         if window[0] < days[0] or window[1] > days[-1]:
             continue
-        test = savickas_test(sar, window, days)
+        test = garch_bmp_test(sar, window, days)
         rows.append({"group": "all", "window": f"[{window[0]}, {window[1]}]",
-                     "start": window[0], "end": window[1], "test": "savickas",
+                     "start": window[0], "end": window[1], "test": "garch_bmp",
                      "estimate": test.mean_scar, "effect": test.mean_scar,
                      "statistic": test.t_stat, "p_value": test.p_value, "n": test.n_events,
-                     "merged": 0, "reference": "Savickas (2003) GARCH-standardised test"})
+                     "merged": 0, "reference": GARCH_BMP_REFERENCE})
     return pd.DataFrame(rows)
 
 

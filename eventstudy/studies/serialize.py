@@ -24,7 +24,7 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 
 PER_EVENT_TABLES = {
     "abnormal_returns": ["day", "date", "return", "market_return", "ar", "t"],
-    "car": ["window", "car", "se", "t", "p"],
+    "car": ["window", "car", "se", "t", "p", "p_sq", "sq_min_p", "sq_n"],
     "bhar": ["window", "return", "market_return", "bhar"],
     "volume": ["window", "volume_ratio", "abnormal_log_volume", "t"],
 }

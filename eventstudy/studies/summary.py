@@ -67,7 +67,23 @@ def events_table(result: EventStudyResult) -> pd.DataFrame:
 
 
 def car_cell(row: pd.Series) -> str:
-    return f"{pct(row['car'])} (t {num(row['t'])})"
+    """'CAR (t, sample-quantile p)'."""
+    return f"{pct(row['car'])} (t {num(row['t'])}, p_SQ {num(row['p_sq'], 3)})"
+
+
+CAR_HEADING = ("CAR (t: prediction-error variance, MacKinlay 1997; p_SQ: sample-quantile p of "
+               "Gelbach, Helland & Klick 2013, no normality assumed):")
+
+
+def sq_min_lines(result: EventStudyResult) -> list[str]:
+    """The smallest attainable p_SQ per window (2 / (n + 1) for n estimation-window CARs)."""
+    car = result.car.dropna(subset=["sq_min_p"])
+    if car.empty:
+        return []
+    low = car.groupby("window", sort=False)["sq_min_p"].max()
+    cells = ", ".join(f"{w} {num(v, 3)}" for w, v in low.items())
+    return [f"smallest attainable p_SQ, 2/(n+1) for n estimation-window CARs (the largest over "
+            f"the events): {cells}"]
 
 
 def car_wide_table(result: EventStudyResult) -> pd.DataFrame:
@@ -157,8 +173,9 @@ def summary_text(result: EventStudyResult) -> str:
     out.append("")
     cars = car_wide_table(result) if len(firm_days(result)) <= WIDE_LIMIT else car_long_table(
         result)
-    out.append("CAR (t, prediction-error variance, MacKinlay 1997):")
+    out.append(CAR_HEADING)
     out.append(_frame_text(cars))
+    out += sq_min_lines(result)
     pivots = tests_pivots(result)
     for title, table in [p for p in pivots if p[0].endswith("group all")]:
         out += ["", f"Cross-event tests, {title} (statistic, two-sided p):", _frame_text(table)]
@@ -167,9 +184,11 @@ def summary_text(result: EventStudyResult) -> str:
                 _frame_text(group_lines(result))]
     vols = result.extras.get("volatility") or {}
     if vols:
-        out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], F test):"]
+        out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], permutation "
+                "test of the standardised residual variance):"]
         out += [f"  {eid}: {v.model}, ratio {num(v.ratio.ratio, 3)} "
-                f"(F p {num(v.ratio.f_pvalue, 3)})"
+                f"(permutation p {num(v.ratio.perm_pvalue, 3)})"
+                + ("; beta at its bound 0" if v.fit is not None and v.fit.beta_at_bound else "")
                 + (f"; fallback: {v.fallback_reason}" if v.fallback_reason else "")
                 for eid, v in vols.items()]
     if not result.skipped.empty:

@@ -24,10 +24,18 @@ Short histories: a fit is *flagged* when arch's optimiser did not converge (``co
 ~0 (beta is then not identified), or when alpha or nu sits on its bound. Only unflagged fits
 compete on BIC. When none is left, or the estimation window has fewer than ``min_obs`` returns,
 the conditional variance falls back to EWMA (RiskMetrics 1996, lambda = 0.94) and the result says
-why in ``fallback_reason``.
+why in ``fallback_reason``. A fit with beta at its bound (0 for GARCH/GJR) stays eligible but is
+reported (``beta_at_bound``): tests whose chi2 limit assumes interior parameters are approximate.
+
+Tests (all valid under fat tails): a permutation test of the standardised residual variance after
+vs before day 0 (``ratio``), a robust quasi-LR test of a variance dummy (``dummy``; Francq &
+Zakoian 2019) and, across events, the GARCH-standardised BMP test (``garch_bmp``; Boehmer et
+al. 1991 on ARs standardised by the out-of-sample GARCH volatility, not Savickas 2003).
 
 References
 ----------
+Andrews, D. (2001). Testing when a parameter is on the boundary of the maintained hypothesis.
+    Econometrica 69, 683-734.
 Balaban, E. & Constantinou, C. (2006). Volatility clustering and event-induced volatility:
     evidence from UK mergers and acquisitions. European Journal of Finance 12(5).
     doi:10.1080/13518470500377430
@@ -37,8 +45,11 @@ Boehmer, E., Musumeci, J. & Poulsen, A. (1991). Event-study methodology under co
     event-induced variance. Journal of Financial Economics 30, 253-272.
 Bollerslev, T. (1986). Generalized autoregressive conditional heteroskedasticity. Journal of
     Econometrics 31, 307-327.
+Bollerslev, T. & Wooldridge, J. (1992). Quasi-maximum likelihood estimation and inference in
+    dynamic models with time-varying covariances. Econometric Reviews 11, 143-172.
 Fiorentini, G., Calzolari, G. & Panattoni, L. (1996). Analytic derivatives and the computation
     of GARCH estimates. Journal of Applied Econometrics 11, 399-417.
+Francq, C. & Zakoian, J.-M. (2019). GARCH Models, 2nd edition. Wiley (sec. 8.3, quasi-LR tests).
 Glosten, L., Jagannathan, R. & Runkle, D. (1993). On the relation between the expected value and
     the volatility of the nominal excess return on stocks. Journal of Finance 48, 1779-1801.
 Hansen, B. (1994). Autoregressive conditional density estimation. International Economic
@@ -47,6 +58,6 @@ J.P. Morgan/Reuters (1996). RiskMetrics - Technical Document, 4th edition.
 Nelson, D. (1991). Conditional heteroskedasticity in asset returns: a new approach.
     Econometrica 59, 347-370.
 Savickas, R. (2003). Event-induced volatility and tests for abnormal performance. Journal of
-    Financial Research 26(2), 165-178.
+    Financial Research 26(2), 165-178 (the in-sample event-dummy test, not implemented here).
 Schwarz, G. (1978). Estimating the dimension of a model. Annals of Statistics 6, 461-464.
 """

@@ -356,7 +356,8 @@ def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
 
 def _maybe_dummy_test(selection: ModelSelection, full: pd.DataFrame, path: pd.DataFrame,
                       lay: _Layout, wanted: bool) -> tuple[VarianceDummyTest | None, str | None]:
-    """Run the LR variance-dummy test on [estimation start, last post day] when it makes sense."""
+    """Run the robust QLR variance-dummy test on [estimation start, last post day] when it makes
+    sense; kurtosis from the chosen model's standardised residuals of the estimation window."""
     if not wanted:
         return None, None
     if selection.best is None:
@@ -365,7 +366,8 @@ def _maybe_dummy_test(selection: ModelSelection, full: pd.DataFrame, path: pd.Da
     dummy = ((path["day"] >= lay.post[0]) & (path["day"] <= lay.post[1])).to_numpy()[keep]
     try:
         test = _dummy_test_scaled(full[keep], dummy.astype(float), selection.best.spec,
-                                  selection.scale)
+                                  selection.scale,
+                                  path.loc[path["estimation"], "z"].to_numpy())
     except EstimationError as exc:
         return None, f"LR variance-dummy test failed: {exc}"
     return test, None

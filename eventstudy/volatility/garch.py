@@ -78,6 +78,9 @@ class ModelSpec:
         return 3 if self.vol == "GARCH" else 4
 
 
+BETA_BOUND_TOL = 1e-6
+
+
 @dataclass
 class GarchFit:
     """One arch fit in ``scale`` units, with diagnostics. ``result`` is arch's own result."""
@@ -111,6 +114,17 @@ class GarchFit:
         return not self.flags
 
     @property
+    def beta_at_bound(self) -> bool:
+        """beta[1] on the boundary of its parameter space: <= ``BETA_BOUND_TOL`` for GARCH and
+        GJR (the variance is then an ARCH(1) and chi2 reference distributions of tests that
+        involve beta do not hold; Andrews 2001), |beta| >= 1 - ``BETA_BOUND_TOL`` for EGARCH.
+        Reported, not a reason to drop the fit."""
+        beta = self.params.get("beta[1]", math.nan)
+        if self.spec.vol == "EGARCH":
+            return bool(abs(beta) >= 1.0 - BETA_BOUND_TOL)
+        return bool(beta <= BETA_BOUND_TOL)
+
+    @property
     def std_err(self) -> dict[str, float]:
         """Standard errors (``cov_type``), computed by arch on first use (NaN if singular)."""
         if self.result is None:
@@ -140,7 +154,8 @@ class GarchFit:
             f"{self.spec.label}, {self.spec.mean} mean: {self.nobs} returns x{self.scale:g}",
             f"  loglik {self.loglik:.3f}  BIC {self.bic:.3f}  persistence "
             f"{_fmt(self.persistence)}  converged: {'yes' if self.converged else 'no'}",
-            f"  flags: {'; '.join(self.flags) if self.flags else 'none'}",
+            f"  flags: {'; '.join(self.flags) if self.flags else 'none'}"
+            + ("  [beta at its bound]" if self.beta_at_bound else ""),
             f"  sigma2_0 ({self.backcast_rule} backcast) = {_fmt(self.backcast)}",
             f"  {'parameter':<10} {'estimate':>12} {'std.err':>12}",
         ]
@@ -155,7 +170,8 @@ class GarchFit:
             "mean": self.spec.mean, "params": self.params, "std_err": self.std_err,
             "loglik": self.loglik, "bic": self.bic, "aic": self.aic, "nobs": self.nobs,
             "converged": self.converged, "convergence_flag": self.convergence_flag,
-            "persistence": self.persistence, "flags": self.flags, "scale": self.scale,
+            "persistence": self.persistence, "flags": self.flags,
+            "beta_at_bound": self.beta_at_bound, "scale": self.scale,
             "backcast": self.backcast, "backcast_rule": self.backcast_rule,
             "cov_type": self.cov_type,
         })

@@ -38,14 +38,16 @@ class ModelSelection:
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per candidate: model, dist, mean, loglik, BIC, converged, persistence, flags."""
+        """One row per candidate: model, dist, mean, loglik, BIC, converged, persistence,
+        beta_at_bound, flags, chosen."""
         rows = [{
             "model": _VOL_LABELS[f.spec.vol], "dist": f.spec.dist, "mean": f.spec.mean,
             "loglik": f.loglik, "bic": f.bic, "converged": f.converged,
-            "persistence": f.persistence, "flags": "; ".join(f.flags), "chosen": f is self.best,
+            "persistence": f.persistence, "beta_at_bound": f.beta_at_bound,
+            "flags": "; ".join(f.flags), "chosen": f is self.best,
         } for f in self.candidates]
         columns = ["model", "dist", "mean", "loglik", "bic", "converged", "persistence",
-                   "flags", "chosen"]
+                   "beta_at_bound", "flags", "chosen"]
         table = pd.DataFrame(rows, columns=columns)
         return table.sort_values("bic", kind="stable").reset_index(drop=True)
 

@@ -1,5 +1,13 @@
-"""The GARCH-standardised cross-event test (Savickas 2003, "Event-induced volatility and tests for
-abnormal performance", Journal of Financial Research 26(2), 165-178)."""
+"""GARCH-standardised BMP: the Boehmer, Musumeci & Poulsen (1991) standardised cross-sectional test
+applied to abnormal returns standardised by their out-of-sample GARCH conditional volatility.
+
+This is NOT the Savickas (2003) test ("Event-induced volatility and tests for abnormal
+performance", Journal of Financial Research 26(2), 165-178), whose statistic is the event-day
+dummy coefficient gamma_i of a GARCH mean equation fitted with the event period included,
+standardised by sqrt(h_i,E) and tested cross-sectionally. Here the GARCH is fitted before the
+event and the event window is filtered through the fixed parameters
+(``eventstudy.volatility.event``), so each SAR is AR_t / sqrt(sigma2_t + prediction variance),
+the out-of-sample analogue of Savickas's standardisation; the cross-sectional step is BMP's."""
 
 from __future__ import annotations
 
@@ -18,8 +26,8 @@ from eventstudy.volatility.event import EventVolatility
 
 
 @dataclass
-class SavickasTest:
-    """Savickas (2003) cross-sectional test of GARCH-standardised (cumulative) ARs."""
+class GarchBmpTest:
+    """GARCH-standardised BMP test of (cumulative) ARs (module docstring)."""
 
     window: Window
     n_events: int
@@ -30,9 +38,10 @@ class SavickasTest:
 
     def summary(self) -> str:
         """One line."""
-        return (f"Savickas (2003) test over {_days(self.window)}: N = {self.n_events}, mean SCAR "
-                f"= {self.mean_scar:.3f}, sd = {self.std_scar:.3f}, t = {self.t_stat:.3f}, "
-                f"p = {self.p_value:.4f} (two-sided, t({self.n_events - 1}))")
+        return (f"GARCH-standardised BMP test over {_days(self.window)}: N = {self.n_events}, "
+                f"mean SCAR = {self.mean_scar:.3f}, sd = {self.std_scar:.3f}, "
+                f"t = {self.t_stat:.3f}, p = {self.p_value:.4f} "
+                f"(two-sided, t({self.n_events - 1}))")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -52,16 +61,15 @@ def _window_columns(n_days: int, window: Window | None, days: Sequence[int] | No
     return mask, (lo, hi)
 
 
-def savickas_test(sar: np.ndarray, window: Window | None = None,
-                  days: Sequence[int] | None = None) -> SavickasTest:
-    """Savickas (2003) test on an (events x days) array of GARCH-standardised ARs (NaN = missing).
+def garch_bmp_test(sar: np.ndarray, window: Window | None = None,
+                   days: Sequence[int] | None = None) -> GarchBmpTest:
+    """GARCH-standardised BMP on an (events x days) array of GARCH-standardised ARs (NaN =
+    missing).
 
     Per event, SCAR_i = sum of its non-missing SARs in ``window`` / sqrt(their number); events
     with none are dropped. The statistic is the BMP-style (Boehmer, Musumeci & Poulsen 1991)
     cross-sectional t: mean(SCAR) / (sd(SCAR) / sqrt(N)), sd with N - 1 degrees of freedom;
-    the p-value is two-sided from t(N - 1) (Savickas uses the normal limit). Savickas
-    standardises the event-day dummy coefficient gamma_i by sqrt(h_i,E); with one day in the
-    window this is the same construction. ``days`` labels the columns (default 0..n-1) and
+    the p-value is two-sided from t(N - 1). ``days`` labels the columns (default 0..n-1) and
     ``window`` is inclusive in those labels (default all columns).
     """
     values = np.asarray(sar, dtype=float)
@@ -73,14 +81,14 @@ def savickas_test(sar: np.ndarray, window: Window | None = None,
     keep = counts > 0
     scar = np.nansum(block[keep], axis=1) / np.sqrt(counts[keep])
     if scar.size < 2:
-        raise BadInput(f"the Savickas test needs at least 2 events with data in "
+        raise BadInput(f"the GARCH-standardised BMP test needs at least 2 events with data in "
                        f"{_days(used)}, got {scar.size}")
     sd = float(np.std(scar, ddof=1))
     if sd == 0.0:
         raise EstimationError("all standardised CARs are equal: the cross-sectional t is undefined")
     t_stat = float(np.mean(scar) / (sd / math.sqrt(scar.size)))
     p_value = float(2.0 * stats.t.sf(abs(t_stat), scar.size - 1))
-    return SavickasTest(used, int(scar.size), float(np.mean(scar)), sd, t_stat, p_value)
+    return GarchBmpTest(used, int(scar.size), float(np.mean(scar)), sd, t_stat, p_value)
 
 
 def sar_matrix(results: Sequence[EventVolatility]) -> tuple[np.ndarray, list[int]]:
