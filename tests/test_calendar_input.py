@@ -69,8 +69,8 @@ def test_the_bundled_calendar_passes_strict_validation() -> None:
 def test_18c_without_category_is_flagged_only_for_tranches_its_category_rules(
         tmp_path: Path) -> None:
     path = tmp_path / "cal.yaml"
-    base = "listings:\n  - {ticker: 1.HK, listing_date: 2024-01-02, source: s, board: Chapter 18C,"
-            " issuer_type: red_chip"
+    base = ("listings:\n  - {ticker: 1.HK, listing_date: 2024-01-02, source: s, "
+            "board: Chapter 18C, issuer_type: red_chip")
     path.write_text(base + ", tranches: [{name: cornerstone, months: 6}]}\n", encoding="utf-8")
     code, _, err = run("listings", "validate", "--strict", str(path))
     assert code == 0, err
