@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -163,11 +162,12 @@ def test_group_by_an_existing_extra_column_still_groups() -> None:
 
 def _refuse_temporary(monkeypatch: pytest.MonkeyPatch) -> None:
     """Behave like a read-only folder even for root: creating the temporary sibling fails."""
-    def refuse(*args: object, prefix: str = "", suffix: str = "", dir: object = None,
-               **kwargs: object) -> tuple[int, str]:
-        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}k2j3h4{suffix}")
+    from eventstudy import fileio
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    def refuse(path: Path) -> Path:
+        raise PermissionError(13, "Permission denied", f"{path.parent}/.{path.name}.k2j3h4.tmp")
+
+    monkeypatch.setattr(fileio, "_temp_file", refuse)
 
 
 @pytest.mark.parametrize("how", ["patched", "chmod"])

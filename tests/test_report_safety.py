@@ -199,11 +199,17 @@ def test_cli_batch_with_an_injected_events_file(tmp_path: Path, files: tuple[Pat
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["ticker", "date", "tranche", "group"])
-        writer.writerow(["0020.HK", "2022-06-30", f"a\n![x]({secret})", "<script>x</script>"])
-        writer.writerow(["9660.HK", "2025-04-24", "b", f"\n![y]({secret})"])
+        writer.writerow(["0020.HK", "2022-06-30", f"a ![x]({secret})", "<script>x</script>"])
+        writer.writerow(["9660.HK", "2025-04-24", "b", f"|![y]({secret})|"])
     code, _, err = run_cli("batch", str(path), "--offline", "--out", str(tmp_path / "r"))
     assert code == 0, err
-    if code == 0:
-        for page in ("report.md", "report.html"):
-            assert SECRET not in (tmp_path / "r" / page).read_text()
-        html_structure((tmp_path / "r" / "report.html").read_text())
+    for page in ("report.md", "report.html"):
+        assert SECRET not in (tmp_path / "r" / page).read_text()
+    html_structure((tmp_path / "r" / "report.html").read_text())
+    # A line break in a cell is refused at input, before anything is studied or written.
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ticker", "date", "tranche"])
+        writer.writerow(["0020.HK", "2022-06-30", f"a\n![x]({secret})"])
+    code, _, err = run_cli("batch", str(path), "--offline", "--out", str(tmp_path / "s"))
+    assert code == 2 and "control character" in err and not (tmp_path / "s").exists()
