@@ -236,3 +236,33 @@ def test_cli_factor_model_needs_a_file_and_reads_one(tmp_path) -> None:
 
     params = json.loads(out)["parameters"][0]
     assert {"beta_m-2", "beta_m-1", "beta_m", "beta_m+1", "beta_dimson"} <= set(params)
+
+
+def test_calendar_time_keeps_one_market() -> None:
+    from eventstudy.studies.lockup import lockup_study
+
+    res = lockup_study(["0020.HK", "ZM"], offline=True, volatility=False)
+    ct = res.calendar_time((0, 5))
+    assert any("^GSPC" in note and "left out" in note for note in ct.notes)
+    hk = res.events[res.events.ticker == "0020.HK"].drop_duplicates("day0")
+    assert ct.portfolio["n_firms"].sum() == 6 * len(hk)
+    us = res.calendar_time((0, 5), market="^GSPC")
+    assert us.portfolio["n_firms"].sum() == 6
+    with pytest.raises(BadInput, match="no event"):
+        res.calendar_time((0, 5), market="^N225")
+
+
+def test_report_shows_parameters_and_designs(tmp_path) -> None:
+    import html5lib
+    from conftest import run_cli
+
+    out = tmp_path / "rep"
+    code, _, err = run_cli("-q", "batch", "--offline", "--regress", "car ~ runup",
+                           "--calendar-time", "0,20", "--bootstrap", "199", "--out", str(out))
+    assert code == 0, err
+    md = (out / "report.md").read_text()
+    for heading in ("## Model parameters", "## Designs", "### Regression: car \\~ runup",
+                    "### Calendar-time portfolio", "### Wild bootstrap of CAAR"):
+        assert heading in md
+    assert (out / "calendar_time.png").stat().st_size > 0
+    html5lib.HTMLParser(strict=True).parse((out / "report.html").read_text())

@@ -49,7 +49,9 @@ def report_document(result: EventStudyResult, figures: list[Image],
             "(Campbell & Wasley 1996).",
             Table(volume_wide_table(result)) if wide else "(see summary.json)"]),
         *[Section(title, _blocks(body)) for title, body in result.extras.get("sections", [])],
+        *_parameter_sections(result),
         *_cross_event_sections(result),
+        *_design_sections(result),
         *_volatility_sections(result, volatility_figures),
     ]
     if figures:
@@ -116,6 +118,36 @@ def _cross_event_sections(result: EventStudyResult) -> list[Section]:
         out.append(Section("Overlapping event windows of one firm",
                            [Table(result.overlaps, index=False)]))
     return out
+
+
+def _parameter_sections(result: EventStudyResult) -> list[Section]:
+    if result.parameters.empty:
+        return []
+    return [Section("Model parameters", [
+        "The normal-return model fitted on each event's estimation window: intercept, slopes, "
+        "residual sd, R^2, sessions used and residual degrees of freedom.",
+        Table(result.parameters.set_index("event_id"))])]
+
+
+def _design_sections(result: EventStudyResult) -> list[Section]:
+    """Cross-sectional regressions, the calendar-time portfolio and the wild bootstrap."""
+    blocks: list[Block] = []
+    for name, design in result.designs.items():
+        if isinstance(design, pd.DataFrame):  # the wild bootstrap of CAAR
+            blocks.append(Section("Wild bootstrap of CAAR", [
+                "Rademacher wild bootstrap-t (Mammen 1993), one observation per firm-day, "
+                "p = (1 + #{|t*| >= |t|}) / (B + 1).",
+                Table(design.drop(columns=["start", "end"]), index=False)]))
+        elif name == "calendar_time":
+            blocks.append(Section("Calendar-time portfolio", [
+                design.summary().splitlines()[0] + " (Jaffe 1974; Mandelker 1974; Fama 1998).",
+                Table(design.table(), index=False), *design.notes]))
+        else:
+            blocks.append(Section(f"Regression: {design.formula}", [
+                f"OLS, N = {design.nobs}, R^2 {design.rsquared:.3f}; HC3 (MacKinnon & White "
+                f"1985) and date-clustered (Petersen 2009) standard errors.",
+                Table(design.table(), index=False), *design.notes]))
+    return [Section("Designs", blocks)] if blocks else []
 
 
 def _volatility_sections(result: EventStudyResult,

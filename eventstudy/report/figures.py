@@ -29,6 +29,9 @@ def _figures(result: EventStudyResult) -> list[tuple[str, str, Figure]]:
     figures = []
     if not result.caar.empty:
         figures.append(("caar", "CAAR with 95% confidence band", result.plot_caar()))
+    calendar_time = result.designs.get("calendar_time")
+    if calendar_time is not None:
+        figures.append(("calendar_time", "Calendar-time portfolio", calendar_time.plot()))
     days = firm_days(result)
     for ticker, day, ids in days if len(days) <= PLOT_LIMIT else []:
         label, stem = label_of(result, ids), safe_name(f"{ticker}_{day}")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.data.tickers import market_for
 from eventstudy.engine.bootstrap import wild_bootstrap_caar
 from eventstudy.engine.calendar_time import CalendarTimeResult, calendar_time_portfolio
 from eventstudy.engine.crosssection import select_rows
@@ -88,18 +89,34 @@ def regress(result: EventStudyResult, formula: str, window: Window = (0, 1),
 
 def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
                   factors: pd.DataFrame | None = None, factor_cols: list[str] | None = None,
-                  rf_col: str | None = None,
-                  weights: pd.Series | None = None) -> CalendarTimeResult:
-    """The calendar-time portfolio of the study's events over days ``horizon``."""
+                  rf_col: str | None = None, weights: pd.Series | None = None,
+                  market: str | None = None) -> CalendarTimeResult:
+    """The calendar-time portfolio of the study's events over days ``horizon``.
+
+    One portfolio needs one market: when the events have several (``.HK`` and US tickers),
+    it holds the events of ``market`` (default: the market with most events), said in its
+    notes."""
     _check_span(result, horizon)
     panel = result.ar.panel
-    n, w = panel.ret.shape
+    tickers = panel.events["ticker"].to_numpy()
+    markets = np.array([result.options.market or market_for(t) for t in tickers])
+    names, counts = np.unique(markets, return_counts=True)
+    market = market or str(names[np.argmax(counts)])
+    if market not in names:
+        raise BadInput(f"no event of the study has the market {market} "
+                       f"(have: {', '.join(names)})")
+    keep = markets == market
+    n, w = int(keep.sum()), panel.ret.shape[1]
     rows = pd.DataFrame({
-        "ticker": np.repeat(panel.events["ticker"].to_numpy(), w),
-        "day": np.tile(panel.days, n), "date": panel.dates.reshape(-1),
-        "return": panel.ret.reshape(-1), "market_return": panel.mkt.reshape(-1)})
-    return calendar_time_portfolio(rows, horizon, factors=factors, factor_cols=factor_cols,
-                                   rf_col=rf_col, weights=weights)
+        "ticker": np.repeat(tickers[keep], w), "day": np.tile(panel.days, n),
+        "date": panel.dates[keep].reshape(-1), "return": panel.ret[keep].reshape(-1),
+        "market_return": panel.mkt[keep].reshape(-1)})
+    out = calendar_time_portfolio(rows, horizon, factors=factors, factor_cols=factor_cols,
+                                  rf_col=rf_col, weights=weights)
+    if len(names) > 1:
+        out.notes.append(f"events against {market} only; {len(tickers) - n} event(s) on other "
+                         f"markets ({', '.join(m for m in names if m != market)}) left out")
+    return out
 
 
 def wild_bootstrap(result: EventStudyResult, windows: tuple[Window, ...] | None = None,
