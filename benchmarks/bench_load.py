@@ -66,7 +66,8 @@ def max_differences(batch: pd.DataFrame, batch_car: pd.DataFrame, events: list[E
     ar0 = car = se = 0.0
     for event in events:
         single = event_study([event], loader=loader)
-        ar0 = max(ar0, abs(single.events["ar_0"].iloc[0] - batch.loc[event.event_id, "ar_0"]))
+        theirs = batch.set_index("event_id").loc[event.event_id, "ar_0"]
+        ar0 = max(ar0, abs(single.events["ar_0"].iloc[0] - theirs))
         mine = batch_car[batch_car.event_id == event.event_id].set_index("window")
         alone = single.car.set_index("window").loc[mine.index]
         car = max(car, float(np.nanmax(np.abs(alone["car"] - mine["car"]), initial=0.0)))
@@ -121,8 +122,8 @@ def main() -> int:
 
     rng = np.random.default_rng(args.seed + 1)
     by_id = {e.event_id: e for e in events}
-    picked = rng.choice(result.events.index.to_numpy(), size=min(args.singles, result.n_events),
-                        replace=False)
+    picked = rng.choice(result.events["event_id"].to_numpy(),
+                        size=min(args.singles, result.n_events), replace=False)
     start = time.perf_counter()
     ar0, car, se = max_differences(result.events, result.car, [by_id[i] for i in picked], loader)
     print(f"singles: {len(picked)} events run alone in {time.perf_counter() - start:.2f} s; "

@@ -44,7 +44,8 @@ def test_pooled_tests_count_each_firm_day_once(listings_batch) -> None:
                     & (res.tests.start == 0) & (res.tests.end == 0)].iloc[0]
     assert row["n"] == len(firm_days)
     assert row["merged"] == res.n_events - len(firm_days)
-    cars = res.car[(res.car.window == "[0,0]") & res.car.event_id.isin(firm_days.index)]["car"]
+    ids = firm_days["event_id"]
+    cars = res.car[(res.car.window == "[0,0]") & res.car.event_id.isin(ids)]["car"]
     assert row["estimate"] == pytest.approx(cars.mean())
     t = cars.mean() / (cars.std(ddof=1) / np.sqrt(len(cars)))
     assert row["statistic"] == pytest.approx(t)
@@ -52,7 +53,7 @@ def test_pooled_tests_count_each_firm_day_once(listings_batch) -> None:
 
 def test_caar_is_mean_of_cumulative_ars(listings_batch) -> None:
     res = listings_batch
-    firm_days = res.events.drop_duplicates(["ticker", "day0"]).index
+    firm_days = res.events.drop_duplicates(["ticker", "day0"])["event_id"]
     ar = res.abnormal_returns[res.abnormal_returns.event_id.isin(firm_days)]
     wide = ar.pivot(index="event_id", columns="day", values="ar")
     expected = wide.cumsum(axis=1, skipna=False).mean()  # per day: events with every day so far

@@ -86,12 +86,12 @@ def assert_no_silent_nan(result: EventStudyResult, asked: list[Event], json: boo
     """Every event asked for is studied or skipped with a reason; a studied event has a finite
     AR(0), finite ARs on every day with data and finite CARs (with a positive, finite standard
     error) over every window whose days all have data."""
-    studied = set(result.events.index)
+    studied = set(result.events["event_id"])
     skipped = set(result.skipped["event_id"])
     for event in asked:
         assert event.event_id in studied | skipped, event.event_id
     assert all(isinstance(r, str) and r.strip() for r in result.skipped["reason"])
-    assert result.events.index.is_unique
+    assert result.events["event_id"].is_unique
     assert np.isfinite(result.events["ar_0"].to_numpy(float)).all(), result.events["ar_0"]
     assert np.isfinite(result.events["t_0"].to_numpy(float)).all()
     ar = result.abnormal_returns
@@ -169,7 +169,7 @@ def test_bad_price_file_is_a_reported_skip_in_a_batch(tmp_path: Path, case: str)
     good = make_event("0020.HK", "2022-06-30")
     bad = Event(TICKER, sessions()[-30])
     result = event_study([bad, good], data=tmp_path, offline=True)
-    assert list(result.events.index) == [good.event_id]
+    assert list(result.events["event_id"]) == [good.event_id]
     [skip] = result.skipped.itertuples()
     assert skip.event_id == bad.event_id and words in skip.reason and skip.exit_code == expected
     assert_no_silent_nan(result, [bad, good])
@@ -312,7 +312,7 @@ def test_bad_events_are_skipped_with_reasons_and_the_rest_studied() -> None:
         Event("9999.HK", pd.Timestamp("2022-06-30")),  # no data at all
     ]
     result = event_study(asked, offline=True)  # type: ignore[arg-type]
-    assert list(result.events.index) == [good.event_id, overlapping.event_id]
+    assert list(result.events["event_id"]) == [good.event_id, overlapping.event_id]
     text = "\n".join(f"{r.event_id}: {r.reason}" for r in result.skipped.itertuples())
     for words in ("event day 0 2021-06-30 is before the data (0020.HK starts 2021-12-30)",
                   "the event window of 0020.HK:event:2022-01-04 (from day -10) starts before",
@@ -612,13 +612,13 @@ def test_a_batch_of_300_matches_20_events_run_singly() -> None:
     assert batch.n_events > 200
     assert_no_silent_nan(batch, events, json=False)  # to_json: ~15 ms per event, elsewhere
     rng = np.random.default_rng(7)
-    sample = rng.choice(batch.events.index.to_numpy(), size=20, replace=False)
+    sample = rng.choice(batch.events["event_id"].to_numpy(), size=20, replace=False)
     by_id = {e.event_id: e for e in events}
     for event_id in sample:
         single = event_study([by_id[event_id]], loader=loader)
-        assert single.events.index.tolist() == [event_id]
+        assert single.events["event_id"].tolist() == [event_id]
         assert single.events["ar_0"].iloc[0] == pytest.approx(
-            batch.events.loc[event_id, "ar_0"], abs=1e-12, rel=0)
+            batch.events.set_index("event_id").loc[event_id, "ar_0"], abs=1e-12, rel=0)
         mine = batch.car[batch.car.event_id == event_id].set_index("window")
         alone = single.car.set_index("window")
         np.testing.assert_allclose(alone["car"], mine["car"], atol=1e-12, rtol=0)

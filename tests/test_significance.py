@@ -538,7 +538,7 @@ def test_grouping_by_an_event_column(synthetic: AbnormalReturns) -> None:
         mask = (synthetic.panel.events["group"] == group).to_numpy()
         sub = synthetic.panel.subset(mask)
         expected = literal_tests(sub, (-1, 1))
-        got = table[(table["group"] == group) & (table["window"] == "[-1, 1]")]
+        got = table[(table["group"] == group) & (table["window"] == "[-1,+1]")]
         assert_matches(got, {k: expected[k] for k in ("t", "grank")})
 
 
@@ -648,7 +648,7 @@ def test_windows_given_as_one_pair_or_numpy_ints(synthetic: AbnormalReturns) -> 
     with pytest.raises(BadInput, match="list of"):
         run_tests(synthetic, [0, 1])  # type: ignore[list-item]
     table = run_tests(synthetic, [np.array([-1, 1])], ["t"])
-    assert table["window"].iloc[0] == "[-1, 1]"
+    assert table["window"].iloc[0] == "[-1,+1]"
 
 
 def test_rank_tests_do_not_depend_on_other_windows(real: AbnormalReturns) -> None:
@@ -662,7 +662,7 @@ def test_rank_tests_do_not_depend_on_other_windows(real: AbnormalReturns) -> Non
         assert wide_t.loc[key, "statistic"] == pytest.approx(narrow_t.loc[key, "statistic"],
                                                              rel=1e-12), key
     expected = literal_tests(real.panel, (0, 0))["corrado"][0]
-    assert narrow_t.loc[("[0, 0]", "corrado"), "statistic"] == pytest.approx(expected, rel=1e-9)
+    assert narrow_t.loc[("[0,0]", "corrado"), "statistic"] == pytest.approx(expected, rel=1e-9)
 
 
 def test_hall_skewness_adjusted_t_is_monotone_in_a_shift(real: AbnormalReturns) -> None:

@@ -12,7 +12,7 @@ from scipy import stats
 
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.quantile import sq_test
-from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, window_label
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, with_windows
 
 
 def usable_windows(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...]
@@ -53,10 +53,12 @@ def car_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEFAUL
         p = 2 * stats.t.sf(np.abs(t), ar.dof)
         p_sq, min_p, n_sq = sq_test(car, ar.est_ar, window[1] - window[0] + 1)
         frames.append(pd.DataFrame({
-            "event_id": ar.panel.events.index.to_numpy(), "window": window_label(window),
+            "event_id": ar.panel.events.index.to_numpy(),
             "start": window[0], "end": window[1], "car": car, "se": se, "t": t, "p": p,
             "p_sq": p_sq, "sq_min_p": min_p, "sq_n": n_sq}))
-    return pd.concat(frames, ignore_index=True)
+    columns = ["event_id", "start", "end", "car", "se", "t", "p", "p_sq", "sq_min_p", "sq_n"]
+    return with_windows(pd.concat(frames, ignore_index=True) if frames
+                        else pd.DataFrame(columns=columns))
 
 
 def bhar_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...]) -> pd.DataFrame:
@@ -68,7 +70,8 @@ def bhar_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...]) -> pd.
         stock = np.prod(1.0 + ar.panel.ret[:, cols], axis=1) - 1.0
         market = np.prod(1.0 + ar.panel.mkt[:, cols], axis=1) - 1.0
         frames.append(pd.DataFrame({
-            "event_id": ar.panel.events.index.to_numpy(), "window": window_label(window),
+            "event_id": ar.panel.events.index.to_numpy(), "start": window[0], "end": window[1],
             "return": stock, "market_return": market, "bhar": stock - market}))
-    columns = ["event_id", "window", "return", "market_return", "bhar"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    columns = ["event_id", "start", "end", "return", "market_return", "bhar"]
+    return with_windows(pd.concat(frames, ignore_index=True) if frames
+                        else pd.DataFrame(columns=columns))

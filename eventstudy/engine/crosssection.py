@@ -26,6 +26,7 @@ from eventstudy.engine.significance import (
     kind_of,
 )
 from eventstudy.engine.volume import abnormal_log_volume
+from eventstudy.engine.windows import window_label, with_windows
 from eventstudy.errors import BadInput
 
 
@@ -87,14 +88,17 @@ def _column_t(x: np.ndarray) -> tuple[np.ndarray, ...]:
 def aar_table(ar: AbnormalReturns, window: Sequence[int] | None = None, *, dedupe: bool = True,
               mask: np.ndarray | None = None) -> pd.DataFrame:
     """Per day: n, AAR_t = mean_i AR_it with its cross-sectional t (Brown & Warner 1985), and
-    CAAR from the window start = mean_i CAR_i[start, t] over events with every day, with its t."""
+    CAAR from the window start = mean_i CAR_i[start, t] over events with every day, with its t;
+    ``start``/``end``/``window``: the window [start, t] each row's CAAR cumulates over."""
     start, end = check_window(ar, window or (int(ar.panel.days[0]), int(ar.panel.days[-1])))
     rows, _ = select_rows(ar, mask, dedupe)
     x = ar.ar[rows][:, ar.cols((start, end))]
     n, aar, t, p = _column_t(x)
     cn, caar, ct, cp = _column_t(np.cumsum(x, axis=1))
-    return pd.DataFrame({"day": np.arange(start, end + 1), "n": n, "aar": aar, "t": t,
-                         "p_value": p, "caar": caar, "caar_n": cn, "caar_t": ct, "caar_p": cp})
+    days = np.arange(start, end + 1)
+    return with_windows(pd.DataFrame({
+        "day": days, "n": n, "aar": aar, "t": t, "p_value": p, "start": start, "end": days,
+        "caar": caar, "caar_n": cn, "caar_t": ct, "caar_p": cp}))
 
 
 def volume_table(ar: AbnormalReturns, window: Sequence[int] | None = None, *,
@@ -138,7 +142,7 @@ def _run_window(prep: Prepared, tests: Sequence[str], rows: np.ndarray,
         res = compute(prep, test, sel) if len(sel) >= 2 else _nan_stat(len(sel))
         estimate = float(res.estimate)
         effect = math.expm1(estimate) if kind_of(test) == "volume" else estimate
-        out.append({"window": f"[{prep.window[0]}, {prep.window[1]}]", "start": prep.window[0],
+        out.append({"window": window_label(prep.window), "start": prep.window[0],
                     "end": prep.window[1], "test": test, "estimate": estimate, "effect": effect,
                     "statistic": float(res.statistic), "p_value": float(res.p_value),
                     "n": int(res.n), "merged": merged, "reference": REFERENCES[test]})
@@ -172,7 +176,7 @@ def run_tests(ar: AbnormalReturns, windows: Sequence[Sequence[int]] = ((0, 0),),
                 block = [{"by": by, "group": group, **row} for row in block]
             rows_out.extend(block)
     columns = (["by", "group"] if by is not None else []) + RESULT_COLUMNS
-    return pd.DataFrame(rows_out, columns=columns)
+    return with_windows(pd.DataFrame(rows_out, columns=columns))
 
 
 def adjust_p_values(table: pd.DataFrame, column: str = "p_value") -> pd.DataFrame:

@@ -22,7 +22,7 @@ import pandas as pd
 from eventstudy.engine.abnormal import usable_windows
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.panel import Panel
-from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, window_label
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, with_windows
 
 
 def positive_volume(volume: np.ndarray) -> np.ndarray:
@@ -87,9 +87,11 @@ def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEF
             mean_abn = np.nanmean(abnormal[:, cols], axis=1)
             t = mean_abn / (est_std / np.sqrt(days))
         frames.append(pd.DataFrame({
-            "event_id": ar.panel.events.index.to_numpy(), "window": window_label(window),
+            "event_id": ar.panel.events.index.to_numpy(), "start": window[0], "end": window[1],
             "volume_ratio": ratio, "abnormal_log_volume": mean_abn, "t": t}))
-    return pd.concat(frames, ignore_index=True)
+    columns = ["event_id", "start", "end", "volume_ratio", "abnormal_log_volume", "t"]
+    return with_windows(pd.concat(frames, ignore_index=True) if frames
+                        else pd.DataFrame(columns=columns))
 
 
 def event_window_volume_ratio(ar: AbnormalReturns) -> np.ndarray:

@@ -1,22 +1,57 @@
 """Event-time windows: the one window type, its label and its parser.
 
-A window is a pair of ints ``(start, end)`` of event days, both included; ``window_label`` is
-its one text form (``[0,0]``, ``[-1,+1]``), used by every table, JSON record and plot."""
+A window is a pair of ints ``(start, end)`` of event days, both included. Every table that has
+windows (CAR, BHAR, volume, CAAR, tests) carries them as two int columns ``start`` and ``end``
+plus ``window``: the label (``[0,0]``, ``[+0,+1]``, ``[-1,+1]``, ``[-20,-1]``; ``window_label``
+is its one text form, used by every table, JSON record and plot) as an ordered categorical whose
+categories sort in event time (by start, then end), not as strings."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from eventstudy.errors import BadInput
+
+if TYPE_CHECKING:  # pandas is imported lazily: the CLI parses windows before it loads pandas
+    import pandas as pd
 
 DEFAULT_CAR_WINDOWS: tuple[tuple[int, int], ...] = (
     (0, 0), (0, 1), (-1, 1), (-5, 5), (0, 5), (0, 10), (0, 20))
 
 
 def window_label(window: tuple[int, int]) -> str:
-    return f"[{window[0]:+d},{window[1]:+d}]" if window != (0, 0) else "[0,0]"
+    return f"[{window[0]:+d},{window[1]:+d}]" if tuple(window) != (0, 0) else "[0,0]"
+
+
+def window_dtype(windows: Iterable[tuple[int, int]]) -> pd.CategoricalDtype:
+    """The ordered categorical of the labels of ``windows``, in event time."""
+    import pandas as pd
+
+    spans = sorted({(int(s), int(e)) for s, e in windows})
+    return pd.CategoricalDtype([window_label(w) for w in spans], ordered=True)
+
+
+def with_windows(frame: pd.DataFrame, after: str | None = None) -> pd.DataFrame:
+    """``frame`` with ``window`` rebuilt from its int ``start``/``end`` columns as the ordered
+    categorical label, placed before ``start`` (or after the column ``after``)."""
+    import pandas as pd
+
+    out = frame.drop(columns=["window"], errors="ignore")
+    if "start" not in out or "end" not in out:
+        raise ValueError("a window table needs int columns start and end")
+    out["start"] = out["start"].astype("int64")
+    out["end"] = out["end"].astype("int64")
+    spans = list(zip(out["start"], out["end"], strict=True))
+    labels = pd.Series([window_label(w) for w in spans], index=out.index,
+                       dtype=window_dtype(spans))
+    at = list(out.columns).index(after) + 1 if after else list(out.columns).index("start")
+    out.insert(at, "window", labels)
+    return out
 
 
 def parse_window(text: str, what: str = "window") -> Window:
-    """``"-10,20"`` or ``"-10:20"`` -> (-10, 20)."""
+    """``"-10,20"``, ``"-10:20"`` or a label ``"[-10,+20]"`` -> (-10, 20)."""
     parts = text.replace(":", ",").replace("[", "").replace("]", "").split(",")
     try:
         lo, hi = (int(p) for p in parts)

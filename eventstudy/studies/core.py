@@ -39,7 +39,7 @@ from eventstudy.engine.volume import (
     unadjusted_events,
     volume_table,
 )
-from eventstudy.engine.windows import Window, window_label
+from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
 
@@ -76,7 +76,7 @@ def _skip_frame(skips: Iterable[Skip]) -> pd.DataFrame:
 def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
                 listings: dict[str, Listing]) -> pd.DataFrame:
     panel = ar.panel
-    frame = panel.events.copy()
+    frame = panel.events.reset_index(drop=True)  # tidy: event_id is a column, not the index
     c0 = panel.column(0)
     frame["name"] = [listings[t].name if t in listings else t for t in frame["ticker"]]
     frame["model"] = [MODEL_NAMES[m] for m in ar.model]
@@ -185,7 +185,9 @@ def add_cross_section(result: EventStudyResult) -> None:
     if "group" not in tests:
         tests.insert(0, "group", "all")
     tests["group"] = tests["group"].fillna("all")
-    result.tests = adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests]))
+    tests = tests[["group", *[c for c in tests.columns if c != "group"]]]
+    result.tests = with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",)
+                                                                    if c in tests])))
     result.caar = aar_table(ar, opts.window)
     result.overlaps = overlapping_windows(ar.window_view(opts.window))
     same = int(result.overlaps["same_firm_day"].sum()) if len(result.overlaps) else 0

@@ -20,7 +20,7 @@ from eventstudy.data.tickers import market_for, normalise_ticker
 from eventstudy.engine.panel import (
     align,
 )
-from eventstudy.engine.windows import Window
+from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, EventStudyError
 from eventstudy.studies.core import listing_for, make_loader
 from eventstudy.studies.result import EventStudyResult
@@ -56,16 +56,16 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
     fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) > 1,
                     return_exceptions=True)
     done = {}
-    for event_id, fit in zip(firsts.index, fits, strict=True):
+    for event_id, fit in zip(firsts["event_id"], fits, strict=True):
         if isinstance(fit, EventStudyError):
             result.notes.append(f"no GARCH volatility for {event_id}: {fit}")
         else:
             done[str(event_id)] = fit
     result.extras["volatility"] = done
     if len(done) >= 2 and not result.tests.empty:
-        result.tests = pd.concat([result.tests, garch_bmp_rows(list(done.values()),
-                                                               result.options.car_windows)],
-                                 ignore_index=True)
+        result.tests = with_windows(pd.concat(
+            [result.tests, garch_bmp_rows(list(done.values()), result.options.car_windows)],
+            ignore_index=True))
 
 
 GARCH_BMP_REFERENCE = ("BMP (Boehmer, Musumeci & Poulsen 1991) on ARs standardised by the "
@@ -82,7 +82,7 @@ def garch_bmp_rows(fits: list[Any], windows: Sequence[Window]) -> pd.DataFrame:
         if window[0] < days[0] or window[1] > days[-1]:
             continue
         test = garch_bmp_test(sar, window, days)
-        rows.append({"group": "all", "window": f"[{window[0]}, {window[1]}]",
+        rows.append({"group": "all", "window": window_label(window),
                      "start": window[0], "end": window[1], "test": "garch_bmp",
                      "estimate": test.mean_scar, "effect": test.mean_scar,
                      "statistic": test.t_stat, "p_value": test.p_value, "n": test.n_events,

@@ -16,7 +16,7 @@ from eventstudy.calendar.listings import Listing, load_listings
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import market_for, normalise_ticker
 from eventstudy.engine.panel import Series, align
-from eventstudy.engine.windows import Window, window_label
+from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
 from eventstudy.studies.listing_result import (
@@ -144,8 +144,9 @@ def bhar_rows(event_id: str, ticker: str, series: Series, pos: int,
         a_ret = _compound(series.ret[after]) if complete else np.nan
         a_mkt = _compound(series.mkt[after]) if complete else np.nan
         rows.append({"event_id": event_id, "ticker": ticker, "window": window_label((0, h)),
-                     "horizon": h, "end_date": pd.Timestamp(series.dates[end]) if complete
-                     else pd.NaT, "return": ret, "market_return": mkt, "bhar": ret - mkt,
+                     "start": 0, "end": h, "horizon": h,
+                     "end_date": pd.Timestamp(series.dates[end]) if complete else pd.NaT,
+                     "return": ret, "market_return": mkt, "bhar": ret - mkt,
                      "aftermarket_bhar": a_ret - a_mkt})
     return rows
 
@@ -157,15 +158,17 @@ def bhar_summary(bhar: pd.DataFrame) -> pd.DataFrame:
     Barber & Tsai 1999): read it as a description, not a test, with few listings.
     """
     rows = []
-    for window, block in bhar.groupby("window", sort=False):
+    for _, block in bhar.groupby("window", sort=False, observed=True):
         values = block["bhar"].dropna().to_numpy(float)
         n = len(values)
         sd = float(np.std(values, ddof=1)) if n > 1 else np.nan
         mean = float(np.mean(values)) if n else np.nan
-        rows.append({"window": window, "n": n, "mean_bhar": mean,
+        rows.append({"start": block["start"].iloc[0], "end": block["end"].iloc[0], "n": n,
+                     "mean_bhar": mean,
                      "median_bhar": float(np.median(values)) if n else np.nan,
                      "t": mean / (sd / np.sqrt(n)) if n > 1 and sd > 0 else np.nan})
-    return pd.DataFrame(rows, columns=["window", "n", "mean_bhar", "median_bhar", "t"])
+    return with_windows(pd.DataFrame(
+        rows, columns=["start", "end", "n", "mean_bhar", "median_bhar", "t"]))
 
 
 def _options(model: str, market: str | None, window: Window, estimation: Window,
@@ -251,7 +254,7 @@ def _listings_of(names: Sequence[str], calendar: dict[str, Listing], loader: Pri
 def _add_listing_tables(result: ListingStudyResult, loader: _ListingLoader,
                         horizons: Sequence[int], first_days: int) -> None:
     first, sessions, bhar = [], [], []
-    for event_id, row in result.events.iterrows():
+    for event_id, row in result.events.set_index("event_id").iterrows():
         ticker = str(row["ticker"])
         listing = result.listings[ticker]
         series = align(loader.load(ticker),
@@ -263,8 +266,9 @@ def _add_listing_tables(result: ListingStudyResult, loader: _ListingLoader,
         bhar += bhar_rows(str(event_id), ticker, series, pos, horizons)
         _note_gaps(result, listing, loader, bhar[-len(horizons):])
     first_df, sessions_df, bhar_df = (pd.DataFrame(first), pd.DataFrame(sessions),
-                                      pd.DataFrame(bhar))
-    result.bhar = bhar_df[["event_id", "window", "return", "market_return", "bhar"]].copy()
+                                      with_windows(pd.DataFrame(bhar)))
+    result.bhar = bhar_df[["event_id", "window", "start", "end", "return", "market_return",
+                           "bhar"]].copy()
     summary = bhar_summary(bhar_df)
     result.extras.update(
         first_day_table=first_df, first_sessions_table=sessions_df, bhar_table=bhar_df,

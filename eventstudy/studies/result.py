@@ -133,7 +133,7 @@ class EventStudyResult:
         return len(self.events)
 
     def event_ids(self) -> list[str]:
-        return self.events.index.tolist()
+        return self.events["event_id"].tolist()
 
     def car_of(self, event_id: str, window: Window) -> pd.Series:
         rows = self.car[(self.car.event_id == event_id) & (self.car.window == window_label(window))]

@@ -24,9 +24,9 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
 
 PER_EVENT_TABLES = {
     "abnormal_returns": ["day", "date", "return", "market_return", "ar", "t"],
-    "car": ["window", "car", "se", "t", "p", "p_sq", "sq_min_p", "sq_n"],
-    "bhar": ["window", "return", "market_return", "bhar"],
-    "volume": ["window", "volume_ratio", "abnormal_log_volume", "t"],
+    "car": ["window", "start", "end", "car", "se", "t", "p", "p_sq", "sq_min_p", "sq_n"],
+    "bhar": ["window", "start", "end", "return", "market_return", "bhar"],
+    "volume": ["window", "start", "end", "volume_ratio", "abnormal_log_volume", "t"],
 }
 
 
@@ -46,11 +46,13 @@ def _event_records(result: EventStudyResult) -> dict[str, dict[str, list[dict[st
 
 
 def event_dict(result: EventStudyResult, event_id: str,
-               records: dict[str, dict[str, list[dict[str, Any]]]] | None = None
-               ) -> dict[str, Any]:
-    """One event of the JSON document; ``records`` are the grouped per-event tables."""
+               records: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
+               events: pd.DataFrame | None = None) -> dict[str, Any]:
+    """One event of the JSON document; ``records`` are the grouped per-event tables, ``events``
+    the events table indexed by event id."""
     records = records or _event_records(result)
-    row = result.events.loc[event_id]
+    events = result.events.set_index("event_id") if events is None else events
+    row = events.loc[event_id]
     head = _clean({
         "event_id": event_id, "ticker": row["ticker"], "name": row["name"],
         "tranche": row["tranche"], "group": row["group"], "expiry": row["date"],
@@ -72,6 +74,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
     """The JSON document of a study (see DESIGN: events[], skipped[], tests[])."""
     opts = result.options
     records = _event_records(result)
+    by_id = result.events.set_index("event_id")
     doc: dict[str, Any] = {
         "kind": result.kind,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -83,7 +86,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
         "sources": result.sources,
         "adjustment": result.extras.get("adjustment", {}),
         "notes": result.notes,
-        "events": [event_dict(result, e, records) for e in result.event_ids()],
+        "events": [event_dict(result, e, records, by_id) for e in result.event_ids()],
         "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
     }
     if not result.parameters.empty:

@@ -21,14 +21,15 @@ HEADINGS = {"lockup": "Lock-up expiry study", "batch": "Event study across event
 def firm_days(result: EventStudyResult) -> list[tuple[str, str, list[str]]]:
     """Unique (ticker, day 0) pairs with their event ids (tranches of one listing often share)."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for event_id, row in result.events.iterrows():
+    for event_id, row in result.events.set_index("event_id").iterrows():
         groups.setdefault((row["ticker"], str(row["day0"].date())), []).append(str(event_id))
     return [(t, d, ids) for (t, d), ids in groups.items()]
 
 
 def label_of(result: EventStudyResult, ids: list[str]) -> str:
-    row = result.events.loc[ids[0]]
-    tranches = ", ".join(str(result.events.loc[i, "tranche"]) for i in ids)
+    events = result.events.set_index("event_id")
+    row = events.loc[ids[0]]
+    tranches = ", ".join(str(events.loc[i, "tranche"]) for i in ids)
     return f"{row['ticker']} {row['day0'].date()} ({tranches})"
 
 
@@ -50,7 +51,7 @@ def events_table(result: EventStudyResult) -> pd.DataFrame:
     ratio_0 = ev["volume_ratio_0"] if "volume_ratio_0" in ev else pd.Series(float("nan"),
                                                                            index=ev.index)
     table = pd.DataFrame({
-        "event": ev.index, "tranche": ev["tranche"],
+        "event": ev["event_id"], "tranche": ev["tranche"],
         "expiry": [finite_date(d) for d in ev["date"]],
         "day 0": [d.date() for d in ev["day0"]], "close": ev["close_0"].map(num),
         "return": ev["return_0"].map(pct), "market": ev["market_return_0"].map(pct),

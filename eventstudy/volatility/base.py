@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from arch._typing import (
         ArrayLike1D,
     )
-from eventstudy.engine.windows import Window
+from eventstudy.engine.windows import Window, window_label
 
 SCALE = 100.0  # returns x 100: the optimiser works in percent
 
@@ -118,8 +118,8 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 
 
 def _days(window: Window) -> str:
-    """``(-20, -1)`` -> ``'[-20,-1]'``."""
-    return f"[{window[0]:+d},{window[1]:+d}]"
+    """``(-20, -1)`` -> ``'[-20,-1]'`` (``window_label``, the one text form of a window)."""
+    return window_label(window)
 
 
 def arch_backcast(resid: ArrayLike1D | np.ndarray) -> float:
