@@ -5,6 +5,7 @@ listing's several tranches, or one firm's several events, never collide."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -145,8 +146,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def _blank_to_none(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and value != value) else value
+def _blank(value: Any) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
 def read_events(path: str | Path, policy: HolidayPolicy = "next"
@@ -159,27 +160,36 @@ def read_events(path: str | Path, policy: HolidayPolicy = "next"
     follow ``policy``; with ``skip`` they are returned as skips with the reason.
     """
     path = Path(path)
-    table = _read_table(path)
+    return events_from_frame(_read_table(path), policy, source=str(path), first_row=2)
+
+
+def events_from_frame(table: pd.DataFrame, policy: HolidayPolicy = "next", *,
+                      source: str = "events", first_row: int = 0
+                      ) -> tuple[list[Event], list[Skip]]:
+    """Events from a table (a DataFrame or a read events file): ticker, date (or event_date),
+    optional tranche, group, listing_date and any other columns (kept for grouping). Blank cells
+    (NaN, None, NaT) are missing values; rows are named ``source: row N`` in errors."""
+    table = table.copy()
     table.columns = [str(c).strip().lower() for c in table.columns]
     if "event_date" in table.columns and "date" not in table.columns:
         table = table.rename(columns={"event_date": "date"})
     missing = {"ticker", "date"} - set(table.columns)
     if missing:
-        raise ConfigError(f"{path}: missing column {sorted(missing)[0]!r} "
+        raise ConfigError(f"{source}: missing column {sorted(missing)[0]!r} "
                           f"(need ticker and date; have {', '.join(table.columns)})")
-    _check_text(f"{path}: header", {str(c): c for c in table.columns})
+    _check_text(f"{source}: header", {str(c): c for c in table.columns})
     events: list[Event] = []
     skips: list[Skip] = []
-    for number, row in enumerate(table.to_dict("records"), start=2):
-        where = f"{path}: row {number}"
+    for number, raw in enumerate(table.to_dict("records"), start=first_row):
+        row = {str(k): ("" if _blank(v) else v) for k, v in raw.items()}
+        where = f"{source}: row {number}"
         _check_text(where, row)
         try:
             outside = outside_calendar(str(row["ticker"]), row["date"])
             event = None if outside else make_event(
                 str(row["ticker"]), row["date"], tranche=str(row.get("tranche") or "event"),
-                group=str(row.get("group") or ""), policy=policy,
-                attrs={str(k): v for k, v in row.items()},
-                listing_date=_blank_to_none(row.get("listing_date")))
+                group=str(row.get("group") or ""), policy=policy, attrs=row,
+                listing_date=row.get("listing_date") or None)
         except BadInput as exc:
             raise ConfigError(f"{where}: {exc}") from None
         if outside:
@@ -191,5 +201,5 @@ def read_events(path: str | Path, policy: HolidayPolicy = "next"
         else:
             events.append(event)
     if not events and not skips:
-        raise ConfigError(f"{path}: no events")
+        raise ConfigError(f"{source}: no events")
     return events, skips

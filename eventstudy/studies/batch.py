@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eventstudy.calendar.events import Event, Skip, lockup_events, read_events
+import pandas as pd
+
+from eventstudy.calendar.events import (
+    Event,
+    Skip,
+    events_from_frame,
+    lockup_events,
+    read_events,
+)
 from eventstudy.calendar.listings import (
     Listing,
     load_listings,
@@ -66,7 +74,7 @@ def _check_group_by(group_by: str | None, events: Sequence[Event]) -> None:
                        f"{', '.join(c for c in columns if c != 'event_id')})")
 
 
-def batch_study(events: str | Path | Sequence[Event] | None = None, *,
+def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = None, *,
                 listings: str | Path | None = None, tranches: Sequence[str] | None = None,
                 group_by: str = "group", model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
@@ -81,7 +89,8 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
                 bootstrap: int = 0, **model_options: Any) -> EventStudyResult:
     """Many events at once, with CAAR, BHAR and every cross-event test, pooled and by group.
 
-    ``events`` is an events file (CSV/YAML: ticker, date[, tranche, group, any column]) or a list
+    ``events`` is an events file (CSV/YAML: ticker, date[, tranche, group, any column]), a
+    DataFrame with the same columns (``listing_date`` too; blank cells are missing) or a list
     of Events; without it, every lock-up of every listing in ``listings`` (a calendar file; the
     bundled calendar by default), restricted to ``tranches`` if given. Lock-up events estimate
     from listing day +5 to day -11; file events on ``estimation`` (default -260..-11). Events that
@@ -107,8 +116,7 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
         used = {e.ticker: calendar[e.ticker] for e in chosen}
         est, max_est = estimation or LOCKUP_ESTIMATION, LOCKUP_MAX_ESTIMATION
     else:
-        chosen, skips = (read_events(events, holiday_policy) if isinstance(events, str | Path)
-                         else (list(events), []))
+        chosen, skips = _given_events(events, holiday_policy)
         est, max_est = estimation or DEFAULT_ESTIMATION, None
     if not chosen and not skips:
         raise BadInput("no events to study")
@@ -122,3 +130,12 @@ def batch_study(events: str | Path | Sequence[Event] | None = None, *,
     if volatility:
         add_volatility(result, loader, executor=executor, progress=progress)
     return result
+
+
+def _given_events(events: str | Path | pd.DataFrame | Sequence[Event], policy: HolidayPolicy
+                  ) -> tuple[list[Event], list[Skip]]:
+    if isinstance(events, pd.DataFrame):
+        return events_from_frame(events, policy, source="events DataFrame")
+    if isinstance(events, str | Path):
+        return read_events(events, policy)
+    return list(events), []

@@ -153,7 +153,9 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
         bhar=bhar_table(ar, options.bhar_windows), volume=volume_table(ar, options.car_windows),
         skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
-        notes=list(dict.fromkeys(loader.notes)), listings=listings)
+        notes=list(dict.fromkeys(loader.notes)), listings=listings,
+        setup={"estimation": estimation, "max_estimation": max_estimation,
+               "from_listing": max_estimation is not None})
     result.parameters = parameter_table(ar)
     result.notes += cleaning_notes(result.events, options)
     plain = unadjusted_events(ar)

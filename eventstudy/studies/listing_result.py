@@ -44,7 +44,9 @@ class ListingStudyResult(EventStudyResult):
         return cast(pd.DataFrame, self.extras["bhar_table"])
 
     def summary(self) -> str:
-        return listing_summary(self) + "\n\n" + super().summary()
+        from eventstudy.studies.summary import summary_text
+
+        return summary_text(self, preface=listing_summary(self))
 
 
 def _pct(value: Any) -> str:

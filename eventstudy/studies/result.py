@@ -106,7 +106,9 @@ class EventStudyResult:
     window; ``bhar``: per event and window; ``volume``: per event and window; ``skipped``: events
     not studied and why. Across events (when there are several firm-days): ``caar`` per day and
     ``tests`` (every test statistic per window and group; see ``eventstudy.significance``).
-    ``ar``: the engine's arrays (events x days) for further statistics.
+    ``ar``: the engine's arrays (events x days) for further statistics. ``events`` has a plain
+    RangeIndex and an ``event_id`` column (``events.set_index("event_id")`` to key by it); every
+    window table carries ``start``/``end`` (ints) and ``window`` (ordered categorical label).
     """
 
     kind: str
@@ -127,6 +129,7 @@ class EventStudyResult:
     extras: dict[str, Any] = field(default_factory=dict)
     parameters: pd.DataFrame = field(default_factory=pd.DataFrame)  # fitted model per event
     designs: dict[str, Any] = field(default_factory=dict)  # regressions, calendar time, ...
+    setup: dict[str, Any] = field(default_factory=dict)  # estimation window as run (summary)
 
     @property
     def n_events(self) -> int:

@@ -1,14 +1,18 @@
-"""The text summary of a study (``result.summary()``): events, CARs, volume and test tables."""
+"""The text summary of a study (``result.summary()``): a header block in the style of
+statsmodels' ``summary()`` (study, model, windows, N, market, data, date), then the events, CAR,
+volume and test tables."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 if TYPE_CHECKING:
 
     from eventstudy.studies.result import EventStudyResult
+from eventstudy.engine.windows import window_label
 from eventstudy.formatting import finite_date, num, pct
 
 WIDE_LIMIT = 4  # up to this many firm-days, CARs are shown as one column per firm-day
@@ -161,10 +165,84 @@ def group_lines(result: EventStudyResult) -> pd.DataFrame:
                         index=list(dict.fromkeys(tests["group"])))
 
 
-def summary_text(result: EventStudyResult) -> str:
-    """The readable report printed by the CLI."""
-    out = [f"{HEADINGS.get(result.kind, 'Event study')}: {result.n_events} event(s), "
-           f"{len(result.skipped)} skipped"]
+HEADER_WIDTH = 78
+
+
+def _counted(values: list[str]) -> str:
+    """``['a', 'a', 'b']`` -> ``'a (2), b (1)'``; one distinct value is shown alone."""
+    counts = pd.Series(values, dtype=object).value_counts(sort=False)
+    if len(counts) == 1:
+        return str(counts.index[0])
+    return ", ".join(f"{k} ({v})" for k, v in counts.items())
+
+
+def _estimation_text(result: EventStudyResult) -> str:
+    design = result.setup
+    window = result.options.estimation or design.get("estimation")
+    text = window_label(window) if window else "n/a"
+    if design.get("max_estimation"):
+        text += f" (<= {design['max_estimation']}, from listing +5)"
+    days: Any = result.events.get("estimation_days", [])
+    if len(days):
+        lo, hi = int(min(days)), int(max(days))
+        text += f"; {lo} sessions" if lo == hi else f"; {lo}-{hi} sessions"
+    return text
+
+
+def header_fields(result: EventStudyResult, now: datetime | None = None
+                  ) -> list[tuple[str, str]]:
+    """The header of ``summary()``: (label, value) pairs, in order."""
+    from eventstudy.data.tickers import market_for
+
+    opts = result.options
+    tickers = list(dict.fromkeys(result.events["ticker"]))
+    markets = [opts.market or market_for(t) for t in tickers]
+    sources = [str(v).split(" (")[0] for v in result.sources.values()]
+    models = [str(m) for m in result.events["model"]]
+    firm = len(result.events.drop_duplicates(["ticker", "day0"])) if result.n_events else 0
+    now = now or datetime.now()
+    return [
+        ("Study:", result.kind),
+        ("Date:", now.strftime("%a, %d %b %Y")),
+        ("Model:", _counted(models) if models else opts.model),
+        ("Time:", now.strftime("%H:%M:%S")),
+        ("Event window:", window_label(opts.window)),
+        ("No. events:", str(result.n_events)),
+        ("Estimation window:", _estimation_text(result)),
+        ("CAR windows:", " ".join(window_label(w) for w in opts.car_windows)),
+        ("No. firm-days:", str(firm)),
+        ("No. skipped:", str(len(result.skipped))),
+        ("Market:", ", ".join(dict.fromkeys(markets)) or "n/a"),
+        ("Data source:", _counted(sources) if sources else "n/a"),
+    ]
+
+
+def header_block(result: EventStudyResult, now: datetime | None = None) -> str:
+    """The statsmodels-like header: a title, then the fields between rules, two per line where
+    both fit in half the width (in order), else one per line."""
+    half, key = HEADER_WIDTH // 2 - 1, 19
+    cells = [f"{k:<{key}}{v:>{half - key}}" if len(v) <= half - key else f"{k:<{key}}{v}"
+             for k, v in header_fields(result, now)]
+    title = f"{HEADINGS.get(result.kind, 'Event study')} results".center(HEADER_WIDTH)
+    lines = [title.rstrip(), "=" * HEADER_WIDTH]
+    i = 0
+    while i < len(cells):
+        pair = cells[i:i + 2]
+        if len(pair) == 2 and all(len(c) <= half for c in pair):
+            lines.append("  ".join(pair))
+            i += 2
+        else:
+            lines.append(cells[i])
+            i += 1
+    lines.append("=" * HEADER_WIDTH)
+    return "\n".join(lines)
+
+
+def summary_text(result: EventStudyResult, preface: str = "") -> str:
+    """The readable report printed by the CLI: the header, ``preface``, then the tables."""
+    out = [header_block(result)]
+    if preface:
+        out += [preface, ""]
     for ticker, listing in result.listings.items():
         how = "inferred" if listing.inferred else "calendar"
         out.append(f"  {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
