@@ -158,6 +158,12 @@ def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F],
 
 
 def output_options(func: F) -> F:
+    func = click.option("--latex", is_flag=True,
+                        help="Also write every table as LaTeX (booktabs, stars) in the report "
+                             "folder's latex/.")(func)
+    func = click.option("--xlsx", is_flag=True,
+                        help="Also write every table into one Excel workbook, tables.xlsx, in "
+                             "the report folder.")(func)
     func = click.option("--json", "as_json", is_flag=True,
                         help="Print the summary as JSON on stdout.")(func)
     func = click.option("--no-report", is_flag=True, help="Do not write the report folder.")(func)
@@ -222,17 +228,28 @@ def check_report_out(out: Path | None, default_out: Path, no_report: bool,
         check_out(out or default_out, inputs)
 
 
+def check_exports(no_report: bool, xlsx: bool, latex: bool) -> list[str]:
+    """The export formats of the report folder; --xlsx/--latex need one (checked up front)."""
+    if no_report and (xlsx or latex):
+        raise BadInput("--xlsx and --latex write into the report folder: drop --no-report")
+    return ["csv", *(["xlsx"] if xlsx else []), *(["latex"] if latex else [])]
+
+
 def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
-         no_report: bool, inputs: Iterable[Path | None] = (), fig_format: str = "png") -> None:
-    """Print the result (text or JSON) and write its report folder."""
+         no_report: bool, inputs: Iterable[Path | None] = (), fig_format: str = "png",
+         xlsx: bool = False, latex: bool = False) -> None:
+    """Print the result (text or JSON) and write its report folder (every table as CSV, and
+    as a workbook / LaTeX with ``xlsx`` / ``latex``)."""
     from eventstudy.report.writer import write_report
 
+    formats = check_exports(no_report, xlsx, latex)
     quiet = (click.get_current_context().find_root().obj or {}).get("quiet", False)
     for note in [] if quiet else getattr(result, "notes", []):
         click.echo(f"warning: {note}", err=True)
     if not no_report:
         headless()
-        folder = write_report(result, out or default_out, inputs=inputs, fmt=fig_format)
+        folder = write_report(result, out or default_out, inputs=inputs, fmt=fig_format,
+                              formats=formats)
         click.echo(f"report: {folder}/report.html", err=True)
     if as_json:
         click.echo(result.to_json())

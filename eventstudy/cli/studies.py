@@ -12,6 +12,7 @@ import click
 
 from eventstudy.cli.base import (
     _calendar_option,
+    check_exports,
     check_report_out,
     data_options,
     emit,
@@ -41,7 +42,7 @@ Window = tuple[int, int]
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
            garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
-           fig_format: str, **params: Any) -> None:
+           fig_format: str, xlsx: bool = False, latex: bool = False, **params: Any) -> None:
     """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
@@ -50,12 +51,13 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     default_out = Path("reports") / f"lockup_{name}"
     inputs = (params["data"], params["cache_dir"], listings)
     check_report_out(out, default_out, no_report, inputs)
+    check_exports(no_report, xlsx, latex)
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
                           volatility=garch, executor=executor,
                           progress=not (as_json or quiet()),
                           **study_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
-         inputs=inputs, fig_format=fig_format)
+         inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)
 
 
 @main.command()
@@ -85,7 +87,8 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
           calendar_time: str | None, bootstrap: int, executor: str, out: Path | None,
-          no_report: bool, as_json: bool, fig_format: str, **params: Any) -> None:
+          no_report: bool, as_json: bool, fig_format: str, xlsx: bool = False,
+          latex: bool = False, **params: Any) -> None:
     """Many events: CAAR, BHAR and every test. EVENTS is a CSV/YAML of ticker,date[,tranche,
     group,...]; without it, every lock-up of every listing in --listings (or the bundled
     calendar)."""
@@ -94,6 +97,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
     default_out = Path("reports") / f"batch_{events.stem if events else 'listings'}"
     inputs = (params["data"], params["cache_dir"], listings, events)
     check_report_out(out, default_out, no_report, inputs)
+    check_exports(no_report, xlsx, latex)
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
                          volatility=garch, executor=executor,
@@ -103,7 +107,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
                          if calendar_time else None, bootstrap=bootstrap,
                          **study_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
-         inputs=inputs, fig_format=fig_format)
+         inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)
 
 
 @main.command()
@@ -117,7 +121,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
 @guarded
 def garch(ticker: str, date: str | None, tranche: str, market: str | None,
           listings: Path | None, out: Path | None, no_report: bool, as_json: bool,
-          fig_format: str, **params: Any) -> None:
+          fig_format: str, xlsx: bool = False, latex: bool = False, **params: Any) -> None:
     """GARCH volatility around an event of TICKER: model chosen by BIC, the volatility ratio
     around day 0 with its tests, GARCH-standardised ARs, plots."""
     import json
@@ -128,6 +132,8 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
     default_out = Path("reports") / f"garch_{ticker}"
     inputs = (params["data"], params["cache_dir"], listings)
     check_report_out(out, default_out, no_report, inputs)
+    if xlsx or latex:
+        raise BadInput("garch has no event-study tables to export: use lockup ... --xlsx/--latex")
     result = garch_study(ticker, date=date, tranche=tranche, market=market, listings=listings,
                          **params)
     for note in result.notes:
@@ -262,7 +268,7 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
             estimation: str, car_windows: str, horizons: str, first_days: int,
             min_estimation: int, calendar_path: Path | None, out: Path | None, no_report: bool,
             as_json: bool, fig_format: str, offline: bool, data: Path | None,
-            cache_dir: Path | None) -> None:
+            cache_dir: Path | None, xlsx: bool = False, latex: bool = False) -> None:
     """Listing-day study of TICKERS: first-day return, market-adjusted returns, BHARs, report."""
     from eventstudy.studies.listing import listing_study
 
@@ -270,6 +276,7 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
     default_out = Path("reports") / f"listing_{name}"
     inputs = (data, cache_dir, calendar_path)
     check_report_out(out, default_out, no_report, inputs)
+    check_exports(no_report, xlsx, latex)
     try:
         spans = tuple(int(h) for h in horizons.split(",") if h.strip())
     except ValueError:
@@ -283,4 +290,4 @@ def listing(tickers: tuple[str, ...], model: str, market: str | None, window: st
         min_estimation=min_estimation, offline=offline, data=data, cache_dir=cache_dir,
         listings=calendar_path)
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
-         inputs=inputs, fig_format=fig_format)
+         inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,17 +18,20 @@ from eventstudy.report.volatility import volatility_blocks
 
 if TYPE_CHECKING:
     from eventstudy.studies.result import EventStudyResult
+from eventstudy.studies.export import write_tables
 
 
 def write_report(result: EventStudyResult, out: str | Path,
                  extra: Callable[[Path], list[tuple[str, str]]] | None = None,
-                 inputs: Iterable[Path | None] = (), fmt: str = "png") -> Path:
+                 inputs: Iterable[Path | None] = (), fmt: str = "png",
+                 formats: Sequence[str] = ("csv",)) -> Path:
     """Write the report folder ``out`` atomically, figures as ``fmt`` (png, svg, pdf); returns
     its path.
 
     ``extra(folder)`` may write more figures into the folder and return (file, title) pairs for
     them. ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none
-    of ``inputs`` (the run's data files or folders).
+    of ``inputs`` (the run's data files or folders). Every table is written as CSV, and as
+    ``tables.xlsx`` / ``<table>.tex`` if ``formats`` says (``eventstudy.studies.export``).
     """
     with building(Path(out), inputs) as tmp:
         written: dict[str, Path] = {}
@@ -37,8 +40,7 @@ def write_report(result: EventStudyResult, out: str | Path,
             images += _extra_images(extra(tmp), tmp, written)
         doc = report_document(result, images, volatility)
         _write_pages(tmp, doc, written)
-        result.abnormal_returns.to_csv(tmp / "abnormal_returns.csv", index=False)
-        result.car.to_csv(tmp / "car.csv", index=False)
+        write_tables(result, tmp, formats)
         (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2,
                                                      allow_nan=False), encoding="utf-8")
     return Path(out)

@@ -4,7 +4,9 @@ people and ``to_dict()`` for JSON."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -205,6 +207,34 @@ class EventStudyResult:
         from eventstudy.studies.designs import wild_bootstrap
 
         return wild_bootstrap(self, windows, n_boot, seed)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every non-empty table of the study, by name (what ``export`` writes)."""
+        from eventstudy.studies.export import study_tables
+
+        return study_tables(self)
+
+    def to_excel(self, path: str | Path, *, force: bool = False) -> Path:
+        """Every table as one Excel workbook, one sheet per table; an existing file is kept
+        unless ``force``."""
+        from eventstudy.studies.export import to_excel
+
+        return to_excel(self, path, force=force)
+
+    def to_latex(self, table: str = "tests") -> str:
+        """One table (``tests``, ``car``, ``caar``, ``bhar``, ``volume``, ``events``,
+        ``parameters``, ...) as a booktabs LaTeX table with significance stars."""
+        from eventstudy.studies.latex import latex_table
+
+        return latex_table(self, table)
+
+    def export(self, folder: str | Path, formats: Sequence[str] = ("csv", "xlsx", "latex"), *,
+               force: bool = False) -> list[Path]:
+        """Every table into ``folder`` as CSV (always), ``tables.xlsx`` and ``latex/*.tex``;
+        files eventstudy did not write are never overwritten unless ``force``."""
+        from eventstudy.studies.export import export
+
+        return export(self, folder, formats, force=force)
 
     def __repr__(self) -> str:
         return (f"EventStudyResult({self.kind}, {self.n_events} events, "

@@ -1,0 +1,189 @@
+"""Every table of a study, exported: CSV files (always, in a report folder), one Excel workbook
+(one sheet per table, openpyxl) and LaTeX tables (``eventstudy.studies.latex``).
+
+Writes are atomic (``eventstudy.fileio``) and never replace a file eventstudy did not write:
+``export(folder)`` keeps a manifest (``.eventstudy-export``: file -> SHA-256 of what it wrote)
+and overwrites a file only if it is unchanged since, if the folder is a report folder
+(``.eventstudy-report``), or with ``force``; ``to_excel(path)`` refuses an existing file unless
+``force``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from eventstudy.errors import BadInput
+from eventstudy.fileio import atomic_write, atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    from eventstudy.studies.result import EventStudyResult
+
+FORMATS = ("csv", "xlsx", "latex")
+MANIFEST = ".eventstudy-export"
+REPORT_MARKER = ".eventstudy-report"
+WORKBOOK = "tables.xlsx"
+LATEX_FOLDER = "latex"
+
+# The result's own tables, in the order of a paper: name -> attribute of EventStudyResult.
+TABLE_ORDER = ("events", "parameters", "abnormal_returns", "car", "caar", "tests", "bhar",
+               "volume", "skipped", "overlaps")
+SHEET_NAMES = {"abnormal_returns": "AR", "car": "CAR", "caar": "CAAR", "bhar": "BHAR"}
+PARAMETER_COLUMNS = ["event_id", "ticker", "tranche", "model", "alpha", "beta", "sigma",
+                     "estimation_start", "estimation_end", "estimation_days"]
+
+
+def parameters_table(result: EventStudyResult) -> pd.DataFrame:
+    """The fitted normal-return model per event: ``extras['parameters']`` when a study provides
+    one (factor models), else alpha, beta, sigma and the estimation window from ``events``."""
+    given = result.extras.get("parameters")
+    if isinstance(given, pd.DataFrame):
+        return given
+    ev = result.events
+    return ev[[c for c in PARAMETER_COLUMNS if c in ev.columns]].copy()
+
+
+def study_tables(result: EventStudyResult) -> dict[str, pd.DataFrame]:
+    """Every non-empty table of a study, by name: the result's own tables in ``TABLE_ORDER``,
+    then each DataFrame in ``extras`` (name without a ``_table`` suffix)."""
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLE_ORDER:
+        frame = parameters_table(result) if name == "parameters" else getattr(result, name, None)
+        if isinstance(frame, pd.DataFrame) and not frame.empty:
+            tables[name] = frame
+    for key, value in result.extras.items():
+        name = key.removesuffix("_table")
+        if isinstance(value, pd.DataFrame) and not value.empty and name not in tables:
+            tables[name] = value
+    return tables
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _manifest(folder: Path) -> dict[str, str]:
+    try:
+        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in doc.items()} if isinstance(doc, dict) else {}
+
+
+def _refuse_foreign(folder: Path, names: Iterable[str], force: bool) -> None:
+    """BadInput if writing ``names`` into ``folder`` would replace a file eventstudy did not
+    write (or that was changed since): the user's files are never overwritten."""
+    if force or (folder / REPORT_MARKER).exists():
+        return
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"{folder} is a file, not a folder")
+    ours = _manifest(folder)
+    for name in names:
+        path = folder / name
+        if path.exists() and (not path.is_file() or ours.get(name) != _digest(path)):
+            raise BadInput(f"{path} exists and was not written by eventstudy (or was changed "
+                           "since): not overwriting it (use force=True / --force)")
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def _cell(value: Any) -> Any:
+    """A value openpyxl writes as data: NaN/NaT -> empty, numpy -> python, categories -> text."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per table (header row, frozen), written to ``path`` (no checks: see
+    ``to_excel``). Strings are cells of type text, so a value such as ``=1+1`` from a user's
+    events file stays data, never a formula."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    book.properties.creator = "eventstudy"
+    for name, frame in tables.items():
+        sheet = book.create_sheet(SHEET_NAMES.get(name, name)[:31])
+        sheet.append([str(c) for c in frame.columns])
+        for values in frame.itertuples(index=False, name=None):
+            sheet.append([_cell(v) for v in values])
+        for row in sheet.iter_rows(min_row=1):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.data_type == "f":
+                    cell.data_type = "s"  # openpyxl reads a leading "=" as a formula
+        sheet.freeze_panes = "A2"
+    book.save(path)
+
+
+def to_excel(result: EventStudyResult, path: str | Path, *, force: bool = False) -> Path:
+    """Every table of ``result`` as one Excel workbook at ``path``, one sheet per table; an
+    existing file is not overwritten unless ``force``."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise BadInput(f"{path}: an Excel workbook needs the .xlsx suffix")
+    if path.exists() and not force:
+        raise BadInput(f"{path} exists: not overwriting it (use force=True / --force)")
+    tables = study_tables(result)
+    atomic_write(path, lambda tmp: write_workbook(tables, tmp))
+    return path
+
+
+def table_files(result: EventStudyResult, formats: Sequence[str]) -> dict[str, bytes]:
+    """Relative file name -> content of every export in ``formats`` (CSV always)."""
+    from eventstudy.studies.latex import LATEX_TABLES, latex_table
+
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise BadInput(f"unknown export format {unknown[0]!r} (use {', '.join(FORMATS)})")
+    tables = study_tables(result)
+    files = {f"{name}.csv": _csv_bytes(frame) for name, frame in tables.items()}
+    if "latex" in formats:
+        for name in [n for n in LATEX_TABLES if n in tables]:
+            text = latex_table(result, name, tables[name])
+            files[f"{LATEX_FOLDER}/{name}.tex"] = text.encode("utf-8")
+    return files
+
+
+def write_tables(result: EventStudyResult, folder: Path, formats: Sequence[str] = ("csv",),
+                 files: dict[str, bytes] | None = None) -> list[str]:
+    """Write the exports into ``folder``, a folder eventstudy is building (a report folder in
+    its temporary place): no overwrite checks. Returns the relative file names."""
+    files = table_files(result, formats) if files is None else files
+    for name, content in files.items():
+        atomic_write_bytes(folder / name, content)
+    names = list(files)
+    if "xlsx" in formats:
+        tables = study_tables(result)
+        atomic_write(folder / WORKBOOK, lambda tmp: write_workbook(tables, tmp))
+        names.append(WORKBOOK)
+    return names
+
+
+def export(result: EventStudyResult, folder: str | Path, formats: Sequence[str] = ("csv",),
+           *, force: bool = False) -> list[Path]:
+    """Every table of ``result`` into ``folder``: ``<table>.csv`` always, ``tables.xlsx`` with
+    ``"xlsx"``, ``latex/<table>.tex`` with ``"latex"``. Refuses (before writing anything) to
+    replace a file eventstudy did not write, unless ``force``. Returns the paths written."""
+    folder = Path(folder)
+    files = table_files(result, formats)
+    names = [*files, *([WORKBOOK] if "xlsx" in formats else [])]
+    _refuse_foreign(folder, names, force)
+    written = write_tables(result, folder, formats, files)
+    ours = _manifest(folder)
+    ours.update({name: _digest(folder / name) for name in written})
+    atomic_write_text(folder / MANIFEST, json.dumps(ours, indent=1, sort_keys=True))
+    return [folder / name for name in written]
