@@ -160,3 +160,22 @@ def test_cli_report_folder_has_every_table(tmp_path: Path) -> None:
     assert {p.name for p in (out / "latex").iterdir()} >= {"car.tex", "tests.tex", "caar.tex"}
     code, _, err = run_cli("batch", "--offline", "--no-report", "--xlsx")
     assert code == 2 and "drop --no-report" in err
+
+
+def test_designs_are_exported_with_stars_from_their_p_values(tmp_path: Path) -> None:
+    res = batch_study(offline=True, tranches=["cornerstone"], regress=["car ~ runup"],
+                      calendar_time=(0, 20), bootstrap=199)
+    tables = res.tables()
+    assert {"regression_1", "calendar_time", "calendar_time_portfolio",
+            "wild_bootstrap"} <= set(tables)
+    coef = res.designs["regression_1"].table()
+    rows = latex_rows(res.to_latex("regression_1"))
+    assert len(rows) == len(coef)
+    for cells, p in zip(rows, coef["p_cluster"], strict=True):  # date-clustered p
+        assert cells[1].count("*") == len(expected_stars(p))
+    boot = tables["wild_bootstrap"]
+    assert isinstance(boot["window"].dtype, pd.CategoricalDtype)
+    written = res.export(tmp_path / "t", formats=("csv", "latex"))
+    assert tmp_path / "t" / "latex" / "regression_1.tex" in written
+    assert pd.read_csv(tmp_path / "t" / "calendar_time.csv")["coef"].to_numpy() == pytest.approx(
+        res.designs["calendar_time"].table()["coef"].to_numpy(), rel=1e-15)

@@ -18,7 +18,7 @@ from eventstudy.engine.calendar_time import CalendarTimeResult, calendar_time_po
 from eventstudy.engine.crosssection import select_rows
 from eventstudy.engine.regression import RegressionResult, cross_sectional_regression
 from eventstudy.engine.volume import abnormal_log_volume
-from eventstudy.engine.windows import Window, window_label
+from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def wild_bootstrap(result: EventStudyResult, windows: tuple[Window, ...] | None 
         stats = wild_bootstrap_caar(car[rows], n_boot=n_boot, seed=seed)
         out.append({"window": window_label(window), "start": window[0], "end": window[1],
                     **stats})
-    return pd.DataFrame(out)
+    return with_windows(pd.DataFrame(out))
 
 
 def apply_designs(result: EventStudyResult, *, regress_formulas: tuple[str, ...] = (),

@@ -39,25 +39,42 @@ PARAMETER_COLUMNS = ["event_id", "ticker", "tranche", "model", "alpha", "beta", 
 
 
 def parameters_table(result: EventStudyResult) -> pd.DataFrame:
-    """The fitted normal-return model per event: ``extras['parameters']`` when a study provides
-    one (factor models), else alpha, beta, sigma and the estimation window from ``events``."""
-    given = result.extras.get("parameters")
-    if isinstance(given, pd.DataFrame):
+    """The fitted normal-return model per event: ``result.parameters`` (alpha, every slope,
+    sigma, R^2, n), else alpha, beta, sigma and the estimation window from ``events``."""
+    given = getattr(result, "parameters", None)
+    if isinstance(given, pd.DataFrame) and not given.empty:
         return given
     ev = result.events
     return ev[[c for c in PARAMETER_COLUMNS if c in ev.columns]].copy()
 
 
+def design_tables(designs: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The tables of ``result.designs``: a DataFrame as is, a regression's or calendar-time
+    portfolio's coefficients (``table()``), and the portfolio's daily series."""
+    out: dict[str, pd.DataFrame] = {}
+    for name, value in designs.items():
+        if isinstance(value, pd.DataFrame):
+            out[name] = value
+        elif hasattr(value, "table"):
+            out[name] = value.table()
+        portfolio = getattr(value, "portfolio", None)
+        if isinstance(portfolio, pd.DataFrame):
+            out[f"{name}_portfolio"] = portfolio.reset_index()
+    return out
+
+
 def study_tables(result: EventStudyResult) -> dict[str, pd.DataFrame]:
     """Every non-empty table of a study, by name: the result's own tables in ``TABLE_ORDER``,
-    then each DataFrame in ``extras`` (name without a ``_table`` suffix)."""
+    the designs (regressions, calendar-time portfolio, bootstrap), then each DataFrame in
+    ``extras`` (name without a ``_table`` suffix)."""
     tables: dict[str, pd.DataFrame] = {}
     for name in TABLE_ORDER:
         frame = parameters_table(result) if name == "parameters" else getattr(result, name, None)
         if isinstance(frame, pd.DataFrame) and not frame.empty:
             tables[name] = frame
-    for key, value in result.extras.items():
-        name = key.removesuffix("_table")
+    extra = {**design_tables(getattr(result, "designs", {}) or {}),
+             **{k.removesuffix("_table"): v for k, v in result.extras.items()}}
+    for name, value in extra.items():
         if isinstance(value, pd.DataFrame) and not value.empty and name not in tables:
             tables[name] = value
     return tables
@@ -152,7 +169,7 @@ def table_files(result: EventStudyResult, formats: Sequence[str]) -> dict[str, b
     tables = study_tables(result)
     files = {f"{name}.csv": _csv_bytes(frame) for name, frame in tables.items()}
     if "latex" in formats:
-        for name in [n for n in LATEX_TABLES if n in tables]:
+        for name in [n for n in tables if n in LATEX_TABLES or n.startswith("regression_")]:
             text = latex_table(result, name, tables[name])
             files[f"{LATEX_FOLDER}/{name}.tex"] = text.encode("utf-8")
     return files

@@ -69,7 +69,21 @@ LATEX_SPECS: dict[str, Spec] = {
                    {"event_id": "Event", "window": "Window", "volume_ratio": "Volume ratio",
                     "abnormal_log_volume": "Abn. log volume", "t": "$t$"},
                    digits={"abnormal_log_volume": 3}),
+    "calendar_time": Spec("Calendar-time portfolio (Jaffe 1974; Mandelker 1974): Newey-West "
+                          "standard errors",
+                          {"term": "", "coef": "Coefficient", "se": "SE", "t": "$t$",
+                           "p": "$p$"}, stars={"coef": "p"}, digits={"coef": 5, "se": 5}),
+    "wild_bootstrap": Spec("Wild (Rademacher) bootstrap of CAAR",
+                           {"window": "Window", "caar": r"CAAR (\%)", "t": "$t$",
+                            "p_boot": "$p$ (bootstrap)", "n": "$N$", "n_boot": "Resamples"},
+                           frozenset({"caar"}), {"caar": "p_boot"}),
 }
+REGRESSION_SPEC = Spec("Cross-sectional regression (HC3 and date-clustered standard errors)",
+                       {"term": "", "coef": "Coefficient", "se_hc3": "SE (HC3)",
+                        "p_hc3": "$p$ (HC3)", "se_cluster": "SE (date)",
+                        "p_cluster": "$p$ (date)"},
+                       stars={"coef": "p_cluster"}, digits={"coef": 4, "se_hc3": 4,
+                                                            "se_cluster": 4})
 LATEX_TABLES = tuple(LATEX_SPECS)
 
 
@@ -170,6 +184,7 @@ def latex_table(result: EventStudyResult, name: str, frame: pd.DataFrame | None 
         if name not in tables:
             raise BadInput(f"no table {name!r} in this study (have: {', '.join(tables)})")
         frame = tables[name]
-    spec = LATEX_SPECS.get(name) or generic_spec(name, frame)
+    spec = LATEX_SPECS.get(name) or (REGRESSION_SPEC if name.startswith("regression_")
+                                     else generic_spec(name, frame))
     note = STAR_NOTE if any(c in frame.columns for c in spec.stars) else ""
     return render(display_frame(frame, spec), spec.caption, f"tab:eventstudy-{name}", note)
