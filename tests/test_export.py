@@ -127,6 +127,12 @@ def test_export_never_overwrites_a_users_file(res, tmp_path: Path) -> None:
         res.export(folder)
     assert (folder / "tests.csv").read_text() == "edited by hand\n"
     assert MANIFEST in {p.name for p in folder.iterdir()}
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / MANIFEST).write_text("my notes, not JSON\n")
+    with pytest.raises(BadInput, match="was not written by eventstudy"):
+        res.export(other)
+    assert (other / MANIFEST).read_text() == "my notes, not JSON\n"
     assert not [p for p in folder.rglob(".*") if p.name != MANIFEST]  # no temporary files
 
 

@@ -84,12 +84,19 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _manifest(folder: Path) -> dict[str, str]:
-    try:
-        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def _manifest(folder: Path) -> dict[str, str] | None:
+    """What eventstudy wrote into ``folder`` (file -> SHA-256); None if the manifest is there
+    but not one eventstudy wrote."""
+    path = folder / MANIFEST
+    if not path.exists():
         return {}
-    return {str(k): str(v) for k, v in doc.items()} if isinstance(doc, dict) else {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not all(isinstance(v, str) for v in doc.values()):
+        return None
+    return {str(k): v for k, v in doc.items()}
 
 
 def _refuse_foreign(folder: Path, names: Iterable[str], force: bool) -> None:
@@ -100,6 +107,9 @@ def _refuse_foreign(folder: Path, names: Iterable[str], force: bool) -> None:
     if folder.exists() and not folder.is_dir():
         raise BadInput(f"{folder} is a file, not a folder")
     ours = _manifest(folder)
+    if ours is None:
+        raise BadInput(f"{folder / MANIFEST} was not written by eventstudy: not overwriting it "
+                       "(use force=True / --force)")
     for name in names:
         path = folder / name
         if path.exists() and (not path.is_file() or ours.get(name) != _digest(path)):
@@ -200,7 +210,7 @@ def export(result: EventStudyResult, folder: str | Path, formats: Sequence[str] 
     names = [*files, *([WORKBOOK] if "xlsx" in formats else [])]
     _refuse_foreign(folder, names, force)
     written = write_tables(result, folder, formats, files)
-    ours = _manifest(folder)
+    ours = _manifest(folder) or {}
     ours.update({name: _digest(folder / name) for name in written})
     atomic_write_text(folder / MANIFEST, json.dumps(ours, indent=1, sort_keys=True))
     return [folder / name for name in written]
