@@ -4,6 +4,7 @@ file."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def test_export_never_overwrites_a_users_file(res, tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["car.csv"]  # nothing written
     assert (folder / "car.csv").read_text() == "my own data\n"
     written = res.export(folder, force=True)
-    assert folder / "tables.xlsx" in written and (folder / "latex" / "tests.tex").exists()
+    assert folder / "tables.xlsx" in written and (folder / "tests.tex").exists()
     assert pd.read_csv(folder / "car.csv")["car"].to_numpy() == pytest.approx(
         res.car["car"].to_numpy(), rel=1e-15, nan_ok=True)
     res.export(folder)  # our own, unchanged files: re-exported without force
@@ -139,11 +140,17 @@ def test_export_never_overwrites_a_users_file(res, tmp_path: Path) -> None:
 def test_export_into_a_report_folder_and_to_excel_refuses_existing(res, tmp_path: Path) -> None:
     report = tmp_path / "report"
     report.mkdir()
-    (report / ".eventstudy-report").write_text("")
+    marker = {"tool": "eventstudy", "files": ["car.csv", "report.html"]}  # the report's marker
+    (report / ".eventstudy-report").write_text(json.dumps(marker))
     (report / "car.csv").write_text("an older run\n")
+    (report / "tests.csv").write_text("the user's own file, not listed\n")
+    with pytest.raises(BadInput, match="tests.csv exists"):
+        res.export(report, formats=("csv",))
+    (report / "tests.csv").unlink()
     res.export(report, formats=("csv",))
     assert not (report / "tables.xlsx").exists()
-    assert "car" in (report / "car.csv").read_text().splitlines()[0]
+    assert "car" in (report / "car.csv").read_text().splitlines()[0]  # listed: replaced
+    assert not (report / MANIFEST).exists()  # the report's marker stays the one list
     target = tmp_path / "mine.xlsx"
     target.write_bytes(b"not ours")
     with pytest.raises(BadInput, match="exists: not overwriting"):
@@ -163,7 +170,8 @@ def test_cli_report_folder_has_every_table(tmp_path: Path) -> None:
     names = {p.name for p in out.iterdir()}
     assert {"events.csv", "parameters.csv", "abnormal_returns.csv", "car.csv", "caar.csv",
             "tests.csv", "bhar.csv", "volume.csv", "skipped.csv", "tables.xlsx"} <= names
-    assert {p.name for p in (out / "latex").iterdir()} >= {"car.tex", "tests.tex", "caar.tex"}
+    assert {"car.tex", "tests.tex", "caar.tex"} <= names
+    assert all(p.is_file() for p in out.iterdir())  # flat: a report folder holds files only
     code, _, err = run_cli("batch", "--offline", "--no-report", "--xlsx")
     assert code == 2 and "drop --no-report" in err
 
@@ -182,6 +190,6 @@ def test_designs_are_exported_with_stars_from_their_p_values(tmp_path: Path) -> 
     boot = tables["wild_bootstrap"]
     assert isinstance(boot["window"].dtype, pd.CategoricalDtype)
     written = res.export(tmp_path / "t", formats=("csv", "latex"))
-    assert tmp_path / "t" / "latex" / "regression_1.tex" in written
+    assert tmp_path / "t" / "regression_1.tex" in written
     assert pd.read_csv(tmp_path / "t" / "calendar_time.csv")["coef"].to_numpy() == pytest.approx(
         res.designs["calendar_time"].table()["coef"].to_numpy(), rel=1e-15)

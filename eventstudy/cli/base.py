@@ -159,8 +159,8 @@ def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F],
 
 def output_options(func: F) -> F:
     func = click.option("--latex", is_flag=True,
-                        help="Also write every table as LaTeX (booktabs, stars) in the report "
-                             "folder's latex/.")(func)
+                        help="Also write every table as LaTeX (booktabs, stars), <table>.tex, "
+                             "in the report folder.")(func)
     func = click.option("--xlsx", is_flag=True,
                         help="Also write every table into one Excel workbook, tables.xlsx, in "
                              "the report folder.")(func)

@@ -1,11 +1,12 @@
 """Every table of a study, exported: CSV files (always, in a report folder), one Excel workbook
 (one sheet per table, openpyxl) and LaTeX tables (``eventstudy.studies.latex``).
 
-Writes are atomic (``eventstudy.fileio``) and never replace a file eventstudy did not write:
-``export(folder)`` keeps a manifest (``.eventstudy-export``: file -> SHA-256 of what it wrote)
-and overwrites a file only if it is unchanged since, if the folder is a report folder
-(``.eventstudy-report``), or with ``force``; ``to_excel(path)`` refuses an existing file unless
-``force``."""
+Files are flat in one folder (``<table>.csv``, ``<table>.tex``, ``tables.xlsx``), as a report
+folder needs. Writes are atomic (``eventstudy.fileio``) and never replace a file eventstudy did
+not write: ``export(folder)`` keeps a manifest (``.eventstudy-export``: file -> SHA-256 of what it
+wrote) and overwrites a file only if it is unchanged since, if a report folder's
+``.eventstudy-report`` marker lists it, or with ``force``; ``to_excel(path)`` refuses an existing
+file unless ``force``."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ FORMATS = ("csv", "xlsx", "latex")
 MANIFEST = ".eventstudy-export"
 REPORT_MARKER = ".eventstudy-report"
 WORKBOOK = "tables.xlsx"
-LATEX_FOLDER = "latex"
 
 # The result's own tables, in the order of a paper: name -> attribute of EventStudyResult.
 TABLE_ORDER = ("events", "parameters", "abnormal_returns", "car", "caar", "tests", "bhar",
@@ -99,10 +99,22 @@ def _manifest(folder: Path) -> dict[str, str] | None:
     return {str(k): v for k, v in doc.items()}
 
 
+def report_files(folder: Path) -> set[str] | None:
+    """The files a report folder's ``.eventstudy-report`` marker lists as written by a run (the
+    marker ``eventstudy.report`` writes), or None if ``folder`` has no such marker."""
+    try:
+        doc = json.loads((folder / REPORT_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = doc.get("files") if isinstance(doc, dict) and doc.get("tool") == "eventstudy" \
+        else None
+    return {f for f in files if isinstance(f, str)} if isinstance(files, list) else None
+
+
 def _refuse_foreign(folder: Path, names: Iterable[str], force: bool) -> None:
     """BadInput if writing ``names`` into ``folder`` would replace a file eventstudy did not
     write (or that was changed since): the user's files are never overwritten."""
-    if force or (folder / REPORT_MARKER).exists():
+    if force:
         return
     if folder.exists() and not folder.is_dir():
         raise BadInput(f"{folder} is a file, not a folder")
@@ -110,8 +122,11 @@ def _refuse_foreign(folder: Path, names: Iterable[str], force: bool) -> None:
     if ours is None:
         raise BadInput(f"{folder / MANIFEST} was not written by eventstudy: not overwriting it "
                        "(use force=True / --force)")
+    report = report_files(folder) or set()
     for name in names:
         path = folder / name
+        if name in report and path.is_file() and not path.is_symlink():
+            continue
         if path.exists() and (not path.is_file() or ours.get(name) != _digest(path)):
             raise BadInput(f"{path} exists and was not written by eventstudy (or was changed "
                            "since): not overwriting it (use force=True / --force)")
@@ -181,7 +196,7 @@ def table_files(result: EventStudyResult, formats: Sequence[str]) -> dict[str, b
     if "latex" in formats:
         for name in [n for n in tables if n in LATEX_TABLES or n.startswith("regression_")]:
             text = latex_table(result, name, tables[name])
-            files[f"{LATEX_FOLDER}/{name}.tex"] = text.encode("utf-8")
+            files[f"{name}.tex"] = text.encode("utf-8")
     return files
 
 
@@ -203,13 +218,16 @@ def write_tables(result: EventStudyResult, folder: Path, formats: Sequence[str] 
 def export(result: EventStudyResult, folder: str | Path, formats: Sequence[str] = ("csv",),
            *, force: bool = False) -> list[Path]:
     """Every table of ``result`` into ``folder``: ``<table>.csv`` always, ``tables.xlsx`` with
-    ``"xlsx"``, ``latex/<table>.tex`` with ``"latex"``. Refuses (before writing anything) to
-    replace a file eventstudy did not write, unless ``force``. Returns the paths written."""
+    ``"xlsx"``, ``<table>.tex`` with ``"latex"``. Refuses (before writing anything) to replace a
+    file eventstudy did not write, unless ``force``. Returns the paths written. In a report
+    folder the manifest is not written (the report's marker stays the folder's one list)."""
     folder = Path(folder)
     files = table_files(result, formats)
     names = [*files, *([WORKBOOK] if "xlsx" in formats else [])]
     _refuse_foreign(folder, names, force)
     written = write_tables(result, folder, formats, files)
+    if report_files(folder) is not None:
+        return [folder / name for name in written]
     ours = _manifest(folder) or {}
     ours.update({name: _digest(folder / name) for name in written})
     atomic_write_text(folder / MANIFEST, json.dumps(ours, indent=1, sort_keys=True))

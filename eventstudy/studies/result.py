@@ -230,7 +230,7 @@ class EventStudyResult:
 
     def export(self, folder: str | Path, formats: Sequence[str] = ("csv", "xlsx", "latex"), *,
                force: bool = False) -> list[Path]:
-        """Every table into ``folder`` as CSV (always), ``tables.xlsx`` and ``latex/*.tex``;
+        """Every table into ``folder`` as CSV (always), ``tables.xlsx`` and ``<table>.tex``;
         files eventstudy did not write are never overwritten unless ``force``."""
         from eventstudy.studies.export import export
 
