@@ -178,7 +178,7 @@ def _expected(data: dict, rows: list[int]) -> dict:
 def _check(res, data: dict, rows: list[int]) -> dict:
     exp = _expected(data, rows)
     event_id = "0020.HK:controlling_12m:2022-12-30"
-    row = res.events.loc[event_id]
+    row = res.events.set_index("event_id").loc[event_id]
     for key in ("alpha", "beta", "sigma", "ar_0", "t_0"):
         assert row[key] == pytest.approx(exp[key], rel=1e-10, abs=1e-14), key
     car = res.car_of(event_id, (0, 20))
@@ -193,11 +193,12 @@ def _check(res, data: dict, rows: list[int]) -> dict:
 def test_sensetime_12m_estimation_leaves_out_the_6m_crash(sensetime) -> None:
     res = lockup_study("0020.HK", offline=True, volatility=False)
     exp = _check(res, sensetime, sensetime["kept"])
-    row = res.events.loc["0020.HK:controlling_12m:2022-12-30"]
+    row = res.events.set_index("event_id").loc["0020.HK:controlling_12m:2022-12-30"]
     assert len(sensetime["window"]) == 232 and len(sensetime["kept"]) == 201
     assert row["estimation_excluded"] == 31
     assert round(exp["sigma"], 4) == 0.0418 and round(exp["alpha"], 4) == 0.0005
-    six = res.events.loc["0020.HK:cornerstone:2022-06-30"]  # nothing before it to leave out
+    # nothing before the 6-month expiry to leave out
+    six = res.events.set_index("event_id").loc["0020.HK:cornerstone:2022-06-30"]
     assert six["estimation_excluded"] == 0 and six["estimation_days"] == 106
     assert six["t_0"] == pytest.approx(-12.5148, abs=1e-4)
     doc = json.loads(res.to_json())
@@ -240,7 +241,7 @@ def test_dimson_keeps_the_market_lags_next_to_a_left_out_window(sensetime) -> No
     X = sm.add_constant(np.column_stack([m[[p - 1 for p in rows]], m[rows],
                                          m[[p + 1 for p in rows]]]))
     ols = sm.OLS(joint["r"].to_numpy()[rows], X).fit()
-    row = res.events.loc["0020.HK:controlling_12m:2022-12-30"]
+    row = res.events.set_index("event_id").loc["0020.HK:controlling_12m:2022-12-30"]
     assert row["alpha"] == pytest.approx(ols.params[0], rel=1e-10)
     assert row["beta"] == pytest.approx(ols.params[1:].sum(), rel=1e-10)
     assert row["sigma"] == pytest.approx(np.sqrt(ols.scale), rel=1e-10)

@@ -63,11 +63,10 @@ def base() -> EventStudyResult:
 def injected(base: EventStudyResult, name: str) -> EventStudyResult:
     """A copy of ``base`` in which every user-supplied string is ``name``."""
     res = copy.deepcopy(base)
-    old_ids = list(res.events.index)
+    old_ids = list(res.events["event_id"])
     ids = {old: f"{old.split(':')[0]}:{name}:{old.split(':')[-1]}" for old in old_ids}
-    res.events = res.events.rename(index=ids).assign(tranche=name, group=name, note=name,
-                                                     name=name)
-    res.events["event_id"] = res.events.index
+    res.events = res.events.assign(event_id=res.events["event_id"].map(ids), tranche=name,
+                                   group=name, note=name, name=name)
     for frame in ("car", "abnormal_returns", "volume", "bhar"):
         table = getattr(res, frame)
         setattr(res, frame, table.assign(event_id=table["event_id"].map(ids)))

@@ -99,6 +99,7 @@ def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
     """Study notes: estimation sessions left out (other event windows of the same firm) and
     placeholder rows dropped; per event for small studies, totals for large ones."""
     span = window_label(options.window)
+    events = events.set_index("event_id") if "event_id" in events else events
     dropped = events.get("placeholders_dropped", pd.Series(0, events.index))
     excluded = events.get("estimation_excluded", pd.Series(0, events.index))
     if len(events) > PROGRESS_MIN:

@@ -40,7 +40,7 @@ def _label(result: EventStudyResult, event_id: str) -> str:
     """'TICKER DAY0 (tranches of that firm-day)'."""
     from eventstudy.studies.summary import label_of
 
-    ev = result.events
+    ev = result.events.set_index("event_id")
     row = ev.loc[event_id]
     same = ev.index[(ev["ticker"] == row["ticker"]) & (ev["day0"] == row["day0"])]
     return label_of(result, [str(i) for i in same])
@@ -86,9 +86,10 @@ def volatility_of(result: EventStudyResult, event: str | int | None) -> tuple[st
     _, event_id = event_row(result, event)
     if event_id in vols:
         return event_id, vols[event_id]
-    row = result.events.loc[event_id]
+    events = result.events.set_index("event_id")
+    row = events.loc[event_id]
     for key, vol in vols.items():
-        other = result.events.loc[key]
+        other = events.loc[key]
         if other["ticker"] == row["ticker"] and other["day0"] == row["day0"]:
             return key, vol
     raise BadInput(f"no GARCH volatility for {event_id} (see the notes)")
