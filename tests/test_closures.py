@@ -56,7 +56,7 @@ def test_an_events_file_on_a_closure_is_studied_on_the_next_session(tmp_path: Pa
     path.write_text("ticker,date\n0700.HK,2023-09-08\n0020.HK,2022-06-30\n")
     result = batch_study(path, offline=True)
     assert result.skipped.empty
-    row = result.events.loc["0700.HK:event:2023-09-11"]
+    row = result.events.set_index("event_id").loc["0700.HK:event:2023-09-11"]
     assert row["date"] == "2023-09-08" and row["day0"] == pd.Timestamp("2023-09-11")
     close = read_raw_prices("0700.HK")["Close"]
     expected = close[pd.Timestamp("2023-09-11")] / close[pd.Timestamp("2023-09-07")] - 1
@@ -99,7 +99,7 @@ def test_a_long_gap_is_still_skipped(tmp_path: Path) -> None:
     events = [Event("0020.HK", pd.Timestamp("2022-06-30")),
               Event("0020.HK", pd.Timestamp("2023-06-30"))]
     result = event_study(events, offline=True, data=path)
-    assert list(result.events.index) == ["0020.HK:event:2023-06-30"]
+    assert list(result.events["event_id"]) == ["0020.HK:event:2023-06-30"]
     assert "no price on event day 0 2022-06-30" in result.skipped["reason"].iloc[0]
 
 

@@ -70,7 +70,7 @@ EVENTS = "ticker,date,tranche,listing_date\n0020.HK,2022-06-30,cornerstone,{list
 
 
 def t0(result) -> float:
-    return float(result.events.loc["0020.HK:cornerstone:2022-06-30", "t_0"])
+    return float(result.events.set_index("event_id").loc["0020.HK:cornerstone:2022-06-30", "t_0"])
 
 
 def test_events_file_listing_date_gives_the_lockup_estimation_window(tmp_path: Path) -> None:
