@@ -11,6 +11,7 @@ import pytest
 
 from eventstudy import batch_study, lockup_study
 from eventstudy.errors import BadInput
+from tests.conftest import read_raw_prices
 
 EVENTS = pd.DataFrame({
     "ticker": ["0020.HK", "9660.HK", "0020.HK", "1024.HK"],
@@ -100,3 +101,30 @@ def header_fields_of(res):
     from eventstudy.studies.summary import header_fields
 
     return header_fields(res)
+
+
+def test_batch_dataframe_with_listings_gets_the_calendar_characteristics() -> None:
+    from eventstudy.calendar.listings import read_listings_file
+    from eventstudy.studies.batch import listing_events
+
+    path = "configs/listings.yaml"
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    hk = {x.ticker: x for x in read_listings_file(root / path) if x.ticker == "0020.HK"}
+    events = pd.DataFrame([e.to_dict() for e in listing_events(hk)[0]])[
+        ["ticker", "date", "tranche", "group", "listing_date"]]
+    plain = batch_study(events, offline=True)
+    described = batch_study(events, offline=True, listings=root / path)
+    assert set(described.listings) == {"0020.HK"} and not plain.listings
+    np.testing.assert_array_equal(described.car["car"], plain.car["car"])
+    same = batch_study(listings=root / path, tranches=None, offline=True)
+    ours = described.events.set_index("event_id")["ar_0"]
+    theirs = same.events.set_index("event_id").loc[ours.index, "ar_0"]
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-15)  # = the listings batch
+    chars = described.characteristics()
+    offer = hk["0020.HK"].offer_price  # HK$3.85; run-up = close before day 0 / offer - 1
+    closes = read_raw_prices("0020.HK")["Close"]
+    assert len(chars) == 4 and chars["runup"].notna().all()
+    for day0, value in zip(chars["day0"], chars["runup"], strict=True):
+        before = closes[closes.index < day0].iloc[-1]
+        assert value == pytest.approx(before / offer - 1, rel=1e-9)
+    assert chars["runup"].iloc[0] == pytest.approx(5.88 / 3.85 - 1, rel=1e-3)

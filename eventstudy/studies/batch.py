@@ -91,12 +91,14 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
 
     ``events`` is an events file (CSV/YAML: ticker, date[, tranche, group, any column]), a
     DataFrame with the same columns (``listing_date`` too; blank cells are missing) or a list
-    of Events; without it, every lock-up of every listing in ``listings`` (a calendar file; the
-    bundled calendar by default), restricted to ``tranches`` if given. Lock-up events estimate
-    from listing day +5 to day -11; file events on ``estimation`` (default -260..-11). Events that
-    cannot be studied are skipped with their reason and the batch goes on. ``volatility`` adds
-    the GARCH study of every firm-day (run by ``executor``: serial, local processes or
-    ``dask://HOST:PORT``) and the GARCH-standardised BMP test. Designs (``result.designs``):
+    of Events (with ``listings``, a calendar file describing their listings: names, offer
+    prices for the run-up of ``regress``); without it, every lock-up of every listing in
+    ``listings`` (a calendar file; the bundled calendar by default), restricted to ``tranches``
+    if given. Lock-up events estimate from listing day +5 to day -11; file events on
+    ``estimation`` (default -260..-11). Events that cannot be studied are skipped with their
+    reason and the batch goes on. ``volatility`` adds the GARCH study of every firm-day (run by
+    ``executor``: serial, local processes or ``dask://HOST:PORT``) and the GARCH-standardised BMP test.
+    Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days, ``bootstrap`` wild-bootstrap resamples of
     CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson`` (see
@@ -118,6 +120,9 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     else:
         chosen, skips = _given_events(events, holiday_policy)
         est, max_est = estimation or DEFAULT_ESTIMATION, None
+        if listings:  # the calendar's entries describe the events' listings (names, run-up)
+            calendar = {x.ticker: x for x in read_listings_file(Path(listings))}
+            used = {e.ticker: calendar[e.ticker] for e in chosen if e.ticker in calendar}
     if not chosen and not skips:
         raise BadInput("no events to study")
     _check_group_by(group_by, chosen)
