@@ -50,7 +50,7 @@ LATEX_SPECS: dict[str, Spec] = {
                        digits={"alpha": 5, "beta": 3, "sigma": 4}),
     "car": Spec("Cumulative abnormal returns (prediction-error variance, MacKinlay 1997)",
                 {"event_id": "Event", "window": "Window", "car": r"CAR (\%)", "t": "$t$",
-                 "p": "$p$"}, frozenset({"car"}), {"car": "p"}),
+                 "p": "$p$", "p_sq": "$p$ (SQ)"}, frozenset({"car"}), {"car": "p"}),
     "caar": Spec("Average and cumulative average abnormal returns",
                  {"day": "Day", "n": "$N$", "aar": r"AAR (\%)", "t": "$t$",
                   "caar": r"CAAR (\%)", "caar_t": "$t$ (CAAR)"},
