@@ -77,7 +77,7 @@ def test_placeholders_dropped_are_counted_per_event() -> None:
     res = lockup_study("6682.HK", offline=True, volatility=False)
     mine = joint_returns("6682.HK")
     placeholder = pd.Timestamp("2024-01-15")
-    for event_id, row in res.events.iterrows():
+    for event_id, row in res.events.set_index("event_id").iterrows():
         after = mine.index.searchsorted(placeholder)  # the return that spans it
         start = mine.index.get_loc(row["estimation_start"])
         p0 = mine.index.get_loc(row["day0"])
