@@ -189,3 +189,22 @@ def test_fetch_french_converts_a_recorded_datareader_answer(monkeypatch) -> None
 
     with pytest.raises(DataUnavailable, match="unreachable"):
         fetch_french()
+
+
+@pytest.mark.parametrize("model", ["dimson", "scholes_williams"])
+def test_simulate_runs_the_thin_trading_models(model: str) -> None:
+    import json
+
+    from conftest import run_cli
+
+    def rows(name: str) -> dict[str, float]:
+        code, out, err = run_cli("-q", "simulate", "--model", name, "--samples", "20",
+                                 "--events", "5", "--pool", "200", "--designs", "single",
+                                 "--json", "--out", f"{name}.csv")
+        assert code == 0, err
+        return {(r["test"], r["shift"], r["variance_ratio"]): r["mean_statistic"]
+                for r in json.loads(out)}
+
+    market, other = rows("market"), rows(model)
+    assert market.keys() == other.keys()
+    assert any(abs(market[k] - other[k]) > 1e-6 for k in market)  # the model was used

@@ -154,7 +154,8 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
 @click.option("--variance-ratios", default="1,2", show_default=True,
               help="Event-day variance multipliers.")
 @click.option("--window", default="0,0", show_default=True)
-@click.option("--model", type=click.Choice(["market", "market_adjusted", "constant_mean"]),
+@click.option("--model", type=click.Choice(["market", "market_adjusted", "constant_mean", "dimson",
+                                   "scholes_williams"]),
               default="market", show_default=True)
 @click.option("--pool", type=click.IntRange(50, None), default=5000, show_default=True,
               help="Pseudo-events drawn from the bundled panel.")
@@ -185,7 +186,7 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
                          variance_ratios=parse_floats(variance_ratios, "--variance-ratios"),
                          window=parse_window(window), model=model, pool_size=pool, seed=seed,
                          designs=[d.strip() for d in designs.split(",") if d.strip()],
-                         cluster_size=cluster_size, progress=not as_json)
+                         cluster_size=cluster_size, progress=not (as_json or quiet()))
     atomic_write_text(out, table.to_csv(index=False))
     click.echo(f"table: {out}", err=True)
     if as_json:
