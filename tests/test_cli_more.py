@@ -79,3 +79,12 @@ def test_batch_with_garch_adds_garch_bmp(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert any(t["test"] == "garch_bmp" for t in doc["tests"])
     assert len(doc["volatility"]) >= 5
+
+
+def test_the_yahoo_fallback_note_is_said_once() -> None:
+    code, out, err = run("lockup", "0020.HK", "--no-report", "--no-garch")
+    assert code == 0, err
+    said = (out + err).count("Yahoo unreachable")
+    assert said == 1, out + err
+    code, out, err = run("lockup", "0020.HK", "--no-report", "--no-garch", "--json")
+    assert code == 0 and err.count("Yahoo unreachable") == 1

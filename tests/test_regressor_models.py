@@ -208,3 +208,4 @@ def test_simulate_runs_the_thin_trading_models(model: str) -> None:
     market, other = rows("market"), rows(model)
     assert market.keys() == other.keys()
     assert any(abs(market[k] - other[k]) > 1e-6 for k in market)  # the model was used
+

@@ -243,8 +243,9 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
     from eventstudy.report.writer import write_report
 
     formats = check_exports(no_report, xlsx, latex)
-    quiet = (click.get_current_context().find_root().obj or {}).get("quiet", False)
-    for note in [] if quiet else getattr(result, "notes", []):
+    # Each note is said once: under "Notes:" in the text summary; with --json (a document for
+    # programs on stdout) it is also a warning on stderr for the person running the command.
+    for note in getattr(result, "notes", []) if as_json and not quiet() else []:
         click.echo(f"warning: {note}", err=True)
     if not no_report:
         headless()
