@@ -36,7 +36,7 @@ from eventstudy.formatting import finite_or_none, json_text
 from eventstudy.studies.batch import listing_events
 from eventstudy.studies.serialize import _records
 
-BUNDLED = ("0020.HK", "0700.HK", "1024.HK", "2432.HK", "9988.HK", "9660.HK")
+BUNDLED = ("0020.HK", "0700.HK", "1024.HK", "2432.HK", "9988.HK", "9660.HK", "6682.HK")
 
 
 def joined(stock: pd.DataFrame, market: pd.DataFrame) -> pd.DataFrame:

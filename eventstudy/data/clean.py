@@ -196,10 +196,15 @@ def placeholder_rows(frame: pd.DataFrame) -> np.ndarray:
     December, Lunar New Year's Eve) traded and is kept; its volume is treated as missing by the
     engine. The first row has no row before it and is never a placeholder.
     """
-    if "volume" not in frame.columns or len(frame) < 2:
+    if "volume" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
-    close = frame["close"].to_numpy(float)
-    volume = frame["volume"].to_numpy(float)
+    return placeholder_mask(frame["close"].to_numpy(float), frame["volume"].to_numpy(float))
+
+
+def placeholder_mask(close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """``placeholder_rows`` on the close and volume arrays (a missing volume is never 0)."""
+    if len(close) < 2:
+        return np.zeros(len(close), dtype=bool)
     flat = np.r_[False, np.isclose(close[1:], close[:-1], rtol=1e-9, atol=0.0)]
     return flat & (volume == 0)
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
 from eventstudy.calendar.sessions import is_session
-from eventstudy.data.clean import drop_placeholder_rows
+from eventstudy.data.clean import placeholder_mask
 from eventstudy.data.tickers import calendar_code
 from eventstudy.engine.placeholders import move_off_placeholder
 from eventstudy.errors import BadInput, DataUnavailable, EstimationError
@@ -147,8 +147,13 @@ def align(stock: pd.DataFrame | Prices, market: pd.DataFrame | Prices) -> Series
     stock's dates in the market's (both sorted and unique): O(n log m) numpy work, no join."""
     placeholders = np.array([], dtype="datetime64[ns]")
     if not isinstance(stock, Prices):
-        frame, placeholders = drop_placeholder_rows(stock)
-        stock = prices(frame)
+        stock = prices(stock)
+        drop = placeholder_mask(stock.close, stock.volume)
+        if drop.any():
+            placeholders = stock.dates[drop].view("datetime64[ns]")
+            keep = ~drop
+            stock = Prices(stock.ticker, stock.dates[keep], stock.close[keep],
+                           stock.volume[keep])
     market = market if isinstance(market, Prices) else prices(market)
     at = np.searchsorted(market.dates, stock.dates)
     if len(market.dates):
