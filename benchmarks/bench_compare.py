@@ -10,18 +10,17 @@ market index ``^SYN``, one -3% event each, estimation [-250, -11], window [-10, 
     * loading included: ``event_study(events, data=folder, market="^SYN")``;
     * loading excluded: a ``PriceLoader(offline=True, cache_dir=fresh)`` warmed once in
       O(files): each file read alone (``load_prices(t, data=file)``), ``loader.store()``d and
-      ``loader.load()``ed (memoised), then ``event_study(events, loader=loader, ...)``. (A
-      ``PriceLoader(data=folder)`` would do, but its folder scan per ticker is quadratic.);
+      ``loader.load()``ed (memoised), then ``event_study(events, loader=loader, ...)``;
 (b) a per-event statsmodels OLS loop written here (join, pct_change, ``sm.OLS`` on the
     estimation window, ARs, CARs), on the same price frames read once with ``pandas.read_csv``.
 
 Each runs in its own process (peak RSS per step). The CARs of (a) and (b) must agree to 1e-12.
 Targets (issue 12): API (loading excluded) >= 10x faster than the loop at 10,000 events; peak RSS
-of the API step <= 1 GiB at 10,000 events. Loading through the folder loader is quadratic today
-(~80 ms per ticker in a 10,000-file folder), so above ``--full-load-max`` events the
-"loading included" time is extrapolated: loading time per ticker measured on a sample of
-``--load-sample`` tickers in the full folder x every ticker, plus the loading-excluded study time
-(said in the output; ``--full-load`` runs it for real).
+of the API step <= 1 GiB at 10,000 events. Above ``--full-load-max`` events the "loading
+included" time is extrapolated (to keep the run short): loading time per ticker measured on a
+sample of ``--load-sample`` tickers in the full folder (the folder loader is O(files), see
+``bench_loader``) x every ticker, plus the loading-excluded study time (said in the output;
+``--full-load`` runs it for real).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ all) and small sizes to the engine benchmarks. The exit status is 1 if any targe
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +26,16 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
 ]
 
 
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+    except OSError:
+        return "unknown"
+
+
 def main() -> int:
     quick = "--quick" in sys.argv[1:]
+    print(f"machine load (1/5/15 min) at start: {_load()}", flush=True)
     only = [a for a in sys.argv[1:] if a.startswith("bench_")]
     failed = 0
     for name, full, small in BENCHMARKS:
@@ -34,6 +43,7 @@ def main() -> int:
             continue
         print(f"\n=== {name} ===", flush=True)
         failed |= subprocess.call([sys.executable, str(HERE / name), *(small if quick else full)])
+    print(f"\nmachine load (1/5/15 min) at end: {_load()}")
     return 1 if failed else 0
 
 

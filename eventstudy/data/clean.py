@@ -38,10 +38,11 @@ def clean_prices(raw: pd.DataFrame, ticker: str, source: str, adjustment: str) -
     if repeated:
         raise BadInput(f"{ticker}: column {repeated[0]!r} appears twice in the price data")
     given = frame["close"]
-    frame = frame[keep].apply(pd.to_numeric, errors="coerce").astype(float)
-    unreadable = frame["close"].isna() & ~_is_missing(given)
+    frame = pd.DataFrame({c: _numbers(frame[c]) for c in keep}, index=frame.index)
+    unreadable = (frame["close"].isna() & ~_is_missing(given) if not _is_number(given)
+                  else np.zeros(len(frame), dtype=bool))
     if unreadable.any():  # a typo or a thousands separator must not silently drop a session
-        at = unreadable.to_numpy().nonzero()[0][0]
+        at = np.asarray(unreadable).nonzero()[0][0]
         raise BadInput(f"{ticker}: unreadable price {given.iloc[at]!r} on "
                        f"{frame.index[at].date()} ({source})")
     frame = frame[frame["close"].notna()]
@@ -53,7 +54,7 @@ def clean_prices(raw: pd.DataFrame, ticker: str, source: str, adjustment: str) -
     if len(dup):
         raise BadInput(f"{ticker}: duplicate date {dup[0].date()} in the price data ({source})")
     if not frame.index.is_monotonic_increasing:
-        bad = frame.index[1:][np.diff(frame.index.asi8) < 0][0]
+        bad = frame.index[1:][np.diff(pd.DatetimeIndex(frame.index).asi8) < 0][0]
         raise BadInput(f"{ticker}: dates are not sorted ascending (at {bad.date()}) ({source})")
     close = frame["close"].to_numpy()
     if not np.isfinite(close).all():
@@ -71,6 +72,21 @@ def clean_prices(raw: pd.DataFrame, ticker: str, source: str, adjustment: str) -
 
 
 MISSING_MARKERS = {"", "null", "nan", "na", "n/a", "none", "nat", "-"}
+
+
+def _is_number(values: pd.Series) -> bool:
+    """A column that is already numbers (int or float, not bool): nothing to parse."""
+    return (pd.api.types.is_float_dtype(values.dtype)
+            or pd.api.types.is_integer_dtype(values.dtype)) and not pd.api.types.is_bool_dtype(
+        values.dtype)
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """A column as float64: numbers as they are, text through ``pd.to_numeric`` (unreadable
+    cells become NaN, reported by the caller for ``close``)."""
+    if _is_number(values):
+        return values.astype(float)
+    return pd.to_numeric(values, errors="coerce").astype(float)
 
 
 def _is_missing(values: pd.Series) -> pd.Series:
@@ -163,7 +179,9 @@ def frame_from_table(table: pd.DataFrame, ticker: str, where: str) -> pd.DataFra
             raise BadInput(f"{where}: no close column (columns: {', '.join(table.columns)})")
     if "dividends" in table.columns and adjustment == ADJ_UNKNOWN:
         adjustment = ADJ_AUTO  # a history() dump: yfinance adjusts by default
-    table = table.replace({"null": np.nan, "": np.nan})
+    text = [c for c in table.columns if not _is_number(table[c])]
+    if text:  # cells of numbers need no missing-value markers replaced
+        table[text] = table[text].replace({"null": np.nan, "": np.nan})
     index = _parse_dates(table.pop("date"), where)
     table.index = index
     return clean_prices(table, ticker, source=where, adjustment=adjustment)
@@ -178,10 +196,15 @@ def placeholder_rows(frame: pd.DataFrame) -> np.ndarray:
     December, Lunar New Year's Eve) traded and is kept; its volume is treated as missing by the
     engine. The first row has no row before it and is never a placeholder.
     """
-    if "volume" not in frame.columns or len(frame) < 2:
+    if "volume" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
-    close = frame["close"].to_numpy(float)
-    volume = frame["volume"].to_numpy(float)
+    return placeholder_mask(frame["close"].to_numpy(float), frame["volume"].to_numpy(float))
+
+
+def placeholder_mask(close: np.ndarray, volume: np.ndarray) -> np.ndarray:
+    """``placeholder_rows`` on the close and volume arrays (a missing volume is never 0)."""
+    if len(close) < 2:
+        return np.zeros(len(close), dtype=bool)
     flat = np.r_[False, np.isclose(close[1:], close[:-1], rtol=1e-9, atol=0.0)]
     return flat & (volume == 0)
 
@@ -199,3 +222,49 @@ def drop_placeholder_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray
     kept = frame[~drop]
     kept.attrs.update(frame.attrs)
     return kept, dates
+
+
+PLAIN = ("date", "open", "high", "low", "close", "volume")
+
+
+def plain_frame(table: pd.DataFrame, ticker: str, where: str) -> pd.DataFrame | None:
+    """The clean frame of the common table, built in a few numpy steps: a ``date`` column of
+    ISO dates, then number columns among open/high/low/close/volume, every row complete, dates
+    ascending, prices positive and finite. Anything else gives None: ``frame_from_table`` then
+    does the full cell-by-cell work (and names the problem). Both give the same frame."""
+    columns = list(table.columns)
+    names = [str(c).strip().lower() for c in columns]
+    numbers = all((dtype.kind in "fiu") for dtype in table.dtypes.iloc[1:])
+    if (not numbers or names[0] != "date" or "close" not in names
+            or len(set(names)) != len(names) or not set(names) <= set(PLAIN)):
+        return None
+    try:
+        index = pd.DatetimeIndex(pd.to_datetime(table[columns[0]], format="ISO8601"))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if index.tz is not None or index.hasnans or not len(index):
+        return None
+    stamps = index.asi8 * _NS_PER[index.unit]
+    if (not (stamps[1:] > stamps[:-1]).all() or (stamps % _DAY_NS).any()
+            or stamps[0] < FIRST_DATE.value or stamps[-1] > LAST_DATE.value):
+        return None
+    block = table[columns[1:]].to_numpy(float)
+    values = {n: block[:, i] for i, n in enumerate(names[1:])}
+    close = values["close"]
+    if not (np.isfinite(close).all() and (close > 0).all()):
+        return None
+    if "volume" in values and (values["volume"] < 0).any():
+        return None
+    keep = [c for c in ("open", "high", "low", "close", "volume") if c in values]
+    if "volume" not in values:
+        values["volume"] = np.full(len(index), np.nan)
+        keep.append("volume")
+    frame = pd.DataFrame({c: values[c] for c in keep}, index=index.rename("date"))
+    frame.attrs.update(ticker=ticker, source=where, adjustment=ADJ_UNKNOWN)
+    return frame
+
+
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+_DAY_NS = 86_400 * 10**9

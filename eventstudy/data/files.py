@@ -3,6 +3,8 @@ under ``data/prices`` (provenance in ``data/PROVENANCE.md``)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -13,7 +15,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from eventstudy.data.clean import frame_from_table
+from eventstudy.data.clean import frame_from_table, plain_frame
 from eventstudy.data.tickers import normalise_ticker
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 
@@ -26,18 +28,19 @@ DATA_DIR = Path(os.environ.get("EVENTSTUDY_DATA_DIR", PACKAGE_ROOT / "data"))
 BUNDLED_PRICES = DATA_DIR / "prices"
 
 
-def check_data_path(path: Path) -> None:
+def check_data_path(path: Path) -> bool:
     """Refuse at once a ``--data`` that is neither a regular file nor a folder (a FIFO,
     ``/dev/zero``, a socket): reading one would block or never end. A missing path passes (the
-    load says so)."""
+    load says so). Returns whether ``path`` is a folder."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return
+        return False
     except OSError as exc:
         raise BadInput(f"{path}: cannot read ({exc.strerror or exc})") from None
     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         raise BadInput(f"{path}: not a regular file or folder; give a CSV/parquet file or a folder")
+    return stat.S_ISDIR(mode)
 
 
 @contextmanager
@@ -64,8 +67,7 @@ def read_errors(path: Path, what: str, *, missing: EventStudyError, empty: Event
 
 def read_price_file(path: Path, ticker: str) -> pd.DataFrame:
     """Read a CSV or parquet price file of any supported layout (regular files only)."""
-    check_data_path(path)
-    if path.is_dir():
+    if check_data_path(path):
         raise BadInput(f"{path}: a folder, not a price file")
     with read_errors(path, "price file", missing=DataUnavailable(f"no such file: {path}"),
                      empty=DataUnavailable(f"no price data for {ticker} in {path}: empty file")):
@@ -74,13 +76,34 @@ def read_price_file(path: Path, ticker: str) -> pd.DataFrame:
             if isinstance(table.index, pd.DatetimeIndex):
                 table = table.reset_index()
         else:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            table = _read_csv(path)
     if table.empty:
         raise DataUnavailable(f"no price data for {ticker} in {path}: empty file")
     if len(table.columns) < 2:
         raise BadInput(f"{path}: one column only ({table.columns[0]!r}); expected comma-separated "
                        "date,close[,volume]")
-    return frame_from_table(table, ticker, where=str(path))
+    fast = plain_frame(table, ticker, where=str(path))
+    return fast if fast is not None else frame_from_table(table, ticker, where=str(path))
+
+
+# Missing-value cells read as NaN in a column of numbers (other spellings leave the column text,
+# and text goes through the strict cell-by-cell parse of ``clean``).
+NA_CELLS = ["", "null", "NULL", "Null", "nan", "NaN", "NAN", "na", "NA", "n/a", "N/A", "none",
+            "None", "NONE", "nat", "NaT", "NAT", "-"]
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV table: the first (date) column as text, every other column as numbers when all its
+    cells are numbers or ``NA_CELLS`` (one C-parser pass, about plain ``read_csv``), else text.
+    Text is parsed cell by cell, strictly, in ``clean``. The file is read once."""
+    data = path.read_bytes()
+    first = data.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+    header = next(csv.reader([first]), [])
+    if not header or len(set(header)) != len(header):
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False,
+                           encoding="utf-8-sig")
+    return pd.read_csv(io.BytesIO(data), dtype={header[0]: str}, keep_default_na=False,
+                       na_values={name: NA_CELLS for name in header[1:]}, encoding="utf-8-sig")
 
 
 class PriceSource(Protocol):

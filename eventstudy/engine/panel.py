@@ -18,7 +18,7 @@ import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
 from eventstudy.calendar.sessions import is_session
-from eventstudy.data.clean import drop_placeholder_rows
+from eventstudy.data.clean import placeholder_mask
 from eventstudy.data.tickers import calendar_code
 from eventstudy.engine.placeholders import move_off_placeholder
 from eventstudy.errors import BadInput, DataUnavailable, EstimationError
@@ -106,31 +106,89 @@ class Series:
         default_factory=lambda: np.array([], dtype="datetime64[ns]"))
 
 
-def align(stock: pd.DataFrame, market: pd.DataFrame) -> Series:
+@dataclass(frozen=True)
+class Prices:
+    """One price frame as numpy arrays: int64 nanosecond dates (sorted, unique), close, volume."""
+
+    ticker: str | None
+    dates: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+
+_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def prices(frame: pd.DataFrame) -> Prices:
+    """The arrays of a price frame (a market index's can be reused for every stock)."""
+    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else pd.DatetimeIndex(
+        frame.index)
+    dates = index.asi8 * _NS[index.unit]
+    ticker = frame.attrs.get("ticker")
+    if len(dates) > 1 and not (dates[1:] > dates[:-1]).all():
+        raise BadInput(f"{ticker}: dates are not unique and ascending")
+    columns = list(frame.columns)
+    try:  # one block, no per-column Series
+        values = frame.to_numpy(float)
+    except (TypeError, ValueError):
+        values = np.column_stack([frame[c].to_numpy(float) for c in ("close", "volume")])
+        columns = ["close", "volume"]
+    volume = (values[:, columns.index("volume")] if "volume" in columns
+              else np.full(len(dates), np.nan))
+    return Prices(ticker, dates, values[:, columns.index("close")], volume)
+
+
+def align(stock: pd.DataFrame | Prices, market: pd.DataFrame | Prices) -> Series:
     """Stock and market on their common dates; returns over the same intervals.
 
     The stock's placeholder rows (zero volume, unchanged close: no trading) are dropped first, so
-    the next session's return spans them (``eventstudy.data.clean.placeholder_rows``)."""
-    stock, placeholders = drop_placeholder_rows(stock)
-    joint = stock[["close", "volume"]].join(market["close"].rename("mclose"), how="inner")
-    if len(joint) < 2:
+    the next session's return spans them (``eventstudy.data.clean.placeholder_rows``; a stock
+    given as ``Prices`` is taken as it is). The common dates are found by binary search of the
+    stock's dates in the market's (both sorted and unique): O(n log m) numpy work, no join."""
+    placeholders = np.array([], dtype="datetime64[ns]")
+    if not isinstance(stock, Prices):
+        stock = prices(stock)
+        drop = placeholder_mask(stock.close, stock.volume)
+        if drop.any():
+            placeholders = stock.dates[drop].view("datetime64[ns]")
+            keep = ~drop
+            stock = Prices(stock.ticker, stock.dates[keep], stock.close[keep],
+                           stock.volume[keep])
+    market = market if isinstance(market, Prices) else prices(market)
+    at = np.searchsorted(market.dates, stock.dates)
+    if len(market.dates):
+        hit = market.dates[np.minimum(at, len(market.dates) - 1)] == stock.dates
+    else:
+        hit = np.zeros(len(at), dtype=bool)
+    rows = np.flatnonzero(hit)  # copies: the Series never shares memory with the frames
+    mrows = at[rows]
+    close, mclose = stock.close[rows], market.close[mrows]
+    if len(close) < 2:
         raise DataUnavailable(
-            f"{stock.attrs.get('ticker')} and its market {market.attrs.get('ticker')} share "
-            f"{len(joint)} dates: the series do not overlap")
-    close = joint["close"].to_numpy(float)
-    mclose = joint["mclose"].to_numpy(float)
+            f"{stock.ticker} and its market {market.ticker} share "
+            f"{len(close)} dates: the series do not overlap")
+    ret, mkt = _returns(close), _returns(mclose)
+    dates = stock.dates[rows].view("datetime64[ns]")
+    for ticker, values, price in ((stock.ticker, ret, close), (market.ticker, mkt, mclose)):
+        if not np.isfinite(values[1:]).all():  # e.g. a price ratio that overflows
+            at_bad = int(np.flatnonzero(~np.isfinite(values[1:]))[0]) + 1
+            raise BadInput(f"{ticker}: non-finite return on {_day(dates[at_bad])} (close "
+                           f"{price[at_bad - 1]:g} -> {price[at_bad]:g}): check the price data")
+    return Series(dates, close, ret, mkt, stock.volume[rows], placeholders)
+
+
+def _returns(close: np.ndarray) -> np.ndarray:
+    """Simple returns close_t / close_{t-1} - 1, NaN on the first day."""
+    out = np.empty(len(close))
+    out[0] = np.nan
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        ret = np.r_[np.nan, close[1:] / close[:-1] - 1.0]
-        mkt = np.r_[np.nan, mclose[1:] / mclose[:-1] - 1.0]
-    for frame, values, prices in ((stock, ret, close), (market, mkt, mclose)):
-        bad = np.flatnonzero(~np.isfinite(values[1:]))
-        if len(bad):  # e.g. a price ratio that overflows
-            at = int(bad[0]) + 1
-            raise BadInput(f"{frame.attrs.get('ticker')}: non-finite return on "
-                           f"{joint.index[at].date()} (close {prices[at - 1]:g} -> "
-                           f"{prices[at]:g}): check the price data")
-    return Series(joint.index.to_numpy("datetime64[ns]"), close, ret, mkt,
-                  joint["volume"].to_numpy(float), placeholders)
+        np.divide(close[1:], close[:-1], out=out[1:])
+    out[1:] -= 1.0
+    return out
+
+
+def _day(value: np.datetime64) -> str:
+    return str(value.astype("datetime64[D]"))
 
 
 @dataclass(frozen=True)
@@ -150,16 +208,16 @@ def locate(series: Series, event: Event, window: tuple[int, int],
 
     The estimation window lies before the event window, or (listing-day studies) after it.
     ``min_start`` is the first position the event window may start at (1: it needs a return).
+    O(log n) per event; the error texts are built only on error.
     """
     dates = series.dates
     day = np.datetime64(event.session, "ns")
-    first, last = pd.Timestamp(dates[0]).date(), pd.Timestamp(dates[-1]).date()
     if day > dates[-1]:
         raise DataUnavailable(f"event day 0 {event.session.date()} is after the data "
-                              f"({event.ticker} ends {last})")
+                              f"({event.ticker} ends {_day(dates[-1])})")
     if day < dates[0]:
         raise DataUnavailable(f"event day 0 {event.session.date()} is before the data "
-                              f"({event.ticker} starts {first})")
+                              f"({event.ticker} starts {_day(dates[0])})")
     pos = int(np.searchsorted(dates, day))
     note = ""
     if dates[pos] != day:
@@ -171,36 +229,30 @@ def locate(series: Series, event: Event, window: tuple[int, int],
             raise DataUnavailable(f"{event.ticker} has no price on event day 0 "
                                   f"{event.session.date()} nor in the "
                                   f"{MAX_DAY0_SHIFT_DAYS} days after (suspended or missing; "
-                                  f"data {first}..{last})")
+                                  f"data {_day(dates[0])}..{_day(dates[-1])})")
         note = (f"day 0 moved from {event.session.date()} to {moved.date()}, the next session "
                 f"in the data: no price on {event.session.date()} (exchange closure or "
                 "suspension)")
     if pos + window[0] < min_start:
         raise DataUnavailable(f"the event window of {event.event_id} (from day {window[0]}) "
                               f"starts before the data "
-                              f"({event.ticker} from {first})")
+                              f"({event.ticker} from {_day(dates[0])})")
     floor = 1
     if event.listing_date is not None:
         listing_pos = int(np.searchsorted(dates, np.datetime64(event.listing_date, "ns")))
         floor = max(floor, listing_pos + LISTING_GAP)
-    if estimation[0] > window[1]:  # after the event: clip to the end of the data
+    after = estimation[0] > window[1]
+    if after:  # after the event: clip to the end of the data
         start, end = pos + estimation[0], min(pos + estimation[1], len(dates) - 1)
-        where = f"after day {estimation[0]} ({event.ticker} data to {last})"
     else:
         start, end = max(pos + estimation[0], floor), pos + estimation[1]
-        where = f"before day {estimation[1]} ({event.ticker} data from {first})"
     if max_estimation is not None:
         start = max(start, end - max_estimation + 1)
     if end < start:
+        where = (f"after day {estimation[0]} ({event.ticker} data to {_day(dates[-1])})" if after
+                 else f"before day {estimation[1]} ({event.ticker} data from {_day(dates[0])})")
         raise EstimationError(f"{event.event_id}: no estimation window {where}")
     return Windows(pos, start, end, note)
-
-
-def _fill(row: np.ndarray, values: np.ndarray, at: int) -> None:
-    """Copy ``values`` into ``row`` starting at column ``at`` (clipped to the row)."""
-    lo, hi = max(at, 0), min(at + len(values), len(row))
-    if hi > lo:
-        row[lo:hi] = values[lo - at:hi - at]
 
 
 def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
@@ -252,35 +304,99 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     return panel
 
 
+class _Flat:
+    """The distinct series of some placed events concatenated once, with a NaN/NaT at the end,
+    so that a block of the panel is one fancy index (no loop over events)."""
+
+    def __init__(self, placed: Sequence[tuple[Event, Series, Windows]]):
+        ids: dict[int, int] = {}
+        series: list[Series] = []
+        for _, s, _ in placed:
+            if id(s) not in ids:
+                ids[id(s)] = len(series)
+                series.append(s)
+        which = np.array([ids[id(s)] for _, s, _ in placed], dtype=np.int64)
+        lengths = np.array([len(s.dates) for s in series], dtype=np.int64)
+        self.lengths = lengths[which]
+        self.offsets = (np.cumsum(lengths) - lengths)[which]
+        self.total = int(lengths.sum())
+        self.arrays = {name: np.concatenate([*(getattr(s, name) for s in series), [np.nan]])
+                       for name in ("ret", "mkt", "vol", "close")}
+        nat = np.array(["NaT"], dtype="datetime64[ns]")
+        self.arrays["dates"] = np.concatenate([*(s.dates for s in series), nat])
+
+    def gather(self, into: dict[str, np.ndarray], rows: slice, pos: np.ndarray,
+               valid: np.ndarray) -> None:
+        """``into[name][rows]`` = the values at positions ``pos`` of each event's series,
+        NaN/NaT where not ``valid``."""
+        flat = np.where(valid, self.offsets[:, None] + pos, self.total)
+        for name, out in into.items():
+            np.take(self.arrays[name], flat, out=out[rows])
+
+
+CHUNK = 2048  # events per gather: bounds the concatenated copy of their series in memory
+
+
+def _blocks(n: int, width: int, names: Sequence[str]) -> dict[str, np.ndarray]:
+    return {name: np.empty((n, width), dtype="datetime64[ns]" if name == "dates" else float)
+            for name in names}
+
+
 def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
               window: tuple[int, int], estimation: tuple[int, int]) -> Panel:
+    """The Panel of the placed events: numpy gathers of O(N (W + L)) values, CHUNK events at a
+    time, and O(N) light Python."""
     n, width = len(placed), window[1] - window[0] + 1
-    length = max([w.est_end - w.est_start + 1 for _, _, w in placed], default=1)
-    out = {name: np.full((n, width), np.nan) for name in ("ret", "mkt", "vol", "close")}
-    est = {name: np.full((n, length), np.nan) for name in ("ret", "mkt", "vol")}
-    dates = np.full((n, width), np.datetime64("NaT"), dtype="datetime64[ns]")
-    est_dates = np.full((n, length), np.datetime64("NaT"), dtype="datetime64[ns]")
-    rows = []
-    for i, (event, s, w) in enumerate(placed):
-        lo, hi = w.day0 + window[0], min(w.day0 + window[1] + 1, len(s.dates))
-        for name in ("ret", "mkt", "vol", "close"):
-            _fill(out[name][i], getattr(s, name)[lo:hi], 0)
-        _fill(dates[i], s.dates[lo:hi], 0)
-        n_est = w.est_end - w.est_start + 1
-        for name in ("ret", "mkt", "vol"):
-            _fill(est[name][i], getattr(s, name)[w.est_start:w.est_end + 1], length - n_est)
-        _fill(est_dates[i], s.dates[w.est_start:w.est_end + 1], length - n_est)
-        rows.append({**event.to_dict(), "day0": pd.Timestamp(s.dates[w.day0]),
-                     "estimation_start": pd.Timestamp(s.dates[w.est_start]),
-                     "estimation_end": pd.Timestamp(s.dates[w.est_end]),
-                     "estimation_days": n_est, "data_end": pd.Timestamp(s.dates[-1])})
-    extra = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in _EVENT_COLUMNS]
-    frame = pd.DataFrame(rows, columns=[*_EVENT_COLUMNS, *extra])
-    frame.index = pd.Index(frame["event_id"].tolist(), name="event_id")
+    spots = np.array([(w.day0, w.est_start, w.est_end) for _, _, w in placed],
+                     dtype=np.int64).reshape(n, 3)
+    day0, est_start, est_end = spots.T
+    n_est = est_end - est_start + 1
+    length = int(n_est.max()) if n else 1
+    out = _blocks(n, width, ("ret", "mkt", "vol", "close", "dates"))
+    est = _blocks(n, length, ("ret", "mkt", "vol", "dates"))
+    ends = _blocks(n, 4, ("dates",))
+    for lo in range(0, n, CHUNK):
+        rows = slice(lo, min(lo + CHUNK, n))
+        flat = _Flat(placed[rows])
+        pos = day0[rows, None] + window[0] + np.arange(width)
+        flat.gather(out, rows, pos, (pos >= 0) & (pos < flat.lengths[:, None]))
+        pos = est_end[rows, None] - (length - 1) + np.arange(length)
+        flat.gather(est, rows, pos, pos >= est_start[rows, None])
+        pos = np.stack([day0[rows], est_start[rows], est_end[rows], flat.lengths - 1], axis=1)
+        flat.gather(ends, rows, pos, np.ones(pos.shape, dtype=bool))
+    frame = _event_frame([e for e, _, _ in placed], ends["dates"], n_est)
     return Panel(events=frame, days=np.arange(window[0], window[1] + 1), ret=out["ret"],
-                 mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=dates,
+                 mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=out["dates"],
                  est_ret=est["ret"], est_mkt=est["mkt"], est_vol=est["vol"],
-                 est_dates=est_dates, skipped=skipped)
+                 est_dates=est["dates"], skipped=skipped)
+
+
+def _iso(values: list[pd.Timestamp | None]) -> list[str | None]:
+    return [None if v is None else str(v.date()) for v in values]
+
+
+def _event_frame(events: list[Event], ends: np.ndarray, n_est: np.ndarray) -> pd.DataFrame:
+    """One row per event (``Event.to_dict`` plus where its windows fell), built by column."""
+    columns: dict[str, object] = {
+        "event_id": [e.event_id for e in events], "ticker": [e.ticker for e in events],
+        "tranche": [e.tranche for e in events], "group": [e.group for e in events],
+        "session": _iso([e.session for e in events]), "date": _iso([e.date for e in events]),
+        "listing_date": _iso([e.listing_date for e in events]),
+        "listing_inferred": [e.listing_inferred for e in events],
+        "day0": ends[:, 0], "estimation_start": ends[:, 1], "estimation_end": ends[:, 2],
+        "estimation_days": n_est, "data_end": ends[:, 3]}
+    extra = list(dict.fromkeys(k for e in events for k, _ in e.attrs if k not in _EVENT_COLUMNS))
+    frame = pd.DataFrame(columns, columns=_EVENT_COLUMNS)
+    for key in {k for e in events for k, _ in e.attrs} & _ATTR_OVERRIDES:  # as to_dict does
+        frame[key] = [e.to_dict()[key] for e in events]
+    if extra:
+        attrs = pd.DataFrame([dict(e.attrs) for e in events], columns=extra)
+        frame = pd.concat([frame, attrs], axis=1)
+    frame.index = pd.Index(frame["event_id"].tolist(), name="event_id")
+    return frame
+
+
+_ATTR_OVERRIDES = {"ticker", "tranche", "group", "listing_inferred"}
 
 
 _EVENT_COLUMNS = ["event_id", "ticker", "tranche", "group", "session", "date", "listing_date",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -99,10 +100,22 @@ class Prepared(Base):
     scar: np.ndarray
     bhar: np.ndarray
     mav: np.ndarray  # mean abnormal log volume over the window's available days
-    ret_u: np.ndarray  # (P, L + tau) Corrado U of ARs over estimation + tested window
-    vol_u: np.ndarray  # (P, L + tau) the same for abnormal log volume
     cols: slice  # the window's columns in ret_u / vol_u: L .. L + tau
     event_cols: slice  # the window's columns in the event block
+    est_ar: np.ndarray  # (P, L) estimation-window ARs
+    window_ar: np.ndarray  # (P, tau) the window's ARs
+    window_av: np.ndarray  # (P, tau) the window's abnormal log volume
+
+    @cached_property
+    def ret_u(self) -> np.ndarray:
+        """(P, L + tau) Corrado U of ARs over estimation + tested window (made when a rank
+        test first asks: O(P (L + tau) log(L + tau)))."""
+        return rank_u(np.hstack([self.est_ar, self.window_ar]))
+
+    @cached_property
+    def vol_u(self) -> np.ndarray:
+        """(P, L + tau) the same for abnormal log volume."""
+        return rank_u(np.hstack([self.av_est, self.window_av]))
 
     def usable(self, kind: str) -> np.ndarray:
         """Rows with the ingredients of ``car``, ``bhar`` or ``volume`` tests."""
@@ -138,6 +151,5 @@ def prepare(ar: AbnormalReturns, window: Sequence[int], common: Base | None = No
     width = ar.est_ar.shape[1]
     return Prepared(**vars(common), ids=ar.panel.events.index.to_numpy(), window=window,
                     car=car, car_var=car_var, scar=scar, bhar=bhar(ar.panel, window), mav=mav,
-                    ret_u=rank_u(np.hstack([ar.est_ar, ar.ar[:, cols]])),
-                    vol_u=rank_u(np.hstack([common.av_est, window_av])),
-                    cols=slice(width, width + cols.stop - cols.start), event_cols=cols)
+                    cols=slice(width, width + cols.stop - cols.start), event_cols=cols,
+                    est_ar=ar.est_ar, window_ar=ar.ar[:, cols], window_av=window_av)

@@ -22,6 +22,10 @@ pairwise Pearson correlation of the estimation-window residuals aligned in event
 apart are uncorrelated in event time, so on independent dates r-bar is ~0 and KP equals BMP;
 on clustered dates r-bar picks up the common component of the same calendar days.
 
+Cost: each test states it (n events, L estimation days, tau window days); none builds an n x n
+array except ``kp_rbar`` on more than ``MAX_DAY_SETS`` distinct sets of estimation days. The
+volume tests are ``t_test`` and ``corrado`` on abnormal log volume.
+
 Single-event tests (N = 1) live in ``SINGLE_TESTS``: functions of (prepared window, rows) that
 give one statistic and p-value per row; ``eventstudy.engine.simulate`` runs each of them."""
 
@@ -35,6 +39,7 @@ from scipy import stats
 
 from eventstudy.engine.prepare import Prepared, Stat
 from eventstudy.engine.quantile import sq_test
+from eventstudy.engine.rbar import kp_rbar
 from eventstudy.errors import BadInput
 
 REFERENCES: dict[str, str] = {
@@ -83,7 +88,8 @@ def _t_p(t: np.ndarray, df: float | np.ndarray) -> np.ndarray:
 
 
 def t_test(x: np.ndarray) -> Stat:
-    """Cross-sectional t (Brown & Warner 1985): t = mean(x) / (sd(x) / sqrt(n)), t(n-1)."""
+    """Cross-sectional t (Brown & Warner 1985): t = mean(x) / (sd(x) / sqrt(n)), t(n-1).
+    Cost O(n)."""
     n = x.shape[-1]
     mean = x.mean(axis=-1)
     t = mean / (x.std(axis=-1, ddof=1) / math.sqrt(n))
@@ -92,71 +98,23 @@ def t_test(x: np.ndarray) -> Stat:
 
 def patell(car: np.ndarray, scar: np.ndarray, patell_var: np.ndarray) -> Stat:
     """Patell (1976): Z = sum_i SCAR_i / sqrt(sum_i (L_i-2)/(L_i-4)), N(0, 1); the variance of
-    each standardised CAR is dof_i/(dof_i-2), i.e. (L_i-2)/(L_i-4) for the market model."""
+    each standardised CAR is dof_i/(dof_i-2), i.e. (L_i-2)/(L_i-4) for the market model.
+    Cost O(n)."""
     z = scar.sum(axis=-1) / np.sqrt(patell_var.sum(axis=-1))
     return Stat(car.mean(axis=-1), z, _normal_p(z), car.shape[-1])
 
 
 def bmp(car: np.ndarray, scar: np.ndarray) -> Stat:
-    """Boehmer, Musumeci & Poulsen (1991): t = mean(SCAR) / (sd(SCAR) / sqrt(n)), t(n-1)."""
+    """Boehmer, Musumeci & Poulsen (1991): t = mean(SCAR) / (sd(SCAR) / sqrt(n)), t(n-1).
+    Cost O(n)."""
     res = t_test(scar)
     return Stat(car.mean(axis=-1), res.statistic, res.p_value, res.n)
 
 
-def kp_rbar(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Kolari & Pynnonen (2010) r-bar: the mean of the pairwise Pearson correlations r_ij
-    (i != j) of the events' estimation-window residuals aligned in EVENT time (column k of the
-    right-aligned estimation block is the same position before day 0 for every event), each
-    r_ij over the days both events have (pairwise complete, as R's
-    ``cor(use = "pairwise.complete.obs")`` in EventStudy's ``KolariPynnonenTest``). A pair with
-    fewer than 2 common days or a constant residual on them has no r_ij and is left out of the
-    mean. ``z``: residuals demeaned and scaled to unit norm over each event's own days (0 where
-    missing), ``ok``: the days each event has; leading axes are batches of samples.
-
-    Cost: when every event of a sample has the same estimation days (the usual case, and every
-    Brown-Warner sample) each z_i is already the standardised row over the common days, so
-    sum_{i != j} r_ij = sum_t ((sum_i z_it)^2 - sum_i z_it^2) in O(n L) without any n x n array.
-    Otherwise (unequal windows, missing days) r_ij is computed exactly from four
-    (n x L) @ (L x n) matrix products of the masked residuals: O(n^2 L) arithmetic, no loop.
-    """
-    same = (ok == ok[..., :1, :]).all(axis=(-2, -1))
-    if np.all(same):
-        return _rbar_common_days(z)
-    exact = _rbar_pairwise(z, ok)
-    if np.any(same):
-        exact = np.where(same, _rbar_common_days(z), exact)
-    return exact
-
-
-def _rbar_common_days(z: np.ndarray) -> np.ndarray:
-    """r-bar when every row has the same days: sums of unit-norm rows, O(n L)."""
-    m = (np.abs(z).sum(axis=-1) > 0).sum(axis=-1)  # rows with a correlation at all
-    total = (z.sum(axis=-2) ** 2).sum(axis=-1) - (z**2).sum(axis=(-2, -1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / (m * (m - 1.0))
-
-
-def _rbar_pairwise(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """r-bar from pairwise-complete Pearson correlations, batched matrix products."""
-    x, mask = np.where(ok, z, 0.0), ok.astype(float)
-    mt = np.swapaxes(mask, -1, -2)
-    count = mask @ mt  # n_ij common days
-    sx = x @ mt  # sum of x_i over the days j has
-    sxx = (x * x) @ mt
-    sxy = x @ np.swapaxes(x, -1, -2)
-    sx_t, sxx_t = np.swapaxes(sx, -1, -2), np.swapaxes(sxx, -1, -2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vi, vj = sxx - sx**2 / count, sxx_t - sx_t**2 / count
-        r = (sxy - sx * sx_t / count) / np.sqrt(vi * vj)
-    n = z.shape[-2]
-    valid = (count >= 2) & (vi > 1e-14 * sxx) & (vj > 1e-14 * sxx_t) & ~np.eye(n, dtype=bool)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(valid, r, 0.0).sum(axis=(-2, -1)) / valid.sum(axis=(-2, -1))
-
-
 def kp(car: np.ndarray, scar: np.ndarray, z: np.ndarray, ok: np.ndarray) -> Stat:
     """Kolari & Pynnonen (2010, eq. 19) adjusted BMP:
-    t_adj = t_BMP * sqrt((1 - rbar) / (1 + (n - 1) rbar)), rbar from ``kp_rbar``; t(n-1)."""
+    t_adj = t_BMP * sqrt((1 - rbar) / (1 + (n - 1) rbar)), rbar from ``kp_rbar``; t(n-1).
+    Cost: that of ``kp_rbar`` (O(n L), or O(G n L) with G sets of estimation days)."""
     base = bmp(car, scar)
     rbar = kp_rbar(z, ok)
     n = base.n
@@ -171,6 +129,7 @@ def corrado(estimate: np.ndarray, u: np.ndarray, cols: slice) -> Stat:
         Z = sum_{t in window} (sum_i U_it / sqrt(n_t)) / (sqrt(tau) S_U),
         S_U^2 = (1/T) sum_t (sum_i U_it)^2 / n_t  over the T days (estimation + event) with
         n_t > 0 events; U_it = rank_it / (M_i + 1) - 1/2 ranked within event i.  N(0, 1).
+    Cost O(n (L + tau)) (the ranks: O(n (L + tau) log(L + tau)), ``Prepared.ret_u``).
     """
     ok = np.isfinite(u)
     cnt = ok.sum(axis=-2)
@@ -185,7 +144,8 @@ def corrado(estimate: np.ndarray, u: np.ndarray, cols: slice) -> Stat:
 
 def sign_test(car: np.ndarray, pos_frac: np.ndarray) -> Stat:
     """Cowan (1992) generalized sign test: Z = (w - n p) / sqrt(n p (1 - p)), w = #{CAR_i > 0},
-    p = (1/n) sum_i (1/L_i) sum_t 1[AR_it > 0] over the estimation windows; N(0, 1)."""
+    p = (1/n) sum_i (1/L_i) sum_t 1[AR_it > 0] over the estimation windows; N(0, 1).
+    Cost O(n) (p's ingredient: O(n L) once, ``prepare.base``)."""
     n = car.shape[-1]
     p = pos_frac.mean(axis=-1)
     w = (car > 0).sum(axis=-1)
@@ -197,7 +157,8 @@ def grank(car: np.ndarray, scar: np.ndarray, est_sar: np.ndarray, est_rank: np.n
     """Kolari & Pynnonen (2011) GRANK-T. SCAR*_i = SCAR_i / sd_i(SCAR) is event i's value on the
     cumulated event day, SAR_it = AR_it / s_i on its L_i estimation days; U_it = rank_it/(T_i+1)
     - 1/2 within event i (T_i = L_i + 1); Z = Ubar_0 / S, S^2 = (1/T) sum_t (n_t/n) Ubar_t^2;
-    t = Z sqrt((T - 2) / (T - 1 - Z^2)) ~ t(T - 2), T = days with n_t > 0 plus the event day."""
+    t = Z sqrt((T - 2) / (T - 1 - Z^2)) ~ t(T - 2), T = days with n_t > 0 plus the event day.
+    Cost O(n L) (the within-event ranks: O(n L log L) once, ``prepare.base``)."""
     n = scar.shape[-1]
     g = (scar / scar.std(axis=-1, ddof=1, keepdims=True))[..., None]
     equal, below = est_sar == g, est_sar < g
@@ -220,7 +181,8 @@ def grank(car: np.ndarray, scar: np.ndarray, est_sar: np.ndarray, est_rank: np.n
 
 def wilcoxon(x: np.ndarray) -> Stat:
     """Wilcoxon signed-rank test on x (zeros dropped): z = (W+ - n(n+1)/4) / sqrt(n(n+1)(2n+1)/24
-    - sum_g (t_g^3 - t_g)/48) over tie groups g; p from scipy.stats.wilcoxon (exact when small)."""
+    - sum_g (t_g^3 - t_g)/48) over tie groups g; p from scipy.stats.wilcoxon (exact when small).
+    Cost O(n log n)."""
     a = np.where(x != 0, np.abs(x), np.nan)
     low = stats.rankdata(a, method="min", axis=-1, nan_policy="omit")
     high = stats.rankdata(a, method="max", axis=-1, nan_policy="omit")
@@ -243,15 +205,18 @@ def hall_t(x: np.ndarray, center: np.ndarray | float = 0.0) -> np.ndarray:
     dt_sa/dS = sqrt(n) (1 + g S / 3)^2 >= 0: t_sa never decreases as the sample shifts up,
     unlike LBT's quadratic S + g S^2 / 3 + g / (6 n), which turns back for |S| > 3 / (2 |g|)."""
     n = x.shape[-1]
-    mean, sd = x.mean(axis=-1), x.std(axis=-1, ddof=1)
+    mean = x.mean(axis=-1)
+    dev = x - mean[..., None]
+    dev2 = dev * dev
+    sd = np.sqrt(dev2.sum(axis=-1) / (n - 1))
     s = (mean - center) / sd
-    g = ((x - mean[..., None]) ** 3).sum(axis=-1) / (n * sd**3)
+    g = (dev2 * dev).sum(axis=-1) / (n * sd**3)
     return math.sqrt(n) * (s + g * s**2 / 3.0 + g**2 * s**3 / 27.0 + g / (6.0 * n))
 
 
 def skew_t(x: np.ndarray) -> Stat:
     """Skewness-adjusted t of Lyon, Barber & Tsai (1999) in Hall's (1992) monotone form
-    (``hall_t``), compared with t(n-1)."""
+    (``hall_t``), compared with t(n-1). Cost O(n)."""
     n = x.shape[-1]
     t = hall_t(x)
     return Stat(x.mean(axis=-1), t, _t_p(t, n - 1), n)
@@ -275,7 +240,7 @@ def boot_skew_t(x: np.ndarray, draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTR
 
     The resampling positions come from ``numpy.random.default_rng(seed)`` and depend only on
     (seed, n, draws), so a result is reproducible and a batch of samples equals the samples
-    tested one at a time; vectorised as one (..., draws, n_b) gather."""
+    tested one at a time; vectorised as one (..., draws, n_b) gather. Cost O(draws n / 4)."""
     n = x.shape[-1]
     nb = max(n // 4, 3)
     idx = np.random.default_rng(seed).integers(0, n, size=(draws, nb))

@@ -178,12 +178,16 @@ def market_volume(panel: Panel, volume_of: Callable[[str], pd.Series | None]
     event = np.full(panel.vol.shape, np.nan)
     found = False
     tickers = panel.events["ticker"].to_numpy()
+    by_series: dict[int, tuple[pd.Series, list[str]]] = {}  # one entry per index: O(N), not N^2
     for ticker in dict.fromkeys(tickers.tolist()):
         series = volume_of(str(ticker))
-        if series is None or not (series > 0).any():
+        if series is not None:
+            by_series.setdefault(id(series), (series, []))[1].append(str(ticker))
+    for series, names in by_series.values():
+        if not (series > 0).any():
             continue
         found = True
-        rows = tickers == ticker
+        rows = np.isin(tickers.astype(str), names)
         lookup = series[~series.index.duplicated()]
         for target, dates in ((est, panel.est_dates), (event, panel.dates)):
             values = lookup.reindex(pd.DatetimeIndex(dates[rows].reshape(-1))).to_numpy(float)

@@ -27,10 +27,13 @@ from eventstudy.engine.crosssection import (
 from eventstudy.engine.estimation import clean_estimation
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
 from eventstudy.engine.panel import (
+    Prices,
     Series,
     align,
     build_panel,
+    prices,
 )
+from eventstudy.engine.prepare import base
 from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.volume import (
     day0_volume_ratio,
@@ -46,12 +49,15 @@ from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptio
 
 def _series_loader(loader: PriceLoader, market: str | None) -> Callable[[str], Series]:
     memo: dict[str, Series] = {}
+    markets: dict[str, Prices] = {}  # each market index's arrays, made once
 
     def load(ticker: str) -> Series:
         if ticker not in memo:
             stock = loader.load(ticker)
-            index = loader.load(market or market_for(ticker))
-            memo[ticker] = align(stock, index)
+            name = market or market_for(ticker)
+            if name not in markets:
+                markets[name] = prices(loader.load(name))
+            memo[ticker] = align(stock, markets[name])
         return memo[ticker]
 
     return load
@@ -178,12 +184,14 @@ def add_cross_section(result: EventStudyResult) -> None:
 
     ar, opts = result.ar, result.options
     car_tests = (*CAR_TESTS, *VOLUME_TESTS)
-    frames = [run_tests(ar, opts.car_windows, car_tests),
-              run_tests(ar, opts.bhar_windows, BHAR_TESTS)]
+    common = base(ar)  # the window-independent ingredients, once for every call below
+    frames = [run_tests(ar, opts.car_windows, car_tests, common=common),
+              run_tests(ar, opts.bhar_windows, BHAR_TESTS, common=common)]
     groups = result.events.get(opts.group_by) if opts.group_by else None
     if groups is not None and groups.nunique() > 1:
-        frames += [run_tests(ar, opts.car_windows, car_tests, by=opts.group_by),
-                   run_tests(ar, opts.bhar_windows, BHAR_TESTS, by=opts.group_by)]
+        frames += [run_tests(ar, opts.car_windows, car_tests, by=opts.group_by, common=common),
+                   run_tests(ar, opts.bhar_windows, BHAR_TESTS, by=opts.group_by,
+                             common=common)]
     tests = pd.concat(frames, ignore_index=True)
     if "group" not in tests:
         tests.insert(0, "group", "all")

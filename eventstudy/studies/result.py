@@ -21,6 +21,7 @@ from eventstudy.engine.panel import (
 )
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window, window_label
 from eventstudy.errors import BadInput
+from eventstudy.formatting import json_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -181,7 +182,9 @@ class EventStudyResult:
         return plot_volatility(self, event)
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if indent is None:
+            return json.dumps(self.to_dict(), allow_nan=False)
+        return json_text(self.to_dict(), indent)
 
     def characteristics(self, window: Window = (0, 1)) -> pd.DataFrame:
         """One row per event: CAR, abnormal volume and the listing's characteristics."""

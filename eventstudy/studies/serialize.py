@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.engine.windows import window_label
@@ -17,9 +18,32 @@ if TYPE_CHECKING:
 from eventstudy.formatting import _clean
 
 
+def _column(values: pd.Series) -> list[Any]:
+    """A column as JSON-safe Python values, vectorised where the dtype allows (the values
+    ``finite_or_none`` gives cell by cell: NaN/inf -> None, timestamps -> ISO dates)."""
+    kind = values.dtype.kind if isinstance(values.dtype, np.dtype) else "O"
+    if kind == "f":
+        array = values.to_numpy(float)
+        out = array.tolist()
+        if not np.isfinite(array).all():
+            for i in np.flatnonzero(~np.isfinite(array)).tolist():
+                out[i] = None
+        return out
+    if kind in "iub":
+        return values.to_numpy().tolist()
+    if kind == "M":
+        array = values.to_numpy("datetime64[ns]")
+        text = np.datetime_as_string(array, unit="D").tolist()
+        return [None if bad else day for bad, day in zip(np.isnat(array).tolist(), text,
+                                                        strict=True)]
+    return [_clean(v) for v in values.tolist()]
+
+
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    return [_clean(dict(zip(columns, row, strict=True)))
-            for row in frame[columns].itertuples(index=False)]
+    """The rows of ``frame[columns]`` as JSON-safe dicts, built column by column."""
+    keys = [str(c) for c in columns]
+    lists = [_column(frame[c]) for c in columns]
+    return [dict(zip(keys, row, strict=True)) for row in zip(*lists, strict=True)]
 
 
 PER_EVENT_TABLES = {
@@ -45,14 +69,21 @@ def _event_records(result: EventStudyResult) -> dict[str, dict[str, list[dict[st
             for name, columns in PER_EVENT_TABLES.items()}
 
 
+def _event_rows(result: EventStudyResult) -> dict[str, dict[str, Any]]:
+    """Each event's row of ``result.events`` (every column) as JSON-safe values, by event id,
+    in one pass."""
+    events = result.events
+    ids = events["event_id"] if "event_id" in events.columns else events.index
+    return dict(zip(map(str, ids), _records(events, list(events.columns)), strict=True))
+
+
 def event_dict(result: EventStudyResult, event_id: str,
                records: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
-               events: pd.DataFrame | None = None) -> dict[str, Any]:
-    """One event of the JSON document; ``records`` are the grouped per-event tables, ``events``
-    the events table indexed by event id."""
+               rows: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One event of the JSON document; ``records`` are the grouped per-event tables, ``rows``
+    the events' rows (``_event_rows``)."""
     records = records or _event_records(result)
-    events = result.events.set_index("event_id") if events is None else events
-    row = events.loc[event_id]
+    row = (rows or _event_rows(result))[event_id]
     head = _clean({
         "event_id": event_id, "ticker": row["ticker"], "name": row["name"],
         "tranche": row["tranche"], "group": row["group"], "expiry": row["date"],
@@ -74,7 +105,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
     """The JSON document of a study (see DESIGN: events[], skipped[], tests[])."""
     opts = result.options
     records = _event_records(result)
-    by_id = result.events.set_index("event_id")
+    rows = _event_rows(result)
     doc: dict[str, Any] = {
         "kind": result.kind,
         "generated": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -86,7 +117,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
         "sources": result.sources,
         "adjustment": result.extras.get("adjustment", {}),
         "notes": result.notes,
-        "events": [event_dict(result, e, records, by_id) for e in result.event_ids()],
+        "events": [event_dict(result, e, records, rows) for e in result.event_ids()],
         "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
     }
     if not result.parameters.empty:

@@ -21,6 +21,7 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.volatility.base import SCALE
 from eventstudy.volatility.event import EventVolatility, volatility_study
 from eventstudy.volatility.garch import GarchFit, fit_garch
+from eventstudy.volatility.threads import one_blas_thread
 
 
 @dataclass
@@ -58,9 +59,11 @@ class StudyTask:
 
 
 def _run_task(task: GarchTask | StudyTask, return_exceptions: bool = False) -> Any:
-    """Run one task; eventstudy errors are returned instead of raised on request."""
+    """Run one task with one BLAS thread (the same numbers in every executor); eventstudy
+    errors are returned instead of raised on request."""
     try:
-        return task.run()
+        with one_blas_thread():
+            return task.run()
     except EventStudyError as exc:
         if return_exceptions:
             return exc
