@@ -76,9 +76,9 @@ def test_summary_header_fields_lockup() -> None:
     assert fields["Date:"] == "Fri, 04 Dec 2026" and fields["Time:"] == "09:30:05"
     days = res.events["estimation_days"]
     assert fields["Estimation window:"] == (
-        f"[-260,-11] (<= 250, from listing +5); {days.min()}-{days.max()} sessions")
-    assert fields["CAR windows:"].split() == ["[0,0]", "[+0,+1]", "[-1,+1]", "[-5,+5]",
-                                              "[+0,+5]", "[+0,+10]", "[+0,+20]"]
+        f"[-270,-21] (<= 250, from listing +5); {days.min()}-{days.max()} sessions")
+    assert fields["CAR windows:"].split() == ["[-20,-1]", "[-10,-1]", "[0,0]", "[+0,+1]", "[-1,+1]",
+                                              "[-5,+5]", "[+0,+5]", "[+0,+10]", "[+0,+20]"]
     block = header_block(res, now=when).splitlines()
     assert block[0].strip() == "Lock-up expiry study results"
     assert block[1] == block[-1] == "=" * 78
@@ -94,7 +94,7 @@ def test_summary_header_counts_a_batch_with_skips() -> None:
     fields = dict(header_fields_of(res))
     assert fields["No. events:"] == str(len(res.events)) == "3"
     assert fields["No. skipped:"] == "1"  # 2027: after the data
-    assert fields["Estimation window:"].startswith("[-260,-11]; ")
+    assert fields["Estimation window:"].startswith("[-270,-21]; ")
 
 
 def header_fields_of(res):

@@ -21,7 +21,7 @@ def sensetime() -> dict:
     joint = pd.concat([stock.rename("r"), read_raw_hsi().rename("m")], axis=1, join="inner")
     rets = joint.pct_change()
     p0 = joint.index.get_loc(DAY0)
-    est = rets.iloc[5:p0 - 10]  # listing day +5 .. day -11
+    est = rets.iloc[5:p0 - 20]  # listing day +5 .. day -21
     event = rets.iloc[p0 - 10:p0 + 21]  # days -10..+20
     return {"est": est, "event": event, "close": joint["r"]}
 
@@ -42,7 +42,7 @@ def test_market_model_matches_statsmodels_ols(sensetime, result) -> None:
     est, event = sensetime["est"], sensetime["event"]
     X = sm.add_constant(est["m"].to_numpy())
     ols = sm.OLS(est["r"].to_numpy(), X).fit()
-    assert result.events.iloc[0]["estimation_days"] == len(est) == 106
+    assert result.events.iloc[0]["estimation_days"] == len(est) == 96
     assert result.events.iloc[0]["beta"] == pytest.approx(ols.params[1], rel=1e-10)
     assert result.events.iloc[0]["alpha"] == pytest.approx(ols.params[0], rel=1e-10)
 
@@ -97,7 +97,7 @@ def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
     raw = read_raw_prices("0020.HK")["Volume"]
     index = read_raw_prices("^HSI_2021-06-24_2026-06-23")["Volume"]
     p0 = raw.index.get_loc(DAY0)
-    est = raw.iloc[5:p0 - 10]
+    est = raw.iloc[5:p0 - 20]
     assert (est == 0).any()  # the real series has zero-volume rows in its estimation window
     est = est[est > 0]
     adjusted = np.log1p(est) - np.log1p(index.reindex(est.index))

@@ -315,7 +315,7 @@ def test_bad_events_are_skipped_with_reasons_and_the_rest_studied() -> None:
     assert list(result.events["event_id"]) == [good.event_id, overlapping.event_id]
     text = "\n".join(f"{r.event_id}: {r.reason}" for r in result.skipped.itertuples())
     for words in ("event day 0 2021-06-30 is before the data (0020.HK starts 2021-12-30)",
-                  "the event window of 0020.HK:event:2022-01-04 (from day -10) starts before",
+                  "the event window of 0020.HK:event:2022-01-04 (from day -20) starts before",
                   "event day 0 2026-06-30 is after the data",
                   "has no price on event day 0 2022-07-01",
                   "duplicate event", "no bundled data for 9999.HK"):

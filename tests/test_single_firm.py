@@ -38,8 +38,8 @@ def sensetime_resid() -> tuple[list[float], pd.DataFrame, np.ndarray]:
     joint = pd.concat([stock.rename("r"), read_raw_hsi().rename("m")], axis=1, join="inner")
     rets = joint.pct_change()
     p0 = joint.index.get_loc(DAY0)
-    est = rets.iloc[5:p0 - 10]  # listing day +5 .. day -11
-    event = rets.iloc[p0 - 10:p0 + 21]  # days -10..+20
+    est = rets.iloc[5:p0 - 20]  # listing day +5 .. day -21
+    event = rets.iloc[p0 - 20:p0 + 21]  # days -20..+20
     ols = sm.OLS(est["r"].to_numpy(), sm.add_constant(est["m"].to_numpy())).fit()
     ar = event["r"].to_numpy() - ols.params[0] - ols.params[1] * event["m"].to_numpy()
     return [float(e) for e in ols.resid], event, ar
@@ -52,18 +52,18 @@ def result():
 
 def test_sq_matches_literal_loop_on_sensetime(sensetime_resid, result) -> None:
     resid, _, ar = sensetime_resid
-    assert len(resid) == 106
+    assert len(resid) == 96
     car = result.car.set_index("window")
     for window in car.index:
         lo, hi = int(car.loc[window, "start"]), int(car.loc[window, "end"])
-        value = float(ar[lo + 10: hi + 11].sum())
+        value = float(ar[lo + 20: hi + 21].sum())
         p, min_p, n = _literal_sq(value, resid, hi - lo + 1)
         assert car.loc[window, "car"] == pytest.approx(value, rel=1e-9)
         assert car.loc[window, "p_sq"] == pytest.approx(p, rel=1e-12)
         assert car.loc[window, "sq_min_p"] == pytest.approx(min_p, rel=1e-12)
         assert car.loc[window, "sq_n"] == n
-    # the crash lies beyond every estimation-window day: p_SQ is its floor 2/107, not 1.8e-22
-    assert car.loc["[0,0]", "p_sq"] == pytest.approx(2 / 107)
+    # the crash lies beyond every estimation-window day: p_SQ is its floor 2/97, not 1e-20
+    assert car.loc["[0,0]", "p_sq"] == pytest.approx(2 / 97)
     assert car.loc["[0,0]", "p"] < 1e-20
 
 
@@ -102,9 +102,10 @@ def test_sq_interior_values_and_ties() -> None:
 def test_sq_in_json_and_summary(result) -> None:
     doc = json.loads(result.to_json())
     row = doc["events"][0]["car"][0]
-    assert row["p_sq"] == pytest.approx(2 / 107) and row["sq_min_p"] == pytest.approx(2 / 107)
+    row = next(r for r in doc["events"][0]["car"] if r["window"] == "[0,0]")
+    assert row["p_sq"] == pytest.approx(2 / 97) and row["sq_min_p"] == pytest.approx(2 / 97)
     text = result.summary()
-    assert "p_SQ 0.019" in text and "Gelbach, Helland & Klick 2013" in text
+    assert "p_SQ 0.021" in text and "Gelbach, Helland & Klick 2013" in text
 
 
 def test_events_without_index_volume_are_named(result) -> None:

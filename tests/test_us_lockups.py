@@ -74,22 +74,22 @@ def t0(result) -> float:
 
 
 def test_events_file_listing_date_gives_the_lockup_estimation_window(tmp_path: Path) -> None:
-    """SenseTime through `batch events.csv` with its listing date = through `lockup`: t -12.51
-    (without it the estimation window reaches into the listing days: t -7.35)."""
+    """SenseTime through `batch events.csv` with its listing date = through `lockup`: t -13.24
+    (without it the estimation window reaches into the listing days: t -7.21)."""
     from eventstudy import batch_study, lockup_study
 
     path = tmp_path / "events.csv"
     path.write_text(EVENTS.format(listed="2021-12-30"))
     batch = batch_study(path, offline=True)
     lockup = lockup_study("0020.HK", offline=True, tranches=["cornerstone"], volatility=False)
-    assert round(t0(batch), 2) == round(t0(lockup), 2) == -12.51
+    assert round(t0(batch), 2) == round(t0(lockup), 2) == -13.24
     assert batch.events["estimation_start"].iloc[0] == pd.Timestamp("2022-01-06")  # listing +5
     path.write_text(EVENTS.format(listed=""))
-    assert round(t0(batch_study(path, offline=True)), 2) == -7.35
+    assert round(t0(batch_study(path, offline=True)), 2) == -7.21
     yaml_path = tmp_path / "events.yaml"
     yaml_path.write_text("events:\n  - {ticker: 0020.HK, date: 2022-06-30, tranche: cornerstone,"
                          " listing_date: 2021-12-30}\n")
-    assert round(t0(batch_study(yaml_path, offline=True)), 2) == -12.51
+    assert round(t0(batch_study(yaml_path, offline=True)), 2) == -13.24
 
 
 def test_events_file_listing_date_after_the_event_is_bad_input(tmp_path: Path) -> None:

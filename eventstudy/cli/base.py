@@ -103,9 +103,11 @@ def study_options(func: F) -> F:
         click.option("--market", help="Market index ticker (default: by exchange, .HK -> ^HSI)."),
         click.option("--window", default="-10,20", show_default=True,
                      help="Event window, relative sessions."),
-        click.option("--estimation", help="Estimation window, relative sessions (e.g. -260,-11)."),
-        click.option("--car-windows", default="0,0;0,1;-1,1;-5,5;0,5;0,10;0,20",
-                     show_default=True, help="CAR windows, ';'-separated."),
+        click.option("--estimation", help="Estimation window, relative sessions (default "
+                                          "-270,-21; lock-ups: listing day +5 to -21)."),
+        click.option("--car-windows", help="CAR windows, ';'-separated (default: -20,-1;-10,-1;"
+                                           "0,0;0,1;-1,1;-5,5;0,5;0,10;0,20, less the pre-event "
+                                           "windows an --estimation window runs into)."),
         click.option("--min-estimation", type=click.IntRange(3, None), default=60,
                      show_default=True, help="Fewest estimation sessions for the model."),
         click.option("--keep-other-events", is_flag=True,
@@ -181,7 +183,8 @@ def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "model": params["model"], "market": params["market"],
         "window": parse_window(params["window"]),
-        "car_windows": parse_windows(params["car_windows"]),
+        "car_windows": (None if params["car_windows"] is None
+                        else parse_windows(params["car_windows"])),
         "min_estimation": params["min_estimation"],
         "keep_other_events": params["keep_other_events"],
         "offline": params["offline"], "data": params["data"], "cache_dir": params["cache_dir"],

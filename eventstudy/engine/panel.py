@@ -26,10 +26,10 @@ from eventstudy.errors import BadInput, DataUnavailable, EstimationError
 DEFAULT_WINDOW = (-10, 20)
 
 
-DEFAULT_ESTIMATION = (-260, -11)
+DEFAULT_ESTIMATION = (-270, -21)  # 250 sessions, ending before the pre-event windows
 
 
-LOCKUP_ESTIMATION = (-260, -11)
+LOCKUP_ESTIMATION = (-270, -21)
 
 
 LOCKUP_MAX_ESTIMATION = 250

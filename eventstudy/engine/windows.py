@@ -16,8 +16,16 @@ from eventstudy.errors import BadInput
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI parses windows before it loads pandas
     import pandas as pd
 
+PRE_EVENT_WINDOWS: tuple[tuple[int, int], ...] = ((-20, -1), (-10, -1))  # anticipation
 DEFAULT_CAR_WINDOWS: tuple[tuple[int, int], ...] = (
-    (0, 0), (0, 1), (-1, 1), (-5, 5), (0, 5), (0, 10), (0, 20))
+    *PRE_EVENT_WINDOWS, (0, 0), (0, 1), (-1, 1), (-5, 5), (0, 5), (0, 10), (0, 20))
+
+
+def default_car_windows(estimation_end: int) -> tuple[tuple[int, int], ...]:
+    """The default CAR windows that start after an estimation window ending at
+    ``estimation_end``: the pre-event windows need the estimation to end by day -21 (the
+    default); an estimation window running into one of them drops that window."""
+    return tuple(w for w in DEFAULT_CAR_WINDOWS if w[0] > estimation_end)
 
 
 def window_label(window: tuple[int, int]) -> str:

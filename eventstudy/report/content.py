@@ -160,14 +160,23 @@ def _volatility_sections(result: EventStudyResult,
         for event_id, vol in vols.items()])]
 
 
+def _estimation_text(result: EventStudyResult) -> str:
+    """The estimation window as the study ran it (lock-ups: from listing day +5)."""
+    setup = result.setup or {}
+    start, end = setup.get("estimation") or result.options.estimation or (None, None)
+    if setup.get("from_listing") and not result.options.estimation:
+        return (f"from listing day +5 to day {end}, at most {setup.get('max_estimation')} "
+                "sessions")
+    return f"[{start}, {end}] sessions"
+
+
 def method_section(result: EventStudyResult) -> Section:
     """The model, windows and statistics of this study, with their references."""
     if result.extras.get("method"):
         return Section("Method", [Bullets([str(m) for m in result.extras["method"]])])
     o = result.options
     windows = ", ".join(f"[{a:+d},{b:+d}]" for a, b in o.car_windows)
-    estimation = (f"[{o.estimation[0]}, {o.estimation[1]}] sessions" if o.estimation
-                  else "from listing day +5 to day -11, at most 250 sessions")
+    estimation = _estimation_text(result)
     return Section("Method", [Bullets([
         "day 0: the first exchange session on or after the event date (lock-up expiry = "
         "listing date + N calendar months)",

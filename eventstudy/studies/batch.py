@@ -30,7 +30,7 @@ from eventstudy.engine.panel import (
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window
+from eventstudy.engine.windows import Window, default_car_windows
 from eventstudy.errors import BadInput
 from eventstudy.studies.core import _raise_if_nothing, make_loader, run_panel_study
 from eventstudy.studies.designs import apply_designs
@@ -78,7 +78,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 listings: str | Path | None = None, tranches: Sequence[str] | None = None,
                 group_by: str = "group", model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
-                car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS,
+                car_windows: tuple[Window, ...] | None = None,
                 min_estimation: int = 60, keep_other_events: bool = False,
                 holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
@@ -94,9 +94,9 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     of Events (with ``listings``, a calendar file describing their listings: names, offer
     prices for the run-up of ``regress``); without it, every lock-up of every listing in
     ``listings`` (a calendar file; the bundled calendar by default), restricted to ``tranches``
-    if given. Lock-up events estimate from listing day +5 to day -11; file events on
-    ``estimation`` (default -260..-11). Events that cannot be studied are skipped with their
-    reason and the batch goes on. ``volatility`` adds the GARCH study of every firm-day (run by
+    if given. Lock-up events estimate from listing day +5 to day -21; file events on
+    ``estimation`` (default -270..-21); ``car_windows`` default as in ``lockup_study``.
+    Events that cannot be studied are skipped with their reason and the batch goes on. ``volatility`` adds the GARCH study of every firm-day (run by
     ``executor``: serial, local processes or ``dask://HOST:PORT``) and the GARCH-standardised
     BMP test. Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
@@ -105,8 +105,10 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
     other events unless ``keep_other_events``.
     """
+    end = (estimation or (LOCKUP_ESTIMATION if events is None else DEFAULT_ESTIMATION))[1]
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
-                           car_windows=car_windows, min_estimation=min_estimation,
+                           car_windows=default_car_windows(end) if car_windows is None
+                           else car_windows, min_estimation=min_estimation,
                            group_by=group_by, keep_other_events=keep_other_events,
                            **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)

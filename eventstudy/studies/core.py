@@ -104,7 +104,7 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
 def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
     """Study notes: estimation sessions left out (other event windows of the same firm) and
     placeholder rows dropped; per event for small studies, totals for large ones."""
-    span = window_label(options.window)
+    span = window_label(options.event_span)
     events = events.set_index("event_id") if "event_id" in events else events
     dropped = events.get("placeholders_dropped", pd.Series(0, events.index))
     excluded = events.get("estimation_excluded", pd.Series(0, events.index))
@@ -148,7 +148,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
                         progress=bar.update_to if bar else None)
     if bar:
         bar.close()
-    panel = clean_estimation(panel, events, load, options.window, options.keep_other_events)
+    panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
     ar = replace(ar, market_volume=market_volume(panel, _market_volume_of(loader, options.market)))

@@ -20,7 +20,7 @@ from eventstudy.engine.panel import (
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window
+from eventstudy.engine.windows import Window, default_car_windows
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
 from eventstudy.studies.garch import add_volatility
@@ -30,7 +30,7 @@ from eventstudy.studies.result import EventStudyResult, StudyOptions
 def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None = None,
                  model: str = "market", market: str | None = None,
                  window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
-                 car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS,
+                 car_windows: tuple[Window, ...] | None = None,
                  min_estimation: int = 60, keep_other_events: bool = False,
                  offline: bool = False,
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
@@ -40,14 +40,18 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
     """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
 
     Day 0 is the first exchange session on or after listing date + N months. The market model is
-    estimated on the sessions from listing day +5 to day -11 (at most 250; ``estimation`` overrides
+    estimated on the sessions from listing day +5 to day -21 (at most 250; ``estimation`` overrides
     the relative window), falling back to market-adjusted returns below ``min_estimation``; the
     event windows of the listing's other tranches are left out of it unless ``keep_other_events``.
     ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker).
+    ``car_windows`` default: the pre-event windows [-20,-1] and [-10,-1] (anticipation of a known
+    expiry) and [0,0] .. [0,+20], less those the estimation window runs into.
     """
     names = [tickers] if isinstance(tickers, str) else list(tickers)
     if not names:
         raise BadInput("no ticker given")
+    if car_windows is None:
+        car_windows = default_car_windows((estimation or LOCKUP_ESTIMATION)[1])
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=car_windows, min_estimation=min_estimation,
                            keep_other_events=keep_other_events, **model_options)
@@ -87,13 +91,16 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
 
 def event_study(events: Sequence[Event], *, model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window = DEFAULT_ESTIMATION,
-                car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS, min_estimation: int = 60,
+                car_windows: tuple[Window, ...] | None = None, min_estimation: int = 60,
                 keep_other_events: bool = False, offline: bool = False,
                 data: str | Path | None = None, cache_dir: str | Path | None = None,
                 loader: PriceLoader | None = None, skipped: Sequence[Skip] = (),
                 progress: bool = False, **model_options: Any) -> EventStudyResult:
     """Event study of arbitrary events (ticker, session) with a fixed relative estimation window
-    (less the event windows of the same firm's other events, unless ``keep_other_events``)."""
+    (less the event windows of the same firm's other events, unless ``keep_other_events``);
+    ``car_windows`` default as in ``lockup_study``."""
+    if car_windows is None:
+        car_windows = default_car_windows(estimation[1])
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=car_windows, min_estimation=min_estimation,
                            keep_other_events=keep_other_events, **model_options)

@@ -56,6 +56,13 @@ class StudyOptions:
         spans = (self.window, *self.car_windows, *self.bhar_windows)
         return min(w[0] for w in spans), max(w[1] for w in spans)
 
+    @property
+    def event_span(self) -> Window:
+        """The event window joined with the CAR windows (default [-20, +20]): the days around
+        another event of the firm that are left out of an estimation window."""
+        spans = (self.window, *self.car_windows)
+        return min(w[0] for w in spans), max(w[1] for w in spans)
+
     def __post_init__(self) -> None:
         if self.model not in MODEL_NAMES:
             raise BadInput(f"unknown model {self.model!r} (use {', '.join(MODEL_NAMES)})")

@@ -4,6 +4,7 @@ volume and test tables."""
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -231,8 +232,9 @@ def header_block(result: EventStudyResult, now: datetime | None = None) -> str:
         if len(pair) == 2 and all(len(c) <= half for c in pair):
             lines.append("  ".join(pair))
             i += 2
-        else:
-            lines.append(cells[i])
+        else:  # a long value wraps under itself
+            lines += textwrap.wrap(cells[i], HEADER_WIDTH, subsequent_indent=" " * key,
+                                   break_long_words=False, break_on_hyphens=False)
             i += 1
     lines.append("=" * HEADER_WIDTH)
     return "\n".join(lines)
