@@ -98,7 +98,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``estimation`` (default -270..-21); ``car_windows`` default as in ``lockup_study``.
     Events that cannot be studied are skipped with their reason and the batch goes on.
     ``volatility`` adds the GARCH study of every firm-day (run by ``executor``: serial, local
-    processes or ``dask://HOST:PORT``) and the GARCH-standardised BMP test. Designs (``result.designs``):
+    processes or ``dask://HOST:PORT``) and the GARCH-standardised BMP test.
+    Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days, ``bootstrap`` wild-bootstrap resamples of
     CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson`` (see
