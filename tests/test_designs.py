@@ -223,6 +223,22 @@ def test_batch_cli_designs_in_json_and_bad_formula_exit_2() -> None:
     assert code == 2 and "nosuch" in err and "Traceback" not in err
 
 
+def test_batch_text_summary_prints_every_design() -> None:
+    """Without --json the designs are printed too (they were only in JSON and the report)."""
+    from conftest import run_cli
+
+    code, out, err = run_cli("batch", "--offline", "--no-report", "--regress",
+                             "abnormal_volume ~ runup", "--calendar-time", "0,10",
+                             "--bootstrap", "99")
+    assert code == 0, err
+    lines = out.splitlines()
+    for heading in ("Regression 1:", "Calendar time:", "Wild bootstrap:"):
+        assert heading in lines, heading
+    at = lines.index("Regression 1:")
+    assert lines[at + 1].startswith("OLS abnormal_volume ~ runup: N = ")
+    assert any(line.split()[:1] == ["runup"] for line in lines[at + 2:at + 6])
+
+
 def test_cli_factor_model_needs_a_file_and_reads_one(tmp_path) -> None:
     from conftest import run_cli
 

@@ -263,6 +263,7 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     if not result.tests.empty and result.tests["group"].nunique() > 1:
         out += ["", "By group (mean CAR/BHAR, BMP or BHAR t with p):",
                 _frame_text(group_lines(result))]
+    out += design_lines(result)
     vols = result.extras.get("volatility") or {}
     if vols:
         out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], permutation "
@@ -279,6 +280,17 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     if notes:
         out += ["", "Notes:"] + [f"  - {n}" for n in dict.fromkeys(notes)]
     return "\n".join(out)
+
+
+def design_lines(result: EventStudyResult) -> list[str]:
+    """The designs of a batch (regressions, calendar-time portfolio, wild bootstrap), each
+    under its name."""
+    out: list[str] = []
+    for name, design in (result.designs or {}).items():
+        text = (_frame_text(design.round(4)) if isinstance(design, pd.DataFrame)
+                else design.summary())
+        out += ["", f"{name.replace('_', ' ').capitalize()}:", text]
+    return out
 
 
 def _frame_text(frame: pd.DataFrame) -> str:
