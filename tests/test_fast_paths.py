@@ -203,3 +203,29 @@ def test_kp_rbar_by_day_sets_equals_the_pairwise_matrices(seed: int) -> None:
     grouped, pairwise = _rbar_by_day_sets(z, ok), _rbar_pairwise(z, ok)
     assert grouped is not None
     np.testing.assert_allclose(grouped, pairwise, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kp_rbar_blocked_pairs_equal_a_pearson_loop(seed: int, monkeypatch) -> None:
+    """More day sets than MAX_DAY_SETS (every event its own holes): r-bar from blocks of rows
+    (bounded memory) equals the mean of scipy's Pearson r over every pair's common days."""
+    from scipy import stats
+
+    from eventstudy.engine import rbar
+
+    monkeypatch.setattr(rbar, "MAX_DAY_SETS", 1)
+    monkeypatch.setattr(rbar, "PAIR_BLOCK", 50)  # a few rows per block
+    rng = np.random.default_rng(100 + seed)
+    n, days = int(rng.integers(5, 40)), int(rng.integers(8, 40))
+    x = rng.standard_normal((n, days)) + rng.standard_normal(days) * rng.random()
+    x[rng.random((n, days)) < 0.2] = np.nan
+    z, ok = event_time_z(x)
+    total, pairs = 0.0, 0
+    for i in range(n):
+        for j in range(n):
+            both = ~np.isnan(x[i]) & ~np.isnan(x[j])
+            if i != j and both.sum() >= 2:
+                total += stats.pearsonr(x[i][both], x[j][both]).statistic
+                pairs += 1
+    assert float(rbar.kp_rbar(z, ok)) == pytest.approx(total / pairs, rel=1e-10)
+    np.testing.assert_allclose(rbar.kp_rbar(z, ok), _rbar_pairwise(z, ok), rtol=1e-12)

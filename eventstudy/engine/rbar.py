@@ -25,15 +25,15 @@ def kp_rbar(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
     the sum of r_ij over the pairs is one product of column sums of the residuals standardised
     over the common days: O(G n L) time and O(n L) memory, linear in n. Only when the sets are
     more than ``MAX_DAY_SETS`` (nearly every event its own missing days) is r_ij computed from
-    four (n x L) @ (L x n) matrix products: O(n^2 L), the one quadratic step.
+    matrix products over blocks of rows: O(n^2 L) time, the one quadratic step, in
+    O(n L + ``PAIR_BLOCK``) memory (no n x n array: 100,000 events fit in a few GB).
     """
     same = (ok == ok[..., :1, :]).all(axis=(-2, -1))
     if np.all(same):
         return _rbar_common_days(z)
     if z.ndim == 2:
         grouped = _rbar_by_day_sets(z, ok)
-        if grouped is not None:
-            return grouped
+        return grouped if grouped is not None else _rbar_pairwise_blocked(z, ok)
     exact = _rbar_pairwise(z, ok)
     if np.any(same):
         exact = np.where(same, _rbar_common_days(z), exact)
@@ -86,6 +86,33 @@ def _rbar_by_day_sets(z: np.ndarray, ok: np.ndarray) -> np.ndarray | None:
             b, nb = _standardised(z[np.ix_(rows[h], np.flatnonzero(common))])
             total += 2.0 * float(a.sum(axis=0) @ b.sum(axis=0))
             pairs += 2 * na * nb
+    return np.asarray(total / pairs if pairs else np.nan)
+
+
+PAIR_BLOCK = 4_000_000  # pairs (i, j) per block of rows in ``_rbar_pairwise_blocked``
+
+
+def _rbar_pairwise_blocked(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``_rbar_pairwise`` of one sample (2-D) over blocks of rows i against every j: the same
+    sums, never more than ``PAIR_BLOCK`` pairs in memory at once."""
+    x, mask = np.where(ok, z, 0.0), ok.astype(float)
+    xx = x * x
+    n = len(x)
+    step = max(1, PAIR_BLOCK // max(n, 1))
+    total, pairs = 0.0, 0
+    for lo in range(0, n, step):
+        rows = slice(lo, min(lo + step, n))
+        count = mask[rows] @ mask.T  # n_ij common days
+        sx, sxx = x[rows] @ mask.T, xx[rows] @ mask.T  # sums of x_i over the days j has
+        sx_t, sxx_t = mask[rows] @ x.T, mask[rows] @ xx.T  # sums of x_j over the days i has
+        sxy = x[rows] @ x.T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vi, vj = sxx - sx**2 / count, sxx_t - sx_t**2 / count
+            r = (sxy - sx * sx_t / count) / np.sqrt(vi * vj)
+        valid = (count >= 2) & (vi > 1e-14 * sxx) & (vj > 1e-14 * sxx_t)
+        valid[np.arange(rows.stop - lo), np.arange(lo, rows.stop)] = False  # i != j
+        total += float(np.where(valid, r, 0.0).sum())
+        pairs += int(valid.sum())
     return np.asarray(total / pairs if pairs else np.nan)
 
 
