@@ -100,7 +100,8 @@ def study_options(func: F) -> F:
                      help="Units of a plain factor file (Ken French files: percent, detected)."),
         click.option("--dimson", default="1,1", show_default=True,
                      help="Lags,leads of the market for --model dimson."),
-        click.option("--market", help="Market index ticker (default: by exchange, .HK -> ^HSI)."),
+        click.option("--market", help="Market index ticker (default: by exchange, .HK -> ^HSI), "
+                                      "or ipo-index: recent listings, equal-weighted."),
         click.option("--window", default="-10,20", show_default=True,
                      help="Event window, relative sessions."),
         click.option("--estimation", help="Estimation window, relative sessions (default "

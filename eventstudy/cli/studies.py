@@ -31,6 +31,24 @@ from eventstudy.errors import BadInput, EventStudyError
 Window = tuple[int, int]
 
 
+def ipo_index_options(func: Any) -> Any:
+    """--ipo-index-months and --ipo-index-min, for ``--market ipo-index``."""
+    func = click.option("--ipo-index-min", type=click.IntRange(1, 10_000), default=5,
+                        show_default=True,
+                        help="--market ipo-index: fewest constituents for a day's index "
+                             "return (fewer: missing).")(func)
+    return click.option("--ipo-index-months", type=click.IntRange(1, 600), default=24,
+                        show_default=True,
+                        help="--market ipo-index: constituents are the listings of the last N "
+                             "months (the event's own firm excluded).")(func)
+
+
+def ipo_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """The IPO-index options, passed on only with ``--market ipo-index``."""
+    return {"ipo_index_months": params["ipo_index_months"],
+            "ipo_index_min": params["ipo_index_min"]}
+
+
 @main.command()
 @click.argument("tickers", nargs=-1, required=True)
 @event_options(
@@ -39,6 +57,7 @@ Window = tuple[int, int]
     garch=click.option("--garch/--no-garch", default=None,
                        help="GARCH volatility section (default: on for one ticker)."),
     executor="serial")
+@ipo_index_options
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
            garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
@@ -55,7 +74,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
                           volatility=garch, executor=executor,
                           progress=not (as_json or quiet()),
-                          **study_kwargs(params))
+                          **study_kwargs(params), **ipo_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
          inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)
 
@@ -83,6 +102,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     garch=click.option("--garch", is_flag=True,
                        help="GARCH volatility per firm-day and the GARCH-standardised BMP test."),
     executor="local")
+@ipo_index_options
 @guarded
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
@@ -105,7 +125,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
                          regress=regress, regress_window=parse_window(regress_window),
                          calendar_time=parse_window(calendar_time, "--calendar-time days")
                          if calendar_time else None, bootstrap=bootstrap,
-                         **study_kwargs(params))
+                         **study_kwargs(params), **ipo_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
          inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)
 

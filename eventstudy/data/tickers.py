@@ -65,5 +65,14 @@ def market_for(ticker: str) -> str:
     return EXCHANGES[exchange_of(ticker)][2]
 
 
+IPO_INDEX = "ipo-index"  # the ``market`` that asks for an index of recent listings
+
+
+def index_ticker(market: str | None, ticker: str) -> str:
+    """The price series of the market of ``ticker``: ``market``, or the exchange's index when
+    none is given or when the benchmark is the IPO index (which is built on its sessions)."""
+    return market_for(ticker) if market in (None, "", IPO_INDEX) else market
+
+
 def timezone_of(ticker: str) -> str:
     return EXCHANGES[exchange_of(ticker)][1]

@@ -114,6 +114,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                            **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     used: dict[str, Listing] = {}
+    calendar: dict[str, Listing] | None = None  # the IPO index's listings (default: bundled)
     if events is None:
         calendar = ({x.ticker: x for x in read_listings_file(Path(listings))} if listings
                     else load_listings())
@@ -131,7 +132,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     _check_group_by(group_by, chosen)
     result = run_panel_study("batch", chosen, loader, options, estimation=est,
                              max_estimation=max_est, listings=used, skipped=skips,
-                             progress=progress, cross_section=True)
+                             progress=progress, cross_section=True, universe=calendar)
     _raise_if_nothing(result)
     apply_designs(result, regress_formulas=tuple(regress), regress_window=regress_window,
                   calendar_horizon=calendar_time, bootstrap=bootstrap)

@@ -14,9 +14,10 @@ from eventstudy.calendar.events import Event, Skip
 from eventstudy.calendar.listings import (
     Listing,
     inferred_listing,
+    load_listings,
 )
 from eventstudy.data.loader import PriceLoader
-from eventstudy.data.tickers import market_for
+from eventstudy.data.tickers import IPO_INDEX, index_ticker
 from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
 from eventstudy.engine.crosssection import (
     aar_table,
@@ -44,20 +45,24 @@ from eventstudy.engine.volume import (
 )
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+from eventstudy.studies.benchmark import IpoBenchmark, ipo_members
 from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
 
 
-def _series_loader(loader: PriceLoader, market: str | None) -> Callable[[str], Series]:
+def _series_loader(loader: PriceLoader, market: str | None,
+                   ipo: IpoBenchmark | None = None) -> Callable[[str], Series]:
     memo: dict[str, Series] = {}
     markets: dict[str, Prices] = {}  # each market index's arrays, made once
 
     def load(ticker: str) -> Series:
         if ticker not in memo:
             stock = loader.load(ticker)
-            name = market or market_for(ticker)
+            name = index_ticker(market, ticker)
             if name not in markets:
                 markets[name] = prices(loader.load(name))
             memo[ticker] = align(stock, markets[name])
+            if ipo is not None:
+                memo[ticker] = ipo.series(ticker, memo[ticker])
         return memo[ticker]
 
     return load
@@ -67,7 +72,7 @@ def _market_volume_of(loader: PriceLoader, market: str | None
                       ) -> Callable[[str], pd.Series | None]:
     """ticker -> the volume series of its market index (None when the index has none)."""
     def volume(ticker: str) -> pd.Series | None:
-        frame = loader.load(market or market_for(ticker))
+        frame = loader.load(index_ticker(market, ticker))
         volume: pd.Series | None = frame.get("volume")
         return volume
 
@@ -139,10 +144,18 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
                     options: StudyOptions, *, estimation: Window, max_estimation: int | None,
                     listings: dict[str, Listing] | None = None,
                     skipped: Sequence[Skip] = (), progress: bool = False,
-                    min_start: int = 1, cross_section: bool = False) -> EventStudyResult:
-    """Events -> panel -> model -> statistics: the one engine behind every study."""
+                    min_start: int = 1, cross_section: bool = False,
+                    universe: dict[str, Listing] | None = None) -> EventStudyResult:
+    """Events -> panel -> model -> statistics: the one engine behind every study.
+    ``universe``: the listings calendar the IPO-index benchmark draws on (``market=
+    "ipo-index"``; default the bundled calendar merged with $EVENTSTUDY_LISTINGS)."""
     bar = _progress_bar(len(events), progress, "aligning events")
-    load = _series_loader(loader, options.market)
+    ipo = None
+    if options.market == IPO_INDEX:
+        ipo = IpoBenchmark(loader, ipo_members({**(universe or load_listings()),
+                                                **(listings or {})}, events),
+                           options.ipo_index_months, options.ipo_index_min)
+    load = _series_loader(loader, options.market, ipo)
     panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
                         max_estimation=max_estimation, min_start=min_start,
                         progress=bar.update_to if bar else None)
@@ -152,6 +165,8 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
     ar = replace(ar, market_volume=market_volume(panel, _market_volume_of(loader, options.market)))
+    if ipo is not None:
+        ar.problems.update(ipo.day0_problems(ar))
     ar, problem_skips = _drop_problems(ar)
     view = ar.window_view(options.window)
     listings = listings or {}
@@ -174,6 +189,8 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         result, options)}
     result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
                                    for t in result.sources}
+    if ipo is not None:
+        ipo.describe(result)
     if cross_section or result.events["ticker"].nunique() > 1:
         add_cross_section(result)
     return result
@@ -209,7 +226,7 @@ def add_cross_section(result: EventStudyResult) -> None:
 
 def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
     tickers = list(dict.fromkeys(result.events["ticker"]))
-    markets = [options.market or market_for(t) for t in tickers]
+    markets = [index_ticker(options.market, t) for t in tickers]
     return list(dict.fromkeys([*tickers, *markets]))
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from eventstudy.data.tickers import market_for
+from eventstudy.data.tickers import IPO_INDEX, market_for
 from eventstudy.engine.bootstrap import wild_bootstrap_caar
 from eventstudy.engine.calendar_time import CalendarTimeResult, calendar_time_portfolio
 from eventstudy.engine.crosssection import select_rows
@@ -113,6 +113,9 @@ def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
         "market_return": panel.mkt[keep].reshape(-1)})
     out = calendar_time_portfolio(rows, horizon, factors=factors, factor_cols=factor_cols,
                                   rf_col=rf_col, weights=weights)
+    if market == IPO_INDEX:
+        out.notes.append("benchmark: each session, the median over the firms held of their IPO "
+                         "index (each excludes its own firm)")
     if len(names) > 1:
         out.notes.append(f"events against {market} only; {len(tickers) - n} event(s) on other "
                          f"markets ({', '.join(m for m in names if m != market)}) left out")

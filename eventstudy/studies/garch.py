@@ -16,7 +16,7 @@ from eventstudy.calendar.listings import (
 )
 from eventstudy.calendar.sessions import to_timestamp
 from eventstudy.data.loader import PriceLoader
-from eventstudy.data.tickers import market_for, normalise_ticker
+from eventstudy.data.tickers import index_ticker, normalise_ticker
 from eventstudy.engine.panel import (
     align,
 )
@@ -29,7 +29,7 @@ from eventstudy.studies.result import EventStudyResult
 def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
                   listing_date: pd.Timestamp | None = None) -> tuple[pd.Series, pd.Series]:
     """Stock and market simple returns on their common dates; for a listing, from day +5 on."""
-    s = align(loader.load(ticker), loader.load(market or market_for(ticker)))
+    s = align(loader.load(ticker), loader.load(index_ticker(market, ticker)))
     index = pd.DatetimeIndex(s.dates)
     first = 1
     if listing_date is not None:

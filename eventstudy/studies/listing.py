@@ -217,6 +217,9 @@ def listing_study(tickers: str | Sequence[str], *, model: str = "market",
         raise BadInput("BHAR horizons and the number of first sessions must be at least 1")
     options = _options(model, market, window, estimation, car_windows, min_estimation,
                        horizons)
+    if options.market == "ipo-index":
+        raise BadInput("the IPO index is a benchmark for lock-up and batch studies, not for "
+                       "the listing day (--market ipo-index)")
     single = normalise_ticker(names[0]) if data and len(names) == 1 else None
     base = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir,
                                  data_ticker=single)

@@ -77,7 +77,7 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
     result = run_panel_study("lockup", events, loader, options,
                              estimation=estimation or LOCKUP_ESTIMATION,
                              max_estimation=LOCKUP_MAX_ESTIMATION, listings=used,
-                             skipped=skips, progress=progress)
+                             skipped=skips, progress=progress, universe=calendar)
     for ticker, listing in used.items():
         if listing.inferred:
             result.notes.append(f"{ticker} is not in the listings calendar: its listing date "

@@ -14,7 +14,7 @@ import pandas as pd
 from eventstudy.calendar.listings import (
     Listing,
 )
-from eventstudy.data.tickers import normalise_ticker
+from eventstudy.data.tickers import IPO_INDEX, normalise_ticker
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns
 from eventstudy.engine.panel import (
     DEFAULT_WINDOW,
@@ -49,6 +49,8 @@ class StudyOptions:
     rf_col: str | None = None
     dimson: tuple[int, int] = (1, 1)  # model "dimson": lags, leads
     keep_other_events: bool = False  # keep other events of the firm in estimation windows
+    ipo_index_months: int = 24  # market "ipo-index": listings of the last N months
+    ipo_index_min: int = 5  # market "ipo-index": fewest constituents for a day's return
 
     @property
     def panel_window(self) -> Window:
@@ -66,8 +68,13 @@ class StudyOptions:
     def __post_init__(self) -> None:
         if self.model not in MODEL_NAMES:
             raise BadInput(f"unknown model {self.model!r} (use {', '.join(MODEL_NAMES)})")
-        if self.market:
+        if self.market and self.market.strip().lower().replace("_", "-") == IPO_INDEX:
+            self.market = IPO_INDEX
+        elif self.market:
             self.market = normalise_ticker(self.market)
+        if not (1 <= self.ipo_index_months <= 600 and 1 <= self.ipo_index_min <= 10_000):
+            raise BadInput("the IPO index needs 1 to 600 months (--ipo-index-months) and at "
+                           "least 1 constituent (--ipo-index-min)")
         for w in (self.window, *self.car_windows, *self.bhar_windows):
             if w[0] > w[1]:
                 raise BadInput(f"window [{w[0]}, {w[1]}] ends before it starts")

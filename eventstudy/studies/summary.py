@@ -198,6 +198,10 @@ def header_fields(result: EventStudyResult, now: datetime | None = None
     opts = result.options
     tickers = list(dict.fromkeys(result.events["ticker"]))
     markets = [opts.market or market_for(t) for t in tickers]
+    bench = result.extras.get("benchmark")
+    if bench:  # the IPO index: say how it is made
+        markets = [f"IPO index ({bench['months']} months, >= {bench['min_constituents']} "
+                   "firms, own firm excluded)"]
     sources = [str(v).split(" (")[0] for v in result.sources.values()]
     models = [str(m) for m in result.events["model"]]
     firm = len(result.events.drop_duplicates(["ticker", "day0"])) if result.n_events else 0
