@@ -97,6 +97,10 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
                         help="Event days of the regression outcomes."),
            click.option("--calendar-time",
                         help="Calendar-time portfolio over these event days, e.g. 0,20."),
+           click.option("--weight-col",
+                        help="Value-weight the calendar-time portfolio by this events-file or "
+                             "calendar column (e.g. market_cap; market_cap without such a "
+                             "column: shares_outstanding x close on day -1)."),
            click.option("--bootstrap", type=click.IntRange(0, 10**6), default=9999,
                         show_default=True, help="Wild-bootstrap resamples of CAAR (0: off).")),
     garch=click.option("--garch", is_flag=True,
@@ -106,7 +110,8 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 @guarded
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
-          calendar_time: str | None, bootstrap: int, executor: str, out: Path | None,
+          calendar_time: str | None, weight_col: str | None, bootstrap: int, executor: str,
+          out: Path | None,
           no_report: bool, as_json: bool, fig_format: str, xlsx: bool = False,
           latex: bool = False, **params: Any) -> None:
     """Many events: CAAR, BHAR and every test. EVENTS is a CSV/YAML of ticker,date[,tranche,
@@ -124,7 +129,8 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
                          progress=not (as_json or quiet()),
                          regress=regress, regress_window=parse_window(regress_window),
                          calendar_time=parse_window(calendar_time, "--calendar-time days")
-                         if calendar_time else None, bootstrap=bootstrap,
+                         if calendar_time else None, calendar_weight_col=weight_col,
+                         bootstrap=bootstrap,
                          **study_kwargs(params), **ipo_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
          inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)

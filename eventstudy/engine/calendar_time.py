@@ -82,11 +82,13 @@ def newey_west_lags(nobs: int) -> int:
 
 
 def daily_portfolio(abnormal_returns: pd.DataFrame, horizon: tuple[int, int],
-                    weights: pd.Series | None = None) -> pd.DataFrame:
+                    weights: pd.Series | str | None = None) -> pd.DataFrame:
     """Per session: the (weighted) mean return of the firms inside ``horizon`` of an event, the
     market return and the number of firms. ``abnormal_returns`` needs the columns ticker, day,
     date, return, market_return (``EventStudyResult.abnormal_returns`` plus ``ticker``).
-    ``weights``: per ticker (e.g. market capitalisation), value weighting when given."""
+    ``weights``: per ticker (e.g. market capitalisation), or the name of a column of
+    ``abnormal_returns`` holding each row's weight (e.g. the event's market capitalisation);
+    value weighting when given: sum w r / sum w over the firms of the session."""
     need = {"ticker", "day", "date", "return", "market_return"}
     if missing := need - set(abnormal_returns.columns):
         raise BadInput(f"calendar-time portfolio needs columns {sorted(missing)}")
@@ -101,11 +103,13 @@ def daily_portfolio(abnormal_returns: pd.DataFrame, horizon: tuple[int, int],
         raise BadInput(f"no firm is inside days [{lo}, {hi}] of an event: no portfolio")
     if weights is None:
         w = pd.Series(1.0, index=rows.index)
+    elif isinstance(weights, str):
+        w = pd.to_numeric(rows[weights], errors="coerce").astype(float)
     else:
         w = rows["ticker"].map(weights).astype(float)
-        if w.isna().any() or (w <= 0).any():
-            bad = sorted(rows.loc[w.isna() | (w <= 0), "ticker"].unique())
-            raise BadInput(f"no positive weight for {', '.join(bad)}")
+    bad = ~(np.isfinite(w) & (w > 0))
+    if bad.any():
+        raise BadInput(f"no positive weight for {', '.join(sorted(set(rows.loc[bad, 'ticker'])))}")
     frame = pd.DataFrame({"date": pd.to_datetime(rows["date"]).to_numpy(),
                           "wr": (rows["return"] * w).to_numpy(), "w": w.to_numpy(),
                           "market_return": rows["market_return"].to_numpy()})
@@ -119,7 +123,7 @@ def daily_portfolio(abnormal_returns: pd.DataFrame, horizon: tuple[int, int],
 def calendar_time_portfolio(abnormal_returns: pd.DataFrame, horizon: tuple[int, int] = (0, 20),
                             factors: pd.DataFrame | None = None,
                             factor_cols: list[str] | None = None, rf_col: str | None = None,
-                            weights: pd.Series | None = None,
+                            weights: pd.Series | str | None = None,
                             lags: int | None = None) -> CalendarTimeResult:
     """Jaffe-Mandelker calendar-time portfolio regression with Newey-West errors.
 

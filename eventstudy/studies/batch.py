@@ -86,6 +86,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 volatility: bool = False, executor: str = "local",
                 progress: bool = False, regress: Sequence[str] = (),
                 regress_window: Window = (0, 1), calendar_time: Window | None = None,
+                calendar_weight_col: str | None = None,
                 bootstrap: int = 0, **model_options: Any) -> EventStudyResult:
     """Many events at once, with CAAR, BHAR and every cross-event test, pooled and by group.
 
@@ -101,7 +102,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     processes or ``dask://HOST:PORT``) and the GARCH-standardised BMP test.
     Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
-    ``calendar_time`` portfolio over those days, ``bootstrap`` wild-bootstrap resamples of
+    ``calendar_time`` portfolio over those days (value-weighted by the events' column
+    ``calendar_weight_col``, e.g. ``market_cap``), ``bootstrap`` wild-bootstrap resamples of
     CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson`` (see
     ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
     other events unless ``keep_other_events``.
@@ -129,13 +131,16 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
             used = {e.ticker: calendar[e.ticker] for e in chosen if e.ticker in calendar}
     if not chosen and not skips:
         raise BadInput("no events to study")
+    if calendar_weight_col and calendar_time is None:
+        raise BadInput("--weight-col weights the calendar-time portfolio: add --calendar-time")
     _check_group_by(group_by, chosen)
     result = run_panel_study("batch", chosen, loader, options, estimation=est,
                              max_estimation=max_est, listings=used, skipped=skips,
                              progress=progress, cross_section=True, universe=calendar)
     _raise_if_nothing(result)
     apply_designs(result, regress_formulas=tuple(regress), regress_window=regress_window,
-                  calendar_horizon=calendar_time, bootstrap=bootstrap)
+                  calendar_horizon=calendar_time, bootstrap=bootstrap,
+                  weight_col=calendar_weight_col)
     if volatility:
         add_volatility(result, loader, executor=executor, progress=progress)
     return result

@@ -87,11 +87,38 @@ def regress(result: EventStudyResult, formula: str, window: Window = (0, 1),
     return out
 
 
+def event_weights(result: EventStudyResult, column: str) -> np.ndarray:
+    """Each event's value weight: a column of the events (an events-file column such as
+    ``market_cap``) or of the calendar (``shares_outstanding``, ``float_shares``, ...); for
+    ``market_cap`` without such a column, shares_outstanding x the close on day -1. A missing,
+    non-numeric or non-positive value is an error naming the events (exit 2)."""
+    data = event_characteristics(result, (0, 0))
+    if column in data.columns and data[column].notna().any():
+        values = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
+    elif column == "market_cap":
+        shares = pd.to_numeric(data["shares_outstanding"], errors="coerce").to_numpy(dtype=float)
+        close = result.ar.panel.close
+        if close is None or result.ar.panel.days[0] > -1 or not np.isfinite(shares).any():
+            raise BadInput("--weight-col market_cap: no market_cap column in the events and no "
+                           "shares_outstanding in the calendar to multiply by the price")
+        values = shares * close[:, result.ar.panel.column(-1)]
+    else:
+        have = [c for c in data.columns if pd.to_numeric(data[c], errors="coerce").notna().any()]
+        raise BadInput(f"--weight-col {column[:40]!r}: no such column of the events (numeric "
+                       f"columns: {', '.join(map(str, have))})")
+    return values
+
+
 def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
                   factors: pd.DataFrame | None = None, factor_cols: list[str] | None = None,
                   rf_col: str | None = None, weights: pd.Series | None = None,
-                  market: str | None = None) -> CalendarTimeResult:
+                  market: str | None = None, weight_col: str | None = None
+                  ) -> CalendarTimeResult:
     """The calendar-time portfolio of the study's events over days ``horizon``.
+
+    ``weights`` (per ticker) or ``weight_col`` (a column of the events, fixed per event; see
+    ``event_weights``) make it value-weighted; a firm live in two events on a session counts
+    once, with the weight of the first of them.
 
     One portfolio needs one market: when the events have several (``.HK`` and US tickers),
     it holds the events of ``market`` (default: the market with most events), said in its
@@ -111,8 +138,22 @@ def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
         "ticker": np.repeat(tickers[keep], w), "day": np.tile(panel.days, n),
         "date": panel.dates[keep].reshape(-1), "return": panel.ret[keep].reshape(-1),
         "market_return": panel.mkt[keep].reshape(-1)})
+    chosen: pd.Series | str | None = weights
+    if weight_col is not None:
+        if weights is not None:
+            raise BadInput("give weights or weight_col, not both")
+        values = event_weights(result, weight_col)[keep]
+        bad = ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            ids = panel.events.index.to_numpy()[keep][bad]
+            raise BadInput(f"--weight-col {weight_col[:40]!r}: no positive number for "
+                           f"{len(ids)} event(s): {', '.join(map(str, ids[:5]))}"
+                           f"{' ...' if len(ids) > 5 else ''}")
+        rows["weight"], chosen = np.repeat(values, w), "weight"
     out = calendar_time_portfolio(rows, horizon, factors=factors, factor_cols=factor_cols,
-                                  rf_col=rf_col, weights=weights)
+                                  rf_col=rf_col, weights=chosen)
+    if weight_col is not None:
+        out.notes.append(f"value weights: {weight_col} of each event, fixed over its days")
     if market == IPO_INDEX:
         out.notes.append("benchmark: each session, the median over the firms held of their IPO "
                          "index (each excludes its own firm)")
@@ -138,13 +179,16 @@ def wild_bootstrap(result: EventStudyResult, windows: tuple[Window, ...] | None 
 
 def apply_designs(result: EventStudyResult, *, regress_formulas: tuple[str, ...] = (),
                   regress_window: Window = (0, 1), calendar_horizon: Window | None = None,
-                  bootstrap: int = 0, seed: int = 0) -> None:
+                  bootstrap: int = 0, seed: int = 0, weight_col: str | None = None) -> None:
     """Run the requested designs into ``result.designs`` (name -> object with ``summary()``
     and ``to_dict()``; the wild bootstrap is a DataFrame)."""
     for i, formula in enumerate(regress_formulas):
         result.designs[f"regression_{i + 1}"] = regress(result, formula, regress_window)
     if calendar_horizon is not None:
-        result.designs["calendar_time"] = calendar_time(result, calendar_horizon)
+        result.designs["calendar_time"] = calendar_time(result, calendar_horizon,
+                                                        weight_col=weight_col)
+    elif weight_col is not None:
+        raise BadInput("--weight-col weights the calendar-time portfolio: add --calendar-time")
     if bootstrap:
         n = len(select_rows(result.ar)[0])
         if n >= 2:
