@@ -43,6 +43,28 @@ def bundled_market_volume(ticker: str) -> pd.Series | None:
     return volume
 
 
+SYNTHETIC_FACTOR_SD = 0.01  # daily sd of each synthetic factor
+
+
+def synthetic_factors(seed: int, k: int = 2, sd: float = SYNTHETIC_FACTOR_SD) -> pd.DataFrame:
+    """SYNTHETIC factor returns for the ``simulate --model factors`` check: on every session of
+    the bundled ^HSI, the real ^HSI return (column ``hsi``) and ``k`` independent N(0, sd^2)
+    draws of a generator seeded by ``seed`` (columns ``synthetic_1``..``synthetic_k``). No
+    factor data are shipped for Hong Kong; these columns test the K-regressor machinery (its
+    prediction-error variance and degrees of freedom) and are never real factor returns."""
+    from eventstudy.data.loader import PriceLoader
+
+    close = PriceLoader(offline=True).load("^HSI")["close"].astype(float)
+    rng = np.random.default_rng([seed, 13])  # its own stream: the pseudo-events do not move
+    draws = rng.normal(0.0, sd, size=(len(close), k))
+    frame = pd.DataFrame(draws, index=close.index,
+                         columns=[f"synthetic_{j + 1}" for j in range(k)])
+    frame.insert(0, "hsi", close.pct_change().to_numpy())
+    frame.attrs["synthetic"] = (f"hsi = real ^HSI returns; synthetic_1..{k}: seeded N(0, "
+                                f"{sd:g}^2) draws (seed {seed}), not real factor data")
+    return frame.iloc[1:]
+
+
 def _eligible(series: Mapping[str, Series], block: tuple[int, int],
               estimation: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """(ticker number, day-0 position) of every session with a full estimation window."""

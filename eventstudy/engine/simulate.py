@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.models import AbnormalReturns, fit_model
+from eventstudy.engine.models import AbnormalReturns, Regressors, fit_model
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.prepare import Base, Prepared, base, check_window, prepare
 from eventstudy.engine.pseudo import (
@@ -34,6 +34,7 @@ from eventstudy.engine.pseudo import (
     draw_samples,
     pseudo_panel,
     single_samples,
+    synthetic_factors,
 )
 from eventstudy.engine.significance import (
     REFERENCES,
@@ -160,7 +161,8 @@ class Design:
 
 def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] | None,
              pool_size: int, cluster_size: int, n_samples: int, n_events: int, model: str,
-             window: tuple[int, int], rng: np.random.Generator) -> list[Design]:
+             window: tuple[int, int], rng: np.random.Generator,
+             regressors: Regressors | None = None) -> list[Design]:
     """Fit each design's pool once: ``independent`` and ``single`` share one pool of random
     sessions, ``clustered`` has its own (every stock on random dates) unless ``panel`` is
     given, in which case its samples are events of ``panel`` sharing a day 0."""
@@ -170,11 +172,11 @@ def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] |
     for name in names:
         if name == "clustered" and panel is None:
             pool = clustered_panel(series, max(pool_size // cluster_size, 1), cluster_size, rng)
-            fitted = _fit(pool, model, window, True)
+            fitted = _fit(pool, model, window, True, regressors)
         else:
             if shared is None:
                 pool = panel if panel is not None else pseudo_panel(series, pool_size, rng)
-                shared = _fit(pool, model, window, panel is None)
+                shared = _fit(pool, model, window, panel is None, regressors)
             fitted = shared
         ar, common, null, rows = fitted
         if name == "independent":
@@ -189,10 +191,11 @@ def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] |
     return out
 
 
-def _fit(pool: Panel, model: str, window: tuple[int, int], bundled: bool
+def _fit(pool: Panel, model: str, window: tuple[int, int], bundled: bool,
+         regressors: Regressors | None = None
          ) -> tuple[AbnormalReturns, Base, Prepared, np.ndarray]:
     """Fit the pool; bundled pools get the index volume for the market-adjusted volume."""
-    ar = fit_model(pool, model)
+    ar = fit_model(pool, model, regressors=regressors)
     if bundled:
         ar = dataclasses.replace(ar, market_volume=market_volume(pool, bundled_market_volume))
     window = check_window(ar, window)
@@ -228,6 +231,7 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
                  alpha: float = 0.05, chunk: int = 100, designs: Iterable[str] | None = None,
                  cluster_size: int = CLUSTER_SIZE,
                  single_tests: Mapping[str, SingleTest] | None = None,
+                 factors: pd.DataFrame | None = None,
                  progress: Progress | bool = False) -> pd.DataFrame:
     """Rejection rates of every test on random samples of pseudo-events (Brown & Warner 1985),
     per design (``independent``, ``clustered``, ``single``; see ``eventstudy.engine.pseudo``).
@@ -244,6 +248,9 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     variance_ratio, kind (size or power), rejection_rate, reject_negative, reject_positive,
     mean_statistic, sd_statistic, samples, n_events, size_flag (a size outside [3%, 7%]),
     reference; ``attrs`` has the pool sizes and the run time.
+    ``model="factors"``: the factor model on ``factors`` (a date-indexed frame, every column a
+    regressor), by default ``synthetic_factors(seed)``: the real ^HSI return plus two SYNTHETIC
+    seeded factors (column ``factor_data`` of the table says so).
     """
     chosen = check_tests(tests)
     default = DESIGNS if panel is None else ("independent", "single")
@@ -256,8 +263,9 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     singles = dict(SINGLE_TESTS if single_tests is None else single_tests)
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
+    regressors, factor_data = _factor_model(model, factors, seed)
     plans = _designs(names, panel, tickers, pool_size, cluster_size, n_samples, n_events, model,
-                     window, rng)
+                     window, rng, regressors)
     window = plans[0].null.window
     scenarios = [(float(s), float(v)) for v in variance_ratios for s in shifts]
     per = sum(1 if d.name == "single" else -(-n_samples // chunk) for d in plans)
@@ -290,9 +298,28 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
                                   "n_events": size})
     finally:
         close()
-    return _table(table, {"pool": {d.name: d.pool for d in plans},
-                          "seconds": time.perf_counter() - started, "alpha": alpha,
-                          "window": window, "model": model, "seed": seed})
+    out = _table(table, {"pool": {d.name: d.pool for d in plans},
+                         "seconds": time.perf_counter() - started, "alpha": alpha,
+                         "window": window, "model": model, "seed": seed})
+    if factor_data:
+        out["factor_data"] = out.attrs["factor_data"] = factor_data
+    return out
+
+
+def _factor_model(model: str, factors: pd.DataFrame | None, seed: int
+                  ) -> tuple[Regressors | None, str]:
+    """The fitter of ``model="factors"`` and what its factor data are (synthetic by default)."""
+    if model != "factors":
+        if factors is not None:
+            raise BadInput("factors are for model='factors'")
+        return None, ""
+    from eventstudy.engine.regressors import FactorModel
+
+    table = synthetic_factors(seed) if factors is None else factors
+    what = table.attrs.get("synthetic") or "user-supplied factor returns"
+    if factors is None:
+        what = f"SYNTHETIC: {what}"
+    return FactorModel(table, [str(c) for c in table.columns]), what
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
