@@ -112,3 +112,23 @@ def test_bad_weight_columns_exit_2(tmp_path) -> None:
     EVENTS.assign(market_cap=["1e11", "-3", "", "x"]).to_csv(path, index=False)
     code, _, err = run_cli(*base, "--calendar-time", "0,5", "--weight-col", "market_cap")
     assert code == 2 and "no positive number for 3 event(s)" in err
+
+
+def test_sessions_without_a_market_return_are_left_out_with_a_note() -> None:
+    from eventstudy.engine.calendar_time import calendar_time_portfolio
+
+    hsi = read_raw_hsi().pct_change()
+    close = _trading("0020.HK")
+    k0 = close.index.get_loc(pd.Timestamp("2022-06-30"))
+    dates = close.index[k0 - 2:k0 + 30]
+    rows = pd.DataFrame({"ticker": "0020.HK", "day": range(-2, 30), "date": dates,
+                         "return": close.pct_change()[dates].to_numpy(),
+                         "market_return": hsi.reindex(dates).to_numpy()})
+    rows.loc[5, "market_return"] = float("nan")
+    res = calendar_time_portfolio(rows, (0, 29))
+    assert res.nobs == 29 and any("1 portfolio sessions have no market return" in n
+                                  for n in res.notes)
+    keep = rows[(rows.day >= 0) & rows.market_return.notna()]
+    fit = sm.OLS(keep["return"].to_numpy(), sm.add_constant(keep["market_return"].to_numpy())
+                 ).fit()
+    assert res.alpha == pytest.approx(fit.params[0], rel=1e-10)

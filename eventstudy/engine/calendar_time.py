@@ -136,6 +136,10 @@ def calendar_time_portfolio(abnormal_returns: pd.DataFrame, horizon: tuple[int, 
     port = daily_portfolio(abnormal_returns, horizon, weights)
     notes: list[str] = []
     if factors is None:
+        lost = int(port["market_return"].isna().sum())  # e.g. an IPO index below its minimum
+        if lost:
+            notes.append(f"{lost} portfolio sessions have no market return and are left out")
+            port = port.dropna(subset=["market_return"]).reset_index(drop=True)
         x = port[["market_return"]].rename(columns={"market_return": "market"})
         y = port["return"]
     else:
