@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -47,13 +48,20 @@ class IpoIndex:
     months: int
     min_constituents: int
 
-    def daily(self, exclude: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(I_d, n_d) per session without ``exclude``: I_d is NaN where n_d < the minimum."""
+    @cached_property
+    def _sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and number of the constituent returns per session, once (O(D C))."""
         valid = np.isfinite(self.returns)
+        return np.where(valid, self.returns, 0.0).sum(axis=1), valid.sum(axis=1)
+
+    def daily(self, exclude: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(I_d, n_d) per session without ``exclude``: I_d is NaN where n_d < the minimum.
+        O(D) per call: the excluded firm's column is taken off the sums."""
+        total, n = self._sums
         if exclude in self.tickers:
-            valid[:, self.tickers.index(exclude)] = False
-        n = valid.sum(axis=1)
-        total = np.where(valid, self.returns, 0.0).sum(axis=1)
+            column = self.returns[:, self.tickers.index(exclude)]
+            own = np.isfinite(column)
+            total, n = total - np.where(own, column, 0.0), n - own
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = total / n
         return np.where(n >= self.min_constituents, mean, np.nan), n
