@@ -199,3 +199,25 @@ def test_listing_day_refuses_the_ipo_index() -> None:
 
     with pytest.raises(BadInput, match="IPO index"):
         listing_study("9880.HK", market="ipo-index", offline=True)
+
+
+def test_events_file_listing_dates_join_the_index_on_their_exchange() -> None:
+    """US events: LYFT and PINS are not in the calendar; their events-file listing dates make
+    them constituents, beside the calendar's ZM, each event's own firm excluded."""
+    from eventstudy import batch_study
+
+    events = pd.DataFrame({"ticker": ["LYFT", "PINS"], "date": ["2019-09-25", "2019-10-15"],
+                           "listing_date": ["2019-03-29", "2019-04-18"]})
+    result = batch_study(events, market="ipo-index", ipo_index_min=2, offline=True,
+                         bootstrap=0)
+    assert {"LYFT", "PINS", "ZM"} <= set(result.extras["benchmark"]["constituents"])
+    raw = {t: pd.read_csv(DATA / "prices" / f"{t}.csv", index_col="Date",
+                          parse_dates=True)["Adj Close"] for t in ("LYFT", "PINS", "ZM")}
+    gspc = pd.read_csv(next((DATA / "prices").glob("^GSPC_*.csv")), index_col="date",
+                       parse_dates=True).index
+    for _, event in result.events.iterrows():
+        day0 = pd.Timestamp(event["day0"])
+        prev = gspc[gspc.get_loc(day0) - 1]
+        others = [raw[t][day0] / raw[t][prev] - 1 for t in raw if t != event["ticker"]]
+        assert event["benchmark_firms_0"] == 2
+        assert event["market_return_0"] == pytest.approx(sum(others) / 2, abs=1e-14)
