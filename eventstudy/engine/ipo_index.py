@@ -18,11 +18,10 @@ A stock's return that spans several sessions (a suspension) is matched by the in
 over the same sessions, prod(1 + I_d) - 1, missing if any of them is (Maynes & Rumsey 1993
 trade-to-trade returns, as for the market index).
 
-Equal-weighted benchmarks of recent listings are the reference portfolios of the IPO literature
-(a portfolio rather than a broad index for firms with a short history); lock-up studies (Field &
-Hanka 2001; Brav & Gompers 2003) measure the expiry return against a benchmark of returns on the
-same days. The definition here is this module's; see the README (Method) for what it does and
-does not claim about those papers."""
+Lock-up studies (Field & Hanka 2001, JF 56(2); Brav & Gompers 2003, RFS 16(1)) measure the
+expiry return against a benchmark of returns on the same days; their abstracts, all that could
+be checked, do not say which benchmark, so this index is not presented as theirs: the definition
+above is this module's (README, Method)."""
 
 from __future__ import annotations
 

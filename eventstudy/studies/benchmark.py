@@ -131,4 +131,6 @@ class IpoBenchmark:
         return {"name": "ipo-index", "months": self.months,
                 "min_constituents": self.min_constituents, "weighting": "equal",
                 "excludes_event_firm": True, "constituents": self.constituents(),
+                "sources": {t: str(self.loader.load(t).attrs.get("source"))
+                            for t in self.constituents()},
                 "description": self.text()}
