@@ -246,3 +246,32 @@ def test_dimson_keeps_the_market_lags_next_to_a_left_out_window(sensetime) -> No
     assert row["beta"] == pytest.approx(ols.params[1:].sum(), rel=1e-10)
     assert row["sigma"] == pytest.approx(np.sqrt(ols.scale), rel=1e-10)
     assert len(rows) == 179
+
+
+def test_lumped_returns_keep_the_no_trade_row() -> None:
+    """``returns="lumped"`` (CLI ``--returns lumped``, Maynes & Rumsey 1993): SenseTime's
+    2024-01-15 placeholder stays a session with return 0 and is day 0 of an event on it; the
+    market model is statsmodels OLS on the raw close-to-close returns, placeholder included."""
+    event = make_event("0020.HK", "2024-01-15")
+    res = event_study([event], offline=True, returns="lumped")
+    row = res.events.iloc[0]
+    assert row["day0"] == pd.Timestamp("2024-01-15") and row["return_0"] == 0.0
+    assert row["placeholders_dropped"] == 0
+    raw = read_raw_prices("0020.HK")
+    joint = pd.concat([raw["Close"].rename("close"), read_raw_hsi().rename("mclose")], axis=1,
+                      join="inner")
+    r, m = joint["close"].pct_change(), joint["mclose"].pct_change()
+    p0 = joint.index.get_loc(pd.Timestamp("2024-01-15"))
+    rows = slice(p0 - 270, p0 - 20)
+    ols = sm.OLS(r.iloc[rows].to_numpy(), sm.add_constant(m.iloc[rows].to_numpy())).fit()
+    pred = ols.get_prediction(np.array([[1.0, m.iloc[p0]]]))
+    assert row["ar_0"] == pytest.approx(0.0 - pred.predicted_mean[0], rel=1e-10)
+    assert row["t_0"] == pytest.approx(row["ar_0"] / pred.se_obs[0], rel=1e-10)
+    assert res.to_dict()["options"]["returns"] == "lumped"
+    assert "lumped" in res.summary()
+    code, out, err = run_cli("lockup", "0020.HK", "--offline", "--no-report", "--no-garch",
+                             "--json", "--returns", "lumped")
+    assert code == 0, err
+    assert json.loads(out)["options"]["returns"] == "lumped"
+    code, _, err = run_cli("lockup", "0020.HK", "--offline", "--no-report", "--returns", "x")
+    assert code == 2 and "Traceback" not in err

@@ -111,6 +111,10 @@ def study_options(func: F) -> F:
                                            "windows an --estimation window runs into)."),
         click.option("--min-estimation", type=click.IntRange(3, None), default=60,
                      show_default=True, help="Fewest estimation sessions for the model."),
+        click.option("--returns", "returns", type=click.Choice(["trade-to-trade", "lumped"]),
+                     default="trade-to-trade", show_default=True,
+                     help="No-trade rows (zero volume, unchanged close): dropped, the next "
+                          "return spans them (Maynes & Rumsey 1993), or kept with return 0."),
         click.option("--keep-other-events", is_flag=True,
                      help="Keep the event windows of the firm's other events in each estimation "
                           "window (default: left out)."),
@@ -188,6 +192,7 @@ def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
                         else parse_windows(params["car_windows"])),
         "min_estimation": params["min_estimation"],
         "keep_other_events": params["keep_other_events"],
+        "returns": params["returns"].replace("-", "_"),
         "offline": params["offline"], "data": params["data"], "cache_dir": params["cache_dir"],
     }
     if params.get("estimation"):

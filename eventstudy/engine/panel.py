@@ -138,18 +138,21 @@ def prices(frame: pd.DataFrame) -> Prices:
     return Prices(ticker, dates, values[:, columns.index("close")], volume)
 
 
-def align(stock: pd.DataFrame | Prices, market: pd.DataFrame | Prices) -> Series:
+def align(stock: pd.DataFrame | Prices, market: pd.DataFrame | Prices,
+          trade_to_trade: bool = True) -> Series:
     """Stock and market on their common dates; returns over the same intervals.
 
     The stock's placeholder rows (zero volume, unchanged close: no trading) are dropped first, so
-    the next session's return spans them (``eventstudy.data.clean.placeholder_rows``; a stock
-    given as ``Prices`` is taken as it is). The common dates are found by binary search of the
+    the next session's return spans them: trade-to-trade returns (Maynes & Rumsey 1993;
+    ``eventstudy.data.clean.placeholder_rows``; a stock given as ``Prices`` is taken as it is).
+    ``trade_to_trade=False`` keeps them: lumped returns, 0 on a day without trading and the
+    whole move on the next trade. The common dates are found by binary search of the
     stock's dates in the market's (both sorted and unique): O(n log m) numpy work, no join."""
     placeholders = np.array([], dtype="datetime64[ns]")
     if not isinstance(stock, Prices):
         stock = prices(stock)
         drop = placeholder_mask(stock.close, stock.volume)
-        if drop.any():
+        if trade_to_trade and drop.any():
             placeholders = stock.dates[drop].view("datetime64[ns]")
             keep = ~drop
             stock = Prices(stock.ticker, stock.dates[keep], stock.close[keep],

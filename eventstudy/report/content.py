@@ -183,7 +183,9 @@ def method_section(result: EventStudyResult) -> Section:
         f"normal returns: {o.model} model; estimation window {estimation}; with fewer than "
         f"{o.min_estimation} sessions, market-adjusted returns",
         "returns: simple returns of the adjusted close on the dates the stock shares with its "
-        "market index",
+        "market index; " + ("lumped: no-trade rows (zero volume, unchanged close) kept with "
+                            "return 0" if o.returns == "lumped" else "trade-to-trade: no-trade "
+                            "rows dropped, the next return spans them (Maynes & Rumsey 1993)"),
         f"event window [{o.window[0]:+d},{o.window[1]:+d}]; CAR windows {windows}",
         "AR t statistics and CAR standard errors from the prediction-error variance of the "
         "fitted model (MacKinlay 1997; Campbell, Lo & MacKinlay 1997, ch. 4); two-sided "

@@ -104,7 +104,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days (value-weighted by the events' column
     ``calendar_weight_col``, e.g. ``market_cap``), ``bootstrap`` wild-bootstrap resamples of
-    CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson`` (see
+    CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson``, ``returns`` (see
     ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
     other events unless ``keep_other_events``.
     """

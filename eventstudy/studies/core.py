@@ -49,8 +49,8 @@ from eventstudy.studies.benchmark import IpoBenchmark, ipo_members
 from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
 
 
-def _series_loader(loader: PriceLoader, market: str | None,
-                   ipo: IpoBenchmark | None = None) -> Callable[[str], Series]:
+def _series_loader(loader: PriceLoader, market: str | None, ipo: IpoBenchmark | None = None,
+                   trade_to_trade: bool = True) -> Callable[[str], Series]:
     memo: dict[str, Series] = {}
     markets: dict[str, Prices] = {}  # each market index's arrays, made once
 
@@ -60,7 +60,7 @@ def _series_loader(loader: PriceLoader, market: str | None,
             name = index_ticker(market, ticker)
             if name not in markets:
                 markets[name] = prices(loader.load(name))
-            memo[ticker] = align(stock, markets[name])
+            memo[ticker] = align(stock, markets[name], trade_to_trade)
             if ipo is not None:
                 memo[ticker] = ipo.series(ticker, memo[ticker])
         return memo[ticker]
@@ -155,7 +155,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         ipo = IpoBenchmark(loader, ipo_members({**(universe or load_listings()),
                                                 **(listings or {})}, events),
                            options.ipo_index_months, options.ipo_index_min)
-    load = _series_loader(loader, options.market, ipo)
+    load = _series_loader(loader, options.market, ipo, options.returns == "trade_to_trade")
     panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
                         max_estimation=max_estimation, min_start=min_start,
                         progress=bar.update_to if bar else None)

@@ -32,6 +32,9 @@ DEFAULT_BHAR_WINDOWS: tuple[Window, ...] = ((0, 20), (0, 60), (0, 120))
 PROGRESS_MIN = 20  # show a progress bar from this many events on
 
 
+RETURNS = ("trade_to_trade", "lumped")  # Maynes & Rumsey (1993)
+
+
 @dataclass
 class StudyOptions:
     """Everything that shapes a study besides its events and data."""
@@ -49,6 +52,7 @@ class StudyOptions:
     rf_col: str | None = None
     dimson: tuple[int, int] = (1, 1)  # model "dimson": lags, leads
     keep_other_events: bool = False  # keep other events of the firm in estimation windows
+    returns: str = "trade_to_trade"  # or "lumped": no-trade placeholder rows kept (return 0)
     ipo_index_months: int = 24  # market "ipo-index": listings of the last N months
     ipo_index_min: int = 5  # market "ipo-index": fewest constituents for a day's return
 
@@ -81,6 +85,8 @@ class StudyOptions:
         if self.window[0] > 0 or self.window[1] < 0:
             raise BadInput(f"event window [{self.window[0]}, {self.window[1]}] must contain "
                            "day 0")
+        if self.returns not in RETURNS:
+            raise BadInput(f"unknown returns {self.returns!r} (use {', '.join(RETURNS)})")
         if self.min_estimation < 3:
             raise BadInput("the minimum estimation window must be at least 3 sessions")
         if self.model == "factors":

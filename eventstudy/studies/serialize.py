@@ -113,7 +113,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
                     "estimation": list(opts.estimation) if opts.estimation else None,
                     "car_windows": [window_label(w) for w in opts.car_windows],
                     "bhar_windows": [window_label(w) for w in opts.bhar_windows],
-                    "keep_other_events": opts.keep_other_events},
+                    "keep_other_events": opts.keep_other_events, "returns": opts.returns},
         "sources": result.sources,
         "adjustment": result.extras.get("adjustment", {}),
         "notes": result.notes,

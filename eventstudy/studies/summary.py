@@ -122,7 +122,9 @@ def data_lines(result: EventStudyResult) -> list[str]:
     adj = result.extras.get("adjustment", {})
     lines = [f"data: {t}: {src}" for t, src in result.sources.items()]
     kinds = sorted({a for a in adj.values() if a})
-    lines.append("returns: simple returns of the close; adjustment: " + "; ".join(kinds))
+    how = ("lumped (no-trade rows kept, return 0)" if result.options.returns == "lumped"
+           else "trade-to-trade")
+    lines.append(f"returns: simple returns of the close, {how}; adjustment: " + "; ".join(kinds))
     return lines
 
 
