@@ -203,10 +203,11 @@ def placeholder_rows(frame: pd.DataFrame) -> np.ndarray:
 
 def placeholder_mask(close: np.ndarray, volume: np.ndarray) -> np.ndarray:
     """``placeholder_rows`` on the close and volume arrays (a missing volume is never 0)."""
-    if len(close) < 2:
-        return np.zeros(len(close), dtype=bool)
-    flat = np.r_[False, np.isclose(close[1:], close[:-1], rtol=1e-9, atol=0.0)]
-    return flat & (volume == 0)
+    out = np.zeros(len(close), dtype=bool)
+    at = np.flatnonzero(volume[1:] == 0) + 1  # rare: compare the closes there only
+    if len(at):
+        out[at] = np.isclose(close[at], close[at - 1], rtol=1e-9, atol=0.0)
+    return out
 
 
 def drop_placeholder_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

@@ -70,11 +70,15 @@ def _series_loader(loader: PriceLoader, market: str | None, ipo: IpoBenchmark | 
 
 def _market_volume_of(loader: PriceLoader, market: str | None
                       ) -> Callable[[str], pd.Series | None]:
-    """ticker -> the volume series of its market index (None when the index has none)."""
+    """ticker -> the volume series of its market index (None when the index has none); one
+    Series object per index, so that ``market_volume`` groups the tickers by it."""
+    memo: dict[str, pd.Series | None] = {}
+
     def volume(ticker: str) -> pd.Series | None:
-        frame = loader.load(index_ticker(market, ticker))
-        volume: pd.Series | None = frame.get("volume")
-        return volume
+        name = index_ticker(market, ticker)
+        if name not in memo:
+            memo[name] = loader.load(name).get("volume")
+        return memo[name]
 
     return volume
 
