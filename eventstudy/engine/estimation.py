@@ -58,8 +58,11 @@ def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str]
     excluded = np.zeros(len(frame), dtype=np.int64)
     dropped = np.zeros(len(frame), dtype=np.int64)
     length = panel.est_ret.shape[1]
+    alone = {t for t, days in sessions.items() if len(set(days)) < 2}  # no other event day
     for i, row in enumerate(frame.itertuples()):
         series = load(str(row.ticker))
+        if not len(series.placeholders) and (keep_other_events or row.ticker in alone):
+            continue  # nothing to count or leave out (its own windows never overlap)
         dates = series.dates
         start, end, day0 = np.searchsorted(dates, np.array(
             [row.estimation_start, row.estimation_end, row.day0], dtype="datetime64[ns]"))

@@ -123,7 +123,7 @@ def prices(frame: pd.DataFrame) -> Prices:
     """The arrays of a price frame (a market index's can be reused for every stock)."""
     index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else pd.DatetimeIndex(
         frame.index)
-    dates = index.asi8 * _NS[index.unit]
+    dates = index.asi8 if index.unit == "ns" else index.asi8 * _NS[index.unit]
     ticker = frame.attrs.get("ticker")
     if len(dates) > 1 and not (dates[1:] > dates[:-1]).all():
         raise BadInput(f"{ticker}: dates are not unique and ascending")
@@ -170,7 +170,8 @@ def align(stock: pd.DataFrame | Prices, market: pd.DataFrame | Prices,
         raise DataUnavailable(
             f"{stock.ticker} and its market {market.ticker} share "
             f"{len(close)} dates: the series do not overlap")
-    ret, mkt = _returns(close), _returns(mclose)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked below
+        ret, mkt = _returns(close), _returns(mclose)
     dates = stock.dates[rows].view("datetime64[ns]")
     for ticker, values, price in ((stock.ticker, ret, close), (market.ticker, mkt, mclose)):
         if not np.isfinite(values[1:]).all():  # e.g. a price ratio that overflows
@@ -181,11 +182,11 @@ def align(stock: pd.DataFrame | Prices, market: pd.DataFrame | Prices,
 
 
 def _returns(close: np.ndarray) -> np.ndarray:
-    """Simple returns close_t / close_{t-1} - 1, NaN on the first day."""
+    """Simple returns close_t / close_{t-1} - 1, NaN on the first day (the caller sets
+    ``np.errstate``: a zero or overflowing price gives a non-finite value it reports)."""
     out = np.empty(len(close))
     out[0] = np.nan
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        np.divide(close[1:], close[:-1], out=out[1:])
+    np.divide(close[1:], close[:-1], out=out[1:])
     out[1:] -= 1.0
     return out
 
