@@ -166,6 +166,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     if bar:
         bar.close()
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
+    del load  # the aligned series of every ticker: the panel holds what is needed from here
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
     ar = replace(ar, market_volume=market_volume(panel, _market_volume_of(loader, options.market)))
