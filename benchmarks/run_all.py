@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 # name, arguments of a full run, arguments of a quick run
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench_engine.py", [], ["--events", "2000", "--loop-events", "200", "--repeat", "1"]),
+    ("bench_engine.py", ["--events", "100000", "--loop-events", "100", "--repeat", "1"], []),
     ("bench_garch.py", [], ["--n", "20"]),
     ("bench_load.py", [], ["--events", "300", "--singles", "10"]),
     ("bench_compare.py", ["--sizes", "1000,10000"], ["--quick"]),
@@ -39,8 +40,8 @@ def main() -> int:
     only = [a for a in sys.argv[1:] if a.startswith("bench_")]
     failed = 0
     for name, full, small in BENCHMARKS:
-        if only and name not in only:
-            continue
+        if only and name not in only or quick and not small and full:
+            continue  # a full-size-only run (100,000 events) is not part of --quick
         print(f"\n=== {name} ===", flush=True)
         failed |= subprocess.call([sys.executable, str(HERE / name), *(small if quick else full)])
     print(f"\nmachine load (1/5/15 min) at end: {_load()}")
