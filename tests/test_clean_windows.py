@@ -275,3 +275,32 @@ def test_lumped_returns_keep_the_no_trade_row() -> None:
     assert json.loads(out)["options"]["returns"] == "lumped"
     code, _, err = run_cli("lockup", "0020.HK", "--offline", "--no-report", "--returns", "x")
     assert code == 2 and "Traceback" not in err
+
+
+
+def test_single_event_whose_own_span_reaches_into_its_estimation_window() -> None:
+    """A firm's only event (the vectorised path of ``clean_estimation``): a span [-20, +10]
+    given to it over an estimation window [-250, -11] covers estimation days -20..-11, left out
+    as for a firm with several events (the same as a panel without stored positions)."""
+    from dataclasses import replace
+
+    from eventstudy.engine.estimation import clean_estimation
+    from eventstudy.engine.panel import build_panel, prices
+
+    joint = joint_returns("0020.HK")
+    p0 = joint.index.get_loc(pd.Timestamp("2023-12-29"))
+    kept = [p for p in range(p0 - 250, p0 - 10) if not p0 - 20 <= p <= p0 + 10]
+    loader = PriceLoader(offline=True)
+    hsi = prices(loader.load("^HSI"))
+    events = [make_event("0020.HK", "2023-12-29"), make_event("9880.HK", "2024-12-30")]
+    memo = {t: align(loader.load(t), hsi) for t in ("0020.HK", "9880.HK")}
+    panel = build_panel(events, memo.__getitem__, window=(-10, 10), estimation=(-250, -11))
+    out = clean_estimation(panel, events, memo.__getitem__, (-20, 10))
+    row = out.events.loc["0020.HK:event:2023-12-29"]
+    assert row["estimation_excluded"] == 10 and row["estimation_days"] == len(kept) == 230
+    est = out.est_ret[0][np.isfinite(out.est_ret[0])]
+    assert np.array_equal(est, joint["r"].to_numpy()[kept])
+    slow = clean_estimation(replace(panel, positions=None), events, memo.__getitem__, (-20, 10))
+    pd.testing.assert_frame_equal(slow.events, out.events)
+    assert np.array_equal(slow.est_ret, out.est_ret, equal_nan=True)
+    assert np.array_equal(slow.est_vol, out.est_vol, equal_nan=True)

@@ -46,41 +46,55 @@ def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str]
 
     Adds to ``panel.events``: ``estimation_excluded`` (sessions left out), ``estimation_days``
     (sessions kept) and ``placeholders_dropped`` (placeholder rows dropped within the
-    estimation and event windows)."""
+    estimation and event windows). O(N L) numpy work; a Python step per event only for firms
+    with several event days or with placeholder rows."""
     frame = panel.events.copy()
-    # the stock's returns and volumes are left out; market returns stay (Dimson / Scholes-Williams
-    # lags and leads of the sessions next to a left-out run are still valid regressors)
-    est = {name: getattr(panel, name).copy() for name in ("est_ret", "est_vol")}
+    n, length = len(frame), panel.est_ret.shape[1]
+    tickers = frame["ticker"].to_numpy().astype(str)
+    at = panel.positions if panel.positions is not None else _positions(panel, tickers, load)
     sessions: dict[str, list[pd.Timestamp]] = {}
     for event in events:
         sessions.setdefault(event.ticker, []).append(event.session)
-    covers: dict[str, np.ndarray] = {}
-    excluded = np.zeros(len(frame), dtype=np.int64)
-    dropped = np.zeros(len(frame), dtype=np.int64)
-    length = panel.est_ret.shape[1]
-    alone = {t for t, days in sessions.items() if len(set(days)) < 2}  # no other event day
-    for i, row in enumerate(frame.itertuples()):
-        series = load(str(row.ticker))
-        if not len(series.placeholders) and (keep_other_events or row.ticker in alone):
-            continue  # nothing to count or leave out (its own windows never overlap)
-        dates = series.dates
-        start, end, day0 = np.searchsorted(dates, np.array(
-            [row.estimation_start, row.estimation_end, row.day0], dtype="datetime64[ns]"))
-        last = min(int(day0) + window[1], len(dates) - 1)
-        dropped[i] = placeholders_within(dates, series.placeholders,
-                                         [(int(start), int(end)), (int(day0) + window[0], last)])
-        if keep_other_events:
-            continue
-        if row.ticker not in covers:
-            covers[str(row.ticker)] = event_cover(dates, sessions.get(str(row.ticker), []),
-                                                  window)
-        out = covers[str(row.ticker)][start:end + 1]
-        if out.any():
-            cols = length - len(out) + np.flatnonzero(out)
-            for block in est.values():
-                block[i, cols] = np.nan
-            excluded[i] = int(out.sum())
+    days = {t: len(set(v)) for t, v in sessions.items()}  # distinct event days per firm
+    dropped = np.zeros(n, dtype=np.int64)
+    out = np.zeros((n, length), dtype=bool)  # estimation columns left out
+    series = {t: load(t) for t in dict.fromkeys(tickers.tolist())}
+    cols = at[:, 2:3] - (length - 1) + np.arange(length)  # the Series position of each column
+    for i, ticker in enumerate(tickers.tolist()):
+        day0, start, end, last = at[i].tolist()
+        marks = series[ticker].placeholders
+        if len(marks):
+            dropped[i] = placeholders_within(series[ticker].dates, marks,
+                                             [(start, end), (day0 + window[0],
+                                                             min(day0 + window[1], last))])
+        if not keep_other_events and days.get(ticker, 0) > 1:
+            cover = event_cover(series[ticker].dates, sessions[ticker], window)
+            out[i, length - (end - start + 1):] = cover[start:end + 1]
+    if not keep_other_events:  # a firm's only event: its own window [day0 + w0, day0 + w1]
+        one = np.array([days.get(t, 0) == 1 for t in tickers], dtype=bool)
+        lo = np.maximum(at[:, 1], at[:, 0] + window[0])
+        hi = np.minimum(at[:, 2], np.minimum(at[:, 0] + window[1], at[:, 3]))
+        for i in np.flatnonzero(one & (hi >= lo)).tolist():
+            out[i] = (cols[i] >= lo[i]) & (cols[i] <= hi[i])
+    excluded = out.sum(axis=1)
+    est = {}
+    if excluded.any():  # copies: the panel given is not changed
+        est = {name: np.where(out, np.nan, getattr(panel, name)) for name in ("est_ret",
+                                                                            "est_vol")}
     frame["estimation_days"] = frame["estimation_days"].to_numpy() - excluded
     frame["estimation_excluded"] = excluded
     frame["placeholders_dropped"] = dropped
     return replace(panel, events=frame, **est)
+
+
+def _positions(panel: Panel, tickers: np.ndarray, load: Callable[[str], Series]) -> np.ndarray:
+    """(N, 4) day 0, estimation start and end, last row: positions in each event's Series,
+    for a panel built without them."""
+    days = panel.events[["day0", "estimation_start", "estimation_end"]].to_numpy(
+        "datetime64[ns]")
+    at = np.empty((len(tickers), 4), dtype=np.int64)
+    for i, ticker in enumerate(tickers.tolist()):
+        dates = load(ticker).dates
+        at[i, :3] = np.searchsorted(dates, days[i])
+        at[i, 3] = len(dates) - 1
+    return at

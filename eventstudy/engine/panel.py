@@ -57,6 +57,8 @@ class Panel:
     est_dates: np.ndarray  # (N, L)
     close: np.ndarray | None = None  # (N, W) closing price, for plots
     skipped: list[Skip] = field(default_factory=list)
+    # (N, 4) positions in each event's Series: day 0, estimation start and end, last row
+    positions: np.ndarray | None = None
 
     @property
     def n_events(self) -> int:
@@ -74,8 +76,9 @@ class Panel:
         pick = np.asarray(rows)
         arrays = {name: getattr(self, name)[pick] for name in ARRAY_FIELDS}
         close = None if self.close is None else self.close[pick]
+        at = None if self.positions is None else self.positions[pick]
         return Panel(events=self.events.iloc[pick], days=self.days, close=close,
-                     skipped=list(self.skipped), **arrays)
+                     skipped=list(self.skipped), positions=at, **arrays)
 
     def window_view(self, window: tuple[int, int]) -> Panel:
         """The panel with its event block cut to ``window`` (estimation block unchanged)."""
@@ -84,7 +87,7 @@ class Panel:
         close = None if self.close is None else self.close[:, cols]
         rest = {name: getattr(self, name) for name in ARRAY_FIELDS if name not in EVENT_FIELDS}
         return Panel(events=self.events, days=self.days[cols], close=close,
-                     skipped=list(self.skipped), **cut, **rest)
+                     skipped=list(self.skipped), positions=self.positions, **cut, **rest)
 
 
 ARRAY_FIELDS = ("ret", "mkt", "vol", "dates", "est_ret", "est_mkt", "est_vol", "est_dates")
@@ -359,6 +362,7 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
     out = _blocks(n, width, ("ret", "mkt", "vol", "close", "dates"))
     est = _blocks(n, length, ("ret", "mkt", "vol", "dates"))
     ends = _blocks(n, 4, ("dates",))
+    last = np.empty(n, dtype=np.int64)
     for lo in range(0, n, CHUNK):
         rows = slice(lo, min(lo + CHUNK, n))
         flat = _Flat(placed[rows])
@@ -368,11 +372,13 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
         flat.gather(est, rows, pos, pos >= est_start[rows, None])
         pos = np.stack([day0[rows], est_start[rows], est_end[rows], flat.lengths - 1], axis=1)
         flat.gather(ends, rows, pos, np.ones(pos.shape, dtype=bool))
+        last[rows] = flat.lengths - 1
     frame = _event_frame([e for e, _, _ in placed], ends["dates"], n_est)
     return Panel(events=frame, days=np.arange(window[0], window[1] + 1), ret=out["ret"],
                  mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=out["dates"],
                  est_ret=est["ret"], est_mkt=est["mkt"], est_vol=est["vol"],
-                 est_dates=est["dates"], skipped=skipped)
+                 est_dates=est["dates"], skipped=skipped,
+                 positions=np.column_stack([day0, est_start, est_end, last]))
 
 
 def _iso(values: list[pd.Timestamp | None]) -> list[str | None]:
