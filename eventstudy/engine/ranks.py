@@ -7,23 +7,28 @@ from __future__ import annotations
 
 import numpy as np
 
+ROWS = 512  # rows ranked at a time: the sort's temporaries stay small and are reused
+
 
 def rank_rows(x: np.ndarray) -> np.ndarray:
-    """Average ranks (1 = smallest) along the rows of a 2-D array; NaN stays NaN."""
-    return _ranks(x)[0]
+    """Average ranks (1 = smallest) along the rows of a 2-D array; NaN stays NaN.
+    O(N W log W), ``ROWS`` rows at a time (each row is ranked on its own)."""
+    out = np.empty(x.shape)
+    for lo in range(0, len(x), ROWS):
+        out[lo:lo + ROWS] = _ranks(x[lo:lo + ROWS])
+    return out
 
 
-def _ranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Average ranks of x along rows, with the sorting flat indices and sorted values."""
+def _ranks(x: np.ndarray) -> np.ndarray:
+    """Average ranks of x along rows."""
     rows, width = x.shape
     flat = np.argsort(x, axis=1)
     flat += (np.arange(rows) * width)[:, None]
-    xs = x.ravel()[flat]
     out = np.empty(x.size)
-    out[flat] = _sorted_ranks(xs)
+    out[flat] = _sorted_ranks(x.ravel()[flat])
     ranks = out.reshape(x.shape)
     ranks[np.isnan(x)] = np.nan
-    return ranks, flat, xs
+    return ranks
 
 
 def _sorted_ranks(xs: np.ndarray) -> np.ndarray:
@@ -47,4 +52,9 @@ def rank_u(x: np.ndarray, ranks: np.ndarray | None = None) -> np.ndarray:
     """Corrado & Zivney (1992) uniform ranks U_it = K_it / (M_i + 1) - 1/2, M_i = valid days."""
     m = np.isfinite(x).sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (rank_rows(x) if ranks is None else ranks) / (m + 1.0) - 0.5
+        if ranks is not None:
+            return ranks / (m + 1.0) - 0.5
+        out = rank_rows(x)  # in place: the same two operations, no temporaries
+        out /= m + 1.0
+        out -= 0.5
+        return out
