@@ -161,16 +161,22 @@ def grank(car: np.ndarray, scar: np.ndarray, est_sar: np.ndarray, est_rank: np.n
     Cost O(n L) (the within-event ranks: O(n L log L) once, ``prepare.base``)."""
     n = scar.shape[-1]
     g = (scar / scar.std(axis=-1, ddof=1, keepdims=True))[..., None]
-    equal, below = est_sar == g, est_sar < g
-    above = (est_sar > g) + 0.5 * equal  # ranks of estimation days move up past g
+    equal = est_sar == g
     size = np.isfinite(est_sar).sum(axis=-1) + 1.0
-    rank0 = 1.0 + below.sum(axis=-1) + 0.5 * equal.sum(axis=-1)
+    rank0 = 1.0 + (est_sar < g).sum(axis=-1) + 0.5 * equal.sum(axis=-1)
     u0 = rank0 / (size + 1.0) - 0.5
-    u_est = (est_rank + above) / (size[..., None] + 1.0) - 0.5
+    # ranks of estimation days move up past g: + 1 above it, + 1/2 tied (exact halves, so the
+    # in-place sums equal (rank + above) / (T + 1) - 1/2 written out)
+    u_est = (est_sar > g).astype(float)
+    u_est += est_rank
+    u_est[equal] += 0.5
+    u_est /= size[..., None] + 1.0
+    u_est -= 0.5
     ok = np.isfinite(u_est)
     cnt = ok.sum(axis=-2)
+    u_est[~ok] = 0.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        ubar = np.where(cnt > 0, np.where(ok, u_est, 0.0).sum(axis=-2) / cnt, 0.0)
+        ubar = np.where(cnt > 0, u_est.sum(axis=-2) / cnt, 0.0)
         ubar0 = u0.mean(axis=-1)
         days = (cnt > 0).sum(axis=-1) + 1.0
         s = np.sqrt(((cnt / n) * ubar**2).sum(axis=-1) + ubar0**2) / np.sqrt(days)
