@@ -77,14 +77,13 @@ def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str]
         for i in np.flatnonzero(one & (hi >= lo)).tolist():
             out[i] = (cols[i] >= lo[i]) & (cols[i] <= hi[i])
     excluded = out.sum(axis=1)
-    est = {}
     if excluded.any():  # copies: the panel given is not changed
-        est = {name: np.where(out, np.nan, getattr(panel, name)) for name in ("est_ret",
-                                                                            "est_vol")}
+        panel = replace(panel, est_ret=np.where(out, np.nan, panel.est_ret),
+                        est_vol=np.where(out, np.nan, panel.est_vol))
     frame["estimation_days"] = frame["estimation_days"].to_numpy() - excluded
     frame["estimation_excluded"] = excluded
     frame["placeholders_dropped"] = dropped
-    return replace(panel, events=frame, **est)
+    return replace(panel, events=frame)
 
 
 def _positions(panel: Panel, tickers: np.ndarray, load: Callable[[str], Series]) -> np.ndarray:
