@@ -46,3 +46,19 @@ def test_matplotlib_works_after_arch_was_imported_without_it(tmp_path: Path) -> 
             "fig = arch_model(y).fit(disp='off').plot()\n"
             "print('AXES', len(fig.axes))\n")
     assert "AXES 2" in _python(code, tmp_path / "cache")
+
+
+def test_the_program_freezes_the_collector_on_exit_and_a_library_call_does_not(
+        tmp_path: Path) -> None:
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0))\n"
+            "from eventstudy.cli import main\n"
+            "sys.argv = ['eventstudy', 'lockup', '0020.HK', '--offline', '--no-report']\n"
+            "try:\n    main(sys.argv[1:] if 'args' in sys.orig_argv[-1:] else None)\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n")
+    env = {**os.environ, "EVENTSTUDY_CACHE_DIR": str(tmp_path / "c"), "PYTHONPATH": str(ROOT)}
+    for extra, frozen in (([], "FROZEN True"), (["args"], "FROZEN False")):
+        done = subprocess.run([sys.executable, "-c", code, *extra], env=env, text=True,
+                              capture_output=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "-46.00%" in done.stdout and done.stdout.rstrip().endswith(frozen)
