@@ -43,10 +43,3 @@ def test_serial_local_and_dask_give_identical_json() -> None:
         remote = _json(fit_many(tasks, f"dask://{address}", progress=False))
     assert local == serial
     assert remote == serial
-
-
-def test_auto_gives_the_serial_json() -> None:
-    """``auto`` (this process and a forked child, where it can fork) == ``serial``."""
-    tasks = _tasks()
-    assert _json(fit_many(tasks, "auto", progress=False)) == \
-        _json(fit_many(tasks, "serial", progress=False))

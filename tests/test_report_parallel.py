@@ -1,6 +1,6 @@
-"""Tasks in two processes (eventstudy.volatility.parallel, issue 12): report figures are the same
-files as a serial run, every task is done once, a failure in the child is redone (and raised) by
-the parent, no fork while another thread runs."""
+"""Report figures drawn in two processes (eventstudy.report.parallel, issue 12): the same files as
+a serial run, every task done once, a failure in the child redone (and raised) by the parent,
+no fork while another thread runs."""
 
 from __future__ import annotations
 
@@ -11,21 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from eventstudy.report import parallel
 from eventstudy.report.writer import write_report
 from eventstudy.studies.lockup import lockup_study
-from eventstudy.volatility import parallel
+
+needs_fork = pytest.mark.skipif(not parallel.can_fork(), reason="no fork, one CPU or threads")
 
 
-@pytest.fixture
-def needs_fork(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Skip without fork or a second CPU; threads earlier tests left idle in this process are
-    not counted (the command itself never forks with a second thread: last test below)."""
-    if not (hasattr(os, "fork") and parallel._cpus() >= 2):
-        pytest.skip("no fork or one CPU")
-    monkeypatch.setattr(parallel, "can_fork", lambda: True)
-
-
-@pytest.mark.usefixtures("needs_fork")
+@needs_fork
 def test_tasks_are_shared_between_two_processes_in_order() -> None:
     def task(i: int):  # noqa: ANN202
         def run() -> str:
@@ -33,15 +26,15 @@ def test_tasks_are_shared_between_two_processes_in_order() -> None:
             return f"{i}:{os.getpid()}"
         return run
 
-    out = parallel.run_tasks([task(i) for i in range(12)], parallel=True)
+    out = parallel.render([task(i) for i in range(12)], parallel=True)
     assert [o.split(":")[0] for o in out] == [str(i) for i in range(12)]
     pids = {o.split(":")[1] for o in out}
     assert str(os.getpid()) in pids and len(pids) == 2
-    assert parallel.run_tasks([task(i) for i in range(3)]) == [f"{i}:{os.getpid()}"
+    assert parallel.render([task(i) for i in range(3)]) == [f"{i}:{os.getpid()}"
                                                            for i in range(3)]
 
 
-@pytest.mark.usefixtures("needs_fork")
+@needs_fork
 def test_a_task_failing_in_the_child_is_redone_by_the_parent() -> None:
     parent = os.getpid()
 
@@ -52,7 +45,7 @@ def test_a_task_failing_in_the_child_is_redone_by_the_parent() -> None:
             return str(i)
         return run
 
-    assert parallel.run_tasks([fails_in_child(i) for i in range(6)], parallel=True) == \
+    assert parallel.render([fails_in_child(i) for i in range(6)], parallel=True) == \
         [str(i) for i in range(6)]
 
     def always(i: int):  # noqa: ANN202
@@ -63,7 +56,7 @@ def test_a_task_failing_in_the_child_is_redone_by_the_parent() -> None:
         return run
 
     with pytest.raises(ValueError, match="figure 3"):
-        parallel.run_tasks([always(i) for i in range(6)], parallel=True)
+        parallel.render([always(i) for i in range(6)], parallel=True)
 
 
 def test_no_fork_while_another_thread_runs() -> None:
@@ -72,14 +65,14 @@ def test_no_fork_while_another_thread_runs() -> None:
     thread.start()
     try:
         assert not parallel.can_fork()
-        assert parallel.run_tasks([lambda: str(os.getpid())] * 3, parallel=True) == \
+        assert parallel.render([lambda: str(os.getpid())] * 3, parallel=True) == \
             [str(os.getpid())] * 3
     finally:
         stop.set()
         thread.join()
 
 
-@pytest.mark.usefixtures("needs_fork")
+@needs_fork
 def test_parallel_report_has_the_serial_files_byte_for_byte(tmp_path: Path) -> None:
     result = lockup_study(["0020.HK"], offline=True, progress=False)
     serial = write_report(result, tmp_path / "serial")

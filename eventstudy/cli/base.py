@@ -171,8 +171,7 @@ def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F],
                          help=listings_help),
             *extra, garch,
             click.option("--executor", default=executor, show_default=True, callback=_executor,
-                         help="GARCH fits: serial, auto (this process and one forked child "
-                              "where safe), local (processes) or dask://HOST:PORT."),
+                         help="GARCH fits: serial, local (processes) or dask://HOST:PORT."),
         ]
         for option in reversed(options):
             func = option(func)

@@ -56,7 +56,7 @@ def ipo_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     listings_help="Your listings calendar, merged over the bundled one.",
     garch=click.option("--garch/--no-garch", default=None,
                        help="GARCH volatility section (default: on for one ticker)."),
-    executor="auto")
+    executor="serial")
 @ipo_index_options
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,

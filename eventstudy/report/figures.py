@@ -76,7 +76,7 @@ def _draw_and_save(draw: Callable[[], Figure], folder: Path, stem: str, fmt: str
 
 def _jobs(result: EventStudyResult) -> list[tuple[str, str, Callable[[], Figure], str | None]]:
     """(file stem, title, draw, event id of a volatility figure or None) of every figure."""
-    import eventstudy.plotting.events  # noqa: F401 - loaded once, before a fork
+    import eventstudy.plotting.events  # noqa: F401 - loaded once, before a fork (report.parallel)
     from eventstudy.plotting.volatility import plot_std_resid_diagnostics
 
     jobs: list[tuple[str, str, Callable[[], Figure], str | None]] = [
@@ -96,11 +96,11 @@ def write_figures(result: EventStudyResult, folder: Path, written: dict[str, Pat
                   ) -> tuple[list[Image], dict[str, list[Image]]]:
     """Write every figure of ``result`` into ``folder`` as ``fmt``: the event figures and, by
     event id, the volatility figures; each written file is recorded in ``written``.
-    ``parallel``: draw about half of them in a forked process (``volatility.parallel``)."""
-    from eventstudy.volatility.parallel import run_tasks
+    ``parallel``: draw about half of them in a forked process (``report.parallel``)."""
+    from eventstudy.report.parallel import render
 
     jobs = _jobs(result)
-    names = run_tasks([partial(_draw_and_save, draw, folder, stem, fmt)
+    names = render([partial(_draw_and_save, draw, folder, stem, fmt)
                     for stem, _, draw, _ in jobs], parallel)
     images: list[Image] = []
     volatility: dict[str, list[Image]] = {}

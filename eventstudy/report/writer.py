@@ -32,7 +32,7 @@ def write_report(result: EventStudyResult, out: str | Path,
     them. ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none
     of ``inputs`` (the run's data files or folders). Every table is written as CSV, and as
     ``tables.xlsx`` / ``<table>.tex`` if ``formats`` says (``eventstudy.studies.export``).
-    ``parallel`` draws about half of the figures in a forked process (``volatility.parallel``).
+    ``parallel`` draws about half of the figures in a forked process (``report.parallel``).
     """
     with building(Path(out), inputs) as tmp:
         written: dict[str, Path] = {}

@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,6 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.volatility.base import SCALE
 from eventstudy.volatility.event import EventVolatility, volatility_study
 from eventstudy.volatility.garch import GarchFit, fit_garch
-from eventstudy.volatility.parallel import run_tasks
 from eventstudy.volatility.threads import one_blas_thread
 
 
@@ -75,7 +73,7 @@ def _run_task(task: GarchTask | StudyTask, return_exceptions: bool = False) -> A
 class _Bar(tqdm):
     """tqdm without its monitor thread, which every bar (even a disabled one) starts and which
     outlives it by up to 10 s: a process with a second thread cannot fork safely
-    (``eventstudy.volatility.parallel``)."""
+    (``eventstudy.report.parallel``)."""
 
     monitor_interval = 0
 
@@ -138,13 +136,13 @@ def dask_address(executor: str) -> str:
 
 
 def check_executor(executor: str) -> str:
-    """``executor`` if it is 'serial', 'auto', 'local' or a well-formed 'dask://HOST:PORT'."""
-    if executor in ("serial", "auto", "local"):
+    """``executor`` if it is 'serial', 'local' or a well-formed 'dask://HOST:PORT'."""
+    if executor in ("serial", "local"):
         return executor
     if executor.startswith("dask://"):
         dask_address(executor)
         return executor
-    raise BadInput(f"unknown executor {executor[:80]!r}: use 'serial', 'auto', 'local' or "
+    raise BadInput(f"unknown executor {executor[:80]!r}: use 'serial', 'local' or "
                    "'dask://HOST:PORT'")
 
 
@@ -227,9 +225,7 @@ def fit_many(tasks: Iterable[GarchTask | StudyTask], executor: str = "local", *,
              return_exceptions: bool = False, connect_timeout: float | None = None) -> list[Any]:
     """Run many fits or studies, results in task order, with a tqdm bar on stderr.
 
-    ``executor``: ``'serial'``; ``'auto'`` (this process and one forked child take the tasks
-    from a shared queue where that is safe and useful, see ``volatility.parallel``, else
-    serial; no progress bar); ``'local'`` (a ProcessPoolExecutor with ``max_workers``
+    ``executor``: ``'serial'``; ``'local'`` (a ProcessPoolExecutor with ``max_workers``
     processes); or ``'dask://HOST:PORT'`` (a ``distributed.Client`` on that scheduler).
     ``return_exceptions`` puts eventstudy errors in the list instead of raising the first.
     ``connect_timeout`` bounds the connection to a dask scheduler (default
@@ -241,9 +237,6 @@ def fit_many(tasks: Iterable[GarchTask | StudyTask], executor: str = "local", *,
         return []
     if executor == "serial":
         return _run_serial(work, progress, return_exceptions)
-    if executor == "auto":
-        return run_tasks([partial(_run_task, task, return_exceptions) for task in work],
-                         parallel=True)
     if executor == "local":
         return _run_local(work, progress, return_exceptions, max_workers)
     if executor.startswith("dask://"):

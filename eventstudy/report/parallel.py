@@ -1,27 +1,24 @@
-"""Independent tasks in two processes: the parent and one forked child share a queue.
+"""Drawing a report's figures in two processes: about half of them in a forked child.
 
-Used for a report's figures (drawing and PNG-encoding eight figures takes about two seconds of a
-one-ticker lock-up report) and the GARCH studies of ``--executor auto``: the process forks once,
-and the child and the parent take the tasks one at a time from a shared queue (a pipe of task
-numbers); the child sends its results back pickled. The results are those of a serial run (the same
-code on the same data: ``tests/test_report_parallel.py`` compares the figure files byte for byte,
-``tests/test_executors_identical.py`` the GARCH JSON). The fork is made only where it is safe and
+Drawing and PNG-encoding eight figures takes about two seconds of a one-ticker lock-up report, and
+each figure is independent of the others, so the command (``eventstudy lockup`` and the other study
+commands; a library call draws serially unless asked) forks once: the child and the parent take the
+figures one at a time from a shared queue (a pipe of task numbers) and draw them into the same
+folder. The files are those a serial run writes (the same code draws them from the same data;
+``tests/test_report_parallel.py`` compares the bytes). The fork is made only where it is safe and
 useful: a POSIX ``fork``, at least two usable CPUs and no other Python thread in the process (a
 thread holding a lock at the fork would leave it locked in the child). The child ignores Ctrl-C
 (the parent handles it and kills the child), stops when its parent is gone, and reports the file
-results through a pipe; if it fails for any reason the parent runs the child's tasks itself, so an
+names through a pipe; if it fails for any reason the parent draws the child's figures itself, so an
 error is raised exactly as in a serial run."""
 
 from __future__ import annotations
 
+import json
 import os
-import pickle
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
-
-T = TypeVar("T")
 
 
 def _cpus() -> int:
@@ -45,8 +42,8 @@ def _claim(queue: int) -> int | None:
     return int.from_bytes(data, "little") if data else None
 
 
-def _child(tasks: Sequence[Callable[[], Any]], queue: int, pipe: int, parent: int) -> None:
-    """Run the tasks claimed from ``queue``, write {number: result} to ``pipe`` pickled, exit;
+def _child(tasks: Sequence[Callable[[], str]], queue: int, pipe: int, parent: int) -> None:
+    """Run the tasks claimed from ``queue``, write {number: name} to ``pipe`` as JSON, exit;
     never returns."""
     code = 1
     try:
@@ -56,7 +53,7 @@ def _child(tasks: Sequence[Callable[[], Any]], queue: int, pipe: int, parent: in
             if os.getppid() != parent:  # the parent died: nobody wants these files
                 raise SystemExit
             done[i] = tasks[i]()
-        data = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
+        data = json.dumps(done).encode()
         while data:
             data = data[os.write(pipe, data):]
         code = 0
@@ -73,9 +70,9 @@ def _read_all(pipe: int) -> bytes:
     return b"".join(chunks)
 
 
-def run_tasks(tasks: Sequence[Callable[[], T]], parallel: bool = False) -> list[T]:
-    """Each task's result, in order; with ``parallel`` and :func:`can_fork`, a forked child and
-    the parent take the tasks from a shared queue, one at a time."""
+def render(tasks: Sequence[Callable[[], str]], parallel: bool = False) -> list[str]:
+    """Each task's result (a file name), in order; with ``parallel`` and :func:`can_fork`, a
+    forked child and the parent take the tasks from a shared queue, one at a time."""
     if not (parallel and 2 <= len(tasks) <= 1024 and can_fork()):
         return [task() for task in tasks]
     queue, fill = os.pipe()
@@ -88,10 +85,10 @@ def run_tasks(tasks: Sequence[Callable[[], T]], parallel: bool = False) -> list[
         os.close(read)
         _child(tasks, queue, write, parent)
     os.close(write)
-    results: dict[int, T] = {}
+    names: dict[int, str] = {}
     try:
         while (i := _claim(queue)) is not None:
-            results[i] = tasks[i]()
+            names[i] = tasks[i]()
         data = _read_all(read)
         _, status = os.waitpid(pid, 0)
     except BaseException:
@@ -101,6 +98,7 @@ def run_tasks(tasks: Sequence[Callable[[], T]], parallel: bool = False) -> list[
     finally:
         os.close(read)
         os.close(queue)
-    got = pickle.loads(data) if os.waitstatus_to_exitcode(status) == 0 else {}  # noqa: S301 - our child
-    results.update(got)
-    return [results[i] if i in results else tasks[i]() for i in range(len(tasks))]
+    got = json.loads(data) if os.waitstatus_to_exitcode(status) == 0 else {}
+    for key, name in got.items():
+        names[int(key)] = name
+    return [names[i] if i in names else tasks[i]() for i in range(len(tasks))]
