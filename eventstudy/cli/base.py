@@ -4,10 +4,11 @@ that turns every ``EventStudyError`` into one line on stderr and exit code 2 or 
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import math
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,7 +58,22 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else f"{text[:limit - 45]}...{text[-40:]}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Program(click.Group):
+    """The ``eventstudy`` group. Run as a program (no ``args``: the console script or ``python
+    -m eventstudy.cli``), it calls ``gc.freeze()`` on the way out, so that the interpreter's
+    shutdown does not walk every object of pandas, scipy and arch in its last garbage
+    collections (0.2 s of a 2 s command). Nothing is skipped: atexit handlers, finalisers and
+    buffered output run as before, the garbage in cycles is left to the operating system."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(args, *rest, **kwargs)
+        finally:
+            if args is None:
+                gc.freeze()
+
+
+@click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.version_option(package_name="eventstudy")
@@ -259,7 +275,7 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
     if not no_report:
         headless()
         folder = write_report(result, out or default_out, inputs=inputs, fmt=fig_format,
-                              formats=formats)
+                              formats=formats, parallel=True)
         click.echo(f"report: {folder}/report.html", err=True)
     if as_json:
         click.echo(result.to_json())

@@ -4,6 +4,8 @@ volatility plots, saved into the report folder; the writer embeds exactly these 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,22 +25,22 @@ def safe_name(stem: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "figure"
 
 
-def _figures(result: EventStudyResult) -> list[tuple[str, str, Figure]]:
-    """(file stem, title, Figure): the CAAR plot, and per firm-day (up to ``PLOT_LIMIT``) the
-    price/volume and AR/CAR plots, drawn by the result's plot methods."""
-    figures = []
+def _figures(result: EventStudyResult) -> list[tuple[str, str, Callable[[], Figure]]]:
+    """(file stem, title, draw): the CAAR plot, and per firm-day (up to ``PLOT_LIMIT``) the
+    price/volume and AR/CAR plots, drawn by the result's plot methods when called."""
+    figures: list[tuple[str, str, Callable[[], Figure]]] = []
     if not result.caar.empty:
-        figures.append(("caar", "CAAR with 95% confidence band", result.plot_caar()))
+        figures.append(("caar", "CAAR with 95% confidence band", result.plot_caar))
     calendar_time = result.designs.get("calendar_time")
     if calendar_time is not None:
-        figures.append(("calendar_time", "Calendar-time portfolio", calendar_time.plot()))
+        figures.append(("calendar_time", "Calendar-time portfolio", calendar_time.plot))
     days = firm_days(result)
     for ticker, day, ids in days if len(days) <= PLOT_LIMIT else []:
         label, stem = label_of(result, ids), safe_name(f"{ticker}_{day}")
         figures.append((f"price_volume_{stem}", f"Price and volume: {label}",
-                        result.plot_price_volume(ids[0])))
+                        partial(result.plot_price_volume, ids[0])))
         figures.append((f"ar_car_{stem}", f"Abnormal returns and CAR: {label}",
-                        result.plot_car(ids[0])))
+                        partial(result.plot_car, ids[0])))
     return figures
 
 
@@ -68,22 +70,45 @@ def _metadata(fmt: str) -> dict[str, str | None]:
     return {"Date": None} if fmt in ("svg", "pdf") else {}
 
 
-def write_figures(result: EventStudyResult, folder: Path, written: dict[str, Path],
-                  fmt: str = "png") -> tuple[list[Image], dict[str, list[Image]]]:
-    """Write every figure of ``result`` into ``folder`` as ``fmt``: the event figures and, by
-    event id, the volatility figures; each written file is recorded in ``written``."""
+def _draw_and_save(draw: Callable[[], Figure], folder: Path, stem: str, fmt: str) -> str:
+    return save_figure(draw(), folder, stem, {}, fmt)
+
+
+def _jobs(result: EventStudyResult) -> list[tuple[str, str, Callable[[], Figure], str | None]]:
+    """(file stem, title, draw, event id of a volatility figure or None) of every figure."""
+    import eventstudy.plotting.events  # noqa: F401 - loaded once, before a fork (report.parallel)
     from eventstudy.plotting.volatility import plot_std_resid_diagnostics
 
-    images = [Image(save_figure(fig, folder, stem, written, fmt), title)
-              for stem, title, fig in _figures(result)]
-    volatility: dict[str, list[Image]] = {}
+    jobs: list[tuple[str, str, Callable[[], Figure], str | None]] = [
+        (stem, title, draw, None) for stem, title, draw in _figures(result)]
     for event_id, vol in (result.extras.get("volatility") or {}).items():
         stem = safe_name(f"{event_id}")
-        volatility[event_id] = [
-            Image(save_figure(result.plot_volatility(event_id), folder,
-                              f"{stem}_garch_volatility", written, fmt),
-                  f"Conditional volatility: {event_id}"),
-            Image(save_figure(plot_std_resid_diagnostics(vol), folder,
-                              f"{stem}_garch_diagnostics", written, fmt),
-                  f"Standardised residual diagnostics: {event_id}")]
+        jobs.append((f"{stem}_garch_volatility", f"Conditional volatility: {event_id}",
+                     partial(result.plot_volatility, event_id), event_id))
+        jobs.append((f"{stem}_garch_diagnostics",
+                     f"Standardised residual diagnostics: {event_id}",
+                     partial(plot_std_resid_diagnostics, vol), event_id))
+    return jobs
+
+
+def write_figures(result: EventStudyResult, folder: Path, written: dict[str, Path],
+                  fmt: str = "png", parallel: bool = False,
+                  ) -> tuple[list[Image], dict[str, list[Image]]]:
+    """Write every figure of ``result`` into ``folder`` as ``fmt``: the event figures and, by
+    event id, the volatility figures; each written file is recorded in ``written``.
+    ``parallel``: draw about half of them in a forked process (``report.parallel``)."""
+    from eventstudy.report.parallel import render
+
+    jobs = _jobs(result)
+    names = render([partial(_draw_and_save, draw, folder, stem, fmt)
+                    for stem, _, draw, _ in jobs], parallel)
+    images: list[Image] = []
+    volatility: dict[str, list[Image]] = {}
+    for (_, title, _, event_id), name in zip(jobs, names, strict=True):
+        written[name] = folder / name
+        image = Image(name, title)
+        if event_id is None:
+            images.append(image)
+        else:
+            volatility.setdefault(event_id, []).append(image)
     return images, volatility

@@ -70,10 +70,18 @@ def _run_task(task: GarchTask | StudyTask, return_exceptions: bool = False) -> A
         raise
 
 
+class _Bar(tqdm):
+    """tqdm without its monitor thread, which every bar (even a disabled one) starts and which
+    outlives it by up to 10 s: a process with a second thread cannot fork safely
+    (``eventstudy.report.parallel``)."""
+
+    monitor_interval = 0
+
+
 def _bar(total: int, enabled: bool) -> tqdm:
     """Progress bar on stderr; off unless enabled, and off when stderr is not a terminal (cron,
     pipes, logs)."""
-    return tqdm(total=total, disable=None if enabled else True, file=sys.stderr,
+    return _Bar(total=total, disable=None if enabled else True, file=sys.stderr,
                 desc="GARCH fits", unit="fit")
 
 
