@@ -21,7 +21,7 @@ from scipy import stats
 from eventstudy.calendar.events import make_event
 from eventstudy.data.clean import placeholder_rows
 from eventstudy.data.loader import PriceLoader
-from eventstudy.engine.panel import align
+from eventstudy.engine.series import align
 from eventstudy.studies.lockup import event_study, lockup_study
 
 SPAN = (-20, 20)  # the event window [-10,+20] joined with the CAR windows [-20,-1] .. [0,+20]
@@ -285,7 +285,8 @@ def test_single_event_whose_own_span_reaches_into_its_estimation_window() -> Non
     from dataclasses import replace
 
     from eventstudy.engine.estimation import clean_estimation
-    from eventstudy.engine.panel import build_panel, prices
+    from eventstudy.engine.panel import build_panel
+    from eventstudy.engine.series import prices
 
     joint = joint_returns("0020.HK")
     p0 = joint.index.get_loc(pd.Timestamp("2023-12-29"))

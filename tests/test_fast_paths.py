@@ -1,6 +1,6 @@
 """The fast paths of issue 12 give the same numbers as the straightforward ones they replace.
 
-* ``engine.panel.align`` (binary search of int64 dates) against a pandas inner join written
+* ``engine.series.align`` (binary search of int64 dates) against a pandas inner join written
   here, on the real bundled prices and on stocks with suspensions;
 * ``engine.panel.build_panel`` (one vectorised gather) against a per-event slice copy written
   here, on every lock-up of the bundled calendar;
@@ -29,9 +29,10 @@ from eventstudy.data.files import _read_csv
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import market_for
 from eventstudy.engine.crosssection import bh, holm
-from eventstudy.engine.panel import align, build_panel
+from eventstudy.engine.panel import build_panel
 from eventstudy.engine.prepare import event_time_z
 from eventstudy.engine.rbar import _rbar_by_day_sets, _rbar_pairwise
+from eventstudy.engine.series import align
 from eventstudy.formatting import finite_or_none, json_text
 from eventstudy.studies.batch import listing_events
 from eventstudy.studies.serialize import _records

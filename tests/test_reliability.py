@@ -28,7 +28,8 @@ from eventstudy.data.clean import clean_prices, frame_from_table
 from eventstudy.data.files import bundled_source
 from eventstudy.data.loader import PriceLoader
 from eventstudy.engine.models import MODEL_NAMES, fit_model
-from eventstudy.engine.panel import align, build_panel
+from eventstudy.engine.panel import build_panel
+from eventstudy.engine.series import align
 from eventstudy.errors import BadInput, ConfigError, DataUnavailable, EventStudyError
 from eventstudy.studies.batch import batch_study
 from eventstudy.studies.lockup import event_study

@@ -584,7 +584,8 @@ def real_panel(window: tuple[int, int]) -> Panel:
     from eventstudy.calendar.listings import load_listings
     from eventstudy.data.loader import PriceLoader
     from eventstudy.data.tickers import market_for
-    from eventstudy.engine.panel import align, build_panel
+    from eventstudy.engine.panel import build_panel
+    from eventstudy.engine.series import align
 
     loader, cache = PriceLoader(offline=True), {}
 

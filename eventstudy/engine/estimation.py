@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import Event
-from eventstudy.engine.panel import Panel, Series
+from eventstudy.engine.panel import Panel
 from eventstudy.engine.placeholders import placeholders_within
+from eventstudy.engine.series import Series
 
 
 def event_cover(dates: np.ndarray, sessions: Sequence[pd.Timestamp],

@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.panel import Prices, Series, align
+from eventstudy.engine.series import Prices, Series, align
 from eventstudy.errors import BadInput, EventStudyError
 
 

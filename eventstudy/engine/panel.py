@@ -18,9 +18,9 @@ import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
 from eventstudy.calendar.sessions import is_session
-from eventstudy.data.clean import placeholder_mask
 from eventstudy.data.tickers import calendar_code
 from eventstudy.engine.placeholders import move_off_placeholder
+from eventstudy.engine.series import Series, iso_day
 from eventstudy.errors import BadInput, DataUnavailable, EstimationError
 
 DEFAULT_WINDOW = (-10, 20)
@@ -97,108 +97,6 @@ EVENT_FIELDS = ("ret", "mkt", "vol", "dates")
 
 
 @dataclass(frozen=True)
-class Series:
-    """One ticker's returns on the dates it shares with its market, as numpy arrays."""
-
-    dates: np.ndarray
-    close: np.ndarray
-    ret: np.ndarray
-    mkt: np.ndarray
-    vol: np.ndarray
-    placeholders: np.ndarray = field(  # dates of the stock's dropped placeholder rows
-        default_factory=lambda: np.array([], dtype="datetime64[ns]"))
-
-
-@dataclass(frozen=True)
-class Prices:
-    """One price frame as numpy arrays: int64 nanosecond dates (sorted, unique), close, volume."""
-
-    ticker: str | None
-    dates: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
-
-
-_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
-
-
-def prices(frame: pd.DataFrame) -> Prices:
-    """The arrays of a price frame (a market index's can be reused for every stock)."""
-    index = frame.index if isinstance(frame.index, pd.DatetimeIndex) else pd.DatetimeIndex(
-        frame.index)
-    dates = index.asi8 if index.unit == "ns" else index.asi8 * _NS[index.unit]
-    ticker = frame.attrs.get("ticker")
-    if len(dates) > 1 and not (dates[1:] > dates[:-1]).all():
-        raise BadInput(f"{ticker}: dates are not unique and ascending")
-    columns = list(frame.columns)
-    try:  # one block, no per-column Series
-        values = frame.to_numpy(float)
-    except (TypeError, ValueError):
-        values = np.column_stack([frame[c].to_numpy(float) for c in ("close", "volume")])
-        columns = ["close", "volume"]
-    volume = (values[:, columns.index("volume")] if "volume" in columns
-              else np.full(len(dates), np.nan))
-    return Prices(ticker, dates, values[:, columns.index("close")], volume)
-
-
-def align(stock: pd.DataFrame | Prices, market: pd.DataFrame | Prices,
-          trade_to_trade: bool = True) -> Series:
-    """Stock and market on their common dates; returns over the same intervals.
-
-    The stock's placeholder rows (zero volume, unchanged close: no trading) are dropped first, so
-    the next session's return spans them: trade-to-trade returns (Maynes & Rumsey 1993;
-    ``eventstudy.data.clean.placeholder_rows``; a stock given as ``Prices`` is taken as it is).
-    ``trade_to_trade=False`` keeps them: lumped returns, 0 on a day without trading and the
-    whole move on the next trade. The common dates are found by binary search of the
-    stock's dates in the market's (both sorted and unique): O(n log m) numpy work, no join."""
-    placeholders = np.array([], dtype="datetime64[ns]")
-    if not isinstance(stock, Prices):
-        stock = prices(stock)
-        drop = placeholder_mask(stock.close, stock.volume)
-        if trade_to_trade and drop.any():
-            placeholders = stock.dates[drop].view("datetime64[ns]")
-            keep = ~drop
-            stock = Prices(stock.ticker, stock.dates[keep], stock.close[keep],
-                           stock.volume[keep])
-    market = market if isinstance(market, Prices) else prices(market)
-    at = np.searchsorted(market.dates, stock.dates)
-    if len(market.dates):
-        hit = market.dates[np.minimum(at, len(market.dates) - 1)] == stock.dates
-    else:
-        hit = np.zeros(len(at), dtype=bool)
-    rows = np.flatnonzero(hit)  # copies: the Series never shares memory with the frames
-    mrows = at[rows]
-    close, mclose = stock.close[rows], market.close[mrows]
-    if len(close) < 2:
-        raise DataUnavailable(
-            f"{stock.ticker} and its market {market.ticker} share "
-            f"{len(close)} dates: the series do not overlap")
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked below
-        ret, mkt = _returns(close), _returns(mclose)
-    dates = stock.dates[rows].view("datetime64[ns]")
-    for ticker, values, price in ((stock.ticker, ret, close), (market.ticker, mkt, mclose)):
-        if not np.isfinite(values[1:]).all():  # e.g. a price ratio that overflows
-            at_bad = int(np.flatnonzero(~np.isfinite(values[1:]))[0]) + 1
-            raise BadInput(f"{ticker}: non-finite return on {_day(dates[at_bad])} (close "
-                           f"{price[at_bad - 1]:g} -> {price[at_bad]:g}): check the price data")
-    return Series(dates, close, ret, mkt, stock.volume[rows], placeholders)
-
-
-def _returns(close: np.ndarray) -> np.ndarray:
-    """Simple returns close_t / close_{t-1} - 1, NaN on the first day (the caller sets
-    ``np.errstate``: a zero or overflowing price gives a non-finite value it reports)."""
-    out = np.empty(len(close))
-    out[0] = np.nan
-    np.divide(close[1:], close[:-1], out=out[1:])
-    out[1:] -= 1.0
-    return out
-
-
-def _day(value: np.datetime64) -> str:
-    return str(value.astype("datetime64[D]"))
-
-
-@dataclass(frozen=True)
 class Windows:
     """Where an event's estimation and event windows fall, in positions of its Series."""
 
@@ -221,10 +119,10 @@ def locate(series: Series, event: Event, window: tuple[int, int],
     day = np.datetime64(event.session, "ns")
     if day > dates[-1]:
         raise DataUnavailable(f"event day 0 {event.session.date()} is after the data "
-                              f"({event.ticker} ends {_day(dates[-1])})")
+                              f"({event.ticker} ends {iso_day(dates[-1])})")
     if day < dates[0]:
         raise DataUnavailable(f"event day 0 {event.session.date()} is before the data "
-                              f"({event.ticker} starts {_day(dates[0])})")
+                              f"({event.ticker} starts {iso_day(dates[0])})")
     pos = int(np.searchsorted(dates, day))
     note = ""
     if dates[pos] != day:
@@ -236,14 +134,14 @@ def locate(series: Series, event: Event, window: tuple[int, int],
             raise DataUnavailable(f"{event.ticker} has no price on event day 0 "
                                   f"{event.session.date()} nor in the "
                                   f"{MAX_DAY0_SHIFT_DAYS} days after (suspended or missing; "
-                                  f"data {_day(dates[0])}..{_day(dates[-1])})")
+                                  f"data {iso_day(dates[0])}..{iso_day(dates[-1])})")
         note = (f"day 0 moved from {event.session.date()} to {moved.date()}, the next session "
                 f"in the data: no price on {event.session.date()} (exchange closure or "
                 "suspension)")
     if pos + window[0] < min_start:
         raise DataUnavailable(f"the event window of {event.event_id} (from day {window[0]}) "
                               f"starts before the data "
-                              f"({event.ticker} from {_day(dates[0])})")
+                              f"({event.ticker} from {iso_day(dates[0])})")
     floor = 1
     if event.listing_date is not None:
         listing_pos = int(np.searchsorted(dates, np.datetime64(event.listing_date, "ns")))
@@ -256,8 +154,9 @@ def locate(series: Series, event: Event, window: tuple[int, int],
     if max_estimation is not None:
         start = max(start, end - max_estimation + 1)
     if end < start:
-        where = (f"after day {estimation[0]} ({event.ticker} data to {_day(dates[-1])})" if after
-                 else f"before day {estimation[1]} ({event.ticker} data from {_day(dates[0])})")
+        where = (f"after day {estimation[0]} ({event.ticker} data to {iso_day(dates[-1])})"
+                 if after else
+                 f"before day {estimation[1]} ({event.ticker} data from {iso_day(dates[0])})")
         raise EstimationError(f"{event.event_id}: no estimation window {where}")
     return Windows(pos, start, end, note)
 
@@ -312,10 +211,18 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
 
 
 class _Flat:
-    """The distinct series of some placed events concatenated once, with a NaN/NaT at the end,
-    so that a block of the panel is one fancy index (no loop over events)."""
+    """The distinct series of some placed events end to end, with a NaN/NaT at the end, so that
+    a block of the panel is one fancy index (no loop over events): the shared store when every
+    series is a view of the same one (``engine.store``), else a concatenated copy."""
 
     def __init__(self, placed: Sequence[tuple[Event, Series, Windows]]):
+        store = placed[0][1].store if placed else None
+        if store is not None and all(s.store is store for _, s, _ in placed):
+            self.arrays = store.arrays
+            self.total = store.total
+            self.offsets = np.array([s.offset for _, s, _ in placed], dtype=np.int64)
+            self.lengths = np.array([len(s.dates) for _, s, _ in placed], dtype=np.int64)
+            return
         ids: dict[int, int] = {}
         series: list[Series] = []
         for _, s, _ in placed:

@@ -2,7 +2,7 @@
 them, and the rows dropped within each event's estimation and event windows are counted.
 
 The rows themselves are recognised and dropped before returns are computed
-(``eventstudy.data.clean.placeholder_rows``, called by ``engine.panel.align``): a day without
+(``eventstudy.data.clean.placeholder_rows``, called by ``engine.series.align``): a day without
 trading has no return and no volume, and the next session's return spans it, as in any study
 that measures returns between trades (Scholes & Williams 1977 on non-synchronous trading)."""
 

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.panel import LISTING_GAP, Panel, Series, align
+from eventstudy.engine.panel import LISTING_GAP, Panel
+from eventstudy.engine.series import Series, align
 from eventstudy.errors import BadInput
 
 DESIGNS = ("independent", "clustered", "single")

@@ -43,6 +43,7 @@ def window_dtype(windows: Iterable[tuple[int, int]]) -> pd.CategoricalDtype:
 def with_windows(frame: pd.DataFrame, after: str | None = None) -> pd.DataFrame:
     """``frame`` with ``window`` rebuilt from its int ``start``/``end`` columns as the ordered
     categorical label, placed before ``start`` (or after the column ``after``)."""
+    import numpy as np
     import pandas as pd
 
     out = frame.drop(columns=["window"], errors="ignore")
@@ -50,9 +51,12 @@ def with_windows(frame: pd.DataFrame, after: str | None = None) -> pd.DataFrame:
         raise ValueError("a window table needs int columns start and end")
     out["start"] = out["start"].astype("int64")
     out["end"] = out["end"].astype("int64")
-    spans = list(zip(out["start"], out["end"], strict=True))
-    labels = pd.Series([window_label(w) for w in spans], index=out.index,
-                       dtype=window_dtype(spans))
+    spans = np.column_stack([out["start"].to_numpy(), out["end"].to_numpy()]).reshape(-1, 2)
+    distinct, codes = np.unique(spans, axis=0, return_inverse=True)  # sorted by start, end
+    dtype = pd.CategoricalDtype([window_label((int(a), int(b))) for a, b in distinct],
+                                ordered=True)
+    labels = pd.Series(pd.Categorical.from_codes(codes.reshape(-1), dtype=dtype),
+                       index=out.index)
     at = list(out.columns).index(after) + 1 if after else list(out.columns).index("start")
     out.insert(at, "window", labels)
     return out

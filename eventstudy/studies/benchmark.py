@@ -18,7 +18,7 @@ from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import exchange_of, market_for
 from eventstudy.engine.ipo_index import IpoIndex, build_ipo_index, with_ipo_index
 from eventstudy.engine.models import AbnormalReturns
-from eventstudy.engine.panel import Series, prices
+from eventstudy.engine.series import Series, prices
 
 if TYPE_CHECKING:
     from eventstudy.studies.result import EventStudyResult

@@ -27,13 +27,7 @@ from eventstudy.engine.crosssection import (
 )
 from eventstudy.engine.estimation import clean_estimation
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
-from eventstudy.engine.panel import (
-    Prices,
-    Series,
-    align,
-    build_panel,
-    prices,
-)
+from eventstudy.engine.panel import build_panel
 from eventstudy.engine.prepare import base
 from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.volume import (
@@ -45,27 +39,9 @@ from eventstudy.engine.volume import (
 )
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+from eventstudy.studies.aligned import AlignedSeries
 from eventstudy.studies.benchmark import IpoBenchmark, ipo_members
 from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
-
-
-def _series_loader(loader: PriceLoader, market: str | None, ipo: IpoBenchmark | None = None,
-                   trade_to_trade: bool = True) -> Callable[[str], Series]:
-    memo: dict[str, Series] = {}
-    markets: dict[str, Prices] = {}  # each market index's arrays, made once
-
-    def load(ticker: str) -> Series:
-        if ticker not in memo:
-            stock = loader.load(ticker)
-            name = index_ticker(market, ticker)
-            if name not in markets:
-                markets[name] = prices(loader.load(name))
-            memo[ticker] = align(stock, markets[name], trade_to_trade)
-            if ipo is not None:
-                memo[ticker] = ipo.series(ticker, memo[ticker])
-        return memo[ticker]
-
-    return load
 
 
 def _market_volume_of(loader: PriceLoader, market: str | None
@@ -153,18 +129,20 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     """Events -> panel -> model -> statistics: the one engine behind every study.
     ``universe``: the listings calendar the IPO-index benchmark draws on (``market=
     "ipo-index"``; default the bundled calendar merged with $EVENTSTUDY_LISTINGS)."""
-    bar = _progress_bar(len(events), progress, "aligning events")
     ipo = None
     if options.market == IPO_INDEX:
         ipo = IpoBenchmark(loader, ipo_members({**(universe or load_listings()),
                                                 **(listings or {})}, events),
                            options.ipo_index_months, options.ipo_index_min)
-    load = _series_loader(loader, options.market, ipo, options.returns == "trade_to_trade")
-    panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
-                        max_estimation=max_estimation, min_start=min_start,
-                        progress=bar.update_to if bar else None)
+    load = AlignedSeries(loader, options.market, ipo, options.returns == "trade_to_trade")
+    tickers = list(dict.fromkeys(e.ticker for e in events))
+    bar = _progress_bar(len(tickers), progress and len(events) >= PROGRESS_MIN,
+                        "loading prices", "ticker")
+    load.prefetch(tickers, progress=bar.update_to if bar else None)
     if bar:
         bar.close()
+    panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
+                        max_estimation=max_estimation, min_start=min_start)
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
     del load  # the aligned series of every ticker: the panel holds what is needed from here
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
@@ -236,10 +214,10 @@ def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str
 
 
 class _Bar:
-    def __init__(self, total: int, desc: str):
+    def __init__(self, total: int, desc: str, unit: str = "event"):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc=desc, unit="event", leave=False)
+        self.bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
 
     def update_to(self, n: int) -> None:
         self.bar.update(n - self.bar.n)
@@ -248,8 +226,8 @@ class _Bar:
         self.bar.close()
 
 
-def _progress_bar(total: int, enabled: bool, desc: str) -> _Bar | None:
-    return _Bar(total, desc) if enabled and total >= PROGRESS_MIN else None
+def _progress_bar(total: int, enabled: bool, desc: str, unit: str = "event") -> _Bar | None:
+    return _Bar(total, desc, unit) if enabled else None
 
 
 def make_loader(*, offline: bool = False, data: str | Path | None = None,

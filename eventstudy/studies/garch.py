@@ -17,9 +17,7 @@ from eventstudy.calendar.listings import (
 from eventstudy.calendar.sessions import to_timestamp
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import index_ticker, normalise_ticker
-from eventstudy.engine.panel import (
-    align,
-)
+from eventstudy.engine.series import align
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, EventStudyError
 from eventstudy.studies.core import listing_for, make_loader

@@ -15,7 +15,7 @@ from eventstudy.calendar.events import Event, Skip
 from eventstudy.calendar.listings import Listing, load_listings
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import market_for, normalise_ticker
-from eventstudy.engine.panel import Series, align
+from eventstudy.engine.series import Series, align
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study

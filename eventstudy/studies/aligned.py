@@ -1,0 +1,90 @@
+"""Each ticker's series aligned on its market index (or the IPO index), loaded once per study.
+
+``AlignedSeries(loader, market)(ticker)`` is the ``load`` that ``engine.panel.build_panel``
+calls per event. ``prefetch(tickers)`` first loads every ticker's prices (with progress) and
+aligns them all at once into one shared store (``engine.store.align_many``), so that a large
+study does O(total rows) numpy work instead of a dozen small arrays per ticker. An error met
+while loading or aligning a ticker is kept and raised again for each event of that ticker
+(each becomes a skip with the reason); the prices are fetched once whatever happens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+
+from eventstudy.data.loader import PriceLoader
+from eventstudy.data.tickers import index_ticker
+from eventstudy.engine.series import Prices, Series, align, prices
+from eventstudy.engine.store import align_many
+from eventstudy.errors import BadInput, DataUnavailable
+from eventstudy.studies.benchmark import IpoBenchmark
+
+Failure = BadInput | DataUnavailable
+
+
+class AlignedSeries:
+    """ticker -> its aligned ``Series`` (memoised; see the module docstring)."""
+
+    def __init__(self, loader: PriceLoader, market: str | None,
+                 ipo: IpoBenchmark | None = None, trade_to_trade: bool = True):
+        self.loader, self.market, self.ipo = loader, market, ipo
+        self.trade_to_trade = trade_to_trade
+        self._memo: dict[str, Series | Failure] = {}
+        self._markets: dict[str, Prices | Failure] = {}  # each index's arrays, made once
+
+    def __call__(self, ticker: str) -> Series:
+        if ticker not in self._memo:
+            self._memo[ticker] = self._one(ticker)
+        found = self._memo[ticker]
+        if isinstance(found, Series):
+            return found
+        raise found
+
+    def prefetch(self, tickers: Iterable[str],
+                 progress: Callable[[int], None] | None = None) -> None:
+        """Load and align every ticker not yet loaded, grouped by market index."""
+        groups: dict[str, dict[str, pd.DataFrame]] = {}
+        for i, ticker in enumerate(dict.fromkeys(tickers)):
+            if ticker not in self._memo:
+                try:
+                    frame = self.loader.load(ticker)
+                    groups.setdefault(index_ticker(self.market, ticker), {})[ticker] = frame
+                except (BadInput, DataUnavailable) as exc:
+                    self._memo[ticker] = exc
+            if progress is not None:
+                progress(i + 1)
+        for name, frames in groups.items():
+            market = self._market(name)
+            if not isinstance(market, Prices):
+                self._memo.update(dict.fromkeys(frames, market))
+                continue
+            aligned = align_many(list(frames.values()), market, self.trade_to_trade)
+            for ticker, found in zip(frames, aligned, strict=True):
+                self._memo[ticker] = self._benchmarked(ticker, found)
+
+    def _one(self, ticker: str) -> Series | Failure:
+        try:
+            stock = self.loader.load(ticker)
+            market = self._market(index_ticker(self.market, ticker))
+            if not isinstance(market, Prices):
+                return market
+            return self._benchmarked(ticker, align(stock, market, self.trade_to_trade))
+        except (BadInput, DataUnavailable) as exc:
+            return exc
+
+    def _market(self, name: str) -> Prices | Failure:
+        if name not in self._markets:
+            try:
+                self._markets[name] = prices(self.loader.load(name))
+            except (BadInput, DataUnavailable) as exc:
+                self._markets[name] = exc
+        return self._markets[name]
+
+    def _benchmarked(self, ticker: str, found: Series | Failure) -> Series | Failure:
+        if self.ipo is None or not isinstance(found, Series):
+            return found
+        try:
+            return self.ipo.series(ticker, found)
+        except (BadInput, DataUnavailable) as exc:
+            return exc

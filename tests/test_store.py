@@ -1,0 +1,128 @@
+"""``engine.store.align_many`` (every ticker at once, views into one store) gives what
+``engine.series.align`` gives ticker by ticker, bit for bit, on the real bundled prices (with
+their placeholder rows), on prices with holes, and on stocks ``align`` rejects (the same error
+text); a panel gathered from the store equals one gathered from per-ticker series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from eventstudy.calendar.listings import load_listings
+from eventstudy.data.loader import PriceLoader
+from eventstudy.data.tickers import market_for
+from eventstudy.engine.panel import build_panel
+from eventstudy.engine.series import Series, align, prices
+from eventstudy.engine.store import align_many
+from eventstudy.errors import BadInput, DataUnavailable
+from eventstudy.studies.aligned import AlignedSeries
+from eventstudy.studies.batch import listing_events
+
+HK = ("0020.HK", "0700.HK", "1024.HK", "2432.HK", "2533.HK", "3690.HK", "6682.HK", "9660.HK",
+      "9880.HK", "9988.HK")
+FIELDS = ("dates", "close", "ret", "mkt", "vol", "placeholders")
+
+
+@pytest.fixture(scope="module")
+def loader() -> PriceLoader:
+    return PriceLoader(offline=True)
+
+
+def assert_same(got: Series, want: Series, label: str) -> None:
+    for name in FIELDS:
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name),
+                                      err_msg=f"{label}: {name}")
+
+
+def outcome(frame: pd.DataFrame, market: pd.DataFrame, trade_to_trade: bool
+            ) -> Series | str:
+    try:
+        return align(frame, market, trade_to_trade)
+    except (BadInput, DataUnavailable) as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def stocks(loader: PriceLoader) -> dict[str, pd.DataFrame]:
+    """The bundled HK stocks, each also with random holes, plus stocks align rejects."""
+    rng = np.random.default_rng(3)
+    out: dict[str, pd.DataFrame] = {}
+    for t in HK:
+        frame = loader.load(t)
+        out[t] = frame
+        out[f"{t} holed"] = frame[rng.random(len(frame)) > 0.2]
+    good = loader.load("0020.HK")
+    zero = good.copy()
+    zero.iloc[40, zero.columns.get_loc("close")] = 0.0  # a return of -100% then inf
+    out["zero price"] = zero
+    out["unsorted"] = good.iloc[[*range(5, 60), 3, *range(60, 90)]]
+    out["no overlap"] = good.set_axis(good.index - pd.Timedelta(days=365 * 60))
+    out["one row"] = good.iloc[:1]
+    out["empty"] = good.iloc[:0]
+    out["no volume"] = good.drop(columns=["volume"])
+    return out
+
+
+@pytest.mark.parametrize("trade_to_trade", [True, False])
+def test_align_many_equals_align_ticker_by_ticker(loader: PriceLoader,
+                                                  trade_to_trade: bool) -> None:
+    frames = stocks(loader)
+    market = loader.load("^HSI")
+    got = align_many(list(frames.values()), prices(market), trade_to_trade)
+    assert len(got) == len(frames)
+    kinds = {"series": 0, "error": 0}
+    for (label, frame), found in zip(frames.items(), got, strict=True):
+        want = outcome(frame, market, trade_to_trade)
+        if isinstance(want, str):
+            kinds["error"] += 1
+            assert isinstance(found, BadInput | DataUnavailable), label
+            assert f"{type(found).__name__}: {found}" == want, label
+        else:
+            kinds["series"] += 1
+            assert isinstance(found, Series), label
+            assert_same(found, want, label)
+    assert kinds["series"] >= 2 * len(HK) + 1 and kinds["error"] >= 4
+    if trade_to_trade:  # the real prices have placeholder rows, and they were dropped
+        assert sum(len(s.placeholders) for s in got if isinstance(s, Series)) > 0
+
+
+def test_store_views_share_one_store(loader: PriceLoader) -> None:
+    got = align_many([loader.load(t) for t in HK], prices(loader.load("^HSI")))
+    store = got[0].store
+    assert store is not None and all(s.store is store for s in got)
+    for s in got:
+        assert np.shares_memory(s.ret, store.arrays["ret"])
+        np.testing.assert_array_equal(store.arrays["ret"][s.offset:s.offset + len(s.ret)], s.ret)
+    for name, values in store.arrays.items():  # the sentinel a gather reads for a missing day
+        assert np.isnat(values[-1]) if name == "dates" else np.isnan(values[-1])
+
+
+def test_panel_from_the_store_equals_per_ticker_series(loader: PriceLoader) -> None:
+    events, _ = listing_events(load_listings())
+    memo: dict[str, Series] = {}
+
+    def one_by_one(ticker: str) -> Series:
+        if ticker not in memo:
+            memo[ticker] = align(loader.load(ticker), loader.load(market_for(ticker)))
+        return memo[ticker]
+
+    bulk = AlignedSeries(loader, None)
+    bulk.prefetch([e.ticker for e in events])
+    kw = dict(window=(-10, 20), estimation=(-260, -11), max_estimation=250)
+    want = build_panel(events, one_by_one, **kw)
+    got = build_panel(events, bulk, **kw)
+    assert got.n_events == want.n_events > 10
+    assert bulk(events[0].ticker).store is not None
+    pd.testing.assert_frame_equal(got.events, want.events)
+    for name in ("ret", "mkt", "vol", "dates", "close", "est_ret", "est_mkt", "est_vol",
+                 "est_dates", "positions"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+
+
+def test_prefetch_keeps_each_failure_for_its_events(loader: PriceLoader) -> None:
+    bulk = AlignedSeries(loader, None)
+    bulk.prefetch(["0020.HK", "NOSUCH.HK"])
+    assert isinstance(bulk("0020.HK"), Series)
+    for _ in range(2):  # raised again for every event of the ticker, loaded once
+        with pytest.raises(DataUnavailable):
+            bulk("NOSUCH.HK")
