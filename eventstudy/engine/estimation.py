@@ -60,8 +60,10 @@ def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str]
     dropped = np.zeros(n, dtype=np.int64)
     out = np.zeros((n, length), dtype=bool)  # estimation columns left out
     series = {t: load(t) for t in dict.fromkeys(tickers.tolist())}
-    cols = at[:, 2:3] - (length - 1) + np.arange(length)  # the Series position of each column
-    for i, ticker in enumerate(tickers.tolist()):
+    busy = {t: bool(len(s.placeholders)) or (not keep_other_events and days.get(t, 0) > 1)
+            for t, s in series.items()}  # the tickers that need a Python step
+    for i in np.flatnonzero([busy[t] for t in tickers.tolist()]).tolist():
+        ticker = str(tickers[i])
         day0, start, end, last = at[i].tolist()
         marks = series[ticker].placeholders
         if len(marks):
@@ -76,7 +78,8 @@ def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str]
         lo = np.maximum(at[:, 1], at[:, 0] + window[0])
         hi = np.minimum(at[:, 2], np.minimum(at[:, 0] + window[1], at[:, 3]))
         for i in np.flatnonzero(one & (hi >= lo)).tolist():
-            out[i] = (cols[i] >= lo[i]) & (cols[i] <= hi[i])
+            cols = at[i, 2] - (length - 1) + np.arange(length)  # the Series position of each
+            out[i] = (cols >= lo[i]) & (cols <= hi[i])
     excluded = out.sum(axis=1)
     if excluded.any():  # copies: the panel given is not changed
         panel = replace(panel, est_ret=np.where(out, np.nan, panel.est_ret),

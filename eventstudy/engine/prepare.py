@@ -110,12 +110,12 @@ class Prepared(Base):
     def ret_u(self) -> np.ndarray:
         """(P, L + tau) Corrado U of ARs over estimation + tested window (made when a rank
         test first asks: O(P (L + tau) log(L + tau)))."""
-        return rank_u(np.hstack([self.est_ar, self.window_ar]))
+        return rank_u(np.hstack([self.est_ar, self.window_ar]), overwrite=True)
 
     @cached_property
     def vol_u(self) -> np.ndarray:
         """(P, L + tau) the same for abnormal log volume."""
-        return rank_u(np.hstack([self.av_est, self.window_av]))
+        return rank_u(np.hstack([self.av_est, self.window_av]), overwrite=True)
 
     def usable(self, kind: str) -> np.ndarray:
         """Rows with the ingredients of ``car``, ``bhar`` or ``volume`` tests."""

@@ -10,10 +10,11 @@ import numpy as np
 ROWS = 512  # rows ranked at a time: the sort's temporaries stay small and are reused
 
 
-def rank_rows(x: np.ndarray) -> np.ndarray:
+def rank_rows(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Average ranks (1 = smallest) along the rows of a 2-D array; NaN stays NaN.
-    O(N W log W), ``ROWS`` rows at a time (each row is ranked on its own)."""
-    out = np.empty(x.shape)
+    O(N W log W), ``ROWS`` rows at a time (each row is ranked on its own); ``out`` may be ``x``
+    itself (each block is ranked before it is overwritten)."""
+    out = np.empty(x.shape) if out is None else out
     for lo in range(0, len(x), ROWS):
         out[lo:lo + ROWS] = _ranks(x[lo:lo + ROWS])
     return out
@@ -48,13 +49,15 @@ def _sorted_ranks(xs: np.ndarray) -> np.ndarray:
     return pos
 
 
-def rank_u(x: np.ndarray, ranks: np.ndarray | None = None) -> np.ndarray:
-    """Corrado & Zivney (1992) uniform ranks U_it = K_it / (M_i + 1) - 1/2, M_i = valid days."""
+def rank_u(x: np.ndarray, ranks: np.ndarray | None = None, overwrite: bool = False
+           ) -> np.ndarray:
+    """Corrado & Zivney (1992) uniform ranks U_it = K_it / (M_i + 1) - 1/2, M_i = valid days;
+    ``overwrite``: ``x`` is a temporary the result may be written into."""
     m = np.isfinite(x).sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         if ranks is not None:
             return ranks / (m + 1.0) - 0.5
-        out = rank_rows(x)  # in place: the same two operations, no temporaries
+        out = rank_rows(x, x if overwrite else None)  # then the same two operations in place
         out /= m + 1.0
         out -= 0.5
         return out

@@ -13,6 +13,7 @@ known)."""
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -112,8 +113,28 @@ def abnormal_log_volume(panel: Panel, market: MarketVolume | None = None
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Campbell & Wasley (1996) abnormal volume: ``log(1 + V_it)`` less the market's
     ``log(1 + V_mt)`` (``market_adjust``; unadjusted where ``market`` is None) minus its mean
-    over the event's estimation window; returns ``(estimation block, event block)``. Zero volume
-    is missing (``positive_volume``)."""
+    over the event's estimation window; returns ``(estimation block, event block)``, read-only
+    and remembered for the last few panels (a panel's arrays are not changed once built).
+    Zero volume is missing (``positive_volume``)."""
+    key = (id(panel), id(market))
+    hit = _LAST.get(key)
+    if hit is not None and hit[0]() is panel and hit[1] is market:
+        return hit[2]
+    found = _abnormal_log_volume(panel, market)
+    for values in found:
+        values.flags.writeable = False
+    if len(_LAST) >= 4:
+        del _LAST[next(iter(_LAST))]
+    _LAST[key] = (weakref.ref(panel, lambda _: _LAST.pop(key, None)), market, found)
+    return found
+
+
+_LAST: dict[tuple[int, int], tuple[weakref.ref, MarketVolume | None,
+                                   tuple[np.ndarray, np.ndarray]]] = {}
+
+
+def _abnormal_log_volume(panel: Panel, market: MarketVolume | None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     est, event = log_volume(panel.est_vol), log_volume(panel.vol)
     if market is not None:
         est, event = market_adjust(est, event, market)
