@@ -554,10 +554,16 @@ def test_batched_samples_equal_one_at_a_time(synthetic: AbnormalReturns) -> None
             assert batch.statistic[k] == pytest.approx(float(one.statistic), rel=1e-12), test
 
 
-def test_rank_rows_matches_scipy_with_ties_and_nan() -> None:
+@pytest.mark.parametrize("case", ["ties", "continuous", "infinite", "empty rows"])
+def test_rank_rows_matches_scipy_with_ties_and_nan(case: str) -> None:
     rng = np.random.default_rng(1)
-    x = rng.integers(0, 6, (50, 30)).astype(float)
+    x = (rng.standard_normal((600, 30)) if case == "continuous"
+         else rng.integers(0, 6, (600, 30)).astype(float))  # 600 rows: two blocks of ROWS
     x[rng.random(x.shape) < 0.1] = np.nan
+    if case == "infinite":  # a real +inf (and -inf) next to NaN: ranked, and tied with its like
+        x[::7, 3], x[::7, 5], x[::11, 8] = np.inf, np.inf, -np.inf
+    if case == "empty rows":
+        x[::5] = np.nan
     expected = stats.rankdata(x, axis=1, nan_policy="omit")
     np.testing.assert_allclose(rank_rows(x), expected)
 

@@ -63,9 +63,12 @@ def stocks(loader: PriceLoader) -> dict[str, pd.DataFrame]:
     return out
 
 
-@pytest.mark.parametrize("trade_to_trade", [True, False])
-def test_align_many_equals_align_ticker_by_ticker(loader: PriceLoader,
-                                                  trade_to_trade: bool) -> None:
+@pytest.mark.parametrize(("trade_to_trade", "chunk"), [(True, 1 << 17), (False, 1 << 17),
+                                                     (True, 700)])
+def test_align_many_equals_align_ticker_by_ticker(loader: PriceLoader, trade_to_trade: bool,
+                                                  chunk: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("eventstudy.engine.store.CHUNK_ROWS", chunk)  # 700: many blocks
     frames = stocks(loader)
     market = loader.load("^HSI")
     got = align_many(list(frames.values()), prices(market), trade_to_trade)
@@ -126,3 +129,25 @@ def test_prefetch_keeps_each_failure_for_its_events(loader: PriceLoader) -> None
     for _ in range(2):  # raised again for every event of the ticker, loaded once
         with pytest.raises(DataUnavailable):
             bulk("NOSUCH.HK")
+
+
+def test_abnormal_log_volume_is_remembered_per_panel_only(loader: PriceLoader) -> None:
+    """The per-panel memory of ``abnormal_log_volume`` never hands one panel another's values,
+    and what it hands out cannot be changed in place."""
+    from dataclasses import replace
+
+    from eventstudy.engine.volume import _abnormal_log_volume, abnormal_log_volume
+
+    events, _ = listing_events(load_listings())
+    bulk = AlignedSeries(loader, None)
+    panel = build_panel(events, bulk, window=(-10, 20), estimation=(-260, -11),
+                        max_estimation=250)
+    doubled = replace(panel, est_vol=panel.est_vol * 2.0, vol=panel.vol * 3.0)
+    first = abnormal_log_volume(panel)
+    assert abnormal_log_volume(panel) is first  # remembered
+    for p in (doubled, panel.window_view((0, 5)), panel):
+        got, want = abnormal_log_volume(p), _abnormal_log_volume(p, None)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+            assert not g.flags.writeable
+    assert not np.array_equal(abnormal_log_volume(doubled)[1], first[1], equal_nan=True)

@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,8 @@ class Event:
     listing_inferred: bool = False
     attrs: tuple[tuple[str, str], ...] = ()  # extra columns of an events file, for grouping
 
-    @property
-    def event_id(self) -> str:
+    @cached_property
+    def event_id(self) -> str:  # made once: a study asks for it several times per event
         return f"{self.ticker}:{self.tranche}:{self.session.date()}"
 
     def to_dict(self) -> dict[str, Any]:

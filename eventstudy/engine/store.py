@@ -20,13 +20,12 @@ from eventstudy.errors import BadInput, DataUnavailable
 
 NO_PLACEHOLDERS = np.array([], dtype="datetime64[ns]")
 NO_PLACEHOLDERS.flags.writeable = False
-NAT = int(np.datetime64("NaT", "ns").view(np.int64))  # the int64 of NaT
 
 
 @dataclass(frozen=True)
 class Store:
-    """The aligned series of many tickers end to end. Each array has one more element than the
-    series hold: a NaN (NaT for dates) that a gather reads for a missing day."""
+    """The aligned series of many tickers end to end, with room for ``total`` rows; element
+    ``total`` of each array is a NaN (NaT for dates) that a gather reads for a missing day."""
 
     arrays: dict[str, np.ndarray]  # dates, close, ret, mkt, vol
 
@@ -34,34 +33,54 @@ class Store:
     def total(self) -> int:
         return len(self.arrays["ret"]) - 1
 
+    @classmethod
+    def empty(cls, capacity: int) -> Store:
+        """Room for ``capacity`` rows (pages a study never fills are never touched)."""
+        arrays = {name: np.empty(capacity + 1) for name in ("close", "ret", "mkt", "vol")}
+        arrays["dates"] = np.empty(capacity + 1, dtype="datetime64[ns]")
+        for name, values in arrays.items():
+            values[capacity] = np.datetime64("NaT") if name == "dates" else np.nan
+        return cls(arrays)
+
+
+CHUNK_ROWS = 1 << 17  # rows aligned at a time: temporaries of about 1 MiB, reused
+
 
 def align_many(stocks: Sequence[pd.DataFrame], market: Prices, trade_to_trade: bool = True
                ) -> list[Series | BadInput | DataUnavailable]:
     """``[align(s, market, trade_to_trade) for s in stocks]``, with each error returned in its
-    stock's place instead of raised. O(R log M) for R rows in all and M market dates."""
+    stock's place instead of raised. O(R log M) for R rows in all and M market dates, in
+    blocks of about ``CHUNK_ROWS`` rows."""
     out: list[Series | BadInput | DataUnavailable | None] = [None] * len(stocks)
-    raw: list[Prices] = []
-    where: list[int] = []
+    raw: list[tuple[int, Prices]] = []
     for k, frame in enumerate(stocks):
         try:
-            raw.append(prices(frame))
-            where.append(k)
+            raw.append((k, prices(frame)))
         except (BadInput, DataUnavailable) as exc:
             out[k] = exc
-    if raw:
-        store, lengths, marks, bad = _fill(raw, market, trade_to_trade)
-        starts = np.cumsum(lengths) - lengths
-        arrays = store.arrays
-        for j, (k, o, n) in enumerate(zip(where, starts.tolist(), lengths.tolist(),
-                                          strict=True)):
-            if bad[j]:
-                out[k] = _error_of(stocks[k], market, trade_to_trade)
-                continue
-            end = o + n
-            out[k] = Series(arrays["dates"][o:end], arrays["close"][o:end],
-                            arrays["ret"][o:end], arrays["mkt"][o:end], arrays["vol"][o:end],
-                            marks.get(j, NO_PLACEHOLDERS), store=store, offset=o)
+    store = Store.empty(sum(len(p.dates) for _, p in raw))
+    filled, lo = 0, 0
+    while lo < len(raw):
+        hi, rows = lo, 0
+        while hi < len(raw) and (hi == lo or rows + len(raw[hi][1].dates) <= CHUNK_ROWS):
+            rows += len(raw[hi][1].dates)
+            hi += 1
+        block = raw[lo:hi]
+        lengths, marks, bad = _fill(store, filled, [p for _, p in block], market,
+                                    trade_to_trade)
+        for j, ((k, _), n) in enumerate(zip(block, lengths.tolist(), strict=True)):
+            out[k] = (_error_of(stocks[k], market, trade_to_trade) if bad[j]
+                      else _view(store, filled, n, marks.get(j, NO_PLACEHOLDERS)))
+            filled += n
+        lo = hi
     return [s for s in out if s is not None]
+
+
+def _view(store: Store, at: int, n: int, placeholders: np.ndarray) -> Series:
+    a = store.arrays
+    end = at + n
+    return Series(a["dates"][at:end], a["close"][at:end], a["ret"][at:end], a["mkt"][at:end],
+                  a["vol"][at:end], placeholders, store=store, offset=at)
 
 
 def _error_of(frame: pd.DataFrame, market: Prices, trade_to_trade: bool
@@ -73,10 +92,10 @@ def _error_of(frame: pd.DataFrame, market: Prices, trade_to_trade: bool
         return exc
 
 
-def _fill(raw: list[Prices], market: Prices, trade_to_trade: bool
-          ) -> tuple[Store, np.ndarray, dict[int, np.ndarray], np.ndarray]:
-    """The store of every stock in ``raw``: (store, kept length per stock, dropped
-    placeholder dates per stock that has any, stocks ``align`` would reject)."""
+def _fill(store: Store, at: int, raw: list[Prices], market: Prices, trade_to_trade: bool
+          ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
+    """Align the stocks of ``raw`` into ``store`` from row ``at``: (kept length per stock,
+    dropped placeholder dates per stock that has any, stocks ``align`` would reject)."""
     n = len(raw)
     sizes = np.array([len(p.dates) for p in raw], dtype=np.int64)
     seg = np.repeat(np.arange(n, dtype=np.int32), sizes)
@@ -86,37 +105,27 @@ def _fill(raw: list[Prices], market: Prices, trade_to_trade: bool
     first = np.zeros(len(dates), dtype=bool)
     first[(np.cumsum(sizes) - sizes)[sizes > 0]] = True
     keep, marks = _placeholders(dates, close, volume, first, seg, trade_to_trade)
-    at = np.searchsorted(market.dates, dates)
+    found = np.searchsorted(market.dates, dates)
     if len(market.dates):
-        keep &= market.dates[np.minimum(at, len(market.dates) - 1)] == dates
+        keep &= market.dates[np.minimum(found, len(market.dates) - 1)] == dates
     else:
         keep[:] = False
     rows = np.flatnonzero(keep)
-    del keep, first
     lengths = np.bincount(seg[rows], minlength=n).astype(np.int64)
     starts = (np.cumsum(lengths) - lengths)[lengths > 0]
-    total = len(rows)
-    arrays = {"dates": _take(dates, rows, NAT).view("datetime64[ns]"),
-              "close": _take(close, rows, np.nan), "vol": _take(volume, rows, np.nan)}
-    mrows = at[rows]
-    del at, dates, volume
-    mclose = _take(market.close, mrows, np.nan)
-    arrays["ret"], arrays["mkt"] = _returns(arrays["close"], starts), _returns(mclose, starts)
-    del mclose
-    inner = np.ones(total, dtype=bool)
+    end = at + len(rows)
+    a = store.arrays
+    np.take(dates, rows, out=a["dates"][at:end].view(np.int64))
+    np.take(close, rows, out=a["close"][at:end])
+    np.take(volume, rows, out=a["vol"][at:end])
+    _returns(a["close"][at:end], starts, a["ret"][at:end])
+    _returns(market.close[found[rows]], starts, a["mkt"][at:end])
+    inner = np.ones(len(rows), dtype=bool)
     inner[starts] = False
-    broken = inner & ~(np.isfinite(arrays["ret"][:total]) & np.isfinite(arrays["mkt"][:total]))
+    broken = inner & ~(np.isfinite(a["ret"][at:end]) & np.isfinite(a["mkt"][at:end]))
     bad = lengths < 2
     bad[seg[rows][broken]] = True
-    return Store(arrays), lengths, marks, bad
-
-
-def _take(values: np.ndarray, rows: np.ndarray, fill: float | int) -> np.ndarray:
-    """``values[rows]`` with one more element, ``fill``, at the end."""
-    out = np.empty(len(rows) + 1, dtype=values.dtype)
-    np.take(values, rows, out=out[:-1])
-    out[-1] = fill
-    return out
+    return lengths, marks, bad
 
 
 def _placeholders(dates: np.ndarray, close: np.ndarray, volume: np.ndarray, first: np.ndarray,
@@ -137,14 +146,13 @@ def _placeholders(dates: np.ndarray, close: np.ndarray, volume: np.ndarray, firs
     return keep, dict(zip(owners.tolist(), runs, strict=True))
 
 
-def _returns(close: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Simple returns close_t / close_{t-1} - 1 within each stock (``engine.series._returns``),
-    NaN on each stock's first row and on the closing sentinel."""
-    out = np.empty(len(close))
+def _returns(close: np.ndarray, starts: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = simple returns close_t / close_{t-1} - 1 within each stock
+    (``engine.series._returns``), NaN on each stock's first row (``starts``)."""
+    if not len(close):
+        return
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # checked by the caller
         np.divide(close[1:], close[:-1], out=out[1:])
         out[1:] -= 1.0
     out[0] = np.nan
     out[starts] = np.nan
-    out[-1] = np.nan
-    return out
