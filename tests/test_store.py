@@ -151,3 +151,13 @@ def test_abnormal_log_volume_is_remembered_per_panel_only(loader: PriceLoader) -
             np.testing.assert_array_equal(g, w)
             assert not g.flags.writeable
     assert not np.array_equal(abnormal_log_volume(doubled)[1], first[1], equal_nan=True)
+
+
+def test_aligned_series_without_prefetch_is_align(loader: PriceLoader) -> None:
+    """Asked for a ticker it has not prefetched, ``AlignedSeries`` aligns that ticker alone."""
+    lazy = AlignedSeries(loader, None)
+    got = lazy("0020.HK")
+    assert got.store is None and lazy("0020.HK") is got
+    assert_same(got, align(loader.load("0020.HK"), loader.load("^HSI")), "0020.HK")
+    with pytest.raises(DataUnavailable):
+        lazy("NOSUCH.HK")
