@@ -164,8 +164,7 @@ def locate(series: Series, event: Event, window: tuple[int, int],
 def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                 window: tuple[int, int] = DEFAULT_WINDOW,
                 estimation: tuple[int, int] = DEFAULT_ESTIMATION,
-                max_estimation: int | None = None, min_start: int = 1,
-                progress: Callable[[int], None] | None = None) -> Panel:
+                max_estimation: int | None = None, min_start: int = 1) -> Panel:
     """Align ``events`` into a Panel; an event that cannot be placed becomes a Skip with reason.
 
     ``load(ticker)`` returns the ticker's aligned Series (it should memoise). For lock-ups, each
@@ -183,7 +182,7 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     skipped: list[Skip] = []
     seen: set[str] = set()
     notes: dict[str, str] = {}  # event id -> why day 0 moved
-    for i, event in enumerate(events):
+    for event in events:
         try:
             if event.event_id in seen:  # one id, one row: results are keyed by event id
                 raise BadInput("duplicate event: the same ticker, tranche and day 0 appear "
@@ -203,8 +202,6 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
             placed.append((event, series, where))
         except (DataUnavailable, BadInput) as exc:
             skipped.append(Skip.from_error(event.event_id, event.ticker, exc))
-        if progress is not None:
-            progress(i + 1)
     panel = _assemble(placed, skipped, window, estimation)
     panel.events["day0_note"] = [notes.get(i, "") for i in panel.events.index]
     return panel

@@ -111,7 +111,8 @@ def _fill(store: Store, at: int, raw: list[Prices], market: Prices, trade_to_tra
     else:
         keep[:] = False
     rows = np.flatnonzero(keep)
-    lengths = np.bincount(seg[rows], minlength=n).astype(np.int64)
+    owner = seg[rows]
+    lengths = np.bincount(owner, minlength=n).astype(np.int64)
     starts = (np.cumsum(lengths) - lengths)[lengths > 0]
     end = at + len(rows)
     a = store.arrays
@@ -124,7 +125,7 @@ def _fill(store: Store, at: int, raw: list[Prices], market: Prices, trade_to_tra
     inner[starts] = False
     broken = inner & ~(np.isfinite(a["ret"][at:end]) & np.isfinite(a["mkt"][at:end]))
     bad = lengths < 2
-    bad[seg[rows][broken]] = True
+    bad[owner[broken]] = True
     return lengths, marks, bad
 
 
