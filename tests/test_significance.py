@@ -557,8 +557,8 @@ def test_batched_samples_equal_one_at_a_time(synthetic: AbnormalReturns) -> None
 @pytest.mark.parametrize("case", ["ties", "continuous", "infinite", "empty rows"])
 def test_rank_rows_matches_scipy_with_ties_and_nan(case: str) -> None:
     rng = np.random.default_rng(1)
-    x = (rng.standard_normal((600, 30)) if case == "continuous"
-         else rng.integers(0, 6, (600, 30)).astype(float))  # 600 rows: two blocks of ROWS
+    x = (rng.standard_normal((2100, 30)) if case == "continuous"  # five blocks of ROWS:
+         else rng.integers(0, 6, (2100, 30)).astype(float))  # two threads share them
     x[rng.random(x.shape) < 0.1] = np.nan
     if case == "infinite":  # a real +inf (and -inf) next to NaN: ranked, and tied with its like
         x[::7, 3], x[::7, 5], x[::11, 8] = np.inf, np.inf, -np.inf

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
 
 from eventstudy.calendar.events import Event, Skip
 from eventstudy.calendar.sessions import is_session
@@ -244,6 +245,28 @@ class _Flat:
         for name, out in into.items():
             np.take(self.arrays[name], flat, out=out[rows])
 
+    def run(self, into: dict[str, np.ndarray], rows: slice, first: np.ndarray,
+            lo: np.ndarray, hi: np.ndarray) -> None:
+        """``into[name][rows]`` = each event's values at the positions ``first`` .. ``first`` +
+        width - 1 of its series (one run per event: a strided row copy, no index array),
+        NaN/NaT at positions outside [``lo``, ``hi``]."""
+        width = next(iter(into.values())).shape[1]
+        start = self.offsets + first
+        if len(start) and (start.min() < 0 or start.max() + width > self.total + 1):
+            pos = first[:, None] + np.arange(width)  # a run off the ends: index the hard way
+            self.gather(into, rows, pos, (pos >= lo[:, None]) & (pos <= hi[:, None]))
+            return
+        cols = np.arange(width)
+        need = np.flatnonzero((lo > first) | (hi < first + width - 1))
+        bad = (cols < (lo - first)[need, None]) | (cols > (hi - first)[need, None])
+        for name, out in into.items():
+            block = out[rows]
+            block[...] = sliding_window_view(self.arrays[name], width)[start]
+            if len(need):
+                part = block[need]
+                part[bad] = np.datetime64("NaT") if name == "dates" else np.nan
+                block[need] = part
+
 
 CHUNK = 2048  # events per gather: bounds the concatenated copy of their series in memory
 
@@ -270,10 +293,9 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
     for lo in range(0, n, CHUNK):
         rows = slice(lo, min(lo + CHUNK, n))
         flat = _Flat(placed[rows])
-        pos = day0[rows, None] + window[0] + np.arange(width)
-        flat.gather(out, rows, pos, (pos >= 0) & (pos < flat.lengths[:, None]))
-        pos = est_end[rows, None] - (length - 1) + np.arange(length)
-        flat.gather(est, rows, pos, pos >= est_start[rows, None])
+        flat.run(out, rows, day0[rows] + window[0], np.zeros(len(flat.lengths), np.int64),
+                 flat.lengths - 1)
+        flat.run(est, rows, est_end[rows] - (length - 1), est_start[rows], est_end[rows])
         pos = np.stack([day0[rows], est_start[rows], est_end[rows], flat.lengths - 1], axis=1)
         flat.gather(ends, rows, pos, np.ones(pos.shape, dtype=bool))
         last[rows] = flat.lengths - 1

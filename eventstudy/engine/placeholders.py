@@ -21,8 +21,10 @@ def move_off_placeholder(event: Event, dates: np.ndarray, placeholders: np.ndarr
                          ) -> tuple[Event, str]:
     """``event`` with day 0 on the next real session if its day 0 is a placeholder row, and the
     note saying so ("" if it was not moved). ``dates`` are the sessions of the data."""
+    if not len(placeholders):  # most stocks: nothing to look up
+        return event, ""
     day = np.datetime64(event.session, "ns")
-    if not len(placeholders) or day not in placeholders:
+    if day not in placeholders:
         return event, ""
     at = int(np.searchsorted(dates, day, side="right"))
     if at >= len(dates):

@@ -63,7 +63,14 @@ def abnormal_volume(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray]:
         return abnormal, abnormal / std[:, None]
 
 
-def _est_volume_stats(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _est_volume_stats(ar: AbnormalReturns) -> tuple[np.ndarray, ...]:
+    """Per event: mean estimation-window volume, sd and count of its abnormal log volume (the
+    same for a panel and its window views, which share the estimation block)."""
+    return _remembered("estimation", ar.panel.est_vol, ar.market_volume,
+                       lambda: _est_volume_arrays(ar))
+
+
+def _est_volume_arrays(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     est = abnormal_log_volume(ar.panel, ar.market_volume)[0]
     valid = np.isfinite(est).sum(axis=1)
     with _quiet():
@@ -116,21 +123,31 @@ def abnormal_log_volume(panel: Panel, market: MarketVolume | None = None
     over the event's estimation window; returns ``(estimation block, event block)``, read-only
     and remembered for the last few panels (a panel's arrays are not changed once built).
     Zero volume is missing (``positive_volume``)."""
-    key = (id(panel), id(market))
+    est, event = _remembered("abnormal", panel, market,
+                             lambda: _abnormal_log_volume(panel, market))
+    return est, event
+
+
+def _remembered(name: str, owner: object, market: MarketVolume | None,
+                compute: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """``compute()`` for (``name``, ``owner``, ``market``), made read-only and kept while
+    ``owner`` lives (a few entries at most): a study asks for the same volume statistics of a
+    panel from several tables."""
+    key = (name, id(owner), id(market))
     hit = _LAST.get(key)
-    if hit is not None and hit[0]() is panel and hit[1] is market:
+    if hit is not None and hit[0]() is owner and hit[1] is market:
         return hit[2]
-    found = _abnormal_log_volume(panel, market)
+    found = compute()
     for values in found:
         values.flags.writeable = False
-    if len(_LAST) >= 4:
+    if len(_LAST) >= 8:
         del _LAST[next(iter(_LAST))]
-    _LAST[key] = (weakref.ref(panel, lambda _: _LAST.pop(key, None)), market, found)
+    _LAST[key] = (weakref.ref(owner, lambda _: _LAST.pop(key, None)), market, found)
     return found
 
 
-_LAST: dict[tuple[int, int], tuple[weakref.ref, MarketVolume | None,
-                                   tuple[np.ndarray, np.ndarray]]] = {}
+_LAST: dict[tuple[str, int, int], tuple[weakref.ref, MarketVolume | None,
+                                        tuple[np.ndarray, ...]]] = {}
 
 
 def _abnormal_log_volume(panel: Panel, market: MarketVolume | None

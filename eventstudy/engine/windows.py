@@ -51,9 +51,11 @@ def with_windows(frame: pd.DataFrame, after: str | None = None) -> pd.DataFrame:
         raise ValueError("a window table needs int columns start and end")
     out["start"] = out["start"].astype("int64")
     out["end"] = out["end"].astype("int64")
-    spans = np.column_stack([out["start"].to_numpy(), out["end"].to_numpy()]).reshape(-1, 2)
-    distinct, codes = np.unique(spans, axis=0, return_inverse=True)  # sorted by start, end
-    dtype = pd.CategoricalDtype([window_label((int(a), int(b))) for a, b in distinct],
+    start, end = out["start"].to_numpy(), out["end"].to_numpy()
+    low = int(end.min()) if len(end) else 0
+    key = start * (int(end.max()) - low + 1 if len(end) else 1) + (end - low)  # by start, end
+    _, first, codes = np.unique(key, return_index=True, return_inverse=True)
+    dtype = pd.CategoricalDtype([window_label((int(start[i]), int(end[i]))) for i in first],
                                 ordered=True)
     labels = pd.Series(pd.Categorical.from_codes(codes.reshape(-1), dtype=dtype),
                        index=out.index)
