@@ -195,7 +195,7 @@ def main() -> int:
     parser.add_argument("--full-load-max", type=int, default=2000)
     parser.add_argument("--load-sample", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="sizes 1000 only")
-    parser.add_argument("--repeat", type=int, default=2,
+    parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each study in its process; the fastest is compared")
     parser.add_argument("--worker", nargs=6,
                         metavar=("MODE", "N", "SEED", "OUT", "SAMPLE", "REPEAT"),
