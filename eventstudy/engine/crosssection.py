@@ -167,15 +167,17 @@ def run_tests(ar: AbnormalReturns, windows: Sequence[Sequence[int]] = ((0, 0),),
     if by is not None and by not in ev.columns:
         raise BadInput(f"cannot group by {by!r}: events have {', '.join(map(str, ev.columns))}")
     groups = [None] if by is None else sorted(ev[by].dropna().unique(), key=str)
-    rows_out: list[dict[str, object]] = []
-    for group in groups:
-        mask = None if by is None else (ev[by] == group).to_numpy()
-        rows, merged = select_rows(ar, mask, dedupe)
-        for prep in preps:
+    selected = [select_rows(ar, None if by is None else (ev[by] == g).to_numpy(), dedupe)
+                for g in groups]
+    blocks: dict[tuple[int, int], list[dict[str, object]]] = {}
+    for w, prep in enumerate(preps):  # window by window: one window's rank inputs at a time
+        for g, (group, (rows, merged)) in enumerate(zip(groups, selected, strict=True)):
             block = _run_window(prep, chosen, rows, merged)
-            if by is not None:
-                block = [{"by": by, "group": group, **row} for row in block]
-            rows_out.extend(block)
+            blocks[g, w] = block if by is None else [{"by": by, "group": group, **row}
+                                                     for row in block]
+        prep.release()
+    rows_out = [row for g in range(len(groups)) for w in range(len(preps))
+                for row in blocks[g, w]]
     columns = (["by", "group"] if by is not None else []) + RESULT_COLUMNS
     return with_windows(pd.DataFrame(rows_out, columns=columns))
 

@@ -117,6 +117,11 @@ class Prepared(Base):
         """(P, L + tau) the same for abnormal log volume."""
         return rank_u(np.hstack([self.av_est, self.window_av]), overwrite=True)
 
+    def release(self) -> None:
+        """Drop the rank inputs made so far (they are made again if asked for)."""
+        for name in ("ret_u", "vol_u"):
+            self.__dict__.pop(name, None)
+
     def usable(self, kind: str) -> np.ndarray:
         """Rows with the ingredients of ``car``, ``bhar`` or ``volume`` tests."""
         if kind == "car":

@@ -234,6 +234,9 @@ BOOTSTRAP_DRAWS = 1000
 BOOTSTRAP_SEED = 0
 
 
+DRAW_BLOCK = 250  # resamples gathered at a time (each resample's t_sa* is computed on its own)
+
+
 def boot_skew_t(x: np.ndarray, draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTRAP_SEED) -> Stat:
     """Bootstrapped skewness-adjusted t (Lyon, Barber & Tsai 1999, sec. III.B): ``draws``
     resamples of n_b = max(n // 4, 3) values drawn with replacement from the sample; in each,
@@ -251,7 +254,9 @@ def boot_skew_t(x: np.ndarray, draws: int = BOOTSTRAP_DRAWS, seed: int = BOOTSTR
     nb = max(n // 4, 3)
     idx = np.random.default_rng(seed).integers(0, n, size=(draws, nb))
     t = hall_t(x)
-    star = hall_t(x[..., idx], x.mean(axis=-1)[..., None])
+    center = x.mean(axis=-1)[..., None]
+    star = np.concatenate([hall_t(x[..., idx[lo:lo + DRAW_BLOCK]], center)  # bounded memory
+                           for lo in range(0, draws, DRAW_BLOCK)], axis=-1)
     seen = np.isfinite(star).sum(axis=-1)
     low = (star <= t[..., None]).sum(axis=-1) / seen
     high = (star >= t[..., None]).sum(axis=-1) / seen
