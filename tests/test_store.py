@@ -161,3 +161,25 @@ def test_aligned_series_without_prefetch_is_align(loader: PriceLoader) -> None:
     assert_same(got, align(loader.load("0020.HK"), loader.load("^HSI")), "0020.HK")
     with pytest.raises(DataUnavailable):
         lazy("NOSUCH.HK")
+
+
+def test_volume_memory_from_several_threads(loader: PriceLoader) -> None:
+    """Tables and cross-event tests ask for volume statistics from two threads: every caller
+    gets its own panel's values, whatever the interleaving and the evictions."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    from eventstudy.engine.volume import _abnormal_log_volume, abnormal_log_volume
+
+    events, _ = listing_events(load_listings())
+    panel = build_panel(events, AlignedSeries(loader, None), window=(-10, 20),
+                        estimation=(-260, -11), max_estimation=250)
+    panels = [replace(panel, est_vol=panel.est_vol * k, vol=panel.vol * (k + 1))
+              for k in range(1, 25)]
+
+    def check(p: object) -> bool:
+        got, want = abnormal_log_volume(p), _abnormal_log_volume(p, None)  # type: ignore[arg-type]
+        return all(np.array_equal(g, w, equal_nan=True) for g, w in zip(got, want, strict=True))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(check, panels * 4))

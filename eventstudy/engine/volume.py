@@ -12,6 +12,7 @@ known)."""
 
 from __future__ import annotations
 
+import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -134,16 +135,26 @@ def _remembered(name: str, owner: object, market: MarketVolume | None,
     ``owner`` lives (a few entries at most): a study asks for the same volume statistics of a
     panel from several tables."""
     key = (name, id(owner), id(market))
-    hit = _LAST.get(key)
+    with _LOCK:  # the tables and the cross-event tests may ask from two threads
+        hit = _LAST.get(key)
     if hit is not None and hit[0]() is owner and hit[1] is market:
         return hit[2]
     found = compute()
     for values in found:
         values.flags.writeable = False
-    if len(_LAST) >= 8:
-        del _LAST[next(iter(_LAST))]
-    _LAST[key] = (weakref.ref(owner, lambda _: _LAST.pop(key, None)), market, found)
+    with _LOCK:
+        while len(_LAST) >= 8:
+            _LAST.pop(list(_LAST)[0], None)  # the oldest (a copy of the keys: no live iterator)
+        _LAST[key] = (weakref.ref(owner, lambda _: _forget(key)), market, found)
     return found
+
+
+def _forget(key: tuple[str, int, int]) -> None:
+    with _LOCK:
+        _LAST.pop(key, None)
+
+
+_LOCK = threading.RLock()  # re-entrant: an owner may die (and be forgotten) while it is held
 
 
 _LAST: dict[tuple[str, int, int], tuple[weakref.ref, MarketVolume | None,
