@@ -17,6 +17,7 @@ LAYERS = [
     {"errors", "fileio", "formatting"},
     {"data"},
     {"calendar"},
+    {"quality"},
     {"engine"},
     {"volatility"},
     {"plotting"},

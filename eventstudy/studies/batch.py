@@ -32,7 +32,13 @@ from eventstudy.engine.panel import (
 )
 from eventstudy.engine.windows import Window, default_car_windows
 from eventstudy.errors import BadInput
-from eventstudy.studies.core import _raise_if_nothing, make_loader, run_panel_study
+from eventstudy.quality.finding import Finding
+from eventstudy.studies.core import (
+    _raise_if_nothing,
+    make_loader,
+    run_panel_study,
+    with_known_listings,
+)
 from eventstudy.studies.designs import apply_designs
 from eventstudy.studies.garch import add_volatility
 from eventstudy.studies.result import EventStudyResult, StudyOptions
@@ -116,6 +122,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                            **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     used: dict[str, Listing] = {}
+    listing_findings: list[Finding] = []
     calendar: dict[str, Listing] | None = None  # the IPO index's listings (default: bundled)
     if events is None:
         calendar = ({x.ticker: x for x in read_listings_file(Path(listings))} if listings
@@ -125,6 +132,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
         est, max_est = estimation or LOCKUP_ESTIMATION, LOCKUP_MAX_ESTIMATION
     else:
         chosen, skips = _given_events(events, holiday_policy)
+        chosen, listing_findings = with_known_listings(chosen, load_listings(listings))
         est, max_est = estimation or DEFAULT_ESTIMATION, None
         if listings:  # the calendar's entries describe the events' listings (names, run-up)
             calendar = {x.ticker: x for x in read_listings_file(Path(listings))}
@@ -136,7 +144,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     _check_group_by(group_by, chosen)
     result = run_panel_study("batch", chosen, loader, options, estimation=est,
                              max_estimation=max_est, listings=used, skipped=skips,
-                             progress=progress, cross_section=True, universe=calendar)
+                             progress=progress, cross_section=True, universe=calendar,
+                             findings=listing_findings)
     _raise_if_nothing(result)
     apply_designs(result, regress_formulas=tuple(regress), regress_window=regress_window,
                   calendar_horizon=calendar_time, bootstrap=bootstrap,
