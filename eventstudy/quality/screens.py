@@ -10,8 +10,8 @@ in docs/quality.md:
 * ``split``: a one-day move of at least x``SPLIT_MIN`` matching a split or consolidation ratio
   (``RATIOS``, within ``RATIO_TOLERANCE``), that does not reverse: prices not adjusted for it;
 * ``jump``: any other one-day move of at least x``JUMP``;
-* ``no_volume_jump``: a move of at least ``NO_VOLUME_MOVE`` on a row with volume 0 (outside a
-  half-day session): a price with no trade behind it;
+* ``no_volume_jump``: a move of at least ``NO_VOLUME_MOVE`` on a row with volume 0 between two
+  rows with volume (outside a half-day session): a price with no trade behind it;
 * ``outside_range``: on a day with volume, a close more than ``RANGE_TOLERANCE`` above the day's
   high or below its low (a row whose high is below its low is not judged);
 * ``half_day_volume``: volume 0 on a half-day session (24/31 December, Lunar New Year's Eve,
@@ -150,9 +150,16 @@ def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray,
                 out.ticker, "half_day_volume", _day(day),
                 "volume 0 on a half-day session while the close moved: volume unknown",
                 "volume missing, return kept"))
-        elif np.isfinite(move[i]) and abs(move[i]) >= NO_VOLUME_MOVE:
+        elif (np.isfinite(move[i]) and abs(move[i]) >= NO_VOLUME_MOVE
+              and _trades_around(volume, i)):
             out.suspect[day] = Finding(out.ticker, "no_volume_jump", _day(day),
                                        f"close {move[i]:+.1%} with volume 0 (no trade)")
+
+
+def _trades_around(volume: np.ndarray, i: int) -> bool:
+    """Whether the rows before and after row ``i`` have volume: a zero among trading days (a
+    series without volume, like an index's early history, is not judged)."""
+    return bool(i > 0 and volume[i - 1] > 0 and (i + 1 == len(volume) or volume[i + 1] > 0))
 
 
 def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray) -> None:
