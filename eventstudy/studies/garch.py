@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import lockup_events, outside_calendar
@@ -20,6 +21,8 @@ from eventstudy.data.tickers import index_ticker, normalise_ticker
 from eventstudy.engine.series import align
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, EventStudyError
+from eventstudy.quality.finding import Finding, findings_frame
+from eventstudy.quality.sample import garch_sample, sample_finding
 from eventstudy.studies.core import listing_for, make_loader
 from eventstudy.studies.result import EventStudyResult
 
@@ -44,13 +47,17 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
     from eventstudy.volatility.executors import StudyTask, fit_many
 
     firsts = result.events.drop_duplicates(["ticker", "day0"])
-    tasks = []
+    tasks, found = [], []
     for _, row in firsts.iterrows():
         listing = row["listing_date"]
         stock, market = return_series(loader, row["ticker"], result.options.market,
                                       pd.Timestamp(listing) if listing else None)
-        tasks.append(StudyTask(stock, row["day0"], market,
+        stock, market, options, finding = _same_sample(result, row, stock, market)
+        found += finding
+        tasks.append(StudyTask(stock, row["day0"], market, options=options,
                                label=f"{row['ticker']} {row['tranche']}"))
+    if found:
+        result.quality = findings_frame([*_findings_of(result.quality), *found])
     fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) > 1,
                     return_exceptions=True)
     done = {}
@@ -64,6 +71,32 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
         result.tests = with_windows(pd.concat(
             [result.tests, garch_bmp_rows(list(done.values()), result.options.car_windows)],
             ignore_index=True))
+
+
+def _same_sample(result: EventStudyResult, row: pd.Series, stock: pd.Series, market: pd.Series
+                 ) -> tuple[pd.Series, pd.Series, dict[str, Any], list[Finding]]:
+    """The returns and ``volatility_study`` options that fit GARCH on the event's market-model
+    estimation sample (``quality.sample``: the stretch without other events' windows), and the
+    finding when the samples differ."""
+    from eventstudy.volatility.base import MIN_OBS
+
+    panel = result.ar.panel
+    i = int(np.flatnonzero(panel.events.index == row["event_id"])[0])
+    first, last, text, action = garch_sample(panel.est_dates[i], panel.est_ret[i], MIN_OBS)
+    index = pd.DatetimeIndex(stock.index)
+    start, end = int(index.searchsorted(first)), int(index.searchsorted(last))
+    day0 = int(index.searchsorted(pd.Timestamp(row["day0"])))
+    options = {"estimation_end": end - day0}
+    found = ([] if text is None else
+             [sample_finding(str(row["event_id"]), str(row["ticker"]), first, last, text,
+                             action)])
+    return stock.iloc[start:], market.iloc[start:], options, found
+
+
+def _findings_of(quality: pd.DataFrame) -> list[Finding]:
+    return [Finding(*(str(r[c]) for c in ("ticker", "check", "where", "found", "action",
+                                          "event_id")))
+            for _, r in quality.iterrows()]
 
 
 GARCH_BMP_REFERENCE = ("BMP (Boehmer, Musumeci & Poulsen 1991) on ARs standardised by the "
