@@ -2,14 +2,16 @@
 
 A listing date inferred from data must be plausible: not the first session of a year (where
 downloads start: 2009-01-02 is where many Yahoo panels begin), not the first date of the market
-index's data (the same download), not followed by a long gap or an impossible first return (a
-stray row before trading starts). Otherwise the study refuses and says how to give the date."""
+index's data (the same download), not followed by a long gap (placeholder rows skipped) or an
+impossible move to the next trade (a stray row before trading starts). Otherwise the study
+refuses and says how to give the date."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from eventstudy.data.clean import placeholder_mask
 from eventstudy.errors import BadInput
 
 STRAY_GAP_DAYS = 14  # a first row followed by more than this many days without rows is a stray
@@ -29,15 +31,19 @@ def implausible_first_row(frame: pd.DataFrame, code: str | None = None,
     if not len(dates):
         return None
     first = dates[0]
-    if len(dates) > 1 and (dates[1] - first).days > STRAY_GAP_DAYS:
-        return (f"the first row {first.date()} is followed by {(dates[1] - first).days} days "
-                f"without prices (trading starts {dates[1].date()}): a stray row")
     close = frame["close"].to_numpy(float)
-    if len(close) > 1:
-        move = close[1] / close[0]
+    volume = (frame["volume"].to_numpy(float) if "volume" in frame
+              else np.full(len(close), np.nan))
+    trades = np.flatnonzero(~placeholder_mask(close, volume))
+    if len(trades) > 1:  # the first trade after the first row (placeholder rows skipped)
+        nxt = int(trades[1])
+        gap, move = (dates[nxt] - first).days, close[nxt] / close[0]
+        if gap > STRAY_GAP_DAYS:
+            return (f"the first row {first.date()} is followed by {gap} days without trades "
+                    f"(trading starts {dates[nxt].date()}): a stray row")
         if not 1 / STRAY_MOVE < move < STRAY_MOVE:
             return (f"the close moves x{move:.4g} from the first row {first.date()} to the "
-                    "next: a stray row")
+                    f"next trade {dates[nxt].date()}: a stray row")
     if market_start is not None and first <= market_start:
         return (f"the first row {first.date()} is where the market index's data start too: "
                 "the start of the download, not a listing")
@@ -72,8 +78,3 @@ def check_inferred_listing(ticker: str, frame: pd.DataFrame, code: str | None = 
                        f"be inferred from its prices: {why}; {how_to_give(ticker)}")
 
 
-def data_before_listing(frame: pd.DataFrame, listing_date: pd.Timestamp) -> int:
-    """Rows with trading (volume > 0 or unknown) before ``listing_date``: a reused code."""
-    dates = pd.DatetimeIndex(frame.index)
-    before = np.asarray(dates < listing_date - pd.Timedelta(days=7))
-    return int(before.sum())
