@@ -9,7 +9,11 @@ in docs/quality.md:
   reverses (the price comes back to within a third of the move, in logs);
 * ``split``: a one-day move of at least x``SPLIT_MIN`` matching a split or consolidation ratio
   (``RATIOS``, within ``RATIO_TOLERANCE``), that does not reverse: prices not adjusted for it;
-* ``jump``: any other one-day move of at least x``JUMP``;
+* ``jump``: any other one-day move of at least x``JUMP`` (x``RESUMPTION_JUMP`` for the first
+  trade after placeholder rows: news comes out during a suspension);
+  a move (not a spike) whose day's high (a fall) or low (a rise) reaches past the geometric
+  middle between the previous close and the close traded through the day: it is real (a crash,
+  a surge) and not flagged; without high/low every such move is flagged;
 * ``no_volume_jump``: a move of at least ``NO_VOLUME_MOVE`` on a row with volume 0 between two
   rows with volume (outside a half-day session): a price with no trade behind it;
 * ``outside_range``: on a day with volume, a close more than ``RANGE_TOLERANCE`` above the day's
@@ -35,6 +39,7 @@ from eventstudy.quality.finding import Finding
 SPIKE = 2.0
 SPLIT_MIN = 1.9
 JUMP = 3.0
+RESUMPTION_JUMP = 10.0  # the first trade after a suspension may gap this far (0241.HK 2014)
 RATIOS = (2, 3, 4, 5, 8, 10, 15, 20, 25, 30, 40, 50, 100)
 RATIO_TOLERANCE = 0.015
 NO_VOLUME_MOVE = 0.10
@@ -104,7 +109,10 @@ def screen_series(frame: pd.DataFrame, ticker: str, code: str | None = None) -> 
     _ranges(out, frame, dates, volume)
     keep = np.flatnonzero(~holes)
     _zero_volume(out, dates[keep], close[keep], volume[keep], code)
-    _moves(out, dates[keep], close[keep])
+    high = frame["high"].to_numpy(float) if "high" in frame else np.full(len(close), np.nan)
+    low = frame["low"].to_numpy(float) if "low" in frame else np.full(len(close), np.nan)
+    resumed = np.r_[False, holes[:-1]][keep]  # the first trade after placeholder rows
+    _moves(out, dates[keep], close[keep], high[keep], low[keep], resumed)
     return out
 
 
@@ -162,7 +170,15 @@ def _trades_around(volume: np.ndarray, i: int) -> bool:
     return bool(i > 0 and volume[i - 1] > 0 and (i + 1 == len(volume) or volume[i + 1] > 0))
 
 
-def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray) -> None:
+def _traded_across(prev: float, ratio: float, high: float, low: float) -> bool:
+    """Whether the day's range reaches back towards the previous close (past the geometric
+    middle of the move): the move happened in trading, not in the price scale."""
+    middle = prev * np.sqrt(ratio)
+    return bool(high >= middle) if ratio < 1 else bool(low <= middle)
+
+
+def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray, high: np.ndarray,
+           low: np.ndarray, resumed: np.ndarray) -> None:
     step = np.log(close[1:] / close[:-1])  # step[i]: the return on dates[i + 1]
     big = np.flatnonzero(np.abs(step) >= np.log(min(SPIKE, SPLIT_MIN)))
     done: set[int] = set()
@@ -177,11 +193,13 @@ def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray) -> Non
             for j in (i, i + 1):
                 out.suspect[dates[j + 1]] = Finding(out.ticker, "spike", _day(day), found)
             done.add(i + 1)
+        elif _traded_across(close[i], ratio, high[i + 1], low[i + 1]):
+            continue  # a crash or a surge traded through the day: real
         elif (n := _ratio_of(ratio)) is not None:
             what = (f"{n}-for-1 split" if ratio < 1 else f"1-for-{n} consolidation")
             out.suspect[day] = Finding(
                 out.ticker, "split", _day(day),
-                f"close x{ratio:.4g}: a {what} not adjusted in the prices (ratio {n})")
-        elif abs(step[i]) >= np.log(JUMP):
+                f"close x{ratio:.4g}, the ratio of a {what}: not adjusted in the prices?")
+        elif abs(step[i]) >= np.log(RESUMPTION_JUMP if resumed[i + 1] else JUMP):
             out.suspect[day] = Finding(out.ticker, "jump", _day(day),
                                        f"one-day return x{ratio:.4g} ({ratio - 1:+.0%})")
