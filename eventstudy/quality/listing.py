@@ -69,12 +69,20 @@ def _first_session_of_year(day: pd.Timestamp, code: str | None) -> bool:
     return len(sessions) > 0 and pd.Timestamp(sessions[0]) == day
 
 
+class ImplausibleListing(BadInput):
+    """The first row of a ticker's prices is no plausible listing day (exit code 2)."""
+
+    def __init__(self, ticker: str, where: str, why: str):
+        super().__init__(f"{ticker} is not in the listings calendar and its listing date cannot "
+                         f"be inferred from its prices: {why}; {how_to_give(ticker)}")
+        self.ticker, self.where, self.why = ticker, where, why
+
+
 def check_inferred_listing(ticker: str, frame: pd.DataFrame, code: str | None = None,
                            market_start: pd.Timestamp | None = None) -> None:
     """BadInput (exit 2) saying how to give the listing date, if the first row is implausible."""
     why = implausible_first_row(frame, code, market_start)
     if why is not None:
-        raise BadInput(f"{ticker} is not in the listings calendar and its listing date cannot "
-                       f"be inferred from its prices: {why}; {how_to_give(ticker)}")
+        raise ImplausibleListing(ticker, str(pd.Timestamp(frame.index[0]).date()), why)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from eventstudy.calendar.events import Event, Skip, lockup_events
 from eventstudy.calendar.listings import (
+    Listing,
     load_listings,
     with_tranches,
 )
@@ -23,6 +24,8 @@ from eventstudy.engine.panel import (
 )
 from eventstudy.engine.windows import Window, default_car_windows
 from eventstudy.errors import BadInput, DataUnavailable
+from eventstudy.quality.finding import Finding
+from eventstudy.quality.listing import ImplausibleListing
 from eventstudy.studies.core import (
     _raise_if_nothing,
     listing_for,
@@ -73,7 +76,10 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
     given = to_timestamp(listing_date, "--listing-date") if listing_date is not None else None
     if given is not None and len(names) > 1:
         raise BadInput("--listing-date dates one listing: give one ticker")
-    events, skips, used = [], [], {}
+    events: list[Event] = []
+    skips: list[Skip] = []
+    used: dict[str, Listing] = {}
+    findings: list[Finding] = []
     for name in names:
         ticker = normalise_ticker(name)
         try:
@@ -86,13 +92,17 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
             if len(names) == 1:
                 raise
             skips.append(Skip.from_error(f"{ticker}:*", ticker, exc))
+            if isinstance(exc, ImplausibleListing):
+                findings.append(Finding(ticker, "listing_date", exc.where, exc.why,
+                                        "skipped: give the listing date", f"{ticker}:*"))
             continue
         used[ticker] = listing
         events.extend(found)
     result = run_panel_study("lockup", events, loader, options,
                              estimation=estimation or LOCKUP_ESTIMATION,
                              max_estimation=LOCKUP_MAX_ESTIMATION, listings=used,
-                             skipped=skips, progress=progress, universe=calendar)
+                             skipped=skips, progress=progress, universe=calendar,
+                             findings=findings)
     for ticker, listing in used.items():
         if listing.inferred:
             result.notes.append(f"{ticker} is not in the listings calendar: its listing date "

@@ -252,7 +252,8 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     if preface:
         out += [preface, ""]
     for ticker, listing in result.listings.items():
-        how = "inferred" if listing.inferred else "calendar"
+        how = ("inferred" if listing.inferred else "given: --listing-date"
+               if listing.source.startswith("--listing-date") else "calendar")
         out.append(f"  {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
     out += ["  " + line for line in data_lines(result)]
     out.append("")
