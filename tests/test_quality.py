@@ -223,3 +223,16 @@ def test_check_finds_the_fixture_problems_and_exits_4() -> None:
     assert not any(t == "0336.HK" for t, _ in checks)
     lines, bad = check_lines(found)
     assert bad and FINDINGS_EXIT == 4 and any("x100" in line for line in lines)
+
+
+def test_check_command_prints_the_findings_and_exits_4() -> None:
+    """The example of docs/quality.md, run as written there (from the repository)."""
+    from tests.conftest import run_cli
+
+    code, out, err = run_cli("check", str(HERE / "2233.HK.csv"))
+    assert code == FINDINGS_EXIT, err
+    page = (HERE.parent.parent.parent / "docs" / "quality.md").read_text(encoding="utf-8")
+    shown = page.split("eventstudy check tests/data/quality/2233.HK.csv\n```\n\n```\n")[1]
+    assert out.strip() == shown.split("```")[0].strip()
+    code, out, _ = run_cli("check", str(HERE / "0336.HK.csv"))
+    assert code == 0 and "0336.HK.csv: clean" in out
