@@ -146,6 +146,10 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
 @click.option("--tranche", default="cornerstone", show_default=True)
 @click.option("--market", help="Market index for the mean (default: by exchange).")
 @click.option("--listings", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--listing-date", help="Listing date YYYY-MM-DD of a ticker the listings calendar "
+                                     "does not know.")
+@click.option("--keep-suspect", is_flag=True,
+              help="Fit even if the returns hold an impossible one (docs/quality.md).")
 @data_options
 @output_options
 @guarded

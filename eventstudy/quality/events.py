@@ -117,22 +117,23 @@ def after_panel(events: pd.DataFrame, dates: np.ndarray, days: np.ndarray,
     cols = (days >= span[0]) & (days <= span[1])
     ids = events.index.to_numpy()
     tickers = events["ticker"].to_numpy()
-    starts = pd.DatetimeIndex(events["estimation_start"])
+    est_start = pd.DatetimeIndex(events["estimation_start"])
+    est_end = pd.DatetimeIndex(events["estimation_end"])
     for i, (event_id, ticker) in enumerate(zip(ids, tickers, strict=True)):
         screen = screens(str(ticker))
         row = dates[i]
         have = row[cols][~np.isnat(row[cols])]
-        end = pd.Timestamp(have.max()) if len(have) else starts[i]
+        first, last = ((pd.Timestamp(have.min()), pd.Timestamp(have.max())) if len(have)
+                       else (est_end[i], est_end[i]))
         found += _past_data(str(event_id), str(ticker), row, days, car_windows)
         if screen is None:
             continue
         found += [Finding(str(ticker), "half_day_volume", str(d.date()),
                           "volume 0 on a half-day session: volume unknown",
                           "volume missing, return kept", str(event_id))
-                  for d in screen.half_days_within(pd.Timestamp(row[cols][0])
-                                                   if not np.isnat(row[cols][0]) else
-                                                   starts[i], end)]
-        suspect = screen.suspect_within(starts[i], end)
+                  for d in screen.half_days_within(first, last)]
+        # the estimation window lies before the event window, or after it (listing day)
+        suspect = screen.suspect_within(min(est_start[i], first), max(est_end[i], last))
         if not suspect:
             continue
         if keep_suspect:
@@ -140,10 +141,10 @@ def after_panel(events: pd.DataFrame, dates: np.ndarray, days: np.ndarray,
                       for f in suspect]
             continue
         keep[i] = False
-        first = suspect[0]
+        worst = suspect[0]
         skips.append(Skip(str(event_id), str(ticker),
-                          f"suspect return in the estimation or event window: {first.found} "
-                          f"({first.where}) ({SUSPECT_HINT})"))
+                          f"suspect return in the estimation or event window: {worst.found} "
+                          f"({worst.where}) ({SUSPECT_HINT})"))
         found += [f.for_event(str(event_id), "skipped") for f in suspect]
     return keep, skips, found
 

@@ -205,7 +205,7 @@ def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
                   ) -> tuple[Panel, list[Finding]]:
     """The panel without the events whose windows hold an impossible return (unless
     ``options.keep_suspect``), and what the screens found per event (docs/quality.md)."""
-    screens = Screens(loader.load, calendar_code)
+    screens = Screens(getattr(loader, "raw", loader.load), calendar_code)  # listing: no offer row
     keep, skips, found = after_panel(panel.events, panel.dates, panel.days, screens,
                                      options.event_span, options.car_windows,
                                      options.keep_suspect)

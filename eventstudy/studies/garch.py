@@ -17,12 +17,14 @@ from eventstudy.calendar.listings import (
 )
 from eventstudy.calendar.sessions import to_timestamp
 from eventstudy.data.loader import PriceLoader
-from eventstudy.data.tickers import index_ticker, normalise_ticker
+from eventstudy.data.tickers import calendar_code, index_ticker, normalise_ticker
 from eventstudy.engine.series import align
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, EventStudyError
+from eventstudy.quality.events import SUSPECT_HINT
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.sample import garch_sample, sample_finding
+from eventstudy.quality.screens import screen_series
 from eventstudy.studies.core import listing_for, make_loader
 from eventstudy.studies.result import EventStudyResult
 
@@ -124,20 +126,29 @@ def garch_bmp_rows(fits: list[Any], windows: Sequence[Window]) -> pd.DataFrame:
 def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
                 market: str | None = None, offline: bool = False,
                 data: str | Path | None = None, cache_dir: str | Path | None = None,
-                listings: str | Path | None = None, **options: Any) -> Any:
+                listings: str | Path | None = None, listing_date: Any = None,
+                keep_suspect: bool = False, **options: Any) -> Any:
     """GARCH volatility around one event of ``ticker``: ``date`` if given, else the expiry of
-    ``tranche`` of its listing. Returns ``eventstudy.volatility.event.EventVolatility``."""
+    ``tranche`` of its listing. Returns ``eventstudy.volatility.event.EventVolatility``.
+    The returns are screened (docs/quality.md): an impossible return among them is an error
+    unless ``keep_suspect``; ``listing_date`` dates a listing the calendar does not know."""
     from eventstudy.volatility.event import volatility_study
     from eventstudy.volatility.threads import one_blas_thread
 
     ticker = normalise_ticker(ticker)
     loader = make_loader(offline=offline, data=data, cache_dir=cache_dir, data_ticker=ticker)
-    listing = listing_for(ticker, load_listings(listings), loader)
+    given = to_timestamp(listing_date, "--listing-date") if listing_date is not None else None
+    listing = listing_for(ticker, load_listings(listings), loader, given)
     if date is not None and (outside := outside_calendar(ticker, date)):
         raise BadInput(outside)
     day0 = (to_timestamp(date, "--date") if date is not None
             else lockup_events(with_tranches(listing, [tranche]))[0].session)
     stock, index = return_series(loader, ticker, market, listing.listing_date)
+    suspect = screen_series(loader.load(ticker), ticker, calendar_code(ticker)).suspect_within(
+        stock.index[0], stock.index[min(len(stock) - 1, stock.index.searchsorted(day0) + 20)])
+    if suspect and not keep_suspect:
+        raise BadInput(f"{ticker}: suspect return among the returns of the GARCH fit: "
+                       f"{suspect[0].found} ({suspect[0].where}) ({SUSPECT_HINT})")
     with one_blas_thread():  # the numbers of every executor (see volatility.threads)
         result = volatility_study(stock, day0, index, label=ticker, **options)
     result.notes.extend(loader.notes)
