@@ -144,8 +144,9 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     day0 = (to_timestamp(date, "--date") if date is not None
             else lockup_events(with_tranches(listing, [tranche]))[0].session)
     stock, index = return_series(loader, ticker, market, listing.listing_date)
+    last = min(len(stock) - 1, int(stock.index.searchsorted(day0)) + 20)  # day +20
     suspect = screen_series(loader.load(ticker), ticker, calendar_code(ticker)).suspect_within(
-        stock.index[0], stock.index[min(len(stock) - 1, stock.index.searchsorted(day0) + 20)])
+        pd.Timestamp(stock.index[0]), pd.Timestamp(stock.index[last]))
     if suspect and not keep_suspect:
         raise BadInput(f"{ticker}: suspect return among the returns of the GARCH fit: "
                        f"{suspect[0].found} ({suspect[0].where}) ({SUSPECT_HINT})")
