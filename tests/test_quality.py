@@ -236,3 +236,12 @@ def test_check_command_prints_the_findings_and_exits_4() -> None:
     assert out.strip() == shown.split("```")[0].strip()
     code, out, _ = run_cli("check", str(HERE / "0336.HK.csv"))
     assert code == 0 and "0336.HK.csv: clean" in out
+
+
+def test_garch_study_refuses_returns_with_an_impossible_one() -> None:
+    """`eventstudy garch` fits the whole history before the event: 2233.HK's x100 row of
+    2010-08-20 is among its returns, so it refuses (exit 2) and says how to keep it."""
+    from eventstudy.studies.garch import garch_study
+
+    with pytest.raises(BadInput, match=r"suspect return .*x100.*--keep-suspect"):
+        garch_study("2233.HK", date="2010-12-15", offline=True, data=HERE)
