@@ -45,22 +45,27 @@ def _frame(load: Frames, ticker: str) -> pd.DataFrame | None:
         return None
 
 
-def day0_problem(event: Event, stock: pd.DataFrame, market: pd.DataFrame | None,
-                 market_name: str | None, trade_to_trade: bool = True) -> Finding | None:
+def _trading(stock: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """A stock's dates and its placeholder rows (volume 0, close unchanged)."""
+    close = stock["close"].to_numpy(float)
+    volume = stock["volume"].to_numpy(float) if "volume" in stock else np.full(len(close), np.nan)
+    return pd.DatetimeIndex(stock.index), placeholder_mask(close, volume)
+
+
+def day0_problem(event: Event, index: pd.DatetimeIndex, holes: np.ndarray,
+                 market: pd.DatetimeIndex | None, market_name: str | None,
+                 trade_to_trade: bool = True) -> Finding | None:
     """Why ``event`` cannot be studied at its day 0 (None if it can): day 0 in a suspension
-    whose next trade is more than ``MAX_DAY0_SHIFT_DAYS`` later, or the market index without a
-    price on a day 0 the stock traded (an event never moves because of its benchmark)."""
+    whose next trade is more than ``MAX_DAY0_SHIFT_DAYS`` later, or the market index (dates
+    ``market``) without a price on a day 0 the stock traded (an event never moves because of
+    its benchmark). ``index``, ``holes``: the stock's dates and placeholder rows."""
     day = event.session
-    index = pd.DatetimeIndex(stock.index)
     at = int(index.searchsorted(day))
     if at >= len(index) or index[at] != day:
         return None  # not in the data: the panel moves it (at most 14 days) or skips it
-    close = stock["close"].to_numpy(float)
-    volume = stock["volume"].to_numpy(float) if "volume" in stock else np.full(len(close), np.nan)
-    holes = placeholder_mask(close, volume)
     if holes[at] and trade_to_trade:
         after = np.flatnonzero(~holes[at:])
-        nxt = index[at + after[0]] if len(after) else None
+        nxt = index[at + int(after[0])] if len(after) else None
         if nxt is None or (nxt - day).days > MAX_DAY0_SHIFT_DAYS:
             resumed = f"the next trade is {nxt.date()}" if nxt is not None else "no trade follows"
             return Finding(event.ticker, "placeholder_day0", str(day.date()),
@@ -68,9 +73,9 @@ def day0_problem(event: Event, stock: pd.DataFrame, market: pd.DataFrame | None,
                            f"suspension and {resumed}: more than {MAX_DAY0_SHIFT_DAYS} days "
                            "after day 0", "skipped", event.event_id)
         return None
-    if market is not None and len(market.index):
-        mindex = pd.DatetimeIndex(market.index)
-        if mindex[0] <= day <= mindex[-1] and day not in mindex:
+    if market is not None and len(market) and market[0] <= day <= market[-1]:
+        found = int(market.searchsorted(day))
+        if market[found] != day:
             return Finding(event.ticker, "index_no_price", str(day.date()),
                            f"the market index {market_name} has no price on day 0 while "
                            f"{event.ticker} traded; the event is not moved because of the "
@@ -82,22 +87,29 @@ def day0_problem(event: Event, stock: pd.DataFrame, market: pd.DataFrame | None,
 def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str], str | None],
                  trade_to_trade: bool = True
                  ) -> tuple[list[Event], list[Skip], list[Finding]]:
-    """The events whose day 0 can be studied; the others as skips and findings."""
+    """The events whose day 0 can be studied; the others as skips and findings. O(rows) per
+    ticker and index, O(log rows) per event."""
     kept: list[Event] = []
     skips: list[Skip] = []
     found: list[Finding] = []
+    stocks: dict[str, tuple[pd.DatetimeIndex, np.ndarray] | None] = {}
+    markets: dict[str, pd.DatetimeIndex | None] = {}
     for event in events:
-        stock = _frame(load, event.ticker)
+        if event.ticker not in stocks:
+            frame = _frame(load, event.ticker)
+            stocks[event.ticker] = None if frame is None else _trading(frame)
         name = market_of(event.ticker)
-        market = _frame(load, name) if name else None
-        problem = None if stock is None else day0_problem(event, stock, market, name,
-                                                          trade_to_trade)
+        if name and name not in markets:
+            frame = _frame(load, name)
+            markets[name] = None if frame is None else pd.DatetimeIndex(frame.index)
+        stock = stocks[event.ticker]
+        problem = None if stock is None else day0_problem(
+            event, *stock, markets.get(name) if name else None, name, trade_to_trade)
         if problem is None:
             kept.append(event)
             continue
-        code = 3 if problem.check == "index_no_price" else DataUnavailable.exit_code
         skips.append(Skip(event.event_id, event.ticker, f"{problem.found} ({problem.where})",
-                          code))
+                          DataUnavailable.exit_code))
         found.append(problem)
     return kept, skips, found
 
