@@ -112,7 +112,9 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``calendar_weight_col``, e.g. ``market_cap``), ``bootstrap`` wild-bootstrap resamples of
     CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson``, ``returns`` (see
     ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
-    other events unless ``keep_other_events``.
+    other events unless ``keep_other_events``. The data-quality screens (docs/quality.md) skip
+    events whose windows hold an impossible return unless ``keep_suspect=True``; what they
+    found is ``result.quality``.
     """
     end = (estimation or (LOCKUP_ESTIMATION if events is None else DEFAULT_ESTIMATION))[1]
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
