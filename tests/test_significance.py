@@ -272,7 +272,8 @@ def literal_wilcoxon_z(x: np.ndarray) -> float:
 def literal_volume(panel: Panel, window: tuple[int, int], market: dict | None = None
                    ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Per event: mean abnormal log(1 + V) over the window's available days (zero volume is
-    missing), and the abnormal log volume series (estimation then event days). With ``market``
+    missing; a window running past the data is null, issue 21), and the abnormal log volume
+    series (estimation then event days). With ``market``
     (date -> index volume), log(1 + V) less the index's log(1 + V_m) of the same date
     (Campbell & Wasley 1996), for events whose index has volume on half their days."""
     cols = range(window[0] - panel.days[0], window[1] - panel.days[0] + 1)
@@ -299,7 +300,8 @@ def literal_volume(panel: Panel, window: tuple[int, int], market: dict | None = 
 
         window_av = [ab(panel.vol[i, c], panel.dates[i, c]) for c in cols]
         seen = [v for v in window_av if np.isfinite(v)]
-        mav.append(sum(seen) / len(seen) if seen else np.nan)
+        past = any(pd.isna(panel.dates[i, c]) for c in cols)  # window past the data: null
+        mav.append(sum(seen) / len(seen) if seen and not past else np.nan)
         series.append(np.array([ab(v, d) for v, d in pairs]
                                + [ab(v, d) for v, d in zip(panel.vol[i], panel.dates[i],
                                                            strict=True)]))

@@ -74,8 +74,9 @@ def t0(result) -> float:
 
 
 def test_events_file_listing_date_gives_the_lockup_estimation_window(tmp_path: Path) -> None:
-    """SenseTime through `batch events.csv` with its listing date = through `lockup`: t -13.24
-    (without it the estimation window reaches into the listing days: t -7.21)."""
+    """SenseTime through `batch events.csv` with its listing date = through `lockup`: t -13.24;
+    without the column the calendar's listing date is used (issue 21: it was -7.21, the
+    estimation window reaching into the listing days)."""
     from eventstudy import batch_study, lockup_study
 
     path = tmp_path / "events.csv"
@@ -85,7 +86,7 @@ def test_events_file_listing_date_gives_the_lockup_estimation_window(tmp_path: P
     assert round(t0(batch), 2) == round(t0(lockup), 2) == -13.24
     assert batch.events["estimation_start"].iloc[0] == pd.Timestamp("2022-01-06")  # listing +5
     path.write_text(EVENTS.format(listed=""))
-    assert round(t0(batch_study(path, offline=True)), 2) == -7.21
+    assert round(t0(batch_study(path, offline=True)), 2) == -13.24
     yaml_path = tmp_path / "events.yaml"
     yaml_path.write_text("events:\n  - {ticker: 0020.HK, date: 2022-06-30, tranche: cornerstone,"
                          " listing_date: 2021-12-30}\n")
