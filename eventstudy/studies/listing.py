@@ -16,7 +16,7 @@ from eventstudy.calendar.listings import Listing, load_listings
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import market_for, normalise_ticker
 from eventstudy.engine.series import Series, align
-from eventstudy.engine.windows import Window, window_label, with_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
 from eventstudy.studies.listing_result import (
@@ -199,7 +199,7 @@ def listing_study(tickers: str | Sequence[str], *, model: str = "market",
                   estimation: Window = LISTING_ESTIMATION,
                   car_windows: tuple[Window, ...] = LISTING_CAR_WINDOWS,
                   horizons: Sequence[int] = BHAR_HORIZONS, first_days: int = FIRST_DAYS,
-                  min_estimation: int = 60, offline: bool = False,
+                  min_estimation: int = MIN_ESTIMATION, offline: bool = False,
                   data: str | Path | None = None, cache_dir: str | Path | None = None,
                   listings: str | Path | None = None, loader: PriceLoader | None = None
                   ) -> ListingStudyResult:
