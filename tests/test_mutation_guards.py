@@ -150,3 +150,112 @@ def test_every_min_estimation_default_is_the_one_constant() -> None:
         command = main.get_command(None, name)  # type: ignore[arg-type]
         option = next(p for p in command.params if p.name == "min_estimation")
         assert option.default == MIN_ESTIMATION, name
+
+
+def test_volume_table_matches_campbell_wasley_from_raw_csv(sensetime) -> None:
+    """Abnormal log volume (Campbell & Wasley 1996): log(1 + V) less the index's log(1 + V_m),
+    less its estimation-window mean; window t = mean / (s / sqrt(k)), s with ddof 1, k days with
+    a volume; ratio = mean window volume / mean estimation volume. From the raw CSVs."""
+    ev = sensetime.events.iloc[0]
+    stock = read_raw_prices("0020.HK")
+    old = pd.read_csv(DATA / "prices" / "^HSI_1986-12-31_2023-10-20.csv", na_values="null")
+    old = old.dropna(subset=["Close"]).set_index(pd.to_datetime(old.dropna(
+        subset=["Close"])["Date"]))
+    new = read_raw_prices("^HSI_2021-06-24_2026-06-23")
+    index_volume = pd.concat([old["Volume"][~old.index.isin(new.index)],
+                              new["Volume"]]).sort_index().astype(float)
+    volume = stock["Volume"].astype(float).where(lambda v: v > 0)
+    abnormal = np.log1p(volume) - np.log1p(index_volume.where(index_volume > 0)
+                                           ).reindex(volume.index)
+    est = abnormal.loc[ev.estimation_start:ev.estimation_end]
+    mean, sd = est.mean(), est.std(ddof=1)
+    at = stock.index.get_loc(pd.Timestamp(ev.day0))
+    est_volume = volume.loc[ev.estimation_start:ev.estimation_end].mean()
+    rows = sensetime.volume[sensetime.volume.event_id == ev.event_id]
+    checked = 0
+    for row in rows.itertuples():
+        window = abnormal.iloc[at + int(row.start): at + int(row.end) + 1] - mean
+        k = int(window.notna().sum())
+        assert row.abnormal_log_volume == pytest.approx(window.mean(), rel=1e-9)
+        assert row.t == pytest.approx(window.mean() / (sd / math.sqrt(k)), rel=1e-9)
+        ratio = volume.iloc[at + int(row.start): at + int(row.end) + 1].mean() / est_volume
+        assert row.volume_ratio == pytest.approx(ratio, rel=1e-9)
+        checked += k > 1
+    assert checked >= 5  # multi-day windows, where sqrt(k) matters
+
+
+def test_market_adjustment_needs_index_volume_on_half_the_days() -> None:
+    """An event is market-adjusted when its index has volume on at least half of the stock's
+    estimation days with volume (``MIN_MARKET_SHARE``), not otherwise."""
+    from eventstudy.engine.volume import market_adjusted_rows
+
+    est = np.log1p(np.full((3, 10), 1000.0))
+    market = np.full((3, 10), np.nan)
+    market[0, :5] = 500.0  # exactly half: adjusted
+    market[1, :4] = 500.0  # fewer than half: not adjusted
+    market[2, :] = 500.0
+    rows = market_adjusted_rows(est, (market, market))
+    assert rows.tolist() == [True, False, True]
+
+
+def _long_history_listing(tmp_path) -> str:
+    """Kuaishou's real listing day with an 18-month tranche made up FOR THIS TEST ONLY, so that
+    the lock-up estimation window (listing + 5 to day -21) is longer than its 250-session cap."""
+    path = tmp_path / "listings.yaml"
+    path.write_text(
+        "listings:\n"
+        "  - ticker: 1024.HK\n"
+        "    name: Kuaishou Technology (test-only tranche)\n"
+        "    listing_date: 2021-02-05\n"
+        "    board: Main Board\n"
+        "    issuer_type: red_chip\n"
+        "    issuer_type_source: test\n"
+        "    status: listed\n"
+        "    source: test\n"
+        "    tranches:\n"
+        "      - name: test_18m\n"
+        "        months: 18\n", encoding="utf-8")
+    return str(path)
+
+
+def test_lockup_estimation_cap_is_250_sessions_ending_at_day_minus_21(tmp_path) -> None:
+    from eventstudy import lockup_study
+
+    result = lockup_study("1024.HK", offline=True, listings=_long_history_listing(tmp_path),
+                          model="market")
+    ev = result.events.iloc[0]
+    dates = read_raw_prices("1024.HK").index
+    day0 = dates.get_loc(pd.Timestamp(ev.day0))
+    assert pd.Timestamp(ev.estimation_end) == dates[day0 - 21]
+    assert pd.Timestamp(ev.estimation_start) == dates[day0 - 21 - 249]
+    assert int(ev.estimation_days) == 250
+    # per-event CAR p from t(L - 2) for the market model (MacKinlay 1997)
+    car = result.car[result.car.event_id == ev.event_id]
+    for row in car.itertuples():
+        p = 2 * stats.t.sf(abs(row.t), 250 - 2)
+        assert row.p == pytest.approx(p, rel=1e-9)
+
+
+def test_default_windows_drop_only_what_the_estimation_window_reaches() -> None:
+    """A default CAR window is kept iff it starts after the estimation window's last day."""
+    from eventstudy.engine.windows import default_car_windows
+
+    assert (-10, -1) in default_car_windows(-11)
+    assert (-10, -1) not in default_car_windows(-10)
+    assert (-20, -1) in default_car_windows(-21)
+    assert (-20, -1) not in default_car_windows(-20)
+
+
+@pytest.mark.parametrize(("dates", "warned"), [(9, True), (10, False)])
+def test_few_cluster_note_below_ten_dates(dates: int, warned: bool) -> None:
+    """Clustered errors with fewer than 10 date clusters are flagged (Cameron & Miller 2015)."""
+    from eventstudy.engine.regression import cross_sectional_regression
+
+    rng = np.random.default_rng(dates)  # synthetic cross-section, seeded
+    n = 40
+    data = pd.DataFrame({"car": rng.normal(0, 0.05, n), "x": rng.normal(0, 1, n),
+                         "day0": pd.to_datetime("2022-01-03")
+                         + pd.to_timedelta(np.arange(n) % dates, unit="D")})
+    result = cross_sectional_regression(data, "car ~ x", cluster="day0")
+    assert result.clusters == dates
+    assert any("cluster" in note for note in result.notes) is warned
