@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench simulate clean report-check
+.PHONY: demo test lint bench simulate clean report-check mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ report-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# Not part of `make test`: injects small realistic bugs one at a time (scripts/mutate.py) and
+# reports which the suite misses.
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache
