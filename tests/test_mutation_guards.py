@@ -218,11 +218,15 @@ def _long_history_listing(tmp_path) -> str:
     return str(path)
 
 
-def test_lockup_estimation_cap_is_250_sessions_ending_at_day_minus_21(tmp_path) -> None:
+@pytest.mark.parametrize("estimation", [None, (-400, -21)])
+def test_lockup_estimation_cap_is_250_sessions_ending_at_day_minus_21(tmp_path, estimation
+                                                                       ) -> None:
+    """Lock-up estimation: at most 250 sessions ending at day -21, also when a longer window is
+    asked for (the cap, not the window, binds)."""
     from eventstudy import lockup_study
 
     result = lockup_study("1024.HK", offline=True, listings=_long_history_listing(tmp_path),
-                          model="market")
+                          model="market", estimation=estimation)
     ev = result.events.iloc[0]
     dates = read_raw_prices("1024.HK").index
     day0 = dates.get_loc(pd.Timestamp(ev.day0))
