@@ -78,6 +78,14 @@ def test_newey_west_automatic_lags_follow_newey_west_1994() -> None:
     assert result.pvalues["const"] == pytest.approx(fit.pvalues[0], rel=1e-9)
 
 
+@pytest.mark.parametrize("nobs", [1, 50, 99, 100, 250, 1000, 2520, 10000])
+def test_newey_west_lag_rule(nobs: int) -> None:
+    """floor(4 (T/100)^(2/9)) (Newey & West 1994), e.g. 6 lags at T = 1000, 8 at T = 2520."""
+    from eventstudy.engine.calendar_time import newey_west_lags
+
+    assert newey_west_lags(nobs) == math.floor(4 * (nobs / 100) ** (2 / 9))
+
+
 def test_sign_test_counts_zero_cars_as_not_positive() -> None:
     """Cowan (1992): w = #{CAR_i > 0}; a CAR of exactly zero is not a success."""
     from eventstudy.engine.significance import sign_test
