@@ -37,11 +37,15 @@ class Mutant:
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- engine: per-event measures
-    Mutant("BHAR table: market - stock", "eventstudy/engine/abnormal.py",
-           '"bhar": stock - market', '"bhar": market - stock'),
-    Mutant("BHAR table: simple sum", "eventstudy/engine/abnormal.py",
-           "stock = np.prod(1.0 + ar.panel.ret[:, cols], axis=1) - 1.0",
-           "stock = np.sum(ar.panel.ret[:, cols], axis=1)"),
+    Mutant("BHAR: market - stock", "eventstudy/engine/bhar.py",
+           "return own, bench, own - bench", "return own, bench, bench - own",
+           (GUARDS, "tests/test_listing_study.py", "tests/test_significance.py")),
+    Mutant("BHAR: simple sum", "eventstudy/engine/bhar.py",
+           "np.prod(1.0 + np.asarray(returns, dtype=float), axis=-1) - 1.0",
+           "np.sum(np.asarray(returns, dtype=float), axis=-1)",
+           (GUARDS, "tests/test_listing_study.py", "tests/test_significance.py")),
+    Mutant("BHAR table: columns swapped", "eventstudy/engine/abnormal.py",
+           '"return": stock, "market_return": market', '"return": market, "market_return": stock'),
     Mutant("CAR p: normal dof", "eventstudy/engine/abnormal.py",
            "p = 2 * stats.t.sf(np.abs(t), ar.dof)", "p = 2 * stats.t.sf(np.abs(t), ar.dof + 1)"),
     Mutant("CAR p: one-tailed", "eventstudy/engine/abnormal.py",
