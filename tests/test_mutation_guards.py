@@ -74,8 +74,8 @@ def test_newey_west_automatic_lags_follow_newey_west_1994() -> None:
     daily = frame.groupby("date").agg(ret=("return", "mean"), mkt=("market_return", "first"))
     fit = sm.OLS(daily["ret"].to_numpy(), sm.add_constant(daily["mkt"].to_numpy())).fit(
         cov_type="HAC", cov_kwds={"maxlags": expected_lags})
-    assert result.bse["const"] == pytest.approx(fit.bse[0], rel=1e-9)
-    assert result.pvalues["const"] == pytest.approx(fit.pvalues[0], rel=1e-9)
+    assert result.bse["const"] == pytest.approx(fit.bse[0], rel=1e-9, abs=0)
+    assert result.pvalues["const"] == pytest.approx(fit.pvalues[0], rel=1e-9, abs=0)
 
 
 @pytest.mark.parametrize("nobs", [1, 50, 99, 100, 250, 1000, 2520, 10000])
@@ -95,8 +95,8 @@ def test_sign_test_counts_zero_cars_as_not_positive() -> None:
     got = sign_test(car, p_hat)
     n, w, p = car.size, 3, 0.5
     z = (w - n * p) / math.sqrt(n * p * (1 - p))
-    assert float(got.statistic) == pytest.approx(z, rel=1e-12)
-    assert float(got.p_value) == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+    assert float(got.statistic) == pytest.approx(z, rel=1e-12, abs=0)
+    assert float(got.p_value) == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9, abs=0)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +114,7 @@ def test_gjr_persistence_counts_half_of_gamma(dmbp: pd.Series) -> None:
     p = fit.params
     assert abs(p["gamma[1]"]) > 1e-4  # gamma/2 vs gamma makes a visible difference
     expected = p["alpha[1]"] + 0.5 * p["gamma[1]"] + p["beta[1]"]
-    assert fit.persistence == pytest.approx(expected, rel=1e-12)
+    assert fit.persistence == pytest.approx(expected, rel=1e-12, abs=0)
 
 
 def test_persistence_threshold_is_0999() -> None:
@@ -134,11 +134,11 @@ def test_variance_dummy_wald_p_is_two_sided(dmbp: pd.Series) -> None:
     dummy[400:420] = 1.0
     test = variance_dummy_test(dmbp, dummy)
     z = test.delta / test.delta_se
-    assert test.wald_z == pytest.approx(z, rel=1e-12)
-    assert test.wald_pvalue == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
-    assert test.lr_pvalue == pytest.approx(stats.chi2.sf(test.lr_stat, 1), rel=1e-9)
+    assert test.wald_z == pytest.approx(z, rel=1e-12, abs=0)
+    assert test.wald_pvalue == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9, abs=0)
+    assert test.lr_pvalue == pytest.approx(stats.chi2.sf(test.lr_stat, 1), rel=1e-9, abs=0)
     if math.isfinite(test.p_value):
-        assert test.p_value == pytest.approx(stats.chi2.sf(test.robust_lr, 1), rel=1e-9)
+        assert test.p_value == pytest.approx(stats.chi2.sf(test.robust_lr, 1), rel=1e-9, abs=0)
 
 
 def test_every_min_estimation_default_is_the_one_constant() -> None:
@@ -184,10 +184,10 @@ def test_volume_table_matches_campbell_wasley_from_raw_csv(sensetime) -> None:
     for row in rows.itertuples():
         window = abnormal.iloc[at + int(row.start): at + int(row.end) + 1] - mean
         k = int(window.notna().sum())
-        assert row.abnormal_log_volume == pytest.approx(window.mean(), rel=1e-9)
-        assert row.t == pytest.approx(window.mean() / (sd / math.sqrt(k)), rel=1e-9)
+        assert row.abnormal_log_volume == pytest.approx(window.mean(), rel=1e-9, abs=0)
+        assert row.t == pytest.approx(window.mean() / (sd / math.sqrt(k)), rel=1e-9, abs=0)
         ratio = volume.iloc[at + int(row.start): at + int(row.end) + 1].mean() / est_volume
-        assert row.volume_ratio == pytest.approx(ratio, rel=1e-9)
+        assert row.volume_ratio == pytest.approx(ratio, rel=1e-9, abs=0)
         checked += k > 1
     assert checked >= 5  # multi-day windows, where sqrt(k) matters
 
@@ -245,7 +245,7 @@ def test_lockup_estimation_cap_is_250_sessions_ending_at_day_minus_21(tmp_path, 
     car = result.car[result.car.event_id == ev.event_id]
     for row in car.itertuples():
         p = 2 * stats.t.sf(abs(row.t), 250 - 2)
-        assert row.p == pytest.approx(p, rel=1e-9)
+        assert row.p == pytest.approx(p, rel=1e-9, abs=0)
 
 
 def test_default_windows_drop_only_what_the_estimation_window_reaches() -> None:
