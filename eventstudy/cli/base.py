@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from eventstudy.engine.windows import parse_window, parse_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -125,7 +125,7 @@ def study_options(func: F) -> F:
         click.option("--car-windows", help="CAR windows, ';'-separated (default: -20,-1;-10,-1;"
                                            "0,0;0,1;-1,1;-5,5;0,5;0,10;0,20, less the pre-event "
                                            "windows an --estimation window runs into)."),
-        click.option("--min-estimation", type=click.IntRange(3, None), default=60,
+        click.option("--min-estimation", type=click.IntRange(3, None), default=MIN_ESTIMATION,
                      show_default=True, help="Fewest estimation sessions for the model."),
         click.option("--returns", "returns", type=click.Choice(["trade-to-trade", "lumped"]),
                      default="trade-to-trade", show_default=True,

@@ -25,7 +25,7 @@ from eventstudy.cli.base import (
     quiet,
     study_kwargs,
 )
-from eventstudy.engine.windows import parse_window, parse_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
 
 Window = tuple[int, int]
@@ -289,7 +289,8 @@ def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
               help="BHAR horizons in sessions: BHAR over [0,+h].")
 @click.option("--first-days", type=click.IntRange(1, None), default=5, show_default=True,
               help="First sessions shown with market-adjusted returns.")
-@click.option("--min-estimation", type=click.IntRange(3, None), default=60, show_default=True,
+@click.option("--min-estimation", type=click.IntRange(3, None), default=MIN_ESTIMATION,
+              show_default=True,
               help="Fewest estimation sessions for the market model.")
 @_calendar_option
 @data_options

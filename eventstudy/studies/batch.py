@@ -30,7 +30,7 @@ from eventstudy.engine.panel import (
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import Window, default_car_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
 from eventstudy.studies.core import _raise_if_nothing, make_loader, run_panel_study
 from eventstudy.studies.designs import apply_designs
@@ -79,7 +79,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 group_by: str = "group", model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                 car_windows: tuple[Window, ...] | None = None,
-                min_estimation: int = 60, keep_other_events: bool = False,
+                min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
                 holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
