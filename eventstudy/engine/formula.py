@@ -25,10 +25,9 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from eventstudy.errors import BadInput
 
@@ -81,7 +80,7 @@ def _arith_names(node: Arith) -> list[str]:
     return [n for part in node[1:] if isinstance(part, tuple) for n in _arith_names(part)]
 
 
-def _bad(text: str, why: str) -> BadInput:
+def bad_formula(text: str, why: str) -> BadInput:
     shown = text if len(text) <= 80 else text[:77] + "..."
     return BadInput(f"bad regression formula {shown!r}: {why}")
 
@@ -92,7 +91,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while at < len(stripped):
         match = _TOKEN.match(stripped, at)
         if match is None or match.end() == at:
-            raise _bad(text, f"unexpected {stripped[at:at + 10].strip()[:1]!r} at character "
+            raise bad_formula(text, f"unexpected {stripped[at:at + 10].strip()[:1]!r} at character "
                              f"{at + 1} (allowed: column names, C(), I(), "
                              f"{', '.join(FUNCTIONS)}, + - * / ** : ~ and parentheses)")
         kind = match.lastgroup or ""
@@ -112,17 +111,18 @@ class _Parser:
 
     def take(self, want: str | None = None) -> tuple[str, str]:
         if self.at >= len(self.toks):
-            raise _bad(self.text, "it ends too early" + (f" (expected {want!r})" if want else ""))
+            expected = f" (expected {want!r})" if want else ""
+            raise bad_formula(self.text, f"it ends too early{expected}")
         tok = self.toks[self.at]
         if want is not None and tok[1] != want:
-            raise _bad(self.text, f"expected {want!r}, found {tok[1]!r}")
+            raise bad_formula(self.text, f"expected {want!r}, found {tok[1]!r}")
         self.at += 1
         return tok
 
     def nest(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise _bad(self.text, f"nested more than {MAX_DEPTH} deep")
+            raise bad_formula(self.text, f"nested more than {MAX_DEPTH} deep")
 
     # -- terms --------------------------------------------------------------------------
     def terms(self, top: bool = False) -> list[Term | None]:
@@ -134,7 +134,7 @@ class _Parser:
         while True:
             right = self.product()
             if None in right and not top:
-                raise _bad(self.text, "write '+ 0' or '- 1' outside parentheses")
+                raise bad_formula(self.text, "write '+ 0' or '- 1' outside parentheses")
             out = _plus(out, right) if op == "+" else _minus(out, right)
             if self.peek() not in ("+", "-"):
                 break
@@ -172,16 +172,16 @@ class _Parser:
     def factor(self) -> Factor:
         kind, value = self.take()
         if kind != "name":
-            raise _bad(self.text, f"expected a column name, found {value!r}")
+            raise bad_formula(self.text, f"expected a column name, found {value!r}")
         if self.peek() != "(":
             if "." in value:
-                raise _bad(self.text, f"{value!r} is not a column name")
+                raise bad_formula(self.text, f"{value!r} is not a column name")
             return Factor("auto", value, ("col", value))
         self.take("(")
         if value == "C":
             kind, column = self.take()
             if kind != "name" or "." in column:
-                raise _bad(self.text, "C() takes one column name")
+                raise bad_formula(self.text, "C() takes one column name")
             self.take(")")
             return Factor("cat", f"C({column})", column=column)
         func = _function(self.text, value)
@@ -233,15 +233,15 @@ class _Parser:
             self.take(")")
             return out
         if kind != "name":
-            raise _bad(self.text, f"unexpected {value!r}")
+            raise bad_formula(self.text, f"unexpected {value!r}")
         if self.peek() != "(":
             if "." in value:
-                raise _bad(self.text, f"{value!r} is not a column name")
+                raise bad_formula(self.text, f"{value!r} is not a column name")
             return ("col", value)
         self.take("(")
         func = _function(self.text, value)
         if func == "I":
-            raise _bad(self.text, "I() inside an expression")
+            raise bad_formula(self.text, "I() inside an expression")
         arg = self.arith()
         self.take(")")
         return ("fn", func, arg)
@@ -252,7 +252,7 @@ def _function(text: str, name: str) -> str:
     module, _, bare = name.rpartition(".")
     if name == "I" or (module in ("", "np", "numpy") and bare in FUNCTIONS):
         return bare
-    raise _bad(text, f"unknown function {name!r} (allowed: C, I, {', '.join(FUNCTIONS)})")
+    raise bad_formula(text, f"unknown function {name!r} (allowed: C, I, {', '.join(FUNCTIONS)})")
 
 
 def _show(node: Arith) -> str:
@@ -298,7 +298,7 @@ def _minus(left: list[Term | None], right: list[Term | None]) -> list[Term | Non
 def _interact(text: str, left: list[Term | None], right: list[Term | None]
               ) -> list[Term | None]:
     if None in left or None in right:
-        raise _bad(text, "0 cannot be part of an interaction")
+        raise bad_formula(text, "0 cannot be part of an interaction")
     out: list[Term | None] = []
     for a, b in itertools.product(left, right):
         assert a is not None and b is not None
@@ -313,145 +313,17 @@ def parse_formula(text: str) -> Formula:
     if not isinstance(text, str) or len(text) > MAX_LENGTH:
         raise BadInput(f"a regression formula is text of at most {MAX_LENGTH} characters")
     if "~" not in text:
-        raise _bad(text, "it needs 'outcome ~ terms'")
+        raise bad_formula(text, "it needs 'outcome ~ terms'")
     parser = _Parser(text)
     outcome = parser.factor()
     parser.take("~")
     if parser.peek() is None:
-        raise _bad(text, "no term after '~'")
+        raise bad_formula(text, "no term after '~'")
     found = parser.terms(top=True)
     if parser.peek() is not None:
-        raise _bad(text, f"unexpected {parser.peek()!r}")
+        raise bad_formula(text, f"unexpected {parser.peek()!r}")
     terms: list[Term] = [t for t in found if t is not None]
     terms.sort(key=lambda t: t != ())  # the constant first
     if not terms:
-        raise _bad(text, "no term on the right-hand side")
+        raise bad_formula(text, "no term on the right-hand side")
     return Formula(text=text, outcome=outcome, terms=terms)
-
-
-def _evaluate(node: Arith, data: pd.DataFrame) -> np.ndarray:
-    """The numeric values of an arithmetic tree: columns looked up by name, operators and the
-    allowed functions applied with numpy (invalid results become NaN)."""
-    kind = node[0]
-    if kind == "num":
-        return np.full(len(data), float(node[1]))
-    if kind == "col":
-        column = cast(pd.Series, data[node[1]])
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            raise BadInput(f"regression formula: column {node[1]!r} is not numeric (use "
-                           f"C({node[1]}) for categories)")
-        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-    if kind == "neg":
-        return -_evaluate(node[1], data)
-    if kind == "fn":
-        return np.asarray(FUNCTIONS[node[1]](_evaluate(node[2], data)), dtype=float)
-    a, b = _evaluate(node[1], data), _evaluate(node[2], data)
-    ops = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.power}
-    return np.asarray(ops[kind](a, b), dtype=float)
-
-
-def _resolve(factor: Factor, data: pd.DataFrame) -> Factor:
-    """A bare column name is numeric when its column is, a category otherwise (as in patsy)."""
-    if factor.kind != "auto":
-        return factor
-    column = data[factor.name]
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return Factor("num", factor.name, factor.arith)
-    return Factor("cat", factor.name, column=factor.name)
-
-
-def _label(level: Any) -> str:
-    if isinstance(level, np.generic):
-        level = level.item()
-    return level if isinstance(level, str) else repr(level)
-
-
-def _levels(values: pd.Series) -> list[Any]:
-    present = values.dropna()
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return [c for c in values.cat.categories if (present == c).any()]
-    unique = list(pd.unique(present))
-    try:
-        return sorted(unique)
-    except TypeError:
-        return sorted(unique, key=lambda v: (type(v).__name__, str(v)))
-
-
-def _ordered(terms: list[Term]) -> list[Term]:
-    """patsy's order: terms grouped by their numeric factors (the group without first), each
-    group by the number of factors."""
-    buckets: dict[frozenset[Factor], list[Term]] = {}
-    for term in terms:
-        buckets.setdefault(frozenset(f for f in term if f.kind == "num"), []).append(term)
-    keys = sorted(buckets, key=lambda k: len(k) > 0)
-    return [t for k in keys for t in sorted(buckets[k], key=len)]
-
-
-def _codings(text: str, terms: list[Term]) -> list[dict[Factor, bool]]:
-    """Per term, each categorical factor's coding: True full dummies, False treatment
-    contrasts (patsy's rule: full coding unless the lower-order term spans it)."""
-    out: list[dict[Factor, bool]] = []
-    used: dict[frozenset[Factor], set[frozenset[Factor]]] = {}
-    for term in terms:
-        spanned = used.setdefault(frozenset(f for f in term if f.kind == "num"), set())
-        cats = [f for f in term if f.kind == "cat"]
-        subsets = [frozenset(s) for k in range(len(cats) + 1)
-                   for s in itertools.combinations(cats, k)]
-        new = [s for s in subsets if s not in spanned]
-        spanned.update(new)
-        if len(cats) <= 1:
-            out.append({c: frozenset() in new for c in cats})
-        elif new == [frozenset(cats)]:
-            out.append(dict.fromkeys(cats, False))
-        else:
-            names = ", ".join(c.name for c in cats)
-            raise _bad(text, f"an interaction of categories ({names}) needs each of them "
-                             f"in the model too (write {'*'.join(c.name for c in cats)})")
-    return out
-
-
-def _factor_columns(factor: Factor, full: bool, values: Any) -> list[tuple[str, np.ndarray]]:
-    if factor.kind == "num":
-        return [(factor.name, values)]
-    levels = _levels(values)
-    shown = levels if full else levels[1:]
-    prefix = "" if full else "T."
-    return [(f"{factor.name}[{prefix}{_label(v)}]", (values == v).to_numpy(dtype=float))
-            for v in shown]
-
-
-def design(formula: Formula, data: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    """The outcome and the design matrix (named columns, index of the rows kept) of
-    ``formula`` on ``data``; rows with a missing or non-finite value in a factor are left
-    out. BadInput for a column the data lack or a category used as a number."""
-    unknown = sorted(formula.columns() - set(map(str, data.columns)))
-    if unknown:
-        raise BadInput(f"regression formula uses {', '.join(unknown)}, not a column of the "
-                       f"events (have: {', '.join(map(str, data.columns))})")
-    data = data.loc[:, ~data.columns.duplicated()]
-    outcome = _resolve(formula.outcome, data)
-    if outcome.kind != "num":
-        raise BadInput(f"regression formula: the outcome {outcome.name!r} is not numeric")
-    terms = _ordered([tuple(dict.fromkeys(_resolve(f, data) for f in t))
-                      for t in formula.terms])
-    factors = list(dict.fromkeys(f for t in terms for f in t))
-    with np.errstate(all="ignore"):
-        values: dict[Factor, Any] = {
-            f: _evaluate(f.arith, data) if f.kind == "num" else data[f.column] for f in factors}
-        y = _evaluate(outcome.arith, data)
-    keep = np.isfinite(y)
-    for f, v in values.items():
-        keep &= np.isfinite(v) if f.kind == "num" else ~pd.isna(v).to_numpy()
-    values = {f: v[keep] if f.kind == "num" else v[keep] for f, v in values.items()}
-    columns: dict[str, np.ndarray] = {}
-    for term, coding in zip(terms, _codings(formula.text, terms), strict=True):
-        if term == ():
-            columns["Intercept"] = np.ones(int(keep.sum()))
-            continue
-        parts = [_factor_columns(f, coding.get(f, False), values[f]) for f in term]
-        for combo in itertools.product(*parts[::-1]):  # the first factor varies fastest
-            pieces = combo[::-1]
-            columns[":".join(name for name, _ in pieces)] = np.prod(
-                [col for _, col in pieces], axis=0)
-    X = pd.DataFrame(columns, index=data.index[keep])
-    return y[keep], X

@@ -51,7 +51,8 @@ def cross_sectional_regression(data: pd.DataFrame, formula: str,
     is parsed by ``eventstudy.engine.formula`` (an allow-list grammar), never evaluated."""
     from statsmodels.regression.linear_model import OLS
 
-    from eventstudy.engine.formula import design, parse_formula
+    from eventstudy.engine.design import design
+    from eventstudy.engine.formula import parse_formula
 
     y, X = design(parse_formula(formula), data)
     if cluster not in data.columns:
