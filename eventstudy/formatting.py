@@ -38,7 +38,7 @@ def csv_text(frame: pd.DataFrame, **kwargs: Any) -> str:
         if column.dtype == object or pd.api.types.is_string_dtype(column) \
                 or isinstance(column.dtype, pd.CategoricalDtype):
             values = column.astype(object).map(spreadsheet_safe)
-            has_cr = has_cr or values.map(lambda v: isinstance(v, str) and "\r" in v).any()
+            has_cr = has_cr or bool(values.map(lambda v: isinstance(v, str) and "\r" in v).any())
             safe.isetitem(i, values.to_numpy())
     if has_cr:
         kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
