@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import run_cli
 
@@ -190,3 +191,46 @@ def test_an_output_under_a_read_only_folder_names_the_target(
     one_line(code, err, 2, "locked/size.csv", "Permission denied")
     assert ".tmp" not in err
     assert not list(locked.iterdir())
+
+
+def _poison_session_cache(day: str) -> None:
+    """Remove ``day`` from the on-disk XHKG session cache and re-hash it, as an attacker (or a
+    bad sync) could; forget what this process holds in memory."""
+    import hashlib
+
+    import numpy as np
+
+    from eventstudy.calendar import sessions
+    from eventstudy.data.cache import default_cache_dir
+
+    path = default_cache_dir() / "calendars" / "XHKG.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    days = [d for d in doc["days"] if d != int(np.datetime64(day, "D").astype(np.int64))]
+    assert len(days) == len(doc["days"]) - 1
+    doc["days"] = days
+    doc["sha256"] = hashlib.sha256(np.array(days, dtype="<i8").tobytes()).hexdigest()
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    sessions.session_index.cache_clear()
+    sessions._VERIFIED.clear()
+
+
+def test_a_poisoned_session_cache_does_not_move_day_0() -> None:
+    """SenseTime's cornerstone expiry 2022-06-30 (AR(0) about -46%): with the day removed from
+    the cache and the hash recomputed, day 0 stays on the day the stock and the index traded,
+    a note says so, and the cache is rebuilt from exchange-calendars."""
+    args = ("lockup", "0020.HK", *STUDY, "--json")
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    clean = {e["event_id"]: e["ar_0"] for e in json.loads(out)["events"]}
+    assert "0020.HK:cornerstone:2022-06-30" in clean
+    _poison_session_cache("2022-06-30")
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    events = json.loads(out)["events"]
+    assert {e["event_id"]: e["ar_0"] for e in events} == clean
+    notes = " ".join(e["note"] for e in events)
+    assert "traded on 2022-06-30" in notes and "session cache" in notes
+    from eventstudy.calendar.sessions import session_index
+
+    session_index.cache_clear()
+    assert pd.Timestamp("2022-06-30") in session_index("XHKG")  # the file was rebuilt
