@@ -234,3 +234,25 @@ def test_a_poisoned_session_cache_does_not_move_day_0() -> None:
 
     session_index.cache_clear()
     assert pd.Timestamp("2022-06-30") in session_index("XHKG")  # the file was rebuilt
+
+
+@pytest.mark.parametrize("content", [
+    b"my notes\nmeeting at 10\n",
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Someone else//EN\r\nEND:VCALENDAR\r\n",
+    b"\xff\xfe\x00binary",
+])
+def test_upcoming_ics_refuses_a_file_eventstudy_did_not_write(content: bytes) -> None:
+    target = Path("notes.txt")
+    target.write_bytes(content)
+    code, _, err = run_cli("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01",
+                           "--ics", "notes.txt")
+    one_line(code, err, 2, "notes.txt", "not an iCalendar file eventstudy wrote")
+    assert target.read_bytes() == content
+
+
+def test_upcoming_ics_replaces_its_own_file() -> None:
+    args = ("upcoming", "--offline", "--no-prices", "--within", "30", "--ics", "x.ics")
+    assert run_cli(*args, "--as-of", "2025-04-01")[0] == 10
+    first = Path("x.ics").read_bytes()
+    assert run_cli(*args, "--as-of", "2025-03-01")[0] in (0, 10)
+    assert Path("x.ics").read_bytes() != first and first.startswith(b"BEGIN:VCALENDAR")
