@@ -12,6 +12,7 @@ import click
 
 from eventstudy.cli.base import (
     _calendar_option,
+    _warn,
     check_exports,
     check_report_out,
     data_options,
@@ -265,12 +266,15 @@ def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
                          data_ticker=names[0] if data and len(names) == 1 else None)
     failed = 0
     for ticker in names:
+        seen = len(loader.notes)
         try:
             frame, path = loader.fetch(ticker)
         except EventStudyError as exc:
             failed = max(failed, exc.exit_code)
             click.echo(f"error: {exc}", err=True)
             continue
+        finally:
+            _warn(loader.notes[seen:])  # a partial answer that kept the cache, ...
         click.echo(f"{ticker}: {len(frame)} rows {frame.index[0].date()}..{frame.index[-1].date()}"
                    f" from {frame.attrs['source']} -> {path}")
     if failed:
