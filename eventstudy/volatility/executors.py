@@ -21,7 +21,7 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.volatility.base import SCALE
 from eventstudy.volatility.event import EventVolatility, volatility_study
 from eventstudy.volatility.garch import GarchFit, fit_garch
-from eventstudy.volatility.threads import one_blas_thread
+from eventstudy.volatility.threads import alone, isolated, one_blas_thread
 
 
 @dataclass
@@ -86,6 +86,10 @@ def _bar(total: int, enabled: bool) -> tqdm:
 
 
 def _run_serial(tasks: list[Any], progress: bool, return_exceptions: bool) -> list[Any]:
+    """In this process, or, when it runs other threads, in one fresh worker process: the
+    one-BLAS-thread limit of each fit never reaches the caller's threads."""
+    if not alone():
+        return isolated(_run_serial, tasks, False, return_exceptions)
     results = []
     with _bar(len(tasks), progress) as bar:
         for task in tasks:
