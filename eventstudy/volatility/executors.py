@@ -217,6 +217,11 @@ def _run_dask(tasks: list[Any], progress: bool, return_exceptions: bool,
     except (OSError, TimeoutError) as exc:
         raise DataUnavailable(f"cannot reach the dask scheduler at {address}: {exc}") from exc
     with client:  # closed on every path
+        try:  # a scheduler without workers would hold the tasks forever
+            client.wait_for_workers(1, timeout=timeout)
+        except (TimeoutError, OSError):
+            raise DataUnavailable(f"the dask scheduler at {address} has no workers (none "
+                                  f"joined within {timeout:g} s)") from None
         futures = client.map(_run_task, tasks, return_exceptions=return_exceptions, pure=False)
         with _bar(len(tasks), progress) as bar:
             for _ in dask_completed(futures, loop=client.loop):
