@@ -256,3 +256,33 @@ def test_upcoming_ics_replaces_its_own_file() -> None:
     first = Path("x.ics").read_bytes()
     assert run_cli(*args, "--as-of", "2025-03-01")[0] in (0, 10)
     assert Path("x.ics").read_bytes() != first and first.startswith(b"BEGIN:VCALENDAR")
+
+
+def test_a_read_only_report_folder_names_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventstudy.report import folder
+
+    def refuse(parent: Path, prefix: str) -> Path:
+        raise PermissionError(13, "Permission denied", str(parent / f"{prefix}k2j3h4"))
+
+    monkeypatch.setattr(folder, "_new_dir", refuse)
+    code, _, err = run_cli("-q", "lockup", "0020.HK", "--offline", "--out", "locked/rep")
+    one_line(code, err, 2, "locked/rep", "Permission denied")
+    assert ".rep." not in err
+
+
+def test_a_file_size_limit_during_a_report_is_one_line() -> None:
+    """``ulimit -f`` (RLIMIT_FSIZE): the report's files cannot be written; exit 2, one line
+    naming the report folder, and nothing half-written left behind."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    proc = subprocess.run([sys.executable, "-m", "eventstudy.cli", "-q", "lockup", "0020.HK",
+                           "--offline", "--out", "rep"], capture_output=True, text=True,
+                          preexec_fn=limit, timeout=300, check=False)
+    one_line(proc.returncode, proc.stderr, 2, "rep", "File too large")
+    assert not Path("rep").exists()
+    assert not [p for p in Path().iterdir() if p.name.startswith(".rep.")]
