@@ -286,3 +286,31 @@ def test_a_file_size_limit_during_a_report_is_one_line() -> None:
     one_line(proc.returncode, proc.stderr, 2, "rep", "File too large")
     assert not Path("rep").exists()
     assert not [p for p in Path().iterdir() if p.name.startswith(".rep.")]
+
+
+def _factor_file(columns: dict[str, float]) -> str:
+    """Real ^HSI daily returns as factor MKT, with ``columns`` = multiples of it."""
+    from conftest import read_raw_hsi
+
+    ret = read_raw_hsi().pct_change().dropna().loc["2020-01-01":"2023-06-30"]
+    frame = pd.DataFrame({"date": ret.index.strftime("%Y-%m-%d"), "MKT": ret.to_numpy()})
+    for name, scale in columns.items():
+        frame[name] = scale * ret.to_numpy()
+    frame["RF"] = 0.0001
+    frame.to_csv("factors.csv", index=False)
+    return "factors.csv"
+
+
+def test_collinear_factors_are_not_called_constant_market_returns() -> None:
+    path = _factor_file({"MKT2": 2.0})
+    code, _, err = run_cli("-q", "lockup", "0020.HK", *STUDY, "--no-garch", "--model",
+                           "factors", "--factors", path, "--factor-cols", "MKT,MKT2")
+    assert code == 2 and "Traceback" not in err
+    assert "collinear" in err and "constant market returns" not in err
+
+
+def test_rf_col_naming_a_factor_is_one_line() -> None:
+    path = _factor_file({})
+    code, _, err = run_cli("lockup", "0020.HK", *STUDY, "--no-garch", "--model", "factors",
+                           "--factors", path, "--factor-cols", "MKT,RF", "--rf-col", "RF")
+    one_line(code, err, 2, "--rf-col 'RF' is also a factor column")
