@@ -218,6 +218,9 @@ def test_a_poisoned_session_cache_does_not_move_day_0() -> None:
     """SenseTime's cornerstone expiry 2022-06-30 (AR(0) about -46%): with the day removed from
     the cache and the hash recomputed, day 0 stays on the day the stock and the index traded,
     a note says so, and the cache is rebuilt from exchange-calendars."""
+    from eventstudy.calendar import sessions
+
+    sessions.session_index.cache_clear()  # this test's cache folder gets the file
     args = ("lockup", "0020.HK", *STUDY, "--json")
     code, out, err = run_cli(*args)
     assert code == 0, err
@@ -314,3 +317,21 @@ def test_rf_col_naming_a_factor_is_one_line() -> None:
     code, _, err = run_cli("lockup", "0020.HK", *STUDY, "--no-garch", "--model", "factors",
                            "--factors", path, "--factor-cols", "MKT,RF", "--rf-col", "RF")
     one_line(code, err, 2, "--rf-col 'RF' is also a factor column")
+
+
+@pytest.mark.parametrize(("date", "words"), [
+    ("2022-02-30", ("ev.yaml: row 2", "'2022-02-30'")),
+    ("20220630", ("ev.yaml: row 2", "20220630 is a number")),
+])
+def test_an_impossible_or_integer_yaml_date_names_file_row_and_value(
+        date: str, words: tuple[str, ...]) -> None:
+    path = write("ev.yaml", f"events:\n  - ticker: 0020.HK\n    date: {date}\n")
+    code, _, err = run_cli("batch", path, *STUDY)
+    one_line(code, err, 2, *words)
+
+
+def test_a_yaml_calendar_date_that_does_not_exist_names_its_entry() -> None:
+    from eventstudy.calendar.yamlsafe import load_yaml
+
+    doc = load_yaml("listing_date: 2022-02-30\nok: 2022-02-28\n", Path("c.yaml"))
+    assert doc["listing_date"] == "2022-02-30" and str(doc["ok"]) == "2022-02-28"

@@ -15,6 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
@@ -146,7 +147,11 @@ def calendar_span(code: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def to_timestamp(value: str | date | pd.Timestamp, what: str = "date") -> pd.Timestamp:
-    """Parse a date given by a user; one-line error if it is not a date."""
+    """Parse a date given by a user; one-line error if it is not a date (a number such as
+    ``20220630`` from a YAML or spreadsheet cell is not: pandas would read nanoseconds)."""
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        raise BadInput(f"not a {what}: {value!r} is a number (expected YYYY-MM-DD, e.g. "
+                       "2022-06-30)")
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
