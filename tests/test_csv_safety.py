@@ -103,3 +103,25 @@ def test_simulate_csv_goes_through_the_same_writer(monkeypatch: pytest.MonkeyPat
                            "50", "--designs", "single", "--out", "size.csv")
     assert code == 0, err
     assert calls and Path("size.csv").exists()
+
+
+@given(st.text(max_size=40))
+def test_no_ticker_or_label_text_becomes_a_path(text: str) -> None:
+    """Any text given as a ticker is refused or is one file-name component inside the cache;
+    figure names are [A-Za-z0-9_.-] without a leading dot (issue 24)."""
+    from eventstudy.data.cache import PriceCache
+    from eventstudy.data.tickers import normalise_ticker
+    from eventstudy.errors import BadInput
+    from eventstudy.report.figures import safe_name
+
+    root = Path("/nonexistent-cache")
+    try:
+        ticker = normalise_ticker(text)
+    except BadInput:
+        ticker = None
+    if ticker is not None:
+        path = PriceCache(root).path(ticker)
+        assert path.parent == root / "prices" and "/" not in path.name
+        assert not path.name.startswith(".")
+    name = safe_name(text)
+    assert name and not name.startswith(".") and "/" not in name and name != ".."
