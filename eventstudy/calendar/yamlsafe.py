@@ -44,7 +44,22 @@ class SafeLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
-_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)  # None without libyaml
+def _timestamp(loader: Any, node: Any) -> Any:
+    """A YAML date, or its text when it is no date (2022-02-30): the reader then names the
+    value and its row instead of failing on the whole file."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_CSafeLoader: Any = None
+if hasattr(yaml, "CSafeLoader"):  # None without libyaml
+    class _CSafeLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """libyaml's SafeLoader with the lenient timestamps of :class:`SafeLoader`."""
+
+    _CSafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def _line(event: yaml.Event) -> int:

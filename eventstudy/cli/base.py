@@ -3,6 +3,7 @@ that turns every ``EventStudyError`` into one line on stderr and exit code 2 or 
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import logging
@@ -44,12 +45,20 @@ def guarded(func: F) -> F:
                 click.echo(f"error: cannot use {_short(str(exc.filename))}: {exc.strerror}",
                            err=True)
                 sys.exit(2)
+            if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
+                click.echo(f"error: cannot write the output: {exc.strerror or exc} (a full "
+                           "disk or a file-size limit such as ulimit -f)", err=True)
+                sys.exit(2)
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug "
                        "for the traceback)", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+_WRITE_ERRORS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                 errno.EPERM, errno.EIO}
 
 
 def _short(text: str, limit: int = 120) -> str:

@@ -225,13 +225,15 @@ def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tupl
         to_json,
         write_state,
     )
-    from eventstudy.calendar.ics import write_ics
+    from eventstudy.calendar.ics import refuse_foreign_ics, write_ics
     from eventstudy.calendar.lock import locked
     from eventstudy.calendar.upcoming import EXIT_NOTHING, EXIT_UPCOMING, upcoming_expiries
     from eventstudy.engine.windows import window_label
 
     if as_json and as_csv:
         raise BadInput("choose one of --json and --csv")
+    if ics is not None:
+        refuse_foreign_ics(ics)
     frame = upcoming_expiries(
         as_of, within, tags=tags, boards=boards, tranches=tranches, listings=calendar_path,
         offline=offline, data=data, cache_dir=cache_dir, history=history,

@@ -24,6 +24,7 @@ from eventstudy.calendar.listings import (
 )
 from eventstudy.calendar.sessions import HolidayPolicy
 from eventstudy.data.loader import PriceLoader
+from eventstudy.engine.formula import parse_formula
 from eventstudy.engine.panel import (
     DEFAULT_ESTIMATION,
     DEFAULT_WINDOW,
@@ -108,6 +109,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
     other events unless ``keep_other_events``.
     """
+    for formula in regress:  # a formula outside the grammar fails before any data is loaded
+        parse_formula(formula)
     end = (estimation or (LOCKUP_ESTIMATION if events is None else DEFAULT_ESTIMATION))[1]
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=default_car_windows(end) if car_windows is None
