@@ -1,5 +1,6 @@
 """The one YAML loader of eventstudy (calendars, events files): PyYAML's SafeLoader without
-anchors and aliases (a 385-byte "billion laughs" alias bomb expands to gigabytes) and with a
+duplicate mapping keys (PyYAML keeps the last one silently), anchors and aliases (a 385-byte
+"billion laughs" alias bomb expands to gigabytes) and with a
 bounded nesting depth (100,000 ``[`` would otherwise exhaust the recursion limit).
 
 With libyaml (PyYAML's C extension) the text is first scanned as a stream of parser events for
@@ -51,11 +52,25 @@ def _line(event: yaml.Event) -> int:
     return event.start_mark.line + 1 if event.start_mark is not None else 0
 
 
-def _check_events(text: str) -> None:
-    """Raise ``_Refused`` at the first anchor, alias or node deeper than ``MAX_DEPTH`` (a node's
-    depth as :class:`SafeLoader` counts it: 1 for the root)."""
+def _check_key(stack: list[list[Any]], event: yaml.Event) -> None:
+    """In a mapping, every other node is a key: refuse a key seen before in that mapping
+    (PyYAML would silently keep the last value)."""
+    if not stack or stack[-1][0] != "map":
+        return
+    top = stack[-1]
+    if top[2] and isinstance(event, yaml.ScalarEvent):
+        if event.value in top[1]:
+            raise _Refused(f"duplicate key {event.value!r} in a mapping", _line(event))
+        top[1].add(event.value)
+    top[2] = not top[2]
+
+
+def _check_events(text: str, loader: Any = None) -> None:
+    """Raise ``_Refused`` at the first anchor, alias, duplicate mapping key or node deeper than
+    ``MAX_DEPTH`` (a node's depth as :class:`SafeLoader` counts it: 1 for the root)."""
     depth = 0
-    for event in yaml.parse(text, Loader=_CSafeLoader):
+    stack: list[list[Any]] = []  # [kind, keys seen, next node is a key]
+    for event in yaml.parse(text, Loader=loader or _CSafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Refused("YAML anchors and aliases (&name, *name) are not allowed",
                            _line(event))
@@ -63,8 +78,14 @@ def _check_events(text: str) -> None:
             if depth + 1 > MAX_DEPTH:
                 raise _Refused(f"YAML nested more than {MAX_DEPTH} levels deep", _line(event))
             depth += isinstance(event, yaml.CollectionStartEvent)
+            _check_key(stack, event)
+            if isinstance(event, yaml.MappingStartEvent):
+                stack.append(["map", set(), True])
+            elif isinstance(event, yaml.SequenceStartEvent):
+                stack.append(["seq", None, False])
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+            stack.pop()
 
 
 def _load(text: str) -> Any:
@@ -77,6 +98,13 @@ def _load(text: str) -> Any:
             pass  # loader below says why, as it always did
         else:
             return yaml.load(text, Loader=_CSafeLoader)  # noqa: S506 - libyaml's SafeLoader
+    try:  # anchors and depth are refused while composing; duplicate keys by this event pass
+        _check_events(text, yaml.SafeLoader)
+    except _Refused as exc:
+        if "duplicate key" in exc.message:
+            raise
+    except yaml.YAMLError:
+        pass
     return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
 
 
