@@ -221,3 +221,17 @@ def test_free_from_overrides_the_preset_and_gem_preset() -> None:
     assert listing.expiry("lockup_early") == pd.Timestamp("2025-08-15")
     gem = law_tranches("HK", "red_chip", "GEM")
     assert [(t.name, t.months) for t in gem] == [("cornerstone", 6), ("controlling_12m", 12)]
+
+
+def test_upcoming_lists_the_new_12_month_expiries() -> None:
+    from eventstudy.calendar.upcoming import upcoming_expiries
+
+    frame = upcoming_expiries("2026-12-07", 90, prices=False)
+    got = {(r.ticker, r.tranche): (str(r.expiry.date()), str(r.day0.date()))
+           for r in frame.itertuples()}
+    # CiDi listed 2025-12-19 (a Saturday anniversary: first session Monday 2026-12-21)
+    assert got[("3881.HK", "pre_ipo_12m")] == ("2026-12-19", "2026-12-21")
+    assert got[("3881.HK", "key_persons_12m")] == ("2026-12-19", "2026-12-21")
+    assert got[("2675.HK", "pre_ipo_12m")] == ("2027-01-08", "2027-01-08")  # Edge Medical
+    assert ("9903.HK", "pre_ipo_12m") in got and ("2513.HK", "pre_ipo_12m") in got
+    assert frame.attrs["calendar_stale"]  # nothing after 2026-09-29 is known: still warned
