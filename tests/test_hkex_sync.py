@@ -122,7 +122,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture()
-def fake_hkex() -> Iterator[str]:
+def fake_hkex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The fake HKEXnews; the bundled calendar replaced by an empty one (so that every
+    recorded listing is new)."""
+    empty = tmp_path / "bundled.yaml"
+    empty.write_text("listings: []\n", encoding="utf-8")
+    monkeypatch.setattr("eventstudy.calendar.listings.BUNDLED_LISTINGS", empty)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
