@@ -93,6 +93,16 @@ def test_direct_drive_h_share_18c_commercial_aggregate_row_counted_once() -> Non
     assert t["pathfinder_sii_12m"]["locked_shares"] == 25_763_720 + 12_234_660 + 7_468_150
 
 
+def test_float_at_listing_of_h_share_issuers() -> None:
+    """Offered H shares less the cornerstone shares; none for a red chip (pre-IPO holders
+    without undertakings could sell at once)."""
+    floats = {name: calendar_entry(_parsed(name)).get("float_shares") for name in DOCS}
+    assert floats["6731_directdrive_2026092802011.txt"] == 50_000_000 - 21_771_900
+    assert floats["1879_xizhi_2026042703526.txt"] == 13_795_215 - 8_974_575
+    assert floats["6809_montage_2026020601350.txt"] == 65_890_000 - 32_828_000
+    assert floats["0100_minimax_2026010801342.txt"] is None
+
+
 def test_every_recording_makes_a_valid_entry() -> None:
     for name in DOCS:
         listing = parse_listing(calendar_entry(_parsed(name)), name)

@@ -277,8 +277,27 @@ def _tranches(allot: Allotment) -> list[dict[str, Any]]:
     return out
 
 
+def float_at_listing(allot: Allotment) -> float | None:
+    """Shares free to trade on the listing day, where the announcement determines them: for an
+    H-share or A+H issuer only the offered H shares trade in Hong Kong (pre-offering shares of a
+    PRC company are locked one year by law, A shares trade in the mainland), so the float is the
+    offer shares less the cornerstone investors' (locked six months; over-allotment ignored).
+    For other issuers pre-IPO holders without an undertaking may sell at once: None."""
+    if allot.issuer_type not in ("h_share", "a_plus_h") or allot.offer_shares is None:
+        return None
+    cornerstone = allot.cornerstone_shares
+    if cornerstone is None:
+        locks = [x.shares for x in allot.lockups if x.group == "cornerstone"]
+        cornerstone = sum(x for x in locks if x is not None) if locks and None not in locks \
+            else None
+    if cornerstone is None:
+        return None
+    return allot.offer_shares - cornerstone
+
+
 def calendar_entry(allot: Allotment) -> dict[str, Any]:
-    """The calendar entry an announcement supports: only the fields it states."""
+    """The calendar entry an announcement supports: only the fields it states (and the float
+    at listing they determine, ``float_at_listing``)."""
     if not allot.code or allot.listing_date is None:
         raise BadInput(f"{allot.url}: no stock code or dealings commencement date found")
     entry: dict[str, Any] = {"ticker": allot.ticker, "name": allot.name or allot.short_name,
@@ -294,6 +313,9 @@ def calendar_entry(allot: Allotment) -> dict[str, Any]:
     entry.update(status="listed", source=f"HKEX allotment results announcement, {allot.url}")
     if allot.issued_shares is not None:
         entry["shares_outstanding"] = allot.issued_shares
+    free = float_at_listing(allot)
+    if free is not None:
+        entry["float_shares"] = free
     tranches = _tranches(allot)
     if allot.issuer_type == "h_share" and not any(
             t["name"].startswith("pre_ipo") and t.get("months") == 12 for t in tranches):

@@ -41,7 +41,7 @@ MAX_BYTES = 20_000_000  # a document larger than this is refused
 
 
 COMPARED = ("listing_date", "offer_price", "board", "category", "issuer_type",
-            "shares_outstanding")
+            "shares_outstanding", "float_shares")
 
 
 class _Links(HTMLParser):
