@@ -25,6 +25,7 @@ DOCS = {  # recording -> the path it has on www1.hkexnews.hk
     "1879_xizhi_2026042703526.txt": "/listedco/listconews/sehk/2026/0427/2026042703526.pdf",
     "6809_montage_2026020601350.txt": "/listedco/listconews/sehk/2026/0206/2026020601350.pdf",
     "6731_directdrive_2026092802011.txt": "/listedco/listconews/sehk/2026/0928/2026092802011.pdf",
+    "6228_merdekagold_2026062502338.txt": "/listedco/listconews/sehk/2026/0625/2026062502338.pdf",
 }
 
 
@@ -93,6 +94,23 @@ def test_direct_drive_h_share_18c_commercial_aggregate_row_counted_once() -> Non
     assert t["pathfinder_sii_12m"]["locked_shares"] == 25_763_720 + 12_234_660 + 7_468_150
 
 
+def test_merdeka_main_board_controlling_periods_and_two_count_rows() -> None:
+    """Rule 10.07: the first six-month period (stated in a note) and the second (the table);
+    a table with two share counts per row (before/after the over-allotment) gives no shares."""
+    a = _parsed("6228_merdekagold_2026062502338.txt")
+    assert (a.ticker, a.listing_date, a.offer_price) == ("6228.HK", pd.Timestamp("2026-06-26"),
+                                                         26.6)
+    assert (a.issuer_type, a.chapter_18c, a.issued_shares) == ("", False, 14_731_366_060)
+    t = _tranches("6228_merdekagold_2026062502338.txt")
+    assert t["controlling_6m"]["locked_shares"] == t["controlling_12m"]["locked_shares"] \
+        == 9_329_376_465
+    assert "10.07(1)(a)" in t["controlling_6m"]["rule"] and "keeps control" in \
+        t["controlling_12m"]["rule"]
+    selling = t["selling_shareholders_20261224"]  # last day 23 December 2026: 181 days
+    assert selling["free_from"] == pd.Timestamp("2026-12-24").date()
+    assert "locked_shares" not in selling and selling["basis"] == "contract"
+
+
 def test_float_at_listing_of_h_share_issuers() -> None:
     """Offered H shares less the cornerstone shares; none for a red chip (pre-IPO holders
     without undertakings could sell at once)."""
@@ -101,6 +119,7 @@ def test_float_at_listing_of_h_share_issuers() -> None:
     assert floats["1879_xizhi_2026042703526.txt"] == 13_795_215 - 8_974_575
     assert floats["6809_montage_2026020601350.txt"] == 65_890_000 - 32_828_000
     assert floats["0100_minimax_2026010801342.txt"] is None
+    assert floats["6228_merdekagold_2026062502338.txt"] is None
 
 
 def test_every_recording_makes_a_valid_entry() -> None:

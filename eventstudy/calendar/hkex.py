@@ -50,7 +50,10 @@ GROUPS = (  # (heading pattern, tranche base name, holder)
     (r"Existing\s+Shareholders", "pre_ipo", "existing (pre-IPO) shareholders"),
     (r"Pre-IPO\s+Investors", "pre_ipo", "pre-IPO investors"),
     (r"Cornerstone\s+Investors", "cornerstone", "cornerstone investors"),
+    (r"Selling\s+Shareholders", "selling_shareholders", "selling shareholders"),
 )
+FIRST_PERIOD = re.compile(rf"first\s+six-\s?month\s+period\s+(?:will\s+)?ends?\s+on\s+({DATE})",
+                          re.IGNORECASE)
 LOCKUP_HEADING = re.compile(r"LOCK-?\s?UP\s+UNDERTAKINGS")
 
 
@@ -218,7 +221,7 @@ def parse_allotment(text: str, url: str) -> Allotment:
     allot.listing_date = parse_date(dealing) if dealing else None
     price = _after(flat, r"(?:Final\s+)?Offer\s+Price", r"HK\$\s*\d+(?:\.\d+)?")
     allot.offer_price = float(price.replace("HK$", "").strip()) if price else None
-    issued = re.search(rf"Number\s+of\s+issued\s+shares\s+upon\s+Listing(?:\s*\([^)]*\))?\s*"
+    issued = re.search(rf"(?:Number|No\.)\s+of\s+issued\s+shares\s+upon\s+Listing(?:\s*\([^)]*\))?\s*"
                        rf"({NUMBER})", flat, re.IGNORECASE)
     allot.issued_shares = _count(issued.group(1)) if issued else None
     offer = re.search(rf"Number\s+of\s+Offer\s+Shares(?:\s+\([^)]*\))?\s+({NUMBER})\b", flat)
@@ -230,7 +233,14 @@ def parse_allotment(text: str, url: str) -> Allotment:
                             flat)
     allot.cornerstone_shares = _count(cornerstone.group(1)) if cornerstone else None
     for group, holder, section in _sections(flat):
-        allot.lockups += _table_lockups(group, holder, section)
+        found = _table_lockups(group, holder, section)
+        first = FIRST_PERIOD.search(section) if group == "controlling" else None
+        if first and found:  # Rule 10.07(1)(a): nothing may be sold in the first six months
+            day = parse_date(first.group(1))
+            if all(x.last_day != day for x in found):
+                found.append(LockUp(group, f"{holder} (first six-month period)", day,
+                                    found[0].shares))
+        allot.lockups += found
     if allot.chapter_18c and allot.category == "":
         allot.notes.append("Chapter 18C category not stated")
     return allot
