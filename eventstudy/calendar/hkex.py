@@ -221,8 +221,8 @@ def parse_allotment(text: str, url: str) -> Allotment:
     allot.listing_date = parse_date(dealing) if dealing else None
     price = _after(flat, r"(?:Final\s+)?Offer\s+Price", r"HK\$\s*\d+(?:\.\d+)?")
     allot.offer_price = float(price.replace("HK$", "").strip()) if price else None
-    issued = re.search(rf"(?:Number|No\.)\s+of\s+issued\s+shares\s+upon\s+Listing(?:\s*\([^)]*\))?\s*"
-                       rf"({NUMBER})", flat, re.IGNORECASE)
+    issued = re.search(rf"(?:Number|No\.)\s+of\s+issued\s+shares\s+upon\s+Listing"
+                       rf"(?:\s*\([^)]*\))?\s*({NUMBER})", flat, re.IGNORECASE)
     allot.issued_shares = _count(issued.group(1)) if issued else None
     offer = re.search(rf"Number\s+of\s+Offer\s+Shares(?:\s+\([^)]*\))?\s+({NUMBER})\b", flat)
     allot.offer_shares = _count(offer.group(1)) if offer else None
