@@ -126,7 +126,7 @@ def staleness_note(calendar_date: pd.Timestamp | None, as_of: pd.Timestamp) -> s
         return None
     return (f"the listings calendar is {age} days old (newest listing {calendar_date.date()}, "
             f"as of {as_of.date()}): later listings and their expiries are missing; add them "
-            "with `eventstudy listings add` or `listings import`")
+            "with `eventstudy listings sync` (HKEXnews), `listings add` or `listings import`")
 
 
 def price_context(listing: Listing, as_of: pd.Timestamp, loader: PriceLoader) -> dict[str, Any]:
