@@ -269,3 +269,20 @@ def test_upcoming_lists_the_new_12_month_expiries() -> None:
     assert got[("2675.HK", "pre_ipo_12m")] == ("2027-01-08", "2027-01-08")  # Edge Medical
     assert ("9903.HK", "pre_ipo_12m") in got and ("2513.HK", "pre_ipo_12m") in got
     assert frame.attrs["calendar_stale"]  # nothing after 2026-09-29 is known: still warned
+
+
+def test_sync_change_keeps_the_tranches_the_document_does_not_restate() -> None:
+    """MiniMax's recording lacks the cornerstone table: the calendar's cornerstone tranche is
+    kept, the key persons' 24-month tranche is replaced by the document's (with shares)."""
+    from eventstudy.calendar.sync import _merged
+
+    old = parse_listing({"ticker": "0100.HK", "name": "MiniMax Group", "listing_date":
+                         "2026-01-09", "board": "Chapter 18C", "category": "pre-commercial",
+                         "issuer_type": "red_chip", "source": "s", "tags": ["ai"],
+                         "tranches": "18c-pre-commercial"}, "old")
+    entry = calendar_entry(_parsed("0100_minimax_2026010801342.txt"))
+    merged = parse_listing(_merged(entry, old), "merged")
+    names = [t.name for t in merged.tranches]
+    assert "cornerstone" in names and "key_persons_24m" in names and "pathfinder_sii" not in names
+    assert merged.tranche("key_persons_24m").locked_shares == 86_102_534
+    assert names.count("key_persons_24m") == 1 and merged.tags == ("ai",)

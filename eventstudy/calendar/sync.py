@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -144,15 +144,38 @@ def _compare(new: Listing, old: Listing) -> list[tuple[str, Any, Any]]:
     return changes
 
 
+def _base(name: str) -> str:
+    """A tranche name without its length: ``key_persons_24m`` -> ``key_persons``."""
+    return re.sub(r"_(\d+m|\d{8})$", "", name)
+
+
+def _length(tranche: dict[str, Any]) -> Any:
+    return tranche.get("free_from") or tranche.get("months") or f"{tranche.get('days')}d"
+
+
 def _merged(entry: dict[str, Any], old: Listing) -> dict[str, Any]:
-    """The existing entry updated with what the document states (its own notes, tags, sector,
-    name and other sources kept)."""
+    """The existing entry updated with what the document states (its own name, tags, sector,
+    notes and source texts kept, the document added to its sources). Tranches: the document's, plus the existing ones it does not
+    restate (same holder group and length), so that a table the document lacks is not lost."""
     from eventstudy.calendar.edit import listing_to_dict
 
     out = listing_to_dict(old)
     sources = out.get("sources", [])
-    out.update({k: v for k, v in entry.items() if k not in ("name", "sources")})
+    kept = out.get("tranches")
+    own = ("name", "sources") + tuple(k for k in ("source", "issuer_type_source", "notes")
+                                      if out.get(k))  # the curator's text is kept
+    out.update({k: v for k, v in entry.items() if k not in own})
     out["sources"] = sources + [s for s in entry["sources"] if s not in sources]
+    if isinstance(kept, str):  # a preset name: expand it
+        kept = [listing_to_dict(replace(old, tranches=(t,)))["tranches"][0]
+                for t in old.tranches]
+    new = list(entry.get("tranches") or [])
+    stated = {(_base(t["name"]), str(_length(t))) for t in new}
+    names = {t["name"] for t in new}
+    out["tranches"] = new + [t for t in kept or [] if t["name"] not in names
+                             and (_base(t["name"]), str(_length(t))) not in stated]
+    if not out["tranches"]:
+        out.pop("tranches")
     return out
 
 
