@@ -155,8 +155,9 @@ def _length(tranche: dict[str, Any]) -> Any:
 
 def _merged(entry: dict[str, Any], old: Listing) -> dict[str, Any]:
     """The existing entry updated with what the document states (its own name, tags, sector,
-    notes and source texts kept, the document added to its sources). Tranches: the document's, plus the existing ones it does not
-    restate (same holder group and length), so that a table the document lacks is not lost."""
+    notes and source texts kept, the document added to its sources). Tranches: the document's,
+    plus the existing ones it does not restate (same holder group and length), so that a table
+    the document lacks is not lost."""
     from eventstudy.calendar.edit import listing_to_dict
 
     out = listing_to_dict(old)
