@@ -26,6 +26,7 @@ DOCS = {  # recording -> the path it has on www1.hkexnews.hk
     "6809_montage_2026020601350.txt": "/listedco/listconews/sehk/2026/0206/2026020601350.pdf",
     "6731_directdrive_2026092802011.txt": "/listedco/listconews/sehk/2026/0928/2026092802011.pdf",
     "6228_merdekagold_2026062502338.txt": "/listedco/listconews/sehk/2026/0625/2026062502338.pdf",
+    "3231_excelland_2026090800985.txt": "/listedco/listconews/sehk/2026/0908/2026090800985.pdf",
 }
 
 
@@ -92,6 +93,29 @@ def test_direct_drive_h_share_18c_commercial_aggregate_row_counted_once() -> Non
     assert t["key_persons_12m"]["locked_shares"] == 70_191_810 + 50_876_570 + 10_923_460
     assert t["controlling_12m"]["locked_shares"] == 131_991_840
     assert t["pathfinder_sii_12m"]["locked_shares"] == 25_763_720 + 12_234_660 + 7_468_150
+
+
+def test_excelland_rows_with_share_words_checked_against_subtotals() -> None:
+    """Rows such as '13,525,400 Shares — 3.25%' and '29,775,900 H Shares 10.55%'; the sums
+    equal the tables' Subtotal rows (124,033,000 and 82,868,800)."""
+    a = _parsed("3231_excelland_2026090800985.txt")
+    assert (a.ticker, a.listing_date, a.offer_price, a.issued_shares) == (
+        "3231.HK", pd.Timestamp("2026-09-09"), 14.45, 416_368_421)
+    assert (a.issuer_type, a.category, a.cornerstone_shares) == ("h_share", "commercial",
+                                                                 1_634_400)
+    t = _tranches("3231_excelland_2026090800985.txt")
+    assert t["key_persons_12m"]["locked_shares"] == 13_525_400 + 22_595_650 + 53_188_450 \
+        + 16_035_600 + 10_790_150 + 4_508_350 + 3_389_400 == 124_033_000
+    assert t["pathfinder_sii_12m"]["locked_shares"] == 29_775_900 + 29_342_250 + 23_750_650
+    assert calendar_entry(a)["float_shares"] == 45_000_000 - 1_634_400
+
+
+def test_a_total_that_disagrees_with_the_rows_leaves_the_shares_empty() -> None:
+    text = (HKEX / "3231_excelland_2026090800985.txt").read_text(encoding="utf-8")
+    broken = text.replace("Subtotal\n124,033,000", "Subtotal\n124,033,001")
+    entry = calendar_entry(parse_allotment(broken, "https://x/broken.pdf"))
+    persons = next(t for t in entry["tranches"] if t["name"] == "key_persons_12m")
+    assert "locked_shares" not in persons
 
 
 def test_merdeka_main_board_controlling_periods_and_two_count_rows() -> None:

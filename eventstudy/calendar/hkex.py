@@ -36,8 +36,12 @@ DATE = rf"(?:(?:{MONTHS})\s+\d{{1,2}}\s*,\s*\d{{4}}|\d{{1,2}}\s+(?:{MONTHS})\s*,
 NUMBER = r"\d{1,3}(?:,\d{3})+|\d+"
 # a table row's share count: a number followed (after an optional share class and an optional
 # second count, the H shares) by a percentage
-ROW = re.compile(rf"(?<![\d.,])({NUMBER})\s+(?:Class\s+[AB]\s+Ordinary\s+Shares\s+)?"
-                 rf"(?:(?:{NUMBER})\s+)?\d+(?:\.\d+)?\s*%")
+# the words a share count may carry: "Class B Ordinary Shares", "H Shares", "Shares (including
+# 82,868,800 H Shares)"
+SHARES_WORDS = (r"(?:Class\s+[AB]\s+Ordinary\s+)?(?:H\s+)?Shares\s+"
+                r"(?:\(including[^)]*\)\s+)?")
+ROW = re.compile(rf"(?<![\d.,])({NUMBER})\s+(?:{SHARES_WORDS})?"
+                 rf"(?:[\u2014\u2013-]\s+|(?:{NUMBER})\s+)?\d+(?:\.\d+)?\s*%")
 NOTE = re.compile(r"\(?\bNotes?\s*\d+(?:\s*(?:,|and)\s*\d+)*\)?")
 HEADER_END = re.compile(r"Last\s+day\s+subject\s+to\s+(?:the\s+)?lock-?\s?up\s+undertakings?",
                         re.IGNORECASE)
@@ -167,7 +171,8 @@ def _table_lockups(group: str, holder: str, text: str) -> list[LockUp]:
     rows = NOTE.sub(" ", text[header.end():])
     notes_at = re.search(r"\bNotes?\s*:", rows)
     table = rows[:notes_at.start()] if notes_at else rows
-    total = re.search(rf"\b(?:Sub-?total|Total)\s+({NUMBER})\s+\d", table)
+    total = re.search(rf"\b(?:Sub-?total|Total)\s+({NUMBER})\s+(?:{SHARES_WORDS})?"
+                      rf"(?:[\u2014\u2013-]\s+)?\d", table)
     stated = _count(total.group(1)) if total else None
     table = table[:total.start()] + table[total.end():] if total else table
     dates = list(re.finditer(DATE, table))
