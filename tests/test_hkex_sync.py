@@ -310,3 +310,15 @@ def test_sync_change_keeps_the_tranches_the_document_does_not_restate() -> None:
     assert "cornerstone" in names and "key_persons_24m" in names and "pathfinder_sii" not in names
     assert merged.tranche("key_persons_24m").locked_shares == 86_102_534
     assert names.count("key_persons_24m") == 1 and merged.tags == ("ai",)
+
+
+def test_upcoming_shows_law_or_contract_and_the_locked_to_float_ratio() -> None:
+    from eventstudy.calendar.upcoming import upcoming_expiries
+
+    frame = upcoming_expiries("2027-03-01", 20, prices=False, tranches=["cornerstone"])
+    row = frame[frame["ticker"] == "3231.HK"].iloc[0]  # Excelland: free from 2027-03-09
+    assert row["basis"] == "contract"
+    assert row["locked_to_float"] == pytest.approx(1_634_400 / (45_000_000 - 1_634_400),
+                                                   rel=1e-12)
+    law = upcoming_expiries("2027-09-01", 30, prices=False, tranches=["key_persons"])
+    assert set(law[law["ticker"] == "3231.HK"]["basis"]) == {"law"}
