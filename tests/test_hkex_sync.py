@@ -322,3 +322,16 @@ def test_upcoming_shows_law_or_contract_and_the_locked_to_float_ratio() -> None:
                                                    rel=1e-12)
     law = upcoming_expiries("2027-09-01", 30, prices=False, tranches=["key_persons"])
     assert set(law[law["ticker"] == "3231.HK"]["basis"]) == {"law"}
+
+
+def test_rule_checks_use_the_explicit_date_of_a_free_from_tranche() -> None:
+    base = {"ticker": "1.HK", "listing_date": "2026-01-09", "board": "Chapter 18C",
+            "category": "commercial", "issuer_type": "h_share", "source": "s"}
+    ok = dict(base, tranches=[{"name": "key_persons_x", "free_from": "2027-01-09"}])
+    assert parse_listing(ok, "t").expiry("key_persons_x") == pd.Timestamp("2027-01-09")
+    early = dict(base, tranches=[{"name": "key_persons_x", "free_from": "2027-01-08"}])
+    with pytest.raises(ConfigError, match="requires at least 12 for a commercial"):
+        parse_listing(early, "t")
+    with pytest.raises(ConfigError, match="locked 12 months"):
+        parse_listing(dict(base, tranches=[{"name": "pre_ipo_x", "free_from": "2026-07-09"}]),
+                      "t")

@@ -325,18 +325,21 @@ def listing_problems(listing: Listing) -> list[str]:
     if listing.category and not is_18c(listing):
         problems.append(f"category {listing.category!r} applies to {BOARD_18C} listings only "
                         f"(board is {listing.board or 'not given'!r})")
+    def shorter(tranche: Tranche, months: int) -> bool:  # ends before listing + months
+        return listing.expiry(tranche) < add_months(listing.listing_date, months)
+
     if listing.category and is_18c(listing):
         for tranche in listing.tranches:
             least = _min_18c_months(tranche.name, listing.category)
-            if least is not None and tranche.months < least:
-                problems.append(f"tranche {tranche.name!r} is {tranche.months} months but "
-                                f"{RULE_18C} requires at least {least} for a {listing.category} "
-                                "company")
+            if least is not None and shorter(tranche, least):
+                problems.append(f"tranche {tranche.name!r} is {tranche.length} but "
+                                f"{RULE_18C} requires at least {least} for a "
+                                f"{listing.category} company")
     if listing.issuer_type == "h_share":
         problems += [f"tranche {t.name!r} is {t.length} but an H-share issuer's pre-IPO shares "
                      f"are locked 12 months ({PRC_COMPANY_LAW})"
                      for t in listing.tranches if t.name.startswith(("pre_ipo", "pathfinder"))
-                     and (t.days or t.months < 12)]
+                     and shorter(t, 12)]
     total = listing.shares_outstanding
     for tranche in listing.tranches:
         if total is not None and tranche.locked_shares is not None and \
