@@ -335,3 +335,14 @@ def test_rule_checks_use_the_explicit_date_of_a_free_from_tranche() -> None:
     with pytest.raises(ConfigError, match="locked 12 months"):
         parse_listing(dict(base, tranches=[{"name": "pre_ipo_x", "free_from": "2026-07-09"}]),
                       "t")
+
+
+def test_index_links_elsewhere_are_not_followed() -> None:
+    from eventstudy.calendar.sync import allotment_links
+
+    html = ('<a href="/a.pdf">Allotment Results</a>'
+            '<a href="https://www1.hkexnews.hk/b.pdf">allotment results</a>'
+            '<a href="http://elsewhere.invalid/c">Allotment Results</a>'
+            '<a href="/d.pdf">Prospectus</a>')
+    assert allotment_links(html, "https://www2.hkexnews.hk/New-Listings/x") == [
+        "https://www2.hkexnews.hk/a.pdf", "https://www1.hkexnews.hk/b.pdf"]

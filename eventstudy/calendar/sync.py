@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlparse
 from urllib.request import Request, urlopen
 
 from eventstudy.calendar.hkex import calendar_entry, parse_allotment
@@ -67,15 +67,24 @@ class _Links(HTMLParser):
             self._href = None
 
 
+def _same_site(url: str, page_url: str) -> bool:
+    """A document on the index's own host, or on an hkexnews.hk host (the index is on www2,
+    the documents on www1): a link elsewhere is not followed."""
+    host, page = urlparse(url).hostname or "", urlparse(page_url).hostname or ""
+    return host == page or host == "hkexnews.hk" or host.endswith(".hkexnews.hk")
+
+
 def allotment_links(html: str, page_url: str) -> list[str]:
-    """Absolute URLs of the allotment results announcements linked from ``html``."""
+    """Absolute URLs of the allotment results announcements linked from ``html`` (on the
+    index's host or an hkexnews.hk host only)."""
     parser = _Links()
     parser.feed(html)
     out: list[str] = []
     for href, text in parser.links:
         if re.search(r"allotment", f"{text} {href}", re.IGNORECASE):
             url = urljoin(page_url, href)
-            if url.startswith(("http://", "https://")) and url not in out:
+            if url.startswith(("http://", "https://")) and _same_site(url, page_url) \
+                    and url not in out:
                 out.append(url)
     return out
 
