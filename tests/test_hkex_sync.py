@@ -346,3 +346,14 @@ def test_index_links_elsewhere_are_not_followed() -> None:
             '<a href="/d.pdf">Prospectus</a>')
     assert allotment_links(html, "https://www2.hkexnews.hk/New-Listings/x") == [
         "https://www2.hkexnews.hk/a.pdf", "https://www1.hkexnews.hk/b.pdf"]
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_duplicate_key_refused_with_and_without_libyaml(tmp_path: Path, libyaml: bool,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    if not libyaml:
+        monkeypatch.setattr("eventstudy.calendar.yamlsafe._CSafeLoader", None)
+    path = tmp_path / "c.yaml"
+    path.write_text(ENTRY + "    board: Main Board\n    board: Chapter 18C\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="duplicate key 'board'.*line 5"):
+        read_listings_file(path)

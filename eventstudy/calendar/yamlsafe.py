@@ -44,6 +44,17 @@ class SafeLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """Refuse a key given twice in one mapping (PyYAML would keep the last)."""
+        seen: set[str] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise _Refused(f"duplicate key {key.value!r} in a mapping",
+                                   key.start_mark.line + 1)
+                seen.add(key.value)
+        return super().construct_mapping(node, deep)
+
 
 _CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)  # None without libyaml
 
@@ -65,12 +76,12 @@ def _check_key(stack: list[list[Any]], event: yaml.Event) -> None:
     top[2] = not top[2]
 
 
-def _check_events(text: str, loader: Any = None) -> None:
+def _check_events(text: str) -> None:
     """Raise ``_Refused`` at the first anchor, alias, duplicate mapping key or node deeper than
     ``MAX_DEPTH`` (a node's depth as :class:`SafeLoader` counts it: 1 for the root)."""
     depth = 0
     stack: list[list[Any]] = []  # [kind, keys seen, next node is a key]
-    for event in yaml.parse(text, Loader=loader or _CSafeLoader):
+    for event in yaml.parse(text, Loader=_CSafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Refused("YAML anchors and aliases (&name, *name) are not allowed",
                            _line(event))
@@ -98,13 +109,6 @@ def _load(text: str) -> Any:
             pass  # loader below says why, as it always did
         else:
             return yaml.load(text, Loader=_CSafeLoader)  # noqa: S506 - libyaml's SafeLoader
-    try:  # anchors and depth are refused while composing; duplicate keys by this event pass
-        _check_events(text, yaml.SafeLoader)
-    except _Refused as exc:
-        if "duplicate key" in exc.message:
-            raise
-    except yaml.YAMLError:
-        pass
     return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
 
 
