@@ -22,13 +22,15 @@ def test_batch_over_bundled_listings_reports_every_tranche(listings_batch) -> No
     res = listings_batch
     bundled = {"0020.HK", "9660.HK", "9880.HK", "6682.HK", "2533.HK", "2432.HK", "1024.HK",
                "3690.HK"}
-    # 9988.HK: a secondary listing, no lock-ups; 2432.HK (H share, 18C): all its lock-ups are
-    # 12 months (PRC Company Law), after the bundled data (to 2025-10-30)
+    # 9988.HK, 2026.HK (Pony AI), 0800.HK (WeRide): secondary listings, no lock-ups;
+    # 2432.HK (H share, 18C): all its lock-ups are 12 months (PRC Company Law), after the
+    # bundled data (to 2025-10-30)
     assert set(res.events["ticker"]) == bundled - {"2432.HK"} | {"ZM"}  # ZM: US 180 days
     # Listings without bundled prices, and expiries after the data, are skipped with a reason.
     for ticker, reason in zip(res.skipped.ticker, res.skipped.reason, strict=True):
         assert ("no bundled data" in reason and ticker not in bundled) or \
-            "after the data" in reason or (ticker == "9988.HK" and "secondary" in reason)
+            "after the data" in reason or (ticker in ("9988.HK", "2026.HK", "0800.HK")
+                                           and "secondary" in reason)
     assert "2432.HK:controlling_12m:2025-12-23" in set(res.skipped["event_id"])
     groups = set(res.tests["group"])
     assert {"all", "cornerstone", "pre_ipo", "controlling_6m", "controlling_12m"} <= groups

@@ -368,7 +368,7 @@ def test_bundled_calendar_is_valid_and_sourced() -> None:
     assert calendar["2533.HK"].category == calendar["2432.HK"].category == "commercial"
     assert calendar["9660.HK"].board == "Main Board"
     minimax = {t.name: t.months for t in calendar["0100.HK"].tranches}
-    assert minimax["controlling_24m"] == 24 and minimax["pathfinder_sii"] == 12
+    assert minimax["controlling_24m"] == 24 and minimax["pathfinder_sii_12m"] == 12
     sesame = {t.name: t.months for t in calendar["2533.HK"].tranches}
     assert sesame["controlling_12m"] == 12 and sesame["pathfinder_sii"] == 6
     assert "18C" in BUNDLED_LISTINGS.read_text() and "eylaw.com.hk" in BUNDLED_LISTINGS.read_text()
