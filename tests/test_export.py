@@ -17,6 +17,7 @@ from scipy import stats
 from eventstudy import batch_study
 from eventstudy.errors import BadInput
 from eventstudy.studies.export import MANIFEST, SHEET_NAMES
+from eventstudy.studies.latex import LONG_ROWS
 from tests.conftest import run_cli
 
 EVENTS = pd.DataFrame({
@@ -37,7 +38,11 @@ def expected_stars(p: float) -> str:
 
 
 def latex_rows(text: str) -> list[list[str]]:
-    body = text.split("\\midrule\n", 1)[1].split("\\bottomrule", 1)[0]
+    """The body rows of a booktabs table or longtable, as lists of cells."""
+    if "\\begin{longtable}" in text:
+        body = text.split("\\endlastfoot\n", 1)[1].split("\\end{longtable}", 1)[0]
+    else:
+        body = text.split("\\midrule\n", 1)[1].split("\\bottomrule", 1)[0]
     return [row.split(" & ") for row in body.strip().split(" \\\\\n") if row.strip()
             for row in [row.removesuffix(" \\\\")]]
 
@@ -77,9 +82,18 @@ def test_excel_keeps_formula_like_strings_as_text(res, tmp_path: Path) -> None:
 
 def test_latex_car_table_structure_and_stars(res) -> None:
     text = res.to_latex("car")
-    for piece in ("\\begin{tabular}", "\\toprule", "\\midrule", "\\bottomrule",
-                  "\\end{tabular}", "\\caption{", "\\label{tab:eventstudy-car}"):
+    assert len(res.car) >= LONG_ROWS  # longer than a page: a longtable, header repeated
+    for piece in ("\\begin{longtable}", "\\endfirsthead", "\\endhead", "\\endlastfoot",
+                  "\\bottomrule", "\\end{longtable}", "\\label{tab:eventstudy-car}"):
         assert text.count(piece) == 1, piece
+    assert text.count("\\toprule") == 2 and text.count("\\caption") == 2
+    short = res.to_latex("events")  # five rows: a float with a tabular
+    assert len(res.events) < LONG_ROWS
+    for piece in ("\\begin{table}", "\\begin{tabular}", "\\toprule", "\\midrule",
+                  "\\bottomrule", "\\end{tabular}", "\\caption{",
+                  "\\label{tab:eventstudy-events}"):
+        assert short.count(piece) == 1, piece
+    assert "longtable" not in short
     rows = latex_rows(text)
     car = res.car
     assert len(rows) == len(car)
@@ -95,14 +109,39 @@ def test_latex_car_table_structure_and_stars(res) -> None:
     assert "$^{***}$ $p<0.01$" in text
 
 
+def holm_loop(p: list[float]) -> list[float]:
+    """Holm (1979) step-down adjusted p-values, written out: the i-th smallest p times
+    (m - i + 1), made monotone, capped at 1."""
+    seen = [i for i, v in enumerate(p) if np.isfinite(v)]
+    m = len(seen)
+    order = sorted(seen, key=lambda i: p[i])
+    out = [float("nan")] * len(p)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out
+
+
 def test_latex_tests_table_stars_follow_p_value_and_escape(res) -> None:
     text = res.to_latex("tests")
     rows = latex_rows(text)
     tests = res.tests
     assert len(rows) == len(tests)
-    for cells, pv in zip(rows, tests["p_value"], strict=True):
-        assert cells[4].count("*") == len(expected_stars(pv))
+    holm = holm_loop(tests["p_value"].tolist())
+    assert sum(expected_stars(p) != expected_stars(h) for p, h in
+               zip(tests["p_value"], holm, strict=True)) > 0  # the two would star differently
+    for cells, pv, ph in zip(rows, tests["p_value"], holm, strict=True):
         assert cells[1].startswith("{[}")  # a window label never reads as \\[length]
+        if not np.isfinite(pv):
+            assert cells[5] == cells[6] == "" and "*" not in cells[4]
+            continue
+        # the caption says adjusted: stars from the Holm p shown in the same row
+        assert float(cells[5]) == pytest.approx(pv, abs=0.0006)
+        assert float(cells[6]) == pytest.approx(ph, abs=0.0006)
+        assert cells[4].count("*") == len(expected_stars(ph))
+    assert "stars from the Holm-adjusted" in text
+    assert "Statistic from the column $p$ (Holm)" in text
     assert "volume\\_t" in text and "volume_t" not in text
     events = res.to_latex("events")
     assert "a\\&b\\_c\\%" in events and "a&b" not in events
