@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,13 @@ def res():
 
 def expected_stars(p: float) -> str:
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+def latex_header(text: str) -> list[str]:
+    """The header cells of a booktabs table, a two-line header cell joined by a space."""
+    row = text.split("\\toprule\n", 1)[1].split(" \\\\\n", 1)[0]
+    return [re.sub(r"\\begin\{tabular\}\[b\]\{@\{\}c@\{\}\}(.*)\\\\\{\}(.*)\\end\{tabular\}",
+                   r"\1 \2", cell) for cell in row.split(" & ")]
 
 
 def latex_rows(text: str) -> list[list[str]]:
@@ -89,8 +98,8 @@ def test_latex_car_table_structure_and_stars(res) -> None:
     assert text.count("\\toprule") == 2 and text.count("\\caption") == 2
     short = res.to_latex("events")  # five rows: a float with a tabular
     assert len(res.events) < LONG_ROWS
-    for piece in ("\\begin{table}", "\\begin{tabular}", "\\toprule", "\\midrule",
-                  "\\bottomrule", "\\end{tabular}", "\\caption{",
+    for piece in ("\\begin{table}", "\\begin{tabular}{", "\\toprule", "\\midrule",
+                  "\\bottomrule", "\\end{tabular}}", "\\caption{", "\\resizebox",
                   "\\label{tab:eventstudy-events}"):
         assert short.count(piece) == 1, piece
     assert "longtable" not in short
@@ -232,3 +241,69 @@ def test_designs_are_exported_with_stars_from_their_p_values(tmp_path: Path) -> 
     assert tmp_path / "t" / "regression_1.tex" in written
     assert pd.read_csv(tmp_path / "t" / "calendar_time.csv")["coef"].to_numpy() == pytest.approx(
         res.designs["calendar_time"].table()["coef"].to_numpy(), rel=1e-15)
+
+
+def test_latex_caar_stars_come_from_the_p_columns_shown(res) -> None:
+    text = res.to_latex("caar")
+    header = latex_header(text)
+    assert header == ["Day", "$N$", "AAR (\\%)", "$t$ (AAR)", "$p$ (AAR)", "CAAR (\\%)",
+                      "$t$ (CAAR)", "$p$ (CAAR)"]
+    rows = latex_rows(text)
+    assert len(rows) == len(res.caar)
+    for cells, (_, row) in zip(rows, res.caar.iterrows(), strict=True):
+        for value, p_cell, p in ((cells[2], cells[4], row["p_value"]),
+                                 (cells[5], cells[7], row["caar_p"])):
+            assert float(p_cell) == pytest.approx(p, abs=0.0006)
+            shown = float(p_cell)  # the reader's p: stars must agree with it (to rounding)
+            if abs(shown - 0.01) > 0.0006 and abs(shown - 0.05) > 0.0006 \
+                    and abs(shown - 0.10) > 0.0006:
+                assert value.count("*") == len(expected_stars(shown)), (value, p_cell)
+    assert "AAR (\\%) from the column $p$ (AAR); CAAR (\\%) from the column $p$ (CAAR)" in text
+
+
+def test_latex_events_two_volume_ratios_labelled_by_window(res) -> None:
+    text = res.to_latex("events")
+    start, end = res.options.window
+    header = latex_header(text)
+    day0 = header.index("Volume ratio, day 0")
+    window = header.index(f"Volume ratio [${start:+d}$, ${end:+d}$]")
+    rows = latex_rows(text)
+    ev = res.events
+    for cells, r0, rw in zip(rows, ev["volume_ratio_0"], ev["volume_ratio"], strict=True):
+        assert float(cells[day0]) == pytest.approx(r0, abs=0.006)
+        assert float(cells[window]) == pytest.approx(rw, abs=0.006)
+    assert (ev["volume_ratio_0"] - ev["volume_ratio"]).abs().max() > 0.01  # different numbers
+
+
+def test_every_starred_column_names_a_p_column_shown() -> None:
+    from eventstudy.studies.latex import LATEX_SPECS, REGRESSION_SPEC
+
+    for name, spec in [*LATEX_SPECS.items(), ("regression", REGRESSION_SPEC)]:
+        for column, p_column in spec.stars.items():
+            assert column in spec.columns and p_column in spec.columns, name
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_latex_tables_compile_with_pdflatex_long_ones_over_pages(res, tmp_path: Path) -> None:
+    """Every exported table in one article: pdflatex succeeds, and the long tables break
+    across pages instead of running off the bottom of one."""
+    folder = tmp_path / "tables"
+    res.export(folder, formats=("csv", "latex"))
+    tables = sorted(p.name for p in folder.glob("*.tex"))
+    assert {"car.tex", "tests.tex", "caar.tex", "events.tex"} <= set(tables)
+    inputs = "\n".join(f"\\input{{tables/{name}}}\n\\clearpage" for name in tables)
+    (tmp_path / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{booktabs,longtable,graphicx}\n\\begin{document}\n"
+        f"{inputs}\n\\end{{document}}\n", encoding="utf-8")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                          "-no-shell-escape", "paper.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, check=False)
+    log = (tmp_path / "paper.log").read_text(encoding="latin-1")
+    assert run.returncode == 0, log[-3000:]
+    pages = int(re.search(r"Output written on paper\.pdf \((\d+) pages?", log).group(1))
+    long_ones = [n for n in tables if "longtable" in (folder / n).read_text()]
+    assert long_ones and pages >= len(tables) + len(long_ones)  # each long one: 2+ pages
+    assert "Float too large" not in log
+    # wide floats are scaled to the line width (the events table is 160pt too wide unscaled)
+    overfull = re.findall(r"Overfull \\hbox \((\d+\.?\d*)pt too wide\) in paragraph", log)
+    assert max(map(float, overfull), default=0.0) < 1.0, overfull

@@ -4,12 +4,14 @@ formatted per column (returns in %), every text cell escaped, and significance s
 row's two-sided p-value in a column of the same table (the Holm-adjusted one in the tests table,
 whose caption says so): * p < 0.10, ** p < 0.05, *** p < 0.01 (the convention of the finance
 journals; the table's note says which column). Tables of ``LONG_ROWS`` rows or more are
-``longtable``s (``\\usepackage{booktabs,longtable}``)."""
+``longtable``s that break across pages, shorter ones floats scaled down to the line width if
+wider: ``\\usepackage{booktabs,longtable,graphicx}``."""
 
 from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -167,19 +169,48 @@ def render(display: pd.DataFrame, caption: str, label: str, note: str = "") -> s
     numeric = [bool(len(display)) and all(_looks_numeric(v) for v in display[c])
                for c in display.columns]
     column_format = "".join("r" if n else "l" for n in numeric)
+    display = display.set_axis([stacked(str(c)) for c in display.columns], axis=1)
     if len(display) >= LONG_ROWS:
         latex = display.style.hide(axis="index").to_latex(
             hrules=True, column_format=column_format, caption=caption, label=label,
             environment="longtable")
-        end = "\\end{longtable}"
-        after = f"\\end{{longtable}}\n{{\\footnotesize {note}\\par}}"
+        size = COMPACT if len(display.columns) < 8 else WIDE
+        latex = f"\\begingroup\n{size}\n{latex}\\endgroup\n"
+        end = "\\endgroup"
+        after = f"{{\\footnotesize {note}\\par}}\n\\endgroup" if note else end
     else:
         latex = display.style.hide(axis="index").to_latex(
             hrules=True, column_format=column_format, caption=caption, label=label,
             environment="table", position="htbp", position_float="centering")
+        latex = shrink_to_fit(latex.replace("\\centering\n", f"\\centering\n{COMPACT}\n", 1))
         end = "\\end{table}"
         after = f"\\par\\smallskip{{\\footnotesize {note}}}\n\\end{{table}}"
     return latex.replace(end, after) if note else latex
+
+
+COMPACT = "\\small\\setlength{\\tabcolsep}{4pt}"  # a paper's text width holds 8-9 columns
+WIDE = "\\footnotesize\\setlength{\\tabcolsep}{3pt}"  # a longtable of 8+ columns
+
+
+def shrink_to_fit(latex: str) -> str:
+    """The float's tabular set in a box and scaled down to the line width if wider
+    (``\\usepackage{graphicx}``); a narrower one is left as it is."""
+    head, begin, rest = latex.partition("\\begin{tabular}{")
+    body, end, tail = rest.rpartition("\\end{tabular}")
+    return (f"{head}\\sbox0{{{begin}{body}{end}}}\n\\ifdim\\wd0>\\linewidth"
+            f"\\resizebox{{\\linewidth}}{{!}}{{\\usebox0}}\\else\\usebox0\\fi{tail}")
+
+
+def stacked(header: str, width: int = 10) -> str:
+    """A header longer than ``width`` characters on two lines (a nested tabular, no package
+    needed), broken at the space nearest its middle outside math."""
+    spaces = [i for i, ch in enumerate(header) if ch == " " and header[:i].count("$") % 2 == 0]
+    if len(re.sub(r"[$\\\\{}]", "", header)) <= width or not spaces:
+        return header
+    cut = min(spaces, key=lambda i: (abs(i - len(header) / 2), -i))
+    # "{}" after the line break: a second line starting with "[" is not read as \\[length]
+    return (f"\\begin{{tabular}}[b]{{@{{}}c@{{}}}}{header[:cut]}\\\\{{}}{header[cut + 1:]}"
+            "\\end{tabular}")
 
 
 def _looks_numeric(cell: str) -> bool:
