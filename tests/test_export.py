@@ -72,12 +72,50 @@ def test_excel_workbook_reads_back_equal(res, tmp_path: Path) -> None:
                 # xlsx keeps 15-17 significant digits (the last ulp may differ)
                 np.testing.assert_allclose(theirs.to_numpy(float), mine.to_numpy(float),
                                            rtol=1e-14, atol=0, err_msg=f"{name}.{column}")
-            elif pd.api.types.is_datetime64_any_dtype(mine):
-                assert (pd.to_datetime(theirs) == mine).all() or mine.isna().any()
+            elif pd.api.types.is_datetime64_any_dtype(mine) or column in DATE_TEXT.get(name, ()):
+                mine = pd.to_datetime(mine)  # an events file's date text: an Excel date
+                assert pd.api.types.is_datetime64_any_dtype(theirs), f"{name}.{column}"
+                assert ((theirs == mine) | mine.isna()).all(), f"{name}.{column}"
             else:
                 want = ["" if pd.isna(v) else str(v) for v in mine.astype(object)]
                 got = ["" if pd.isna(v) else str(v) for v in theirs.astype(object)]
                 assert got == want, f"{name}.{column}"
+
+
+DATE_TEXT = {"events": ("date", "session")}  # dates held as text or objects
+
+
+def test_excel_sheets_have_widths_formats_real_dates_and_frozen_header(res, tmp_path: Path
+                                                                       ) -> None:
+    path = res.to_excel(tmp_path / "study.xlsx")
+    book = load_workbook(path)
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        header = [c.value for c in sheet[1]]
+        for i, name in enumerate(header, start=1):
+            letter = sheet.cell(row=1, column=i).column_letter
+            width = sheet.column_dimensions[letter].width
+            texts = [c.value for (c,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i)
+                     if isinstance(c.value, str)]
+            want = max([len(name), *map(len, texts[:1000])]) + 2
+            assert width >= min(want, 60), (sheet.title, name, width)
+    events = book["events"]
+    header = [c.value for c in events[1]]
+    for column in ("date", "session", "day0", "estimation_start"):
+        cells = [row[header.index(column)] for row in events.iter_rows(min_row=2)]
+        assert all(c.is_date and c.number_format == "yyyy-mm-dd" for c in cells), column
+    day0 = [row[header.index("day0")].value for row in events.iter_rows(min_row=2)]
+    assert day0 == [d.to_pydatetime() for d in res.events["day0"]]
+    expiry = [row[header.index("date")].value for row in events.iter_rows(min_row=2)]
+    assert [d.date().isoformat() for d in expiry] == list(EVENTS["date"])
+    car = book["CAR"]
+    header = [c.value for c in car[1]]
+    formats = {name: car.cell(row=2, column=header.index(name) + 1).number_format
+               for name in ("car", "t", "p", "p_sq", "start", "sq_n")}
+    assert formats == {"car": "0.000000", "t": "0.000000", "p": "0.0000", "p_sq": "0.0000",
+                       "start": "0", "sq_n": "0"}
+    assert car.cell(row=2, column=header.index("car") + 1).value == pytest.approx(
+        res.car["car"].iloc[0], rel=1e-14)  # the format shows 6 decimals, the cell keeps all
 
 
 def test_excel_keeps_formula_like_strings_as_text(res, tmp_path: Path) -> None:
