@@ -30,8 +30,9 @@ def html_report(doc: Document, written: dict[str, Path]) -> str:
     (an ``Image`` not in it is left out: nothing else is ever read)."""
     template = _environment().get_template("report.html.j2")
     ids: dict[str, int] = {}
+    headline = [_block(b, 1, written, ids) for b in doc.headline]
     sections = [_section(s, 2, written, ids) for s in doc.sections]
-    return str(template.render(title=clean(doc.title), sections=sections,
+    return str(template.render(title=clean(doc.title), sections=sections, headline=headline,
                                toc=[(s["title"], s["anchor"]) for s in sections]))
 
 
@@ -42,6 +43,7 @@ def _section(section: Section, level: int, written: dict[str, Path],
     if ids[anchor] > 1:
         anchor = f"{anchor}-{ids[anchor]}"
     return {"title": clean(section.title), "anchor": anchor, "level": min(level, 6),
+            "folded": section.folded,
             "blocks": [_block(b, level, written, ids) for b in section.blocks]}
 
 
@@ -52,7 +54,8 @@ def _block(block: Any, level: int, written: dict[str, Path],
     if isinstance(block, Bullets):
         return {"kind": "bullets", "items": [clean(i) for i in block.items]}
     if isinstance(block, Table):
-        return {"kind": "table", "caption": clean(block.caption), "html": _table(block)}
+        return {"kind": "table", "caption": clean(block.caption), "html": _table(block),
+                "wrap": block.wrap}
     if isinstance(block, Image):
         return {"kind": "image", **_image(block, written)}
     return {"kind": "text", "text": clean(block)}
@@ -66,7 +69,7 @@ def _table(table: Table) -> Markup:
     if index and frame.index.name:  # the index label in the header row, not a row of its own
         frame, index = frame.reset_index(), False
     html = frame.to_html(index=index, escape=True, border=0, classes="data", na_rep="",
-                         justify="left")
+                         justify="left", header=table.header)
     return Markup(html)  # noqa: S704 - built by pandas with escape=True from cleaned text
 
 
