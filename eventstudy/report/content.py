@@ -63,7 +63,7 @@ def report_document(result: EventStudyResult, figures: list[Image],
         sections.append(Section("Plots", list(figures)))
     if not result.skipped.empty:
         sections.append(Section("Skipped events", [
-            Table(result.skipped[["event_id", "reason"]], index=False)]))
+            Table(result.skipped[["event_id", "reason"]], index=False, wrap=True)]))
     notes = [*result.notes, *[n for n in result.events["note"] if n]]
     if notes:
         sections.append(Section("Notes", [Bullets(list(dict.fromkeys(notes)))]))

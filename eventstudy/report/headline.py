@@ -34,11 +34,13 @@ def headline_blocks(result: EventStudyResult) -> list[Block]:
                    for label, card in firm_day_cards(result)]
     caar = caar_table(result)
     if caar is not None:
-        blocks.append(Table(caar, index=False, caption=(
-            f"Across {_firm_day_count(caar)} firm-days: CAAR and the tests robust to "
-            "event-induced variance and cross-correlation (BMP: Boehmer, Musumeci & Poulsen "
-            "1991; KP: Kolari & Pynnonen 2010; GRANK: Kolari & Pynnonen 2011), statistic "
-            "(two-sided p).")))
+        blocks.append(
+            "CAAR with three tests robust to event-induced variance and to cross-correlation "
+            "of clustered events, each as statistic (two-sided p): BMP (Boehmer, Musumeci & "
+            "Poulsen 1991), KP (Kolari & Pynnonen 2010), GRANK (Kolari & Pynnonen 2011); "
+            "every test in Cross-event tests below.")
+        blocks.append(Table(caar, index=False,
+                            caption=f"CAAR across {_firm_day_count(caar)} firm-days"))
     return blocks
 
 
