@@ -73,8 +73,10 @@ def _table(table: Table) -> Markup:
     text = [_is_text(frame.iloc[:, i]) for i in range(len(frame.columns))]
     rows = [f'<table class="{"data" if table.header else "data card"}">']
     if table.header:
-        labels = ([""] if index else []) + [str(c) for c in frame.columns]
-        rows.append("<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in labels)
+        labels = ([("", False)] if index else []) + list(zip(map(str, frame.columns), text,
+                                                              strict=True))
+        rows.append("<thead><tr>" + "".join(f'<th class="text">{escape(c)}</th>' if t
+                                            else f"<th>{escape(c)}</th>" for c, t in labels)
                     + "</tr></thead>")
     rows.append("<tbody>")
     for label, values in zip(frame.index, frame.itertuples(index=False, name=None),
