@@ -223,9 +223,9 @@ def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str
 
 class _Bar:
     def __init__(self, total: int, desc: str, unit: str = "event"):
-        from tqdm import tqdm
+        from eventstudy.progress import progress_bar
 
-        self.bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+        self.bar = progress_bar(total, desc, unit, leave=False)
 
     def update_to(self, n: int) -> None:
         self.bar.update(n - self.bar.n)

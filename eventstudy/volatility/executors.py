@@ -7,7 +7,6 @@ import ipaddress
 import os
 import re
 import socket
-import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -15,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+from eventstudy.progress import Bar, progress_bar
 from eventstudy.volatility.base import SCALE
 from eventstudy.volatility.event import EventVolatility, volatility_study
 from eventstudy.volatility.garch import GarchFit, fit_garch
@@ -70,19 +69,10 @@ def _run_task(task: GarchTask | StudyTask, return_exceptions: bool = False) -> A
         raise
 
 
-class _Bar(tqdm):
-    """tqdm without its monitor thread, which every bar (even a disabled one) starts and which
-    outlives it by up to 10 s: a process with a second thread cannot fork safely
-    (``eventstudy.report.parallel``)."""
-
-    monitor_interval = 0
-
-
-def _bar(total: int, enabled: bool) -> tqdm:
+def _bar(total: int, enabled: bool) -> Bar:
     """Progress bar on stderr; off unless enabled, and off when stderr is not a terminal (cron,
     pipes, logs)."""
-    return _Bar(total=total, disable=None if enabled else True, file=sys.stderr,
-                desc="GARCH fits", unit="fit")
+    return progress_bar(total, "GARCH fits", "fit", enabled)
 
 
 def _run_serial(tasks: list[Any], progress: bool, return_exceptions: bool) -> list[Any]:
