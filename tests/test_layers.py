@@ -17,6 +17,7 @@ LAYERS = [
     {"errors", "fileio", "formatting", "progress"},
     {"data"},
     {"calendar"},
+    {"quality"},
     {"engine"},
     {"volatility"},
     {"plotting"},

@@ -155,6 +155,10 @@ def study_options(func: F) -> F:
         click.option("--keep-other-events", is_flag=True,
                      help="Keep the event windows of the firm's other events in each estimation "
                           "window (default: left out)."),
+        click.option("--keep-suspect", is_flag=True,
+                     help="Study events whose estimation or event window holds an impossible "
+                          "return (spike, unadjusted split, jump without volume...), flagged in "
+                          "the quality table (default: skipped; docs/quality.md)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -230,6 +234,7 @@ def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
                         else parse_windows(params["car_windows"])),
         "min_estimation": params["min_estimation"],
         "keep_other_events": params["keep_other_events"],
+        "keep_suspect": params["keep_suspect"],
         "returns": params["returns"].replace("-", "_"),
         "offline": params["offline"], "data": params["data"], "cache_dir": params["cache_dir"],
     }

@@ -61,10 +61,15 @@ def ipo_kwargs(params: dict[str, Any]) -> dict[str, Any]:
                             "one ticker)."),
     executor="serial")
 @ipo_index_options
+@click.option("--listing-date", help="Use this listing date, YYYY-MM-DD, for a ticker the "
+                                     "listings calendar does not know (one ticker; default: the "
+                                     "first row of its prices when that is a plausible listing "
+                                     "day).")
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
            garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
-           fig_format: str, xlsx: bool = False, latex: bool = False, **params: Any) -> None:
+           fig_format: str, xlsx: bool = False, latex: bool = False,
+           listing_date: str | None = None, **params: Any) -> None:
     """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
@@ -76,7 +81,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     check_exports(no_report, xlsx, latex)
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
                           volatility=garch, executor=executor,
-                          progress=not (as_json or quiet()),
+                          progress=not (as_json or quiet()), listing_date=listing_date,
                           **study_kwargs(params), **ipo_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
          inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)
@@ -157,6 +162,10 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
                                "exchange).")
 @click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
               help="Use your listings calendar, merged over the bundled one.")
+@click.option("--listing-date", help="Use this listing date, YYYY-MM-DD, for a ticker the "
+                                     "listings calendar does not know.")
+@click.option("--keep-suspect", is_flag=True,
+              help="Fit even if the returns hold an impossible one (see docs/quality.md).")
 @data_options
 @output_options
 @guarded
@@ -301,6 +310,24 @@ def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
                    f" from {frame.attrs['source']} -> {path}")
     if failed:
         sys.exit(failed)
+
+
+@main.command("check", short_help="Run the data-quality screens on a price file or folder.")
+@click.argument("data", type=click.Path(path_type=Path))
+@guarded
+def check(data: Path) -> None:
+    """Run the data-quality screens on a price file or folder and print what they find,
+    without studying anything: exit 0 if clean, 4 if a screen finds something a study would
+    skip or refuse (docs/quality.md)."""
+    from eventstudy.quality.check import FINDINGS_EXIT, check_data, check_lines
+
+    lines, bad = check_lines(check_data(data))
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo(f"{data}: clean")
+    if bad:
+        sys.exit(FINDINGS_EXIT)
 
 
 @main.command("listing", short_help="Study the first trading days of newly listed tickers.")

@@ -64,6 +64,11 @@ def report_document(result: EventStudyResult, figures: list[Image],
     if not result.skipped.empty:
         sections.append(Section("Skipped events", [
             Table(result.skipped[["event_id", "reason"]], index=False, wrap=True)]))
+    quality = getattr(result, "quality", None)
+    if quality is not None and not quality.empty:
+        sections.append(Section("Data quality", [
+            "What the data-quality screens found and what was done (docs/quality.md).",
+            Table(quality, index=False, wrap=True)]))
     notes = [*result.notes, *[n for n in result.events["note"] if n]]
     if notes:
         sections.append(Section("Notes", [Bullets(list(dict.fromkeys(notes)))]))

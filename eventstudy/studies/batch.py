@@ -33,7 +33,13 @@ from eventstudy.engine.panel import (
 )
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
-from eventstudy.studies.core import _raise_if_nothing, make_loader, run_panel_study
+from eventstudy.quality.finding import Finding
+from eventstudy.studies.core import (
+    _raise_if_nothing,
+    make_loader,
+    run_panel_study,
+    with_known_listings,
+)
 from eventstudy.studies.designs import apply_designs
 from eventstudy.studies.garch import add_volatility
 from eventstudy.studies.result import EventStudyResult, StudyOptions
@@ -107,7 +113,9 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``calendar_weight_col``, e.g. ``market_cap``), ``bootstrap`` wild-bootstrap resamples of
     CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson``, ``returns`` (see
     ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
-    other events unless ``keep_other_events``.
+    other events unless ``keep_other_events``. The data-quality screens (docs/quality.md) skip
+    events whose windows hold an impossible return unless ``keep_suspect=True``; what they
+    found is ``result.quality``.
     """
     for formula in regress:  # a formula outside the grammar fails before any data is loaded
         parse_formula(formula)
@@ -119,6 +127,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                            **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     used: dict[str, Listing] = {}
+    listing_findings: list[Finding] = []
     calendar: dict[str, Listing] | None = None  # the IPO index's listings (default: bundled)
     if events is None:
         calendar = ({x.ticker: x for x in read_listings_file(Path(listings))} if listings
@@ -128,6 +137,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
         est, max_est = estimation or LOCKUP_ESTIMATION, LOCKUP_MAX_ESTIMATION
     else:
         chosen, skips = _given_events(events, holiday_policy)
+        chosen, listing_findings = with_known_listings(chosen, load_listings(listings))
         est, max_est = estimation or DEFAULT_ESTIMATION, None
         if listings:  # the calendar's entries describe the events' listings (names, run-up)
             calendar = {x.ticker: x for x in read_listings_file(Path(listings))}
@@ -139,7 +149,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     _check_group_by(group_by, chosen)
     result = run_panel_study("batch", chosen, loader, options, estimation=est,
                              max_estimation=max_est, listings=used, skipped=skips,
-                             progress=progress, cross_section=True, universe=calendar)
+                             progress=progress, cross_section=True, universe=calendar,
+                             findings=listing_findings)
     _raise_if_nothing(result)
     apply_designs(result, regress_formulas=tuple(regress), regress_window=regress_window,
                   calendar_horizon=calendar_time, bootstrap=bootstrap,

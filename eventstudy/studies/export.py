@@ -36,7 +36,7 @@ WORKBOOK = "tables.xlsx"
 
 # The result's own tables, in the order of a paper: name -> attribute of EventStudyResult.
 TABLE_ORDER = ("events", "parameters", "abnormal_returns", "car", "caar", "tests", "bhar",
-               "volume", "skipped", "overlaps")
+               "volume", "skipped", "quality", "overlaps")
 SHEET_NAMES = {"abnormal_returns": "AR", "car": "CAR", "caar": "CAAR", "bhar": "BHAR"}
 PARAMETER_COLUMNS = ["event_id", "ticker", "tranche", "model", "alpha", "beta", "sigma",
                      "estimation_start", "estimation_end", "estimation_days"]
