@@ -157,8 +157,8 @@ def study_options(func: F) -> F:
                           "window (default: left out)."),
         click.option("--keep-suspect", is_flag=True,
                      help="Study events whose estimation or event window holds an impossible "
-                          "return (spike, unadjusted split, jump without volume...), flagged in "
-                          "the quality table (default: skipped; docs/quality.md)."),
+                          "return (a spike, an unadjusted split or a jump without volume), "
+                          "flagged in the quality table (default: skipped; see docs/quality.md)."),
     ]
     for option in reversed(options):
         func = option(func)
