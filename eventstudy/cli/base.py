@@ -275,7 +275,7 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
     if not no_report:
         headless()
         folder = write_report(result, out or default_out, inputs=inputs, fmt=fig_format,
-                              formats=formats, parallel=True)
+                              formats=formats)
         click.echo(f"report: {folder}/report.html", err=True)
     if as_json:
         click.echo(result.to_json())

@@ -4,7 +4,6 @@ with skips collected and progress shown for long runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -156,35 +155,33 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     listings = listings or {}
     events_out = _event_rows(ar, view, listings)
     wanted = cross_section or events_out["ticker"].nunique() > 1
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventstudy-tests") as pool:
-        # the cross-event tests (numpy, mostly without the GIL) run beside the per-event tables
-        cross = pool.submit(cross_section_tables, ar, options, events_out) if wanted else None
-        result = EventStudyResult(
-            kind=kind, options=options, events=events_out,
-            abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
-            bhar=bhar_table(ar, options.bhar_windows),
-            volume=volume_table(ar, options.car_windows),
-            skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
-            notes=list(dict.fromkeys(loader.notes)), listings=listings,
-            setup={"estimation": estimation, "max_estimation": max_estimation,
-                   "from_listing": max_estimation is not None})
-        result.parameters = parameter_table(ar)
-        result.notes += cleaning_notes(result.events, options)
-        plain = unadjusted_events(ar)
-        if plain:
-            result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
-                                "market-adjusted: the market index has no volume on half of the "
-                                "estimation days (Campbell & Wasley 1996 adjust by the index "
-                                "volume)")
-        result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
-            result, options)}
-        result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
-                                       for t in result.sources}
-        if ipo is not None:
-            ipo.describe(result)
-        if cross is not None:
-            result.tests, result.caar, result.overlaps, note = cross.result()
-            result.notes += note
+    result = EventStudyResult(
+        kind=kind, options=options, events=events_out,
+        abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
+        bhar=bhar_table(ar, options.bhar_windows),
+        volume=volume_table(ar, options.car_windows),
+        skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
+        notes=list(dict.fromkeys(loader.notes)), listings=listings,
+        setup={"estimation": estimation, "max_estimation": max_estimation,
+               "from_listing": max_estimation is not None})
+    result.parameters = parameter_table(ar)
+    result.notes += cleaning_notes(result.events, options)
+    plain = unadjusted_events(ar)
+    if plain:
+        result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
+                            "market-adjusted: the market index has no volume on half of the "
+                            "estimation days (Campbell & Wasley 1996 adjust by the index "
+                            "volume)")
+    result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
+        result, options)}
+    result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
+                                   for t in result.sources}
+    if ipo is not None:
+        ipo.describe(result)
+    if wanted:
+        result.tests, result.caar, result.overlaps, note = cross_section_tables(ar, options,
+                                                                                events_out)
+        result.notes += note
     return result
 
 

@@ -72,8 +72,7 @@ def _run_task(task: GarchTask | StudyTask, return_exceptions: bool = False) -> A
 
 class _Bar(tqdm):
     """tqdm without its monitor thread, which every bar (even a disabled one) starts and which
-    outlives it by up to 10 s: a process with a second thread cannot fork safely
-    (``eventstudy.report.parallel``)."""
+    outlives it by up to 10 s."""
 
     monitor_interval = 0
 
