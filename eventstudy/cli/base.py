@@ -172,6 +172,9 @@ def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F],
             *extra, garch,
             click.option("--executor", default=executor, show_default=True, callback=_executor,
                          help="GARCH fits: serial, local (processes) or dask://HOST:PORT."),
+            click.option("--workers", type=click.IntRange(1, 1024), default=None,
+                         help="Processes of --executor local [default: the CPUs this process "
+                              "may use]."),
         ]
         for option in reversed(options):
             func = option(func)

@@ -36,14 +36,16 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
                  listings: str | Path | None = None, loader: PriceLoader | None = None,
                  volatility: bool | None = None, executor: str = "serial",
-                 progress: bool = False, **model_options: Any) -> EventStudyResult:
+                 workers: int | None = None, progress: bool = False,
+                 **model_options: Any) -> EventStudyResult:
     """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
 
     Day 0 is the first exchange session on or after listing date + N months. The market model is
     estimated on the sessions from listing day +5 to day -21 (at most 250; ``estimation`` overrides
     the relative window), falling back to market-adjusted returns below ``min_estimation``; the
     event windows of the listing's other tranches are left out of it unless ``keep_other_events``.
-    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker).
+    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker), run by
+    ``executor`` (``workers`` processes with ``local``; default the usable CPUs).
     ``car_windows`` default: the pre-event windows [-20,-1] and [-10,-1] (anticipation of a known
     expiry) and [0,0] .. [0,+20], less those the estimation window runs into.
     """
@@ -85,7 +87,7 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                                 "trading day of its price history")
     _raise_if_nothing(result)
     if volatility if volatility is not None else len(names) == 1:
-        add_volatility(result, loader, executor=executor, progress=progress)
+        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
     return result
 
 
