@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -179,16 +180,25 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     if ipo is not None:
         ipo.describe(result)
     if wanted:
-        result.tests, result.caar, result.overlaps, note = cross_section_tables(ar, options,
-                                                                                events_out)
+        result.overlaps, note = overlap_table(ar, options)
         result.notes += note
+        result.defer_tests(partial(cross_section_tables, ar, options, events_out))
     return result
 
 
+def overlap_table(ar: AbnormalReturns, opts: StudyOptions) -> tuple[pd.DataFrame, list[str]]:
+    """The overlapping event windows, with the note they call for."""
+    overlaps = overlapping_windows(ar.window_view(opts.window))
+    same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
+    note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
+             "event windows (see overlaps)"] if len(overlaps) > same else [])
+    return overlaps, note
+
+
 def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.DataFrame
-                         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
-    """Every test per window (pooled and per group of ``events``' ``opts.group_by`` column),
-    CAAR per day and the overlapping event windows, with the note they call for."""
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every test per window (pooled and per group of ``events``' ``opts.group_by`` column)
+    and CAAR per day."""
     car_tests = (*CAR_TESTS, *VOLUME_TESTS)
     common = base(ar)  # the window-independent ingredients, once for every call below
     frames = [run_tests(ar, opts.car_windows, car_tests, common=common),
@@ -204,11 +214,7 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
     tests["group"] = tests["group"].fillna("all")
     tests = tests[["group", *[c for c in tests.columns if c != "group"]]]
     tests = with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
-    overlaps = overlapping_windows(ar.window_view(opts.window))
-    same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
-    note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
-             "event windows (see overlaps)"] if len(overlaps) > same else [])
-    return tests, aar_table(ar, opts.window), overlaps, note
+    return tests, aar_table(ar, opts.window)
 
 
 def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
