@@ -198,6 +198,9 @@ def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F],
             click.option("--executor", default=executor, show_default=True, callback=_executor,
                          help="Run the GARCH fits serially, in local processes or on "
                               "dask://HOST:PORT."),
+            click.option("--workers", type=click.IntRange(1, 1024), default=None,
+                         help="Use this many processes with --executor local (default: the CPUs "
+                              "this process may use)."),
         ]
         for option in reversed(options):
             func = option(func)
@@ -302,7 +305,7 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
     if not no_report:
         headless()
         folder = write_report(result, out or default_out, inputs=inputs, fmt=fig_format,
-                              formats=formats, parallel=True)
+                              formats=formats)
         click.echo(f"report: {folder}/report.html", err=True)
     if as_json:
         click.echo(result.to_json())

@@ -67,9 +67,9 @@ def ipo_kwargs(params: dict[str, Any]) -> dict[str, Any]:
                                      "day).")
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
-           garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
-           fig_format: str, xlsx: bool = False, latex: bool = False,
-           listing_date: str | None = None, **params: Any) -> None:
+           garch: bool | None, executor: str, workers: int | None, out: Path | None,
+           no_report: bool, as_json: bool, fig_format: str, xlsx: bool = False,
+           latex: bool = False, listing_date: str | None = None, **params: Any) -> None:
     """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
@@ -80,7 +80,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     check_report_out(out, default_out, no_report, inputs)
     check_exports(no_report, xlsx, latex)
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
-                          volatility=garch, executor=executor,
+                          volatility=garch, executor=executor, workers=workers,
                           progress=not (as_json or quiet()), listing_date=listing_date,
                           **study_kwargs(params), **ipo_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
@@ -126,7 +126,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
           calendar_time: str | None, weight_col: str | None, bootstrap: int, executor: str,
-          out: Path | None,
+          workers: int | None, out: Path | None,
           no_report: bool, as_json: bool, fig_format: str, xlsx: bool = False,
           latex: bool = False, **params: Any) -> None:
     """Study many events: CAAR, BHAR and every cross-event test. EVENTS is a CSV or YAML file
@@ -141,7 +141,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
     check_exports(no_report, xlsx, latex)
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
-                         volatility=garch, executor=executor,
+                         volatility=garch, executor=executor, workers=workers,
                          progress=not (as_json or quiet()),
                          regress=regress, regress_window=parse_window(regress_window),
                          calendar_time=parse_window(calendar_time, "--calendar-time days")

@@ -90,7 +90,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
-                volatility: bool = False, executor: str = "local",
+                volatility: bool = False, executor: str = "local", workers: int | None = None,
                 progress: bool = False, regress: Sequence[str] = (),
                 regress_window: Window = (0, 1), calendar_time: Window | None = None,
                 calendar_weight_col: str | None = None,
@@ -106,7 +106,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``estimation`` (default -270..-21); ``car_windows`` default as in ``lockup_study``.
     Events that cannot be studied are skipped with their reason and the batch goes on.
     ``volatility`` adds the GARCH study of every firm-day (run by ``executor``: serial, local
-    processes or ``dask://HOST:PORT``) and the GARCH-standardised BMP test.
+    processes, ``workers`` of them, default the usable CPUs; or ``dask://HOST:PORT``) and the
+    GARCH-standardised BMP test.
     Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days (value-weighted by the events' column
@@ -156,7 +157,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                   calendar_horizon=calendar_time, bootstrap=bootstrap,
                   weight_col=calendar_weight_col)
     if volatility:
-        add_volatility(result, loader, executor=executor, progress=progress)
+        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
     return result
 
 

@@ -42,10 +42,10 @@ def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
 
 
 def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: str = "serial",
-                   progress: bool = False) -> None:
+                   progress: bool = False, workers: int | None = None) -> None:
     """GARCH volatility study of every firm-day (``extras['volatility']``, keyed by the first
     event id of the firm-day) and, across firm-days, the GARCH-standardised BMP test in
-    ``tests``."""
+    ``tests``. ``workers``: processes of the ``local`` executor (default: the usable CPUs)."""
     from eventstudy.volatility.executors import StudyTask, fit_many
 
     firsts = result.events.drop_duplicates(["ticker", "day0"])
@@ -61,7 +61,7 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
     if found:
         result.quality = findings_frame([*_findings_of(result.quality), *found])
     fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) > 1,
-                    return_exceptions=True)
+                    return_exceptions=True, max_workers=workers)
     done = {}
     for event_id, fit in zip(firsts["event_id"], fits, strict=True):
         if isinstance(fit, EventStudyError):

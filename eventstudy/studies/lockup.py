@@ -46,7 +46,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
                  listings: str | Path | None = None, loader: PriceLoader | None = None,
                  volatility: bool | None = None, executor: str = "serial",
-                 progress: bool = False, listing_date: Any = None,
+                 workers: int | None = None, progress: bool = False,
+                 listing_date: Any = None,
                  **model_options: Any) -> EventStudyResult:
     """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
 
@@ -54,7 +55,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
     estimated on the sessions from listing day +5 to day -21 (at most 250; ``estimation`` overrides
     the relative window), falling back to market-adjusted returns below ``min_estimation``; the
     event windows of the listing's other tranches are left out of it unless ``keep_other_events``.
-    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker).
+    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker), run by
+    ``executor`` (``workers`` processes with ``local``; default the usable CPUs).
     ``listing_date`` (one ticker): the listing date when the calendar does not know it and the
     first row of the prices is no plausible listing day (docs/quality.md).
     ``keep_suspect=True`` studies events whose windows hold an impossible return (flagged).
@@ -110,7 +112,7 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                                 "trading day of its price history")
     _raise_if_nothing(result)
     if volatility if volatility is not None else len(names) == 1:
-        add_volatility(result, loader, executor=executor, progress=progress)
+        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
     return result
 
 
