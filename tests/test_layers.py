@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "eventstudy"
 LAYERS = [
-    {"errors", "fileio", "formatting"},
+    {"errors", "fileio", "formatting", "progress"},
     {"data"},
     {"calendar"},
     {"quality"},

@@ -24,13 +24,14 @@ from eventstudy.calendar.listings import (
 )
 from eventstudy.calendar.sessions import HolidayPolicy
 from eventstudy.data.loader import PriceLoader
+from eventstudy.engine.formula import parse_formula
 from eventstudy.engine.panel import (
     DEFAULT_ESTIMATION,
     DEFAULT_WINDOW,
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import Window, default_car_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
 from eventstudy.quality.finding import Finding
 from eventstudy.studies.core import (
@@ -85,11 +86,11 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 group_by: str = "group", model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                 car_windows: tuple[Window, ...] | None = None,
-                min_estimation: int = 60, keep_other_events: bool = False,
+                min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
                 holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
-                volatility: bool = False, executor: str = "local",
+                volatility: bool = False, executor: str = "local", workers: int | None = None,
                 progress: bool = False, regress: Sequence[str] = (),
                 regress_window: Window = (0, 1), calendar_time: Window | None = None,
                 calendar_weight_col: str | None = None,
@@ -105,7 +106,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``estimation`` (default -270..-21); ``car_windows`` default as in ``lockup_study``.
     Events that cannot be studied are skipped with their reason and the batch goes on.
     ``volatility`` adds the GARCH study of every firm-day (run by ``executor``: serial, local
-    processes or ``dask://HOST:PORT``) and the GARCH-standardised BMP test.
+    processes, ``workers`` of them, default the usable CPUs; or ``dask://HOST:PORT``) and the
+    GARCH-standardised BMP test.
     Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days (value-weighted by the events' column
@@ -116,6 +118,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     events whose windows hold an impossible return unless ``keep_suspect=True``; what they
     found is ``result.quality``.
     """
+    for formula in regress:  # a formula outside the grammar fails before any data is loaded
+        parse_formula(formula)
     end = (estimation or (LOCKUP_ESTIMATION if events is None else DEFAULT_ESTIMATION))[1]
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=default_car_windows(end) if car_windows is None
@@ -153,7 +157,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                   calendar_horizon=calendar_time, bootstrap=bootstrap,
                   weight_col=calendar_weight_col)
     if volatility:
-        add_volatility(result, loader, executor=executor, progress=progress)
+        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
     return result
 
 

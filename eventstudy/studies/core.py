@@ -4,8 +4,8 @@ with skips collected and progress shown for long runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from eventstudy.engine.crosssection import (
 )
 from eventstudy.engine.estimation import clean_estimation
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
-from eventstudy.engine.panel import Panel, build_panel
+from eventstudy.engine.panel import Panel, build_panel, correct_day0
 from eventstudy.engine.prepare import base
 from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.volume import (
@@ -152,8 +152,9 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     load.prefetch(tickers, progress=bar.update_to if bar else None)
     if bar:
         bar.close()
+    events, moved = correct_day0(events, load)
     panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
-                        max_estimation=max_estimation, min_start=min_start)
+                        max_estimation=max_estimation, min_start=min_start, notes=moved)
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
     panel, screened = _screen_panel(panel, loader, options)
     findings += screened
@@ -168,37 +169,44 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     listings = listings or {}
     events_out = _event_rows(ar, view, listings)
     wanted = cross_section or events_out["ticker"].nunique() > 1
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventstudy-tests") as pool:
-        # the cross-event tests (numpy, mostly without the GIL) run beside the per-event tables
-        cross = pool.submit(cross_section_tables, ar, options, events_out) if wanted else None
-        result = EventStudyResult(
-            kind=kind, options=options, events=events_out,
-            abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
-            bhar=bhar_table(ar, options.bhar_windows),
-            volume=volume_table(ar, options.car_windows),
-            skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
-            notes=list(dict.fromkeys(loader.notes)), listings=listings,
-            setup={"estimation": estimation, "max_estimation": max_estimation,
-                   "from_listing": max_estimation is not None})
-        result.parameters = parameter_table(ar)
-        result.quality = findings_frame(findings)
-        result.notes += cleaning_notes(result.events, options)
-        plain = unadjusted_events(ar)
-        if plain:
-            result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
-                                "market-adjusted: the market index has no volume on half of the "
-                                "estimation days (Campbell & Wasley 1996 adjust by the index "
-                                "volume)")
-        result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
-            result, options)}
-        result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
-                                       for t in result.sources}
-        if ipo is not None:
-            ipo.describe(result)
-        if cross is not None:
-            result.tests, result.caar, result.overlaps, note = cross.result()
-            result.notes += note
+    result = EventStudyResult(
+        kind=kind, options=options, events=events_out,
+        abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
+        bhar=bhar_table(ar, options.bhar_windows),
+        volume=volume_table(ar, options.car_windows),
+        skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
+        notes=list(dict.fromkeys(loader.notes)), listings=listings,
+        setup={"estimation": estimation, "max_estimation": max_estimation,
+               "from_listing": max_estimation is not None})
+    result.parameters = parameter_table(ar)
+    result.quality = findings_frame(findings)
+    result.notes += cleaning_notes(result.events, options)
+    plain = unadjusted_events(ar)
+    if plain:
+        result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
+                            "market-adjusted: the market index has no volume on half of the "
+                            "estimation days (Campbell & Wasley 1996 adjust by the index "
+                            "volume)")
+    result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
+        result, options)}
+    result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
+                                   for t in result.sources}
+    if ipo is not None:
+        ipo.describe(result)
+    if wanted:
+        result.overlaps, note = overlap_table(ar, options)
+        result.notes += note
+        result.defer_tests(partial(cross_section_tables, ar, options, events_out))
     return result
+
+
+def overlap_table(ar: AbnormalReturns, opts: StudyOptions) -> tuple[pd.DataFrame, list[str]]:
+    """The overlapping event windows, with the note they call for."""
+    overlaps = overlapping_windows(ar.window_view(opts.window))
+    same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
+    note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
+             "event windows (see overlaps)"] if len(overlaps) > same else [])
+    return overlaps, note
 
 
 def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
@@ -216,9 +224,9 @@ def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
 
 
 def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.DataFrame
-                         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
-    """Every test per window (pooled and per group of ``events``' ``opts.group_by`` column),
-    CAAR per day and the overlapping event windows, with the note they call for."""
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every test per window (pooled and per group of ``events``' ``opts.group_by`` column)
+    and CAAR per day."""
     car_tests = (*CAR_TESTS, *VOLUME_TESTS)
     common = base(ar)  # the window-independent ingredients, once for every call below
     frames = [run_tests(ar, opts.car_windows, car_tests, common=common),
@@ -234,11 +242,7 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
     tests["group"] = tests["group"].fillna("all")
     tests = tests[["group", *[c for c in tests.columns if c != "group"]]]
     tests = with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
-    overlaps = overlapping_windows(ar.window_view(opts.window))
-    same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
-    note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
-             "event windows (see overlaps)"] if len(overlaps) > same else [])
-    return tests, aar_table(ar, opts.window), overlaps, note
+    return tests, aar_table(ar, opts.window)
 
 
 def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
@@ -249,9 +253,9 @@ def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str
 
 class _Bar:
     def __init__(self, total: int, desc: str, unit: str = "event"):
-        from tqdm import tqdm
+        from eventstudy.progress import progress_bar
 
-        self.bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+        self.bar = progress_bar(total, desc, unit, leave=False)
 
     def update_to(self, n: int) -> None:
         self.bar.update(n - self.bar.n)

@@ -42,10 +42,10 @@ def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
 
 
 def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: str = "serial",
-                   progress: bool = False) -> None:
+                   progress: bool = False, workers: int | None = None) -> None:
     """GARCH volatility study of every firm-day (``extras['volatility']``, keyed by the first
     event id of the firm-day) and, across firm-days, the GARCH-standardised BMP test in
-    ``tests``."""
+    ``tests``. ``workers``: processes of the ``local`` executor (default: the usable CPUs)."""
     from eventstudy.volatility.executors import StudyTask, fit_many
 
     firsts = result.events.drop_duplicates(["ticker", "day0"])
@@ -61,7 +61,7 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
     if found:
         result.quality = findings_frame([*_findings_of(result.quality), *found])
     fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) > 1,
-                    return_exceptions=True)
+                    return_exceptions=True, max_workers=workers)
     done = {}
     for event_id, fit in zip(firsts["event_id"], fits, strict=True):
         if isinstance(fit, EventStudyError):
@@ -133,7 +133,7 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     The returns are screened (docs/quality.md): an impossible return among them is an error
     unless ``keep_suspect``; ``listing_date`` dates a listing the calendar does not know."""
     from eventstudy.volatility.event import volatility_study
-    from eventstudy.volatility.threads import one_blas_thread
+    from eventstudy.volatility.threads import isolated
 
     ticker = normalise_ticker(ticker)
     loader = make_loader(offline=offline, data=data, cache_dir=cache_dir, data_ticker=ticker)
@@ -150,7 +150,7 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     if suspect and not keep_suspect:
         raise BadInput(f"{ticker}: suspect return among the returns of the GARCH fit: "
                        f"{suspect[0].found} ({suspect[0].where}) ({SUSPECT_HINT})")
-    with one_blas_thread():  # the numbers of every executor (see volatility.threads)
-        result = volatility_study(stock, day0, index, label=ticker, **options)
+    # one BLAS thread: the numbers of every executor, never the caller's (volatility.threads)
+    result = isolated(volatility_study, stock, day0, index, label=ticker, **options)
     result.notes.extend(loader.notes)
     return result

@@ -22,7 +22,7 @@ from eventstudy.engine.panel import (
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import Window, default_car_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.quality.finding import Finding
 from eventstudy.quality.listing import ImplausibleListing
@@ -41,12 +41,13 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  model: str = "market", market: str | None = None,
                  window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                  car_windows: tuple[Window, ...] | None = None,
-                 min_estimation: int = 60, keep_other_events: bool = False,
+                 min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
                  offline: bool = False,
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
                  listings: str | Path | None = None, loader: PriceLoader | None = None,
                  volatility: bool | None = None, executor: str = "serial",
-                 progress: bool = False, listing_date: Any = None,
+                 workers: int | None = None, progress: bool = False,
+                 listing_date: Any = None,
                  **model_options: Any) -> EventStudyResult:
     """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
 
@@ -54,7 +55,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
     estimated on the sessions from listing day +5 to day -21 (at most 250; ``estimation`` overrides
     the relative window), falling back to market-adjusted returns below ``min_estimation``; the
     event windows of the listing's other tranches are left out of it unless ``keep_other_events``.
-    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker).
+    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker), run by
+    ``executor`` (``workers`` processes with ``local``; default the usable CPUs).
     ``listing_date`` (one ticker): the listing date when the calendar does not know it and the
     first row of the prices is no plausible listing day (docs/quality.md).
     ``keep_suspect=True`` studies events whose windows hold an impossible return (flagged).
@@ -110,13 +112,13 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                                 "trading day of its price history")
     _raise_if_nothing(result)
     if volatility if volatility is not None else len(names) == 1:
-        add_volatility(result, loader, executor=executor, progress=progress)
+        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
     return result
 
 
 def event_study(events: Sequence[Event], *, model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window = DEFAULT_ESTIMATION,
-                car_windows: tuple[Window, ...] | None = None, min_estimation: int = 60,
+                car_windows: tuple[Window, ...] | None = None, min_estimation: int = MIN_ESTIMATION,
                 keep_other_events: bool = False, offline: bool = False,
                 data: str | Path | None = None, cache_dir: str | Path | None = None,
                 loader: PriceLoader | None = None, skipped: Sequence[Skip] = (),

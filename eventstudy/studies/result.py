@@ -4,7 +4,7 @@ people and ``to_dict()`` for JSON."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns
 from eventstudy.engine.panel import (
     DEFAULT_WINDOW,
 )
-from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window, window_label
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, MIN_ESTIMATION, Window, window_label
 from eventstudy.errors import BadInput
 from eventstudy.formatting import json_text
 from eventstudy.quality.finding import findings_frame
@@ -45,7 +45,7 @@ class StudyOptions:
     window: Window = DEFAULT_WINDOW
     estimation: Window | None = None
     car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS
-    min_estimation: int = 60
+    min_estimation: int = MIN_ESTIMATION
     bhar_windows: tuple[Window, ...] = DEFAULT_BHAR_WINDOWS
     group_by: str | None = "group"
     factors: Any = None  # model "factors": a factor file path or a date-indexed DataFrame
@@ -136,6 +136,8 @@ class EventStudyResult:
     ``ar``: the engine's arrays (events x days) for further statistics. ``events`` has a plain
     RangeIndex and an ``event_id`` column (``events.set_index("event_id")`` to key by it); every
     window table carries ``start``/``end`` (ints) and ``window`` (ordered categorical label).
+    ``tests`` and ``caar`` are computed the first time either is read (a study that only wants
+    CARs and t does not pay for the cross-event tests; the CLI reads everything).
     """
 
     kind: str
@@ -158,6 +160,30 @@ class EventStudyResult:
     designs: dict[str, Any] = field(default_factory=dict)  # regressions, calendar time, ...
     setup: dict[str, Any] = field(default_factory=dict)  # estimation window as run (summary)
     quality: pd.DataFrame = field(default_factory=lambda: findings_frame([]))  # docs/quality.md
+
+    def defer_tests(self, compute: Callable[[], tuple[pd.DataFrame, pd.DataFrame]]) -> None:
+        """``tests`` and ``caar`` become ``compute()``, run when either is first read."""
+        self.__dict__.pop("tests", None)
+        self.__dict__.pop("caar", None)
+        self.__dict__["_deferred_tests"] = compute
+
+    def __getattr__(self, name: str) -> Any:
+        """Only called for attributes not set: the deferred ``tests`` and ``caar``."""
+        compute = self.__dict__.get("_deferred_tests")
+        if name in ("tests", "caar") and compute is not None:
+            tests, caar = compute()
+            self.__dict__.update(tests=tests, caar=caar)
+            del self.__dict__["_deferred_tests"]
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (processes, dask) with the deferred tables computed."""
+        _ = self.tests
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @property
     def n_events(self) -> int:
