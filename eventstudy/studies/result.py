@@ -19,9 +19,10 @@ from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns
 from eventstudy.engine.panel import (
     DEFAULT_WINDOW,
 )
-from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window, window_label
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, MIN_ESTIMATION, Window, window_label
 from eventstudy.errors import BadInput
 from eventstudy.formatting import json_text
+from eventstudy.quality.finding import findings_frame
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -44,7 +45,7 @@ class StudyOptions:
     window: Window = DEFAULT_WINDOW
     estimation: Window | None = None
     car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS
-    min_estimation: int = 60
+    min_estimation: int = MIN_ESTIMATION
     bhar_windows: tuple[Window, ...] = DEFAULT_BHAR_WINDOWS
     group_by: str | None = "group"
     factors: Any = None  # model "factors": a factor file path or a date-indexed DataFrame
@@ -52,6 +53,7 @@ class StudyOptions:
     rf_col: str | None = None
     dimson: tuple[int, int] = (1, 1)  # model "dimson": lags, leads
     keep_other_events: bool = False  # keep other events of the firm in estimation windows
+    keep_suspect: bool = False  # study events whose windows hold an impossible return (flagged)
     returns: str = "trade_to_trade"  # or "lumped": no-trade placeholder rows kept (return 0)
     ipo_index_months: int = 24  # market "ipo-index": listings of the last N months
     ipo_index_min: int = 5  # market "ipo-index": fewest constituents for a day's return
@@ -127,7 +129,9 @@ class EventStudyResult:
     volume ratio);
     ``abnormal_returns``: one row per event and day of the event window; ``car``: per event and
     window; ``bhar``: per event and window; ``volume``: per event and window; ``skipped``: events
-    not studied and why. Across events (when there are several firm-days): ``caar`` per day and
+    not studied and why; ``quality``: what the data-quality screens found per event (event,
+    check, where, what was found, what was done; docs/quality.md). Across events (when there
+    are several firm-days): ``caar`` per day and
     ``tests`` (every test statistic per window and group; see ``eventstudy.significance``).
     ``ar``: the engine's arrays (events x days) for further statistics. ``events`` has a plain
     RangeIndex and an ``event_id`` column (``events.set_index("event_id")`` to key by it); every
@@ -155,6 +159,7 @@ class EventStudyResult:
     parameters: pd.DataFrame = field(default_factory=pd.DataFrame)  # fitted model per event
     designs: dict[str, Any] = field(default_factory=dict)  # regressions, calendar time, ...
     setup: dict[str, Any] = field(default_factory=dict)  # estimation window as run (summary)
+    quality: pd.DataFrame = field(default_factory=lambda: findings_frame([]))  # docs/quality.md
 
     def defer_tests(self, compute: Callable[[], tuple[pd.DataFrame, pd.DataFrame]]) -> None:
         """``tests`` and ``caar`` become ``compute()``, run when either is first read."""

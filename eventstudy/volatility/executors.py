@@ -7,7 +7,6 @@ import ipaddress
 import os
 import re
 import socket
-import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -15,13 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+from eventstudy.progress import Bar, progress_bar
 from eventstudy.volatility.base import SCALE
 from eventstudy.volatility.event import EventVolatility, volatility_study
 from eventstudy.volatility.garch import GarchFit, fit_garch
-from eventstudy.volatility.threads import one_blas_thread
+from eventstudy.volatility.threads import alone, isolated, one_blas_thread
 
 
 @dataclass
@@ -70,21 +69,17 @@ def _run_task(task: GarchTask | StudyTask, return_exceptions: bool = False) -> A
         raise
 
 
-class _Bar(tqdm):
-    """tqdm without its monitor thread, which every bar (even a disabled one) starts and which
-    outlives it by up to 10 s."""
-
-    monitor_interval = 0
-
-
-def _bar(total: int, enabled: bool) -> tqdm:
+def _bar(total: int, enabled: bool) -> Bar:
     """Progress bar on stderr; off unless enabled, and off when stderr is not a terminal (cron,
     pipes, logs)."""
-    return _Bar(total=total, disable=None if enabled else True, file=sys.stderr,
-                desc="GARCH fits", unit="fit")
+    return progress_bar(total, "GARCH fits", "fit", enabled)
 
 
 def _run_serial(tasks: list[Any], progress: bool, return_exceptions: bool) -> list[Any]:
+    """In this process, or, when it runs other threads, in one fresh worker process: the
+    one-BLAS-thread limit of each fit never reaches the caller's threads."""
+    if not alone():
+        return isolated(_run_serial, tasks, False, return_exceptions)
     results = []
     with _bar(len(tasks), progress) as bar:
         for task in tasks:
@@ -231,6 +226,11 @@ def _run_dask(tasks: list[Any], progress: bool, return_exceptions: bool,
     except (OSError, TimeoutError) as exc:
         raise DataUnavailable(f"cannot reach the dask scheduler at {address}: {exc}") from exc
     with client:  # closed on every path
+        try:  # a scheduler without workers would hold the tasks forever
+            client.wait_for_workers(1, timeout=timeout)
+        except (TimeoutError, OSError):
+            raise DataUnavailable(f"the dask scheduler at {address} has no workers (none "
+                                  f"joined within {timeout:g} s)") from None
         futures = client.map(_run_task, tasks, return_exceptions=return_exceptions, pure=False)
         with _bar(len(tasks), progress) as bar:
             for _ in dask_completed(futures, loop=client.loop):
