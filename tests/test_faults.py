@@ -125,7 +125,7 @@ def test_backoff_never_waits_longer_than_max_wait(retries: int, backoff: float, 
         yfinance.Ticker = original  # type: ignore[misc]
     assert sum(sleeps) <= max_wait + 1e-9
     assert len(Fake.calls) <= retries + 1
-    assert sleeps == pytest.approx([backoff * 2**i for i in range(len(sleeps))])
+    assert sleeps == pytest.approx([backoff * 2**i for i in range(len(sleeps))], rel=1e-6, abs=0)
     assert len(Fake.calls) == len(sleeps) + 1  # one sleep between two calls, none after the last
     if frame is not None:
         assert len(Fake.calls) == failures + 1 and frame.attrs["source"] == "Yahoo"

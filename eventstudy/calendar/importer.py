@@ -107,6 +107,24 @@ def _number(value: Any) -> Any:
     return value
 
 
+EXCEL_EPOCH = "1899-12-30"  # day 0 of Excel's 1900 date system (serial 45720 = 2025-03-04)
+
+
+def excel_serial(value: Any) -> Any:
+    """A listing date given as a number (a spreadsheet cell formatted as a number, or its text
+    in a CSV) is an Excel serial date: days since 1899-12-30. Anything else is returned as is."""
+    import pandas as pd
+
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) == 5:
+        number = float(value.strip())
+    if number is None or not math.isfinite(number) or not 1 <= number < 100_000:
+        return value
+    return (pd.Timestamp(EXCEL_EPOCH) + pd.Timedelta(days=int(number))).date()
+
+
 def entry_of(row: dict[str, Any], source: str | None) -> dict[str, Any]:
     """A calendar entry for one table row: the standard tranches (Chapter 18C: those of its
     category; with an issuer type: the calendar's default for that type)."""
@@ -119,7 +137,7 @@ def entry_of(row: dict[str, Any], source: str | None) -> dict[str, Any]:
         code = f"{int(number):04d}.HK" if number.is_integer() and number > 0 else "0700.HK"
         raise ConfigError(f"ticker {raw!s} is a bare number: write the market too (e.g. "
                           f"{code} for Hong Kong)")
-
+    entry["listing_date"] = excel_serial(entry["listing_date"])
     if hasattr(entry["listing_date"], "date") and not isinstance(entry["listing_date"], str):
         entry["listing_date"] = entry["listing_date"].date()
     entry["ticker"] = str(entry["ticker"])

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.engine.panel import Panel
+from eventstudy.engine.windows import MIN_ESTIMATION
 from eventstudy.errors import BadInput
 
 MODEL_NAMES = {"market": "market model (OLS)", "market_adjusted": "market-adjusted",
@@ -35,9 +36,6 @@ class Regressors(Protocol):
     """What a model with its own regressors provides (``eventstudy.engine.regressors``)."""
 
     def fit(self, panel: Panel) -> dict[str, Any]: ...
-
-
-MIN_ESTIMATION = 60
 
 
 MIN_FALLBACK_ESTIMATION = 20
