@@ -103,8 +103,9 @@ def data_options(func: F) -> F:
 def study_options(func: F) -> F:
     """Model and windows shared by every study command."""
     options = [
-        click.option("--model", type=click.Choice(MODELS), default="market", show_default=True,
-                     help="Normal-return model."),
+        click.option("--model", type=click.Choice(MODELS),
+                     help="Normal-return model (default: market_adjusted for lock-ups, market "
+                          "for an events file; the other one is shown as a robustness row)."),
         click.option("--factors", type=click.Path(dir_okay=False, path_type=Path),
                      help="Factor file for --model factors (CSV/parquet: date + factor columns; "
                           "Ken French's daily CSVs as served)."),
@@ -121,7 +122,11 @@ def study_options(func: F) -> F:
         click.option("--window", default="-10,20", show_default=True,
                      help="Event window, relative sessions."),
         click.option("--estimation", help="Estimation window, relative sessions (default "
-                                          "-270,-21; lock-ups: listing day +5 to -21)."),
+                                          "-270,-21; lock-ups: listing day +30 to -21)."),
+        click.option("--stabilisation", type=click.IntRange(0, 1000), default=30,
+                     show_default=True,
+                     help="Sessions after the listing day before estimation may start (the "
+                          "price-stabilisation period; events with a listing date)."),
         click.option("--car-windows", help="CAR windows, ';'-separated (default: -20,-1;-10,-1;"
                                            "0,0;0,1;-1,1;-5,5;0,5;0,10;0,20, less the pre-event "
                                            "windows an --estimation window runs into)."),
@@ -208,6 +213,7 @@ def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
                         else parse_windows(params["car_windows"])),
         "min_estimation": params["min_estimation"],
         "keep_other_events": params["keep_other_events"],
+        "stabilisation": params["stabilisation"],
         "returns": params["returns"].replace("-", "_"),
         "offline": params["offline"], "data": params["data"], "cache_dir": params["cache_dir"],
     }

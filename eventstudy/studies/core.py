@@ -30,7 +30,9 @@ from eventstudy.engine.estimation import clean_estimation
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
 from eventstudy.engine.panel import build_panel
 from eventstudy.engine.prepare import base
-from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
+from eventstudy.engine.robustness import robustness_table
+from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
+from eventstudy.engine.validity import design_of, mark_tests
 from eventstudy.engine.volume import (
     day0_volume_ratio,
     event_window_volume_ratio,
@@ -74,6 +76,7 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
     frame["model"] = [MODEL_NAMES[m] for m in ar.model]
     frame["alpha"], frame["beta"] = ar.alpha, ar.beta
     frame["sigma"] = np.sqrt(ar.sigma2)
+    frame["estimation_used"] = ar.n_est.astype(int)  # sessions the fit used (returns on both)
     frame["close_0"] = panel.close[:, c0] if panel.close is not None else np.nan
     frame["return_0"], frame["market_return_0"] = panel.ret[:, c0], panel.mkt[:, c0]
     frame["ar_0"] = ar.ar[:, c0]
@@ -143,7 +146,8 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     if bar:
         bar.close()
     panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
-                        max_estimation=max_estimation, min_start=min_start)
+                        max_estimation=max_estimation, min_start=min_start,
+                        stabilisation=options.stabilisation)
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
     del load  # the aligned series of every ticker: the panel holds what is needed from here
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
@@ -169,6 +173,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
             setup={"estimation": estimation, "max_estimation": max_estimation,
                    "from_listing": max_estimation is not None})
         result.parameters = parameter_table(ar)
+        result.robustness = robustness_table(ar, options.model, options.min_estimation)
         result.notes += cleaning_notes(result.events, options)
         plain = unadjusted_events(ar)
         if plain:
@@ -195,11 +200,11 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
     car_tests = (*CAR_TESTS, *VOLUME_TESTS)
     common = base(ar)  # the window-independent ingredients, once for every call below
     frames = [run_tests(ar, opts.car_windows, car_tests, common=common),
-              run_tests(ar, opts.bhar_windows, BHAR_TESTS, common=common)]
+              run_tests(ar, opts.bhar_windows, DEFAULT_BHAR_TESTS, common=common)]
     groups = events.get(opts.group_by) if opts.group_by else None
     if groups is not None and groups.nunique() > 1:
         frames += [run_tests(ar, opts.car_windows, car_tests, by=opts.group_by, common=common),
-                   run_tests(ar, opts.bhar_windows, BHAR_TESTS, by=opts.group_by,
+                   run_tests(ar, opts.bhar_windows, DEFAULT_BHAR_TESTS, by=opts.group_by,
                              common=common)]
     tests = pd.concat(frames, ignore_index=True)
     if "group" not in tests:
@@ -207,10 +212,17 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
     tests["group"] = tests["group"].fillna("all")
     tests = tests[["group", *[c for c in tests.columns if c != "group"]]]
     tests = with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
+    design = design_of(ar)
+    tests = mark_tests(tests, design)
     overlaps = overlapping_windows(ar.window_view(opts.window))
     same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
     note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
              "event windows (see overlaps)"] if len(overlaps) > same else [])
+    valid = design.valid()
+    if valid is not None:
+        note.append(f"{design.reason()}: the tests that stay valid are {', '.join(valid)}; the "
+                    "others (marked * in the test tables, column valid False) do not hold "
+                    "their size here (docs/inference.md)")
     return tests, aar_table(ar, opts.window), overlaps, note
 
 
