@@ -119,10 +119,9 @@ def test_bootstrap_tests_need_a_minimum_number_of_events() -> None:
 
 
 def test_clustered_events_name_the_tests_that_stay_valid() -> None:
-    """Five real stocks on one date: KP, Corrado and the volume tests stay, the others are
-    marked (Kolari & Pynnonen 2010); the day-0 variance test is a chi-square on the standardised
-    AR(0) against dof/(dof - 2) (Boehmer, Musumeci & Poulsen 1991), recomputed here."""
-    from eventstudy.engine.validity import VALID_CLUSTERED
+    """Five real stocks on one date: every test is marked (none held its size with clustered
+    events in the simulation); on spread dates only the tests that fail it anywhere are."""
+    from eventstudy.engine.validity import SIZE_FAILS, VALID_CLUSTERED
     from eventstudy.studies.batch import batch_study
 
     tickers = ["0700.HK", "3690.HK", "9988.HK", "1024.HK", "0020.HK"]
@@ -132,12 +131,13 @@ def test_clustered_events_name_the_tests_that_stay_valid() -> None:
     assert set(tests.loc[tests["valid"], "test"]) == set(VALID_CLUSTERED) & set(tests["test"])
     assert not tests.loc[tests["test"] == "t", "valid"].any()
     assert any("cluster in calendar time (5 of 5 firm-days" in n for n in res.notes)
-    assert "t *" in res.summary() and "kp *" not in res.summary()
+    assert "t *" in res.summary() and "kp *" in res.summary()
 
     spread = pd.DataFrame({"ticker": tickers, "date": ["2023-03-01", "2023-05-02", "2023-07-03",
                                                        "2023-09-01", "2023-11-01"]})
     alone = batch_study(spread, offline=True)
-    assert alone.tests["valid"].all()
+    assert (alone.tests["valid"] == ~alone.tests["test"].isin(SIZE_FAILS)).all()
+    assert any("patell" in n and "outside 3-7%" in n for n in alone.notes)
     assert not any("cluster" in n for n in alone.notes)
 
 

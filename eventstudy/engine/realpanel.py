@@ -70,20 +70,34 @@ def listing_dates(series: Mapping[str, Series]) -> dict[str, pd.Timestamp]:
     return out
 
 
-def young_panel(series: Mapping[str, Series], months: int,
-                block: tuple[int, int] = (-10, 10)) -> Panel:
-    """Pseudo-events ``months`` after each listing (first session on or after listing +
-    months), estimated by the lock-up rule: from listing day + ``STABILISATION`` to day -21, at
-    most 250 sessions."""
+YOUNG_OFFSETS = (25, 60)  # day 0: this many sessions after the anniversary (its expiry)
+
+
+YOUNG_PER_LISTING = 10
+
+
+def young_panel(series: Mapping[str, Series], months: int, rng: np.random.Generator,
+                block: tuple[int, int] = (-10, 10), per_listing: int = YOUNG_PER_LISTING
+                ) -> Panel:
+    """Pseudo-events of listings ``months`` old: ``per_listing`` distinct random sessions 25 to
+    60 sessions after each listing's ``months`` anniversary (so that the event window misses the
+    anniversary, a real lock-up expiry in Hong Kong), estimated by the lock-up rule: from
+    listing day + ``STABILISATION`` to day -21, at most 250 sessions. Several days per listing
+    keep the samples from being most of a small population (a sample of n from a pool of N
+    has a variance of the mean (1 - n/N) times the t test's)."""
     events = []
     for ticker, listing in listing_dates(series).items():
         dates = pd.DatetimeIndex(series[ticker].dates)
-        target = listing + pd.DateOffset(months=months)
-        pos = int(dates.searchsorted(target))
-        if pos + block[1] >= len(dates):
+        anniversary = int(dates.searchsorted(listing + pd.DateOffset(months=months)))
+        lo, hi = anniversary + YOUNG_OFFSETS[0], anniversary + YOUNG_OFFSETS[1]
+        hi = min(hi, len(dates) - 1 - block[1])
+        if hi < lo:
             continue
-        events.append(Event(ticker=ticker, session=dates[pos], tranche=f"young_{months}m",
-                            group="young", date=dates[pos], listing_date=listing))
+        picks = rng.choice(np.arange(lo, hi + 1), size=min(per_listing, hi - lo + 1),
+                           replace=False)
+        events += [Event(ticker=ticker, session=dates[p], tranche=f"young_{months}m",
+                         group="young", date=dates[p], listing_date=listing)
+                   for p in np.sort(picks)]
     if not events:
         raise BadInput(f"no listing of the panel has {months} months of data after it")
     panel = build_panel(events, series.__getitem__, window=block, estimation=LOCKUP_ESTIMATION,
@@ -107,3 +121,20 @@ def thin_fraction(series: Mapping[str, Series]) -> float:
     """The mean fraction of no-trade rows of ``series`` (for the simulation's notes)."""
     return float(np.mean([len(s.placeholders) / (len(s.dates) + len(s.placeholders))
                           for s in series.values()]))
+
+
+def one_per_firm_samples(tickers: np.ndarray, rows: np.ndarray, n_samples: int, size: int,
+                         rng: np.random.Generator) -> np.ndarray:
+    """(n_samples, size) rows of ``rows``: ``size`` distinct firms per sample, one random row
+    (pseudo-event) of each, so that no sample holds two overlapping days of one firm."""
+    firms, group = np.unique(tickers[rows], return_inverse=True)
+    if size > len(firms):
+        raise BadInput(f"samples of {size} firms need at least that many (the pool has "
+                       f"{len(firms)})")
+    order = np.argsort(group, kind="stable")
+    count = np.bincount(group)
+    start = np.r_[0, np.cumsum(count)[:-1]]
+    keys = rng.random((n_samples, len(firms)))
+    chosen = np.argpartition(keys, size - 1, axis=1)[:, :size]
+    local = np.floor(rng.random(chosen.shape) * count[chosen]).astype(np.int64)
+    return rows[order[start[chosen] + local]]

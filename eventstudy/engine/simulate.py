@@ -36,7 +36,12 @@ from eventstudy.engine.pseudo import (
     single_samples,
     synthetic_factors,
 )
-from eventstudy.engine.realpanel import panel_series, thin_series, young_panel
+from eventstudy.engine.realpanel import (
+    one_per_firm_samples,
+    panel_series,
+    thin_series,
+    young_panel,
+)
 from eventstudy.engine.series import Series
 from eventstudy.engine.significance import (
     REFERENCES,
@@ -205,7 +210,8 @@ def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] |
             pool = clustered_panel(series, max(pool_size // size, 1), size, rng)
             fitted = _fit(pool, model, window, True, regressors)
         elif name in YOUNG:
-            fitted = _fit(young_panel(series, YOUNG[name]), model, window, True, regressors)
+            fitted = _fit(young_panel(series, YOUNG[name], rng), model, window, True,
+                          regressors)
         elif name == "thin":
             fitted = _fit(pseudo_panel(thin_series(series), pool_size, rng), model, window, True,
                           regressors)
@@ -221,8 +227,11 @@ def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] |
             samples = cluster_samples(day0, rows, n_samples, size, rng)
         elif name == "single":
             samples = rows[single_samples(len(rows), n_samples, rng)]
+        elif name in YOUNG:
+            tickers = ar.panel.events["ticker"].to_numpy()
+            samples = one_per_firm_samples(tickers, rows, n_samples, size, rng)
         else:
-            samples = rows[draw_samples(len(rows), n_samples, min(size, len(rows)), rng)]
+            samples = rows[draw_samples(len(rows), n_samples, size, rng)]
         out.append(Design(label, ar, common, null, samples, len(rows)))
     return out
 

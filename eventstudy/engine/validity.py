@@ -14,15 +14,20 @@ from scipy import stats
 
 from eventstudy.engine.models import AbnormalReturns
 
-# Tests that keep their size when events share calendar dates: KP's r-bar, the rank tests whose
-# denominator is the time series of the mean rank, the volume t's crude dependence adjustment
-VALID_CLUSTERED = ("kp", "corrado", "volume_t", "volume_rank")
+# Tests that keep their size when events share calendar dates: none of the return tests did in
+# the simulation on 199 real HK stocks (30 events on one date: KP 7.6%, Corrado 8.2%, GRANK
+# 9.6%, t and BMP 24%; 100: KP 14.9%): use the calendar-time portfolio (docs/inference.md)
+VALID_CLUSTERED: tuple[str, ...] = ()
 
 
-# Tests that keep their size when the day-0 variance rises: standardised or cross-sectional
-# dispersion of the event days themselves (BMP 1991; Kolari & Pynnonen 2011)
-VALID_VARIANCE = ("t", "bmp", "kp", "grank", "sign", "wilcoxon", "bhar_t", "volume_t",
-                  "volume_rank")
+# Tests outside 3-7% at 5% in the independent or young-listing designs of that simulation,
+# whatever the sample: Patell 7.8-8.2% (independent), volume t 1.5-8.1%, volume rank 7.5-8.9%
+SIZE_FAILS = ("patell", "volume_t", "volume_rank")
+
+
+# Tests that keep their size when the day-0 variance doubles (the simulation; BMP 1991;
+# Kolari & Pynnonen 2011): cross-sectional dispersion of the event days themselves
+VALID_VARIANCE = ("t", "bmp", "kp", "grank", "sign", "wilcoxon", "bhar_t")
 
 
 MIN_SHARED = 0.10  # clustered: at least this share of the firm-days share a day 0
@@ -66,7 +71,8 @@ class Design:
         parts = []
         if self.clustered:
             parts.append(f"events cluster in calendar time ({self.shared} of {self.firm_days} "
-                         f"firm-days share a day 0; up to {self.largest} on one date)")
+                         f"firm-days share a day 0; up to {self.largest} on one date; no "
+                         "cross-event return test holds its size then: use --calendar-time)")
         if self.variance_up:
             parts.append(f"the day-0 variance rises (standardised AR(0) variance "
                          f"{self.variance_ratio:.2f}x its estimation-window value, chi-square p "
@@ -98,8 +104,9 @@ def design_of(ar: AbnormalReturns) -> Design:
 
 def mark_tests(tests: pd.DataFrame, design: Design) -> pd.DataFrame:
     """``tests`` with a column ``valid``: True for a test that keeps its size in this design,
-    False for one that does not (every test when the sample is neither)."""
+    False for one that does not, and always False for ``SIZE_FAILS``."""
     keep = design.valid()
     out = tests.copy()
     out["valid"] = True if keep is None else out["test"].isin(keep)
+    out["valid"] &= ~out["test"].isin(SIZE_FAILS)
     return out

@@ -32,7 +32,7 @@ from eventstudy.engine.panel import build_panel
 from eventstudy.engine.prepare import base
 from eventstudy.engine.robustness import robustness_table
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
-from eventstudy.engine.validity import design_of, mark_tests
+from eventstudy.engine.validity import SIZE_FAILS, design_of, mark_tests
 from eventstudy.engine.volume import (
     day0_volume_ratio,
     event_window_volume_ratio,
@@ -220,9 +220,13 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
              "event windows (see overlaps)"] if len(overlaps) > same else [])
     valid = design.valid()
     if valid is not None:
-        note.append(f"{design.reason()}: the tests that stay valid are {', '.join(valid)}; the "
-                    "others (marked * in the test tables, column valid False) do not hold "
-                    "their size here (docs/inference.md)")
+        note.append(f"{design.reason()}: the tests that stay valid are "
+                    f"{', '.join(valid) or 'none'}; the others (marked * in the test tables, "
+                    "column valid False) do not hold their size here (docs/inference.md)")
+    fails = [t for t in SIZE_FAILS if t in set(tests["test"])]
+    if fails:
+        note.append(f"{', '.join(fails)}: outside 3-7% at 5% in the simulation on 199 real HK "
+                    "stocks, independent or young-listing events (marked *; docs/inference.md)")
     return tests, aar_table(ar, opts.window), overlaps, note
 
 
