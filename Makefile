@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench simulate clean report-check
+.PHONY: demo test lint docs bench simulate clean report-check mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ report-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# Not part of `make test`: injects small realistic bugs one at a time (scripts/mutate.py) and
+# reports which the suite misses.
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py
 
 clean:
 	rm -rf $(VENV) reports site .pytest_cache .mypy_cache .ruff_cache

@@ -26,7 +26,7 @@ def test_the_panel_file_is_the_shared_csvs_close_and_volume() -> None:
     assert table["ticker"].nunique() == 190
     first = table[table["ticker"] == "0001.HK"].iloc[0]
     assert str(first["date"].date()) == "2009-01-02"
-    assert first["close"] == pytest.approx(24.84714698791504, rel=1e-15)
+    assert first["close"] == pytest.approx(24.84714698791504, rel=1e-15, abs=0)
     assert first["volume"] == 5246448
     assert table["close"].notna().all()
 
