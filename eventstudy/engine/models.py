@@ -178,7 +178,8 @@ def _problem(model: str, n: float, sigma2: float, min_obs: int,
              beta: float = 1.0) -> str | None:
     if n < min_obs:
         return f"estimation window has {int(n)} sessions, the {MODEL_NAMES[model]} needs {min_obs}"
-    if not np.isfinite(beta) and model in ("market", "market_adjusted", "constant_mean"):
+    if not np.isfinite(beta) and model in ("market", "market_adjusted", "constant_mean",
+                                           "dimson", "scholes_williams"):
         # sum (Rm - mean Rm)^2 ~ 0 relative to sum Rm^2: X'X singular
         return ("constant market returns in the estimation window: the market model cannot be "
                 "estimated (use the constant mean model)")
