@@ -102,7 +102,7 @@ def test_x100_row_without_volume_skips_the_event_unless_kept() -> None:
     an event whose estimation window holds them is skipped, saying the ratio; kept and flagged
     with keep_suspect=True."""
     raw = _raw("2233.HK.csv")["Close"]
-    assert raw["2010-08-20"] / raw["2010-08-19"] == pytest.approx(100, rel=1e-3)
+    assert raw["2010-08-20"] / raw["2010-08-19"] == pytest.approx(100, rel=1e-3, abs=0)
     with pytest.raises(BadInput, match=r"x100.*1-for-100 consolidation.*--keep-suspect"):
         _study([("2233.HK", "2010-11-15")])
     kept = _study([("2233.HK", "2010-11-15")], keep_suspect=True)
@@ -162,7 +162,7 @@ def test_half_day_zero_volume_is_missing_volume_and_the_return_is_kept() -> None
     result = _study([("0001.HK", "2020-12-22")])
     ar = result.abnormal_returns.set_index("day")
     expected = raw.loc["2020-12-24", "Close"] / raw.loc["2020-12-23", "Close"] - 1
-    assert ar.loc[2, "return"] == pytest.approx(expected, rel=1e-12)
+    assert ar.loc[2, "return"] == pytest.approx(expected, rel=1e-12, abs=0)
     half = result.quality[result.quality["check"] == "half_day_volume"]
     assert half["where"].tolist() == ["2020-12-24"]
     assert half["action"].iloc[0] == "volume missing, return kept"
@@ -171,7 +171,7 @@ def test_half_day_zero_volume_is_missing_volume_and_the_return_is_kept() -> None
     est = result.events.iloc[0]
     days = raw.loc[est["estimation_start"]:est["estimation_end"], "Volume"]
     ratio = result.volume.set_index(["start", "end"]).loc[(0, 5), "volume_ratio"]
-    assert ratio == pytest.approx(vol[vol > 0].mean() / days[days > 0].mean(), rel=1e-9)
+    assert ratio == pytest.approx(vol[vol > 0].mean() / days[days > 0].mean(), rel=1e-9, abs=0)
 
 
 # 6. the market index has no price on day 0 ---------------------------------------------------
