@@ -362,7 +362,10 @@ def literal_tests(panel: Panel, window: tuple[int, int], dedupe: bool = True,
     out["bhar_skew_t"] = (t_sa, 2 * stats.t.sf(abs(t_sa), n - 1), n)
     out["bhar_boot_skew_t"] = (t_sa, literal_boot_p(bh), n)
     mav, av = literal_volume(panel, window, market)
-    vrows = [i for i in literal_rows(panel, dedupe) if np.isfinite(mav[i])]
+    # a window that runs past the end of the data is null for volume as for the CAR
+    # (docs/quality.md): only events whose window CAR exists
+    vrows = [i for i in literal_rows(panel, dedupe) if np.isfinite(mav[i])
+             and np.isfinite(lit.car[i])]
     length = panel.est_vol.shape[1]
     out["volume_t"] = (*literal_cw_t(mav, av, vrows, length, len(cols)), len(vrows))
     z = literal_rank_test([np.concatenate([av[i][:length], [av[i][length + c] for c in cols]])
