@@ -76,8 +76,11 @@ def test_listing_date_option_is_used() -> None:
 
 def test_every_entry_point_uses_the_calendars_listing_date() -> None:
     """README: `lockup 0020.HK` gave AR(0) -46.00% (t -13.24) and the batch_study DataFrame
-    example -46.61% (t -7.21) for the same day; both now estimate from listing day +5."""
-    lock = lockup_study("0020.HK", offline=True, volatility=False, tranches=["cornerstone"])
+    example -46.61% (t -7.21) for the same day; both now estimate from listing day +30 (after
+    price stabilisation, issue 22), compared here under the market model (an events file's
+    default; lock-ups default to market-adjusted returns)."""
+    lock = lockup_study("0020.HK", offline=True, volatility=False, tranches=["cornerstone"],
+                        model="market")
     events = pd.DataFrame({"ticker": ["0020.HK", "9660.HK"], "date": ["2022-06-30", "2025-04-24"],
                            "sector": ["ai", "ai"]})
     batch = batch_study(events, group_by="sector", offline=True, bootstrap=0)
@@ -86,10 +89,10 @@ def test_every_entry_point_uses_the_calendars_listing_date() -> None:
     assert b["estimation_start"] == a["estimation_start"]
     assert b["ar_0"] == pytest.approx(a["ar_0"], rel=1e-12, abs=0)
     assert b["t_0"] == pytest.approx(a["t_0"], rel=1e-12, abs=0)
-    # independent: listing 2021-12-30, estimation from the 6th session of the data on
+    # independent: listing 2021-12-30, estimation from the 31st session of the data on
     stock, hsi = read_raw_prices("0020.HK"), read_raw_hsi()
     common = stock.index.intersection(hsi.index)
-    assert pd.Timestamp(b["estimation_start"]) == common[common >= "2021-12-30"][5]
+    assert pd.Timestamp(b["estimation_start"]) == common[common >= "2021-12-30"][30]
 
 
 # 3. impossible returns ----------------------------------------------------------------------
@@ -168,8 +171,7 @@ def test_half_day_zero_volume_is_missing_volume_and_the_return_is_kept() -> None
     est = result.events.iloc[0]
     days = raw.loc[est["estimation_start"]:est["estimation_end"], "Volume"]
     ratio = result.volume.set_index(["start", "end"]).loc[(0, 5), "volume_ratio"]
-    assert ratio == pytest.approx(vol[vol > 0].mean() / days[days > 0].mean(), rel=1e-9,
-                                  abs=0)
+    assert ratio == pytest.approx(vol[vol > 0].mean() / days[days > 0].mean(), rel=1e-9, abs=0)
 
 
 # 6. the market index has no price on day 0 ---------------------------------------------------
