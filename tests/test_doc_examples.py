@@ -142,3 +142,43 @@ def test_shell_examples_run_and_print_what_the_page_shows(block: Block, tmp_path
     for comment in comments:  # output shown as comments: each '...'-separated piece is printed
         for piece in (p.strip() for p in comment.split("...")):
             assert not piece or normal(piece) in normal(stdout), f"{block.page}: {piece}"
+
+
+def test_the_site_lists_every_page_and_every_listed_page_exists() -> None:
+    import yaml
+
+    def pages(node: object) -> list[str]:
+        if isinstance(node, str):
+            return [node]
+        if isinstance(node, dict):
+            return [p for v in node.values() for p in pages(v)]
+        if isinstance(node, list):
+            return [p for v in node for p in pages(v)]
+        return []
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    listed = pages(config["nav"])
+    assert sorted(listed) == sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    assert config.get("strict") is True
+
+
+def test_readme_is_a_front_page_whose_links_resolve() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 200
+    for needed in ("make demo", "make test", "eventstudy-ipo", "```python", "| command |"):
+        assert needed in text
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\((?!/)([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).exists(), f"{page.name}: broken link {target}"
+
+
+def test_every_dependency_is_explained_in_the_library_table() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = [*project["dependencies"],
+             *(s for extra in project["optional-dependencies"].values() for s in extra)]
+    names = {re.split(r"[\[<>=~!; ]", s, maxsplit=1)[0].lower() for s in specs}
+    table = (ROOT / "docs" / "libraries.md").read_text(encoding="utf-8").lower()
+    missing = sorted(n for n in names if n not in table)
+    assert not missing, f"say why in docs/libraries.md: {missing}"
