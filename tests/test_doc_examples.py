@@ -168,7 +168,8 @@ def test_readme_is_a_front_page_whose_links_resolve() -> None:
     for needed in ("make demo", "make test", "eventstudy-ipo", "```python", "| command |"):
         assert needed in text
     for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
-        for target in re.findall(r"\]\((?!/)([^)#:]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\((?!/)([^)#:]+)(?:#[^)]*)?\)", text):
             assert (page.parent / target).exists(), f"{page.name}: broken link {target}"
 
 
