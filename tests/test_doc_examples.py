@@ -25,7 +25,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\S*)\s*$")
 ILLUSTRATIVE = re.compile(r"^<!-- illustrative: \S.* -->$")
 STUDIES = {"lockup", "batch", "garch", "listing"}
-MAX_ILLUSTRATIVE = 12
+MAX_ILLUSTRATIVE = 20  # crontab, unit and CI files, installs, long simulations: a few per page
 
 
 @dataclass
