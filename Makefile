@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench simulate clean report-check
+.PHONY: demo test lint docs bench simulate clean report-check mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
+# The documentation site (docs/, mkdocs.yml) into site/ (gitignored); a warning is an error.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 # Not part of `make test`: renders the SenseTime report and screenshots it with headless Chromium
 # (/usr/bin/chromium) when it is installed.
 report-check: $(STAMP)
@@ -30,10 +34,10 @@ report-check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
+# Not part of `make test`: injects small realistic bugs one at a time (scripts/mutate.py) and
+# reports which the suite misses.
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py
+
 clean:
 	rm -rf $(VENV) reports site .pytest_cache .mypy_cache .ruff_cache
-
-.PHONY: docs
-# The documentation site (docs/, mkdocs.yml) into site/ (gitignored); a warning is an error.
-docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site

@@ -126,5 +126,5 @@ def test_batch_dataframe_with_listings_gets_the_calendar_characteristics() -> No
     assert len(chars) == 4 and chars["runup"].notna().all()
     for day0, value in zip(chars["day0"], chars["runup"], strict=True):
         before = closes[closes.index < day0].iloc[-1]
-        assert value == pytest.approx(before / offer - 1, rel=1e-9)
-    assert chars["runup"].iloc[0] == pytest.approx(5.88 / 3.85 - 1, rel=1e-3)
+        assert value == pytest.approx(before / offer - 1, rel=1e-9, abs=0)
+    assert chars["runup"].iloc[0] == pytest.approx(5.88 / 3.85 - 1, rel=1e-3, abs=0)

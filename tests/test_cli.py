@@ -113,7 +113,7 @@ def test_user_file_study(tmp_path: Path) -> None:
     assert code == 0, err
     doc = json.loads(out)
     assert doc["sources"]["0020.HK"] == str(mine)
-    assert doc["events"][0]["return_0"] == pytest.approx(3.13 / 5.88 - 1)
+    assert doc["events"][0]["return_0"] == pytest.approx(3.13 / 5.88 - 1, rel=1e-6, abs=0)
 
 
 def test_fetch_fills_the_cache(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ that turns every ``EventStudyError`` into one line on stderr and exit code 2 or 
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import logging
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from eventstudy.engine.windows import parse_window, parse_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,12 +45,20 @@ def guarded(func: F) -> F:
                 click.echo(f"error: cannot use {_short(str(exc.filename))}: {exc.strerror}",
                            err=True)
                 sys.exit(2)
+            if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
+                click.echo(f"error: cannot write the output: {exc.strerror or exc} (a full "
+                           "disk or a file-size limit such as ulimit -f)", err=True)
+                sys.exit(2)
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug "
                        "for the traceback)", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+_WRITE_ERRORS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                 errno.EPERM, errno.EIO}
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -125,7 +134,7 @@ def study_options(func: F) -> F:
         click.option("--car-windows", help="CAR windows, ';'-separated (default: -20,-1;-10,-1;"
                                            "0,0;0,1;-1,1;-5,5;0,5;0,10;0,20, less the pre-event "
                                            "windows an --estimation window runs into)."),
-        click.option("--min-estimation", type=click.IntRange(3, None), default=60,
+        click.option("--min-estimation", type=click.IntRange(3, None), default=MIN_ESTIMATION,
                      show_default=True, help="Fewest estimation sessions for the model."),
         click.option("--returns", "returns", type=click.Choice(["trade-to-trade", "lumped"]),
                      default="trade-to-trade", show_default=True,

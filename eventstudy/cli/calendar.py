@@ -154,6 +154,35 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
                f"listed {listing.listing_date.date()}) in {path}")
 
 
+@listings_group.command("sync")
+@click.option("--dry-run", "mode", flag_value="dry-run", default=True,
+              help="Show the proposed changes (default); write nothing.")
+@click.option("--apply", "mode", flag_value="apply", help="Write the proposed changes into your "
+              "calendar file (under its lock, comments kept).")
+@click.option("--base-url", help="HKEXnews base URL (default: $EVENTSTUDY_HKEX_URL or "
+                                 "https://www2.hkexnews.hk).")
+@click.option("--max-documents", type=click.IntRange(1, 1000), default=100, show_default=True)
+@_calendar_option
+@guarded
+def listings_sync(mode: str, base_url: str | None, max_documents: int,
+                  calendar_path: Path | None) -> None:
+    """Read HKEXnews new listings and their allotment results announcements; propose new or
+    changed calendar entries with their source URLs. Needs the network (exit 3 without it)."""
+    from eventstudy.calendar.edit import user_calendar_path
+    from eventstudy.calendar.sync import apply, describe, propose
+
+    path = user_calendar_path(calendar_path) if mode == "apply" else calendar_path
+    report = propose(base_url, listings=path, max_documents=max_documents)
+    for line in describe(report):
+        click.echo(line)
+    if mode == "apply":
+        written = apply(report, path) if path is not None else []
+        click.echo(f"{path}: {len(written)} entr{'y' if len(written) == 1 else 'ies'} written")
+    else:
+        click.echo(f"{len(report.pending)} change(s) proposed (dry run: nothing written; "
+                   "--apply writes them)")
+
+
 @listings_group.command("import")
 @click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--source", help="Source of every row without a 'source' cell (required unless "
@@ -225,13 +254,15 @@ def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tupl
         to_json,
         write_state,
     )
-    from eventstudy.calendar.ics import write_ics
+    from eventstudy.calendar.ics import refuse_foreign_ics, write_ics
     from eventstudy.calendar.lock import locked
     from eventstudy.calendar.upcoming import EXIT_NOTHING, EXIT_UPCOMING, upcoming_expiries
     from eventstudy.engine.windows import window_label
 
     if as_json and as_csv:
         raise BadInput("choose one of --json and --csv")
+    if ics is not None:
+        refuse_foreign_ics(ics)
     frame = upcoming_expiries(
         as_of, within, tags=tags, boards=boards, tranches=tranches, listings=calendar_path,
         offline=offline, data=data, cache_dir=cache_dir, history=history,

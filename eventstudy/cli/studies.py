@@ -12,6 +12,7 @@ import click
 
 from eventstudy.cli.base import (
     _calendar_option,
+    _warn,
     check_exports,
     check_report_out,
     data_options,
@@ -25,7 +26,7 @@ from eventstudy.cli.base import (
     quiet,
     study_kwargs,
 )
-from eventstudy.engine.windows import parse_window, parse_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
 
 Window = tuple[int, int]
@@ -208,6 +209,7 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
     independent dates, events clustered on one date, and single events."""
     from eventstudy.engine.simulate import brown_warner, summary
     from eventstudy.fileio import atomic_write_text
+    from eventstudy.formatting import csv_text
 
     table = brown_warner(n_samples=samples, n_events=n_events,
                          shifts=parse_floats(shifts, "--shifts"),
@@ -215,7 +217,7 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
                          window=parse_window(window), model=model, pool_size=pool, seed=seed,
                          designs=[d.strip() for d in designs.split(",") if d.strip()],
                          cluster_size=cluster_size, progress=not (as_json or quiet()))
-    atomic_write_text(out, table.to_csv(index=False))
+    atomic_write_text(out, csv_text(table))
     click.echo(f"table: {out}", err=True)
     if "factor_data" in table.attrs:
         click.echo(f"factor model on {table.attrs['factor_data']}", err=as_json)
@@ -234,11 +236,12 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
 def _garch_size(draws: int, seed: int, out: Path, as_json: bool) -> None:
     """The GARCH tests' size on no-event draws (``eventstudy.volatility.size``)."""
     from eventstudy.fileio import atomic_write_text
+    from eventstudy.formatting import csv_text
     from eventstudy.volatility.size import garch_size
 
     table = garch_size(n_draws=draws, seed=seed)
     target = out.with_name(f"{out.stem}_garch{out.suffix or '.csv'}")
-    atomic_write_text(target, table.attrs["draws"].to_csv(index=False))
+    atomic_write_text(target, csv_text(table.attrs["draws"]))
     click.echo(f"GARCH draws: {target}", err=True)
     if as_json:
         click.echo(table.to_json(orient="records", indent=2))
@@ -263,12 +266,15 @@ def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
                          data_ticker=names[0] if data and len(names) == 1 else None)
     failed = 0
     for ticker in names:
+        seen = len(loader.notes)
         try:
             frame, path = loader.fetch(ticker)
         except EventStudyError as exc:
             failed = max(failed, exc.exit_code)
             click.echo(f"error: {exc}", err=True)
             continue
+        finally:
+            _warn(loader.notes[seen:])  # a partial answer that kept the cache, ...
         click.echo(f"{ticker}: {len(frame)} rows {frame.index[0].date()}..{frame.index[-1].date()}"
                    f" from {frame.attrs['source']} -> {path}")
     if failed:
@@ -289,7 +295,8 @@ def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
               help="BHAR horizons in sessions: BHAR over [0,+h].")
 @click.option("--first-days", type=click.IntRange(1, None), default=5, show_default=True,
               help="First sessions shown with market-adjusted returns.")
-@click.option("--min-estimation", type=click.IntRange(3, None), default=60, show_default=True,
+@click.option("--min-estimation", type=click.IntRange(3, None), default=MIN_ESTIMATION,
+              show_default=True,
               help="Fewest estimation sessions for the market model.")
 @_calendar_option
 @data_options

@@ -24,13 +24,14 @@ from eventstudy.calendar.listings import (
 )
 from eventstudy.calendar.sessions import HolidayPolicy
 from eventstudy.data.loader import PriceLoader
+from eventstudy.engine.formula import parse_formula
 from eventstudy.engine.panel import (
     DEFAULT_ESTIMATION,
     DEFAULT_WINDOW,
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import Window, default_car_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
 from eventstudy.studies.core import _raise_if_nothing, make_loader, run_panel_study
 from eventstudy.studies.designs import apply_designs
@@ -79,7 +80,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 group_by: str = "group", model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                 car_windows: tuple[Window, ...] | None = None,
-                min_estimation: int = 60, keep_other_events: bool = False,
+                min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
                 holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
@@ -108,6 +109,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
     other events unless ``keep_other_events``.
     """
+    for formula in regress:  # a formula outside the grammar fails before any data is loaded
+        parse_formula(formula)
     end = (estimation or (LOCKUP_ESTIMATION if events is None else DEFAULT_ESTIMATION))[1]
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=default_car_windows(end) if car_windows is None

@@ -28,7 +28,7 @@ from eventstudy.engine.crosssection import (
 )
 from eventstudy.engine.estimation import clean_estimation
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
-from eventstudy.engine.panel import build_panel
+from eventstudy.engine.panel import build_panel, correct_day0
 from eventstudy.engine.prepare import base
 from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.volume import (
@@ -142,8 +142,9 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     load.prefetch(tickers, progress=bar.update_to if bar else None)
     if bar:
         bar.close()
+    events, moved = correct_day0(events, load)
     panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
-                        max_estimation=max_estimation, min_start=min_start)
+                        max_estimation=max_estimation, min_start=min_start, notes=moved)
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
     del load  # the aligned series of every ticker: the panel holds what is needed from here
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,

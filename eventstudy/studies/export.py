@@ -21,6 +21,7 @@ import pandas as pd
 
 from eventstudy.errors import BadInput
 from eventstudy.fileio import atomic_write, atomic_write_bytes, atomic_write_text
+from eventstudy.formatting import csv_text
 
 if TYPE_CHECKING:
     from eventstudy.studies.result import EventStudyResult
@@ -133,7 +134,7 @@ def _refuse_foreign(folder: Path, names: Iterable[str], force: bool) -> None:
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8")
+    return csv_text(frame).encode("utf-8")
 
 
 def _cell(value: Any) -> Any:

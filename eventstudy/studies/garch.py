@@ -95,7 +95,7 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     """GARCH volatility around one event of ``ticker``: ``date`` if given, else the expiry of
     ``tranche`` of its listing. Returns ``eventstudy.volatility.event.EventVolatility``."""
     from eventstudy.volatility.event import volatility_study
-    from eventstudy.volatility.threads import one_blas_thread
+    from eventstudy.volatility.threads import isolated
 
     ticker = normalise_ticker(ticker)
     loader = make_loader(offline=offline, data=data, cache_dir=cache_dir, data_ticker=ticker)
@@ -105,7 +105,7 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     day0 = (to_timestamp(date, "--date") if date is not None
             else lockup_events(with_tranches(listing, [tranche]))[0].session)
     stock, index = return_series(loader, ticker, market, listing.listing_date)
-    with one_blas_thread():  # the numbers of every executor (see volatility.threads)
-        result = volatility_study(stock, day0, index, label=ticker, **options)
+    # one BLAS thread: the numbers of every executor, never the caller's (volatility.threads)
+    result = isolated(volatility_study, stock, day0, index, label=ticker, **options)
     result.notes.extend(loader.notes)
     return result

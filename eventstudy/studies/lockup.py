@@ -20,7 +20,7 @@ from eventstudy.engine.panel import (
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import Window, default_car_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
 from eventstudy.studies.garch import add_volatility
@@ -31,7 +31,7 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  model: str = "market", market: str | None = None,
                  window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                  car_windows: tuple[Window, ...] | None = None,
-                 min_estimation: int = 60, keep_other_events: bool = False,
+                 min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
                  offline: bool = False,
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
                  listings: str | Path | None = None, loader: PriceLoader | None = None,
@@ -91,7 +91,7 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
 
 def event_study(events: Sequence[Event], *, model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window = DEFAULT_ESTIMATION,
-                car_windows: tuple[Window, ...] | None = None, min_estimation: int = 60,
+                car_windows: tuple[Window, ...] | None = None, min_estimation: int = MIN_ESTIMATION,
                 keep_other_events: bool = False, offline: bool = False,
                 data: str | Path | None = None, cache_dir: str | Path | None = None,
                 loader: PriceLoader | None = None, skipped: Sequence[Skip] = (),

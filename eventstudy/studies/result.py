@@ -19,7 +19,7 @@ from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns
 from eventstudy.engine.panel import (
     DEFAULT_WINDOW,
 )
-from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window, window_label
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, MIN_ESTIMATION, Window, window_label
 from eventstudy.errors import BadInput
 from eventstudy.formatting import json_text
 
@@ -44,7 +44,7 @@ class StudyOptions:
     window: Window = DEFAULT_WINDOW
     estimation: Window | None = None
     car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS
-    min_estimation: int = 60
+    min_estimation: int = MIN_ESTIMATION
     bhar_windows: tuple[Window, ...] = DEFAULT_BHAR_WINDOWS
     group_by: str | None = "group"
     factors: Any = None  # model "factors": a factor file path or a date-indexed DataFrame

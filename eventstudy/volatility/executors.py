@@ -21,7 +21,7 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.volatility.base import SCALE
 from eventstudy.volatility.event import EventVolatility, volatility_study
 from eventstudy.volatility.garch import GarchFit, fit_garch
-from eventstudy.volatility.threads import one_blas_thread
+from eventstudy.volatility.threads import alone, isolated, one_blas_thread
 
 
 @dataclass
@@ -86,6 +86,10 @@ def _bar(total: int, enabled: bool) -> tqdm:
 
 
 def _run_serial(tasks: list[Any], progress: bool, return_exceptions: bool) -> list[Any]:
+    """In this process, or, when it runs other threads, in one fresh worker process: the
+    one-BLAS-thread limit of each fit never reaches the caller's threads."""
+    if not alone():
+        return isolated(_run_serial, tasks, False, return_exceptions)
     results = []
     with _bar(len(tasks), progress) as bar:
         for task in tasks:
@@ -213,6 +217,11 @@ def _run_dask(tasks: list[Any], progress: bool, return_exceptions: bool,
     except (OSError, TimeoutError) as exc:
         raise DataUnavailable(f"cannot reach the dask scheduler at {address}: {exc}") from exc
     with client:  # closed on every path
+        try:  # a scheduler without workers would hold the tasks forever
+            client.wait_for_workers(1, timeout=timeout)
+        except (TimeoutError, OSError):
+            raise DataUnavailable(f"the dask scheduler at {address} has no workers (none "
+                                  f"joined within {timeout:g} s)") from None
         futures = client.map(_run_task, tasks, return_exceptions=return_exceptions, pure=False)
         with _bar(len(tasks), progress) as bar:
             for _ in dask_completed(futures, loop=client.loop):
