@@ -319,7 +319,7 @@ def test_upcoming_shows_law_or_contract_and_the_locked_to_float_ratio() -> None:
     row = frame[frame["ticker"] == "3231.HK"].iloc[0]  # Excelland: free from 2027-03-09
     assert row["basis"] == "contract"
     assert row["locked_to_float"] == pytest.approx(1_634_400 / (45_000_000 - 1_634_400),
-                                                   rel=1e-12)
+                                                   rel=1e-12, abs=0)
     law = upcoming_expiries("2027-09-01", 30, prices=False, tranches=["key_persons"])
     assert set(law[law["ticker"] == "3231.HK"]["basis"]) == {"law"}
 

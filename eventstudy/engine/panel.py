@@ -23,6 +23,7 @@ from eventstudy.data.tickers import calendar_code
 from eventstudy.engine.placeholders import move_off_placeholder
 from eventstudy.engine.series import Series, iso_day
 from eventstudy.errors import BadInput, DataUnavailable, EstimationError
+from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS as MAX_DAY0_SHIFT_DAYS
 
 DEFAULT_WINDOW = (-10, 20)
 
@@ -37,9 +38,6 @@ LOCKUP_MAX_ESTIMATION = 250
 
 
 LISTING_GAP = 5  # lock-ups: estimation starts at listing day + 5
-
-
-MAX_DAY0_SHIFT_DAYS = 14  # day 0 missing from the data moves at most this many calendar days
 
 
 @dataclass
@@ -80,6 +78,12 @@ class Panel:
         at = None if self.positions is None else self.positions[pick]
         return Panel(events=self.events.iloc[pick], days=self.days, close=close,
                      skipped=list(self.skipped), positions=at, **arrays)
+
+    def outside_data(self, window: tuple[int, int]) -> np.ndarray:
+        """Per event: does ``window`` run past the end (or start) of its data? Such a window is
+        null in every table and left out of the pooled tests (docs/quality.md)."""
+        cols = slice(self.column(window[0]), self.column(window[1]) + 1)
+        return np.isnat(self.dates[:, cols]).any(axis=1)
 
     def window_view(self, window: tuple[int, int]) -> Panel:
         """The panel with its event block cut to ``window`` (estimation block unchanged)."""

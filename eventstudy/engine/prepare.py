@@ -154,6 +154,7 @@ def prepare(ar: AbnormalReturns, window: Sequence[int], common: Base | None = No
     with np.errstate(invalid="ignore", divide="ignore"):
         scar = car / np.sqrt(car_var)
         mav = np.where(seen, window_av, 0.0).sum(axis=1) / seen.sum(axis=1)  # available days
+    mav[ar.panel.outside_data(window)] = np.nan  # a window past the data is no full window
     width = ar.est_ar.shape[1]
     return Prepared(**vars(common), ids=ar.panel.events.index.to_numpy(), window=window,
                     car=car, car_var=car_var, scar=scar, bhar=bhar(ar.panel, window), mav=mav,
