@@ -165,3 +165,13 @@ def test_many_firm_days_open_with_caar_and_tests(tmp_path: Path) -> None:
     assert rows["[-1,+1]"][3].startswith(f"{bmp['statistic']:.2f} (p")
     assert np.isfinite(bmp["p_value"])
     assert body[-1].tag == "details"  # sources folded at the end
+
+
+def test_headline_without_garch_says_nothing_about_volatility() -> None:
+    from eventstudy.report.headline import headline_blocks
+
+    blocks = headline_blocks(lockup_study(["0020.HK"], offline=True, volatility=False))
+    assert isinstance(blocks[0], str) and "volatility" not in blocks[0]
+    assert all("volatility ratio" not in b.frame.index for b in blocks[1:])  # type: ignore[union-attr]
+    assert [b.frame.loc["volume ratio day 0", "value"] for b in blocks[1:]] == [  # type: ignore[union-attr]
+        "88.00x", "0.95x"]

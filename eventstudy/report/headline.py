@@ -26,12 +26,14 @@ def headline_blocks(result: EventStudyResult) -> list[Block]:
         return []
     blocks: list[Block] = []
     if len(firm_days(result)) <= WIDE_LIMIT:
+        cards = firm_day_cards(result)
+        volatility = any("volatility ratio" in card.index for _, card in cards)
         blocks.append(
             "AR and CAR with the prediction-error t and its two-sided p (MacKinlay 1997); "
-            "volume ratio = mean volume over the estimation-window mean volume; volatility "
-            "ratio = mean GARCH sigma [+1,+20] / [-20,-1] with its permutation p.")
-        blocks += [Table(card, caption=label, header=False)
-                   for label, card in firm_day_cards(result)]
+            "volume ratio = mean volume over the estimation-window mean volume"
+            + ("; volatility ratio = mean GARCH sigma [+1,+20] / [-20,-1] with its "
+               "permutation p." if volatility else "."))
+        blocks += [Table(card, caption=label, header=False) for label, card in cards]
     caar = caar_table(result)
     if caar is not None:
         blocks.append(
