@@ -11,8 +11,7 @@ from tqdm import tqdm
 
 class _Bar(tqdm):  # type: ignore[type-arg]
     """tqdm without its monitor thread, which every bar (even a disabled one) starts and which
-    outlives it by up to 10 s: a process with a second thread cannot fork safely
-    (``eventstudy.report.parallel``)."""
+    outlives it by up to 10 s."""
 
     monitor_interval = 0
 

@@ -178,11 +178,11 @@ def _problem(model: str, n: float, sigma2: float, min_obs: int,
              beta: float = 1.0) -> str | None:
     if n < min_obs:
         return f"estimation window has {int(n)} sessions, the {MODEL_NAMES[model]} needs {min_obs}"
-    if not np.isfinite(beta) and model in ("market", "market_adjusted", "constant_mean"):
-        # sum (Rm - mean Rm)^2 ~ 0 relative to sum Rm^2: X'X singular
+    if not np.isfinite(beta) and model != "factors":
+        # sum (Rm - mean Rm)^2 ~ 0 relative to sum Rm^2: X'X singular (Dimson, SW: lagged Rm)
         return ("constant market returns in the estimation window: the market model cannot be "
                 "estimated (use the constant mean model)")
-    if not np.isfinite(beta):  # the regressors of a factor/Dimson/SW model: X'X singular
+    if not np.isfinite(beta):  # the factor model's regressors: X'X singular
         return (f"collinear regressors in the estimation window (a constant factor, or "
                 f"factors that are combinations of each other): the {MODEL_NAMES[model]} "
                 "cannot be estimated; drop a factor")
