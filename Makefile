@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-random lint bench simulate clean report-check bundle
+.PHONY: demo test test-random lint docs bench simulate clean report-check bundle
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test-random: lint
 	@echo "random order seed: $(SEED) (make test-random SEED=$(SEED) repeats this order)"
 	$(BIN)/python -m pytest -q --random-order-bucket=global --random-order-seed=$(SEED)
 
+# The documentation site (docs/, mkdocs.yml) into site/ (gitignored); a warning is an error.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 # Not part of `make test`: renders the SenseTime report and screenshots it with headless Chromium
 # (/usr/bin/chromium) when it is installed.
 report-check: $(STAMP)
@@ -53,4 +57,4 @@ bundle:
 	cp -R $(BUNDLED_DATA) $(BUNDLED)/data/
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) reports site .pytest_cache .mypy_cache .ruff_cache

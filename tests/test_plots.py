@@ -75,11 +75,35 @@ def test_plot_methods_return_figures_drawn_from_the_result(sensetime) -> None:
                 sensetime.plot_volatility("0020.HK:pre_ipo:2022-06-30"),
                 sensetime.plot_car(-1)):
         assert isinstance(fig, Figure) and fig.axes
-    with pytest.raises(BadInput, match="CAAR"):
-        sensetime.plot_caar()
     with pytest.raises(BadInput):
         sensetime.plot_car("nope")
     plt.close("all")
+
+
+def test_plot_caar_of_one_firm_is_the_mean_car_over_its_firm_days(sensetime) -> None:
+    """SenseTime's lock-ups expire on two days (three tranches on 2022-06-30, one on
+    2022-12-30): the CAAR is the mean of the two firm-days' CARs, with a Student t(1) band."""
+    from scipy import stats
+
+    ars = sensetime.abnormal_returns.merge(sensetime.events[["event_id", "ticker", "day0"]],
+                                           on="event_id")
+    firm_days = ars.drop_duplicates(["ticker", "day0"])["event_id"].tolist()
+    assert len(firm_days) == 2
+    cars = np.array([np.cumsum(ars.loc[ars["event_id"] == e, "ar"].to_numpy())
+                     for e in firm_days])
+    days = ars.loc[ars["event_id"] == firm_days[0], "day"].to_numpy()
+    fig = sensetime.plot_caar()
+    ax = fig.axes[0]
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_xdata(), days)
+    np.testing.assert_allclose(line.get_ydata(), 100 * cars.mean(axis=0))
+    half = stats.t.ppf(0.975, 1) * cars.std(axis=0, ddof=1) / np.sqrt(2)
+    band = ax.collections[0].get_paths()[0].vertices
+    at0 = band[band[:, 0] == 0, 1]
+    k = int(np.flatnonzero(days == 0)[0])
+    np.testing.assert_allclose([at0.min(), at0.max()],
+                               100 * (cars.mean(axis=0)[k] + np.array([-half[k], half[k]])))
+    assert "2 firm-days" in ax.get_title()
 
 
 def test_plot_caar_across_firms() -> None:

@@ -51,10 +51,12 @@ def cumulative_car(ar: AbnormalReturns, row: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _cumulative_axes(fig: Figure, ax: plt.Axes, days: np.ndarray, value: np.ndarray,
-                     se: np.ndarray, *, label: str, band: str, title: str) -> Figure:
-    """A cumulative abnormal return in % over event days with its 95% band, day 0 marked."""
+                     se: np.ndarray, *, label: str, band: str, title: str,
+                     crit: float | np.ndarray = Z95) -> Figure:
+    """A cumulative abnormal return in % over event days with its 95% band (value +/- crit x
+    se), day 0 marked."""
     ax.plot(days, 100 * value, color="#1f4e79", lw=2, label=label)
-    ax.fill_between(days, 100 * (value - Z95 * se), 100 * (value + Z95 * se), color="#1f4e79",
+    ax.fill_between(days, 100 * (value - crit * se), 100 * (value + crit * se), color="#1f4e79",
                     alpha=0.15, label=band)
     ax.axvline(0, color="#c00000", ls="--", lw=1)
     ax.axhline(0, color="black", lw=0.8)
@@ -79,8 +81,10 @@ def ar_car_figure(ar: AbnormalReturns, row: int, title: str = "") -> Figure:
                             title=title or "Abnormal returns and CAR")
 
 
-def caar_figure(days: np.ndarray, caar: np.ndarray, se: np.ndarray, title: str = "") -> Figure:
-    """Cross-event CAAR with its 95% confidence band."""
+def caar_figure(days: np.ndarray, caar: np.ndarray, se: np.ndarray, title: str = "", *,
+                crit: float | np.ndarray = Z95) -> Figure:
+    """Cross-event CAAR with its 95% confidence band CAAR +/- crit x se (``crit`` per day: the
+    Student t quantile of the day's firm-days)."""
     fig, ax = plt.subplots(figsize=(9, 4.5))
     return _cumulative_axes(fig, ax, days, caar, se, label="CAAR", band="95% confidence band",
-                            title=title or "Cumulative average abnormal return")
+                            title=title or "Cumulative average abnormal return", crit=crit)

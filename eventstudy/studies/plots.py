@@ -65,17 +65,34 @@ def plot_price_volume(result: EventStudyResult, event: str | int | None = None) 
 
 
 def plot_caar(result: EventStudyResult) -> Figure:
-    """The CAAR across firm-days with its cross-sectional 95% band."""
+    """The CAAR over the event window with its cross-sectional 95% band.
+
+    CAAR on day t = mean over firm-days i of CAR_i[start, t] (Brown & Warner 1985; MacKinlay
+    1997, sec. 4.4), tranches of one firm expiring on the same session counted once. For one
+    firm with several events (SenseTime's lock-ups on two days) it is the mean CAR over that
+    firm's events. The band is CAAR +/- t(0.975, n - 1) x sd / sqrt(n) of the CAR_i across the n
+    firm-days: Student t, so with two firm-days the band is wide; with one firm-day there is no
+    band and the line is that event's CAR."""
+    from scipy import stats
+
+    from eventstudy.engine.crosssection import aar_table
     from eventstudy.plotting.events import caar_figure
 
     caar = result.caar
     if caar.empty:
-        raise BadInput("no CAAR: it needs several firm-days (a batch or several tickers)")
+        if not result.event_ids():
+            raise BadInput("no CAAR: the result has no studied event")
+        caar = aar_table(result.ar, result.options.window)
+    n_day = caar["caar_n"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         se = (caar["caar"] / caar["caar_t"]).abs().to_numpy()
+        crit = np.where(n_day > 1, stats.t.ppf(0.975, np.maximum(n_day - 1, 1)), np.nan)
     n = int(caar["caar_n"].max())
+    band = "" if n > 1 else "; no band with one firm-day"
     return caar_figure(caar["day"].to_numpy(), caar["caar"].to_numpy(), se,
-                       f"CAAR across {n} firm-days (cross-sectional 95% band)")
+                       f"CAAR across {n} firm-day{'s' if n != 1 else ''} "
+                       f"(cross-sectional 95% band, Student t{band})",
+                       crit=crit)
 
 
 def volatility_of(result: EventStudyResult, event: str | int | None) -> tuple[str, Any]:

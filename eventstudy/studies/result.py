@@ -156,23 +156,29 @@ class EventStudyResult:
 
     @property
     def n_events(self) -> int:
+        """The number of studied events (tranches sharing a firm-day count separately)."""
         return len(self.events)
 
     def event_ids(self) -> list[str]:
+        """The studied events' ids, ``TICKER:TRANCHE:DAY0``, in the order of ``events``."""
         return self.events["event_id"].tolist()
 
     def car_of(self, event_id: str, window: Window) -> pd.Series:
+        """The ``car`` row of one event and window, e.g. ``car_of(event_id, (-1, 1))``."""
         rows = self.car[(self.car.event_id == event_id) & (self.car.window == window_label(window))]
         if rows.empty:
             raise BadInput(f"no CAR for {event_id} over {window_label(window)}")
         return rows.iloc[0]
 
     def summary(self) -> str:
+        """The text the CLI prints: a header (study, model, windows, N, market, data), then the
+        events, CARs, tests and notes."""
         from eventstudy.studies.summary import summary_text
 
         return summary_text(self)
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON document of ``--json`` as Python objects (missing values as None)."""
         from eventstudy.studies.serialize import result_to_dict
 
         return result_to_dict(self)
@@ -190,7 +196,8 @@ class EventStudyResult:
         return plot_price_volume(self, event)
 
     def plot_caar(self) -> Figure:
-        """CAAR across firm-days with its 95% band (several firm-days)."""
+        """CAAR over the event window: the mean CAR across firm-days (one firm's events on
+        several days included) with its Student t 95% band; see ``studies.plots.plot_caar``."""
         from eventstudy.studies.plots import plot_caar
 
         return plot_caar(self)
@@ -202,6 +209,7 @@ class EventStudyResult:
         return plot_volatility(self, event)
 
     def to_json(self, indent: int | None = 2) -> str:
+        """``to_dict()`` as JSON text (no NaN: missing values are null)."""
         if indent is None:
             return json.dumps(self.to_dict(), allow_nan=False)
         return json_text(self.to_dict(), indent)
