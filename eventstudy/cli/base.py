@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from eventstudy import __version__
+import eventstudy
 from eventstudy.engine.windows import parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
 
@@ -77,7 +77,7 @@ class _Program(click.Group):
 @click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
-@click.version_option(version=__version__, prog_name="eventstudy")
+@click.version_option(version=eventstudy.__version__, prog_name="eventstudy")
 def main(debug: bool, quiet: bool) -> None:
     """Event studies around IPO lock-up expiries and listing dates."""
     level = logging.ERROR if quiet else logging.WARNING
