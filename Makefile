@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-random lint docs bench simulate clean report-check bundle
+.PHONY: demo test test-random lint docs bench simulate clean report-check bundle mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bundle:
 	mkdir -p $(BUNDLED)/data
 	cp -R configs $(BUNDLED)/
 	cp -R $(BUNDLED_DATA) $(BUNDLED)/data/
+
+# Not part of `make test`: injects small realistic bugs one at a time (scripts/mutate.py) and
+# reports which the suite misses.
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py
 
 clean:
 	rm -rf $(VENV) reports site .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Shared helpers of the public-API benchmarks (bench_compare/loader/startup/json).
+"""Shared helpers of the public-API benchmarks (bench_headline/loader/startup/json).
 
 Only the public top-level API of ``eventstudy`` (``from eventstudy import ...``) and the CLI
 (run as a subprocess) are used, so the benchmarks survive a restructure of the package.

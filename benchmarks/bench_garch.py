@@ -4,7 +4,7 @@
    same series (interleaved per series, alternating order; target <= 10%).
 2. ``fit_many`` serial vs a parallel executor (local processes by default, or dask://HOST:PORT).
 
-    python benchmarks/bench_garch.py [--n 500] [--nobs 250] [--executor local] [--workers 2]
+    python benchmarks/bench_garch.py [--n 500] [--nobs 250] [--executor local] [--workers N]
 """
 
 from __future__ import annotations
@@ -102,8 +102,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=500, help="number of series (default 500)")
     parser.add_argument("--nobs", type=int, default=250, help="observations per series")
     parser.add_argument("--executor", default="local", help="local or dask://HOST:PORT")
-    parser.add_argument("--workers", type=int, default=2, help="local worker processes")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="local worker processes (default: the CPUs this process may use)")
     args = parser.parse_args(argv)
+    if args.workers is None:
+        from eventstudy.volatility.executors import usable_cpus
+
+        args.workers = usable_cpus()
     series = [synthetic(seed, args.nobs) for seed in range(args.n)]
     load_before = os.getloadavg()[0]
     bare, wrap, diff_w = overhead(series)

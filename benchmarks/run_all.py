@@ -16,11 +16,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # name, arguments of a full run, arguments of a quick run
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
+    ("bench_headline.py", [], ["--quick"]),
     ("bench_engine.py", [], ["--events", "2000", "--loop-events", "200", "--repeat", "1"]),
     ("bench_engine.py", ["--events", "100000", "--loop-events", "100", "--repeat", "1"], []),
     ("bench_garch.py", [], ["--n", "20"]),
     ("bench_load.py", [], ["--events", "300", "--singles", "10"]),
-    ("bench_compare.py", ["--sizes", "1000,10000"], ["--quick"]),
     ("bench_loader.py", [], ["--quick"]),
     ("bench_startup.py", [], ["--quick"]),
     ("bench_json.py", [], ["--quick"]),

@@ -5,10 +5,44 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet cannot run: text starting with ``= + - @``, tab or CR gets a
+    leading ``'`` (OWASP, CSV injection); numbers, and text that is just a number such as
+    ``-0.46``, stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) \
+            and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_text(frame: pd.DataFrame, **kwargs: Any) -> str:
+    """``frame.to_csv`` with every text cell and column name made ``spreadsheet_safe``: the
+    one CSV writer of every CSV file and output the product writes. Text holding a CR is
+    quoted (pandas leaves it bare when lines end in LF, which would split the row)."""
+    import csv
+
+    safe = frame.rename(columns=lambda c: spreadsheet_safe(str(c)))
+    has_cr = any("\r" in str(c) for c in safe.columns)
+    for i in range(safe.shape[1]):
+        column = safe.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column) \
+                or isinstance(column.dtype, pd.CategoricalDtype):
+            values = column.astype(object).map(spreadsheet_safe)
+            has_cr = has_cr or bool(values.map(lambda v: isinstance(v, str) and "\r" in v).any())
+            safe.isetitem(i, values.to_numpy())
+    if has_cr:
+        kwargs.setdefault("quoting", csv.QUOTE_NONNUMERIC)
+    return str(safe.to_csv(index=kwargs.pop("index", False), **kwargs))
 
 
 def pct(value: Any, digits: int = 2) -> str:

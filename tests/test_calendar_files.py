@@ -199,11 +199,13 @@ def test_an_unwritable_target_is_named_in_one_line(tmp_path: Path) -> None:
 
 def test_a_symlinked_ics_or_calendar_stays_a_link(tmp_path: Path) -> None:
     real, link = tmp_path / "real.ics", tmp_path / "published.ics"
-    real.write_text("old")
+    run("upcoming", "--offline", "--no-prices", "--as-of", "2025-03-01", "--ics", str(real))
+    old = real.read_text()  # an earlier calendar eventstudy wrote (a foreign file is refused)
     link.symlink_to(real)
     assert run("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01", "--ics",
                str(link))[0] == 10
     assert link.is_symlink() and real.read_text().startswith("BEGIN:VCALENDAR")
+    assert real.read_text() != old
     calendar, alias = tmp_path / "cal.yaml", tmp_path / "alias.yaml"
     calendar.write_text(COMMENTED, encoding="utf-8")
     alias.symlink_to(calendar)

@@ -66,15 +66,15 @@ def test_the_bundled_calendar_passes_strict_validation() -> None:
     assert "INVALID" not in out and err == ""
 
 
-def test_18c_without_category_is_flagged_only_for_tranches_its_category_rules(
-        tmp_path: Path) -> None:
+def test_18c_without_category_is_an_error(tmp_path: Path) -> None:
+    """Issue 23: not a warning about some tranches but an error (no silent 12/24-month drop)."""
     path = tmp_path / "cal.yaml"
     base = ("listings:\n  - {ticker: 1.HK, listing_date: 2024-01-02, source: s, "
             "board: Chapter 18C, issuer_type: red_chip")
     path.write_text(base + ", tranches: [{name: cornerstone, months: 6}]}\n", encoding="utf-8")
-    code, _, err = run("listings", "validate", "--strict", str(path))
-    assert code == 0, err
-    path.write_text(base + ", tranches: [{name: cornerstone, months: 6}, "
+    code, _, err = run("listings", "validate", str(path))
+    assert code == 2 and "without category" in err
+    path.write_text(base + ", category: commercial, tranches: [{name: cornerstone, months: 6}, "
                     "{name: controlling_12m, months: 12}]}\n", encoding="utf-8")
     code, _, err = run("listings", "validate", "--strict", str(path))
-    assert code == 2 and "the lengths of controlling_12m cannot be checked" in err
+    assert code == 0, err

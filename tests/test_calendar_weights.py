@@ -54,7 +54,7 @@ def test_events_column_weights_match_a_hand_weighted_portfolio() -> None:
     got = design.portfolio.set_index(pd.to_datetime(design.portfolio["date"]))["return"]
     assert list(got.index) == list(hand.index)
     for date in hand.index:
-        assert got[date] == pytest.approx(hand[date], rel=1e-12), date
+        assert got[date] == pytest.approx(hand[date], rel=1e-12, abs=0), date
     # 2022-06-30: SenseTime and Meituan together, 1.5 : 8 (not 1 : 1)
     both = hand[pd.Timestamp("2022-06-30")]
     equal = batch_study(EVENTS, calendar_time=(0, 5), offline=True, bootstrap=0)
@@ -64,7 +64,7 @@ def test_events_column_weights_match_a_hand_weighted_portfolio() -> None:
     # the intercept: OLS of the hand portfolio on the ^HSI return of the same sessions
     hsi = read_raw_hsi().pct_change().reindex(hand.index)
     fit = sm.OLS(hand.to_numpy(), sm.add_constant(hsi.to_numpy())).fit()
-    assert design.alpha == pytest.approx(fit.params[0], rel=1e-9)
+    assert design.alpha == pytest.approx(fit.params[0], rel=1e-9, abs=0)
 
 
 def test_market_cap_from_calendar_shares_times_the_close_before_day0(tmp_path) -> None:
@@ -86,7 +86,7 @@ def test_market_cap_from_calendar_shares_times_the_close_before_day0(tmp_path) -
         weights[(ticker, day0)] = shares * close.iloc[close.index.get_loc(pd.Timestamp(day0)) - 1]
     hand = _hand_portfolio(weights, (0, 3))
     got = result.designs["calendar_time"].portfolio["return"].to_numpy()
-    assert got == pytest.approx(hand.to_numpy(), rel=1e-12)
+    assert got == pytest.approx(hand.to_numpy(), rel=1e-12, abs=0)
     assert not math.isclose(weights[("0020.HK", "2022-06-30")],
                             weights[("1024.HK", "2022-07-04")], rel_tol=0.1)
 
@@ -131,4 +131,4 @@ def test_sessions_without_a_market_return_are_left_out_with_a_note() -> None:
     keep = rows[(rows.day >= 0) & rows.market_return.notna()]
     fit = sm.OLS(keep["return"].to_numpy(), sm.add_constant(keep["market_return"].to_numpy())
                  ).fit()
-    assert res.alpha == pytest.approx(fit.params[0], rel=1e-10)
+    assert res.alpha == pytest.approx(fit.params[0], rel=1e-10, abs=0)

@@ -69,7 +69,7 @@ def test_placeholder_rows_are_dropped_before_returns(ticker: str, dates: list[st
         after = mine.index[mine.index > day][0]
         before = raw.index[raw.index < day][-1]
         assert mine.loc[after, "r"] == pytest.approx(
-            raw.loc[after, "Close"] / raw.loc[before, "Close"] - 1, rel=1e-12)
+            raw.loc[after, "Close"] / raw.loc[before, "Close"] - 1, rel=1e-12, abs=0)
 
 
 def test_placeholders_dropped_are_counted_per_event() -> None:
@@ -107,9 +107,10 @@ def test_day0_on_a_placeholder_moves_to_the_next_session() -> None:
     pred = ols.get_prediction(x0)
     ar0 = mine["r"].iloc[p0] - pred.predicted_mean[0]
     raw = read_raw_prices("0020.HK")["Close"]  # the return spans 2024-01-15
-    assert row["return_0"] == pytest.approx(raw["2024-01-16"] / raw["2024-01-12"] - 1, rel=1e-12)
-    assert row["ar_0"] == pytest.approx(ar0, rel=1e-10)
-    assert row["t_0"] == pytest.approx(ar0 / pred.se_obs[0], rel=1e-10)
+    assert row["return_0"] == pytest.approx(raw["2024-01-16"] / raw["2024-01-12"] - 1, rel=1e-12,
+                                            abs=0)
+    assert row["ar_0"] == pytest.approx(ar0, rel=1e-10, abs=0)
+    assert row["t_0"] == pytest.approx(ar0 / pred.se_obs[0], rel=1e-10, abs=0)
 
 
 def test_half_day_keeps_its_return_but_not_its_volume() -> None:
@@ -126,7 +127,7 @@ def test_half_day_keeps_its_return_but_not_its_volume() -> None:
     assert raw.loc["2024-12-31", "Volume"] == 0
     ars = res.abnormal_returns[res.abnormal_returns.event_id == event_id].set_index("day")
     assert ars.loc[1, "return"] == pytest.approx(
-        raw.loc["2024-12-31", "Close"] / raw.loc["2024-12-30", "Close"] - 1, rel=1e-12)
+        raw.loc["2024-12-31", "Close"] / raw.loc["2024-12-30", "Close"] - 1, rel=1e-12, abs=0)
     assert ars.loc[1, "return"] != 0
 
     mine = joint_returns("9880.HK")
@@ -141,9 +142,9 @@ def test_half_day_keeps_its_return_but_not_its_volume() -> None:
     abn0 = np.log1p(v0) - np.log1p(index_volume.loc[mine.index[p0]]) - est_lv.mean()
     got = res.volume[(res.volume.event_id == event_id) & (res.volume.window == "[+0,+1]")]
     got = got.iloc[0]
-    assert got["volume_ratio"] == pytest.approx(v0 / est_v[est_v > 0].mean(), rel=1e-10)
-    assert got["abnormal_log_volume"] == pytest.approx(abn0, rel=1e-10)
-    assert got["t"] == pytest.approx(abn0 / est_lv.std(ddof=1), rel=1e-10)
+    assert got["volume_ratio"] == pytest.approx(v0 / est_v[est_v > 0].mean(), rel=1e-10, abs=0)
+    assert got["abnormal_log_volume"] == pytest.approx(abn0, rel=1e-10, abs=0)
+    assert got["t"] == pytest.approx(abn0 / est_lv.std(ddof=1), rel=1e-10, abs=0)
     assert got["abnormal_log_volume"] > 4 and got["t"] > 2.5
 
 
@@ -182,10 +183,10 @@ def _check(res, data: dict, rows: list[int]) -> dict:
     for key in ("alpha", "beta", "sigma", "ar_0", "t_0"):
         assert row[key] == pytest.approx(exp[key], rel=1e-10, abs=1e-14), key
     car = res.car_of(event_id, (0, 20))
-    assert car["car"] == pytest.approx(exp["car"], rel=1e-10)
-    assert car["se"] == pytest.approx(exp["se"], rel=1e-10)
+    assert car["car"] == pytest.approx(exp["car"], rel=1e-10, abs=0)
+    assert car["se"] == pytest.approx(exp["se"], rel=1e-10, abs=0)
     assert car["p"] == pytest.approx(2 * stats.t.sf(abs(exp["car"] / exp["se"]), exp["dof"]),
-                                     rel=1e-8)
+                                     rel=1e-8, abs=0)
     assert row["estimation_days"] == exp["n"]
     return exp
 
@@ -226,7 +227,7 @@ def test_cli_keep_other_events(sensetime) -> None:
     assert twelve["estimation_window"] == {"start": "2022-01-06", "end": "2022-11-29",
                                            "sessions": 222, "excluded_sessions": 0}
     assert twelve["sigma"] == pytest.approx(_expected(sensetime, sensetime["window"])["sigma"],
-                                            rel=1e-10)
+                                            rel=1e-10, abs=0)
     code, out, _ = run_cli("batch", "--offline", "--no-report", "--json", "--help")
     assert "--keep-other-events" in out
 
@@ -242,9 +243,9 @@ def test_dimson_keeps_the_market_lags_next_to_a_left_out_window(sensetime) -> No
                                          m[[p + 1 for p in rows]]]))
     ols = sm.OLS(joint["r"].to_numpy()[rows], X).fit()
     row = res.events.set_index("event_id").loc["0020.HK:controlling_12m:2022-12-30"]
-    assert row["alpha"] == pytest.approx(ols.params[0], rel=1e-10)
-    assert row["beta"] == pytest.approx(ols.params[1:].sum(), rel=1e-10)
-    assert row["sigma"] == pytest.approx(np.sqrt(ols.scale), rel=1e-10)
+    assert row["alpha"] == pytest.approx(ols.params[0], rel=1e-10, abs=0)
+    assert row["beta"] == pytest.approx(ols.params[1:].sum(), rel=1e-10, abs=0)
+    assert row["sigma"] == pytest.approx(np.sqrt(ols.scale), rel=1e-10, abs=0)
     assert len(rows) == 179
 
 
@@ -265,8 +266,8 @@ def test_lumped_returns_keep_the_no_trade_row() -> None:
     rows = slice(p0 - 270, p0 - 20)
     ols = sm.OLS(r.iloc[rows].to_numpy(), sm.add_constant(m.iloc[rows].to_numpy())).fit()
     pred = ols.get_prediction(np.array([[1.0, m.iloc[p0]]]))
-    assert row["ar_0"] == pytest.approx(0.0 - pred.predicted_mean[0], rel=1e-10)
-    assert row["t_0"] == pytest.approx(row["ar_0"] / pred.se_obs[0], rel=1e-10)
+    assert row["ar_0"] == pytest.approx(0.0 - pred.predicted_mean[0], rel=1e-10, abs=0)
+    assert row["t_0"] == pytest.approx(row["ar_0"] / pred.se_obs[0], rel=1e-10, abs=0)
     assert res.to_dict()["options"]["returns"] == "lumped"
     assert "lumped" in res.summary()
     code, out, err = run_cli("lockup", "0020.HK", "--offline", "--no-report", "--no-garch",

@@ -51,11 +51,17 @@ def test_default_run_falls_back_to_bundled_and_warns(tmp_path: Path) -> None:
     assert "Yahoo unreachable" in notes and "bundled" in notes
 
 
-def test_inferred_listing_is_reported(tmp_path: Path) -> None:
+def test_a_first_row_at_the_download_start_is_no_listing(tmp_path: Path) -> None:
+    """0700.HK's bundled file starts 2009-01-02 (the download start, not its 2004 listing): no
+    inferred listing (issue 21); --listing-date gives one."""
     code, out, err = run("lockup", "0700.HK", "--offline", "--no-report", "--tranche",
                          "cornerstone")
+    assert code == 2 and "2009-01-02" in err and "--listing-date" in err
+    assert len(err.strip().splitlines()) == 1, err
+    code, out, err = run("lockup", "0700.HK", "--offline", "--no-report", "--tranche",
+                         "cornerstone", "--listing-date", "2009-06-01")
     assert code == 0, err
-    assert "inferred" in out and "2009-01-02" in out
+    assert "listed 2009-06-01 (given: --listing-date)" in out
 
 
 @pytest.mark.parametrize(("args", "code", "words"), [
@@ -88,7 +94,8 @@ def test_constant_prices_are_an_estimation_error(tmp_path: Path) -> None:
     rows = ["date,close,volume"] + [f"{d.date()},5.0,100" for d in
                                     __import__("pandas").bdate_range("2021-01-04", periods=300)]
     data.write_text("\n".join(rows) + "\n")
-    code, _, err = run("lockup", "8888.HK", "--offline", "--data", str(data), "--no-report")
+    code, _, err = run("lockup", "8888.HK", "--offline", "--data", str(data), "--no-report",
+                       "--listing-date", "2021-01-04")  # the first row opens a year: give it
     assert code == 2
     assert "constant returns in the estimation window" in err
 
@@ -113,7 +120,7 @@ def test_user_file_study(tmp_path: Path) -> None:
     assert code == 0, err
     doc = json.loads(out)
     assert doc["sources"]["0020.HK"] == str(mine)
-    assert doc["events"][0]["return_0"] == pytest.approx(3.13 / 5.88 - 1)
+    assert doc["events"][0]["return_0"] == pytest.approx(3.13 / 5.88 - 1, rel=1e-6, abs=0)
 
 
 def test_fetch_fills_the_cache(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ def test_holed_answer_keeps_the_cached_sessions(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(yfinance, "Ticker", answering({"0020.HK": holed}))
     result = lockup_study("0020.HK", tranches=["cornerstone"])
     ar0 = result.abnormal_returns["ar"].to_numpy()[10]
-    assert ar0 == pytest.approx(independent_ar0(), rel=1e-9)
+    assert ar0 == pytest.approx(independent_ar0(), rel=1e-9, abs=0)
     assert round(100 * independent_ar0(), 2) == -46.00
 
 
@@ -192,3 +192,43 @@ def test_folder_is_listed_once_and_str_accepted(tmp_path: Path,
         loader.load(f"T{i}")
     assert len(calls) == 1
     assert FolderSource(tmp_path).tickers()[:2] == ["T0", "T1"]
+
+
+def test_fetch_never_replaces_a_good_cache_with_a_holed_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``eventstudy fetch`` follows the study path's cache rule (issue 24): Yahoo's answer
+    missing 40 sessions in the middle keeps the cached sessions, with a warning."""
+    from conftest import run_cli
+
+    stale_cache("0020.HK")
+    full = bundled_source().load("0020.HK")
+    history = bundled_as_history("0020.HK")
+    holed = pd.concat([history.iloc[:300], history.iloc[340:]])  # same first and last date
+    monkeypatch.setattr(yfinance, "Ticker", answering({"0020.HK": holed}))
+    code, out, err = run_cli("fetch", "0020.HK")
+    assert code == 0, err
+    assert "partial history" in err and "40 cached session(s) missing" in err
+    kept = PriceCache().read("0020.HK")
+    assert kept is not None and len(kept) == len(full)
+    assert kept.index.equals(full.index)
+    assert f"{len(full)} rows" in out
+
+
+def test_lower_case_yahoo_columns_are_read_and_a_missing_close_is_named(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A yfinance answer with lower-case columns is the same data (issue 24: it was reported
+    as 'unknown or delisted?'); one without a close column says so."""
+    from conftest import run_cli
+
+    history = bundled_as_history("0020.HK")
+    lower = history.rename(columns=str.lower)
+    monkeypatch.setattr(yfinance, "Ticker", answering({"0020.HK": lower}))
+    code, out, err = run_cli("fetch", "0020.HK")
+    assert code == 0, err
+    cached = PriceCache().read("0020.HK")
+    assert cached is not None and len(cached) == len(bundled_source().load("0020.HK"))
+    renamed = history.rename(columns={"Close": "Last"})
+    monkeypatch.setattr(yfinance, "Ticker", answering({"0700.HK": renamed}))
+    code, _, err = run_cli("fetch", "0700.HK")
+    assert code == 3 and "no Close column" in err and "Last" in err
+    assert "delisted" not in err

@@ -149,3 +149,14 @@ def test_cli_malformed_executor_exits_2_before_the_study(monkeypatch: pytest.Mon
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1 and "port" in err and "Traceback" not in err
     assert studied == []  # the 33-event batch was not run first
+
+
+def test_a_scheduler_without_workers_is_unavailable_within_the_timeout() -> None:
+    """A dask scheduler (127.0.0.1) that no worker joined: DataUnavailable, not a hang."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        address = cluster.scheduler_address.removeprefix("tcp://")
+        error = _fit_bounded(f"dask://{address}")
+    assert isinstance(error, DataUnavailable), repr(error)
+    assert "has no workers" in str(error) and address in str(error)

@@ -14,9 +14,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "eventstudy"
 LAYERS = [
-    {"errors", "fileio", "formatting"},
+    {"errors", "fileio", "formatting", "progress"},
     {"data"},
     {"calendar"},
+    {"quality"},
     {"engine"},
     {"volatility"},
     {"plotting"},

@@ -41,13 +41,13 @@ def sensetime() -> ListingStudyResult:
 def test_first_day_return_against_offer_and_open(sensetime: ListingStudyResult) -> None:
     row = sensetime.first_day().iloc[0]
     raw = read_raw_prices("0020.HK").iloc[0]
-    assert raw["Close"] == pytest.approx(4.13)
+    assert raw["Close"] == pytest.approx(4.13, rel=1e-6, abs=0)
     assert row["return_vs_offer"] == pytest.approx(4.13 / 3.85 - 1, abs=1e-6)
     assert round(100 * row["return_vs_offer"], 2) == 7.27
-    assert row["return_vs_open"] == pytest.approx(raw["Close"] / raw["Open"] - 1)
+    assert row["return_vs_open"] == pytest.approx(raw["Close"] / raw["Open"] - 1, rel=1e-6, abs=0)
     both, hsi_before = joint("0020.HK")
     market0 = both["HSI"].iloc[0] / hsi_before - 1
-    assert row["market_return"] == pytest.approx(market0)
+    assert row["market_return"] == pytest.approx(market0, rel=1e-6, abs=0)
     assert row["market_adjusted_initial_return"] == pytest.approx(4.13 / 3.85 - 1 - market0,
                                                                   abs=1e-6)
 
@@ -60,7 +60,8 @@ def test_market_adjusted_returns_of_the_first_sessions(sensetime: ListingStudyRe
     assert list(sessions["day"]) == [0, 1, 2, 3, 4]
     for day in (1, 2, 3, 4):
         got = sessions.set_index("day").loc[day]
-        assert got["market_adjusted"] == pytest.approx(ret.iloc[day] - mkt.iloc[day])
+        assert got["market_adjusted"] == pytest.approx(ret.iloc[day] - mkt.iloc[day], rel=1e-6,
+                                                       abs=0)
         assert got["date"] == both.index[day]
 
 
@@ -68,13 +69,15 @@ def test_bhar_matches_plain_pandas(sensetime: ListingStudyResult) -> None:
     detail = sensetime.bhar_detail().set_index("horizon")
     both, hsi_before = joint("0020.HK")
     for h in (20, 60, 120):
-        assert detail.loc[h, "bhar"] == pytest.approx(expected_bhar("0020.HK", h, 3.85))
+        assert detail.loc[h, "bhar"] == pytest.approx(expected_bhar("0020.HK", h, 3.85), rel=1e-6,
+                                                      abs=0)
         assert detail.loc[h, "end_date"] == both.index[h]
         aftermarket = (both["Close"].iloc[h] / both["Close"].iloc[0]
                        - both["HSI"].iloc[h] / both["HSI"].iloc[0])
-        assert detail.loc[h, "aftermarket_bhar"] == pytest.approx(aftermarket)
+        assert detail.loc[h, "aftermarket_bhar"] == pytest.approx(aftermarket, rel=1e-6, abs=0)
     result_bhar = sensetime.bhar.set_index("window")["bhar"]
-    assert result_bhar["[+0,+60]"] == pytest.approx(expected_bhar("0020.HK", 60, 3.85))
+    assert result_bhar["[+0,+60]"] == pytest.approx(expected_bhar("0020.HK", 60, 3.85), rel=1e-6,
+                                                    abs=0)
 
 
 def test_market_model_is_estimated_after_the_listing(sensetime: ListingStudyResult) -> None:
@@ -87,7 +90,8 @@ def test_market_model_is_estimated_after_the_listing(sensetime: ListingStudyResu
     assert event["estimation_start"] == both.index[30]
     assert event["estimation_end"] == both.index[150]
     assert event["estimation_days"] == 121
-    assert event["beta"] == pytest.approx(beta) and event["alpha"] == pytest.approx(alpha)
+    assert event["beta"] == pytest.approx(beta, rel=1e-6, abs=0)
+    assert event["alpha"] == pytest.approx(alpha, rel=1e-6, abs=0)
     both_hsi, hsi_before = joint("0020.HK")
     market0 = both_hsi["HSI"].iloc[0] / hsi_before - 1
     assert event["ar_0"] == pytest.approx(4.13 / 3.85 - 1 - alpha - beta * market0, abs=1e-6)
@@ -100,7 +104,7 @@ def test_market_adjusted_model_needs_no_estimate() -> None:
     assert ar.loc[0, "ar"] == pytest.approx(4.13 / 3.85 - 1 - (both["HSI"].iloc[0] / hsi_before
                                                                  - 1), abs=1e-6)
     assert ar.loc[5, "ar"] == pytest.approx(both["Close"].pct_change().iloc[5]
-                                            - both["HSI"].pct_change().iloc[5])
+                                            - both["HSI"].pct_change().iloc[5], rel=1e-6, abs=0)
     assert any("Brown & Warner" in line for line in result.extras["method"])
 
 
@@ -110,14 +114,15 @@ def test_several_listings_and_their_average() -> None:
     summary = result.extras["bhar_summary_table"].set_index("window")
     expected = [expected_bhar(t, 20, OFFER[t]) for t in ("0020.HK", "9660.HK")]
     assert summary.loc["[+0,+20]", "n"] == 2
-    assert summary.loc["[+0,+20]", "mean_bhar"] == pytest.approx(np.mean(expected))
-    assert summary.loc["[+0,+20]", "median_bhar"] == pytest.approx(np.median(expected))
+    assert summary.loc["[+0,+20]", "mean_bhar"] == pytest.approx(np.mean(expected), rel=1e-6, abs=0)
+    assert summary.loc["[+0,+20]", "median_bhar"] == pytest.approx(np.median(expected), rel=1e-6,
+                                                                   abs=0)
     first = result.first_day().set_index("ticker")
     assert first.loc["9660.HK", "return_vs_offer"] == pytest.approx(
-        read_raw_prices("9660.HK")["Close"].iloc[0] / 3.99 - 1)
+        read_raw_prices("9660.HK")["Close"].iloc[0] / 3.99 - 1, rel=1e-6, abs=0)
     assert any(title == "BHAR across listings" for title, _ in result.extras["sections"])
     engine = result.tests[(result.tests["test"] == "bhar_t") & (result.tests["group"] == "all")]
-    assert engine["estimate"].iloc[0] == pytest.approx(np.mean(expected))
+    assert engine["estimate"].iloc[0] == pytest.approx(np.mean(expected), rel=1e-6, abs=0)
 
 
 def test_without_offer_price_day_0_runs_from_the_first_open(tmp_path: Path) -> None:
@@ -129,7 +134,7 @@ def test_without_offer_price_day_0_runs_from_the_first_open(tmp_path: Path) -> N
     row = result.first_day().iloc[0]
     assert row["base"] == "first open" and np.isnan(row["return_vs_offer"])
     assert result.bhar_detail()["bhar"].iloc[0] == pytest.approx(
-        expected_bhar("9660.HK", 20, raw["Open"]))
+        expected_bhar("9660.HK", 20, raw["Open"]), rel=1e-6, abs=0)
     assert any("measured from the first open" in n for n in result.notes)
 
 
@@ -140,7 +145,8 @@ def test_short_history_falls_back_and_leaves_long_bhar_missing(tmp_path: Path) -
                   "close": raw["Close"], "volume": raw["Volume"]}).to_csv(path, index=False)
     result = listing_study("9660.HK", data=path, offline=True)
     detail = result.bhar_detail().set_index("horizon")
-    assert detail.loc[20, "bhar"] == pytest.approx(expected_bhar("9660.HK", 20, 3.99))
+    assert detail.loc[20, "bhar"] == pytest.approx(expected_bhar("9660.HK", 20, 3.99), rel=1e-6,
+                                                   abs=0)
     assert np.isnan(detail.loc[120, "bhar"]) and not np.isnan(detail.loc[60, "bhar"])
     assert result.events["model"].iloc[0] == "market-adjusted"
     assert "fell back" in result.events["note"].iloc[0]

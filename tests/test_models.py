@@ -43,8 +43,8 @@ def test_market_model_matches_statsmodels_ols(sensetime, result) -> None:
     X = sm.add_constant(est["m"].to_numpy())
     ols = sm.OLS(est["r"].to_numpy(), X).fit()
     assert result.events.iloc[0]["estimation_days"] == len(est) == 96
-    assert result.events.iloc[0]["beta"] == pytest.approx(ols.params[1], rel=1e-10)
-    assert result.events.iloc[0]["alpha"] == pytest.approx(ols.params[0], rel=1e-10)
+    assert result.events.iloc[0]["beta"] == pytest.approx(ols.params[1], rel=1e-10, abs=0)
+    assert result.events.iloc[0]["alpha"] == pytest.approx(ols.params[0], rel=1e-10, abs=0)
 
     Xe = sm.add_constant(event["m"].to_numpy(), has_constant="add")
     pred = ols.get_prediction(Xe)
@@ -61,9 +61,10 @@ def test_market_model_matches_statsmodels_ols(sensetime, result) -> None:
     xs = Xe[rows]
     var = ols.scale * (3 + np.ones(3) @ xs @ np.linalg.inv(X.T @ X) @ xs.T @ np.ones(3))
     got = result.car_of(result.event_ids()[0], (-1, 1))
-    assert got["car"] == pytest.approx(car, rel=1e-9)
-    assert got["se"] == pytest.approx(np.sqrt(var), rel=1e-9)
-    assert got["p"] == pytest.approx(2 * stats.t.sf(abs(car / np.sqrt(var)), ols.df_resid))
+    assert got["car"] == pytest.approx(car, rel=1e-9, abs=0)
+    assert got["se"] == pytest.approx(np.sqrt(var), rel=1e-9, abs=0)
+    assert got["p"] == pytest.approx(2 * stats.t.sf(abs(car / np.sqrt(var)), ols.df_resid),
+                                     rel=1e-6, abs=0)
 
 
 def test_constant_mean_model(sensetime) -> None:
@@ -75,7 +76,7 @@ def test_constant_mean_model(sensetime) -> None:
     np.testing.assert_allclose(res.abnormal_returns["t"], ar / np.sqrt(s2 * (1 + 1 / n)),
                                rtol=1e-9)
     car = res.car_of(res.event_ids()[0], (0, 5))
-    assert car["se"] == pytest.approx(np.sqrt(s2 * (6 + 36 / n)), rel=1e-9)
+    assert car["se"] == pytest.approx(np.sqrt(s2 * (6 + 36 / n)), rel=1e-9, abs=0)
 
 
 def test_market_adjusted_model(sensetime) -> None:
@@ -86,8 +87,8 @@ def test_market_adjusted_model(sensetime) -> None:
     ar = (event["r"] - event["m"]).to_numpy()
     np.testing.assert_allclose(res.abnormal_returns["ar"], ar, rtol=1e-9)
     car = res.car_of(res.event_ids()[0], (0, 20))
-    assert car["car"] == pytest.approx(ar[10:].sum(), rel=1e-9)
-    assert car["se"] == pytest.approx(np.sqrt(21 * s2), rel=1e-9)
+    assert car["car"] == pytest.approx(ar[10:].sum(), rel=1e-9, abs=0)
+    assert car["se"] == pytest.approx(np.sqrt(21 * s2), rel=1e-9, abs=0)
 
 
 def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
@@ -104,15 +105,17 @@ def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
     day0 = np.log1p(raw.iloc[p0]) - np.log1p(index.loc[DAY0])
     t0 = (day0 - adjusted.mean()) / adjusted.std(ddof=1)
     table = result.volume[result.volume.window == "[0,0]"].iloc[0]
-    assert table["t"] == pytest.approx(t0, rel=1e-9)
-    assert table["abnormal_log_volume"] == pytest.approx(day0 - adjusted.mean(), rel=1e-9)
-    assert table["volume_ratio"] == pytest.approx(raw.iloc[p0] / est.mean())
-    assert result.events.iloc[0]["volume_ratio_0"] == pytest.approx(raw.iloc[p0] / est.mean())
+    assert table["t"] == pytest.approx(t0, rel=1e-9, abs=0)
+    assert table["abnormal_log_volume"] == pytest.approx(day0 - adjusted.mean(), rel=1e-9, abs=0)
+    assert table["volume_ratio"] == pytest.approx(raw.iloc[p0] / est.mean(), rel=1e-6, abs=0)
+    assert result.events.iloc[0]["volume_ratio_0"] == pytest.approx(raw.iloc[p0] / est.mean(),
+                                                                    rel=1e-6, abs=0)
     # one abnormal-volume implementation: the regression designs use the same number
     from eventstudy.studies.designs import event_characteristics
 
     chars = event_characteristics(result, (0, 0))
-    assert chars["abnormal_volume"].iloc[0] == pytest.approx(day0 - adjusted.mean(), rel=1e-9)
+    assert chars["abnormal_volume"].iloc[0] == pytest.approx(day0 - adjusted.mean(), rel=1e-9,
+                                                             abs=0)
 
 
 def test_too_short_estimation_falls_back_and_says_so() -> None:

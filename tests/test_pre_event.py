@@ -34,8 +34,9 @@ def test_pre_event_cars_are_the_market_model_sums_before_day0(result) -> None:
     pre = rets.iloc[p0 - 20:p0]
     ar = pre["r"].to_numpy() - ols.params[0] - ols.params[1] * pre["m"].to_numpy()
     event_id = result.event_ids()[0]
-    assert result.car_of(event_id, (-20, -1))["car"] == pytest.approx(ar.sum(), rel=1e-10)
-    assert result.car_of(event_id, (-10, -1))["car"] == pytest.approx(ar[10:].sum(), rel=1e-10)
+    assert result.car_of(event_id, (-20, -1))["car"] == pytest.approx(ar.sum(), rel=1e-10, abs=0)
+    assert result.car_of(event_id, (-10, -1))["car"] == pytest.approx(ar[10:].sum(), rel=1e-10,
+                                                                      abs=0)
     row = result.events.iloc[0]
     assert row["estimation_end"] == rets.index[p0 - 21]
     assert row["estimation_days"] == len(est)

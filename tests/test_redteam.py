@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import run_cli
 
@@ -190,3 +191,147 @@ def test_an_output_under_a_read_only_folder_names_the_target(
     one_line(code, err, 2, "locked/size.csv", "Permission denied")
     assert ".tmp" not in err
     assert not list(locked.iterdir())
+
+
+def _poison_session_cache(day: str) -> None:
+    """Remove ``day`` from the on-disk XHKG session cache and re-hash it, as an attacker (or a
+    bad sync) could; forget what this process holds in memory."""
+    import hashlib
+
+    import numpy as np
+
+    from eventstudy.calendar import sessions
+    from eventstudy.data.cache import default_cache_dir
+
+    path = default_cache_dir() / "calendars" / "XHKG.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    days = [d for d in doc["days"] if d != int(np.datetime64(day, "D").astype(np.int64))]
+    assert len(days) == len(doc["days"]) - 1
+    doc["days"] = days
+    doc["sha256"] = hashlib.sha256(np.array(days, dtype="<i8").tobytes()).hexdigest()
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    sessions.session_index.cache_clear()
+    sessions._VERIFIED.clear()
+
+
+def test_a_poisoned_session_cache_does_not_move_day_0() -> None:
+    """SenseTime's cornerstone expiry 2022-06-30 (AR(0) about -46%): with the day removed from
+    the cache and the hash recomputed, day 0 stays on the day the stock and the index traded,
+    a note says so, and the cache is rebuilt from exchange-calendars."""
+    from eventstudy.calendar import sessions
+
+    sessions.session_index.cache_clear()  # this test's cache folder gets the file
+    args = ("lockup", "0020.HK", *STUDY, "--json")
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    clean = {e["event_id"]: e["ar_0"] for e in json.loads(out)["events"]}
+    assert "0020.HK:cornerstone:2022-06-30" in clean
+    _poison_session_cache("2022-06-30")
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    events = json.loads(out)["events"]
+    assert {e["event_id"]: e["ar_0"] for e in events} == clean
+    notes = " ".join(e["note"] for e in events)
+    assert "traded on 2022-06-30" in notes and "session cache" in notes
+    from eventstudy.calendar.sessions import session_index
+
+    session_index.cache_clear()
+    assert pd.Timestamp("2022-06-30") in session_index("XHKG")  # the file was rebuilt
+
+
+@pytest.mark.parametrize("content", [
+    b"my notes\nmeeting at 10\n",
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Someone else//EN\r\nEND:VCALENDAR\r\n",
+    b"\xff\xfe\x00binary",
+])
+def test_upcoming_ics_refuses_a_file_eventstudy_did_not_write(content: bytes) -> None:
+    target = Path("notes.txt")
+    target.write_bytes(content)
+    code, _, err = run_cli("upcoming", "--offline", "--no-prices", "--as-of", "2025-04-01",
+                           "--ics", "notes.txt")
+    one_line(code, err, 2, "notes.txt", "not an iCalendar file eventstudy wrote")
+    assert target.read_bytes() == content
+
+
+def test_upcoming_ics_replaces_its_own_file() -> None:
+    args = ("upcoming", "--offline", "--no-prices", "--within", "30", "--ics", "x.ics")
+    assert run_cli(*args, "--as-of", "2025-04-01")[0] == 10
+    first = Path("x.ics").read_bytes()
+    assert run_cli(*args, "--as-of", "2025-03-01")[0] in (0, 10)
+    assert Path("x.ics").read_bytes() != first and first.startswith(b"BEGIN:VCALENDAR")
+
+
+def test_a_read_only_report_folder_names_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eventstudy.report import folder
+
+    def refuse(parent: Path, prefix: str) -> Path:
+        raise PermissionError(13, "Permission denied", str(parent / f"{prefix}k2j3h4"))
+
+    monkeypatch.setattr(folder, "_new_dir", refuse)
+    code, _, err = run_cli("-q", "lockup", "0020.HK", "--offline", "--out", "locked/rep")
+    one_line(code, err, 2, "locked/rep", "Permission denied")
+    assert ".rep." not in err
+
+
+def test_a_file_size_limit_during_a_report_is_one_line() -> None:
+    """``ulimit -f`` (RLIMIT_FSIZE): the report's files cannot be written; exit 2, one line
+    naming the report folder, and nothing half-written left behind."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    proc = subprocess.run([sys.executable, "-m", "eventstudy.cli", "-q", "lockup", "0020.HK",
+                           "--offline", "--out", "rep"], capture_output=True, text=True,
+                          preexec_fn=limit, timeout=300, check=False)
+    one_line(proc.returncode, proc.stderr, 2, "rep", "File too large")
+    assert not Path("rep").exists()
+    assert not [p for p in Path().iterdir() if p.name.startswith(".rep.")]
+
+
+def _factor_file(columns: dict[str, float]) -> str:
+    """Real ^HSI daily returns as factor MKT, with ``columns`` = multiples of it."""
+    from conftest import read_raw_hsi
+
+    ret = read_raw_hsi().pct_change().dropna().loc["2020-01-01":"2023-06-30"]
+    frame = pd.DataFrame({"date": ret.index.strftime("%Y-%m-%d"), "MKT": ret.to_numpy()})
+    for name, scale in columns.items():
+        frame[name] = scale * ret.to_numpy()
+    frame["RF"] = 0.0001
+    frame.to_csv("factors.csv", index=False)
+    return "factors.csv"
+
+
+def test_collinear_factors_are_not_called_constant_market_returns() -> None:
+    path = _factor_file({"MKT2": 2.0})
+    code, _, err = run_cli("-q", "lockup", "0020.HK", *STUDY, "--no-garch", "--model",
+                           "factors", "--factors", path, "--factor-cols", "MKT,MKT2")
+    assert code == 2 and "Traceback" not in err
+    assert "collinear" in err and "constant market returns" not in err
+
+
+def test_rf_col_naming_a_factor_is_one_line() -> None:
+    path = _factor_file({})
+    code, _, err = run_cli("lockup", "0020.HK", *STUDY, "--no-garch", "--model", "factors",
+                           "--factors", path, "--factor-cols", "MKT,RF", "--rf-col", "RF")
+    one_line(code, err, 2, "--rf-col 'RF' is also a factor column")
+
+
+@pytest.mark.parametrize(("date", "words"), [
+    ("2022-02-30", ("ev.yaml: row 2", "'2022-02-30'")),
+    ("20220630", ("ev.yaml: row 2", "20220630 is a number")),
+])
+def test_an_impossible_or_integer_yaml_date_names_file_row_and_value(
+        date: str, words: tuple[str, ...]) -> None:
+    path = write("ev.yaml", f"events:\n  - ticker: 0020.HK\n    date: {date}\n")
+    code, _, err = run_cli("batch", path, *STUDY)
+    one_line(code, err, 2, *words)
+
+
+def test_a_yaml_calendar_date_that_does_not_exist_names_its_entry() -> None:
+    from eventstudy.calendar.yamlsafe import load_yaml
+
+    doc = load_yaml("listing_date: 2022-02-30\nok: 2022-02-28\n", Path("c.yaml"))
+    assert doc["listing_date"] == "2022-02-30" and str(doc["ok"]) == "2022-02-28"

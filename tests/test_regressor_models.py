@@ -48,7 +48,7 @@ def test_factor_model_matches_statsmodels_prediction_errors(panel) -> None:
         assert ar.n_est[i] == len(est)
         np.testing.assert_allclose([ar.alpha[i], ar.params["beta_hsi"][i],
                                     ar.params["beta_tencent"][i]], fit.params, rtol=1e-9)
-        assert ar.sigma2[i] == pytest.approx(fit.scale, rel=1e-10)
+        assert ar.sigma2[i] == pytest.approx(fit.scale, rel=1e-10, abs=0)
         days = pd.DatetimeIndex(panel.dates[i])
         x = sm.add_constant(factors.reindex(days).to_numpy(), has_constant="add")
         c0 = panel.column(0)
@@ -60,8 +60,8 @@ def test_factor_model_matches_statsmodels_prediction_errors(panel) -> None:
         one = np.ones(3)
         var_car = fit.scale * (3 + one @ xs @ cov @ xs.T @ one)
         car, var = ar.car((-1, 1))
-        assert car[i] == pytest.approx((panel.ret[i, cols] - pred).sum(), rel=1e-9)
-        assert var[i] == pytest.approx(var_car, rel=1e-9)
+        assert car[i] == pytest.approx((panel.ret[i, cols] - pred).sum(), rel=1e-9, abs=0)
+        assert var[i] == pytest.approx(var_car, rel=1e-9, abs=0)
         var_ar = fit.scale * (1 + np.einsum("ij,jk,ik->i", xs, cov, xs))
         np.testing.assert_allclose(ar.ar_var[i, cols], var_ar, rtol=1e-9)
 
@@ -73,11 +73,11 @@ def test_factor_model_subtracts_the_risk_free_rate(panel) -> None:
     ar = fit_model(panel, "factors", regressors=FactorModel(factors, ["MKT"], rf="RF"))
     est = _est_frame(panel, 0).join(factors).dropna()
     fit = sm.OLS(est["y"] - 0.0001, sm.add_constant(est["MKT"])).fit()
-    assert ar.alpha[0] == pytest.approx(fit.params["const"], rel=1e-9)
+    assert ar.alpha[0] == pytest.approx(fit.params["const"], rel=1e-9, abs=0)
     c0 = panel.column(0)
     expected = panel.ret[0, c0] - 0.0001 - fit.params["const"] - fit.params["MKT"] * (
         factors["MKT"].reindex([pd.Timestamp(panel.dates[0, c0])]).iloc[0])
-    assert ar.ar[0, c0] == pytest.approx(expected, rel=1e-9)
+    assert ar.ar[0, c0] == pytest.approx(expected, rel=1e-9, abs=0)
 
 
 def test_factor_model_names_missing_columns() -> None:
@@ -92,13 +92,14 @@ def test_dimson_matches_statsmodels_with_lagged_and_leading_market(panel) -> Non
         est = pd.DataFrame({"y": panel.est_ret[i], "lag": m.shift(1), "m": m,
                             "lead": m.shift(-1)}).dropna()
         fit = sm.OLS(est["y"], sm.add_constant(est[["lag", "m", "lead"]])).fit()
-        assert ar.params["beta_dimson"][i] == pytest.approx(fit.params.iloc[1:].sum(), rel=1e-9)
+        assert ar.params["beta_dimson"][i] == pytest.approx(fit.params.iloc[1:].sum(), rel=1e-9,
+                                                            abs=0)
         c0 = panel.column(0)
         x = np.array([[1.0, panel.mkt[i, c0 - 1], panel.mkt[i, c0], panel.mkt[i, c0 + 1]]])
         pred = fit.get_prediction(x)
         assert ar.ar[i, c0] == pytest.approx(panel.ret[i, c0] - pred.predicted_mean[0],
-                                             rel=1e-9)
-        assert ar.ar_var[i, c0] == pytest.approx(pred.var_pred_mean[0] + fit.scale, rel=1e-9)
+                                             rel=1e-9, abs=0)
+        assert ar.ar_var[i, c0] == pytest.approx(pred.var_pred_mean[0] + fit.scale, rel=1e-9, abs=0)
 
 
 def test_scholes_williams_beta_is_the_published_formula(panel) -> None:
@@ -110,10 +111,10 @@ def test_scholes_williams_beta_is_the_published_formula(panel) -> None:
     rho = np.corrcoef(frame["m"], frame["lag"])[0, 1]
     beta = sum(slopes) / (1 + 2 * rho)
     alpha = frame["y"].mean() - beta * frame["m"].mean()
-    assert ar.beta[i] == pytest.approx(beta, rel=1e-9)
-    assert ar.alpha[i] == pytest.approx(alpha, rel=1e-9)
+    assert ar.beta[i] == pytest.approx(beta, rel=1e-9, abs=0)
+    assert ar.alpha[i] == pytest.approx(alpha, rel=1e-9, abs=0)
     resid = frame["y"] - alpha - beta * frame["m"]
-    assert ar.sigma2[i] == pytest.approx((resid**2).sum() / (len(frame) - 2), rel=1e-9)
+    assert ar.sigma2[i] == pytest.approx((resid**2).sum() / (len(frame) - 2), rel=1e-9, abs=0)
 
 
 def test_read_ken_french_daily_file_matches_a_plain_parse() -> None:
@@ -135,7 +136,7 @@ def test_plain_factor_file_and_bad_units(tmp_path) -> None:
     with pytest.raises(BadInput, match="percent"):
         read_factors(big)
     got = read_factors(path, percent=True)
-    assert got.loc["2024-01-03", "MKT"] == pytest.approx(-0.012)
+    assert got.loc["2024-01-03", "MKT"] == pytest.approx(-0.012, rel=1e-6, abs=0)
     path.write_text("date,MKT\n2024-01-02,0.01\n2024-01-02,0.02\n")
     with pytest.raises(BadInput, match="duplicate date"):
         read_factors(path)
@@ -152,10 +153,10 @@ def test_parameter_table_matches_statsmodels_market_model(panel) -> None:
         est = _est_frame(panel, i).dropna()
         fit = sm.OLS(est["y"], sm.add_constant(est["m"])).fit()
         row = table.iloc[i]
-        assert row["alpha"] == pytest.approx(fit.params["const"], rel=1e-9)
-        assert row["beta"] == pytest.approx(fit.params["m"], rel=1e-9)
-        assert row["r2"] == pytest.approx(fit.rsquared, rel=1e-9)
-        assert row["sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-9)
+        assert row["alpha"] == pytest.approx(fit.params["const"], rel=1e-9, abs=0)
+        assert row["beta"] == pytest.approx(fit.params["m"], rel=1e-9, abs=0)
+        assert row["r2"] == pytest.approx(fit.rsquared, rel=1e-9, abs=0)
+        assert row["sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-9, abs=0)
         assert row["n"] == fit.nobs
     dimson = parameter_table(fit_model(panel, "dimson", regressors=DimsonModel(1, 1)))
     assert {"beta_m-1", "beta_m", "beta_m+1", "beta_dimson"} <= set(dimson.columns)

@@ -34,7 +34,8 @@ SECRET = "TOP-SECRET-5f0c1e"
 PNG = b"\x89PNG\r\n\x1a\n" + b"our own figure" + b"\x00IEND\xaeB`\x82"
 HTML_TAGS = {"html", "head", "body", "meta", "title", "style", "h1", "h2", "h3", "h4", "h5",
              "h6", "nav", "strong", "ol", "ul", "li", "a", "section", "p", "div", "table",
-             "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "img", "span"}
+             "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "img", "span",
+             "details", "summary"}
 
 
 def injections(secret: Path) -> list[str]:

@@ -412,21 +412,22 @@ def test_aar_table_matches_daily_t_tests(synthetic: AbnormalReturns) -> None:
         x = np.array([v for v in lit.ar[:, col] if np.isfinite(v)])
         res = stats.ttest_1samp(x, 0.0)
         assert row["n"] == len(x)
-        assert row["aar"] == pytest.approx(x.mean(), rel=1e-10)
-        assert row["t"] == pytest.approx(res.statistic, rel=1e-8)
-        assert row["p_value"] == pytest.approx(res.pvalue, rel=1e-6)
+        assert row["aar"] == pytest.approx(x.mean(), rel=1e-10, abs=0)
+        assert row["t"] == pytest.approx(res.statistic, rel=1e-8, abs=0)
+        assert row["p_value"] == pytest.approx(res.pvalue, rel=1e-6, abs=0)
         cum = [sum(lit.ar[i, -2 - synthetic.panel.days[0]:col + 1]) for i in range(len(lit.ar))]
         cum = np.array([c for c in cum if np.isfinite(c)])
-        assert row["caar"] == pytest.approx(cum.mean(), rel=1e-10)
-        assert row["caar_t"] == pytest.approx(stats.ttest_1samp(cum, 0.0).statistic, rel=1e-8)
+        assert row["caar"] == pytest.approx(cum.mean(), rel=1e-10, abs=0)
+        assert row["caar_t"] == pytest.approx(stats.ttest_1samp(cum, 0.0).statistic, rel=1e-8,
+                                              abs=0)
 
 
 def test_volume_table_and_effect(synthetic: AbnormalReturns) -> None:
     table = volume_table(synthetic, (0, 0))
     mav, _ = literal_volume(synthetic.panel, (0, 0))
-    assert table["mean_abnormal_log_volume"].iloc[0] == pytest.approx(mav.mean(), rel=1e-10)
+    assert table["mean_abnormal_log_volume"].iloc[0] == pytest.approx(mav.mean(), rel=1e-10, abs=0)
     tests = run_tests(synthetic, [(0, 0)], ["volume_t"]).iloc[0]
-    assert tests["effect"] == pytest.approx(math.exp(mav.mean()) - 1, rel=1e-10)
+    assert tests["effect"] == pytest.approx(math.exp(mav.mean()) - 1, rel=1e-10, abs=0)
 
 
 def test_volume_spike_is_measured() -> None:
@@ -435,7 +436,7 @@ def test_volume_spike_is_measured() -> None:
     est = np.where(panel.est_vol > 0, np.log1p(panel.est_vol), np.nan)
     panel.vol[:, panel.column(0)] = np.expm1(np.nanmean(est, axis=1) + math.log(1.4))
     row = run_tests(fit_model(panel), [(0, 0)], ["volume_t"]).iloc[0]
-    assert row["effect"] == pytest.approx(0.4, rel=1e-9)
+    assert row["effect"] == pytest.approx(0.4, rel=1e-9, abs=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -486,11 +487,11 @@ def test_clustered_events_kp_differs_from_bmp_and_equals_n_by_n() -> None:
     n = len(corr)
     rbar = (corr.sum() - n) / (n * (n - 1))
     assert rbar > 0.2
-    assert rbar == pytest.approx(literal_rbar(lit.est_ar), rel=1e-10)
+    assert rbar == pytest.approx(literal_rbar(lit.est_ar), rel=1e-10, abs=0)
     t_bmp = stats.ttest_1samp(lit.scar, 0.0).statistic
     t_kp = t_bmp * math.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
-    assert table.loc["bmp", "statistic"] == pytest.approx(t_bmp, rel=1e-9)
-    assert table.loc["kp", "statistic"] == pytest.approx(t_kp, rel=1e-9)
+    assert table.loc["bmp", "statistic"] == pytest.approx(t_bmp, rel=1e-9, abs=0)
+    assert table.loc["kp", "statistic"] == pytest.approx(t_kp, rel=1e-9, abs=0)
     assert abs(t_kp) < 0.6 * abs(t_bmp)
 
 
@@ -526,7 +527,7 @@ def test_event_time_rbar_near_zero_on_independent_dates() -> None:
     rows = np.arange(panel.n_events)
     rbar = float(kp_rbar(prep.z[rows], prep.est_ok[rows]))
     lit = literal_market_model(panel, (0, 0))
-    assert rbar == pytest.approx(literal_rbar(lit.est_ar), rel=1e-9)
+    assert rbar == pytest.approx(literal_rbar(lit.est_ar), rel=1e-9, abs=0)
     assert abs(rbar) < 0.01  # sd of r-bar for 40 x 39 pairs of 120 iid days ~ 0.002
 
 
@@ -551,7 +552,7 @@ def test_batched_samples_equal_one_at_a_time(synthetic: AbnormalReturns) -> None
         batch = compute(prep, test, samples)
         for k, sel in enumerate(samples):
             one = compute(prep, test, sel)
-            assert batch.statistic[k] == pytest.approx(float(one.statistic), rel=1e-12), test
+            assert batch.statistic[k] == pytest.approx(float(one.statistic), rel=1e-12, abs=0), test
 
 
 @pytest.mark.parametrize("case", ["ties", "continuous", "infinite", "empty rows"])
@@ -645,7 +646,8 @@ def test_real_panel_firm_days_and_clustering(real: AbnormalReturns) -> None:
     table = run_tests(real, [(0, 0)], ["bmp", "kp"]).set_index("test")
     assert table.loc["bmp", "merged"] == len(events) - firm_days
     assert table.loc["bmp", "n"] == firm_days
-    assert table.loc["kp", "statistic"] != pytest.approx(table.loc["bmp", "statistic"], rel=0.05)
+    assert table.loc["kp", "statistic"] != pytest.approx(table.loc["bmp", "statistic"], rel=0.05,
+                                                         abs=0)
     overlaps = overlapping_windows(real)
     assert overlaps["same_firm_day"].sum() == sum(
         math.comb(k, 2) for k in events.groupby(["ticker", "day0"]).size())
@@ -667,9 +669,10 @@ def test_rank_tests_do_not_depend_on_other_windows(real: AbnormalReturns) -> Non
     wide_t = run_tests(wide, [(0, 0), (-1, 1), (0, 200)], names).set_index(["window", "test"])
     for key in narrow_t.index:
         assert wide_t.loc[key, "statistic"] == pytest.approx(narrow_t.loc[key, "statistic"],
-                                                             rel=1e-12), key
+                                                             rel=1e-12, abs=0), key
     expected = literal_tests(real.panel, (0, 0))["corrado"][0]
-    assert narrow_t.loc[("[0,0]", "corrado"), "statistic"] == pytest.approx(expected, rel=1e-9)
+    assert narrow_t.loc[("[0,0]", "corrado"), "statistic"] == pytest.approx(expected, rel=1e-9,
+                                                                            abs=0)
 
 
 def test_hall_skewness_adjusted_t_is_monotone_in_a_shift(real: AbnormalReturns) -> None:
@@ -709,7 +712,7 @@ def test_bootstrap_skew_t_batch_equals_literal_loop(real: AbnormalReturns) -> No
     res = boot_skew_t(samples, draws=300, seed=9)
     for k, x in enumerate(samples):
         assert res.p_value[k] == pytest.approx(literal_boot_p(x, draws=300, seed=9), abs=1e-12)
-        assert res.statistic[k] == pytest.approx(literal_hall_t(x), rel=1e-10)
+        assert res.statistic[k] == pytest.approx(literal_hall_t(x), rel=1e-10, abs=0)
     other = boot_skew_t(samples, draws=300, seed=10).p_value
     assert (other != res.p_value).any()  # the seed matters
 

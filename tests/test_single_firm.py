@@ -58,12 +58,12 @@ def test_sq_matches_literal_loop_on_sensetime(sensetime_resid, result) -> None:
         lo, hi = int(car.loc[window, "start"]), int(car.loc[window, "end"])
         value = float(ar[lo + 20: hi + 21].sum())
         p, min_p, n = _literal_sq(value, resid, hi - lo + 1)
-        assert car.loc[window, "car"] == pytest.approx(value, rel=1e-9)
-        assert car.loc[window, "p_sq"] == pytest.approx(p, rel=1e-12)
-        assert car.loc[window, "sq_min_p"] == pytest.approx(min_p, rel=1e-12)
+        assert car.loc[window, "car"] == pytest.approx(value, rel=1e-9, abs=0)
+        assert car.loc[window, "p_sq"] == pytest.approx(p, rel=1e-12, abs=0)
+        assert car.loc[window, "sq_min_p"] == pytest.approx(min_p, rel=1e-12, abs=0)
         assert car.loc[window, "sq_n"] == n
     # the crash lies beyond every estimation-window day: p_SQ is its floor 2/97, not 1e-20
-    assert car.loc["[0,0]", "p_sq"] == pytest.approx(2 / 97)
+    assert car.loc["[0,0]", "p_sq"] == pytest.approx(2 / 97, rel=1e-6, abs=0)
     assert car.loc["[0,0]", "p"] < 1e-20
 
 
@@ -75,12 +75,12 @@ def test_sq_interior_values_and_ties() -> None:
         for car in (0.0, 0.5, -1.7, float(resid[:length].sum())):
             p, min_p, n = sq_test(np.array([car]), resid[None, :], length)
             lp, lmin, ln = _literal_sq(car, list(resid), length)
-            assert (p[0], min_p[0], n[0]) == pytest.approx((lp, lmin, ln))
+            assert (p[0], min_p[0], n[0]) == pytest.approx((lp, lmin, ln), rel=1e-6, abs=0)
     holed = resid.copy()
     holed[:7] = np.nan  # a shorter (right-aligned) estimation window
     p, _, n = sq_test(np.array([0.3]), holed[None, :], 5)
     assert n[0] == 60 - 7 - 5 + 1
-    assert p[0] == pytest.approx(_literal_sq(0.3, list(resid[7:]), 5)[0])
+    assert p[0] == pytest.approx(_literal_sq(0.3, list(resid[7:]), 5)[0], rel=1e-6, abs=0)
     gap = resid.copy()
     gap[20:31] = np.nan  # sessions left out in the middle: no sum spans them
     for length in (1, 4):
@@ -94,7 +94,8 @@ def test_sq_interior_values_and_ties() -> None:
             1 for seg in (resid[:20], resid[31:]) for k in range(len(seg) - length + 1)
             if seg[k:k + length].sum() == -0.8)
         assert n[0] == sums_n
-        assert p[0] == pytest.approx(min(1.0, 2 * (1 + min(below, above)) / (sums_n + 1)))
+        assert p[0] == pytest.approx(min(1.0, 2 * (1 + min(below, above)) / (sums_n + 1)),
+                                     rel=1e-6, abs=0)
     p, min_p, n = sq_test(np.array([0.3]), resid[None, :2], 5)  # no L-day sum at all
     assert np.isnan(p[0]) and np.isnan(min_p[0]) and n[0] == 0
 
@@ -103,7 +104,8 @@ def test_sq_in_json_and_summary(result) -> None:
     doc = json.loads(result.to_json())
     row = doc["events"][0]["car"][0]
     row = next(r for r in doc["events"][0]["car"] if r["window"] == "[0,0]")
-    assert row["p_sq"] == pytest.approx(2 / 97) and row["sq_min_p"] == pytest.approx(2 / 97)
+    assert row["p_sq"] == pytest.approx(2 / 97, rel=1e-6, abs=0)
+    assert row["sq_min_p"] == pytest.approx(2 / 97, rel=1e-6, abs=0)
     text = result.summary()
     assert "p_SQ 0.021" in text and "Gelbach, Helland & Klick 2013" in text
 
@@ -124,4 +126,5 @@ def test_events_without_index_volume_are_named(result) -> None:
     # unadjusted: log(1 + V) less its own estimation mean
     est = np.log1p(np.where(bare.panel.est_vol > 0, bare.panel.est_vol, np.nan))
     day0 = np.log1p(bare.panel.vol[0, bare.panel.column(0)]) - np.nanmean(est[0])
-    assert abnormal_volume(holed)[0][0, bare.panel.column(0)] == pytest.approx(day0)
+    assert abnormal_volume(holed)[0][0, bare.panel.column(0)] == pytest.approx(day0, rel=1e-6,
+                                                                               abs=0)

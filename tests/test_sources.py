@@ -47,7 +47,7 @@ def test_yfinance_three_row_header_layout() -> None:
     assert frame.index[0] == pd.Timestamp("2021-12-30")
     assert len(frame) == len(raw)
     np.testing.assert_allclose(frame["close"].to_numpy(), raw["Close"].to_numpy())
-    assert frame.loc["2022-06-30", "close"] == pytest.approx(3.13)
+    assert frame.loc["2022-06-30", "close"] == pytest.approx(3.13, rel=1e-6, abs=0)
     assert frame.attrs["adjustment"] == ADJ_AUTO
 
 
@@ -88,7 +88,7 @@ def test_parquet_file(tmp_path: Path) -> None:
     path = tmp_path / "0020.HK.parquet"
     bundled_source().load("0020.HK").to_parquet(path)
     frame = FileSource(path).load("0020.HK")
-    assert frame.loc["2022-06-30", "close"] == pytest.approx(3.13)
+    assert frame.loc["2022-06-30", "close"] == pytest.approx(3.13, rel=1e-6, abs=0)
 
 
 @pytest.mark.parametrize(("body", "error", "words"), [

@@ -82,8 +82,10 @@ def test_red_chip_keeps_the_six_month_tranches() -> None:
 def test_chapter_18c_keeps_its_tranches() -> None:
     assert tranche_months("2533.HK") == {"cornerstone": 6, "pathfinder_sii": 6,
                                          "controlling_12m": 12, "key_persons_12m": 12}
-    assert tranche_months("0100.HK") == {"cornerstone": 6, "pathfinder_sii": 12,
-                                         "controlling_24m": 24, "key_persons_24m": 24}
+    # MiniMax: its allotment results' lock-up tables (issue 23), plus the preset's cornerstone
+    assert tranche_months("0100.HK") == {"cornerstone": 6, "pathfinder_sii_12m": 12,
+                                         "controlling_24m": 24, "key_persons_24m": 24,
+                                         "pre_ipo_6m": 6, "pre_ipo_9m": 9}
     dobot = {e.tranche: e for e in lockup_events(load_listings()["2432.HK"])}
     assert dobot["pre_ipo_12m"].date == anniversary("2024-12-23", 12)  # a Tuesday session
     assert dobot["pre_ipo_12m"].session == pd.Timestamp("2025-12-23")

@@ -53,10 +53,11 @@ def test_price_run_up_matches_the_raw_csv() -> None:
     raw = read_raw_prices("9660.HK")["Close"]
     upto = raw[raw.index <= "2025-04-01"]
     row = upcoming_expiries("2025-04-01", 30, offline=True).query("ticker == '9660.HK'").iloc[0]
-    assert row["last_close"] == pytest.approx(upto.iloc[-1])
+    assert row["last_close"] == pytest.approx(upto.iloc[-1], rel=1e-6, abs=0)
     assert row["last_close_date"] == upto.index[-1]
-    assert row["runup_since_listing"] == pytest.approx(upto.iloc[-1] / raw.iloc[0] - 1)
-    assert row["runup_since_offer"] == pytest.approx(upto.iloc[-1] / 3.99 - 1)
+    assert row["runup_since_listing"] == pytest.approx(upto.iloc[-1] / raw.iloc[0] - 1, rel=1e-6,
+                                                       abs=0)
+    assert row["runup_since_offer"] == pytest.approx(upto.iloc[-1] / 3.99 - 1, rel=1e-6, abs=0)
 
 
 def test_missing_price_data_leaves_blanks_not_an_error() -> None:
@@ -199,14 +200,14 @@ def test_history_gives_the_mean_reaction_of_the_tranche(tmp_path: Path) -> None:
     assert code == 10, err
     rows = {r["tranche"]: r for r in json.loads(out)["expiries"] if r["ticker"] == "9660.HK"}
     assert rows["cornerstone"]["hist_n"] == 2
-    assert rows["cornerstone"]["hist_ar0"] == pytest.approx(-0.2)
-    assert rows["cornerstone"]["hist_car"] == pytest.approx(-0.3)
+    assert rows["cornerstone"]["hist_ar0"] == pytest.approx(-0.2, rel=1e-6, abs=0)
+    assert rows["cornerstone"]["hist_car"] == pytest.approx(-0.3, rel=1e-6, abs=0)
     assert rows["pre_ipo"]["hist_n"] == 1 and rows["pre_ipo"]["hist_car"] is None
     assert rows["controlling_6m"]["hist_n"] is None
     code, out, _ = upcoming("--as-of", "2025-04-01", "--history", str(history),
                             "--history-window", "0,0", "--json")
     rows = {r["tranche"]: r for r in json.loads(out)["expiries"] if r["ticker"] == "9660.HK"}
-    assert rows["cornerstone"]["hist_car"] == pytest.approx(9.0)
+    assert rows["cornerstone"]["hist_car"] == pytest.approx(9.0, rel=1e-6, abs=0)
 
 
 def test_history_from_a_real_lockup_study(tmp_path: Path) -> None:
@@ -217,7 +218,7 @@ def test_history_from_a_real_lockup_study(tmp_path: Path) -> None:
     car = result.car_of("0020.HK:cornerstone:2022-06-30", (-1, 1))["car"]
     frame = upcoming_expiries("2025-04-01", 30, offline=True, prices=False, history=history)
     row = frame[(frame["ticker"] == "9660.HK") & (frame["tranche"] == "cornerstone")].iloc[0]
-    assert row["hist_n"] == 1 and row["hist_car"] == pytest.approx(car)
+    assert row["hist_n"] == 1 and row["hist_car"] == pytest.approx(car, rel=1e-6, abs=0)
 
 
 @pytest.mark.parametrize(("args", "words"), [
@@ -280,7 +281,7 @@ def test_add_tranche_with_locked_shares_gives_the_locked_to_float_ratio(tmp_path
     frame = upcoming_expiries("2025-06-30", 10, listings=mine, prices=False)
     row = frame[frame["ticker"] == "5678.HK"].iloc[0]
     assert row["tranche"] == "anchor" and row["locked_shares"] == 2_500_000
-    assert row["locked_to_float"] == pytest.approx(0.25)
+    assert row["locked_to_float"] == pytest.approx(0.25, rel=1e-6, abs=0)
 
 
 def test_add_appends_and_keeps_comments_refuses_duplicates(tmp_path: Path) -> None:
@@ -367,7 +368,7 @@ def test_bundled_calendar_is_valid_and_sourced() -> None:
     assert calendar["2533.HK"].category == calendar["2432.HK"].category == "commercial"
     assert calendar["9660.HK"].board == "Main Board"
     minimax = {t.name: t.months for t in calendar["0100.HK"].tranches}
-    assert minimax["controlling_24m"] == 24 and minimax["pathfinder_sii"] == 12
+    assert minimax["controlling_24m"] == 24 and minimax["pathfinder_sii_12m"] == 12
     sesame = {t.name: t.months for t in calendar["2533.HK"].tranches}
     assert sesame["controlling_12m"] == 12 and sesame["pathfinder_sii"] == 6
     assert "18C" in BUNDLED_LISTINGS.read_text() and "eylaw.com.hk" in BUNDLED_LISTINGS.read_text()

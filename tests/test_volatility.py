@@ -104,7 +104,7 @@ def test_fcp_1996_benchmark_garch11_dmbp() -> None:
     np.testing.assert_allclose(coef, published["coefficient"], rtol=1e-4)
     np.testing.assert_allclose(se, published["std_error_hessian"], rtol=1e-4)
     # h0 is the mean squared residual at the estimate (FCP's initialisation)
-    assert fit.backcast == pytest.approx(np.mean((rate - coef[0]) ** 2), rel=1e-12)
+    assert fit.backcast == pytest.approx(np.mean((rate - coef[0]) ** 2), rel=1e-12, abs=0)
 
 
 def test_fcp_robust_standard_errors_close_to_published_qmle() -> None:
@@ -140,7 +140,7 @@ def test_market_model_mean_is_arch_ls(sensetime: pd.Series, hsi: pd.Series) -> N
                       mean="LS", dist="t", rescale=False).fit(disp="off")
     assert list(fit.params)[:2] == ["Const", "market"]
     assert fit.loglik == pytest.approx(bare.loglikelihood, abs=1e-6)
-    assert fit.params["market"] == pytest.approx(bare.params.iloc[1], rel=1e-4)
+    assert fit.params["market"] == pytest.approx(bare.params.iloc[1], rel=1e-4, abs=0)
 
 
 def test_ewma_matches_literal_recursion(sensetime: pd.Series) -> None:
@@ -150,7 +150,7 @@ def test_ewma_matches_literal_recursion(sensetime: pd.Series) -> None:
     literal = [start]
     for t in range(1, len(e)):
         literal.append(0.94 * literal[-1] + 0.06 * e[t - 1] ** 2)
-    assert arch_backcast(e) == pytest.approx(start, rel=1e-12)
+    assert arch_backcast(e) == pytest.approx(start, rel=1e-12, abs=0)
     np.testing.assert_allclose(ewma_variance(e), literal, rtol=1e-12)
 
 
@@ -183,7 +183,8 @@ def test_sar_is_prediction_error_adjusted(study_garch) -> None:
     expected = window["resid"] / np.sqrt(window["sigma"] ** 2 + var_mu)
     np.testing.assert_allclose(window["sar"], expected, rtol=1e-12)
     sar = study_garch.sar
-    assert study_garch.scar((0, 2)) == pytest.approx(sar.loc[0:2].sum() / math.sqrt(3))
+    assert study_garch.scar((0, 2)) == pytest.approx(sar.loc[0:2].sum() / math.sqrt(3), rel=1e-6,
+                                                     abs=0)
 
 
 # --------------------------------------------------------------------------- the event study
@@ -201,20 +202,22 @@ def test_sensetime_lockup_study(study_market, sensetime: pd.Series) -> None:
     assert len(table) == 9 and table["chosen"].sum() == (0 if res.fit is None else 1)
     clean = table[table["flags"] == ""]
     if res.fit is not None:
-        assert clean.iloc[0]["chosen"] and clean["bic"].min() == pytest.approx(res.fit.bic)
+        assert clean.iloc[0]["chosen"] and clean["bic"].min() == pytest.approx(res.fit.bic,
+                                                                               rel=1e-6, abs=0)
     assert res.sar.loc[0] < -3
     # ratio and permutation test recomputed from the path (independent Monte Carlo)
     pre = path[(path["day"] >= -20) & (path["day"] <= -1)]
     post = path[(path["day"] >= 1) & (path["day"] <= 20)]
-    assert res.ratio.ratio == pytest.approx(post["sigma"].mean() / pre["sigma"].mean())
+    assert res.ratio.ratio == pytest.approx(post["sigma"].mean() / pre["sigma"].mean(), rel=1e-6,
+                                            abs=0)
     f = np.mean(post["z"] ** 2) / np.mean(pre["z"] ** 2)
-    assert res.ratio.z2_ratio == pytest.approx(f)
+    assert res.ratio.z2_ratio == pytest.approx(f, rel=1e-6, abs=0)
     assert (res.ratio.n_pre, res.ratio.n_post) == (20, 20)
     p = _literal_permutation_p(list(pre["z"]), list(post["z"]), draws=4000)
     assert res.ratio.perm_pvalue == pytest.approx(p, abs=0.03)
     realised = res.windows[2]
     assert realised.name == "post"
-    assert realised.realised == pytest.approx(np.mean(post["resid"] ** 2))
+    assert realised.realised == pytest.approx(np.mean(post["resid"] ** 2), rel=1e-6, abs=0)
     text = res.summary()
     for needle in ("0020.HK", "Chosen:", "ratio", "Permutation test", "x100",
                    "Realised vs forecast"):
@@ -258,7 +261,7 @@ def test_permutation_test_exact_on_small_samples() -> None:
     low = sum(s <= ratio + 1e-12 for s in stars) / len(stars)
     exact = min(1.0, 2 * min(high, low))
     got_ratio, p = permutation_variance_test(np.array(pre), np.array(post))
-    assert got_ratio == pytest.approx(ratio)
+    assert got_ratio == pytest.approx(ratio, rel=1e-6, abs=0)
     assert p == pytest.approx(exact, abs=0.01)
 
 
@@ -272,24 +275,24 @@ def test_variance_dummy_robust_qlr_in_study(study_market, sensetime, hsi) -> Non
         return
     assert test is not None and test.n_dummy == 20 and test.dist == "normal"
     lr = max(0.0, 2 * (test.loglik_unrestricted - test.loglik_restricted))
-    assert test.lr_stat == pytest.approx(lr)
-    assert test.lr_pvalue == pytest.approx(stats.chi2.sf(lr, 1))
+    assert test.lr_stat == pytest.approx(lr, rel=1e-6, abs=0)
+    assert test.lr_pvalue == pytest.approx(stats.chi2.sf(lr, 1), rel=1e-6, abs=0)
     path = study_market.path
     sample = path[path["day"] <= 20].index
     y = sensetime.loc[sample] * 100
     x = pd.DataFrame({"market": hsi.reindex(sample).to_numpy() * 100}, index=sample)
     bare = arch_model(y, x=x, mean="LS", vol="GARCH", p=1, q=1, dist="normal").fit(disp="off")
-    assert bare.loglikelihood == pytest.approx(test.loglik_restricted, rel=1e-4)
+    assert bare.loglikelihood == pytest.approx(test.loglik_restricted, rel=1e-4, abs=0)
     # kurtosis of the chosen pre-event model's standardised residuals over the estimation window
     z = path.loc[path["estimation"], "resid"] / path.loc[path["estimation"], "sigma"]
     kappa = float(np.mean(z**4) / np.mean(z**2) ** 2)
-    assert test.kurtosis == pytest.approx(kappa, rel=1e-2)
-    assert test.robust_lr == pytest.approx(2 * lr / (test.kurtosis - 1))
+    assert test.kurtosis == pytest.approx(kappa, rel=1e-2, abs=0)
+    assert test.robust_lr == pytest.approx(2 * lr / (test.kurtosis - 1), rel=1e-6, abs=0)
     if any(not f.startswith("LR ") for f in test.flags):  # irregular fit: no chi2 p-value
         assert math.isnan(test.p_value) and "p-value not reported" in test.flags[-1]
     else:
-        assert test.p_value == pytest.approx(stats.chi2.sf(test.robust_lr, 1))
-    assert test.wald_z == pytest.approx(test.delta / test.delta_se)
+        assert test.p_value == pytest.approx(stats.chi2.sf(test.robust_lr, 1), rel=1e-6, abs=0)
+    assert test.wald_z == pytest.approx(test.delta / test.delta_se, rel=1e-6, abs=0)
 
 
 def test_fallback_to_ewma_on_short_real_history(kuaishou: pd.Series, study_fallback) -> None:
@@ -353,7 +356,7 @@ def test_variance_dummy_test_detects_a_shift() -> None:
     dummy = (np.arange(560) >= 500).astype(float)
     shifted = variance_dummy_test(_simulate_shift(3, 6.0), dummy)
     assert shifted.delta > 0 and shifted.p_value < 0.01
-    assert shifted.omega_multiplier == pytest.approx(math.exp(shifted.delta))
+    assert shifted.omega_multiplier == pytest.approx(math.exp(shifted.delta), rel=1e-6, abs=0)
     calm = variance_dummy_test(_simulate_shift(3, 1.0), dummy)
     assert calm.p_value > shifted.p_value and calm.lr_stat >= 0
 
@@ -383,8 +386,8 @@ def test_garch_bmp_matches_literal_loop() -> None:
     for lo, hi in ((0, 0), (-1, 2), (-5, 5)):
         result = garch_bmp_test(sar, window=(lo, hi), days=days)
         t, p = _garch_bmp_literal(sar, days, lo, hi)
-        assert result.t_stat == pytest.approx(t, rel=1e-12)
-        assert result.p_value == pytest.approx(p, rel=1e-9)
+        assert result.t_stat == pytest.approx(t, rel=1e-12, abs=0)
+        assert result.p_value == pytest.approx(p, rel=1e-9, abs=0)
     assert garch_bmp_test(sar, days=days).n_events == 24
     json.dumps(result.to_dict(), allow_nan=False)
 

@@ -15,6 +15,7 @@ import pandas as pd
 from eventstudy.calendar.text import one_line
 from eventstudy.calendar.upcoming import COLUMNS
 from eventstudy.errors import ConfigError
+from eventstudy.formatting import csv_text
 
 STATE_VERSION = 1
 
@@ -83,7 +84,7 @@ def to_json(frame: pd.DataFrame, total: int | None = None) -> str:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    return pd.DataFrame(records(frame), columns=COLUMNS).to_csv(index=False, lineterminator="\n")
+    return csv_text(pd.DataFrame(records(frame), columns=COLUMNS), lineterminator="\n")
 
 
 def _pct(value: Any) -> str:

@@ -22,8 +22,11 @@ def _preset_name(tranches: tuple[Tranche, ...]) -> str | None:
 
 def _tranche_dict(tranche: Tranche) -> dict[str, Any]:
     out: dict[str, Any] = {"name": tranche.name, "holder": tranche.holder}
-    out.update({"days": tranche.days} if tranche.days else {"months": tranche.months})
-    for key in ("rule", "locked_shares", "source"):
+    if tranche.free_from is not None:
+        out["free_from"] = tranche.free_from
+    else:
+        out.update({"days": tranche.days} if tranche.days else {"months": tranche.months})
+    for key in ("rule", "basis", "locked_shares", "source"):
         value = getattr(tranche, key)
         if value not in (None, ""):
             out[key] = value

@@ -11,6 +11,7 @@ import pandas as pd
 
 from eventstudy.calendar.alerts import _cell, _pct
 from eventstudy.calendar.text import multi_line, one_line
+from eventstudy.errors import BadInput
 
 
 def _escape(text: object, *, lines: bool = False) -> str:
@@ -83,10 +84,40 @@ def to_ics(frame: pd.DataFrame, as_of: pd.Timestamp | None = None) -> str:
     return "".join(fold(line) for line in lines)
 
 
+PRODID = "PRODID:-//eventstudy//"
+
+
+def _ours(path: Path) -> bool:
+    """True if ``path`` does not exist, is not a regular file (refused when written), or is
+    an iCalendar file eventstudy wrote (its first lines carry our PRODID)."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return True
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return True  # unreadable: writing it gives the one-line error
+    return head.startswith(b"BEGIN:VCALENDAR\r\n") and PRODID.encode() in head
+
+
+def refuse_foreign_ics(path: Path) -> None:
+    """BadInput if writing ``path`` would replace a file that is not an iCalendar file
+    eventstudy wrote."""
+    if not _ours(path):
+        raise BadInput(f"{path} exists and is not an iCalendar file eventstudy wrote: not "
+                       "overwriting it (delete it or choose another --ics file)")
+
+
 def write_ics(path: str | Path, frame: pd.DataFrame) -> Path:
-    """Write ``to_ics(frame)`` atomically; returns the path."""
+    """Write ``to_ics(frame)`` atomically; returns the path. An existing file that is not an
+    iCalendar file eventstudy wrote (``notes.txt``, someone's calendar) is never replaced."""
     from eventstudy.calendar.lock import write_user_file
 
     path = Path(path)
+    refuse_foreign_ics(path)
     write_user_file(path, to_ics(frame).encode("utf-8"))
     return path

@@ -47,7 +47,7 @@ def read_table(path: Path) -> list[dict[str, Any]]:
         if suffix == ".csv":
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
         elif suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            return _xlsx_rows(path)
         else:
             raise BadInput(f"{path}: a listings table must be .csv or .xlsx")
     except (ValueError, OSError, KeyError, pd.errors.ParserError) as exc:
@@ -64,6 +64,35 @@ def read_table(path: Path) -> list[dict[str, Any]]:
             for row in frame.to_dict("records")]
 
 
+def _xlsx_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of an xlsx table read by ``xlsxsafe`` (bounded, no DTD); a row with a formula
+    cell lacking its saved value carries the reason under ``PROBLEM``."""
+    from eventstudy.calendar.xlsxsafe import read_xlsx
+
+    header, rows, problems = read_xlsx(path)
+    names = [_column(c) for c in header]
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise BadInput(f"{path}: missing column {missing[0]!r} (need ticker, listing date; "
+                       f"have {', '.join(n for n in names if n != 'none')})")
+    out = []
+    for values in rows:
+        row = {k: v for k, v in zip(names, values, strict=False)
+               if k in COLUMNS and not _blank(v)}
+        if any(not _blank(v) for v in values):
+            out.append(row)
+    for problem in problems:  # "row N: ..." (N counts the header as row 1)
+        number = int(problem.split(":")[0].removeprefix("row "))
+        if 2 <= number <= len(rows) + 1:
+            index = sum(1 for v in rows[:number - 2] if any(not _blank(x) for x in v))
+            if index < len(out):
+                out[index][PROBLEM] = problem.split(": ", 1)[1]
+    return out
+
+
+PROBLEM = "!problem"
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or \
         (isinstance(value, str) and not value.strip()) or str(value) == "NaT"
@@ -78,16 +107,45 @@ def _number(value: Any) -> Any:
     return value
 
 
+EXCEL_EPOCH = "1899-12-30"  # day 0 of Excel's 1900 date system (serial 45720 = 2025-03-04)
+
+
+def excel_serial(value: Any) -> Any:
+    """A listing date given as a number (a spreadsheet cell formatted as a number, or its text
+    in a CSV) is an Excel serial date: days since 1899-12-30. Anything else is returned as is."""
+    import pandas as pd
+
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) == 5:
+        number = float(value.strip())
+    if number is None or not math.isfinite(number) or not 1 <= number < 100_000:
+        return value
+    return (pd.Timestamp(EXCEL_EPOCH) + pd.Timedelta(days=int(number))).date()
+
+
 def entry_of(row: dict[str, Any], source: str | None) -> dict[str, Any]:
     """A calendar entry for one table row: the standard tranches (Chapter 18C: those of its
     category; with an issuer type: the calendar's default for that type)."""
+    if PROBLEM in row:
+        raise ConfigError(str(row[PROBLEM]))
     entry = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+    raw = entry["ticker"]
+    if isinstance(raw, int | float) or (isinstance(raw, str) and raw.isdigit()):
+        number = float(raw)
+        code = f"{int(number):04d}.HK" if number.is_integer() and number > 0 else "0700.HK"
+        raise ConfigError(f"ticker {raw!s} is a bare number: write the market too (e.g. "
+                          f"{code} for Hong Kong)")
+    entry["listing_date"] = excel_serial(entry["listing_date"])
     if hasattr(entry["listing_date"], "date") and not isinstance(entry["listing_date"], str):
         entry["listing_date"] = entry["listing_date"].date()
     entry["ticker"] = str(entry["ticker"])
     entry.setdefault("source", source)
     if entry.get("offer_price") is not None:
-        entry["offer_price"] = _number(entry["offer_price"])
+        entry["offer_price"] = price = _number(entry["offer_price"])
+        if isinstance(price, int | float) and not math.isfinite(price):
+            raise ConfigError(f"offer price {price} is not a finite number")
     category = entry.get("category")
     entry.setdefault("board", "Chapter 18C" if category else "Main Board")
     if "issuer_type" not in entry:

@@ -51,7 +51,11 @@ LISTING_KEYS = {"ticker", "name", "listing_date", "board", "sector", "tags", "of
                 "category", "float_shares", "issuer_type", "issuer_type_source", "sources"}
 
 
-TRANCHE_KEYS = {"name", "holder", "months", "days", "rule", "locked_shares", "source"}
+TRANCHE_KEYS = {"name", "holder", "months", "days", "rule", "locked_shares", "source", "basis",
+                "free_from"}
+
+
+BASES = ("law", "contract")
 
 
 STATUSES = ("listed", "expected")
@@ -100,8 +104,11 @@ class Listing:
         raise BadInput(f"{self.ticker} has no tranche {name!r} (has: {known})")
 
     def expiry(self, tranche: Tranche | str) -> pd.Timestamp:
-        """First free day of the tranche: listing date + N calendar months (or N days)."""
+        """First free day of the tranche: its explicit ``free_from`` date, else listing date +
+        N calendar months (or N days)."""
         tr = self.tranche(tranche) if isinstance(tranche, str) else tranche
+        if tr.free_from is not None:
+            return pd.Timestamp(tr.free_from)
         if tr.days:
             return self.listing_date + pd.Timedelta(days=tr.days)
         return add_months(self.listing_date, tr.months)
@@ -119,7 +126,10 @@ def _where(path: Path, index: int, entry: Any) -> str:
     return f"{path}: listing {index + 1} ({ticker})"
 
 
-def _date(value: Any, where: str) -> pd.Timestamp:
+def _date(value: Any, where: str, what: str = "listing_date") -> pd.Timestamp:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ConfigError(f"{where}: {what} {value!r} is a number (an Excel serial date?), not a "
+                          "date: write it as YYYY-MM-DD")
     try:
         return user_date(value, "listing_date")
     except BadInput as exc:
@@ -153,10 +163,16 @@ def _check_keys(raw: Any, where: str, keys: set[str] | frozenset[str], kind: str
 def _parse_tranche(raw: Any, where: str) -> Tranche:
     _check_keys(raw, where, TRANCHE_KEYS, "tranche")
     name, months, days = raw.get("name"), raw.get("months"), raw.get("days")
+    free = raw.get("free_from")
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{where}: a tranche needs a name")
-    if (months is None) == (days is None):
-        raise ConfigError(f"{where}: tranche {name!r} needs months or days (one of them)")
+    if [months, days, free].count(None) != 2:
+        raise ConfigError(f"{where}: tranche {name!r} needs months, days or free_from (one of "
+                          "them)")
+    basis = str(raw.get("basis") or "")
+    if basis and basis not in BASES:
+        raise ConfigError(f"{where}: tranche {name!r} basis must be law or contract, "
+                          f"not {basis!r}")
     for what, value, most in (("months", months, 60), ("days", days, 1830)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or not 1 <= value <= most):
@@ -165,7 +181,9 @@ def _parse_tranche(raw: Any, where: str) -> Tranche:
     return Tranche(name=name, holder=str(raw.get("holder", name)), months=months or 0,
                    rule=str(raw.get("rule", "")),
                    locked_shares=_number(raw.get("locked_shares"), where, "locked_shares"),
-                   source=str(raw.get("source", "")), days=days or 0)
+                   source=str(raw.get("source", "")), days=days or 0, basis=basis,
+                   free_from=None if free is None else
+                   _date(free, where, f"tranche {name!r} free_from").date())
 
 
 def _preset(name: str, where: str) -> tuple[Tranche, ...]:
@@ -301,21 +319,27 @@ def listing_problems(listing: Listing) -> list[str]:
     (pre-commercial) months, Pathfinder SIIs for 6 or 12 (see ``CHAPTER_18C_MONTHS``).
     """
     problems = []
+    if is_18c(listing) and not listing.category and listing.issuer_type != "secondary":
+        problems.append(f"{BOARD_18C} listing without category: give category: commercial or "
+                        "pre-commercial (it sets the 12- or 24-month lock-ups of rule 18C.14)")
     if listing.category and not is_18c(listing):
         problems.append(f"category {listing.category!r} applies to {BOARD_18C} listings only "
                         f"(board is {listing.board or 'not given'!r})")
+    def shorter(tranche: Tranche, months: int) -> bool:  # ends before listing + months
+        return listing.expiry(tranche) < add_months(listing.listing_date, months)
+
     if listing.category and is_18c(listing):
         for tranche in listing.tranches:
             least = _min_18c_months(tranche.name, listing.category)
-            if least is not None and tranche.months < least:
-                problems.append(f"tranche {tranche.name!r} is {tranche.months} months but "
-                                f"{RULE_18C} requires at least {least} for a {listing.category} "
-                                "company")
+            if least is not None and shorter(tranche, least):
+                problems.append(f"tranche {tranche.name!r} is {tranche.length} but "
+                                f"{RULE_18C} requires at least {least} for a "
+                                f"{listing.category} company")
     if listing.issuer_type == "h_share":
         problems += [f"tranche {t.name!r} is {t.length} but an H-share issuer's pre-IPO shares "
                      f"are locked 12 months ({PRC_COMPANY_LAW})"
                      for t in listing.tranches if t.name.startswith(("pre_ipo", "pathfinder"))
-                     and (t.days or t.months < 12)]
+                     and shorter(t, 12)]
     total = listing.shares_outstanding
     for tranche in listing.tranches:
         if total is not None and tranche.locked_shares is not None and \

@@ -15,6 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
@@ -93,21 +94,45 @@ def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
     return cls(start=CALENDAR_START, end=end)
 
 
+def _cache_key(code: str) -> dict[str, Any]:
+    return {"code": code, "start": CALENDAR_START, "end": str(_calendar_end().date()),
+            "closures": [str(d.date()) for d in closures().get(code, ())],
+            "exchange_calendars": version("exchange_calendars"), "pandas": pd.__version__}
+
+
 @lru_cache(maxsize=8)
 def session_index(code: str) -> pd.DatetimeIndex:
     """The sessions of :func:`exchange_calendar` ``(code)``, kept in the on-disk cache
     (``eventstudy.calendar.sessioncache``) so that a command needs neither to build the calendar
     nor to import exchange-calendars."""
-    key: dict[str, Any] = {
-        "code": code, "start": CALENDAR_START, "end": str(_calendar_end().date()),
-        "closures": [str(d.date()) for d in closures().get(code, ())],
-        "exchange_calendars": version("exchange_calendars"), "pandas": pd.__version__}
+    key = _cache_key(code)
     cached = read_sessions(code, key)
     if cached is not None:
         return cached
     sessions = pd.DatetimeIndex(exchange_calendar(code).sessions)
     write_sessions(code, key, sessions)
     return sessions
+
+
+_VERIFIED: set[str] = set()
+
+
+def verify_session_cache(code: str) -> bool:
+    """Compare the sessions in use for ``code`` with exchange-calendars (building the calendar,
+    once per process); when they differ (a cache file edited and re-hashed), rewrite the cache,
+    forget it and return True. Called when the data disagree with the cache."""
+    if code in _VERIFIED:
+        return False
+    truth = pd.DatetimeIndex(exchange_calendar(code).sessions)
+    used = session_index(code)
+    _VERIFIED.add(code)
+    day = "datetime64[D]"
+    if len(used) == len(truth) and bool((used.to_numpy().astype(day)
+                                         == truth.to_numpy().astype(day)).all()):
+        return False
+    write_sessions(code, _cache_key(code), truth)
+    session_index.cache_clear()
+    return True
 
 
 def _plain(day: Any) -> bool:
@@ -122,7 +147,11 @@ def calendar_span(code: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def to_timestamp(value: str | date | pd.Timestamp, what: str = "date") -> pd.Timestamp:
-    """Parse a date given by a user; one-line error if it is not a date."""
+    """Parse a date given by a user; one-line error if it is not a date (a number such as
+    ``20220630`` from a YAML or spreadsheet cell is not: pandas would read nanoseconds)."""
+    if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+        raise BadInput(f"not a {what}: {value!r} is a number (expected YYYY-MM-DD, e.g. "
+                       "2022-06-30)")
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):

@@ -21,6 +21,7 @@ day + 180 days. Day 0 is the first session on or after that date (data/research/
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from eventstudy.errors import BadInput
 
@@ -36,21 +37,31 @@ class Tranche:
     locked_shares: float | None = None
     source: str = ""
     days: int = 0  # a lock-up of N calendar days (US: 180) instead of ``months``
+    basis: str = ""  # law (Listing Rules, PRC Company Law) | contract (investment agreements)
+    free_from: date | None = None  # an explicit first free day (staggered or early release)
 
     @property
     def length(self) -> str:
-        """``6m`` or ``180d``."""
+        """``6m``, ``180d`` or ``to 2025-08-15`` (an explicit date)."""
+        if self.free_from is not None:
+            return f"to {self.free_from.isoformat()}"
         return f"{self.days}d" if self.days else f"{self.months}m"
 
 
+CORNERSTONE_RULE = ("cornerstone investment agreements (HKEX Guide for New Listing Applicants "
+                    "4.15; Guidance Letter HKEX-GL43-12)")
+
+
 STANDARD_HK_TRANCHES: tuple[Tranche, ...] = (
-    Tranche("cornerstone", "cornerstone investors", 6,
-            "cornerstone investment agreements (HKEX Guide for New Listing Applicants 4.15)"),
+    Tranche("cornerstone", "cornerstone investors", 6, CORNERSTONE_RULE, basis="contract"),
     Tranche("pre_ipo", "pre-IPO investors", 6,
-            "pre-IPO investment terms (HKEX Guide for New Listing Applicants 4.2)"),
-    Tranche("controlling_6m", "controlling shareholders", 6, "Main Board Listing Rule 10.07(1)(a)"),
-    Tranche("controlling_12m", "controlling shareholders", 12,
-            "Main Board Listing Rule 10.07(1)(b)"),
+            "pre-IPO investment terms (HKEX Guide for New Listing Applicants 4.2)",
+            basis="contract"),
+    Tranche("controlling_6m", "controlling shareholders", 6, "Main Board Listing Rule 10.07(1)(a)",
+            basis="law"),
+    Tranche("controlling_12m", "controlling shareholders (only the shares that keep control)", 12,
+            "Main Board Listing Rule 10.07(1)(b): in months 7-12 controlling shareholders may "
+            "sell only what keeps them controlling", basis="law"),
 )
 
 
@@ -86,11 +97,12 @@ def chapter_18c_tranches(category: str) -> tuple[Tranche, ...]:
     return (
         STANDARD_HK_TRANCHES[0],
         Tranche("pathfinder_sii", "Pathfinder Sophisticated Independent Investors", pathfinder,
-                rule),
-        Tranche(f"controlling_{insiders}m", "controlling shareholders", insiders, rule),
+                rule, basis="law"),
+        Tranche(f"controlling_{insiders}m", "controlling shareholders", insiders, rule,
+                basis="law"),
         Tranche(f"key_persons_{insiders}m",
                 "key persons (founders, WVR beneficiaries, executive directors, senior management,"
-                " key technical staff)", insiders, rule),
+                " key technical staff)", insiders, rule, basis="law"),
     )
 
 
@@ -106,15 +118,29 @@ PRC_COMPANY_LAW = ("PRC Company Law art. 160 (2023 rev.; art. 141 before): share
 
 
 PRE_IPO_12M = Tranche("pre_ipo_12m", "shareholders before the offer (controlling shareholders "
-                      "included)", 12, PRC_COMPANY_LAW)
+                      "included)", 12, PRC_COMPANY_LAW, basis="law")
 
 
 US_RULE = ("underwriters' lock-up agreements: 180 days after the prospectus (Practical Law, "
-           "'Lock-up Agreement'; Mayer Brown, 'Market Trends 2017/18: Lock-Up Agreements')")
+           "'Lock-up Agreement'; Mayer Brown, 'Market Trends 2017/18: Lock-Up Agreements'). "
+           "Early-release terms are common (e.g. release after an earnings announcement: "
+           "CoreWeave's lock-up ended on 2025-08-15, not day 180): give the actual date with "
+           "free_from")
 
 
 US_180D = (Tranche("lockup_180d", "pre-IPO shareholders, directors and officers", 0, US_RULE,
-                   days=180),)
+                   days=180, basis="contract"),)
+
+
+# GEM Listing Rule 13.16A: controlling shareholders locked 12 months after listing (24 months
+# before the GEM reform of 1 January 2024; Charltons, "HKEX consults on GEM listing reforms",
+# Oct 2023: "shorten the 24-month post-listing lock-up of GEM controlling shareholders to 12
+# months")
+GEM_RULE = "GEM Listing Rule 13.16A (12 months since the 2024 GEM reform)"
+
+
+GEM_TRANCHES = (STANDARD_HK_TRANCHES[0],
+                Tranche("controlling_12m", "controlling shareholders", 12, GEM_RULE, basis="law"))
 
 
 H_SHARE_TRANCHES = (STANDARD_HK_TRANCHES[0], PRE_IPO_12M, STANDARD_HK_TRANCHES[3])
@@ -128,6 +154,7 @@ TRANCHE_PRESETS.update({
     "hk-h-share": H_SHARE_TRANCHES,
     "hk-a-plus-h": A_PLUS_H_TRANCHES,
     "us-180d": US_180D,
+    "hk-gem": GEM_TRANCHES,
     "none": (),
 })
 
@@ -174,6 +201,8 @@ def law_tranches(exchange: str, issuer_type: str = "", board: str = "",
         return (*(replace(t, months=12, rule=f"{t.rule}; {PRC_COMPANY_LAW}")
                   if t.name == "pathfinder_sii" and t.months < 12 else t for t in base),
                 PRE_IPO_12M)
+    if "gem" in board.lower():
+        return (*GEM_TRANCHES, PRE_IPO_12M) if issuer_type == "h_share" else GEM_TRANCHES
     if issuer_type == "h_share":
         return H_SHARE_TRANCHES
     if issuer_type == "a_plus_h":

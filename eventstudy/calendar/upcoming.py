@@ -44,10 +44,10 @@ HOLIDAY_SLACK = 10  # days: an expiry this long before as_of may still have day 
 DEFAULT_HISTORY_WINDOW = "[-1,+1]"
 
 
-COLUMNS = ["ticker", "name", "status", "board", "tranche", "holder", "months", "expiry", "day0",
-           "sessions_until", "locked_shares", "locked_to_float", "offer_price", "last_close",
-           "last_close_date", "runup_since_listing", "runup_since_offer", "hist_n", "hist_ar0",
-           "hist_car", "uid"]
+COLUMNS = ["ticker", "name", "status", "board", "tranche", "holder", "basis", "months", "expiry",
+           "day0", "sessions_until", "locked_shares", "locked_to_float", "offer_price",
+           "last_close", "last_close_date", "runup_since_listing", "runup_since_offer", "hist_n",
+           "hist_ar0", "hist_car", "uid"]
 
 
 def _norm(text: str) -> str:
@@ -102,6 +102,7 @@ def _row(listing: Listing, tranche: Tranche, expiry: pd.Timestamp, day0: pd.Time
     return {
         "ticker": listing.ticker, "name": listing.name, "status": listing.status,
         "board": listing.board, "tranche": tranche.name, "holder": tranche.holder,
+        "basis": tranche.basis,
         "months": tranche.months, "expiry": expiry, "day0": day0,
         "sessions_until": sessions_between(calendar_code(listing.ticker), as_of, day0),
         "locked_shares": tranche.locked_shares, "locked_to_float": ratio,
@@ -126,7 +127,7 @@ def staleness_note(calendar_date: pd.Timestamp | None, as_of: pd.Timestamp) -> s
         return None
     return (f"the listings calendar is {age} days old (newest listing {calendar_date.date()}, "
             f"as of {as_of.date()}): later listings and their expiries are missing; add them "
-            "with `eventstudy listings add` or `listings import`")
+            "with `eventstudy listings sync` (HKEXnews), `listings add` or `listings import`")
 
 
 def price_context(listing: Listing, as_of: pd.Timestamp, loader: PriceLoader) -> dict[str, Any]:

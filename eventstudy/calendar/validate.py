@@ -9,11 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from eventstudy.calendar.listings import Listing, _load_entries, _where, is_18c, parse_listing
-from eventstudy.calendar.tranches import BOARD_18C
+from eventstudy.calendar.listings import Listing, _load_entries, _where, parse_listing
 from eventstudy.errors import ConfigError
-
-RULED_BY_CATEGORY = ("controlling", "key_person", "pathfinder")  # 18C minimums by category
 
 
 def listing_warnings(listing: Listing, today: pd.Timestamp | None = None) -> list[str]:
@@ -22,10 +19,6 @@ def listing_warnings(listing: Listing, today: pd.Timestamp | None = None) -> lis
     out = []
     if not listing.source:
         out.append(f"{listing.ticker}: no source for the listing date")
-    unchecked = [t.name for t in listing.tranches if t.name.startswith(RULED_BY_CATEGORY)]
-    if is_18c(listing) and not listing.category and unchecked:
-        out.append(f"{listing.ticker}: {BOARD_18C} listing without category (commercial or "
-                   f"pre-commercial): the lengths of {', '.join(unchecked)} cannot be checked")
     if not listing.issuer_type and listing.ticker.endswith(".HK"):
         out.append(f"{listing.ticker}: no issuer_type (h_share, red_chip, ...): its standard "
                    "lock-ups assume an offshore issuer")

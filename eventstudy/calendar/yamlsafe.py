@@ -1,5 +1,6 @@
 """The one YAML loader of eventstudy (calendars, events files): PyYAML's SafeLoader without
-anchors and aliases (a 385-byte "billion laughs" alias bomb expands to gigabytes) and with a
+duplicate mapping keys (PyYAML keeps the last one silently), anchors and aliases (a 385-byte
+"billion laughs" alias bomb expands to gigabytes) and with a
 bounded nesting depth (100,000 ``[`` would otherwise exhaust the recursion limit).
 
 With libyaml (PyYAML's C extension) the text is first scanned as a stream of parser events for
@@ -43,18 +44,58 @@ class SafeLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """Refuse a key given twice in one mapping (PyYAML would keep the last)."""
+        seen: set[str] = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise _Refused(f"duplicate key {key.value!r} in a mapping",
+                                   key.start_mark.line + 1)
+                seen.add(key.value)
+        return super().construct_mapping(node, deep)
 
-_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)  # None without libyaml
+
+def _timestamp(loader: Any, node: Any) -> Any:
+    """A YAML date, or its text when it is no date (2022-02-30): the reader then names the
+    value and its row instead of failing on the whole file."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_CSafeLoader: Any = None
+if hasattr(yaml, "CSafeLoader"):  # None without libyaml
+    class _CSafeLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """libyaml's SafeLoader with the lenient timestamps of :class:`SafeLoader`."""
+
+    _CSafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def _line(event: yaml.Event) -> int:
     return event.start_mark.line + 1 if event.start_mark is not None else 0
 
 
+def _check_key(stack: list[list[Any]], event: yaml.Event) -> None:
+    """In a mapping, every other node is a key: refuse a key seen before in that mapping
+    (PyYAML would silently keep the last value)."""
+    if not stack or stack[-1][0] != "map":
+        return
+    top = stack[-1]
+    if top[2] and isinstance(event, yaml.ScalarEvent):
+        if event.value in top[1]:
+            raise _Refused(f"duplicate key {event.value!r} in a mapping", _line(event))
+        top[1].add(event.value)
+    top[2] = not top[2]
+
+
 def _check_events(text: str) -> None:
-    """Raise ``_Refused`` at the first anchor, alias or node deeper than ``MAX_DEPTH`` (a node's
-    depth as :class:`SafeLoader` counts it: 1 for the root)."""
+    """Raise ``_Refused`` at the first anchor, alias, duplicate mapping key or node deeper than
+    ``MAX_DEPTH`` (a node's depth as :class:`SafeLoader` counts it: 1 for the root)."""
     depth = 0
+    stack: list[list[Any]] = []  # [kind, keys seen, next node is a key]
     for event in yaml.parse(text, Loader=_CSafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Refused("YAML anchors and aliases (&name, *name) are not allowed",
@@ -63,8 +104,14 @@ def _check_events(text: str) -> None:
             if depth + 1 > MAX_DEPTH:
                 raise _Refused(f"YAML nested more than {MAX_DEPTH} levels deep", _line(event))
             depth += isinstance(event, yaml.CollectionStartEvent)
+            _check_key(stack, event)
+            if isinstance(event, yaml.MappingStartEvent):
+                stack.append(["map", set(), True])
+            elif isinstance(event, yaml.SequenceStartEvent):
+                stack.append(["seq", None, False])
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+            stack.pop()
 
 
 def _load(text: str) -> Any:

@@ -3,6 +3,7 @@ that turns every ``EventStudyError`` into one line on stderr and exit code 2 or 
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import logging
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 import eventstudy
-from eventstudy.engine.windows import parse_window, parse_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,12 +46,20 @@ def guarded(func: F) -> F:
                 click.echo(f"error: cannot use {_short(str(exc.filename))}: {exc.strerror}",
                            err=True)
                 sys.exit(2)
+            if isinstance(exc, OSError) and exc.errno in _WRITE_ERRORS:
+                click.echo(f"error: cannot write the output: {exc.strerror or exc} (a full "
+                           "disk or a file-size limit such as ulimit -f)", err=True)
+                sys.exit(2)
             first = str(exc).splitlines()[0] if str(exc) else ""
             click.echo(f"error: unexpected {type(exc).__name__}: {first} (rerun with --debug "
                        "for the traceback)", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+_WRITE_ERRORS = {errno.EFBIG, errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
+                 errno.EPERM, errno.EIO}
 
 
 def _short(text: str, limit: int = 120) -> str:
@@ -76,7 +85,8 @@ class _Program(click.Group):
 
 @click.group(cls=_Program, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Write only errors on stderr: no warnings, notes or progress bars.")
 @click.version_option(version=eventstudy.__version__, prog_name="eventstudy")
 def main(debug: bool, quiet: bool) -> None:
     """Event studies around IPO lock-up expiries and listing dates."""
@@ -92,12 +102,14 @@ def main(debug: bool, quiet: bool) -> None:
 def data_options(func: F) -> F:
     """Where prices come from: --offline, --data, --cache-dir."""
     func = click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-                        help="Cache folder (default: the user cache dir, or "
-                             "$EVENTSTUDY_CACHE_DIR).")(func)
+                        help="Keep downloaded prices in this cache folder (default: the "
+                             "user cache dir, or $EVENTSTUDY_CACHE_DIR).")(func)
     func = click.option("--data", type=click.Path(path_type=Path),
-                        help="A price file (CSV/parquet) or a folder of TICKER.csv files.")(func)
+                        help="Read prices from this file (CSV or parquet) or folder of "
+                             "TICKER.csv files.")(func)
     func = click.option("--offline", is_flag=True,
-                        help="Never use the network: cache, then the bundled data.")(func)
+                        help="Never use the network: read the cache, then the bundled "
+                             "data.")(func)
     return func
 
 
@@ -105,36 +117,49 @@ def study_options(func: F) -> F:
     """Model and windows shared by every study command."""
     options = [
         click.option("--model", type=click.Choice(MODELS), default="market", show_default=True,
-                     help="Normal-return model."),
+                     help="Fit this normal-return model."),
         click.option("--factors", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Factor file for --model factors (CSV/parquet: date + factor columns; "
-                          "Ken French's daily CSVs as served)."),
-        click.option("--factor-cols", help="Factor columns to use, comma-separated "
+                     help="Read the factors of --model factors from this file (CSV or "
+                          "parquet with a date and factor columns; Ken French's daily CSVs as "
+                          "served)."),
+        click.option("--factor-cols", help="Use these factor columns, comma-separated "
                                            "(default: all but RF)."),
-        click.option("--rf-col", help="Risk-free rate column (default: RF when present)."),
+        click.option("--rf-col", help="Take the risk-free rate from this column (default: RF "
+                                      "when present)."),
         click.option("--factor-units", type=click.Choice(["decimal", "percent"]),
                      default="decimal", show_default=True,
-                     help="Units of a plain factor file (Ken French files: percent, detected)."),
+                     help="Read a plain factor file in these units (Ken French files are "
+                          "detected as percent)."),
         click.option("--dimson", default="1,1", show_default=True,
-                     help="Lags,leads of the market for --model dimson."),
-        click.option("--market", help="Market index ticker (default: by exchange, .HK -> ^HSI), "
-                                      "or ipo-index: recent listings, equal-weighted."),
+                     help="Use these lags,leads of the market for --model dimson."),
+        click.option("--market", help="Use this market index ticker (default: by exchange, "
+                                      ".HK -> ^HSI), or ipo-index for an equal-weighted index "
+                                      "of recent listings."),
         click.option("--window", default="-10,20", show_default=True,
-                     help="Event window, relative sessions."),
-        click.option("--estimation", help="Estimation window, relative sessions (default "
-                                          "-270,-21; lock-ups: listing day +5 to -21)."),
-        click.option("--car-windows", help="CAR windows, ';'-separated (default: -20,-1;-10,-1;"
-                                           "0,0;0,1;-1,1;-5,5;0,5;0,10;0,20, less the pre-event "
-                                           "windows an --estimation window runs into)."),
-        click.option("--min-estimation", type=click.IntRange(3, None), default=60,
-                     show_default=True, help="Fewest estimation sessions for the model."),
+                     help="Study this event window, in sessions relative to day 0."),
+        click.option("--estimation", help="Fit the model over this window, in sessions "
+                                          "relative to day 0 (default -270,-21; lock-ups: "
+                                          "listing day +5 to -21)."),
+        click.option("--car-windows", help="Compute CARs over these windows, separated by ';' "
+                                           "(default: -20,-1;-10,-1;0,0;0,1;-1,1;-5,5;0,5;0,10;"
+                                           "0,20, less the pre-event windows an --estimation "
+                                           "window runs into)."),
+        click.option("--min-estimation", type=click.IntRange(3, None), default=MIN_ESTIMATION,
+                     show_default=True,
+                     help="Fit the model only with at least this many estimation sessions "
+                          "(else market-adjusted returns)."),
         click.option("--returns", "returns", type=click.Choice(["trade-to-trade", "lumped"]),
                      default="trade-to-trade", show_default=True,
-                     help="No-trade rows (zero volume, unchanged close): dropped, the next "
-                          "return spans them (Maynes & Rumsey 1993), or kept with return 0."),
+                     help="Treat no-trade rows (zero volume, unchanged close) either as "
+                          "trade-to-trade (dropped, the next return spans them; Maynes & "
+                          "Rumsey 1993) or lumped (kept with return 0)."),
         click.option("--keep-other-events", is_flag=True,
                      help="Keep the event windows of the firm's other events in each estimation "
                           "window (default: left out)."),
+        click.option("--keep-suspect", is_flag=True,
+                     help="Study events whose estimation or event window holds an impossible "
+                          "return (a spike, an unadjusted split or a jump without volume), "
+                          "flagged in the quality table (default: skipped; see docs/quality.md)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -172,7 +197,11 @@ def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F],
                          help=listings_help),
             *extra, garch,
             click.option("--executor", default=executor, show_default=True, callback=_executor,
-                         help="GARCH fits: serial, local (processes) or dask://HOST:PORT."),
+                         help="Run the GARCH fits serially, in local processes or on "
+                              "dask://HOST:PORT."),
+            click.option("--workers", type=click.IntRange(1, 1024), default=None,
+                         help="Use this many processes with --executor local (default: the CPUs "
+                              "this process may use)."),
         ]
         for option in reversed(options):
             func = option(func)
@@ -183,8 +212,8 @@ def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F],
 
 def output_options(func: F) -> F:
     func = click.option("--latex", is_flag=True,
-                        help="Also write every table as LaTeX (booktabs, stars), <table>.tex, "
-                             "in the report folder.")(func)
+                        help="Also write every table as LaTeX (booktabs, stars), "
+                             "<table>.tex, in the report folder.")(func)
     func = click.option("--xlsx", is_flag=True,
                         help="Also write every table into one Excel workbook, tables.xlsx, in "
                              "the report folder.")(func)
@@ -193,10 +222,10 @@ def output_options(func: F) -> F:
     func = click.option("--no-report", is_flag=True, help="Do not write the report folder.")(func)
     func = click.option("--format", "fig_format", type=click.Choice(["png", "svg", "pdf"]),
                         default="png", show_default=True,
-                        help="Report figures: PNG (200 dpi), SVG or PDF.")(func)
+                        help="Draw the report figures as PNG (200 dpi), SVG or PDF.")(func)
     func = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                        help="Report folder (default: reports/<kind>_<ticker>; a new, empty "
-                             "or earlier report folder).")(func)
+                        help="Write the report into this folder, which must be new, empty or "
+                             "an earlier report (default: reports/<kind>_<ticker>).")(func)
     return func
 
 
@@ -209,6 +238,7 @@ def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
                         else parse_windows(params["car_windows"])),
         "min_estimation": params["min_estimation"],
         "keep_other_events": params["keep_other_events"],
+        "keep_suspect": params["keep_suspect"],
         "returns": params["returns"].replace("-", "_"),
         "offline": params["offline"], "data": params["data"], "cache_dir": params["cache_dir"],
     }
@@ -276,7 +306,7 @@ def emit(result: Any, *, as_json: bool, out: Path | None, default_out: Path,
     if not no_report:
         headless()
         folder = write_report(result, out or default_out, inputs=inputs, fmt=fig_format,
-                              formats=formats, parallel=True)
+                              formats=formats)
         click.echo(f"report: {folder}/report.html", err=True)
     if as_json:
         click.echo(result.to_json())
@@ -311,7 +341,7 @@ def parse_floats(text: str, what: str = "numbers") -> list[float]:
 def _calendar_option(func: F) -> F:
     return click.option("--listings", "calendar_path",
                         type=click.Path(dir_okay=False, path_type=Path),
-                        help="Your calendar file, merged over the bundled one "
+                        help="Use your calendar file, merged over the bundled one "
                              "(default: $EVENTSTUDY_LISTINGS).")(func)
 
 

@@ -15,16 +15,19 @@ from eventstudy.engine.windows import parse_window
 from eventstudy.errors import BadInput
 
 
-@main.group("listings")
+@main.group("listings", short_help="List, check and edit the listings calendar.")
 def listings_group() -> None:
     """The listings calendar: list it, validate a file, add an entry to your own file."""
 
 
-@listings_group.command("list")
+@listings_group.command("list", short_help="List the merged listings calendar.")
 @_calendar_option
-@click.option("--tag", "tags", multiple=True, help="Only listings with this tag or sector.")
-@click.option("--board", "boards", multiple=True, help="Only this board (e.g. '18C').")
-@click.option("--status", type=click.Choice(["listed", "expected"]), help="Only this status.")
+@click.option("--tag", "tags", multiple=True,
+              help="List only listings with this tag or sector (repeatable).")
+@click.option("--board", "boards", multiple=True,
+              help="List only this board, e.g. '18C' (repeatable).")
+@click.option("--status", type=click.Choice(["listed", "expected"]),
+              help="List only listings with this status.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
 @guarded
 def listings_list(calendar_path: Path | None, tags: tuple[str, ...], boards: tuple[str, ...],
@@ -52,9 +55,10 @@ def listings_list(calendar_path: Path | None, tags: tuple[str, ...], boards: tup
         click.echo(shown.to_string(index=False))
 
 
-@listings_group.command("validate")
+@listings_group.command("validate", short_help="Check listings calendar files.")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--strict", is_flag=True, help="Treat warnings (no source, ...) as errors.")
+@click.option("--strict", is_flag=True,
+              help="Treat warnings, such as an entry without a source, as errors.")
 @guarded
 def listings_validate(files: tuple[Path, ...], strict: bool) -> None:
     """Check calendar FILES (default: the bundled one and $EVENTSTUDY_LISTINGS): unknown keys,
@@ -92,33 +96,38 @@ def _tranche_spec(text: str) -> dict[str, Any]:
     return entry
 
 
-@listings_group.command("add")
+@listings_group.command("add", short_help="Add a listing to your calendar file.")
 @click.argument("ticker")
 @click.option("--date", "listing_date", required=True,
-              help="Listing date YYYY-MM-DD (for an expected listing: the expected date).")
-@click.option("--source", required=True, help="Where the date and price come from (URL...).")
-@click.option("--name", help="Company name (default: the ticker).")
+              help="The listing date, YYYY-MM-DD (for an expected listing, the expected "
+                   "date).")
+@click.option("--source", required=True,
+              help="Say where the date and price come from, e.g. the URL of the prospectus "
+                   "or allotment results.")
+@click.option("--name", help="The company name (default: the ticker).")
 @click.option("--status", type=click.Choice(["listed", "expected"]), default="listed",
-              show_default=True)
-@click.option("--offer-price", type=float, help="Final offer price.")
-@click.option("--currency", default="HKD", show_default=True)
-@click.option("--board", help="Board / listing chapter (default: Main Board, or Chapter 18C "
-                              "with --category).")
+              show_default=True, help="Whether the company is listed or expected to list.")
+@click.option("--offer-price", type=float, help="The final offer price.")
+@click.option("--currency", default="HKD", show_default=True,
+              help="The currency of the offer price.")
+@click.option("--board", help="The board or listing chapter (default: Main Board, or Chapter "
+                              "18C with --category).")
 @click.option("--category", type=click.Choice(["commercial", "pre-commercial"]),
-              help="Chapter 18C category.")
-@click.option("--sector", help="Sector tag, e.g. AI.")
-@click.option("--tag", "tags", multiple=True, help="Tag (repeatable).")
+              help="The Chapter 18C category.")
+@click.option("--sector", help="The sector tag, e.g. AI.")
+@click.option("--tag", "tags", multiple=True, help="Add this tag (repeatable).")
 @click.option("--tranches", "preset",
-              help="Tranche preset: standard, 18c-commercial, 18c-pre-commercial or none "
-                   "(default: 18c-CATEGORY with --category, else standard).")
+              help="Use this tranche preset: standard, 18c-commercial, 18c-pre-commercial or "
+                   "none (default: 18c-CATEGORY with --category, else standard).")
 @click.option("--tranche", "extra", multiple=True,
-              help="Extra tranche NAME:MONTHS[:LOCKED_SHARES] (repeatable).")
-@click.option("--shares-outstanding", type=float)
-@click.option("--float-shares", type=float, help="Free-float shares at listing.")
-@click.option("--notes")
+              help="Add a tranche NAME:MONTHS[:LOCKED_SHARES] (repeatable).")
+@click.option("--shares-outstanding", type=float,
+              help="The shares outstanding at listing.")
+@click.option("--float-shares", type=float, help="The free-float shares at listing.")
+@click.option("--notes", help="Keep this free-text note with the entry.")
 @click.option("--replace", is_flag=True, help="Replace an entry of the same ticker.")
 @click.option("--listings", "calendar_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Calendar file to write (default: $EVENTSTUDY_LISTINGS; the bundled "
+              help="Write to this calendar file (default: $EVENTSTUDY_LISTINGS; the bundled "
                    "calendar only if named here).")
 @guarded
 def listings_add(ticker: str, listing_date: str, source: str, name: str | None, status: str,
@@ -154,13 +163,45 @@ def listings_add(ticker: str, listing_date: str, source: str, name: str | None, 
                f"listed {listing.listing_date.date()}) in {path}")
 
 
-@listings_group.command("import")
+@listings_group.command("sync", short_help="Propose calendar entries from HKEX's new-listing "
+                                            "documents.")
+@click.option("--dry-run", "mode", flag_value="dry-run", default=True,
+              help="Show the proposed changes (default); write nothing.")
+@click.option("--apply", "mode", flag_value="apply", help="Write the proposed changes into your "
+              "calendar file (under its lock, comments kept).")
+@click.option("--base-url", help="Read HKEXnews from this base URL (default: "
+                                 "$EVENTSTUDY_HKEX_URL or https://www2.hkexnews.hk).")
+@click.option("--max-documents", type=click.IntRange(1, 1000), default=100, show_default=True,
+              help="Read at most this many allotment results announcements.")
+@_calendar_option
+@guarded
+def listings_sync(mode: str, base_url: str | None, max_documents: int,
+                  calendar_path: Path | None) -> None:
+    """Read HKEXnews new listings and their allotment results announcements; propose new or
+    changed calendar entries with their source URLs. Needs the network (exit 3 without it)."""
+    from eventstudy.calendar.edit import user_calendar_path
+    from eventstudy.calendar.sync import apply, describe, propose
+
+    path = user_calendar_path(calendar_path) if mode == "apply" else calendar_path
+    report = propose(base_url, listings=path, max_documents=max_documents)
+    for line in describe(report):
+        click.echo(line)
+    if mode == "apply":
+        written = apply(report, path) if path is not None else []
+        click.echo(f"{path}: {len(written)} entr{'y' if len(written) == 1 else 'ies'} written")
+    else:
+        click.echo(f"{len(report.pending)} change(s) proposed (dry run: nothing written; "
+                   "--apply writes them)")
+
+
+@listings_group.command("import", short_help="Add the rows of a CSV or XLSX table to your "
+                                              "calendar.")
 @click.argument("table", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--source", help="Source of every row without a 'source' cell (required unless "
-                               "the table has a source column).")
+@click.option("--source", help="Give this source to every row without a 'source' cell "
+                               "(required unless the table has a source column).")
 @click.option("--replace", is_flag=True, help="Replace entries of tickers already listed.")
 @click.option("--listings", "calendar_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Calendar file to write (default: $EVENTSTUDY_LISTINGS).")
+              help="Write to this calendar file (default: $EVENTSTUDY_LISTINGS).")
 @guarded
 def listings_import(table: Path, source: str | None, replace: bool,
                     calendar_path: Path | None) -> None:
@@ -184,27 +225,31 @@ def listings_import(table: Path, source: str | None, replace: bool,
         sys.exit(2)
 
 
-@main.command()
-@click.option("--as-of", help="Look from this date (YYYY-MM-DD; default: today).")
+@main.command(short_help="List the lock-up expiries of the coming days.")
+@click.option("--as-of", help="Look from this date, YYYY-MM-DD (default: today).")
 @click.option("--within", type=click.IntRange(0, 3660), default=30, show_default=True,
-              help="Days ahead (at most 3660).")
-@click.option("--tag", "tags", multiple=True, help="Only listings with this tag or sector.")
-@click.option("--board", "boards", multiple=True, help="Only this board (e.g. '18C').")
+              help="Look this many days ahead (at most 3660).")
+@click.option("--tag", "tags", multiple=True,
+              help="Show only listings with this tag or sector (repeatable).")
+@click.option("--board", "boards", multiple=True,
+              help="Show only this board, e.g. '18C' (repeatable).")
 @click.option("--tranche", "tranches", multiple=True,
-              help="Only tranches with this name or name prefix (e.g. controlling).")
+              help="Show only tranches with this name or name prefix, e.g. controlling.")
 @_calendar_option
 @click.option("--history", type=click.Path(dir_okay=False, path_type=Path),
-              help="JSON of a saved study (eventstudy batch ... --json > FILE): the mean "
-                   "historical reaction of each tranche.")
+              help="Show each tranche's mean historical reaction from this JSON of a saved "
+                   "study (eventstudy batch EVENTS --json > FILE).")
 @click.option("--history-window", default="-1,1", show_default=True,
-              help="CAR window of --history.")
+              help="Take the --history reaction as the CAR over this window.")
 @click.option("--state", type=click.Path(dir_okay=False, path_type=Path),
-              help="State file: report only expiries not reported by an earlier run.")
+              help="Remember reported expiries in this state file and report only those not "
+                   "reported by an earlier run.")
 @click.option("--ics", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every expiry of the window to this iCalendar file.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
-@click.option("--no-prices", is_flag=True, help="Skip the price run-up (no data needed).")
+@click.option("--no-prices", is_flag=True,
+              help="Skip the price run-up, so that no price data are needed.")
 @data_options
 @guarded
 def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tuple[str, ...],
@@ -225,13 +270,15 @@ def upcoming(as_of: str | None, within: int, tags: tuple[str, ...], boards: tupl
         to_json,
         write_state,
     )
-    from eventstudy.calendar.ics import write_ics
+    from eventstudy.calendar.ics import refuse_foreign_ics, write_ics
     from eventstudy.calendar.lock import locked
     from eventstudy.calendar.upcoming import EXIT_NOTHING, EXIT_UPCOMING, upcoming_expiries
     from eventstudy.engine.windows import window_label
 
     if as_json and as_csv:
         raise BadInput("choose one of --json and --csv")
+    if ics is not None:
+        refuse_foreign_ics(ics)
     frame = upcoming_expiries(
         as_of, within, tags=tags, boards=boards, tranches=tranches, listings=calendar_path,
         offline=offline, data=data, cache_dir=cache_dir, history=history,

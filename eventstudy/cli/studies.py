@@ -12,6 +12,7 @@ import click
 
 from eventstudy.cli.base import (
     _calendar_option,
+    _warn,
     check_exports,
     check_report_out,
     data_options,
@@ -25,7 +26,7 @@ from eventstudy.cli.base import (
     quiet,
     study_kwargs,
 )
-from eventstudy.engine.windows import parse_window, parse_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
 
 Window = tuple[int, int]
@@ -35,12 +36,12 @@ def ipo_index_options(func: Any) -> Any:
     """--ipo-index-months and --ipo-index-min, for ``--market ipo-index``."""
     func = click.option("--ipo-index-min", type=click.IntRange(1, 10_000), default=5,
                         show_default=True,
-                        help="--market ipo-index: fewest constituents for a day's index "
-                             "return (fewer: missing).")(func)
+                        help="With --market ipo-index, the fewest constituents a day's index "
+                             "return needs (with fewer it is missing).")(func)
     return click.option("--ipo-index-months", type=click.IntRange(1, 600), default=24,
                         show_default=True,
-                        help="--market ipo-index: constituents are the listings of the last N "
-                             "months (the event's own firm excluded).")(func)
+                        help="With --market ipo-index, the index holds the listings of the "
+                             "last N months (the event's own firm left out).")(func)
 
 
 def ipo_kwargs(params: dict[str, Any]) -> dict[str, Any]:
@@ -49,19 +50,26 @@ def ipo_kwargs(params: dict[str, Any]) -> dict[str, Any]:
             "ipo_index_min": params["ipo_index_min"]}
 
 
-@main.command()
+@main.command(short_help="Study the lock-up expiries of one or more tickers.")
 @click.argument("tickers", nargs=-1, required=True)
 @event_options(
-    tranche_help="Only these tranches (repeatable): cornerstone, pre_ipo, controlling_6m, ...",
-    listings_help="Your listings calendar, merged over the bundled one.",
+    tranche_help="Study only this tranche, e.g. cornerstone, pre_ipo or controlling_6m "
+                 "(repeatable; default: every tranche of the calendar).",
+    listings_help="Use your listings calendar, merged over the bundled one.",
     garch=click.option("--garch/--no-garch", default=None,
-                       help="GARCH volatility section (default: on for one ticker)."),
+                       help="Add or leave out the GARCH volatility section (default: on for "
+                            "one ticker)."),
     executor="serial")
 @ipo_index_options
+@click.option("--listing-date", help="Use this listing date, YYYY-MM-DD, for a ticker the "
+                                     "listings calendar does not know (one ticker; default: the "
+                                     "first row of its prices when that is a plausible listing "
+                                     "day).")
 @guarded
 def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path | None,
-           garch: bool | None, executor: str, out: Path | None, no_report: bool, as_json: bool,
-           fig_format: str, xlsx: bool = False, latex: bool = False, **params: Any) -> None:
+           garch: bool | None, executor: str, workers: int | None, out: Path | None,
+           no_report: bool, as_json: bool, fig_format: str, xlsx: bool = False,
+           latex: bool = False, listing_date: str | None = None, **params: Any) -> None:
     """Lock-up expiry study of TICKERS (e.g. 0020.HK): AR, CARs, abnormal volume, GARCH
     volatility, report; with several tickers also CAAR and the cross-event tests."""
     from eventstudy.studies.lockup import lockup_study
@@ -72,51 +80,59 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     check_report_out(out, default_out, no_report, inputs)
     check_exports(no_report, xlsx, latex)
     result = lockup_study(list(tickers), tranches=list(tranches) or None, listings=listings,
-                          volatility=garch, executor=executor,
-                          progress=not (as_json or quiet()),
+                          volatility=garch, executor=executor, workers=workers,
+                          progress=not (as_json or quiet()), listing_date=listing_date,
                           **study_kwargs(params), **ipo_kwargs(params))
     emit(result, as_json=as_json, out=out, default_out=default_out, no_report=no_report,
          inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)
 
 
-@main.command()
+@main.command(short_help="Study many events: CAAR, BHAR and every cross-event test.")
 @click.argument("events", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @event_options(
-    tranche_help="Only these tranches (repeatable).",
-    listings_help="Study every lock-up of every listing in this calendar (default: bundled).",
+    tranche_help="Study only this tranche (repeatable; default: every tranche).",
+    listings_help="Study every lock-up of every listing in this calendar (default: the bundled "
+                  "one).",
     extra=(click.option("--group-by", default="group", show_default=True,
-                        help="Column of the events to group the tests by (tranche, group, any "
-                             "column)."),
+                        help="Group the tests by this column of the events (tranche, group or "
+                             "any other column)."),
            click.option("--holiday", type=click.Choice(["next", "previous", "skip"]),
                         default="next", show_default=True,
-                        help="Events file dates that are not sessions."),
+                        help="Move an events-file date that is not a session to the next or "
+                             "previous session, or skip the event."),
            click.option("--regress", multiple=True,
-                        help="Cross-sectional regression (repeatable), e.g. "
-                             "'car ~ runup + C(tranche)': outcomes car, car_t, abnormal_volume."),
+                        help="Run this cross-sectional regression (repeatable), e.g. "
+                             "'car ~ runup + C(tranche)'; outcomes are car, car_t and "
+                             "abnormal_volume."),
            click.option("--regress-window", default="0,1", show_default=True,
-                        help="Event days of the regression outcomes."),
+                        help="Measure the regression outcomes over these event days."),
            click.option("--calendar-time",
-                        help="Calendar-time portfolio over these event days, e.g. 0,20."),
+                        help="Form a calendar-time portfolio over these event days, e.g. "
+                             "0,20."),
            click.option("--weight-col",
                         help="Value-weight the calendar-time portfolio by this events-file or "
-                             "calendar column (e.g. market_cap; market_cap without such a "
-                             "column: shares_outstanding x close on day -1)."),
+                             "calendar column, e.g. market_cap (without such a column, "
+                             "market_cap is shares_outstanding x close on day -1)."),
            click.option("--bootstrap", type=click.IntRange(0, 10**6), default=9999,
-                        show_default=True, help="Wild-bootstrap resamples of CAAR (0: off).")),
+                        show_default=True,
+                        help="Draw this many wild-bootstrap resamples of CAAR (0 turns it "
+                             "off).")),
     garch=click.option("--garch", is_flag=True,
-                       help="GARCH volatility per firm-day and the GARCH-standardised BMP test."),
+                       help="Add GARCH volatility per firm-day and the GARCH-standardised BMP "
+                            "test."),
     executor="local")
 @ipo_index_options
 @guarded
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,
           holiday: str, garch: bool, regress: tuple[str, ...], regress_window: str,
           calendar_time: str | None, weight_col: str | None, bootstrap: int, executor: str,
-          out: Path | None,
+          workers: int | None, out: Path | None,
           no_report: bool, as_json: bool, fig_format: str, xlsx: bool = False,
           latex: bool = False, **params: Any) -> None:
-    """Many events: CAAR, BHAR and every test. EVENTS is a CSV/YAML of ticker,date[,tranche,
-    group,...]; without it, every lock-up of every listing in --listings (or the bundled
-    calendar)."""
+    """Study many events: CAAR, BHAR and every cross-event test. EVENTS is a CSV or YAML file
+    with the columns ticker and date, and optionally tranche, group and any other column to
+    group or regress by; without it, every lock-up of every listing in --listings (or the
+    bundled calendar) is studied."""
     from eventstudy.studies.batch import batch_study
 
     default_out = Path("reports") / f"batch_{events.stem if events else 'listings'}"
@@ -125,7 +141,7 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
     check_exports(no_report, xlsx, latex)
     result = batch_study(events, listings=listings, tranches=list(tranches) or None,
                          group_by=group_by, holiday_policy=holiday,  # type: ignore[arg-type]
-                         volatility=garch, executor=executor,
+                         volatility=garch, executor=executor, workers=workers,
                          progress=not (as_json or quiet()),
                          regress=regress, regress_window=parse_window(regress_window),
                          calendar_time=parse_window(calendar_time, "--calendar-time days")
@@ -136,12 +152,20 @@ def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...],
          inputs=inputs, fig_format=fig_format, xlsx=xlsx, latex=latex)
 
 
-@main.command()
+@main.command(short_help="Model GARCH volatility around one event of a ticker.")
 @click.argument("ticker")
-@click.option("--date", help="Event date (default: the expiry of --tranche).")
-@click.option("--tranche", default="cornerstone", show_default=True)
-@click.option("--market", help="Market index for the mean (default: by exchange).")
-@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--date", help="Use this event date, YYYY-MM-DD (default: the expiry of "
+                             "--tranche).")
+@click.option("--tranche", default="cornerstone", show_default=True,
+              help="Take the event date from the expiry of this tranche.")
+@click.option("--market", help="Use this market index in the mean equation (default: by "
+                               "exchange).")
+@click.option("--listings", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use your listings calendar, merged over the bundled one.")
+@click.option("--listing-date", help="Use this listing date, YYYY-MM-DD, for a ticker the "
+                                     "listings calendar does not know.")
+@click.option("--keep-suspect", is_flag=True,
+              help="Fit even if the returns hold an impossible one (see docs/quality.md).")
 @data_options
 @output_options
 @guarded
@@ -171,34 +195,42 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
 
 
-@main.command()
-@click.option("--samples", type=click.IntRange(1, None), default=1000, show_default=True)
+@main.command(short_help="Check each test's size and power (Brown & Warner 1985).")
+@click.option("--samples", type=click.IntRange(1, None), default=1000, show_default=True,
+              help="Draw this many samples per design and shift.")
 @click.option("--events", "n_events", type=click.IntRange(3, None), default=50,
-              show_default=True, help="Events per sample.")
+              show_default=True, help="Put this many events in each sample.")
 @click.option("--shifts", default="0,-0.01,-0.02,-0.05", show_default=True,
-              help="Abnormal returns added on day 0.")
+              help="Add these abnormal returns on day 0 (comma-separated).")
 @click.option("--variance-ratios", default="1,2", show_default=True,
-              help="Event-day variance multipliers.")
-@click.option("--window", default="0,0", show_default=True)
+              help="Multiply the event-day variance by these factors (comma-separated).")
+@click.option("--window", default="0,0", show_default=True,
+              help="Test the CAR over this event window, in sessions.")
 @click.option("--model", type=click.Choice(["market", "market_adjusted", "constant_mean", "dimson",
                                    "scholes_williams", "factors"]),
               default="market", show_default=True,
-              help="factors: the real ^HSI return plus two SYNTHETIC seeded factors (no Hong "
-                   "Kong factor data are shipped): a check of the K-factor machinery.")
+              help="Fit this normal-return model; factors uses the real ^HSI return plus "
+                   "two SYNTHETIC seeded factors (no Hong Kong factor data are shipped), a "
+                   "check of the K-factor machinery.")
 @click.option("--pool", type=click.IntRange(50, None), default=5000, show_default=True,
-              help="Pseudo-events drawn from the bundled panel.")
-@click.option("--seed", type=int, default=0, show_default=True)
+              help="Build the pool from this many pseudo-events of the bundled panel.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed the random draws (the same seed gives the same table).")
 @click.option("--designs", default="independent,clustered,single", show_default=True,
-              help="independent dates, clustered (one date per sample), single (N = 1).")
+              help="Run these designs: independent dates, clustered (one date per sample) "
+                   "and single (N = 1).")
 @click.option("--cluster-size", type=click.IntRange(3, None), default=5, show_default=True,
-              help="Stocks per clustered sample (all on one calendar date).")
+              help="Put this many stocks in each cluster of a clustered sample (all on one "
+                   "calendar date).")
 @click.option("--garch", "garch_draws", type=click.IntRange(0, None), default=0,
               show_default=True,
-              help="Also the size of the GARCH event tests on this many no-event draws (slow: "
-                   "about 0.5 s each).")
+              help="Also measure the size of the GARCH event tests on this many no-event "
+                   "draws (slow: about 0.5 s each).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("reports/simulate.csv"), show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+              default=Path("reports/simulate.csv"), show_default=True,
+              help="Write the full table to this CSV file.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the table as JSON on stdout.")
 @guarded
 def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, window: str,
              model: str, pool: int, seed: int, designs: str, cluster_size: int, garch_draws: int,
@@ -208,6 +240,7 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
     independent dates, events clustered on one date, and single events."""
     from eventstudy.engine.simulate import brown_warner, summary
     from eventstudy.fileio import atomic_write_text
+    from eventstudy.formatting import csv_text
 
     table = brown_warner(n_samples=samples, n_events=n_events,
                          shifts=parse_floats(shifts, "--shifts"),
@@ -215,7 +248,7 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
                          window=parse_window(window), model=model, pool_size=pool, seed=seed,
                          designs=[d.strip() for d in designs.split(",") if d.strip()],
                          cluster_size=cluster_size, progress=not (as_json or quiet()))
-    atomic_write_text(out, table.to_csv(index=False))
+    atomic_write_text(out, csv_text(table))
     click.echo(f"table: {out}", err=True)
     if "factor_data" in table.attrs:
         click.echo(f"factor model on {table.attrs['factor_data']}", err=as_json)
@@ -234,11 +267,12 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
 def _garch_size(draws: int, seed: int, out: Path, as_json: bool) -> None:
     """The GARCH tests' size on no-event draws (``eventstudy.volatility.size``)."""
     from eventstudy.fileio import atomic_write_text
+    from eventstudy.formatting import csv_text
     from eventstudy.volatility.size import garch_size
 
     table = garch_size(n_draws=draws, seed=seed)
     target = out.with_name(f"{out.stem}_garch{out.suffix or '.csv'}")
-    atomic_write_text(target, table.attrs["draws"].to_csv(index=False))
+    atomic_write_text(target, csv_text(table.attrs["draws"]))
     click.echo(f"GARCH draws: {target}", err=True)
     if as_json:
         click.echo(table.to_json(orient="records", indent=2))
@@ -248,7 +282,7 @@ def _garch_size(draws: int, seed: int, out: Path, as_json: bool) -> None:
         click.echo(table.to_string(index=False))
 
 
-@main.command()
+@main.command(short_help="Fill the price cache with tickers.")
 @click.argument("tickers", nargs=-1, required=True)
 @data_options
 @guarded
@@ -263,34 +297,58 @@ def fetch(tickers: tuple[str, ...], offline: bool, data: Path | None,
                          data_ticker=names[0] if data and len(names) == 1 else None)
     failed = 0
     for ticker in names:
+        seen = len(loader.notes)
         try:
             frame, path = loader.fetch(ticker)
         except EventStudyError as exc:
             failed = max(failed, exc.exit_code)
             click.echo(f"error: {exc}", err=True)
             continue
+        finally:
+            _warn(loader.notes[seen:])  # a partial answer that kept the cache, ...
         click.echo(f"{ticker}: {len(frame)} rows {frame.index[0].date()}..{frame.index[-1].date()}"
                    f" from {frame.attrs['source']} -> {path}")
     if failed:
         sys.exit(failed)
 
 
-@main.command("listing")
+@main.command("check", short_help="Run the data-quality screens on a price file or folder.")
+@click.argument("data", type=click.Path(path_type=Path))
+@guarded
+def check(data: Path) -> None:
+    """Run the data-quality screens on a price file or folder and print what they find,
+    without studying anything: exit 0 if clean, 4 if a screen finds something a study would
+    skip or refuse (docs/quality.md)."""
+    from eventstudy.quality.check import FINDINGS_EXIT, check_data, check_lines
+
+    lines, bad = check_lines(check_data(data))
+    for line in lines:
+        click.echo(line)
+    if not lines:
+        click.echo(f"{data}: clean")
+    if bad:
+        sys.exit(FINDINGS_EXIT)
+
+
+@main.command("listing", short_help="Study the first trading days of newly listed tickers.")
 @click.argument("tickers", nargs=-1, required=True)
 @click.option("--model", type=click.Choice(["market", "market_adjusted"]), default="market",
-              show_default=True, help="Normal-return model.")
-@click.option("--market", help="Market index ticker (default: by exchange, .HK -> ^HSI).")
-@click.option("--window", default="0,20", show_default=True, help="Event window from day 0.")
+              show_default=True, help="Fit this normal-return model.")
+@click.option("--market", help="Use this market index ticker (default: by exchange, .HK -> "
+                               "^HSI).")
+@click.option("--window", default="0,20", show_default=True,
+              help="Study this event window, in sessions from the listing day (day 0).")
 @click.option("--estimation", default="30,150", show_default=True,
-              help="Estimation window after listing, relative sessions.")
+              help="Estimate the model over these sessions after listing.")
 @click.option("--car-windows", default="0,0;0,1;0,5;0,10;0,20", show_default=True,
-              help="CAR windows, ';'-separated.")
+              help="Compute CARs over these windows, separated by ';'.")
 @click.option("--horizons", default="20,60,120", show_default=True,
-              help="BHAR horizons in sessions: BHAR over [0,+h].")
+              help="Compute BHARs over [0,+h] for these horizons h, in sessions.")
 @click.option("--first-days", type=click.IntRange(1, None), default=5, show_default=True,
-              help="First sessions shown with market-adjusted returns.")
-@click.option("--min-estimation", type=click.IntRange(3, None), default=60, show_default=True,
-              help="Fewest estimation sessions for the market model.")
+              help="Show market-adjusted returns for this many first sessions.")
+@click.option("--min-estimation", type=click.IntRange(3, None), default=MIN_ESTIMATION,
+              show_default=True,
+              help="Fit the market model only with at least this many estimation sessions.")
 @_calendar_option
 @data_options
 @output_options

@@ -76,17 +76,25 @@ class PriceLoader:
             frame = self.yahoo.load(ticker)
         except DataUnavailable as exc:
             return self._fall_back(ticker, cached, exc)
+        try:
+            frame, _ = self.update_cache(ticker, frame, cached)
+        except OSError as exc:  # a full disk or read-only cache must not lose the download
+            self._note(f"could not write the cache for {ticker} ({exc}): not cached")
+        return frame
+
+    def update_cache(self, ticker: str, frame: pd.DataFrame, cached: pd.DataFrame | None
+                     ) -> tuple[pd.DataFrame, Path]:
+        """The one cache-update rule of every path (a study's load, ``fetch``): ``frame`` is
+        reconciled with the cached history (``reconcile``: a shorter or holed answer never
+        replaces it) and the result stored unless it is the cache itself. Returns what is
+        served and the cache file; OSError if the cache cannot be written."""
         if cached is not None:
             frame, note = reconcile(frame, cached)
             if note:
                 self._note(note)
             if frame is cached:
-                return cached
-        try:
-            self.store(frame)
-        except OSError as exc:  # a full disk or read-only cache must not lose the download
-            self._note(f"could not write the cache for {ticker} ({exc}): not cached")
-        return frame
+                return cached, self.cache.path(ticker)
+        return frame, self.store(frame)
 
     def _fall_back(self, ticker: str, cached: pd.DataFrame | None,
                    exc: DataUnavailable) -> pd.DataFrame:
@@ -138,7 +146,7 @@ class PriceLoader:
         else:
             frame = self.yahoo.load(ticker)
         try:
-            return frame, self.store(frame)
+            return self.update_cache(ticker, frame, self.cache.read(ticker))
         except OSError as exc:
             raise BadInput(f"cannot write the cache in {self.cache.root}: "
                            f"{exc.strerror or exc}") from None

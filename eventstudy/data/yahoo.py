@@ -93,7 +93,13 @@ def _frame_of(raw: object, ticker: str) -> pd.DataFrame:
                               f"{type(raw).__name__}, not a table")
     if isinstance(raw.columns, pd.MultiIndex) or isinstance(raw.index, pd.MultiIndex):
         raise DataUnavailable(f"unusable data for {ticker} from Yahoo: multi-level columns")
-    if raw.empty or "Close" not in raw or raw["Close"].isna().all():
+    close = [c for c in raw.columns if str(c).strip().lower() == "close"]
+    if not raw.empty and len(close) != 1:  # columns renamed (a yfinance version): say so
+        shown = ", ".join(str(c) for c in raw.columns[:12])
+        raise DataUnavailable(f"unusable data for {ticker} from Yahoo: "
+                              f"{'no' if not close else 'more than one'} Close column "
+                              f"(columns: {shown})")
+    if raw.empty or raw[close[0]].isna().all():
         raise DataUnavailable(f"no price data for {ticker} from Yahoo: unknown or delisted?")
     try:
         frame = frame_from_table(raw.reset_index(), ticker, where="Yahoo")

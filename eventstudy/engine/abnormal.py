@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from eventstudy.engine.bhar import buy_and_hold
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.quantile import sq_test
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, with_windows
@@ -67,11 +68,10 @@ def bhar_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...]) -> pd.
     frames = []
     for window in usable_windows(ar, windows):
         cols = ar.cols(window)
-        stock = np.prod(1.0 + ar.panel.ret[:, cols], axis=1) - 1.0
-        market = np.prod(1.0 + ar.panel.mkt[:, cols], axis=1) - 1.0
+        stock, market, bhar = buy_and_hold(ar.panel.ret[:, cols], ar.panel.mkt[:, cols])
         frames.append(pd.DataFrame({
             "event_id": ar.panel.events.index.to_numpy(), "start": window[0], "end": window[1],
-            "return": stock, "market_return": market, "bhar": stock - market}))
+            "return": stock, "market_return": market, "bhar": bhar}))
     columns = ["event_id", "start", "end", "return", "market_return", "bhar"]
     return with_windows(pd.concat(frames, ignore_index=True) if frames
                         else pd.DataFrame(columns=columns))

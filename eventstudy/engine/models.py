@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.engine.panel import Panel
+from eventstudy.engine.windows import MIN_ESTIMATION
 from eventstudy.errors import BadInput
 
 MODEL_NAMES = {"market": "market model (OLS)", "market_adjusted": "market-adjusted",
@@ -35,9 +36,6 @@ class Regressors(Protocol):
     """What a model with its own regressors provides (``eventstudy.engine.regressors``)."""
 
     def fit(self, panel: Panel) -> dict[str, Any]: ...
-
-
-MIN_ESTIMATION = 60
 
 
 MIN_FALLBACK_ESTIMATION = 20
@@ -180,9 +178,14 @@ def _problem(model: str, n: float, sigma2: float, min_obs: int,
              beta: float = 1.0) -> str | None:
     if n < min_obs:
         return f"estimation window has {int(n)} sessions, the {MODEL_NAMES[model]} needs {min_obs}"
-    if not np.isfinite(beta):  # sum (Rm - mean Rm)^2 ~ 0 relative to sum Rm^2: X'X singular
+    if not np.isfinite(beta) and model in ("market", "market_adjusted", "constant_mean"):
+        # sum (Rm - mean Rm)^2 ~ 0 relative to sum Rm^2: X'X singular
         return ("constant market returns in the estimation window: the market model cannot be "
                 "estimated (use the constant mean model)")
+    if not np.isfinite(beta):  # the regressors of a factor/Dimson/SW model: X'X singular
+        return (f"collinear regressors in the estimation window (a constant factor, or "
+                f"factors that are combinations of each other): the {MODEL_NAMES[model]} "
+                "cannot be estimated; drop a factor")
     if not np.isfinite(sigma2):  # squares of extreme returns overflow
         return ("extreme returns in the estimation window (the residual variance overflows): "
                 "check the price data")

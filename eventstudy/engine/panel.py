@@ -11,18 +11,19 @@ dates). Two blocks per event:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from eventstudy.calendar.events import Event, Skip
-from eventstudy.calendar.sessions import is_session
+from eventstudy.calendar.sessions import is_session, to_session, verify_session_cache
 from eventstudy.data.tickers import calendar_code
 from eventstudy.engine.placeholders import move_off_placeholder
 from eventstudy.engine.series import Series, iso_day
 from eventstudy.errors import BadInput, DataUnavailable, EstimationError
+from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS as MAX_DAY0_SHIFT_DAYS
 
 DEFAULT_WINDOW = (-10, 20)
 
@@ -37,9 +38,6 @@ LOCKUP_MAX_ESTIMATION = 250
 
 
 LISTING_GAP = 5  # lock-ups: estimation starts at listing day + 5
-
-
-MAX_DAY0_SHIFT_DAYS = 14  # day 0 missing from the data moves at most this many calendar days
 
 
 @dataclass
@@ -81,6 +79,12 @@ class Panel:
         return Panel(events=self.events.iloc[pick], days=self.days, close=close,
                      skipped=list(self.skipped), positions=at, **arrays)
 
+    def outside_data(self, window: tuple[int, int]) -> np.ndarray:
+        """Per event: does ``window`` run past the end (or start) of its data? Such a window is
+        null in every table and left out of the pooled tests (docs/quality.md)."""
+        cols = slice(self.column(window[0]), self.column(window[1]) + 1)
+        return np.isnat(self.dates[:, cols]).any(axis=1)
+
     def window_view(self, window: tuple[int, int]) -> Panel:
         """The panel with its event block cut to ``window`` (estimation block unchanged)."""
         cols = slice(self.column(window[0]), self.column(window[1]) + 1)
@@ -105,6 +109,48 @@ class Windows:
     est_start: int
     est_end: int
     note: str = ""  # why day 0 is not the event's session (moved to the next date in the data)
+
+
+def traded_day0(event: Event, dates: np.ndarray) -> tuple[Event, str]:
+    """``event`` with day 0 recomputed when the data traded on a day the session lookup
+    skipped (between the event's date and its session): the session cache is checked against
+    exchange-calendars and rebuilt if it differs (an edited cache never moves day 0); the note
+    says so ("" when nothing changed). A day exchange-calendars also rules out stays out."""
+    if event.date is None or event.session == event.date.normalize():
+        return event, ""
+    day, session = np.datetime64(event.date.normalize(), "ns"), np.datetime64(event.session, "ns")
+    later = session > day
+    traded = dates[(dates >= day) & (dates < session)] if later \
+        else dates[(dates > session) & (dates <= day)]
+    if not len(traded):
+        return event, ""
+    code = calendar_code(event.ticker)
+    rebuilt = verify_session_cache(code)
+    new = to_session(code, event.date.normalize(), "next" if later else "previous")
+    if new is None or new == event.session:
+        return event, ""
+    how = "differed from exchange-calendars and was rebuilt" if rebuilt else \
+        "had been rebuilt from exchange-calendars"
+    return replace(event, session=new), (
+        f"day 0 {new.date()}, not {event.session.date()}: {event.ticker} and its index traded "
+        f"on {iso_day(traded[0])} and the {code} session cache {how}")
+
+
+def correct_day0(events: Sequence[Event], load: Callable[[str], Series]
+                 ) -> tuple[list[Event], dict[str, str]]:
+    """Every event through :func:`traded_day0` before a study (so that the other events'
+    windows left out of an estimation window are the corrected ones), with the notes by
+    event id."""
+    out, notes = [], {}
+    for event in events:
+        try:
+            moved, note = traded_day0(event, load(event.ticker).dates)
+        except (DataUnavailable, BadInput):  # build_panel reports it as a skip
+            moved, note = event, ""
+        out.append(moved)
+        if note:
+            notes[moved.event_id] = note
+    return out, notes
 
 
 def locate(series: Series, event: Event, window: tuple[int, int],
@@ -165,7 +211,8 @@ def locate(series: Series, event: Event, window: tuple[int, int],
 def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                 window: tuple[int, int] = DEFAULT_WINDOW,
                 estimation: tuple[int, int] = DEFAULT_ESTIMATION,
-                max_estimation: int | None = None, min_start: int = 1) -> Panel:
+                max_estimation: int | None = None, min_start: int = 1,
+                notes: dict[str, str] | None = None) -> Panel:
     """Align ``events`` into a Panel; an event that cannot be placed becomes a Skip with reason.
 
     ``load(ticker)`` returns the ticker's aligned Series (it should memoise). For lock-ups, each
@@ -182,7 +229,7 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     placed: list[tuple[Event, Series, Windows]] = []
     skipped: list[Skip] = []
     seen: set[str] = set()
-    notes: dict[str, str] = {}  # event id -> why day 0 moved
+    notes = dict(notes or {})  # event id -> why day 0 moved
     for event in events:
         try:
             if event.event_id in seen:  # one id, one row: results are keyed by event id
@@ -190,6 +237,12 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                                "earlier in the events")
             seen.add(event.event_id)
             series = load(event.ticker)
+            event, note = traded_day0(event, series.dates)
+            if note:
+                if event.event_id in seen:
+                    raise BadInput(f"duplicate event: {note}, where another event is")
+                seen.add(event.event_id)
+                notes[event.event_id] = note
             event, note = move_off_placeholder(event, series.dates, series.placeholders)
             if note:
                 if event.event_id in seen:

@@ -15,12 +15,15 @@ import pandas as pd
 
 from eventstudy.calendar.events import Event
 from eventstudy.errors import DataUnavailable
+from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS
 
 
 def move_off_placeholder(event: Event, dates: np.ndarray, placeholders: np.ndarray
                          ) -> tuple[Event, str]:
     """``event`` with day 0 on the next real session if its day 0 is a placeholder row, and the
-    note saying so ("" if it was not moved). ``dates`` are the sessions of the data."""
+    note saying so ("" if it was not moved). ``dates`` are the sessions of the data. As for a
+    day 0 missing from the data, the move is capped at ``MAX_DAY0_SHIFT_DAYS`` calendar days;
+    beyond, DataUnavailable (the event is skipped with that reason)."""
     if not len(placeholders):  # most stocks: nothing to look up
         return event, ""
     day = np.datetime64(event.session, "ns")
@@ -32,6 +35,11 @@ def move_off_placeholder(event: Event, dates: np.ndarray, placeholders: np.ndarr
                               "placeholder row (zero volume, unchanged close: no trading) and no "
                               "session follows it in the data")
     moved = replace(event, session=pd.Timestamp(dates[at]))
+    if (moved.session - event.session).days > MAX_DAY0_SHIFT_DAYS:  # as for a missing row
+        raise DataUnavailable(f"event day 0 {event.session.date()} of {event.ticker} is a "
+                              "placeholder row (zero volume, unchanged close: no trading) and "
+                              f"the next trade is {moved.session.date()}, more than "
+                              f"{MAX_DAY0_SHIFT_DAYS} days later (suspended)")
     note = (f"day 0 {event.session.date()} is a placeholder row in the data (zero volume, "
             f"unchanged close: no trading); moved to the next session {moved.session.date()}")
     return moved, note

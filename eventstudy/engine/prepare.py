@@ -21,6 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
+from eventstudy.engine.bhar import buy_and_hold
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.ranks import rank_rows, rank_u
@@ -56,7 +57,7 @@ def bhar(panel: Panel, window: Window) -> np.ndarray:
     """BHAR_i = prod(1 + R_it) - prod(1 + Rm_it) over ``window`` (market benchmark; Barber &
     Lyon 1997); NaN if a day is missing."""
     cols = slice(panel.column(window[0]), panel.column(window[1]) + 1)
-    return np.prod(1.0 + panel.ret[:, cols], axis=1) - np.prod(1.0 + panel.mkt[:, cols], axis=1)
+    return buy_and_hold(panel.ret[:, cols], panel.mkt[:, cols])[2]
 
 
 @dataclass
@@ -153,6 +154,7 @@ def prepare(ar: AbnormalReturns, window: Sequence[int], common: Base | None = No
     with np.errstate(invalid="ignore", divide="ignore"):
         scar = car / np.sqrt(car_var)
         mav = np.where(seen, window_av, 0.0).sum(axis=1) / seen.sum(axis=1)  # available days
+    mav[ar.panel.outside_data(window)] = np.nan  # a window past the data is no full window
     width = ar.est_ar.shape[1]
     return Prepared(**vars(common), ids=ar.panel.events.index.to_numpy(), window=window,
                     car=car, car_var=car_var, scar=scar, bhar=bhar(ar.panel, window), mav=mav,

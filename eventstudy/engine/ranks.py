@@ -5,9 +5,6 @@ event's valid days (missing days are not ranked). Ties share their average rank.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 ROWS = 512  # rows ranked at a time: the sort's temporaries stay small and are reused
@@ -15,31 +12,12 @@ ROWS = 512  # rows ranked at a time: the sort's temporaries stay small and are r
 
 def rank_rows(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Average ranks (1 = smallest) along the rows of a 2-D array; NaN stays NaN.
-    O(N W log W), ``ROWS`` rows at a time (each row is ranked on its own), the blocks shared by
-    two threads when there are two CPUs and at least ``THREAD_BLOCKS`` blocks (numpy's sort
-    releases the GIL; each block is written by one thread, so the result does not depend on
-    it); ``out`` may be ``x`` itself (each block is ranked before it is overwritten)."""
+    O(N W log W), ``ROWS`` rows at a time (each row is ranked on its own); ``out`` may be ``x``
+    itself (each block is ranked before it is overwritten)."""
     out = np.empty(x.shape) if out is None else out
-
-    def block(lo: int) -> None:
+    for lo in range(0, len(x), ROWS):
         out[lo:lo + ROWS] = _ranks(x[lo:lo + ROWS])
-
-    starts = range(0, len(x), ROWS)
-    if len(starts) < THREAD_BLOCKS or _cpus() < 2:
-        for lo in starts:
-            block(lo)
-        return out
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="eventstudy-ranks") as pool:
-        list(pool.map(block, starts))  # list(): an error in a block is raised here
     return out
-
-
-THREAD_BLOCKS = 4
-
-
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:

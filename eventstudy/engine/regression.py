@@ -1,6 +1,6 @@
 """Cross-sectional regressions of event outcomes (CAR, abnormal volume) on event characteristics.
 
-``car ~ locked_ratio + runup + C(tranche)`` through statsmodels formulas (patsy), fitted by OLS
+``car ~ locked_ratio + runup + C(tranche)`` (parsed as data by ``engine/formula.py``), fitted by OLS
 with two covariance choices beside each other: HC3 heteroskedasticity-robust errors (MacKinnon &
 White 1985) and errors clustered by event date (Petersen 2009), since events of one session
 share a market shock. The lock-up literature's specification: Field & Hanka (2001, table 5),
@@ -44,50 +44,29 @@ class RegressionResult:
                 "terms": self.coef.to_dict(orient="records"), "notes": list(self.notes)}
 
 
-def _columns_of(formula: str, data: pd.DataFrame) -> None:
-    """A usage error naming the variable when the formula uses a column the data lack."""
-    import patsy
-
-    try:
-        desc = patsy.ModelDesc.from_formula(formula)
-    except patsy.PatsyError as exc:
-        raise BadInput(f"bad regression formula {formula!r}: {exc.message}") from None
-    if not desc.lhs_termlist:
-        raise BadInput(f"bad regression formula {formula!r}: it needs 'outcome ~ terms'")
-    names = set()
-    for term in [*desc.lhs_termlist, *desc.rhs_termlist]:
-        for factor in term.factors:
-            code = factor.code
-            inner = code[2:-1] if code.startswith("C(") and code.endswith(")") else code
-            names.add(inner.split(",")[0].strip())
-    unknown = sorted(n for n in names if n.isidentifier() and n not in data.columns)
-    if unknown:
-        raise BadInput(f"regression formula uses {', '.join(unknown)}, not a column of the "
-                       f"events (have: {', '.join(map(str, data.columns))})")
-
-
 def cross_sectional_regression(data: pd.DataFrame, formula: str,
                                cluster: str = "day0") -> RegressionResult:
     """Fit ``formula`` on ``data`` (one row per event); rows with a missing value are dropped
-    (said in ``notes``). ``cluster``: the column whose values define the clusters."""
-    import statsmodels.formula.api as smf
+    (said in ``notes``). ``cluster``: the column whose values define the clusters. The formula
+    is parsed by ``eventstudy.engine.formula`` (an allow-list grammar), never evaluated."""
+    from statsmodels.regression.linear_model import OLS
 
-    _columns_of(formula, data)
+    from eventstudy.engine.design import design
+    from eventstudy.engine.formula import parse_formula
+
+    y, X = design(parse_formula(formula), data)
     if cluster not in data.columns:
         raise BadInput(f"no column {cluster!r} to cluster by")
-    try:
-        model = smf.ols(formula, data=data, missing="drop")
-    except Exception as exc:  # patsy: unknown function, bad syntax after the names check
-        raise BadInput(f"bad regression formula {formula!r}: {exc}") from None
-    rows = model.data.row_labels
+    rows = X.index
     notes = [f"{len(data) - len(rows)} events with a missing value left out"] \
         if len(rows) < len(data) else []
-    if len(rows) <= model.exog.shape[1]:
-        raise BadInput(f"{len(rows)} events for {model.exog.shape[1]} coefficients: too few")
-    rank = int(np.linalg.matrix_rank(model.exog))
-    if rank < model.exog.shape[1]:
+    if len(rows) <= X.shape[1]:
+        raise BadInput(f"{len(rows)} events for {X.shape[1]} coefficients: too few")
+    rank = int(np.linalg.matrix_rank(X.to_numpy()))
+    if rank < X.shape[1]:
         raise BadInput(f"the terms of {formula!r} are collinear on these {len(rows)} events "
-                       f"(rank {rank} of {model.exog.shape[1]}): drop a term")
+                       f"(rank {rank} of {X.shape[1]}): drop a term")
+    model = OLS(pd.Series(y, index=rows), X)
     groups = pd.factorize(data.loc[rows, cluster])[0]
     hc3 = model.fit(cov_type="HC3")
     clustered = model.fit(cov_type="cluster", cov_kwds={"groups": groups})

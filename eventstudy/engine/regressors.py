@@ -105,6 +105,12 @@ class FactorModel:
         if missing or not self.columns:
             raise BadInput(f"factor columns {missing or '(none)'} not in the factor file "
                            f"(has: {', '.join(map(str, self.factors.columns))})")
+        if self.rf and self.rf in self.columns:
+            raise BadInput(f"--rf-col {self.rf!r} is also a factor column: the risk-free rate "
+                           "is subtracted from returns, not a regressor (drop it from "
+                           "--factor-cols)")
+        if len(set(self.columns)) < len(self.columns):
+            raise BadInput(f"a factor column is named twice: {', '.join(self.columns)}")
 
     def fit(self, panel: Panel) -> dict[str, Any]:
         cols = [*self.columns, *([self.rf] if self.rf else [])]

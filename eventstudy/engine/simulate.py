@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,9 +76,9 @@ def inject(ar: AbnormalReturns, shift: float, variance_ratio: float = 1.0) -> Ab
 
 def _reporter(progress: Progress | bool, total: int) -> tuple[Progress | None, Callable[[], None]]:
     if progress is True:
-        from tqdm import tqdm
+        from eventstudy.progress import progress_bar
 
-        bar = tqdm(total=total, file=sys.stderr, desc="Brown-Warner", unit="batch")
+        bar = progress_bar(total, "Brown-Warner", "batch")
 
         def step(done: int, _total: int) -> None:
             bar.update(done - bar.n)

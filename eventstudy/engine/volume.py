@@ -84,7 +84,8 @@ def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEF
     """Per event and window: volume ratio (window mean / estimation mean), mean abnormal log
     volume over the window's days with a volume and its t (mean / (s / sqrt(k)), k such days,
     treated as independent). A zero volume is missing (``positive_volume``): a half-day with a
-    price change keeps its return but does not enter the volume mean."""
+    price change keeps its return but does not enter the volume mean. A window that runs past
+    the end of the data is null (docs/quality.md)."""
     abnormal, _ = abnormal_volume(ar)
     est_mean, est_std, _ = _est_volume_stats(ar)
     frames = []
@@ -95,6 +96,8 @@ def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEF
             ratio = np.nanmean(positive_volume(ar.panel.vol[:, cols]), axis=1) / est_mean
             mean_abn = np.nanmean(abnormal[:, cols], axis=1)
             t = mean_abn / (est_std / np.sqrt(days))
+        cut = ar.panel.outside_data(window)  # past the end of the data: null, as the CAR
+        ratio[cut], mean_abn[cut], t[cut] = np.nan, np.nan, np.nan
         frames.append(pd.DataFrame({
             "event_id": ar.panel.events.index.to_numpy(), "start": window[0], "end": window[1],
             "volume_ratio": ratio, "abnormal_log_volume": mean_abn, "t": t}))
@@ -107,7 +110,10 @@ def event_window_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
     """Mean volume over the whole event window / mean estimation-window volume, per event."""
     est_mean, _, _ = _est_volume_stats(ar)
     with _quiet():
-        return np.nanmean(positive_volume(ar.panel.vol), axis=1) / est_mean
+        ratio = np.nanmean(positive_volume(ar.panel.vol), axis=1) / est_mean
+    days = ar.panel.days
+    ratio[ar.panel.outside_data((int(days[0]), int(days[-1])))] = np.nan  # past the data: null
+    return ratio
 
 
 def day0_volume_ratio(ar: AbnormalReturns) -> np.ndarray:

@@ -16,6 +16,8 @@ from eventstudy.errors import BadInput
 if TYPE_CHECKING:  # pandas is imported lazily: the CLI parses windows before it loads pandas
     import pandas as pd
 
+MIN_ESTIMATION = 60  # sessions: the fewest estimation returns a study fits a model on
+
 PRE_EVENT_WINDOWS: tuple[tuple[int, int], ...] = ((-20, -1), (-10, -1))  # anticipation
 DEFAULT_CAR_WINDOWS: tuple[tuple[int, int], ...] = (
     *PRE_EVENT_WINDOWS, (0, 0), (0, 1), (-1, 1), (-5, 5), (0, 5), (0, 10), (0, 20))

@@ -1,6 +1,8 @@
-"""What a study's report says, as a ``Document``: provenance, events, CARs, volume, tests, BHAR,
-volatility, figures, skipped events, notes and the method (MacKinlay 1997; Campbell & Wasley
-1996; the tests' references are in ``engine.significance``)."""
+"""What a study's report says, as a ``Document``: the headline (``report.headline``), then the
+events, CARs, volume, tests, BHAR, volatility, figures, skipped events, notes, the method
+(MacKinlay 1997; Campbell & Wasley 1996; the tests' references are in ``engine.significance``)
+and, folded at the end, the data sources. A study of more firm-days than ``WIDE_LIMIT`` opens
+with its CAAR and cross-event tests."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pandas as pd
 
 from eventstudy.formatting import pct
 from eventstudy.report.document import Block, Bullets, Document, Image, Section, Table
+from eventstudy.report.headline import headline_blocks
 from eventstudy.report.volatility import volatility_blocks
 from eventstudy.studies.summary import (
     CAR_HEADING,
@@ -35,8 +38,10 @@ def report_document(result: EventStudyResult, figures: list[Image],
     """The whole report of ``result``; ``figures`` and ``volatility_figures`` (by event id) are
     the figure files this run wrote."""
     wide = len(firm_days(result)) <= WIDE_LIMIT
+    cross = _cross_event_sections(result)
+    first, cross = (cross, []) if not wide else ([], cross)  # many firm-days: CAAR first
     sections = [
-        provenance_section(result),
+        *first,
         Section("Events", [Table(events_table(result))]),
         Section("Cumulative abnormal returns", [
             CAR_HEADING,
@@ -50,7 +55,7 @@ def report_document(result: EventStudyResult, figures: list[Image],
             Table(volume_wide_table(result)) if wide else "(see summary.json)"]),
         *[Section(title, _blocks(body)) for title, body in result.extras.get("sections", [])],
         *_parameter_sections(result),
-        *_cross_event_sections(result),
+        *cross,
         *_design_sections(result),
         *_volatility_sections(result, volatility_figures),
     ]
@@ -58,12 +63,19 @@ def report_document(result: EventStudyResult, figures: list[Image],
         sections.append(Section("Plots", list(figures)))
     if not result.skipped.empty:
         sections.append(Section("Skipped events", [
-            Table(result.skipped[["event_id", "reason"]], index=False)]))
+            Table(result.skipped[["event_id", "reason"]], index=False, wrap=True)]))
+    quality = getattr(result, "quality", None)
+    if quality is not None and not quality.empty:
+        sections.append(Section("Data quality", [
+            "What the data-quality screens found and what was done (docs/quality.md).",
+            Table(quality, index=False, wrap=True)]))
     notes = [*result.notes, *[n for n in result.events["note"] if n]]
     if notes:
         sections.append(Section("Notes", [Bullets(list(dict.fromkeys(notes)))]))
     sections.append(method_section(result))
-    return Document(HEADINGS.get(result.kind, "Event study"), sections)
+    sections.append(provenance_section(result))
+    return Document(HEADINGS.get(result.kind, "Event study"), sections,
+                    headline=headline_blocks(result))
 
 
 def _blocks(body: Any) -> list[Block]:
@@ -97,7 +109,7 @@ def provenance_section(result: EventStudyResult) -> Section:
     lines.append("bundled data: real Yahoo downloads, provenance and caveats in "
                  "data/PROVENANCE.md of the eventstudy repository")
     lines.append(f"written by eventstudy {release} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    return Section("Data and provenance", [Bullets(lines)])
+    return Section("Data and provenance", [Bullets(lines)], folded=True)
 
 
 def _cross_event_sections(result: EventStudyResult) -> list[Section]:

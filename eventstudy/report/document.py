@@ -22,10 +22,15 @@ class Bullets:
 
 @dataclass
 class Table:
+    """A DataFrame shown as a table; ``header=False``: no column labels (a card of label -> value
+    rows); ``wrap``: long text cells wrap (else every cell stays on one line)."""
+
     frame: pd.DataFrame
     index: bool = True
     floatfmt: str = ".4g"
     caption: str = ""
+    header: bool = True
+    wrap: bool = False
 
 
 @dataclass
@@ -38,8 +43,11 @@ class Image:
 
 @dataclass
 class Section:
+    """A titled part of the report; a ``folded`` one is shown closed (HTML ``<details>``)."""
+
     title: str
     blocks: list[Block] = field(default_factory=list)
+    folded: bool = False
 
     @property
     def anchor(self) -> str:
@@ -51,8 +59,11 @@ Block = str | Bullets | Table | Image | Section
 
 @dataclass
 class Document:
+    """A report: its title, the ``headline`` shown first (above the contents), the sections."""
+
     title: str
     sections: list[Section]
+    headline: list[Block] = field(default_factory=list)
 
 
 def slug(text: str) -> str:
@@ -96,6 +107,8 @@ def text_frame(table: Table, escape: Any) -> pd.DataFrame:
 def to_markdown(doc: Document) -> str:
     """The document as CommonMark with GitHub tables."""
     lines = [f"# {md(doc.title)}", ""]
+    for block in doc.headline:
+        _markdown_block(block, 2, lines)
     for section in doc.sections:
         _markdown_section(section, 2, lines)
     return "\n".join(lines).rstrip() + "\n"
@@ -104,18 +117,22 @@ def to_markdown(doc: Document) -> str:
 def _markdown_section(section: Section, level: int, lines: list[str]) -> None:
     lines += [f"{'#' * min(level, 6)} {md(section.title)}", ""]
     for block in section.blocks:
-        if isinstance(block, Section):
-            _markdown_section(block, level + 1, lines)
-        elif isinstance(block, str):
-            lines += [md(block), ""]
-        elif isinstance(block, Bullets):
-            lines += [*[f"- {md(item)}" for item in block.items], ""]
-        elif isinstance(block, Table):
-            lines += _markdown_table(block)
-        elif isinstance(block, Image) and block.name.endswith(".pdf"):
-            lines += [f"[{md(block.title)}]({quote(block.name)})", ""]
-        elif isinstance(block, Image):
-            lines += [f"![{md(block.title)}]({quote(block.name)})", ""]
+        _markdown_block(block, level, lines)
+
+
+def _markdown_block(block: Block, level: int, lines: list[str]) -> None:
+    if isinstance(block, Section):
+        _markdown_section(block, level + 1, lines)
+    elif isinstance(block, str):
+        lines += [md(block), ""]
+    elif isinstance(block, Bullets):
+        lines += [*[f"- {md(item)}" for item in block.items], ""]
+    elif isinstance(block, Table):
+        lines += _markdown_table(block)
+    elif isinstance(block, Image) and block.name.endswith(".pdf"):
+        lines += [f"[{md(block.title)}]({quote(block.name)})", ""]
+    elif isinstance(block, Image):
+        lines += [f"![{md(block.title)}]({quote(block.name)})", ""]
 
 
 def _markdown_table(table: Table) -> list[str]:
@@ -123,4 +140,7 @@ def _markdown_table(table: Table) -> list[str]:
     if table.frame.empty:
         return [*caption, "(none)", ""]
     frame = text_frame(table, md)
+    if not table.header:
+        frame.columns = pd.Index([""] * len(frame.columns))
+        frame.index.name = None
     return [*caption, frame.to_markdown(index=table.index, disable_numparse=True), ""]

@@ -76,7 +76,6 @@ def _draw_and_save(draw: Callable[[], Figure], folder: Path, stem: str, fmt: str
 
 def _jobs(result: EventStudyResult) -> list[tuple[str, str, Callable[[], Figure], str | None]]:
     """(file stem, title, draw, event id of a volatility figure or None) of every figure."""
-    import eventstudy.plotting.events  # noqa: F401 - loaded once, before a fork (report.parallel)
     from eventstudy.plotting.volatility import plot_std_resid_diagnostics
 
     jobs: list[tuple[str, str, Callable[[], Figure], str | None]] = [
@@ -92,16 +91,11 @@ def _jobs(result: EventStudyResult) -> list[tuple[str, str, Callable[[], Figure]
 
 
 def write_figures(result: EventStudyResult, folder: Path, written: dict[str, Path],
-                  fmt: str = "png", parallel: bool = False,
-                  ) -> tuple[list[Image], dict[str, list[Image]]]:
+                  fmt: str = "png") -> tuple[list[Image], dict[str, list[Image]]]:
     """Write every figure of ``result`` into ``folder`` as ``fmt``: the event figures and, by
-    event id, the volatility figures; each written file is recorded in ``written``.
-    ``parallel``: draw about half of them in a forked process (``report.parallel``)."""
-    from eventstudy.report.parallel import render
-
+    event id, the volatility figures; each written file is recorded in ``written``."""
     jobs = _jobs(result)
-    names = render([partial(_draw_and_save, draw, folder, stem, fmt)
-                    for stem, _, draw, _ in jobs], parallel)
+    names = [_draw_and_save(draw, folder, stem, fmt) for stem, _, draw, _ in jobs]
     images: list[Image] = []
     volatility: dict[str, list[Image]] = {}
     for (_, title, _, event_id), name in zip(jobs, names, strict=True):

@@ -111,12 +111,18 @@ def building(out: Path, inputs: Iterable[Path | None] = ()) -> Iterator[Path]:
     is removed when it fails: a report folder is never half-written, and a folder that is not
     ours is refused before anything is written."""
     check_out(out, inputs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_dir(out.parent, f".{out.name}.")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _new_dir(out.parent, f".{out.name}.")
+    except OSError as exc:  # name the target, not the temporary folder
+        raise OSError(exc.errno, exc.strerror, str(out)) from None
     try:
         yield tmp
         write_marker(tmp)
         _replace_dir(tmp, out)
+    except OSError as exc:  # a read-only folder, a full disk, a file-size limit (ulimit -f)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

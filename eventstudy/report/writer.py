@@ -24,7 +24,7 @@ from eventstudy.studies.export import write_tables
 def write_report(result: EventStudyResult, out: str | Path,
                  extra: Callable[[Path], list[tuple[str, str]]] | None = None,
                  inputs: Iterable[Path | None] = (), fmt: str = "png",
-                 formats: Sequence[str] = ("csv",), parallel: bool = False) -> Path:
+                 formats: Sequence[str] = ("csv",)) -> Path:
     """Write the report folder ``out`` atomically, figures as ``fmt`` (png, svg, pdf); returns
     its path.
 
@@ -32,11 +32,10 @@ def write_report(result: EventStudyResult, out: str | Path,
     them. ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none
     of ``inputs`` (the run's data files or folders). Every table is written as CSV, and as
     ``tables.xlsx`` / ``<table>.tex`` if ``formats`` says (``eventstudy.studies.export``).
-    ``parallel`` draws about half of the figures in a forked process (``report.parallel``).
     """
     with building(Path(out), inputs) as tmp:
         written: dict[str, Path] = {}
-        images, volatility = write_figures(result, tmp, written, _format(fmt), parallel)
+        images, volatility = write_figures(result, tmp, written, _format(fmt))
         if extra is not None:
             images += _extra_images(extra(tmp), tmp, written)
         doc = report_document(result, images, volatility)

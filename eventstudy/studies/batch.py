@@ -24,15 +24,22 @@ from eventstudy.calendar.listings import (
 )
 from eventstudy.calendar.sessions import HolidayPolicy
 from eventstudy.data.loader import PriceLoader
+from eventstudy.engine.formula import parse_formula
 from eventstudy.engine.panel import (
     DEFAULT_ESTIMATION,
     DEFAULT_WINDOW,
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import Window, default_car_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
-from eventstudy.studies.core import _raise_if_nothing, make_loader, run_panel_study
+from eventstudy.quality.finding import Finding
+from eventstudy.studies.core import (
+    _raise_if_nothing,
+    make_loader,
+    run_panel_study,
+    with_known_listings,
+)
 from eventstudy.studies.designs import apply_designs
 from eventstudy.studies.garch import add_volatility
 from eventstudy.studies.result import EventStudyResult, StudyOptions
@@ -79,11 +86,11 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 group_by: str = "group", model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                 car_windows: tuple[Window, ...] | None = None,
-                min_estimation: int = 60, keep_other_events: bool = False,
+                min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
                 holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
-                volatility: bool = False, executor: str = "local",
+                volatility: bool = False, executor: str = "local", workers: int | None = None,
                 progress: bool = False, regress: Sequence[str] = (),
                 regress_window: Window = (0, 1), calendar_time: Window | None = None,
                 calendar_weight_col: str | None = None,
@@ -99,15 +106,20 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``estimation`` (default -270..-21); ``car_windows`` default as in ``lockup_study``.
     Events that cannot be studied are skipped with their reason and the batch goes on.
     ``volatility`` adds the GARCH study of every firm-day (run by ``executor``: serial, local
-    processes or ``dask://HOST:PORT``) and the GARCH-standardised BMP test.
+    processes, ``workers`` of them, default the usable CPUs; or ``dask://HOST:PORT``) and the
+    GARCH-standardised BMP test.
     Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days (value-weighted by the events' column
     ``calendar_weight_col``, e.g. ``market_cap``), ``bootstrap`` wild-bootstrap resamples of
     CAAR. ``model_options``: ``factors``, ``factor_cols``, ``rf_col``, ``dimson``, ``returns`` (see
     ``StudyOptions``). Each estimation window leaves out the event windows of the same firm's
-    other events unless ``keep_other_events``.
+    other events unless ``keep_other_events``. The data-quality screens (docs/quality.md) skip
+    events whose windows hold an impossible return unless ``keep_suspect=True``; what they
+    found is ``result.quality``.
     """
+    for formula in regress:  # a formula outside the grammar fails before any data is loaded
+        parse_formula(formula)
     end = (estimation or (LOCKUP_ESTIMATION if events is None else DEFAULT_ESTIMATION))[1]
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=default_car_windows(end) if car_windows is None
@@ -116,6 +128,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                            **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     used: dict[str, Listing] = {}
+    listing_findings: list[Finding] = []
     calendar: dict[str, Listing] | None = None  # the IPO index's listings (default: bundled)
     if events is None:
         calendar = ({x.ticker: x for x in read_listings_file(Path(listings))} if listings
@@ -125,6 +138,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
         est, max_est = estimation or LOCKUP_ESTIMATION, LOCKUP_MAX_ESTIMATION
     else:
         chosen, skips = _given_events(events, holiday_policy)
+        chosen, listing_findings = with_known_listings(chosen, load_listings(listings))
         est, max_est = estimation or DEFAULT_ESTIMATION, None
         if listings:  # the calendar's entries describe the events' listings (names, run-up)
             calendar = {x.ticker: x for x in read_listings_file(Path(listings))}
@@ -136,13 +150,14 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     _check_group_by(group_by, chosen)
     result = run_panel_study("batch", chosen, loader, options, estimation=est,
                              max_estimation=max_est, listings=used, skipped=skips,
-                             progress=progress, cross_section=True, universe=calendar)
+                             progress=progress, cross_section=True, universe=calendar,
+                             findings=listing_findings)
     _raise_if_nothing(result)
     apply_designs(result, regress_formulas=tuple(regress), regress_window=regress_window,
                   calendar_horizon=calendar_time, bootstrap=bootstrap,
                   weight_col=calendar_weight_col)
     if volatility:
-        add_volatility(result, loader, executor=executor, progress=progress)
+        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
     return result
 
 

@@ -4,8 +4,8 @@ with skips collected and progress shown for long runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ from eventstudy.calendar.listings import (
     load_listings,
 )
 from eventstudy.data.loader import PriceLoader
-from eventstudy.data.tickers import IPO_INDEX, index_ticker
+from eventstudy.data.tickers import IPO_INDEX, calendar_code, index_ticker
 from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
 from eventstudy.engine.crosssection import (
     aar_table,
@@ -28,7 +28,7 @@ from eventstudy.engine.crosssection import (
 )
 from eventstudy.engine.estimation import clean_estimation
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
-from eventstudy.engine.panel import build_panel
+from eventstudy.engine.panel import Panel, build_panel, correct_day0
 from eventstudy.engine.prepare import base
 from eventstudy.engine.significance import BHAR_TESTS, CAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.volume import (
@@ -40,6 +40,9 @@ from eventstudy.engine.volume import (
 )
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+from eventstudy.quality.events import Screens, after_panel, before_panel
+from eventstudy.quality.finding import Finding, findings_frame
+from eventstudy.quality.listing import check_inferred_listing
 from eventstudy.studies.aligned import AlignedSeries
 from eventstudy.studies.benchmark import IpoBenchmark, ipo_members
 from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
@@ -126,7 +129,8 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
                     listings: dict[str, Listing] | None = None,
                     skipped: Sequence[Skip] = (), progress: bool = False,
                     min_start: int = 1, cross_section: bool = False,
-                    universe: dict[str, Listing] | None = None) -> EventStudyResult:
+                    universe: dict[str, Listing] | None = None,
+                    findings: Sequence[Finding] = ()) -> EventStudyResult:
     """Events -> panel -> model -> statistics: the one engine behind every study.
     ``universe``: the listings calendar the IPO-index benchmark draws on (``market=
     "ipo-index"``; default the bundled calendar merged with $EVENTSTUDY_LISTINGS)."""
@@ -135,16 +139,25 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         ipo = IpoBenchmark(loader, ipo_members({**(universe or load_listings()),
                                                 **(listings or {})}, events),
                            options.ipo_index_months, options.ipo_index_min)
-    load = AlignedSeries(loader, options.market, ipo, options.returns == "trade_to_trade")
+    trade_to_trade = options.returns == "trade_to_trade"
+    load = AlignedSeries(loader, options.market, ipo, trade_to_trade)
+    events, day0_skips, found = before_panel(
+        events, loader.load, lambda t: None if ipo is not None else index_ticker(options.market, t),
+        trade_to_trade)
+    skipped = [*skipped, *day0_skips]
+    findings = [*findings, *found]
     tickers = list(dict.fromkeys(e.ticker for e in events))
     bar = _progress_bar(len(tickers), progress and len(events) >= PROGRESS_MIN,
                         "loading prices", "ticker")
     load.prefetch(tickers, progress=bar.update_to if bar else None)
     if bar:
         bar.close()
+    events, moved = correct_day0(events, load)
     panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
-                        max_estimation=max_estimation, min_start=min_start)
+                        max_estimation=max_estimation, min_start=min_start, notes=moved)
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
+    panel, screened = _screen_panel(panel, loader, options)
+    findings += screened
     del load  # the aligned series of every ticker: the panel holds what is needed from here
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
@@ -156,42 +169,64 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     listings = listings or {}
     events_out = _event_rows(ar, view, listings)
     wanted = cross_section or events_out["ticker"].nunique() > 1
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventstudy-tests") as pool:
-        # the cross-event tests (numpy, mostly without the GIL) run beside the per-event tables
-        cross = pool.submit(cross_section_tables, ar, options, events_out) if wanted else None
-        result = EventStudyResult(
-            kind=kind, options=options, events=events_out,
-            abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
-            bhar=bhar_table(ar, options.bhar_windows),
-            volume=volume_table(ar, options.car_windows),
-            skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
-            notes=list(dict.fromkeys(loader.notes)), listings=listings,
-            setup={"estimation": estimation, "max_estimation": max_estimation,
-                   "from_listing": max_estimation is not None})
-        result.parameters = parameter_table(ar)
-        result.notes += cleaning_notes(result.events, options)
-        plain = unadjusted_events(ar)
-        if plain:
-            result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
-                                "market-adjusted: the market index has no volume on half of the "
-                                "estimation days (Campbell & Wasley 1996 adjust by the index "
-                                "volume)")
-        result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
-            result, options)}
-        result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
-                                       for t in result.sources}
-        if ipo is not None:
-            ipo.describe(result)
-        if cross is not None:
-            result.tests, result.caar, result.overlaps, note = cross.result()
-            result.notes += note
+    result = EventStudyResult(
+        kind=kind, options=options, events=events_out,
+        abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
+        bhar=bhar_table(ar, options.bhar_windows),
+        volume=volume_table(ar, options.car_windows),
+        skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
+        notes=list(dict.fromkeys(loader.notes)), listings=listings,
+        setup={"estimation": estimation, "max_estimation": max_estimation,
+               "from_listing": max_estimation is not None})
+    result.parameters = parameter_table(ar)
+    result.quality = findings_frame(findings)
+    result.notes += cleaning_notes(result.events, options)
+    plain = unadjusted_events(ar)
+    if plain:
+        result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
+                            "market-adjusted: the market index has no volume on half of the "
+                            "estimation days (Campbell & Wasley 1996 adjust by the index "
+                            "volume)")
+    result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
+        result, options)}
+    result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
+                                   for t in result.sources}
+    if ipo is not None:
+        ipo.describe(result)
+    if wanted:
+        result.overlaps, note = overlap_table(ar, options)
+        result.notes += note
+        result.defer_tests(partial(cross_section_tables, ar, options, events_out))
     return result
 
 
+def overlap_table(ar: AbnormalReturns, opts: StudyOptions) -> tuple[pd.DataFrame, list[str]]:
+    """The overlapping event windows, with the note they call for."""
+    overlaps = overlapping_windows(ar.window_view(opts.window))
+    same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
+    note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
+             "event windows (see overlaps)"] if len(overlaps) > same else [])
+    return overlaps, note
+
+
+def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
+                  ) -> tuple[Panel, list[Finding]]:
+    """The panel without the events whose windows hold an impossible return (unless
+    ``options.keep_suspect``), and what the screens found per event (docs/quality.md)."""
+    screens = Screens(getattr(loader, "raw", loader.load), calendar_code)  # listing: no offer row
+    keep, skips, found = after_panel(panel.events, panel.dates, panel.days, screens,
+                                     options.event_span, options.car_windows,
+                                     options.keep_suspect)
+    if not keep.all():
+        panel = panel.subset(keep)
+    panel.skipped.extend(skips)
+    return panel, found
+
+
 def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.DataFrame
-                         ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
-    """Every test per window (pooled and per group of ``events``' ``opts.group_by`` column),
-    CAAR per day and the overlapping event windows, with the note they call for."""
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every test per window (pooled and per group of ``events``' ``opts.group_by`` column)
+    and CAAR per day."""
     car_tests = (*CAR_TESTS, *VOLUME_TESTS)
     common = base(ar)  # the window-independent ingredients, once for every call below
     frames = [run_tests(ar, opts.car_windows, car_tests, common=common),
@@ -207,11 +242,7 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
     tests["group"] = tests["group"].fillna("all")
     tests = tests[["group", *[c for c in tests.columns if c != "group"]]]
     tests = with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
-    overlaps = overlapping_windows(ar.window_view(opts.window))
-    same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
-    note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
-             "event windows (see overlaps)"] if len(overlaps) > same else [])
-    return tests, aar_table(ar, opts.window), overlaps, note
+    return tests, aar_table(ar, opts.window)
 
 
 def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
@@ -222,9 +253,9 @@ def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str
 
 class _Bar:
     def __init__(self, total: int, desc: str, unit: str = "event"):
-        from tqdm import tqdm
+        from eventstudy.progress import progress_bar
 
-        self.bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
+        self.bar = progress_bar(total, desc, unit, leave=False)
 
     def update_to(self, n: int) -> None:
         self.bar.update(n - self.bar.n)
@@ -244,12 +275,50 @@ def make_loader(*, offline: bool = False, data: str | Path | None = None,
                        data_ticker=data_ticker, cache_dir=Path(cache_dir) if cache_dir else None)
 
 
-def listing_for(ticker: str, calendar: dict[str, Listing], loader: PriceLoader) -> Listing:
-    """The calendar's listing of ``ticker``, or one inferred from its first trading day."""
+def listing_for(ticker: str, calendar: dict[str, Listing], loader: PriceLoader,
+                listing_date: pd.Timestamp | None = None) -> Listing:
+    """The listing of ``ticker``: on ``listing_date`` if given, else the calendar's, else one
+    inferred from its first row when that row is a plausible listing day (``quality.listing``:
+    not where a download starts, not a stray row; otherwise BadInput saying how to give it)."""
+    if listing_date is not None:
+        known = calendar.get(ticker) or inferred_listing(ticker, listing_date)
+        return replace(known, listing_date=listing_date, inferred=False,
+                       source="--listing-date (given by the user)")
     if ticker in calendar:
         return calendar[ticker]
     frame = loader.load(ticker)
+    check_inferred_listing(ticker, frame, calendar_code(ticker), _market_start(loader, ticker))
     return inferred_listing(ticker, pd.Timestamp(frame.index[0]))
+
+
+def _market_start(loader: PriceLoader, ticker: str) -> pd.Timestamp | None:
+    """The first date of the default market index's data (None when it cannot be loaded)."""
+    try:
+        index = loader.load(index_ticker(None, ticker)).index
+    except (BadInput, DataUnavailable):
+        return None
+    return pd.Timestamp(index[0]) if len(index) else None
+
+
+def with_known_listings(events: Sequence[Event], calendar: dict[str, Listing]
+                        ) -> tuple[list[Event], list[Finding]]:
+    """``events`` with the calendar's listing date for every ticker the calendar knows and the
+    event does not date itself: every entry point studies a listing on the same date."""
+    out, found = [], []
+    for event in events:
+        known = calendar.get(event.ticker)
+        if known is None or known.status != "listed":
+            out.append(event)
+        elif event.listing_date is None:
+            out.append(replace(event, listing_date=known.listing_date, listing_inferred=False))
+        else:
+            out.append(event)
+            if event.listing_date.normalize() != known.listing_date.normalize():
+                found.append(Finding(
+                    event.ticker, "listing_date", str(event.listing_date.date()),
+                    f"the events give listing date {event.listing_date.date()}, the calendar "
+                    f"{known.listing_date.date()}", "the events' date used", event.event_id))
+    return out, found
 
 
 def _raise_if_nothing(result: EventStudyResult) -> None:

@@ -13,14 +13,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.errors import BadInput
 from eventstudy.fileio import atomic_write, atomic_write_bytes, atomic_write_text
+from eventstudy.formatting import csv_text
 
 if TYPE_CHECKING:
     from eventstudy.studies.result import EventStudyResult
@@ -32,7 +36,7 @@ WORKBOOK = "tables.xlsx"
 
 # The result's own tables, in the order of a paper: name -> attribute of EventStudyResult.
 TABLE_ORDER = ("events", "parameters", "abnormal_returns", "car", "caar", "tests", "bhar",
-               "volume", "skipped", "overlaps")
+               "volume", "skipped", "quality", "overlaps")
 SHEET_NAMES = {"abnormal_returns": "AR", "car": "CAR", "caar": "CAAR", "bhar": "BHAR"}
 PARAMETER_COLUMNS = ["event_id", "ticker", "tranche", "model", "alpha", "beta", "sigma",
                      "estimation_start", "estimation_end", "estimation_days"]
@@ -133,7 +137,7 @@ def _refuse_foreign(folder: Path, names: Iterable[str], force: bool) -> None:
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode("utf-8")
+    return csv_text(frame).encode("utf-8")
 
 
 def _cell(value: Any) -> Any:
@@ -150,9 +154,10 @@ def _cell(value: Any) -> Any:
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table (header row, frozen), written to ``path`` (no checks: see
-    ``to_excel``). Strings are cells of type text, so a value such as ``=1+1`` from a user's
-    events file stays data, never a formula."""
+    """One sheet per table written to ``path`` (no checks: see ``to_excel``): a frozen header
+    row, columns wide enough for their header and values, dates as Excel dates, numbers with a
+    number format by kind (``number_format``). Strings are cells of type text, so a value such
+    as ``=1+1`` from a user's events file stays data, never a formula."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -160,6 +165,7 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
     book.properties.creator = "eventstudy"
     for name, frame in tables.items():
         sheet = book.create_sheet(SHEET_NAMES.get(name, name)[:31])
+        frame = with_dates(frame)
         sheet.append([str(c) for c in frame.columns])
         for values in frame.itertuples(index=False, name=None):
             sheet.append([_cell(v) for v in values])
@@ -167,8 +173,88 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
             for cell in row:
                 if isinstance(cell.value, str) and cell.data_type == "f":
                     cell.data_type = "s"  # openpyxl reads a leading "=" as a formula
+        _format_sheet(sheet, frame)
         sheet.freeze_panes = "A2"
     book.save(path)
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def with_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each text column whose every value is a date (``YYYY-MM-DD`` text or a
+    date object, e.g. an events file's dates) as a datetime column: Excel dates, not text."""
+    out = frame
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        present = values.dropna()
+        if not (len(present) and all(_is_date(v) for v in present)):
+            continue
+        try:
+            dates = pd.to_datetime(values.astype(object).map(
+                lambda v: v.strip() if isinstance(v, str) else v), format="mixed")
+        except (ValueError, OverflowError):  # e.g. 2022-13-45: stays text
+            continue
+        out = out.copy() if out is frame else out
+        out[column] = dates
+    return out
+
+
+def _is_date(value: Any) -> bool:
+    if isinstance(value, str):
+        return ISO_DATE.fullmatch(value.strip()) is not None
+    return isinstance(value, date | datetime) and not isinstance(value, bool)
+
+
+DATE_FORMAT, DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
+WIDTH_ROWS = 1000  # column widths from the header and the first rows
+MAX_WIDTH = 60
+
+
+def number_format(column: str, values: pd.Series) -> str | None:
+    """The Excel number format of a column: dates, integers, p-values (4 decimals), large
+    numbers (volumes, prices: 2 decimals with thousands separators), other numbers (returns,
+    statistics: 6 decimals); None for text. The values are stored in full either way."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values.dropna()
+        return DATE_FORMAT if (stamps == stamps.dt.normalize()).all() else DATETIME_FORMAT
+    if pd.api.types.is_integer_dtype(values):
+        return "0"
+    if not pd.api.types.is_float_dtype(values):
+        return None
+    if column == "p" or column.startswith("p_") or column.endswith(("_p", "pvalue")):
+        return "0.0000"
+    finite = values[np.isfinite(values)]
+    if len(finite) and (finite == finite.round()).all():
+        return "0"  # counts stored as floats (a missing one makes the column float)
+    return "#,##0.00" if len(finite) and finite.abs().max() >= 1000 else "0.000000"
+
+
+def _format_sheet(sheet: Any, frame: pd.DataFrame) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, column in enumerate(frame.columns, start=1):
+        values = frame[column]
+        fmt = number_format(str(column), values)
+        letter = get_column_letter(i)
+        if fmt is not None:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=i, max_col=i):
+                if cell.value is not None and not isinstance(cell.value, str):
+                    cell.number_format = fmt
+        shown = values.head(WIDTH_ROWS)
+        longest = (len(fmt) if fmt in (DATE_FORMAT, DATETIME_FORMAT)
+                   else 12 if fmt is not None
+                   else max((len(str(v)) for v in shown if not _missing(v)), default=0))
+        sheet.column_dimensions[letter].width = min(MAX_WIDTH, max(len(str(column)),
+                                                                   longest) + 2)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
 
 def to_excel(result: EventStudyResult, path: str | Path, *, force: bool = False) -> Path:

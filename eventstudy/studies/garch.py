@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import lockup_events, outside_calendar
@@ -16,10 +17,14 @@ from eventstudy.calendar.listings import (
 )
 from eventstudy.calendar.sessions import to_timestamp
 from eventstudy.data.loader import PriceLoader
-from eventstudy.data.tickers import index_ticker, normalise_ticker
+from eventstudy.data.tickers import calendar_code, index_ticker, normalise_ticker
 from eventstudy.engine.series import align
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, EventStudyError
+from eventstudy.quality.events import SUSPECT_HINT
+from eventstudy.quality.finding import Finding, findings_frame
+from eventstudy.quality.sample import garch_sample, sample_finding
+from eventstudy.quality.screens import screen_series
 from eventstudy.studies.core import listing_for, make_loader
 from eventstudy.studies.result import EventStudyResult
 
@@ -37,22 +42,26 @@ def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
 
 
 def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: str = "serial",
-                   progress: bool = False) -> None:
+                   progress: bool = False, workers: int | None = None) -> None:
     """GARCH volatility study of every firm-day (``extras['volatility']``, keyed by the first
     event id of the firm-day) and, across firm-days, the GARCH-standardised BMP test in
-    ``tests``."""
+    ``tests``. ``workers``: processes of the ``local`` executor (default: the usable CPUs)."""
     from eventstudy.volatility.executors import StudyTask, fit_many
 
     firsts = result.events.drop_duplicates(["ticker", "day0"])
-    tasks = []
+    tasks, found = [], []
     for _, row in firsts.iterrows():
         listing = row["listing_date"]
         stock, market = return_series(loader, row["ticker"], result.options.market,
                                       pd.Timestamp(listing) if listing else None)
-        tasks.append(StudyTask(stock, row["day0"], market,
+        stock, market, options, finding = _same_sample(result, row, stock, market)
+        found += finding
+        tasks.append(StudyTask(stock, row["day0"], market, options=options,
                                label=f"{row['ticker']} {row['tranche']}"))
+    if found:
+        result.quality = findings_frame([*_findings_of(result.quality), *found])
     fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) > 1,
-                    return_exceptions=True)
+                    return_exceptions=True, max_workers=workers)
     done = {}
     for event_id, fit in zip(firsts["event_id"], fits, strict=True):
         if isinstance(fit, EventStudyError):
@@ -64,6 +73,32 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
         result.tests = with_windows(pd.concat(
             [result.tests, garch_bmp_rows(list(done.values()), result.options.car_windows)],
             ignore_index=True))
+
+
+def _same_sample(result: EventStudyResult, row: pd.Series, stock: pd.Series, market: pd.Series
+                 ) -> tuple[pd.Series, pd.Series, dict[str, Any], list[Finding]]:
+    """The returns and ``volatility_study`` options that fit GARCH on the event's market-model
+    estimation sample (``quality.sample``: the stretch without other events' windows), and the
+    finding when the samples differ."""
+    from eventstudy.volatility.base import MIN_OBS
+
+    panel = result.ar.panel
+    i = int(np.flatnonzero(panel.events.index == row["event_id"])[0])
+    first, last, text, action = garch_sample(panel.est_dates[i], panel.est_ret[i], MIN_OBS)
+    index = pd.DatetimeIndex(stock.index)
+    start, end = int(index.searchsorted(first)), int(index.searchsorted(last))
+    day0 = int(index.searchsorted(pd.Timestamp(row["day0"])))
+    options = {"estimation_end": end - day0}
+    found = ([] if text is None else
+             [sample_finding(str(row["event_id"]), str(row["ticker"]), first, last, text,
+                             action)])
+    return stock.iloc[start:], market.iloc[start:], options, found
+
+
+def _findings_of(quality: pd.DataFrame) -> list[Finding]:
+    return [Finding(*(str(r[c]) for c in ("ticker", "check", "where", "found", "action",
+                                          "event_id")))
+            for _, r in quality.iterrows()]
 
 
 GARCH_BMP_REFERENCE = ("BMP (Boehmer, Musumeci & Poulsen 1991) on ARs standardised by the "
@@ -91,21 +126,31 @@ def garch_bmp_rows(fits: list[Any], windows: Sequence[Window]) -> pd.DataFrame:
 def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
                 market: str | None = None, offline: bool = False,
                 data: str | Path | None = None, cache_dir: str | Path | None = None,
-                listings: str | Path | None = None, **options: Any) -> Any:
+                listings: str | Path | None = None, listing_date: Any = None,
+                keep_suspect: bool = False, **options: Any) -> Any:
     """GARCH volatility around one event of ``ticker``: ``date`` if given, else the expiry of
-    ``tranche`` of its listing. Returns ``eventstudy.volatility.event.EventVolatility``."""
+    ``tranche`` of its listing. Returns ``eventstudy.volatility.event.EventVolatility``.
+    The returns are screened (docs/quality.md): an impossible return among them is an error
+    unless ``keep_suspect``; ``listing_date`` dates a listing the calendar does not know."""
     from eventstudy.volatility.event import volatility_study
-    from eventstudy.volatility.threads import one_blas_thread
+    from eventstudy.volatility.threads import isolated
 
     ticker = normalise_ticker(ticker)
     loader = make_loader(offline=offline, data=data, cache_dir=cache_dir, data_ticker=ticker)
-    listing = listing_for(ticker, load_listings(listings), loader)
+    given = to_timestamp(listing_date, "--listing-date") if listing_date is not None else None
+    listing = listing_for(ticker, load_listings(listings), loader, given)
     if date is not None and (outside := outside_calendar(ticker, date)):
         raise BadInput(outside)
     day0 = (to_timestamp(date, "--date") if date is not None
             else lockup_events(with_tranches(listing, [tranche]))[0].session)
     stock, index = return_series(loader, ticker, market, listing.listing_date)
-    with one_blas_thread():  # the numbers of every executor (see volatility.threads)
-        result = volatility_study(stock, day0, index, label=ticker, **options)
+    last = min(len(stock) - 1, int(stock.index.searchsorted(day0)) + 20)  # day +20
+    suspect = screen_series(loader.load(ticker), ticker, calendar_code(ticker)).suspect_within(
+        pd.Timestamp(stock.index[0]), pd.Timestamp(stock.index[last]))
+    if suspect and not keep_suspect:
+        raise BadInput(f"{ticker}: suspect return among the returns of the GARCH fit: "
+                       f"{suspect[0].found} ({suspect[0].where}) ({SUSPECT_HINT})")
+    # one BLAS thread: the numbers of every executor, never the caller's (volatility.threads)
+    result = isolated(volatility_study, stock, day0, index, label=ticker, **options)
     result.notes.extend(loader.notes)
     return result

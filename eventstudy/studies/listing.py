@@ -15,8 +15,9 @@ from eventstudy.calendar.events import Event, Skip
 from eventstudy.calendar.listings import Listing, load_listings
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import market_for, normalise_ticker
+from eventstudy.engine.bhar import buy_and_hold
 from eventstudy.engine.series import Series, align
-from eventstudy.engine.windows import Window, window_label, with_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
 from eventstudy.studies.listing_result import (
@@ -125,29 +126,25 @@ def first_session_rows(ticker: str, series: Series, pos: int, days: int) -> list
     return rows
 
 
-def _compound(values: np.ndarray) -> float:
-    return float(np.prod(1.0 + values) - 1.0)
-
-
 def bhar_rows(event_id: str, ticker: str, series: Series, pos: int,
               horizons: Sequence[int]) -> list[dict[str, Any]]:
-    """BHAR over [0, h] (from the offer/open) and over [+1, h] (aftermarket, from the first
-    close) for each horizon; NaN where the data end before day h."""
+    """BHAR (``engine.bhar``) over [0, h] (from the offer/open) and over [+1, h] (aftermarket,
+    from the first close) for each horizon; NaN where the data end before day h."""
     rows = []
     for h in horizons:
         end = pos + h
         complete = end < len(series.dates)
-        cut = slice(pos, end + 1)
-        after = slice(pos + 1, end + 1)
-        ret = _compound(series.ret[cut]) if complete else np.nan
-        mkt = _compound(series.mkt[cut]) if complete else np.nan
-        a_ret = _compound(series.ret[after]) if complete else np.nan
-        a_mkt = _compound(series.mkt[after]) if complete else np.nan
+        nan = np.array([np.nan])
+        cut, after = slice(pos, end + 1), slice(pos + 1, end + 1)
+        ret, mkt, bhar = buy_and_hold(series.ret[cut] if complete else nan,
+                                      series.mkt[cut] if complete else nan)
+        aftermarket = buy_and_hold(series.ret[after] if complete else nan,
+                                   series.mkt[after] if complete else nan)[2]
         rows.append({"event_id": event_id, "ticker": ticker, "window": window_label((0, h)),
                      "start": 0, "end": h, "horizon": h,
                      "end_date": pd.Timestamp(series.dates[end]) if complete else pd.NaT,
-                     "return": ret, "market_return": mkt, "bhar": ret - mkt,
-                     "aftermarket_bhar": a_ret - a_mkt})
+                     "return": float(ret), "market_return": float(mkt), "bhar": float(bhar),
+                     "aftermarket_bhar": float(aftermarket)})
     return rows
 
 
@@ -199,7 +196,7 @@ def listing_study(tickers: str | Sequence[str], *, model: str = "market",
                   estimation: Window = LISTING_ESTIMATION,
                   car_windows: tuple[Window, ...] = LISTING_CAR_WINDOWS,
                   horizons: Sequence[int] = BHAR_HORIZONS, first_days: int = FIRST_DAYS,
-                  min_estimation: int = 60, offline: bool = False,
+                  min_estimation: int = MIN_ESTIMATION, offline: bool = False,
                   data: str | Path | None = None, cache_dir: str | Path | None = None,
                   listings: str | Path | None = None, loader: PriceLoader | None = None
                   ) -> ListingStudyResult:

@@ -9,9 +9,11 @@ from typing import Any
 
 from eventstudy.calendar.events import Event, Skip, lockup_events
 from eventstudy.calendar.listings import (
+    Listing,
     load_listings,
     with_tranches,
 )
+from eventstudy.calendar.sessions import to_timestamp
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import normalise_ticker
 from eventstudy.engine.panel import (
@@ -20,9 +22,17 @@ from eventstudy.engine.panel import (
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
 )
-from eventstudy.engine.windows import Window, default_car_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput, DataUnavailable
-from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
+from eventstudy.quality.finding import Finding
+from eventstudy.quality.listing import ImplausibleListing
+from eventstudy.studies.core import (
+    _raise_if_nothing,
+    listing_for,
+    make_loader,
+    run_panel_study,
+    with_known_listings,
+)
 from eventstudy.studies.garch import add_volatility
 from eventstudy.studies.result import EventStudyResult, StudyOptions
 
@@ -31,19 +41,25 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  model: str = "market", market: str | None = None,
                  window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                  car_windows: tuple[Window, ...] | None = None,
-                 min_estimation: int = 60, keep_other_events: bool = False,
+                 min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
                  offline: bool = False,
                  data: str | Path | None = None, cache_dir: str | Path | None = None,
                  listings: str | Path | None = None, loader: PriceLoader | None = None,
                  volatility: bool | None = None, executor: str = "serial",
-                 progress: bool = False, **model_options: Any) -> EventStudyResult:
+                 workers: int | None = None, progress: bool = False,
+                 listing_date: Any = None,
+                 **model_options: Any) -> EventStudyResult:
     """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
 
     Day 0 is the first exchange session on or after listing date + N months. The market model is
     estimated on the sessions from listing day +5 to day -21 (at most 250; ``estimation`` overrides
     the relative window), falling back to market-adjusted returns below ``min_estimation``; the
     event windows of the listing's other tranches are left out of it unless ``keep_other_events``.
-    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker).
+    ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker), run by
+    ``executor`` (``workers`` processes with ``local``; default the usable CPUs).
+    ``listing_date`` (one ticker): the listing date when the calendar does not know it and the
+    first row of the prices is no plausible listing day (docs/quality.md).
+    ``keep_suspect=True`` studies events whose windows hold an impossible return (flagged).
     ``car_windows`` default: the pre-event windows [-20,-1] and [-10,-1] (anticipation of a known
     expiry) and [0,0] .. [0,+20], less those the estimation window runs into.
     """
@@ -59,11 +75,18 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir,
                                    data_ticker=normalise_ticker(names[0]) if single else None)
     calendar = load_listings(listings)
-    events, skips, used = [], [], {}
+    given = to_timestamp(listing_date, "--listing-date") if listing_date is not None else None
+    if given is not None and len(names) > 1:
+        raise BadInput("--listing-date dates one listing: give one ticker")
+    events: list[Event] = []
+    skips: list[Skip] = []
+    used: dict[str, Listing] = {}
+    findings: list[Finding] = []
     for name in names:
         ticker = normalise_ticker(name)
         try:
-            listing = with_tranches(listing_for(ticker, calendar, loader), list(tranches or []))
+            listing = with_tranches(listing_for(ticker, calendar, loader, given),
+                                    list(tranches or []))
             if not listing.tranches:
                 raise BadInput(listing.no_lockup_reason)
             found = lockup_events(listing)  # a listing dated 1985: before the calendar
@@ -71,13 +94,17 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
             if len(names) == 1:
                 raise
             skips.append(Skip.from_error(f"{ticker}:*", ticker, exc))
+            if isinstance(exc, ImplausibleListing):
+                findings.append(Finding(ticker, "listing_date", exc.where, exc.why,
+                                        "skipped: give the listing date", f"{ticker}:*"))
             continue
         used[ticker] = listing
         events.extend(found)
     result = run_panel_study("lockup", events, loader, options,
                              estimation=estimation or LOCKUP_ESTIMATION,
                              max_estimation=LOCKUP_MAX_ESTIMATION, listings=used,
-                             skipped=skips, progress=progress, universe=calendar)
+                             skipped=skips, progress=progress, universe=calendar,
+                             findings=findings)
     for ticker, listing in used.items():
         if listing.inferred:
             result.notes.append(f"{ticker} is not in the listings calendar: its listing date "
@@ -85,13 +112,13 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                                 "trading day of its price history")
     _raise_if_nothing(result)
     if volatility if volatility is not None else len(names) == 1:
-        add_volatility(result, loader, executor=executor, progress=progress)
+        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
     return result
 
 
 def event_study(events: Sequence[Event], *, model: str = "market", market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window = DEFAULT_ESTIMATION,
-                car_windows: tuple[Window, ...] | None = None, min_estimation: int = 60,
+                car_windows: tuple[Window, ...] | None = None, min_estimation: int = MIN_ESTIMATION,
                 keep_other_events: bool = False, offline: bool = False,
                 data: str | Path | None = None, cache_dir: str | Path | None = None,
                 loader: PriceLoader | None = None, skipped: Sequence[Skip] = (),
@@ -105,7 +132,9 @@ def event_study(events: Sequence[Event], *, model: str = "market", market: str |
                            car_windows=car_windows, min_estimation=min_estimation,
                            keep_other_events=keep_other_events, **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
+    events, found = with_known_listings(events, load_listings())
     result = run_panel_study("events", events, loader, options, estimation=estimation,
-                             max_estimation=None, skipped=skipped, progress=progress)
+                             max_estimation=None, skipped=skipped, progress=progress,
+                             findings=found)
     _raise_if_nothing(result)
     return result

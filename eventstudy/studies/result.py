@@ -4,7 +4,7 @@ people and ``to_dict()`` for JSON."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,9 +19,10 @@ from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns
 from eventstudy.engine.panel import (
     DEFAULT_WINDOW,
 )
-from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, Window, window_label
+from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, MIN_ESTIMATION, Window, window_label
 from eventstudy.errors import BadInput
 from eventstudy.formatting import json_text
+from eventstudy.quality.finding import findings_frame
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -44,7 +45,7 @@ class StudyOptions:
     window: Window = DEFAULT_WINDOW
     estimation: Window | None = None
     car_windows: tuple[Window, ...] = DEFAULT_CAR_WINDOWS
-    min_estimation: int = 60
+    min_estimation: int = MIN_ESTIMATION
     bhar_windows: tuple[Window, ...] = DEFAULT_BHAR_WINDOWS
     group_by: str | None = "group"
     factors: Any = None  # model "factors": a factor file path or a date-indexed DataFrame
@@ -52,6 +53,7 @@ class StudyOptions:
     rf_col: str | None = None
     dimson: tuple[int, int] = (1, 1)  # model "dimson": lags, leads
     keep_other_events: bool = False  # keep other events of the firm in estimation windows
+    keep_suspect: bool = False  # study events whose windows hold an impossible return (flagged)
     returns: str = "trade_to_trade"  # or "lumped": no-trade placeholder rows kept (return 0)
     ipo_index_months: int = 24  # market "ipo-index": listings of the last N months
     ipo_index_min: int = 5  # market "ipo-index": fewest constituents for a day's return
@@ -127,11 +129,15 @@ class EventStudyResult:
     volume ratio);
     ``abnormal_returns``: one row per event and day of the event window; ``car``: per event and
     window; ``bhar``: per event and window; ``volume``: per event and window; ``skipped``: events
-    not studied and why. Across events (when there are several firm-days): ``caar`` per day and
+    not studied and why; ``quality``: what the data-quality screens found per event (event,
+    check, where, what was found, what was done; docs/quality.md). Across events (when there
+    are several firm-days): ``caar`` per day and
     ``tests`` (every test statistic per window and group; see ``eventstudy.significance``).
     ``ar``: the engine's arrays (events x days) for further statistics. ``events`` has a plain
     RangeIndex and an ``event_id`` column (``events.set_index("event_id")`` to key by it); every
     window table carries ``start``/``end`` (ints) and ``window`` (ordered categorical label).
+    ``tests`` and ``caar`` are computed the first time either is read (a study that only wants
+    CARs and t does not pay for the cross-event tests; the CLI reads everything).
     """
 
     kind: str
@@ -153,6 +159,31 @@ class EventStudyResult:
     parameters: pd.DataFrame = field(default_factory=pd.DataFrame)  # fitted model per event
     designs: dict[str, Any] = field(default_factory=dict)  # regressions, calendar time, ...
     setup: dict[str, Any] = field(default_factory=dict)  # estimation window as run (summary)
+    quality: pd.DataFrame = field(default_factory=lambda: findings_frame([]))  # docs/quality.md
+
+    def defer_tests(self, compute: Callable[[], tuple[pd.DataFrame, pd.DataFrame]]) -> None:
+        """``tests`` and ``caar`` become ``compute()``, run when either is first read."""
+        self.__dict__.pop("tests", None)
+        self.__dict__.pop("caar", None)
+        self.__dict__["_deferred_tests"] = compute
+
+    def __getattr__(self, name: str) -> Any:
+        """Only called for attributes not set: the deferred ``tests`` and ``caar``."""
+        compute = self.__dict__.get("_deferred_tests")
+        if name in ("tests", "caar") and compute is not None:
+            tests, caar = compute()
+            self.__dict__.update(tests=tests, caar=caar)
+            del self.__dict__["_deferred_tests"]
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (processes, dask) with the deferred tables computed."""
+        _ = self.tests
+        return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @property
     def n_events(self) -> int:

@@ -113,12 +113,14 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
                     "estimation": list(opts.estimation) if opts.estimation else None,
                     "car_windows": [window_label(w) for w in opts.car_windows],
                     "bhar_windows": [window_label(w) for w in opts.bhar_windows],
-                    "keep_other_events": opts.keep_other_events, "returns": opts.returns},
+                    "keep_other_events": opts.keep_other_events, "returns": opts.returns,
+                    "keep_suspect": opts.keep_suspect},
         "sources": result.sources,
         "adjustment": result.extras.get("adjustment", {}),
         "notes": result.notes,
         "events": [event_dict(result, e, records, rows) for e in result.event_ids()],
         "skipped": _records(result.skipped, ["event_id", "ticker", "reason"]),
+        "quality": _records(result.quality, list(result.quality.columns)),
     }
     if not result.parameters.empty:
         doc["parameters"] = _records(result.parameters, list(result.parameters.columns))

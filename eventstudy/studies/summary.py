@@ -252,7 +252,8 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     if preface:
         out += [preface, ""]
     for ticker, listing in result.listings.items():
-        how = "inferred" if listing.inferred else "calendar"
+        how = ("inferred" if listing.inferred else "given: --listing-date"
+               if listing.source.startswith("--listing-date") else "calendar")
         out.append(f"  {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
     out += ["  " + line for line in data_lines(result)]
     out.append("")
@@ -282,10 +283,33 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     if not result.skipped.empty:
         out += ["", "Skipped:"] + [f"  {r.event_id}: {r.reason}" for r in
                                    result.skipped.itertuples()]
+    out += quality_lines(result)
     notes = [*result.notes, *[n for n in result.events["note"] if n]]
     if notes:
         out += ["", "Notes:"] + [f"  - {n}" for n in dict.fromkeys(notes)]
     return "\n".join(out)
+
+
+QUALITY_ROWS = 30  # summary lines of the quality table; the rest in result.quality / JSON
+
+
+def quality_lines(result: EventStudyResult) -> list[str]:
+    """What the data-quality screens found (docs/quality.md): counts per check and what was
+    done, then the findings themselves (the first ``QUALITY_ROWS``)."""
+    from eventstudy.quality.finding import counts_by_check
+
+    quality = getattr(result, "quality", None)
+    if quality is None or quality.empty:
+        return []
+    out = ["", "Data quality (docs/quality.md; result.quality):"]
+    counts = counts_by_check(quality)
+    out += [f"  {r.check}: {r.events} event(s) {r.action}" for r in counts.itertuples()]
+    rows = list(quality.itertuples())
+    out += [f"  - {r.event_id or r.ticker} {r.check} {r.where}: {r.found} -> {r.action}"
+            for r in rows[:QUALITY_ROWS]]
+    if len(rows) > QUALITY_ROWS:
+        out.append(f"  ... and {len(rows) - QUALITY_ROWS} more (result.quality, JSON quality)")
+    return out
 
 
 def design_lines(result: EventStudyResult) -> list[str]:

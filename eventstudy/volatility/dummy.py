@@ -34,7 +34,6 @@ from eventstudy.errors import BadInput, EstimationError
 from eventstudy.volatility.base import SCALE, _as_series, _check_sample, _frame, _json
 from eventstudy.volatility.garch import GarchFit, ModelSpec, _arch_model, _fit_scaled, _std_err
 from eventstudy.volatility.processes import EventDummyGARCH
-from eventstudy.volatility.slsqp import lean_constraint_jacobians
 
 
 @dataclass
@@ -97,7 +96,7 @@ def _dummy_test_scaled(frame: pd.DataFrame, dummy: np.ndarray, spec: ModelSpec,
     garch = ModelSpec("GARCH", "normal", spec.mean)
     restricted = _fit_scaled(frame, garch, scale=scale)
     model = _arch_model(frame, garch, EventDummyGARCH(dummy))
-    with warnings.catch_warnings(record=True) as caught, lean_constraint_jacobians():
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         try:
             res = model.fit(disp="off", backcast=restricted.backcast,

@@ -7,7 +7,6 @@ import ipaddress
 import os
 import re
 import socket
-import sys
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -15,13 +14,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+from eventstudy.progress import Bar, progress_bar
 from eventstudy.volatility.base import SCALE
 from eventstudy.volatility.event import EventVolatility, volatility_study
 from eventstudy.volatility.garch import GarchFit, fit_garch
-from eventstudy.volatility.threads import one_blas_thread
+from eventstudy.volatility.threads import alone, isolated, one_blas_thread
 
 
 @dataclass
@@ -70,22 +69,17 @@ def _run_task(task: GarchTask | StudyTask, return_exceptions: bool = False) -> A
         raise
 
 
-class _Bar(tqdm):
-    """tqdm without its monitor thread, which every bar (even a disabled one) starts and which
-    outlives it by up to 10 s: a process with a second thread cannot fork safely
-    (``eventstudy.report.parallel``)."""
-
-    monitor_interval = 0
-
-
-def _bar(total: int, enabled: bool) -> tqdm:
+def _bar(total: int, enabled: bool) -> Bar:
     """Progress bar on stderr; off unless enabled, and off when stderr is not a terminal (cron,
     pipes, logs)."""
-    return _Bar(total=total, disable=None if enabled else True, file=sys.stderr,
-                desc="GARCH fits", unit="fit")
+    return progress_bar(total, "GARCH fits", "fit", enabled)
 
 
 def _run_serial(tasks: list[Any], progress: bool, return_exceptions: bool) -> list[Any]:
+    """In this process, or, when it runs other threads, in one fresh worker process: the
+    one-BLAS-thread limit of each fit never reaches the caller's threads."""
+    if not alone():
+        return isolated(_run_serial, tasks, False, return_exceptions)
     results = []
     with _bar(len(tasks), progress) as bar:
         for task in tasks:
@@ -94,10 +88,29 @@ def _run_serial(tasks: list[Any], progress: bool, return_exceptions: bool) -> li
     return results
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def check_workers(workers: int | None) -> int:
+    """``workers`` (at least 1), or :func:`usable_cpus` for None."""
+    if workers is None:
+        return usable_cpus()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise BadInput(f"workers must be a whole number >= 1, not {workers!r}")
+    return workers
+
+
 def _run_local(tasks: list[Any], progress: bool, return_exceptions: bool,
                max_workers: int) -> list[Any]:
+    workers = min(max_workers, len(tasks))
+    if workers <= 1:  # one process: no pool to start, the same results
+        return _run_serial(tasks, progress, return_exceptions)
     results: list[Any] = [None] * len(tasks)
-    with ProcessPoolExecutor(max_workers=max(1, min(max_workers, len(tasks)))) as pool:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(_run_task, task, return_exceptions): i
                    for i, task in enumerate(tasks)}
         with _bar(len(tasks), progress) as bar:
@@ -213,6 +226,11 @@ def _run_dask(tasks: list[Any], progress: bool, return_exceptions: bool,
     except (OSError, TimeoutError) as exc:
         raise DataUnavailable(f"cannot reach the dask scheduler at {address}: {exc}") from exc
     with client:  # closed on every path
+        try:  # a scheduler without workers would hold the tasks forever
+            client.wait_for_workers(1, timeout=timeout)
+        except (TimeoutError, OSError):
+            raise DataUnavailable(f"the dask scheduler at {address} has no workers (none "
+                                  f"joined within {timeout:g} s)") from None
         futures = client.map(_run_task, tasks, return_exceptions=return_exceptions, pure=False)
         with _bar(len(tasks), progress) as bar:
             for _ in dask_completed(futures, loop=client.loop):
@@ -221,24 +239,26 @@ def _run_dask(tasks: list[Any], progress: bool, return_exceptions: bool,
 
 
 def fit_many(tasks: Iterable[GarchTask | StudyTask], executor: str = "local", *,
-             progress: bool = True, max_workers: int = 2,
+             progress: bool = True, max_workers: int | None = None,
              return_exceptions: bool = False, connect_timeout: float | None = None) -> list[Any]:
     """Run many fits or studies, results in task order, with a tqdm bar on stderr.
 
     ``executor``: ``'serial'``; ``'local'`` (a ProcessPoolExecutor with ``max_workers``
-    processes); or ``'dask://HOST:PORT'`` (a ``distributed.Client`` on that scheduler).
+    processes, default the CPUs this process may use: :func:`usable_cpus`); or
+    ``'dask://HOST:PORT'`` (a ``distributed.Client`` on that scheduler).
     ``return_exceptions`` puts eventstudy errors in the list instead of raising the first.
     ``connect_timeout`` bounds the connection to a dask scheduler (default
     $EVENTSTUDY_DASK_TIMEOUT or 10 s): no answer -> ``DataUnavailable``.
     """
     check_executor(executor)
+    workers = check_workers(max_workers)
     work = list(tasks)
     if not work:
         return []
     if executor == "serial":
         return _run_serial(work, progress, return_exceptions)
     if executor == "local":
-        return _run_local(work, progress, return_exceptions, max_workers)
+        return _run_local(work, progress, return_exceptions, workers)
     if executor.startswith("dask://"):
         return _run_dask(work, progress, return_exceptions, executor, connect_timeout)
     raise AssertionError(executor)  # check_executor let it through

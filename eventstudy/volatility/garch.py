@@ -43,7 +43,6 @@ from eventstudy.volatility.base import (
     ols_residuals,
 )
 from eventstudy.volatility.processes import SampleBackcastGARCH
-from eventstudy.volatility.slsqp import lean_constraint_jacobians
 
 
 @dataclass(frozen=True)
@@ -285,7 +284,7 @@ def _fit_scaled(frame: pd.DataFrame, spec: ModelSpec, *, scale: float,
         raise BadInput(f"cov_type must be 'robust' or 'classic', not {cov_type!r}")
     model = _arch_model(frame, spec, _volatility_process(spec.vol, rule == "sample"))
     sigma2_0 = _initial_variance(frame, backcast)
-    with warnings.catch_warnings(record=True) as caught, lean_constraint_jacobians():
+    with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         try:
             res = model.fit(disp="off", cov_type=cast(CovType, cov_type), tol=tol, options=options,

@@ -6,13 +6,21 @@ worker's nanny sets 1, a plain process uses every core). On a flat likelihood th
 stops at a different point: SARs differed by up to 6.6e-4 between the serial and dask executors.
 ``one_blas_thread`` limits every loaded BLAS (numpy's and scipy's OpenBLAS, MKL...) to one thread
 for the duration of a fit (threadpoolctl), in whatever process runs it: serial, a local worker
-process, a dask worker."""
+process, a dask worker.
+
+A BLAS thread limit is process-wide, so it is set only where it cannot reach a caller's own
+computations: in worker processes, or in the caller's process when it runs no other thread.
+A caller with other threads alive (a user's ``arch_model(...).fit()`` in a thread) gets the
+fits run in one fresh worker process instead (``isolated``, ``spawn``), its BLAS untouched."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _controller: Any = None
 
@@ -30,3 +38,38 @@ def one_blas_thread() -> Iterator[None]:
         _controller = ThreadpoolController()
     with _controller.limit(limits=1, user_api="blas"):
         yield
+
+
+def alone() -> bool:
+    """True when this process runs no other Python thread: a BLAS limit set now is seen by
+    nothing but our own computation."""
+    return threading.active_count() == 1
+
+
+def _limited(func: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    with one_blas_thread():
+        return func(*args, **kwargs)
+
+
+def isolated(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``func(*args, **kwargs)`` with one BLAS thread: here if this process runs no other
+    thread, else in one fresh worker process (``python -m eventstudy.volatility.worker``: the
+    caller's threads keep their BLAS, its ``__main__`` is not imported). The worker's errors
+    are raised here."""
+    if alone():
+        return _limited(func, args, kwargs)
+    import pickle
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "eventstudy.volatility.worker"],
+                          input=pickle.dumps((func, args, kwargs)), stdout=subprocess.PIPE,
+                          check=False)
+    try:
+        status, value = pickle.loads(proc.stdout)  # noqa: S301 - our own worker's answer
+    except Exception:  # noqa: BLE001 - a worker killed or out of memory
+        raise RuntimeError(f"the GARCH worker process failed (exit {proc.returncode})"
+                           ) from None
+    if status == "error":
+        raise value
+    return value  # type: ignore[no-any-return]

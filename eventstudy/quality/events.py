@@ -1,0 +1,177 @@
+"""The screens applied to each event of a study: before the panel (day 0 in a suspension, the
+market index without a price on day 0) and after it (impossible returns in the estimation or
+event window, half-day volume, windows past the end of the data)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.calendar.events import Event, Skip
+from eventstudy.data.clean import placeholder_mask
+from eventstudy.errors import BadInput, DataUnavailable
+from eventstudy.quality.finding import Finding
+from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS, SeriesScreen, screen_series
+
+Frames = Callable[[str], pd.DataFrame]
+
+
+class Screens:
+    """ticker -> its ``SeriesScreen`` (memoised), from the frames ``load(ticker)`` gives."""
+
+    def __init__(self, load: Frames, code_of: Callable[[str], str | None] = lambda t: None):
+        self.load, self.code_of = load, code_of
+        self._memo: dict[str, SeriesScreen | None] = {}
+
+    def __call__(self, ticker: str) -> SeriesScreen | None:
+        if ticker not in self._memo:
+            try:
+                self._memo[ticker] = screen_series(self.load(ticker), ticker,
+                                                   self.code_of(ticker))
+            except (BadInput, DataUnavailable):  # the panel skips it with the reason
+                self._memo[ticker] = None
+        return self._memo[ticker]
+
+    def series_findings(self) -> list[Finding]:
+        return [f for s in self._memo.values() if s is not None for f in s.findings]
+
+
+def _frame(load: Frames, ticker: str) -> pd.DataFrame | None:
+    try:
+        return load(ticker)
+    except (BadInput, DataUnavailable):
+        return None
+
+
+def _trading(stock: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """A stock's dates and its placeholder rows (volume 0, close unchanged)."""
+    close = stock["close"].to_numpy(float)
+    volume = stock["volume"].to_numpy(float) if "volume" in stock else np.full(len(close), np.nan)
+    return pd.DatetimeIndex(stock.index), placeholder_mask(close, volume)
+
+
+def day0_problem(event: Event, index: pd.DatetimeIndex, holes: np.ndarray,
+                 market: pd.DatetimeIndex | None, market_name: str | None,
+                 trade_to_trade: bool = True) -> Finding | None:
+    """Why ``event`` cannot be studied at its day 0 (None if it can): day 0 in a suspension
+    whose next trade is more than ``MAX_DAY0_SHIFT_DAYS`` later, or the market index (dates
+    ``market``) without a price on a day 0 the stock traded (an event never moves because of
+    its benchmark). ``index``, ``holes``: the stock's dates and placeholder rows."""
+    day = event.session
+    at = int(index.searchsorted(day))
+    if at >= len(index) or index[at] != day:
+        return None  # not in the data: the panel moves it (at most 14 days) or skips it
+    if holes[at] and trade_to_trade:
+        after = np.flatnonzero(~holes[at:])
+        nxt = index[at + int(after[0])] if len(after) else None
+        if nxt is None or (nxt - day).days > MAX_DAY0_SHIFT_DAYS:
+            resumed = f"the next trade is {nxt.date()}" if nxt is not None else "no trade follows"
+            return Finding(event.ticker, "placeholder_day0", str(day.date()),
+                           f"day 0 is a placeholder row (zero volume, unchanged close) of a "
+                           f"suspension and {resumed}: more than {MAX_DAY0_SHIFT_DAYS} days "
+                           "after day 0", "skipped", event.event_id)
+        return None
+    if market is not None and len(market) and market[0] <= day <= market[-1]:
+        found = int(market.searchsorted(day))
+        if market[found] != day:
+            return Finding(event.ticker, "index_no_price", str(day.date()),
+                           f"the market index {market_name} has no price on day 0 while "
+                           f"{event.ticker} traded; the event is not moved because of the "
+                           "benchmark (give the index's price or another --market)",
+                           "skipped", event.event_id)
+    return None
+
+
+def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str], str | None],
+                 trade_to_trade: bool = True
+                 ) -> tuple[list[Event], list[Skip], list[Finding]]:
+    """The events whose day 0 can be studied; the others as skips and findings. O(rows) per
+    ticker and index, O(log rows) per event."""
+    kept: list[Event] = []
+    skips: list[Skip] = []
+    found: list[Finding] = []
+    stocks: dict[str, tuple[pd.DatetimeIndex, np.ndarray] | None] = {}
+    markets: dict[str, pd.DatetimeIndex | None] = {}
+    for event in events:
+        if event.ticker not in stocks:
+            frame = _frame(load, event.ticker)
+            stocks[event.ticker] = None if frame is None else _trading(frame)
+        name = market_of(event.ticker)
+        if name and name not in markets:
+            frame = _frame(load, name)
+            markets[name] = None if frame is None else pd.DatetimeIndex(frame.index)
+        stock = stocks[event.ticker]
+        problem = None if stock is None else day0_problem(
+            event, *stock, markets.get(name) if name else None, name, trade_to_trade)
+        if problem is None:
+            kept.append(event)
+            continue
+        skips.append(Skip(event.event_id, event.ticker, f"{problem.found} ({problem.where})",
+                          DataUnavailable.exit_code))
+        found.append(problem)
+    return kept, skips, found
+
+
+SUSPECT_HINT = "keep it: --keep-suspect, keep_suspect=True"
+
+
+def after_panel(events: pd.DataFrame, dates: np.ndarray, days: np.ndarray,
+                screens: Callable[[str], SeriesScreen | None], span: tuple[int, int],
+                car_windows: Sequence[tuple[int, int]], keep_suspect: bool = False
+                ) -> tuple[np.ndarray, list[Skip], list[Finding]]:
+    """Per event of a panel (``events`` with ``ticker``, ``estimation_start``; ``dates`` its
+    event-block dates, columns ``days``): which to keep, the skips and the findings."""
+    keep = np.ones(len(events), dtype=bool)
+    skips: list[Skip] = []
+    found: list[Finding] = []
+    cols = (days >= span[0]) & (days <= span[1])
+    ids = events.index.to_numpy()
+    tickers = events["ticker"].to_numpy()
+    est_start = pd.DatetimeIndex(events["estimation_start"])
+    est_end = pd.DatetimeIndex(events["estimation_end"])
+    for i, (event_id, ticker) in enumerate(zip(ids, tickers, strict=True)):
+        screen = screens(str(ticker))
+        row = dates[i]
+        have = row[cols][~np.isnat(row[cols])]
+        first, last = ((pd.Timestamp(have.min()), pd.Timestamp(have.max())) if len(have)
+                       else (est_end[i], est_end[i]))
+        found += _past_data(str(event_id), str(ticker), row, days, car_windows)
+        if screen is None:
+            continue
+        found += [Finding(str(ticker), "half_day_volume", str(d.date()),
+                          "volume 0 on a half-day session: volume unknown",
+                          "volume missing, return kept", str(event_id))
+                  for d in screen.half_days_within(first, last)]
+        # the estimation window lies before the event window, or after it (listing day)
+        suspect = screen.suspect_within(min(est_start[i], first), max(est_end[i], last))
+        if not suspect:
+            continue
+        if keep_suspect:
+            found += [f.for_event(str(event_id), "flagged, kept (--keep-suspect)")
+                      for f in suspect]
+            continue
+        keep[i] = False
+        worst = suspect[0]
+        skips.append(Skip(str(event_id), str(ticker),
+                          f"suspect return in the estimation or event window: {worst.found} "
+                          f"({worst.where}) ({SUSPECT_HINT})"))
+        found += [f.for_event(str(event_id), "skipped") for f in suspect]
+    return keep, skips, found
+
+
+def _past_data(event_id: str, ticker: str, row: np.ndarray, days: np.ndarray,
+               windows: Sequence[tuple[int, int]]) -> list[Finding]:
+    """A finding per window that runs past the last date of the data (null everywhere)."""
+    real = np.flatnonzero(~np.isnat(row))
+    if not len(real):
+        return []
+    last_day = int(days[real[-1]])
+    cut = [w for w in windows if w[1] > last_day and w[0] <= days[-1]]
+    if not cut:
+        return []
+    labels = ", ".join(f"[{a:+d},{b:+d}]" for a, b in cut)
+    return [Finding(ticker, "window_past_data", f"after day {last_day:+d}",
+                    f"window(s) {labels} run past the end of the data",
+                    "CAR, BHAR and volume null; left out of the pooled tests", event_id)]
