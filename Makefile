@@ -49,7 +49,7 @@ bench: $(STAMP)
 # data/ are the source: after editing them run `make bundle` and commit both
 # (tests/test_packaging.py fails while the copies differ). The other data/ folders are test fixtures.
 BUNDLED := eventstudy/_bundled
-BUNDLED_DATA := data/PROVENANCE.md data/prices
+BUNDLED_DATA := data/PROVENANCE.md data/prices data/panel
 bundle:
 	rm -rf $(BUNDLED)/configs $(BUNDLED)/data
 	mkdir -p $(BUNDLED)/data

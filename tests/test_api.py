@@ -68,7 +68,7 @@ def test_summary_header_fields_lockup() -> None:
     when = datetime(2026, 12, 4, 9, 30, 5)
     fields = dict(header_fields(res, now=when))
     assert fields["Study:"] == "lockup"
-    assert fields["Model:"] == "market model (OLS)"
+    assert fields["Model:"] == "market-adjusted"  # lock-ups: no post-IPO intercept (issue 22)
     assert fields["Event window:"] == "[-10,+20]"
     assert fields["No. events:"] == "4"  # cornerstone, pre-IPO, controlling 6m and 12m
     assert fields["No. firm-days:"] == "2"  # 2022-06-30 and 2022-12-30
@@ -78,7 +78,7 @@ def test_summary_header_fields_lockup() -> None:
     assert fields["Date:"] == "Fri, 04 Dec 2026" and fields["Time:"] == "09:30:05"
     days = res.events["estimation_days"]
     assert fields["Estimation window:"] == (
-        f"[-270,-21] (<= 250, from listing +5); {days.min()}-{days.max()} sessions")
+        f"[-270,-21] (<= 250, from listing +30); {days.min()}-{days.max()} sessions")
     assert fields["CAR windows:"].split() == ["[-20,-1]", "[-10,-1]", "[0,0]", "[+0,+1]", "[-1,+1]",
                                               "[-5,+5]", "[+0,+5]", "[+0,+10]", "[+0,+20]"]
     block = header_block(res, now=when).splitlines()
@@ -118,7 +118,7 @@ def test_batch_dataframe_with_listings_gets_the_calendar_characteristics() -> No
     described = batch_study(events, offline=True, listings=root / path)
     assert set(described.listings) == {"0020.HK"} and not plain.listings
     np.testing.assert_array_equal(described.car["car"], plain.car["car"])
-    same = batch_study(listings=root / path, tranches=None, offline=True)
+    same = batch_study(listings=root / path, tranches=None, offline=True, model="market")
     ours = described.events.set_index("event_id")["ar_0"]
     theirs = same.events.set_index("event_id").loc[ours.index, "ar_0"]
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-15)  # = the listings batch

@@ -132,7 +132,7 @@ def test_half_day_keeps_its_return_but_not_its_volume() -> None:
 
     mine = joint_returns("9880.HK")
     p0, p6 = (mine.index.get_loc(pd.Timestamp(d)) for d in ("2024-12-30", "2024-07-02"))
-    rows = [p for p in range(max(5, p0 - 270), p0 - 20)
+    rows = [p for p in range(max(30, p0 - 270), p0 - 20)  # after price stabilisation
             if not p6 + SPAN[0] <= p <= p6 + SPAN[1]][-250:]
     est_v = mine["volume"].iloc[rows]
     # Campbell & Wasley (1996) market adjustment: less the ^HSI's log(1 + V_m) of the same day
@@ -150,13 +150,13 @@ def test_half_day_keeps_its_return_but_not_its_volume() -> None:
 
 @pytest.fixture(scope="module")
 def sensetime() -> dict:
-    """SenseTime's 12-month tranche (day 0 2022-12-30): estimation window listing day +5 ..
-    day -21, without the 6-month event's [-20, +20] around 2022-06-30."""
+    """SenseTime's 12-month tranche (day 0 2022-12-30): estimation window listing day +30 (after
+    price stabilisation) .. day -21, without the 6-month event's [-20, +20] around 2022-06-30."""
     mine = joint_returns("0020.HK")
     p0, p6 = (mine.index.get_loc(pd.Timestamp(d)) for d in ("2022-12-30", "2022-06-30"))
-    window = list(range(max(5, p0 - 270), p0 - 20))[-250:]
+    window = list(range(max(30, p0 - 270), p0 - 20))[-250:]
     kept = [p for p in window if not p6 + SPAN[0] <= p <= p6 + SPAN[1]]
-    return {"joint": mine, "p0": p0, "window": window, "kept": kept}
+    return {"joint": mine, "p0": p0, "p6": p6, "window": window, "kept": kept}
 
 
 def _expected(data: dict, rows: list[int]) -> dict:
@@ -192,40 +192,46 @@ def _check(res, data: dict, rows: list[int]) -> dict:
 
 
 def test_sensetime_12m_estimation_leaves_out_the_6m_crash(sensetime) -> None:
-    res = lockup_study("0020.HK", offline=True, volatility=False)
-    exp = _check(res, sensetime, sensetime["kept"])
+    res = lockup_study("0020.HK", offline=True, volatility=False, model="market")
+    _check(res, sensetime, sensetime["kept"])
     row = res.events.set_index("event_id").loc["0020.HK:controlling_12m:2022-12-30"]
-    assert len(sensetime["window"]) == 222 and len(sensetime["kept"]) == 181
+    assert len(sensetime["window"]) == 197 and len(sensetime["kept"]) == 156
     assert row["estimation_excluded"] == 41
-    assert round(exp["sigma"], 4) == 0.0412 and round(exp["alpha"], 4) == -0.0012
     # nothing before the 6-month expiry to leave out
     six = res.events.set_index("event_id").loc["0020.HK:cornerstone:2022-06-30"]
-    assert six["estimation_excluded"] == 0 and six["estimation_days"] == 96
-    assert six["t_0"] == pytest.approx(-13.2426, abs=1e-4)
+    assert six["estimation_excluded"] == 0 and six["estimation_days"] == 71
+    joint, p6 = sensetime["joint"], sensetime["p6"]
+    est = joint.iloc[30:p6 - 20]
+    ols = sm.OLS(est["r"].to_numpy(), sm.add_constant(est["m"].to_numpy())).fit()
+    pred = ols.get_prediction(np.array([[1.0, joint["m"].iloc[p6]]]))
+    t6 = (joint["r"].iloc[p6] - pred.predicted_mean[0]) / pred.se_obs[0]
+    assert six["t_0"] == pytest.approx(t6, rel=1e-10, abs=0)
     doc = json.loads(res.to_json())
     twelve = [e for e in doc["events"] if e["tranche"] == "controlling_12m"][0]
-    assert twelve["estimation_window"]["sessions"] == 181
+    assert twelve["estimation_window"]["sessions"] == 156
     assert twelve["estimation_window"]["excluded_sessions"] == 41
     assert doc["options"]["keep_other_events"] is False
     assert any("41 estimation session(s)" in n for n in doc["notes"])
 
 
 def test_keep_other_events_keeps_them(sensetime) -> None:
-    res = lockup_study("0020.HK", offline=True, volatility=False, keep_other_events=True)
-    exp = _check(res, sensetime, sensetime["window"])
-    assert round(exp["sigma"], 4) == 0.0531 and round(exp["alpha"], 4) == -0.0032
+    res = lockup_study("0020.HK", offline=True, volatility=False, keep_other_events=True,
+                       model="market")
+    _check(res, sensetime, sensetime["window"])
     assert res.events["estimation_excluded"].sum() == 0
 
 
 def test_cli_keep_other_events(sensetime) -> None:
     code, out, _ = run_cli("lockup", "0020.HK", "--offline", "--no-report", "--no-garch",
-                           "--json", "--keep-other-events")
+                           "--json", "--keep-other-events", "--model", "market")
     assert code == 0
     doc = json.loads(out)
     assert doc["options"]["keep_other_events"] is True
     twelve = [e for e in doc["events"] if e["tranche"] == "controlling_12m"][0]
-    assert twelve["estimation_window"] == {"start": "2022-01-06", "end": "2022-11-29",
-                                           "sessions": 222, "excluded_sessions": 0}
+    start = str(sensetime["joint"].index[sensetime["window"][0]].date())
+    assert twelve["estimation_window"] == {"start": start, "end": "2022-11-29",
+                                           "sessions": 197, "window_sessions": 197,
+                                           "excluded_sessions": 0}
     assert twelve["sigma"] == pytest.approx(_expected(sensetime, sensetime["window"])["sigma"],
                                             rel=1e-10, abs=0)
     code, out, _ = run_cli("batch", "--offline", "--no-report", "--json", "--help")
@@ -234,10 +240,11 @@ def test_cli_keep_other_events(sensetime) -> None:
 
 def test_dimson_keeps_the_market_lags_next_to_a_left_out_window(sensetime) -> None:
     """Only the stock's returns are left out: a kept session next to the 6-month window keeps its
-    lagged / leading market return (Dimson 1979), so it stays in the regression."""
+    lagged / leading market return (Dimson 1979), so it stays in the regression; so do the
+    first and last estimation days, whose lag and lead come from the whole series."""
     res = lockup_study("0020.HK", offline=True, volatility=False, model="dimson")
-    joint, window = sensetime["joint"], sensetime["window"]
-    rows = [p for p in sensetime["kept"] if window[0] < p < window[-1]]  # lag/lead in the block
+    joint = sensetime["joint"]
+    rows = sensetime["kept"]
     m = joint["m"].to_numpy()
     X = sm.add_constant(np.column_stack([m[[p - 1 for p in rows]], m[rows],
                                          m[[p + 1 for p in rows]]]))
@@ -246,7 +253,7 @@ def test_dimson_keeps_the_market_lags_next_to_a_left_out_window(sensetime) -> No
     assert row["alpha"] == pytest.approx(ols.params[0], rel=1e-10, abs=0)
     assert row["beta"] == pytest.approx(ols.params[1:].sum(), rel=1e-10, abs=0)
     assert row["sigma"] == pytest.approx(np.sqrt(ols.scale), rel=1e-10, abs=0)
-    assert len(rows) == 179
+    assert len(rows) == 156
 
 
 def test_lumped_returns_keep_the_no_trade_row() -> None:

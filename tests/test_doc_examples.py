@@ -2,7 +2,9 @@
 
 A fenced ```python block is executed (the blocks of one page in order, in one namespace, as a
 reader pastes them). In a ```bash block every line starting with ``eventstudy `` is run through
-the CLI (study commands write their report into a temporary ``--out``); when an untyped fenced
+the CLI (study commands write their report into a temporary ``--out``; a ``$ `` prompt is
+dropped) and must exit 0 (``upcoming``: 0 or 10), or the code its comment names, as in
+``eventstudy lockup 9988.HK --offline  # exit 2``; when an untyped fenced
 block follows it directly, that block is the command's output as printed, and every line of it
 except ``...`` must appear in what the command prints now. A block preceded by a line
 ``<!-- illustrative: reason -->`` is not run (installing, cron, CI files): there are few of them,
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +25,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\S*)\s*$")
 ILLUSTRATIVE = re.compile(r"^<!-- illustrative: \S.* -->$")
 STUDIES = {"lockup", "batch", "garch", "listing"}
-MAX_ILLUSTRATIVE = 12
+MAX_ILLUSTRATIVE = 20  # crontab, unit and CI files, installs, long simulations: a few per page
 
 
 @dataclass
@@ -59,8 +62,17 @@ def blocks(path: Path) -> list[Block]:
 
 ALL = [b for page in PAGES for b in blocks(page)]
 PYTHON_PAGES = sorted({b.page for b in ALL if b.lang == "python" and not b.illustrative})
-SHELL = [b for b in ALL if b.lang in ("bash", "sh", "console") and not b.illustrative
-         and any(line.startswith("eventstudy ") for line in b.text.split("\n"))]
+EXIT = re.compile(r"#.*\bexit (?:code )?(\d+)")
+
+
+def commands(text: str) -> list[str]:
+    """The ``eventstudy ...`` lines of a shell block, without a ``$ `` prompt."""
+    lines = (line.removeprefix("$ ") for line in text.split("\n"))
+    return [line for line in lines if line.startswith("eventstudy ")]
+
+
+SHELL = [b for b in ALL if b.lang in ("bash", "sh", "console", "shell") and not b.illustrative
+         and commands(b.text)]
 
 
 def test_examples_are_found_and_few_are_illustrative() -> None:
@@ -81,10 +93,13 @@ def test_a_block_is_marked_illustrative_only_with_its_reason(tmp_path: Path) -> 
     page = tmp_path / "page.md"
     page.write_text("<!-- illustrative -->\n```bash\nmake demo\n```\n\n"
                     "<!-- illustrative: installs -->\n```bash\nmake demo\n```\n\n"
-                    "```bash\neventstudy fetch X\n```\n\n```\nout\n```\n")
+                    "```bash\n$ eventstudy fetch X  # exit 3\n```\n\n```\nout\n```\n")
     found = blocks(page)
     assert [b.illustrative for b in found] == [False, True, False]
     assert found[2].output == "out"
+    assert commands(found[2].text) == ["eventstudy fetch X  # exit 3"]
+    match = EXIT.search(commands(found[2].text)[0])
+    assert match and match.group(1) == "3"
 
 
 @pytest.mark.parametrize("page", PYTHON_PAGES)
@@ -127,10 +142,13 @@ def normal(text: str) -> str:
 
 @pytest.mark.parametrize("block", SHELL, ids=[f"{b.page}:{b.line}" for b in SHELL])
 def test_shell_examples_run_and_print_what_the_page_shows(block: Block, tmp_path: Path) -> None:
-    lines = [line for line in block.text.split("\n") if line.startswith("eventstudy ")]
-    for k, line in enumerate(lines):
+    for k, line in enumerate(commands(block.text)):
+        for folder in ("configs", "data"):  # the checkout's files a command names, as copies
+            if re.search(rf"(^|[\s=]){folder}/", line) and not (tmp_path / folder).exists():
+                shutil.copytree(ROOT / folder, tmp_path / folder)
         args, (code, stdout, stderr) = run_once(line, tmp_path / f"report{k}")
-        allowed = {0, 10} if "upcoming" in args else {0}
+        named = EXIT.search(line)
+        allowed = ({int(named.group(1))} if named else {0, 10} if "upcoming" in args else {0})
         assert code in allowed, f"{line}\n{stderr}"
     if block.output is not None:
         printed = {normal(line) for line in stdout.split("\n")}
@@ -142,3 +160,44 @@ def test_shell_examples_run_and_print_what_the_page_shows(block: Block, tmp_path
     for comment in comments:  # output shown as comments: each '...'-separated piece is printed
         for piece in (p.strip() for p in comment.split("...")):
             assert not piece or normal(piece) in normal(stdout), f"{block.page}: {piece}"
+
+
+def test_the_site_lists_every_page_and_every_listed_page_exists() -> None:
+    import yaml
+
+    def pages(node: object) -> list[str]:
+        if isinstance(node, str):
+            return [node]
+        if isinstance(node, dict):
+            return [p for v in node.values() for p in pages(v)]
+        if isinstance(node, list):
+            return [p for v in node for p in pages(v)]
+        return []
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    listed = pages(config["nav"])
+    assert sorted(listed) == sorted(p.name for p in (ROOT / "docs").glob("*.md"))
+    assert config.get("strict") is True
+
+
+def test_readme_is_a_front_page_whose_links_resolve() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 200
+    for needed in ("make demo", "make test", "eventstudy-ipo", "```python", "| command |"):
+        assert needed in text
+    for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\((?!/)([^)#:]+)(?:#[^)]*)?\)", text):
+            assert (page.parent / target).exists(), f"{page.name}: broken link {target}"
+
+
+def test_every_dependency_is_explained_in_the_library_table() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = [*project["dependencies"],
+             *(s for extra in project["optional-dependencies"].values() for s in extra)]
+    names = {re.split(r"[\[<>=~!; ]", s, maxsplit=1)[0].lower() for s in specs}
+    table = (ROOT / "docs" / "libraries.md").read_text(encoding="utf-8").lower()
+    missing = sorted(n for n in names if n not in table)
+    assert not missing, f"say why in docs/libraries.md: {missing}"

@@ -18,11 +18,12 @@ def test_day0_and_window_volume_ratios_from_the_raw_file() -> None:
     assert len(estimation) >= event["estimation_days"] - 1  # zero volume is missing
     day0 = raw.index.get_loc(event["day0"])
     window = raw.iloc[day0 - 10:day0 + 21]
-    assert event["volume_ratio_0"] == pytest.approx(raw.iloc[day0] / estimation.mean(), rel=1e-12,
-                                                    abs=0)
+    assert event["volume_ratio_0"] == pytest.approx(raw.iloc[day0] / estimation.mean(),
+                                                    rel=1e-12, abs=0)
     assert event["volume_ratio"] == pytest.approx(window.mean() / estimation.mean(), rel=1e-12,
                                                   abs=0)
-    assert round(event["volume_ratio_0"], 1) == 88.0 and round(event["volume_ratio"], 1) == 9.9
+    # baseline from listing day +30 (after price stabilisation): 88.0x and 9.9x from +5
+    assert round(event["volume_ratio_0"], 1) == 124.6 and round(event["volume_ratio"], 1) == 14.0
 
 
 def test_report_events_table_labels_both_ratios(tmp_path) -> None:
@@ -33,4 +34,4 @@ def test_report_events_table_labels_both_ratios(tmp_path) -> None:
     header = next(line for line in text.splitlines() if "AR(0)" in line)
     assert "volume ratio day 0" in header and "volume ratio \\[-10,+20\\]" in header
     row = next(line for line in text.splitlines() if "cornerstone:2022-06-30 " in line)
-    assert "88.00x" in row and "9.89x" in row
+    assert "124.60x" in row and "14.01x" in row

@@ -24,7 +24,7 @@ from tests.conftest import run_cli
 
 EVENTS = pd.DataFrame({
     "ticker": ["0020.HK", "0020.HK", "9660.HK", "1024.HK", "9988.HK"],
-    "date": ["2022-06-30", "2022-12-30", "2025-04-24", "2021-08-05", "2020-03-02"],
+    "date": ["2022-06-30", "2022-12-30", "2025-04-24", "2021-08-05", "2020-06-02"],
     "tranche": ["cornerstone", "controlling_12m", "a&b_c%", "cornerstone", "x"],
     "group": ["=1+1", "=HYPERLINK(\"http://x\")", "ai", "internet", "ai"],
 })

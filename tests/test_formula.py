@@ -174,3 +174,11 @@ def test_regress_attack_through_the_cli_is_exit_2_and_creates_nothing() -> None:
                            "car ~ __import__('os').system('touch PWNED')")
     assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not Path("PWNED").exists()
+
+
+def test_a_column_without_values_is_one_clear_error() -> None:
+    d = _events().assign(offer_price=None)  # a calendar without offer prices
+    with pytest.raises(BadInput, match="no event has a value"):
+        cross_sectional_regression(d, "car ~ np.log(offer_price)")
+    with pytest.raises(BadInput, match="not numeric"):
+        cross_sectional_regression(_events(), "car ~ np.log(tranche)")

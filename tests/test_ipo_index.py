@@ -90,7 +90,7 @@ def test_market_returns_and_fit_match_a_literal_loop_over_days_and_firms() -> No
     months, min_firms = 24, 2
     result = lockup_study("9880.HK", market="ipo-index", ipo_index_months=months,
                           ipo_index_min=min_firms, offline=True, volatility=False,
-                          keep_other_events=True)
+                          keep_other_events=True, model="market")
     literal = Literal(months, min_firms)
     dates = _stock_dates("9880.HK")
     event = "9880.HK:pre_ipo_12m:2024-12-30"
@@ -113,6 +113,8 @@ def test_market_returns_and_fit_match_a_literal_loop_over_days_and_firms() -> No
     fit = sm.OLS(y[keep].to_numpy(), sm.add_constant(x[keep].to_numpy())).fit()
     params = result.parameters.set_index("event_id").loc[event]
     assert params["n"] == keep.sum()
+    doc = {e["event_id"]: e for e in result.to_dict()["events"]}[event]["estimation_window"]
+    assert doc["sessions"] == keep.sum() < doc["window_sessions"]  # what the fit used
     assert params["alpha"] == pytest.approx(fit.params[0], rel=1e-9, abs=1e-12)
     assert params["beta"] == pytest.approx(fit.params[1], rel=1e-9, abs=0)
     assert params["sigma"] == pytest.approx(math.sqrt(fit.scale), rel=1e-9, abs=0)

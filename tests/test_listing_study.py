@@ -35,7 +35,7 @@ def expected_bhar(ticker: str, h: int, base: float) -> float:
 
 @pytest.fixture(scope="module")
 def sensetime() -> ListingStudyResult:
-    return listing_study("0020.HK", offline=True)
+    return listing_study("0020.HK", offline=True, model="market")
 
 
 def test_first_day_return_against_offer_and_open(sensetime: ListingStudyResult) -> None:
@@ -98,7 +98,9 @@ def test_market_model_is_estimated_after_the_listing(sensetime: ListingStudyResu
 
 
 def test_market_adjusted_model_needs_no_estimate() -> None:
-    result = listing_study("0020.HK", offline=True, model="market_adjusted", horizons=(20,))
+    result = listing_study("0020.HK", offline=True, horizons=(20,))  # the default (issue 22)
+    assert result.options.model == "market_adjusted"
+    assert set(result.robustness["model"]) == {"market-adjusted", "market model (OLS)"}
     ar = result.abnormal_returns.set_index("day")
     both, hsi_before = joint("0020.HK")
     assert ar.loc[0, "ar"] == pytest.approx(4.13 / 3.85 - 1 - (both["HSI"].iloc[0] / hsi_before
@@ -143,7 +145,7 @@ def test_short_history_falls_back_and_leaves_long_bhar_missing(tmp_path: Path) -
     path = tmp_path / "9660.HK.csv"
     pd.DataFrame({"date": raw.index.strftime("%Y-%m-%d"), "open": raw["Open"],
                   "close": raw["Close"], "volume": raw["Volume"]}).to_csv(path, index=False)
-    result = listing_study("9660.HK", data=path, offline=True)
+    result = listing_study("9660.HK", data=path, offline=True, model="market")
     detail = result.bhar_detail().set_index("horizon")
     assert detail.loc[20, "bhar"] == pytest.approx(expected_bhar("9660.HK", 20, 3.99), rel=1e-6,
                                                    abs=0)
@@ -155,7 +157,8 @@ def test_short_history_falls_back_and_leaves_long_bhar_missing(tmp_path: Path) -
 
 def test_cli_json_and_report(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    code, text, err = run("listing", "0020.HK", "--offline", "--json", "--out", str(out))
+    code, text, err = run("listing", "0020.HK", "--offline", "--json", "--out", str(out),
+                          "--model", "market")
     assert code == 0, err
     doc = json.loads(text)
     assert doc["kind"] == "listing"

@@ -21,14 +21,14 @@ def sensetime() -> dict:
     joint = pd.concat([stock.rename("r"), read_raw_hsi().rename("m")], axis=1, join="inner")
     rets = joint.pct_change()
     p0 = joint.index.get_loc(DAY0)
-    est = rets.iloc[5:p0 - 20]  # listing day +5 .. day -21
+    est = rets.iloc[30:p0 - 20]  # listing day +30 (after price stabilisation) .. day -21
     event = rets.iloc[p0 - 10:p0 + 21]  # days -10..+20
     return {"est": est, "event": event, "close": joint["r"]}
 
 
 @pytest.fixture(scope="module")
 def result():
-    return lockup_study("0020.HK", tranches=["cornerstone"], offline=True)
+    return lockup_study("0020.HK", tranches=["cornerstone"], model="market", offline=True)
 
 
 def test_day0_return_is_the_crash(result) -> None:
@@ -42,7 +42,7 @@ def test_market_model_matches_statsmodels_ols(sensetime, result) -> None:
     est, event = sensetime["est"], sensetime["event"]
     X = sm.add_constant(est["m"].to_numpy())
     ols = sm.OLS(est["r"].to_numpy(), X).fit()
-    assert result.events.iloc[0]["estimation_days"] == len(est) == 96
+    assert result.events.iloc[0]["estimation_days"] == len(est) == 71
     assert result.events.iloc[0]["beta"] == pytest.approx(ols.params[1], rel=1e-10, abs=0)
     assert result.events.iloc[0]["alpha"] == pytest.approx(ols.params[0], rel=1e-10, abs=0)
 
@@ -98,7 +98,7 @@ def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
     raw = read_raw_prices("0020.HK")["Volume"]
     index = read_raw_prices("^HSI_2021-06-24_2026-06-23")["Volume"]
     p0 = raw.index.get_loc(DAY0)
-    est = raw.iloc[5:p0 - 20]
+    est = raw.iloc[30:p0 - 20]
     assert (est == 0).any()  # the real series has zero-volume rows in its estimation window
     est = est[est > 0]
     adjusted = np.log1p(est) - np.log1p(index.reindex(est.index))
@@ -119,7 +119,63 @@ def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
 
 
 def test_too_short_estimation_falls_back_and_says_so() -> None:
-    res = lockup_study("0020.HK", tranches=["cornerstone"], estimation=(-50, -11), offline=True)
+    res = lockup_study("0020.HK", tranches=["cornerstone"], estimation=(-50, -11), model="market",
+                       offline=True)
     row = res.events.iloc[0]
     assert row["model"] == "market-adjusted"
     assert "40 sessions" in row["note"] and "fell back" in row["note"]
+
+
+def test_market_adjusted_with_a_short_window_says_so() -> None:
+    res = lockup_study("0020.HK", tranches=["cornerstone"], estimation=(-50, -11), offline=True)
+    row = res.events.iloc[0]
+    assert row["model"] == "market-adjusted"
+    assert "40 sessions (fewer than 60)" in row["note"]
+    assert res.car_of(res.event_ids()[0], (0, 0))["car"] == pytest.approx(row["ar_0"], abs=0)
+
+
+def test_lockup_default_is_market_adjusted_with_the_market_model_beside_it(sensetime) -> None:
+    """Lock-ups default to market-adjusted returns (Field & Hanka 2001); CAR[-1,+1] and CAR[0,+20]
+    under both models, the market model fitted with statsmodels on listing +30 .. day -21."""
+    est, event = sensetime["est"], sensetime["event"]
+    res = lockup_study("0020.HK", tranches=["cornerstone"], offline=True, volatility=False)
+    assert res.options.model == "market_adjusted"
+    assert res.events.iloc[0]["model"] == "market-adjusted"
+    ols = sm.OLS(est["r"].to_numpy(), sm.add_constant(est["m"].to_numpy())).fit()
+    s2_ma = (est["r"] - est["m"]).var(ddof=1)
+    rob = res.robustness.set_index(["role", "window"])
+    for window, rows in (("[-1,+1]", slice(9, 12)), ("[+0,+20]", slice(10, 31))):
+        part = event.iloc[rows]
+        tau = len(part)
+        car_ma = (part["r"] - part["m"]).sum()
+        study = rob.loc[("study", window)]
+        assert study["model"] == "market-adjusted" and study["n"] == 1
+        assert study["car"] == pytest.approx(car_ma, rel=1e-9, abs=0)
+        t_ma = car_ma / np.sqrt(tau * s2_ma)
+        assert study["t"] == pytest.approx(t_ma, rel=1e-9, abs=0)
+        assert study["p"] == pytest.approx(2 * stats.t.sf(abs(t_ma), len(est) - 1), rel=1e-9, abs=0)
+        x = sm.add_constant(part["m"].to_numpy(), has_constant="add")
+        car_mm = (part["r"].to_numpy() - x @ ols.params).sum()
+        xs = x.sum(axis=0)
+        var = ols.scale * (tau + xs @ np.linalg.inv(ols.model.exog.T @ ols.model.exog) @ xs)
+        other = rob.loc[("robustness", window)]
+        assert other["model"] == "market model (OLS)"
+        assert other["car"] == pytest.approx(car_mm, rel=1e-9, abs=0)
+        assert other["t"] == pytest.approx(car_mm / np.sqrt(var), rel=1e-9, abs=0)
+        assert other["p"] == pytest.approx(
+            2 * stats.t.sf(abs(car_mm / np.sqrt(var)), ols.df_resid), rel=1e-9, abs=0)
+    doc = res.to_dict()
+    assert {r["role"] for r in doc["robustness"]} == {"study", "robustness"}
+    assert "Robustness" in res.summary()
+
+
+def test_estimation_starts_after_the_stabilisation_period() -> None:
+    """Default: listing day +30 sessions; ``stabilisation`` moves it (5: the old rule)."""
+    from conftest import read_raw_hsi, read_raw_prices
+
+    dates = pd.concat([read_raw_prices("0020.HK")["Close"], read_raw_hsi()], axis=1,
+                      join="inner").index
+    for gap in (30, 5, 45):
+        res = lockup_study("0020.HK", tranches=["cornerstone"], offline=True, volatility=False,
+                           stabilisation=gap)
+        assert res.events.iloc[0]["estimation_start"] == dates[gap]

@@ -22,7 +22,7 @@ PYPROJECT = ROOT / "pyproject.toml"
 PACKAGE = ROOT / "eventstudy"
 BUNDLED = PACKAGE / "_bundled"
 # What the program reads from data/ and so ships in the package (the Makefile's BUNDLED_DATA).
-SHIPPED_DATA = {"PROVENANCE.md", "prices"}
+SHIPPED_DATA = {"PROVENANCE.md", "prices", "panel"}
 # The other data/ entries are fixtures of the tests, not shipped (garch/ is GPL-2 data).
 TEST_ONLY_DATA = {"factors", "garch", "research", "yfinance_history"}
 

@@ -18,7 +18,8 @@ DAY0 = pd.Timestamp("2022-06-30")
 
 @pytest.fixture(scope="module")
 def result():
-    return lockup_study("0020.HK", tranches=["cornerstone"], offline=True, volatility=False)
+    return lockup_study("0020.HK", tranches=["cornerstone"], offline=True, volatility=False,
+                        model="market")
 
 
 def test_pre_event_cars_are_the_market_model_sums_before_day0(result) -> None:
@@ -28,7 +29,7 @@ def test_pre_event_cars_are_the_market_model_sums_before_day0(result) -> None:
     joint = pd.concat([stock.rename("r"), read_raw_hsi().rename("m")], axis=1, join="inner")
     rets = joint.pct_change()
     p0 = joint.index.get_loc(DAY0)
-    est = rets.iloc[5:p0 - 20]
+    est = rets.iloc[30:p0 - 20]  # listing day +30 (after price stabilisation) .. day -21
     assert est.index[-1] < rets.index[p0 - 20]  # the estimation ends before day -20
     ols = sm.OLS(est["r"].to_numpy(), sm.add_constant(est["m"].to_numpy())).fit()
     pre = rets.iloc[p0 - 20:p0]

@@ -85,12 +85,32 @@ def test_factor_model_names_missing_columns() -> None:
         FactorModel(pd.DataFrame({"a": [0.1]}), ["SMB"])
 
 
+def _hsi_on_sensetime_dates() -> pd.Series:
+    """The ^HSI return on the sessions 0020.HK shares with it, the whole series (plain pandas)."""
+    from conftest import read_raw_hsi
+
+    joint = pd.concat([read_raw_prices("0020.HK")["Close"].rename("r"),
+                       read_raw_hsi().rename("m")], axis=1, join="inner")
+    return joint["m"].pct_change()
+
+
+def _lead_lag_frame(panel, i: int) -> pd.DataFrame:
+    """Estimation days of event i with the market's lag and lead from the WHOLE series: the
+    first and last estimation days keep theirs."""
+    m = _hsi_on_sensetime_dates()
+    frame = pd.DataFrame({"y": panel.est_ret[i], "m": panel.est_mkt[i]},
+                         index=pd.DatetimeIndex(panel.est_dates[i]))
+    frame = frame[frame.index.notna()]
+    frame["lag"] = m.shift(1).reindex(frame.index).to_numpy()
+    frame["lead"] = m.shift(-1).reindex(frame.index).to_numpy()
+    return frame.dropna()
+
+
 def test_dimson_matches_statsmodels_with_lagged_and_leading_market(panel) -> None:
     ar = fit_model(panel, "dimson", regressors=DimsonModel(lags=1, leads=1))
     for i in (0, 3):
-        m = pd.Series(panel.est_mkt[i])
-        est = pd.DataFrame({"y": panel.est_ret[i], "lag": m.shift(1), "m": m,
-                            "lead": m.shift(-1)}).dropna()
+        est = _lead_lag_frame(panel, i)
+        assert ar.n_est[i] == len(est) == np.isfinite(panel.est_ret[i]).sum()  # none dropped
         fit = sm.OLS(est["y"], sm.add_constant(est[["lag", "m", "lead"]])).fit()
         assert ar.params["beta_dimson"][i] == pytest.approx(fit.params.iloc[1:].sum(), rel=1e-9,
                                                             abs=0)
@@ -100,13 +120,19 @@ def test_dimson_matches_statsmodels_with_lagged_and_leading_market(panel) -> Non
         assert ar.ar[i, c0] == pytest.approx(panel.ret[i, c0] - pred.predicted_mean[0],
                                              rel=1e-9, abs=0)
         assert ar.ar_var[i, c0] == pytest.approx(pred.var_pred_mean[0] + fit.scale, rel=1e-9, abs=0)
+        # the first day of the event block has its lag too: CAR[-20,-1] exists under Dimson
+        m = _hsi_on_sensetime_dates()
+        days = pd.DatetimeIndex(panel.dates[i])
+        first = np.array([[1.0, m.shift(1).loc[days[0]], m.loc[days[0]], m.shift(-1).loc[days[0]]]])
+        assert ar.ar[i, 0] == pytest.approx(panel.ret[i, 0] - fit.predict(first)[0], rel=1e-9,
+                                            abs=0)
+    assert np.isfinite(ar.car((-20, -1))[0]).all()
 
 
 def test_scholes_williams_beta_is_the_published_formula(panel) -> None:
     ar = fit_model(panel, "scholes_williams", regressors=ScholesWilliamsModel())
     i = 3
-    y, m = pd.Series(panel.est_ret[i]), pd.Series(panel.est_mkt[i])
-    frame = pd.DataFrame({"y": y, "m": m, "lag": m.shift(1), "lead": m.shift(-1)}).dropna()
+    frame = _lead_lag_frame(panel, i)  # lags and leads from the whole series
     slopes = [np.polyfit(frame[c], frame["y"], 1)[0] for c in ("lag", "m", "lead")]
     rho = np.corrcoef(frame["m"], frame["lag"])[0, 1]
     beta = sum(slopes) / (1 + 2 * rho)

@@ -39,7 +39,7 @@ def test_lockup_report_is_valid_html_with_tables_toc_and_garch(tmp_path: Path) -
     for column in ("AR(0)", "estimate", "std. error", "bic", "p-value"):
         assert column in header
     assert "omega" in header and "alpha[1]" in header  # GARCH parameters table
-    assert "-46.00%" in texts(tree, "td")
+    assert "-46.15%" in texts(tree, "td")
     images = [el.get("src") for el in tree.iter("img")]  # type: ignore[attr-defined]
     pngs = sorted(out.glob("*.png"))
     assert len(images) == len(pngs) and all(s.startswith("data:image/png;base64,")

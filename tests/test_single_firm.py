@@ -38,7 +38,7 @@ def sensetime_resid() -> tuple[list[float], pd.DataFrame, np.ndarray]:
     joint = pd.concat([stock.rename("r"), read_raw_hsi().rename("m")], axis=1, join="inner")
     rets = joint.pct_change()
     p0 = joint.index.get_loc(DAY0)
-    est = rets.iloc[5:p0 - 20]  # listing day +5 .. day -21
+    est = rets.iloc[30:p0 - 20]  # listing day +30 (after price stabilisation) .. day -21
     event = rets.iloc[p0 - 20:p0 + 21]  # days -20..+20
     ols = sm.OLS(est["r"].to_numpy(), sm.add_constant(est["m"].to_numpy())).fit()
     ar = event["r"].to_numpy() - ols.params[0] - ols.params[1] * event["m"].to_numpy()
@@ -47,12 +47,12 @@ def sensetime_resid() -> tuple[list[float], pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def result():
-    return lockup_study("0020.HK", tranches=["cornerstone"], offline=True)
+    return lockup_study("0020.HK", tranches=["cornerstone"], offline=True, model="market")
 
 
 def test_sq_matches_literal_loop_on_sensetime(sensetime_resid, result) -> None:
     resid, _, ar = sensetime_resid
-    assert len(resid) == 96
+    assert len(resid) == 71
     car = result.car.set_index("window")
     for window in car.index:
         lo, hi = int(car.loc[window, "start"]), int(car.loc[window, "end"])
@@ -62,8 +62,8 @@ def test_sq_matches_literal_loop_on_sensetime(sensetime_resid, result) -> None:
         assert car.loc[window, "p_sq"] == pytest.approx(p, rel=1e-12, abs=0)
         assert car.loc[window, "sq_min_p"] == pytest.approx(min_p, rel=1e-12, abs=0)
         assert car.loc[window, "sq_n"] == n
-    # the crash lies beyond every estimation-window day: p_SQ is its floor 2/97, not 1e-20
-    assert car.loc["[0,0]", "p_sq"] == pytest.approx(2 / 97, rel=1e-6, abs=0)
+    # the crash lies beyond every estimation-window day: p_SQ is its floor 2/72, not 1e-20
+    assert car.loc["[0,0]", "p_sq"] == pytest.approx(2 / 72, rel=1e-6, abs=0)
     assert car.loc["[0,0]", "p"] < 1e-20
 
 
@@ -104,10 +104,10 @@ def test_sq_in_json_and_summary(result) -> None:
     doc = json.loads(result.to_json())
     row = doc["events"][0]["car"][0]
     row = next(r for r in doc["events"][0]["car"] if r["window"] == "[0,0]")
-    assert row["p_sq"] == pytest.approx(2 / 97, rel=1e-6, abs=0)
-    assert row["sq_min_p"] == pytest.approx(2 / 97, rel=1e-6, abs=0)
+    assert row["p_sq"] == pytest.approx(2 / 72, rel=1e-6, abs=0)
+    assert row["sq_min_p"] == pytest.approx(2 / 72, rel=1e-6, abs=0)
     text = result.summary()
-    assert "p_SQ 0.021" in text and "Gelbach, Helland & Klick 2013" in text
+    assert "p_SQ 0.028" in text and "Gelbach, Helland & Klick 2013" in text
 
 
 def test_events_without_index_volume_are_named(result) -> None:

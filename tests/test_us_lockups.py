@@ -74,22 +74,26 @@ def t0(result) -> float:
 
 
 def test_events_file_listing_date_gives_the_lockup_estimation_window(tmp_path: Path) -> None:
-    """SenseTime through `batch events.csv` with its listing date = through `lockup`: t -13.24
-    (without it the estimation window reaches into the listing days: t -7.21)."""
+    """SenseTime through `batch events.csv` with its listing date = through `lockup` with the
+    market model (an events file's default): the same estimation window from listing day +30
+    (without it, the calendar's listing date is used)."""
     from eventstudy import batch_study, lockup_study
 
     path = tmp_path / "events.csv"
     path.write_text(EVENTS.format(listed="2021-12-30"))
     batch = batch_study(path, offline=True)
-    lockup = lockup_study("0020.HK", offline=True, tranches=["cornerstone"], volatility=False)
-    assert round(t0(batch), 2) == round(t0(lockup), 2) == -13.24
-    assert batch.events["estimation_start"].iloc[0] == pd.Timestamp("2022-01-06")  # listing +5
+    lockup = lockup_study("0020.HK", offline=True, tranches=["cornerstone"], volatility=False,
+                          model="market")
+    assert t0(batch) == pytest.approx(t0(lockup), rel=1e-12, abs=0)
+    assert batch.events["estimation_start"].iloc[0] == lockup.events["estimation_start"].iloc[0]
+    assert batch.events["estimation_days"].iloc[0] == 71  # listing +30 .. day -21
     path.write_text(EVENTS.format(listed=""))
-    assert round(t0(batch_study(path, offline=True)), 2) == -7.21
+    # without it, the listing date comes from the calendar (issue 21): the same window
+    assert t0(batch_study(path, offline=True)) == pytest.approx(t0(lockup), rel=1e-12, abs=0)
     yaml_path = tmp_path / "events.yaml"
     yaml_path.write_text("events:\n  - {ticker: 0020.HK, date: 2022-06-30, tranche: cornerstone,"
                          " listing_date: 2021-12-30}\n")
-    assert round(t0(batch_study(yaml_path, offline=True)), 2) == -13.24
+    assert t0(batch_study(yaml_path, offline=True)) == pytest.approx(t0(lockup), rel=1e-12, abs=0)
 
 
 def test_events_file_listing_date_after_the_event_is_bad_input(tmp_path: Path) -> None:

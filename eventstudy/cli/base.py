@@ -116,8 +116,10 @@ def data_options(func: F) -> F:
 def study_options(func: F) -> F:
     """Model and windows shared by every study command."""
     options = [
-        click.option("--model", type=click.Choice(MODELS), default="market", show_default=True,
-                     help="Fit this normal-return model."),
+        click.option("--model", type=click.Choice(MODELS),
+                     help="Fit this normal-return model (default: market_adjusted for lock-ups, "
+                          "market for an events file; the other one is shown as a robustness "
+                          "row)."),
         click.option("--factors", type=click.Path(dir_okay=False, path_type=Path),
                      help="Read the factors of --model factors from this file (CSV or "
                           "parquet with a date and factor columns; Ken French's daily CSVs as "
@@ -139,7 +141,11 @@ def study_options(func: F) -> F:
                      help="Study this event window, in sessions relative to day 0."),
         click.option("--estimation", help="Fit the model over this window, in sessions "
                                           "relative to day 0 (default -270,-21; lock-ups: "
-                                          "listing day +5 to -21)."),
+                                          "listing day +30 to -21)."),
+        click.option("--stabilisation", type=click.IntRange(0, 1000), default=30,
+                     show_default=True,
+                     help="Start estimation this many sessions after the listing day (the "
+                          "price-stabilisation period; events with a listing date)."),
         click.option("--car-windows", help="Compute CARs over these windows, separated by ';' "
                                            "(default: -20,-1;-10,-1;0,0;0,1;-1,1;-5,5;0,5;0,10;"
                                            "0,20, less the pre-event windows an --estimation "
@@ -238,6 +244,7 @@ def study_kwargs(params: dict[str, Any]) -> dict[str, Any]:
                         else parse_windows(params["car_windows"])),
         "min_estimation": params["min_estimation"],
         "keep_other_events": params["keep_other_events"],
+        "stabilisation": params["stabilisation"],
         "keep_suspect": params["keep_suspect"],
         "returns": params["returns"].replace("-", "_"),
         "offline": params["offline"], "data": params["data"], "cache_dir": params["cache_dir"],

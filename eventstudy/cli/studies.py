@@ -217,8 +217,14 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed the random draws (the same seed gives the same table).")
 @click.option("--designs", default="independent,clustered,single", show_default=True,
-              help="Run these designs: independent dates, clustered (one date per sample) "
-                   "and single (N = 1).")
+              help="Run these designs: independent dates, clustered (one date per sample), "
+                   "single (N = 1), young6 / young12 (6 / 12 months after a listing, lock-up "
+                   "estimation rule), thin (the stocks with the most no-trade days); NAME:N for "
+                   "N events per sample, e.g. independent:100,clustered:30.")
+@click.option("--panel", "source", type=click.Choice(["bundled", "hk190"]), default="bundled",
+              show_default=True,
+              help="Real stocks to draw from: the 10 bundled ones, or 190 more HK stocks "
+                   "(data/panel/hk_panel_190.parquet).")
 @click.option("--cluster-size", type=click.IntRange(3, None), default=5, show_default=True,
               help="Put this many stocks in each cluster of a clustered sample (all on one "
                    "calendar date).")
@@ -233,11 +239,12 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
               help="Print the table as JSON on stdout.")
 @guarded
 def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, window: str,
-             model: str, pool: int, seed: int, designs: str, cluster_size: int, garch_draws: int,
-             out: Path, as_json: bool) -> None:
+             model: str, pool: int, seed: int, designs: str, source: str, cluster_size: int,
+             garch_draws: int, out: Path, as_json: bool) -> None:
     """Brown & Warner (1985) specification check on the bundled real panel: how often each test
     rejects at 5% with no abnormal return (size) and with one added (power), for events on
     independent dates, events clustered on one date, and single events."""
+    from eventstudy.engine.significance import REPORTED_TESTS
     from eventstudy.engine.simulate import brown_warner, summary
     from eventstudy.fileio import atomic_write_text
     from eventstudy.formatting import csv_text
@@ -247,7 +254,8 @@ def simulate(samples: int, n_events: int, shifts: str, variance_ratios: str, win
                          variance_ratios=parse_floats(variance_ratios, "--variance-ratios"),
                          window=parse_window(window), model=model, pool_size=pool, seed=seed,
                          designs=[d.strip() for d in designs.split(",") if d.strip()],
-                         cluster_size=cluster_size, progress=not (as_json or quiet()))
+                         cluster_size=cluster_size, source=source, tests=REPORTED_TESTS,
+                         progress=not (as_json or quiet()))
     atomic_write_text(out, csv_text(table))
     click.echo(f"table: {out}", err=True)
     if "factor_data" in table.attrs:
@@ -332,8 +340,9 @@ def check(data: Path) -> None:
 
 @main.command("listing", short_help="Study the first trading days of newly listed tickers.")
 @click.argument("tickers", nargs=-1, required=True)
-@click.option("--model", type=click.Choice(["market", "market_adjusted"]), default="market",
-              show_default=True, help="Fit this normal-return model.")
+@click.option("--model", type=click.Choice(["market", "market_adjusted"]),
+              default="market_adjusted", show_default=True,
+              help="Fit this normal-return model (the other one is shown as a robustness row).")
 @click.option("--market", help="Use this market index ticker (default: by exchange, .HK -> "
                                "^HSI).")
 @click.option("--window", default="0,20", show_default=True,

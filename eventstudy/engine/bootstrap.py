@@ -21,11 +21,16 @@ def _t(x: np.ndarray) -> np.ndarray:
         return x.mean(axis=-1) / (x.std(axis=-1, ddof=1) / np.sqrt(n))
 
 
+MIN_WILD_EVENTS = 10  # 2^10 = 1,024 sign patterns: fewer events, no p-value
+
+
 def wild_bootstrap_caar(car: np.ndarray, n_boot: int = 9999,
                         seed: int = 0) -> dict[str, float]:
     """Wild (Rademacher) bootstrap-t p-value of CAAR = mean(car) against zero.
 
-    Returns caar, t, p_boot and the number of resamples. NaN CARs are left out."""
+    Returns caar, t, p_boot and the number of resamples. NaN CARs are left out. Below
+    ``MIN_WILD_EVENTS`` events there are too few distinct sign patterns (2^n) for a p-value:
+    p_boot is NaN."""
     x = np.asarray(car, dtype=float)
     x = x[np.isfinite(x)]
     n = len(x)
@@ -39,4 +44,6 @@ def wild_bootstrap_caar(car: np.ndarray, n_boot: int = 9999,
     v = rng.integers(0, 2, size=(n_boot, n), dtype=np.int8) * 2 - 1
     t_star = _t(v * e)
     p = float((np.sum(np.abs(t_star) >= abs(t)) + 1) / (n_boot + 1))
+    if n < MIN_WILD_EVENTS:
+        p = float("nan")
     return {"caar": float(x.mean()), "t": t, "p_boot": p, "n": n, "n_boot": n_boot}

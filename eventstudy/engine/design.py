@@ -23,10 +23,12 @@ def _evaluate(node: Arith, data: pd.DataFrame) -> np.ndarray:
         return np.full(len(data), float(node[1]))
     if kind == "col":
         column = cast(pd.Series, data[node[1]])
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+        numbers = pd.to_numeric(column, errors="coerce")
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+                or int(numbers.notna().sum()) == int(column.notna().sum())):
             raise BadInput(f"regression formula: column {node[1]!r} is not numeric (use "
                            f"C({node[1]}) for categories)")
-        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        return numbers.astype(float).to_numpy(dtype=float, na_value=np.nan)
     if kind == "neg":
         return -_evaluate(node[1], data)
     if kind == "fn":
@@ -128,7 +130,10 @@ def design(formula: Formula, data: pd.DataFrame) -> tuple[np.ndarray, pd.DataFra
     keep = np.isfinite(y)
     for f, v in values.items():
         keep &= np.isfinite(v) if f.kind == "num" else ~pd.isna(v).to_numpy()
-    values = {f: v[keep] if f.kind == "num" else v[keep] for f, v in values.items()}
+    if not keep.any():
+        raise BadInput(f"regression formula {formula.text[:80]!r}: no event has a value for "
+                       "every variable it uses")
+    values = {f: v[keep] for f, v in values.items()}
     columns: dict[str, np.ndarray] = {}
     for term, coding in zip(terms, _codings(formula.text, terms), strict=True):
         if term == ():

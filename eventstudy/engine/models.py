@@ -178,11 +178,11 @@ def _problem(model: str, n: float, sigma2: float, min_obs: int,
              beta: float = 1.0) -> str | None:
     if n < min_obs:
         return f"estimation window has {int(n)} sessions, the {MODEL_NAMES[model]} needs {min_obs}"
-    if not np.isfinite(beta) and model in ("market", "market_adjusted", "constant_mean"):
-        # sum (Rm - mean Rm)^2 ~ 0 relative to sum Rm^2: X'X singular
+    if not np.isfinite(beta) and model != "factors":
+        # sum (Rm - mean Rm)^2 ~ 0 relative to sum Rm^2: X'X singular (Dimson, SW: lagged Rm)
         return ("constant market returns in the estimation window: the market model cannot be "
                 "estimated (use the constant mean model)")
-    if not np.isfinite(beta):  # the regressors of a factor/Dimson/SW model: X'X singular
+    if not np.isfinite(beta):  # the factor model's regressors: X'X singular
         return (f"collinear regressors in the estimation window (a constant factor, or "
                 f"factors that are combinations of each other): the {MODEL_NAMES[model]} "
                 "cannot be estimated; drop a factor")
@@ -213,6 +213,9 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
     use_fallback = np.zeros(n_rows, dtype=bool)
     fine = ((main["n_est"] >= min_estimation) & np.isfinite(main["sigma2"])
             & (main["sigma2"] > 1e-14))
+    for i in np.flatnonzero(_constant_stock(panel)).tolist():  # any model: a data problem
+        problems[i] = "constant returns in the estimation window: the model cannot be estimated"
+        fine[i] = True  # said once, here
     for i in np.flatnonzero(~fine).tolist():
         reason = _problem(model, main["n_est"][i], main["sigma2"][i], min_estimation,
                           main["beta"][i])
@@ -221,6 +224,14 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
         if fallback and fallback != model and "sessions" in reason:
             use_fallback[i] = True
             notes[i] = f"{reason}; fell back to {MODEL_NAMES[fallback]}"
+        elif model == fallback and "sessions" in reason:
+            if main["n_est"][i] >= min_fallback:
+                notes[i] = (f"estimation window has {int(main['n_est'][i])} sessions (fewer "
+                            f"than {min_estimation}): {MODEL_NAMES[model]} returns estimate no "
+                            "parameter, the variance comes from these sessions")
+            else:
+                problems[i] = ("too short an estimation window: " + str(_problem(
+                    model, main["n_est"][i], main["sigma2"][i], min_fallback)))
         else:
             problems[i] = reason
     if use_fallback.any():
@@ -238,6 +249,18 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
                 problems[row] = f"too short an estimation window: {reason}"
     return AbnormalReturns(panel=panel, model=chosen, problems=problems, notes=notes, dx=dx,
                            params=params, **main)
+
+
+def _constant_stock(panel: Panel) -> np.ndarray:
+    """Rows whose stock return does not vary over the estimation window (a price that never
+    moves): market-adjusted returns would be -Rm, a model of nothing."""
+    y = panel.est_ret
+    ok = np.isfinite(y)
+    n = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(ok, y, 0.0).sum(axis=1) / n
+        var = np.where(ok, (y - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
+    return (n >= 2) & (var <= 1e-14)
 
 
 def _default_regressors(model: str) -> Regressors | None:

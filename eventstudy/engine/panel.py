@@ -37,7 +37,19 @@ LOCKUP_ESTIMATION = (-270, -21)
 LOCKUP_MAX_ESTIMATION = 250
 
 
-LISTING_GAP = 5  # lock-ups: estimation starts at listing day + 5
+# Lock-ups and listings: market-adjusted returns (Field & Hanka 2001; Brav & Gompers 2003), no
+# intercept estimated on a young listing's post-IPO drift and carried into every CAR
+LOCKUP_MODEL = "market_adjusted"
+
+
+LISTING_GAP = 5  # fewest sessions between a listing and any estimation window (simulations)
+
+
+# Lock-ups: estimation (variance, beta, volume baseline) starts this many sessions after the
+# listing day, after the price-stabilisation period (the over-allotment option and stabilising
+# purchases run up to 30 days after the offer: HK Securities and Futures (Price Stabilizing)
+# Rules, s. 8; US Regulation M Rule 104 and the 30-day green shoe; Aggarwal 2000).
+STABILISATION = 30
 
 
 @dataclass
@@ -58,6 +70,19 @@ class Panel:
     skipped: list[Skip] = field(default_factory=list)
     # (N, 4) positions in each event's Series: day 0, estimation start and end, last row
     positions: np.ndarray | None = None
+    # the market returns of each block with ``MARGIN`` more sessions on each side, from the
+    # whole series (leads and lags of Dimson and Scholes-Williams): (N, L + 2M), (N, W + 2M)
+    est_mkt_wide: np.ndarray | None = None
+    mkt_wide: np.ndarray | None = None
+
+    def market_shift(self, k: int, estimation: bool) -> np.ndarray | None:
+        """The market return k sessions after each cell of the estimation (or event) block,
+        from the whole series; None when the panel has no wide blocks or |k| > MARGIN."""
+        wide = self.est_mkt_wide if estimation else self.mkt_wide
+        if wide is None or abs(k) > MARGIN:
+            return None
+        width = (self.est_mkt if estimation else self.mkt).shape[1]
+        return wide[:, MARGIN + k:MARGIN + k + width]
 
     @property
     def n_events(self) -> int:
@@ -76,8 +101,11 @@ class Panel:
         arrays = {name: getattr(self, name)[pick] for name in ARRAY_FIELDS}
         close = None if self.close is None else self.close[pick]
         at = None if self.positions is None else self.positions[pick]
+        est_wide = None if self.est_mkt_wide is None else self.est_mkt_wide[pick]
+        evt_wide = None if self.mkt_wide is None else self.mkt_wide[pick]
         return Panel(events=self.events.iloc[pick], days=self.days, close=close,
-                     skipped=list(self.skipped), positions=at, **arrays)
+                     skipped=list(self.skipped), positions=at, **arrays,
+                     est_mkt_wide=est_wide, mkt_wide=evt_wide)
 
     def outside_data(self, window: tuple[int, int]) -> np.ndarray:
         """Per event: does ``window`` run past the end (or start) of its data? Such a window is
@@ -91,14 +119,20 @@ class Panel:
         cut = {name: getattr(self, name)[:, cols] for name in EVENT_FIELDS}
         close = None if self.close is None else self.close[:, cols]
         rest = {name: getattr(self, name) for name in ARRAY_FIELDS if name not in EVENT_FIELDS}
+        wide = (None if self.mkt_wide is None
+                else self.mkt_wide[:, cols.start:cols.stop + 2 * MARGIN])
         return Panel(events=self.events, days=self.days[cols], close=close,
-                     skipped=list(self.skipped), positions=self.positions, **cut, **rest)
+                     skipped=list(self.skipped), positions=self.positions, **cut, **rest,
+                     est_mkt_wide=self.est_mkt_wide, mkt_wide=wide)
 
 
 ARRAY_FIELDS = ("ret", "mkt", "vol", "dates", "est_ret", "est_mkt", "est_vol", "est_dates")
 
 
 EVENT_FIELDS = ("ret", "mkt", "vol", "dates")
+
+
+MARGIN = 5  # sessions of market returns beyond each block (the most Dimson lags/leads)
 
 
 @dataclass(frozen=True)
@@ -155,10 +189,11 @@ def correct_day0(events: Sequence[Event], load: Callable[[str], Series]
 
 def locate(series: Series, event: Event, window: tuple[int, int],
            estimation: tuple[int, int], max_estimation: int | None,
-           min_start: int = 1) -> Windows:
+           min_start: int = 1, stabilisation: int = STABILISATION) -> Windows:
     """Positions of day 0 and the estimation window; one-line errors when they do not fit.
 
-    The estimation window lies before the event window, or (listing-day studies) after it.
+    The estimation window lies before the event window, or (listing-day studies) after it; for
+    an event with a listing date it starts ``stabilisation`` sessions after the listing day.
     ``min_start`` is the first position the event window may start at (1: it needs a return).
     O(log n) per event; the error texts are built only on error.
     """
@@ -192,7 +227,7 @@ def locate(series: Series, event: Event, window: tuple[int, int],
     floor = 1
     if event.listing_date is not None:
         listing_pos = int(np.searchsorted(dates, np.datetime64(event.listing_date, "ns")))
-        floor = max(floor, listing_pos + LISTING_GAP)
+        floor = max(floor, listing_pos + stabilisation)
     after = estimation[0] > window[1]
     if after:  # after the event: clip to the end of the data
         start, end = pos + estimation[0], min(pos + estimation[1], len(dates) - 1)
@@ -212,11 +247,13 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                 window: tuple[int, int] = DEFAULT_WINDOW,
                 estimation: tuple[int, int] = DEFAULT_ESTIMATION,
                 max_estimation: int | None = None, min_start: int = 1,
+                stabilisation: int = STABILISATION,
                 notes: dict[str, str] | None = None) -> Panel:
     """Align ``events`` into a Panel; an event that cannot be placed becomes a Skip with reason.
 
     ``load(ticker)`` returns the ticker's aligned Series (it should memoise). For lock-ups, each
-    event's estimation window also starts no earlier than listing day + 5. A day 0 on a
+    event's estimation window also starts no earlier than listing day + ``stabilisation``
+    (default 30 sessions: after the price-stabilisation period). A day 0 on a
     placeholder row, or on a session the data do not have (a closure exchange-calendars misses, a
     suspension: at most ``MAX_DAY0_SHIFT_DAYS`` later), moves to the next session in the data
     (column ``day0_note`` says so).
@@ -249,7 +286,8 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                     raise BadInput(f"duplicate event: {note}, where another event is")
                 seen.add(event.event_id)
                 notes[event.event_id] = note
-            where = locate(series, event, window, estimation, max_estimation, min_start)
+            where = locate(series, event, window, estimation, max_estimation, min_start,
+                           stabilisation)
             if where.note:  # day 0 a session the data do not have: moved to the next date
                 notes[event.event_id] = "; ".join(filter(None, (notes.get(event.event_id),
                                                                 where.note)))
@@ -342,6 +380,8 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
     out = _blocks(n, width, ("ret", "mkt", "vol", "close", "dates"))
     est = _blocks(n, length, ("ret", "mkt", "vol", "dates"))
     ends = _blocks(n, 4, ("dates",))
+    wide_est = _blocks(n, length + 2 * MARGIN, ("mkt",))
+    wide_evt = _blocks(n, width + 2 * MARGIN, ("mkt",))
     last = np.empty(n, dtype=np.int64)
     for lo in range(0, n, CHUNK):
         rows = slice(lo, min(lo + CHUNK, n))
@@ -349,6 +389,9 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
         flat.run(out, rows, day0[rows] + window[0], np.zeros(len(flat.lengths), np.int64),
                  flat.lengths - 1)
         flat.run(est, rows, est_end[rows] - (length - 1), est_start[rows], est_end[rows])
+        whole = np.zeros(len(flat.lengths), np.int64), flat.lengths - 1
+        flat.run(wide_est, rows, est_end[rows] - (length - 1) - MARGIN, *whole)
+        flat.run(wide_evt, rows, day0[rows] + window[0] - MARGIN, *whole)
         pos = np.stack([day0[rows], est_start[rows], est_end[rows], flat.lengths - 1], axis=1)
         flat.gather(ends, rows, pos, np.ones(pos.shape, dtype=bool))
         last[rows] = flat.lengths - 1
@@ -357,7 +400,8 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
                  mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=out["dates"],
                  est_ret=est["ret"], est_mkt=est["mkt"], est_vol=est["vol"],
                  est_dates=est["dates"], skipped=skipped,
-                 positions=np.column_stack([day0, est_start, est_end, last]))
+                 positions=np.column_stack([day0, est_start, est_end, last]),
+                 est_mkt_wide=wide_est["mkt"], mkt_wide=wide_evt["mkt"])
 
 
 def _iso(values: list[pd.Timestamp | None]) -> list[str | None]:

@@ -15,9 +15,10 @@
 For OLS models the prediction-error variance is exact for K regressors (Campbell, Lo & MacKinlay
 1997, eq. 4.4.8): with z the regressors, S = sum (z - zbar)(z - zbar)' = C C' (Cholesky),
 x_t'(X'X)^{-1}x_t = 1/n + |C^{-1}(z_t - zbar)|^2, so the standardised terms are
-d_t = C^{-1}(z_t - zbar). Leads and lags come from neighbouring columns of each block, so the
-first ``lags`` and last ``leads`` days of a block have none (their AR is missing, and those
-estimation days are not used). Returns are trade-to-trade (Maynes & Rumsey 1993): a stock's
+d_t = C^{-1}(z_t - zbar). Leads and lags come from the whole market series (``Panel.market_shift``:
+the sessions just before and after each block), so every day of a block has them; a panel
+without those margins takes them from neighbouring columns (its first ``lags`` and last
+``leads`` days then have none). Returns are trade-to-trade (Maynes & Rumsey 1993): a stock's
 return after a non-trading day spans the gap, matched by the market over the same dates."""
 
 from __future__ import annotations
@@ -50,6 +51,15 @@ def _shift(block: np.ndarray, k: int) -> np.ndarray:
     else:
         out[:] = block
     return out
+
+
+def _market(panel: Panel, k: int, estimation: bool) -> np.ndarray:
+    """The market return k sessions after each cell of a block: from the whole series when the
+    panel carries it (``Panel.market_shift``), else from the block's own columns."""
+    wide = panel.market_shift(k, estimation)
+    if wide is not None:
+        return wide
+    return _shift(panel.est_mkt if estimation else panel.mkt, k)
 
 
 def ols_fit(y_est: np.ndarray, z_est: np.ndarray, y_evt: np.ndarray, z_evt: np.ndarray,
@@ -139,8 +149,8 @@ class DimsonModel:
         return list(range(-self.lags, self.leads + 1))
 
     def fit(self, panel: Panel) -> dict[str, Any]:
-        z_est = np.stack([_shift(panel.est_mkt, k) for k in self.shifts], axis=2)
-        z_evt = np.stack([_shift(panel.mkt, k) for k in self.shifts], axis=2)
+        z_est = np.stack([_market(panel, k, True) for k in self.shifts], axis=2)
+        z_evt = np.stack([_market(panel, k, False) for k in self.shifts], axis=2)
         names = [f"m{k:+d}" if k else "m" for k in self.shifts]
         out = ols_fit(panel.est_ret, z_est, panel.ret, z_evt, names)
         slopes = [out["params"][f"beta_{n}"] for n in names]
@@ -154,7 +164,7 @@ class ScholesWilliamsModel:
 
     def fit(self, panel: Panel) -> dict[str, Any]:
         y, m = panel.est_ret, panel.est_mkt
-        lag, lead = _shift(m, -1), _shift(m, 1)
+        lag, lead = _market(panel, -1, True), _market(panel, 1, True)
         valid = np.isfinite(y) & np.isfinite(m) & np.isfinite(lag) & np.isfinite(lead)
         n = valid.sum(axis=1).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -35,6 +35,13 @@ from eventstudy.engine.pseudo import (
     single_samples,
     synthetic_factors,
 )
+from eventstudy.engine.realpanel import (
+    one_per_firm_samples,
+    panel_series,
+    thin_series,
+    young_panel,
+)
+from eventstudy.engine.series import Series
 from eventstudy.engine.significance import (
     REFERENCES,
     SINGLE_REFERENCES,
@@ -57,6 +64,9 @@ DEFAULT_VARIANCE_RATIOS = (1.0, 2.0)
 
 
 SIZE_BAND = (0.03, 0.07)
+
+
+ALL_DESIGNS = (*DESIGNS, "young6", "young12", "thin")
 
 
 CLUSTER_SIZE = 5  # stocks of the bundled data with a full estimation window on one date
@@ -158,36 +168,74 @@ class Design:
     pool: int
 
 
+def _spec(name: str, n_events: int, cluster_size: int) -> tuple[str, int]:
+    """(design, events per sample) of ``name`` or ``name:N``."""
+    base_name, _, size = name.partition(":")
+    default = cluster_size if base_name == "clustered" else n_events
+    try:
+        n = int(size) if size else default
+    except ValueError:
+        raise BadInput(f"design {name!r}: events per sample must be a number") from None
+    if n < 3 and base_name != "single":
+        raise BadInput(f"design {name!r}: at least 3 events per sample")
+    return base_name, n
+
+
+def _series(panel: Panel | None, tickers: Iterable[str] | None, source: str
+            ) -> dict[str, Series]:
+    if panel is not None:
+        return {}
+    if tickers is not None:
+        return bundled_series(tickers)
+    return panel_series(source)
+
+
 def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] | None,
              pool_size: int, cluster_size: int, n_samples: int, n_events: int, model: str,
              window: tuple[int, int], rng: np.random.Generator,
-             regressors: Regressors | None = None) -> list[Design]:
+             regressors: Regressors | None = None, source: str = "bundled") -> list[Design]:
     """Fit each design's pool once: ``independent`` and ``single`` share one pool of random
     sessions, ``clustered`` has its own (every stock on random dates) unless ``panel`` is
-    given, in which case its samples are events of ``panel`` sharing a day 0."""
-    series = bundled_series(tickers) if panel is None else {}
+    given, in which case its samples are events of ``panel`` sharing a day 0; ``young6`` and
+    ``young12`` draw from the listings' 6- and 12-month anniversaries (lock-up estimation rule),
+    ``thin`` from random sessions of the stocks with the most no-trade days. ``name:N`` sets
+    the events per sample of a design."""
+    series = _series(panel, tickers, source)
     out: list[Design] = []
     shared: tuple[AbnormalReturns, Base, Prepared, np.ndarray] | None = None
-    for name in names:
+    for label in names:
+        name, size = _spec(label, n_events, cluster_size)
         if name == "clustered" and panel is None:
-            pool = clustered_panel(series, max(pool_size // cluster_size, 1), cluster_size, rng)
+            pool = clustered_panel(series, max(pool_size // size, 1), size, rng)
             fitted = _fit(pool, model, window, True, regressors)
+        elif name in YOUNG:
+            fitted = _fit(young_panel(series, YOUNG[name], rng), model, window, True,
+                          regressors)
+        elif name == "thin":
+            fitted = _fit(pseudo_panel(thin_series(series), pool_size, rng), model, window, True,
+                          regressors)
         else:
             if shared is None:
                 pool = panel if panel is not None else pseudo_panel(series, pool_size, rng)
                 shared = _fit(pool, model, window, panel is None, regressors)
             fitted = shared
         ar, common, null, rows = fitted
-        if name == "independent":
-            samples = rows[draw_samples(len(rows), n_samples, n_events, rng)]
-        elif name == "clustered":
-            size = cluster_size if panel is None else min(cluster_size, n_events)
+        if name == "clustered":
+            size = size if panel is None else min(size, n_events)
             day0 = ar.panel.events["day0"].to_numpy()
             samples = cluster_samples(day0, rows, n_samples, size, rng)
-        else:
+        elif name == "single":
             samples = rows[single_samples(len(rows), n_samples, rng)]
-        out.append(Design(name, ar, common, null, samples, len(rows)))
+        elif name in YOUNG:
+            tickers = ar.panel.events["ticker"].to_numpy()
+            samples = one_per_firm_samples(tickers, rows, n_samples, size, rng)
+        else:
+            samples = rows[draw_samples(len(rows), n_samples, size, rng)]
+        out.append(Design(label, ar, common, null, samples, len(rows)))
     return out
+
+
+YOUNG = {"young6": 6, "young12": 12}
 
 
 def _fit(pool: Panel, model: str, window: tuple[int, int], bundled: bool,
@@ -206,8 +254,9 @@ def _fit(pool: Panel, model: str, window: tuple[int, int], bundled: bool,
 def _check_designs(designs: Iterable[str]) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(designs))
     for name in chosen:
-        if name not in DESIGNS:
-            raise BadInput(f"unknown design {name!r} (use {', '.join(DESIGNS)})")
+        if name.partition(":")[0] not in ALL_DESIGNS:
+            raise BadInput(f"unknown design {name!r} (use {', '.join(ALL_DESIGNS)}, each "
+                           "optionally :N events per sample)")
     if not chosen:
         raise BadInput(f"no design chosen (use {', '.join(DESIGNS)})")
     return chosen
@@ -230,7 +279,7 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
                  alpha: float = 0.05, chunk: int = 100, designs: Iterable[str] | None = None,
                  cluster_size: int = CLUSTER_SIZE,
                  single_tests: Mapping[str, SingleTest] | None = None,
-                 factors: pd.DataFrame | None = None,
+                 factors: pd.DataFrame | None = None, source: str = "bundled",
                  progress: Progress | bool = False) -> pd.DataFrame:
     """Rejection rates of every test on random samples of pseudo-events (Brown & Warner 1985),
     per design (``independent``, ``clustered``, ``single``; see ``eventstudy.engine.pseudo``).
@@ -249,7 +298,10 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     reference; ``attrs`` has the pool sizes and the run time.
     ``model="factors"``: the factor model on ``factors`` (a date-indexed frame, every column a
     regressor), by default ``synthetic_factors(seed)``: the real ^HSI return plus two SYNTHETIC
-    seeded factors (column ``factor_data`` of the table says so).
+    seeded factors (column ``factor_data`` of the table says so). ``source``: the real panel
+    the pools are drawn from, ``bundled`` (10 stocks) or ``hk190`` (``eventstudy.engine.
+    realpanel``: 190 more HK stocks); designs ``young6``, ``young12`` and ``thin`` and
+    ``name:N`` (N events per sample) as in ``_designs``.
     """
     chosen = check_tests(tests)
     default = DESIGNS if panel is None else ("independent", "single")
@@ -264,7 +316,7 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
     rng = np.random.default_rng(seed)
     regressors, factor_data = _factor_model(model, factors, seed)
     plans = _designs(names, panel, tickers, pool_size, cluster_size, n_samples, n_events, model,
-                     window, rng, regressors)
+                     window, rng, regressors, source)
     window = plans[0].null.window
     scenarios = [(float(s), float(v)) for v in variance_ratios for s in shifts]
     per = sum(1 if d.name == "single" else -(-n_samples // chunk) for d in plans)
@@ -297,7 +349,7 @@ def brown_warner(*, n_samples: int = 1000, n_events: int = 50,
                                   "n_events": size})
     finally:
         close()
-    out = _table(table, {"pool": {d.name: d.pool for d in plans},
+    out = _table(table, {"pool": {d.name: d.pool for d in plans}, "source": source,
                          "seconds": time.perf_counter() - started, "alpha": alpha,
                          "window": window, "model": model, "seed": seed})
     if factor_data:

@@ -18,9 +18,9 @@ in docs/quality.md:
   rows with volume (outside a half-day session): a price with no trade behind it;
 * ``outside_range``: on a day with volume, a close more than ``RANGE_TOLERANCE`` above the day's
   high or below its low (a row whose high is below its low is not judged);
-* ``half_day_volume``: volume 0 on a half-day session (24/31 December, Lunar New Year's Eve,
-  exchange-calendars' early closes) while the close moved: the volume is unknown (missing in every
-  volume statistic), the return is kept;
+* ``half_day_volume``: volume 0 on a half-day session (24/31 December, or the last session
+  before a holiday of two weekdays or more: Lunar New Year's Eve) while the close moved: the
+  volume is unknown (missing in every volume statistic), the return is kept;
 * ``suspension``: placeholder rows spanning more than ``MAX_DAY0_SHIFT_DAYS`` days (a
   suspension): no event day 0 moves across it.
 """
@@ -28,7 +28,6 @@ in docs/quality.md:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -69,21 +68,16 @@ def _day(value: object) -> str:
     return str(pd.Timestamp(value).date())  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=8)
-def _early_closes(code: str) -> frozenset[pd.Timestamp]:
-    try:
-        from eventstudy.calendar.sessions import exchange_calendar
-
-        return frozenset(pd.DatetimeIndex(exchange_calendar(code).early_closes))
-    except Exception:  # noqa: BLE001 - an exchange the calendars do not know: dates only
-        return frozenset()
-
-
-def is_half_day(day: pd.Timestamp, code: str | None) -> bool:
-    """24/31 December, or an early close of the exchange's calendar (Lunar New Year's Eve)."""
+def is_half_day(day: pd.Timestamp, next_day: pd.Timestamp | None) -> bool:
+    """24/31 December, or the last session before a holiday of two weekdays or more (Lunar New
+    Year's Eve): the half-day sessions of Hong Kong, read from the data's own dates (no
+    calendar library is loaded for it)."""
     if day.month == 12 and day.day in (24, 31):
         return True
-    return code is not None and day in _early_closes(code)
+    if next_day is None:
+        return False
+    between = pd.bdate_range(day + pd.Timedelta(days=1), next_day - pd.Timedelta(days=1))
+    return len(between) >= 2
 
 
 def _ratio_of(move: float) -> int | None:
@@ -96,7 +90,8 @@ def _ratio_of(move: float) -> int | None:
 
 
 def screen_series(frame: pd.DataFrame, ticker: str, code: str | None = None) -> SeriesScreen:
-    """Every screen of the module docstring on one cleaned price frame."""
+    """Every screen of the module docstring on one cleaned price frame (``code``: the
+    exchange-calendars code, kept for callers; the screens read the data's own dates)."""
     out = SeriesScreen(ticker)
     if len(frame) < 2:
         return out
@@ -108,7 +103,7 @@ def screen_series(frame: pd.DataFrame, ticker: str, code: str | None = None) -> 
     _suspensions(out, dates, holes)
     _ranges(out, frame, dates, volume)
     keep = np.flatnonzero(~holes)
-    _zero_volume(out, dates[keep], close[keep], volume[keep], code)
+    _zero_volume(out, dates[keep], close[keep], volume[keep])
     high = frame["high"].to_numpy(float) if "high" in frame else np.full(len(close), np.nan)
     low = frame["low"].to_numpy(float) if "low" in frame else np.full(len(close), np.nan)
     resumed = np.r_[False, holes[:-1]][keep]  # the first trade after placeholder rows
@@ -148,11 +143,11 @@ def _ranges(out: SeriesScreen, frame: pd.DataFrame, dates: pd.DatetimeIndex,
 
 
 def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray,
-                 volume: np.ndarray, code: str | None) -> None:
+                 volume: np.ndarray) -> None:
     move = np.r_[np.nan, close[1:] / close[:-1] - 1.0]
     for i in np.flatnonzero(volume == 0).tolist():
         day = dates[i]
-        if is_half_day(day, code):
+        if is_half_day(day, dates[i + 1] if i + 1 < len(dates) else None):
             out.unknown_volume.append(day)
             out.findings.append(Finding(
                 out.ticker, "half_day_volume", _day(day),

@@ -18,12 +18,14 @@ from eventstudy.report.volatility import volatility_blocks
 from eventstudy.studies.summary import (
     CAR_HEADING,
     HEADINGS,
+    ROBUSTNESS_HEADING,
     WIDE_LIMIT,
     car_long_table,
     car_wide_table,
     data_lines,
     events_table,
     firm_days,
+    robustness_view,
     sq_min_lines,
     tests_pivots,
     volume_wide_table,
@@ -46,7 +48,7 @@ def report_document(result: EventStudyResult, figures: list[Image],
         Section("Cumulative abnormal returns", [
             CAR_HEADING,
             Table(car_wide_table(result) if wide else car_long_table(result)),
-            *sq_min_lines(result)]),
+            *sq_min_lines(result), *_robustness_blocks(result)]),
         Section("Abnormal volume", [
             "Volume ratio = mean volume in the window / mean volume in the estimation window; "
             "abnormal log volume = log(1+V) less the market index's log(1+V) of the same day, "
@@ -76,6 +78,12 @@ def report_document(result: EventStudyResult, figures: list[Image],
     sections.append(provenance_section(result))
     return Document(HEADINGS.get(result.kind, "Event study"), sections,
                     headline=headline_blocks(result))
+
+
+def _robustness_blocks(result: EventStudyResult) -> list[Block]:
+    if result.robustness.empty:
+        return []
+    return [ROBUSTNESS_HEADING, Table(robustness_view(result))]
 
 
 def _blocks(body: Any) -> list[Block]:
@@ -173,11 +181,12 @@ def _volatility_sections(result: EventStudyResult,
 
 
 def _estimation_text(result: EventStudyResult) -> str:
-    """The estimation window as the study ran it (lock-ups: from listing day +5)."""
+    """The estimation window as the study ran it (lock-ups: from listing day +30)."""
     setup = result.setup or {}
     start, end = setup.get("estimation") or result.options.estimation or (None, None)
     if setup.get("from_listing") and not result.options.estimation:
-        return (f"from listing day +5 to day {end}, at most {setup.get('max_estimation')} "
+        return (f"from listing day +{result.options.stabilisation} (after the price-"
+                f"stabilisation period) to day {end}, at most {setup.get('max_estimation')} "
                 "sessions")
     return f"[{start}, {end}] sessions"
 

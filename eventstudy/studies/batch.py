@@ -30,6 +30,7 @@ from eventstudy.engine.panel import (
     DEFAULT_WINDOW,
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
+    LOCKUP_MODEL,
 )
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
@@ -83,7 +84,7 @@ def _check_group_by(group_by: str | None, events: Sequence[Event]) -> None:
 
 def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = None, *,
                 listings: str | Path | None = None, tranches: Sequence[str] | None = None,
-                group_by: str = "group", model: str = "market", market: str | None = None,
+                group_by: str = "group", model: str | None = None, market: str | None = None,
                 window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                 car_windows: tuple[Window, ...] | None = None,
                 min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
@@ -102,8 +103,11 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     of Events (with ``listings``, a calendar file describing their listings: names, offer
     prices for the run-up of ``regress``); without it, every lock-up of every listing in
     ``listings`` (a calendar file; the bundled calendar by default), restricted to ``tranches``
-    if given. Lock-up events estimate from listing day +5 to day -21; file events on
-    ``estimation`` (default -270..-21); ``car_windows`` default as in ``lockup_study``.
+    if given. ``model`` default: market-adjusted returns for the calendar's lock-ups (as
+    ``lockup_study``), the market model for events files. Lock-up events estimate from listing
+    day +``stabilisation`` (30) to day -21; file events on ``estimation`` (default -270..-21;
+    an event with a ``listing_date`` from listing day +30 on); ``car_windows`` default as in
+    ``lockup_study``.
     Events that cannot be studied are skipped with their reason and the batch goes on.
     ``volatility`` adds the GARCH study of every firm-day (run by ``executor``: serial, local
     processes, ``workers`` of them, default the usable CPUs; or ``dask://HOST:PORT``) and the
@@ -121,6 +125,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     for formula in regress:  # a formula outside the grammar fails before any data is loaded
         parse_formula(formula)
     end = (estimation or (LOCKUP_ESTIMATION if events is None else DEFAULT_ESTIMATION))[1]
+    if model is None:
+        model = LOCKUP_MODEL if events is None else "market"
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=default_car_windows(end) if car_windows is None
                            else car_windows, min_estimation=min_estimation,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.tickers import IPO_INDEX, market_for
-from eventstudy.engine.bootstrap import wild_bootstrap_caar
+from eventstudy.engine.bootstrap import MIN_WILD_EVENTS, wild_bootstrap_caar
 from eventstudy.engine.calendar_time import CalendarTimeResult, calendar_time_portfolio
 from eventstudy.engine.crosssection import select_rows
 from eventstudy.engine.regression import RegressionResult, cross_sectional_regression
@@ -122,7 +122,8 @@ def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
 
     One portfolio needs one market: when the events have several (``.HK`` and US tickers),
     it holds the events of ``market`` (default: the market with most events), said in its
-    notes."""
+    notes. Without ``factors``, a study run with the factor model regresses on its factors.
+    """
     _check_span(result, horizon)
     panel = result.ar.panel
     tickers = panel.events["ticker"].to_numpy()
@@ -150,8 +151,14 @@ def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
                            f"{len(ids)} event(s): {', '.join(map(str, ids[:5]))}"
                            f"{' ...' if len(ids) > 5 else ''}")
         rows["weight"], chosen = np.repeat(values, w), "weight"
+    opts = result.options
+    if factors is None and opts.model == "factors":  # the study's factor model, not the market
+        factors, factor_cols, rf_col = opts.factors, list(opts.factor_cols), opts.rf_col
     out = calendar_time_portfolio(rows, horizon, factors=factors, factor_cols=factor_cols,
                                   rf_col=rf_col, weights=chosen)
+    if opts.model == "factors" and factors is opts.factors:
+        out.notes.append(f"regressors: the study's factors ({', '.join(opts.factor_cols)})"
+                         + (f", less the risk-free rate {opts.rf_col}" if opts.rf_col else ""))
     if weight_col is not None:
         out.notes.append(f"value weights: {weight_col} of each event, fixed over its days")
     if market == IPO_INDEX:
@@ -193,6 +200,9 @@ def apply_designs(result: EventStudyResult, *, regress_formulas: tuple[str, ...]
         n = len(select_rows(result.ar)[0])
         if n >= 2:
             result.designs["wild_bootstrap"] = wild_bootstrap(result, n_boot=bootstrap, seed=seed)
+            if n < MIN_WILD_EVENTS:
+                result.notes.append(f"wild bootstrap of CAAR: {n} firm-days give only 2^{n} "
+                                    f"sign patterns, no p-value below {MIN_WILD_EVENTS}")
         else:  # a batch left with one firm-day still reports it, it does not abort
             result.notes.append(f"wild bootstrap of CAAR skipped: it needs at least 2 "
                                 f"firm-days, {n} studied")

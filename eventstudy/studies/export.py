@@ -35,8 +35,8 @@ REPORT_MARKER = ".eventstudy-report"
 WORKBOOK = "tables.xlsx"
 
 # The result's own tables, in the order of a paper: name -> attribute of EventStudyResult.
-TABLE_ORDER = ("events", "parameters", "abnormal_returns", "car", "caar", "tests", "bhar",
-               "volume", "skipped", "quality", "overlaps")
+TABLE_ORDER = ("events", "parameters", "abnormal_returns", "car", "robustness", "caar", "tests",
+               "bhar", "volume", "skipped", "quality", "overlaps")
 SHEET_NAMES = {"abnormal_returns": "AR", "car": "CAR", "caar": "CAAR", "bhar": "BHAR"}
 PARAMETER_COLUMNS = ["event_id", "ticker", "tranche", "model", "alpha", "beta", "sigma",
                      "estimation_start", "estimation_end", "estimation_days"]

@@ -16,6 +16,7 @@ from eventstudy.calendar.listings import Listing, load_listings
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import market_for, normalise_ticker
 from eventstudy.engine.bhar import buy_and_hold
+from eventstudy.engine.panel import LOCKUP_MODEL
 from eventstudy.engine.series import Series, align
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable
@@ -191,7 +192,7 @@ def _options(model: str, market: str | None, window: Window, estimation: Window,
     return StudyOptions(**kwargs)
 
 
-def listing_study(tickers: str | Sequence[str], *, model: str = "market",
+def listing_study(tickers: str | Sequence[str], *, model: str = LOCKUP_MODEL,
                   market: str | None = None, window: Window = LISTING_WINDOW,
                   estimation: Window = LISTING_ESTIMATION,
                   car_windows: tuple[Window, ...] = LISTING_CAR_WINDOWS,
@@ -202,8 +203,11 @@ def listing_study(tickers: str | Sequence[str], *, model: str = "market",
                   ) -> ListingStudyResult:
     """Listing-day study of one or more IPOs (day 0 = first trading day); see the module doc.
 
-    The market model is estimated on sessions ``estimation`` after listing (default +30..+150);
-    with fewer than ``min_estimation`` sessions there it falls back to market-adjusted returns.
+    ``model`` default: market-adjusted returns (Field & Hanka 2001; Brav & Gompers 2003): a
+    market model fitted after the listing would carry its post-IPO intercept back to day 0; it is
+    shown beside it (``result.robustness``). The variance (and the market model's beta) come from
+    the sessions ``estimation`` after listing (default +30..+150, after the price-stabilisation
+    period).
     """
     names = [tickers] if isinstance(tickers, str) else list(tickers)
     if not names:

@@ -21,6 +21,7 @@ from eventstudy.engine.panel import (
     DEFAULT_WINDOW,
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
+    LOCKUP_MODEL,
 )
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput, DataUnavailable
@@ -38,7 +39,7 @@ from eventstudy.studies.result import EventStudyResult, StudyOptions
 
 
 def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None = None,
-                 model: str = "market", market: str | None = None,
+                 model: str | None = None, market: str | None = None,
                  window: Window = DEFAULT_WINDOW, estimation: Window | None = None,
                  car_windows: tuple[Window, ...] | None = None,
                  min_estimation: int = MIN_ESTIMATION, keep_other_events: bool = False,
@@ -51,10 +52,13 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                  **model_options: Any) -> EventStudyResult:
     """Lock-up expiry study of one or more tickers: one event per lock-up tranche.
 
-    Day 0 is the first exchange session on or after listing date + N months. The market model is
-    estimated on the sessions from listing day +5 to day -21 (at most 250; ``estimation`` overrides
-    the relative window), falling back to market-adjusted returns below ``min_estimation``; the
-    event windows of the listing's other tranches are left out of it unless ``keep_other_events``.
+    Day 0 is the first exchange session on or after listing date + N months. ``model`` default:
+    market-adjusted returns, AR = R - Rm (Field & Hanka 2001; Brav & Gompers 2003): no post-IPO
+    intercept is extrapolated; the market model is shown beside it (``result.robustness``).
+    Variance and volume baseline come from the sessions from listing day +``stabilisation``
+    (default 30, after the price-stabilisation period) to day -21 (at most 250; ``estimation``
+    overrides the relative window); the event windows of the listing's other tranches are left
+    out of it unless ``keep_other_events``.
     ``volatility`` adds the GARCH study of each firm-day (default: for a single ticker), run by
     ``executor`` (``workers`` processes with ``local``; default the usable CPUs).
     ``listing_date`` (one ticker): the listing date when the calendar does not know it and the
@@ -68,9 +72,10 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
         raise BadInput("no ticker given")
     if car_windows is None:
         car_windows = default_car_windows((estimation or LOCKUP_ESTIMATION)[1])
-    options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
-                           car_windows=car_windows, min_estimation=min_estimation,
-                           keep_other_events=keep_other_events, **model_options)
+    options = StudyOptions(model=model or LOCKUP_MODEL, market=market, window=window,
+                           estimation=estimation, car_windows=car_windows,
+                           min_estimation=min_estimation, keep_other_events=keep_other_events,
+                           **model_options)
     single = data if len(names) == 1 else None
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir,
                                    data_ticker=normalise_ticker(names[0]) if single else None)

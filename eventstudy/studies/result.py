@@ -18,6 +18,7 @@ from eventstudy.data.tickers import IPO_INDEX, normalise_ticker
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns
 from eventstudy.engine.panel import (
     DEFAULT_WINDOW,
+    STABILISATION,
 )
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, MIN_ESTIMATION, Window, window_label
 from eventstudy.errors import BadInput
@@ -57,6 +58,8 @@ class StudyOptions:
     returns: str = "trade_to_trade"  # or "lumped": no-trade placeholder rows kept (return 0)
     ipo_index_months: int = 24  # market "ipo-index": listings of the last N months
     ipo_index_min: int = 5  # market "ipo-index": fewest constituents for a day's return
+    # events with a listing date: estimation starts this many sessions after the listing day
+    stabilisation: int = STABILISATION
 
     @property
     def panel_window(self) -> Window:
@@ -89,6 +92,8 @@ class StudyOptions:
                            "day 0")
         if self.returns not in RETURNS:
             raise BadInput(f"unknown returns {self.returns!r} (use {', '.join(RETURNS)})")
+        if not 0 <= self.stabilisation <= 1000:
+            raise BadInput("--stabilisation must be 0 to 1000 sessions after the listing day")
         if self.min_estimation < 3:
             raise BadInput("the minimum estimation window must be at least 3 sessions")
         if self.model == "factors":
@@ -159,6 +164,8 @@ class EventStudyResult:
     parameters: pd.DataFrame = field(default_factory=pd.DataFrame)  # fitted model per event
     designs: dict[str, Any] = field(default_factory=dict)  # regressions, calendar time, ...
     setup: dict[str, Any] = field(default_factory=dict)  # estimation window as run (summary)
+    # headline CARs under the study's model and a second one (``engine.robustness``)
+    robustness: pd.DataFrame = field(default_factory=pd.DataFrame)
     quality: pd.DataFrame = field(default_factory=lambda: findings_frame([]))  # docs/quality.md
 
     def defer_tests(self, compute: Callable[[], tuple[pd.DataFrame, pd.DataFrame]]) -> None:

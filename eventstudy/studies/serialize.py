@@ -90,7 +90,8 @@ def event_dict(result: EventStudyResult, event_id: str,
         "event_date": row["day0"], "listing_date": row["listing_date"],
         "listing_inferred": bool(row["listing_inferred"]), "model": row["model"],
         "estimation_window": {"start": row["estimation_start"], "end": row["estimation_end"],
-                              "sessions": row["estimation_days"],
+                              "sessions": row.get("estimation_used", row["estimation_days"]),
+                              "window_sessions": row["estimation_days"],
                               "excluded_sessions": row.get("estimation_excluded", 0)},
         "placeholders_dropped": row.get("placeholders_dropped", 0),
         "alpha": row["alpha"], "beta": row["beta"], "sigma": row["sigma"],
@@ -131,7 +132,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
     vols = result.extras.get("volatility") or {}
     if vols:
         doc["volatility"] = {k: v.to_dict() for k, v in vols.items()}
-    for key in ("tests", "caar", "overlaps"):
+    for key in ("robustness", "tests", "caar", "overlaps"):
         frame = getattr(result, key)
         if not frame.empty:
             doc[key] = _records(frame.reset_index(drop=True), list(frame.columns))

@@ -81,6 +81,23 @@ CAR_HEADING = ("CAR (t: prediction-error variance, MacKinlay 1997; p_SQ: sample-
                "Gelbach, Helland & Klick 2013, no normality assumed):")
 
 
+ROBUSTNESS_HEADING = ("Robustness, the headline CARs under each normal-return model (one firm-day: "
+                      "prediction-error t; several: cross-sectional t, t(n-1)):")
+
+
+def robustness_view(result: EventStudyResult) -> pd.DataFrame:
+    """``result.robustness`` for reading: model (role): firm-day x window, cells
+    'CAR (t, p, n)'."""
+    rows = result.robustness
+    cells = [f"{pct(r.car)} (t {num(r.t)}, p {num(r.p, 3)}, n {r.n})" for r in rows.itertuples()]
+    label = [f"{m} ({r}): {f}" for m, r, f in zip(rows["model"], rows["role"], rows["firm_day"],
+                                                   strict=True)]
+    table = rows.assign(cell=cells, label=label).pivot(index="label", columns="window",
+                                                        values="cell")
+    return table.reindex(index=list(dict.fromkeys(label)),
+                         columns=list(dict.fromkeys(rows["window"]))).rename_axis(None)
+
+
 def sq_min_lines(result: EventStudyResult) -> list[str]:
     """The smallest attainable p_SQ per window (2 / (n + 1) for n estimation-window CARs)."""
     car = result.car.dropna(subset=["sq_min_p"])
@@ -133,7 +150,8 @@ MEASURES = {"car": "CAR", "bhar": "BHAR", "volume": "abnormal log volume"}
 
 def tests_pivots(result: EventStudyResult) -> list[tuple[str, pd.DataFrame]]:
     """Per group and measure (CAR, BHAR, volume): tests x windows, each cell 'statistic (p)',
-    under the mean estimate and the number of firm-days."""
+    under the mean estimate and the number of firm-days; a test marked * does not hold its size
+    in this design (``eventstudy.engine.validity``)."""
     from eventstudy.engine.significance import kind_of
 
     tests = result.tests
@@ -146,6 +164,9 @@ def tests_pivots(result: EventStudyResult) -> list[tuple[str, pd.DataFrame]]:
         windows = list(dict.fromkeys(block["window"]))
         table = block.assign(cell=cells).pivot(index="test", columns="window", values="cell")
         table = table.reindex(index=list(dict.fromkeys(block["test"])), columns=windows)
+        if "valid" in block:  # a test that does not hold its size in this design: marked *
+            bad = set(block.loc[~block["valid"].astype(bool), "test"])
+            table.index = [f"{t} *" if t in bad else t for t in table.index]
         first = block.drop_duplicates("window").set_index("window")
         fmt = pct if measure != "volume" else num
         top = pd.DataFrame([[fmt(first.loc[w, "estimate"]) for w in windows],
@@ -184,7 +205,8 @@ def _estimation_text(result: EventStudyResult) -> str:
     window = result.options.estimation or design.get("estimation")
     text = window_label(window) if window else "n/a"
     if design.get("max_estimation"):
-        text += f" (<= {design['max_estimation']}, from listing +5)"
+        text += (f" (<= {design['max_estimation']}, from listing "
+                 f"+{result.options.stabilisation})")
     days: Any = result.events.get("estimation_days", [])
     if len(days):
         lo, hi = int(min(days)), int(max(days))
@@ -264,6 +286,8 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     out.append(CAR_HEADING)
     out.append(_frame_text(cars))
     out += sq_min_lines(result)
+    if not result.robustness.empty:
+        out += ["", ROBUSTNESS_HEADING, _frame_text(robustness_view(result))]
     pivots = tests_pivots(result)
     for title, table in [p for p in pivots if p[0].endswith("group all")]:
         out += ["", f"Cross-event tests, {title} (statistic, two-sided p):", _frame_text(table)]
@@ -273,9 +297,11 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     out += design_lines(result)
     vols = result.extras.get("volatility") or {}
     if vols:
-        out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], permutation "
-                "test of the standardised residual variance):"]
+        out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], day 0's shock "
+                "in it from day +1 through the ARCH term; raw residual variance ratio; "
+                "permutation test of the standardised residual variance):"]
         out += [f"  {eid}: {v.model}, ratio {num(v.ratio.ratio, 3)} "
+                f"(raw {num(v.ratio.raw_ratio, 3)}) "
                 f"(permutation p {num(v.ratio.perm_pvalue, 3)})"
                 + ("; beta at its bound 0" if v.fit is not None and v.fit.beta_at_bound else "")
                 + (f"; fallback: {v.fallback_reason}" if v.fallback_reason else "")

@@ -10,8 +10,8 @@ process, a dask worker.
 
 A BLAS thread limit is process-wide, so it is set only where it cannot reach a caller's own
 computations: in worker processes, or in the caller's process when it runs no other thread.
-A caller with other threads alive (a user's ``arch_model(...).fit()`` in a thread) gets the
-fits run in one fresh worker process instead (``isolated``, ``spawn``), its BLAS untouched."""
+A caller with other (non-daemon) threads alive (a user's ``arch_model(...).fit()`` in a thread)
+gets the fits run in one fresh worker process instead (``isolated``), its BLAS untouched."""
 
 from __future__ import annotations
 
@@ -41,9 +41,12 @@ def one_blas_thread() -> Iterator[None]:
 
 
 def alone() -> bool:
-    """True when this process runs no other Python thread: a BLAS limit set now is seen by
-    nothing but our own computation."""
-    return threading.active_count() == 1
+    """True when this process runs no other Python thread but daemon threads (the service
+    threads of Jupyter, dask, tqdm): a BLAS limit set now is seen by nothing but our own
+    computation. A caller's worker threads (``threading.Thread``, ``ThreadPoolExecutor``) are
+    not daemons."""
+    me = threading.current_thread()
+    return not any(t is not me and t.is_alive() and not t.daemon for t in threading.enumerate())
 
 
 def _limited(func: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
