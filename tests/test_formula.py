@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from eventstudy.engine.formula import parse_formula
 from eventstudy.engine.regression import cross_sectional_regression
@@ -68,12 +69,17 @@ def test_formula_numbers_match_statsmodels_on_a_hand_built_design(formula: str) 
     res = cross_sectional_regression(d, formula)
     assert list(res.coef["term"]) == names
     hc3 = sm.OLS(d.car.to_numpy(), X).fit(cov_type="HC3")
-    cl = sm.OLS(d.car.to_numpy(), X).fit(cov_type="cluster",
-                                         cov_kwds={"groups": pd.factorize(d.day0)[0]})
+    groups = pd.factorize(d.day0)[0]
+    cl = sm.OLS(d.car.to_numpy(), X).fit(cov_type="cluster", cov_kwds={"groups": groups})
     np.testing.assert_allclose(res.coef["coef"], hc3.params, rtol=1e-10)
     np.testing.assert_allclose(res.coef["se_hc3"], hc3.bse, rtol=1e-10)
-    np.testing.assert_allclose(res.coef["p_hc3"], hc3.pvalues, rtol=1e-8)
+    # small samples: t(n - k) for HC3, t(G - 1) for G date clusters (Cameron & Miller 2015)
+    n, k, g = X.shape[0], X.shape[1], len(set(groups))
+    np.testing.assert_allclose(res.coef["p_hc3"], 2 * stats.t.sf(np.abs(hc3.tvalues), n - k),
+                               rtol=1e-8)
     np.testing.assert_allclose(res.coef["se_cluster"], cl.bse, rtol=1e-10)
+    np.testing.assert_allclose(res.coef["p_cluster"], 2 * stats.t.sf(np.abs(cl.tvalues), g - 1),
+                               rtol=1e-8)
     assert res.rsquared == pytest.approx(hc3.rsquared, rel=1e-10, abs=0)
 
 
