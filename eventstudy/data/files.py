@@ -1,5 +1,5 @@
 """Price files on disk: a user's CSV/parquet file or folder (``--data``) and the bundled real data
-under ``data/prices`` (provenance in ``data/PROVENANCE.md``)."""
+under ``data/prices`` (provenance in ``data/PROVENANCE.md``), shipped inside the package."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
@@ -19,10 +20,21 @@ from eventstudy.data.clean import frame_from_table, plain_frame
 from eventstudy.data.tickers import normalise_ticker
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+def _bundled_root() -> Path:
+    """``eventstudy/_bundled``: the package's copies of the repository's ``configs/`` and
+    ``data/`` (``make bundle``), found with importlib.resources wherever it is installed."""
+    root = resources.files("eventstudy").joinpath("_bundled")
+    return root if isinstance(root, Path) else Path(str(root))  # a wheel installs plain files
 
 
-DATA_DIR = Path(os.environ.get("EVENTSTUDY_DATA_DIR", PACKAGE_ROOT / "data"))
+BUNDLED_ROOT = _bundled_root()
+
+
+BUNDLED_CONFIGS = BUNDLED_ROOT / "configs"
+
+
+DATA_DIR = Path(os.environ.get("EVENTSTUDY_DATA_DIR", BUNDLED_ROOT / "data"))
 
 
 BUNDLED_PRICES = DATA_DIR / "prices"
