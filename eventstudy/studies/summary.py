@@ -85,11 +85,17 @@ ROBUSTNESS_HEADING = ("Robustness, the headline CARs under each normal-return mo
                       "prediction-error t; several: cross-sectional t, t(n-1)):")
 
 
+def _p_text(p: float) -> str:
+    """'p < 0.001' rather than a p printed as 0.000."""
+    return "p < 0.001" if 0 <= p < 0.001 else f"p {num(p, 3)}"
+
+
 def robustness_view(result: EventStudyResult) -> pd.DataFrame:
     """``result.robustness`` for reading: model (role): firm-day x window, cells
     'CAR (t, p, n)'."""
     rows = result.robustness
-    cells = [f"{pct(r.car)} (t {num(r.t)}, p {num(r.p, 3)}, n {r.n})" for r in rows.itertuples()]
+    cells = [f"{pct(r.car)} (t {num(r.t)}, {_p_text(float(r.p))}, n {r.n})"  # type: ignore[arg-type]
+             for r in rows.itertuples()]
     label = [f"{m} ({r}): {f}" for m, r, f in zip(rows["model"], rows["role"], rows["firm_day"],
                                                    strict=True)]
     table = rows.assign(cell=cells, label=label).pivot(index="label", columns="window",
