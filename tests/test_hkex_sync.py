@@ -372,3 +372,31 @@ def test_duplicate_key_refused_with_and_without_libyaml(tmp_path: Path, libyaml:
     path.write_text(ENTRY + "    board: Main Board\n    board: Chapter 18C\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="duplicate key 'board'.*line 5"):
         read_listings_file(path)
+
+
+def test_a_pdf_announcement_parses_as_its_text() -> None:
+    """HKEXnews serves allotment results as PDF: the MiniMax recording, typeset into a PDF here
+    (matplotlib, DejaVu Sans, 60 lines a page), read back with pypdf, gives the same entry."""
+    import io
+    import warnings
+
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    from eventstudy.calendar.sync import document_text
+
+    name = "0100_minimax_2026010801342.txt"
+    text = (HKEX / name).read_text(encoding="utf-8")
+    lines, buf = text.splitlines(), io.BytesIO()
+    with PdfPages(buf) as pdf, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # CJK glyphs DejaVu Sans lacks
+        for start in range(0, len(lines), 60):
+            fig = Figure(figsize=(8.27, 11.69))
+            fig.text(0.02, 0.98, "\n".join(lines[start:start + 60]) or " ", va="top", fontsize=5,
+                     family="DejaVu Sans")
+            pdf.savefig(fig)
+    body = buf.getvalue()
+    assert body.startswith(b"%PDF")
+    read = document_text(body, "application/pdf", "https://x" + DOCS[name])
+    assert calendar_entry(parse_allotment(read, "u")) == calendar_entry(parse_allotment(text, "u"))
+    assert calendar_entry(parse_allotment(read, "u"))["ticker"] == "0100.HK"
