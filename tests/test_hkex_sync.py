@@ -295,6 +295,21 @@ def test_upcoming_lists_the_new_12_month_expiries() -> None:
     assert frame.attrs["calendar_stale"]  # nothing after 2026-09-29 is known: still warned
 
 
+def test_upcoming_lists_the_listings_of_2025_12_30() -> None:
+    """OneRobotics (6600), 51WORLD (6651, 18C commercial) and Xunce (3317) listed on Tuesday
+    2025-12-30 (sources in the calendar): their 12-month expiries fall on Wednesday 2026-12-30,
+    an HK trading day, inside 90 days of 2026-12-07."""
+    from eventstudy.calendar.upcoming import upcoming_expiries
+
+    frame = upcoming_expiries("2026-12-07", 90, prices=False)
+    got = {(r.ticker, r.tranche): (str(r.expiry.date()), str(r.day0.date()))
+           for r in frame.itertuples()}
+    for ticker in ("6600.HK", "6651.HK", "3317.HK"):
+        assert got[(ticker, "pre_ipo_12m")] == ("2026-12-30", "2026-12-30")
+        assert got[(ticker, "controlling_12m")] == ("2026-12-30", "2026-12-30")
+    assert got[("6651.HK", "key_persons_12m")] == ("2026-12-30", "2026-12-30")  # Rule 18C.14
+
+
 def test_sync_change_keeps_the_tranches_the_document_does_not_restate() -> None:
     """MiniMax's recording lacks the cornerstone table: the calendar's cornerstone tranche is
     kept, the key persons' 24-month tranche is replaced by the document's (with shares)."""
