@@ -19,6 +19,9 @@ def test_garch_command(tmp_path: Path) -> None:
     # SenseTime's chosen GARCH(1,1) has beta = 3.6e-13: flagged, in JSON and in the report
     assert doc["fit"]["params"]["beta[1]"] < 1e-6 and doc["fit"]["beta_at_bound"] is True
     assert 0 <= doc["ratio"]["perm_pvalue"] <= 1 and "f_pvalue" not in doc["ratio"]
+    # asked for explicitly: fitted on the short sample, but flagged (MIN_GARCH_ESTIMATION)
+    assert doc["garch_fitted"] is True and doc["estimation_sessions"] < 250
+    assert doc["short_sample"].startswith(f"GARCH fitted on {doc['estimation_sessions']} ")
     dummy = doc["ratio"]["dummy_test"]
     assert dummy["robust_lr"] == pytest.approx(2 * dummy["lr_stat"] / (dummy["kurtosis"] - 1),
                                                rel=1e-6, abs=0)
@@ -73,13 +76,17 @@ def test_simulate_garch_size_check(tmp_path: Path) -> None:
         assert test in text
 
 
-def test_batch_with_garch_adds_garch_bmp(tmp_path: Path) -> None:
+def test_batch_with_garch_on_six_month_lockups_falls_back(tmp_path: Path) -> None:
     code, out, err = run("batch", "--tranche", "cornerstone", "--garch", "--executor", "serial",
                          "--offline", "--json", "--no-report")
     assert code == 0, err
     doc = json.loads(out)
-    assert any(t["test"] == "garch_bmp" for t in doc["tests"])
     assert len(doc["volatility"]) >= 5
+    # 6-month lock-ups: fewer than MIN_GARCH_ESTIMATION estimation sessions, so no GARCH fit and
+    # no GARCH-standardised BMP; the notes say why
+    assert not any(v["garch_fitted"] for v in doc["volatility"].values())
+    assert not any(t["test"] == "garch_bmp" for t in doc["tests"])
+    assert any("GARCH-standardised BMP" in n and "left out" in n for n in doc["notes"])
 
 
 def test_the_yahoo_fallback_note_is_said_once() -> None:

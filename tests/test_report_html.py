@@ -36,10 +36,16 @@ def test_lockup_report_is_valid_html_with_tables_toc_and_garch(tmp_path: Path) -
     tables = list(tree.iter("table"))  # type: ignore[attr-defined]
     assert len(tables) >= 7
     header = [t for t in texts(tree, "th")]
-    for column in ("AR(0)", "estimate", "std. error", "bic", "p-value"):
+    for column in ("AR(0)", "estimate", "p-value"):
         assert column in header
-    assert "omega" in header and "alpha[1]" in header  # GARCH parameters table
-    assert "-46.15%" in texts(tree, "td")
+    # 71 estimation sessions < MIN_GARCH_ESTIMATION: no GARCH fit, so no parameters table,
+    # the warning and the raw residual variance ratio's permutation test instead
+    assert "omega" not in header
+    cells = texts(tree, "td")
+    assert "permutation: raw residual e^2 (no GARCH filter)" in cells
+    assert any("WARNING: GARCH not fitted: 71 estimation sessions < 250" in li
+               for li in texts(tree, "li"))
+    assert "-46.15%" in cells
     images = [el.get("src") for el in tree.iter("img")]  # type: ignore[attr-defined]
     pngs = sorted(out.glob("*.png"))
     assert len(images) == len(pngs) and all(s.startswith("data:image/png;base64,")
@@ -59,8 +65,12 @@ def test_garch_report_has_fit_tables(tmp_path: Path) -> None:
     assert any(c.startswith("permutation: z^2") for c in cells)
     assert "Conditional volatility" in texts(tree, "figcaption")
     assert (out / ".eventstudy-report").is_file()
+    header = texts(tree, "th")
+    for column in ("estimate", "std. error", "bic", "p-value", "omega", "alpha[1]"):
+        assert column in header
     md = (out / "report.md").read_text()
     assert "```" not in md and "| omega" in md
+    assert "WARNING: GARCH fitted on " in md and "estimation sessions \\< 250" in md
 
 
 def test_listing_report_is_valid_html(tmp_path: Path) -> None:

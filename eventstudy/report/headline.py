@@ -13,6 +13,7 @@ import pandas as pd
 from eventstudy.formatting import num, pct
 from eventstudy.report.document import Block, Table
 from eventstudy.studies.summary import WIDE_LIMIT, firm_days, label_of
+from eventstudy.volatility.base import MIN_GARCH_ESTIMATION
 
 if TYPE_CHECKING:
     from eventstudy.studies.result import EventStudyResult
@@ -32,7 +33,8 @@ def headline_blocks(result: EventStudyResult) -> list[Block]:
             "AR and CAR with the prediction-error t and its two-sided p (MacKinlay 1997); "
             "volume ratio = mean volume over the estimation-window mean volume"
             + ("; volatility ratio = mean GARCH sigma [+1,+20] / [-20,-1] with its "
-               "permutation p." if volatility else "."))
+               "permutation p (raw: residual variance ratio, GARCH not fitted on fewer than "
+               f"{MIN_GARCH_ESTIMATION} estimation sessions)." if volatility else "."))
         blocks += [Table(card, caption=label, header=False) for label, card in cards]
     caar = caar_table(result)
     if caar is not None:
@@ -83,6 +85,10 @@ def _volatility(result: EventStudyResult, ids: list[str]) -> str:
     vol = next((vols[i] for i in ids if i in vols), None)
     if vol is None:
         return ""
+    if vol.fit is None and vol.short_sample:  # MIN_GARCH_ESTIMATION: no GARCH number
+        return (f"raw {num(vol.ratio.raw_ratio, 3)} (permutation "
+                f"{p_text(vol.ratio.raw_perm_pvalue)}); GARCH not fitted: "
+                f"{vol.estimation_sessions} sessions")
     return f"{num(vol.ratio.ratio, 3)} (permutation {p_text(vol.ratio.perm_pvalue)})"
 
 

@@ -21,8 +21,13 @@ def volatility_blocks(vol: Any) -> list[Block]:
     lines = [
         f"series: {doc.get('label') or 'series'}, day 0 = {day0}; returns x{doc['scale']:g} "
         "(percent); sigma in % per day",
+        *([f"WARNING: {doc['short_sample']}"] if doc.get("short_sample") else []),
+        f"raw residual variance ratio [+1,+20] / [-20,-1]: "
+        f"{num(doc['ratio'].get('raw_ratio'), 3)} (permutation p "
+        f"{num(doc['ratio'].get('raw_perm_pvalue'), 4)})",
         f"conditional variance: {doc['model']}"
-        + (f" (fallback: {doc['fallback_reason']})" if doc.get("fallback_reason") else ""),
+        + (f" (fallback: {doc['fallback_reason']})" if doc.get("fallback_reason")
+           and doc.get("fallback_reason") != doc.get("short_sample") else ""),
         f"mean equation: {'market model (LS)' if doc.get('mean') == 'market' else 'constant'}",
         f"mean conditional volatility [+1,+20] / [-20,-1]: {num(doc['ratio'].get('ratio'), 3)}",
         *([f"beta at its bound 0 ({doc['model']}): an ARCH(1) in effect; chi2 reference "
@@ -63,6 +68,10 @@ def tests_table(ratio: dict[str, Any]) -> pd.DataFrame:
              "estimate": ratio.get("ratio"), "statistic": ratio.get("z2_ratio"),
              "df": f"n {ratio.get('n_post')}, {ratio.get('n_pre')}",
              "p-value": ratio.get("perm_pvalue"), "note": ratio.get("note") or ""}]
+    rows.append({"test": "permutation: raw residual e^2 (no GARCH filter)",
+                 "estimate": ratio.get("raw_ratio"), "statistic": ratio.get("raw_ratio"),
+                 "df": f"n {ratio.get('n_post')}, {ratio.get('n_pre')}",
+                 "p-value": ratio.get("raw_perm_pvalue"), "note": ""})
     dummy = ratio.get("dummy_test")
     if dummy:
         rows.append({"test": "robust QLR: post-event variance dummy",

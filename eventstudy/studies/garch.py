@@ -70,8 +70,20 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
             done[str(event_id)] = fit
     result.extras["volatility"] = done
     if len(done) >= 2 and not result.tests.empty:
+        _add_garch_bmp(result, list(done.values()))
+
+
+def _add_garch_bmp(result: EventStudyResult, done: list[Any]) -> None:
+    """The GARCH-standardised BMP rows; a firm-day with too short a sample for GARCH
+    (``MIN_GARCH_ESTIMATION``: no fit) is left out, with a note."""
+    fitted = [v for v in done if v.fit is not None or not v.short_sample]
+    if len(fitted) < len(done):
+        result.notes.append(f"GARCH-standardised BMP: {len(done) - len(fitted)} firm-day(s) "
+                            "without a GARCH fit (estimation sample too short) left out"
+                            + ("" if len(fitted) >= 2 else "; fewer than 2 left: not run"))
+    if len(fitted) >= 2:
         result.tests = with_windows(pd.concat(
-            [result.tests, garch_bmp_rows(list(done.values()), result.options.car_windows)],
+            [result.tests, garch_bmp_rows(fitted, result.options.car_windows)],
             ignore_index=True))
 
 
@@ -131,7 +143,10 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     """GARCH volatility around one event of ``ticker``: ``date`` if given, else the expiry of
     ``tranche`` of its listing. Returns ``eventstudy.volatility.event.EventVolatility``.
     The returns are screened (docs/quality.md): an impossible return among them is an error
-    unless ``keep_suspect``; ``listing_date`` dates a listing the calendar does not know."""
+    unless ``keep_suspect``; ``listing_date`` dates a listing the calendar does not know.
+    GARCH was asked for explicitly, so it is fitted even on fewer than ``MIN_GARCH_ESTIMATION``
+    estimation returns (``min_garch=None``), with the warning in ``short_sample`` and the
+    summary; pass ``min_garch=MIN_GARCH_ESTIMATION`` for the lock-up study's fallback."""
     from eventstudy.volatility.event import volatility_study
     from eventstudy.volatility.threads import isolated
 
@@ -151,6 +166,7 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
         raise BadInput(f"{ticker}: suspect return among the returns of the GARCH fit: "
                        f"{suspect[0].found} ({suspect[0].where}) ({SUSPECT_HINT})")
     # one BLAS thread: the numbers of every executor, never the caller's (volatility.threads)
+    options.setdefault("min_garch", None)
     result = isolated(volatility_study, stock, day0, index, label=ticker, **options)
     result.notes.extend(loader.notes)
     return result

@@ -303,15 +303,13 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     out += design_lines(result)
     vols = result.extras.get("volatility") or {}
     if vols:
+        from eventstudy.volatility.base import MIN_GARCH_ESTIMATION
+
         out += ["", "GARCH volatility (mean conditional sigma [+1,+20] / [-20,-1], day 0's shock "
                 "in it from day +1 through the ARCH term; raw residual variance ratio; "
-                "permutation test of the standardised residual variance):"]
-        out += [f"  {eid}: {v.model}, ratio {num(v.ratio.ratio, 3)} "
-                f"(raw {num(v.ratio.raw_ratio, 3)}) "
-                f"(permutation p {num(v.ratio.perm_pvalue, 3)})"
-                + ("; beta at its bound 0" if v.fit is not None and v.fit.beta_at_bound else "")
-                + (f"; fallback: {v.fallback_reason}" if v.fallback_reason else "")
-                for eid, v in vols.items()]
+                "permutation test of the standardised residual variance; no GARCH on fewer than "
+                f"{MIN_GARCH_ESTIMATION} estimation sessions):"]
+        out += [f"  {eid}: {volatility_line(v)}" for eid, v in vols.items()]
     if not result.skipped.empty:
         out += ["", "Skipped:"] + [f"  {r.event_id}: {r.reason}" for r in
                                    result.skipped.itertuples()]
@@ -320,6 +318,20 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     if notes:
         out += ["", "Notes:"] + [f"  - {n}" for n in dict.fromkeys(notes)]
     return "\n".join(out)
+
+
+def volatility_line(v: Any) -> str:
+    """One event's GARCH line; on a short estimation sample (no GARCH fitted) only the raw
+    residual variance ratio and its permutation p (``MIN_GARCH_ESTIMATION``)."""
+    raw = f"raw variance ratio {num(v.ratio.raw_ratio, 3)} (permutation p " \
+          f"{num(v.ratio.raw_perm_pvalue, 3)})"
+    if v.fit is None and v.short_sample:
+        return f"{v.short_sample.split(';')[0]}; {raw}"
+    return (f"{v.model}, ratio {num(v.ratio.ratio, 3)} "
+            f"(permutation p {num(v.ratio.perm_pvalue, 3)}); {raw}"
+            + ("; beta at its bound 0" if v.fit is not None and v.fit.beta_at_bound else "")
+            + (f"; fallback: {v.fallback_reason}" if v.fallback_reason else "")
+            + (f"; WARNING: {v.short_sample}" if v.short_sample else ""))
 
 
 QUALITY_ROWS = 30  # summary lines of the quality table; the rest in result.quality / JSON

@@ -26,6 +26,7 @@ from eventstudy.volatility.base import (
     EVENT_WINDOW,
     EX_ANTE_SEED,
     EX_ANTE_SIMULATIONS,
+    MIN_GARCH_ESTIMATION,
     MIN_OBS,
     POST_WINDOW,
     PRE_WINDOW,
@@ -225,6 +226,10 @@ class EventVolatility:
     event_window: Window
     prediction_error: bool
     notes: list[str] = field(default_factory=list)
+    # estimation sample length; below MIN_GARCH_ESTIMATION the GARCH numbers are not reliable
+    estimation_sessions: int = 0
+    # the short-sample message: GARCH not fitted (fallback) or fitted anyway (warning); else None
+    short_sample: str | None = None
 
     @property
     def fit(self) -> GarchFit | None:
@@ -279,6 +284,7 @@ class EventVolatility:
         sar0 = self.sar.get(0, np.nan)
         lines = [
             f"GARCH volatility around an event: {self.label or 'series'}, day 0 = {day0}",
+            *([f"WARNING: {self.short_sample}"] if self.short_sample else []),
             f"Returns x{self.scale:g} (percent) for arch's optimiser; sigma in % per day.",
             self._estimation_line(),
             f"Conditional variance: {self.model}",
@@ -308,6 +314,9 @@ class EventVolatility:
             "event_window": self.event_window, "prediction_error": self.prediction_error,
             "scar_event_window": self.scar(self.event_window),
             "days": rows.drop(columns=["estimation"]), "notes": self.notes,
+            "estimation_sessions": self.estimation_sessions,
+            "min_garch_estimation": MIN_GARCH_ESTIMATION,
+            "garch_fitted": self.fit is not None, "short_sample": self.short_sample,
         })
 
 
@@ -318,7 +327,8 @@ def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
                      post_window: Window = POST_WINDOW, vols: Sequence[str] = VOLS,
                      dists: Sequence[str] = DISTS, scale: float = SCALE,
                      min_obs: int = MIN_OBS, backcast: float | str = "arch",
-                     dummy_test: bool = True, prediction_error: bool = True) -> EventVolatility:
+                     dummy_test: bool = True, prediction_error: bool = True,
+                     min_garch: int | None = MIN_GARCH_ESTIMATION) -> EventVolatility:
     """Model selection, event-induced volatility and GARCH-standardised ARs for one event.
 
     ``returns``/``market`` are simple returns (decimals); ``event_date`` is a date (day 0 is the
@@ -328,15 +338,22 @@ def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
     window, where V is the covariance of the estimated mean parameters (the prediction-error
     adjustment; ``prediction_error=False`` drops it): the out-of-sample analogue of Savickas's
     (2003) gamma_i / sqrt(h_i,E). ``dummy_test`` adds the LR test of a post-window variance
-    dummy (skipped after the EWMA fallback).
+    dummy (skipped after the EWMA fallback). With fewer than ``min_garch`` estimation returns
+    (default ``MIN_GARCH_ESTIMATION``) no GARCH is fitted: EWMA path, the raw residual variance
+    ratio and its permutation p are the numbers to read (``short_sample`` says so);
+    ``min_garch=None`` fits GARCH anyway and ``short_sample`` warns when the sample is short.
     """
     frame = _frame(returns, market)
     event, notes = _event_position(frame.index, event_date)
     lay = _layout(event, len(frame), estimation_end, estimation_length, event_window,
                   pre_window, post_window)
     est = frame.iloc[lay.est_start: lay.est_stop]
-    selection = select_model(est["y"], est.get("m"), vols=vols,
-                             dists=dists, scale=scale, min_obs=min_obs, backcast=backcast)
+    short = _short_sample(len(est), min_garch)
+    if min_garch is not None and len(est) < min_garch:
+        selection = ModelSelection([], None, short, len(est), scale)
+    else:
+        selection = select_model(est["y"], est.get("m"), vols=vols, dists=dists, scale=scale,
+                                 min_obs=min_obs, backcast=backcast)
     full = frame.iloc[lay.est_start: lay.stop] * scale
     path, adjusted = _build_path(selection, full, lay, prediction_error)
     if prediction_error and not adjusted:
@@ -351,7 +368,23 @@ def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
         label=label, event_date=date, event_position=event, scale=scale,
         mean="market" if "m" in frame else "constant", selection=selection, path=path,
         windows=windows, ratio=ratio, event_window=lay.event_window,
-        prediction_error=adjusted, notes=notes + list(lay.notes))
+        prediction_error=adjusted, notes=notes + list(lay.notes),
+        estimation_sessions=len(est), short_sample=short)
+
+
+def _short_sample(n_est: int, min_garch: int | None) -> str | None:
+    """The message of an estimation sample shorter than ``MIN_GARCH_ESTIMATION`` (or than
+    ``min_garch``): GARCH not fitted, or (``min_garch=None``) fitted but unreliable."""
+    if min_garch is not None and n_est < min_garch:
+        return (f"GARCH not fitted: {n_est} estimation sessions < {min_garch} "
+                f"(MIN_GARCH_ESTIMATION, Hwang & Valls Pereira 2006); using {_EWMA_LABEL}: read "
+                "the raw residual variance ratio and its permutation p")
+    if n_est < MIN_GARCH_ESTIMATION:
+        return (f"GARCH fitted on {n_est} estimation sessions < {MIN_GARCH_ESTIMATION} "
+                "(MIN_GARCH_ESTIMATION, Hwang & Valls Pereira 2006): its parameters, volatility "
+                "ratio and QLR p are unreliable; read the raw residual variance ratio and its "
+                "permutation p")
+    return None
 
 
 def _maybe_dummy_test(selection: ModelSelection, full: pd.DataFrame, path: pd.DataFrame,

@@ -62,6 +62,8 @@ class VolatilityRatio:
     note: str | None = None
     # mean e^2 over ``post`` / over ``pre``: the raw residual variance ratio, no GARCH filter
     raw_ratio: float = float("nan")
+    # permutation p of ``raw_ratio`` (the same test on the raw residuals e_t instead of z_t)
+    raw_perm_pvalue: float = float("nan")
 
     @property
     def ratio(self) -> float:
@@ -74,7 +76,7 @@ class VolatilityRatio:
             f"mean sigma {_days(self.pre)} = {self.mean_sigma_pre:.3f}, {_days(self.post)} = "
             f"{self.mean_sigma_post:.3f}: ratio {self.ratio:.3f} (day 0's own shock enters sigma "
             f"from day +1 through the ARCH term); raw residual variance ratio "
-            f"{self.raw_ratio:.3f}",
+            f"{self.raw_ratio:.3f} (permutation p {self.raw_perm_pvalue:.4f})",
             f"Permutation test of standardised residual variance {_days(self.post)} vs "
             f"{_days(self.pre)}: mean z^2 ratio = {self.z2_ratio:.3f} ({self.n_post} vs "
             f"{self.n_pre} days), p = {self.perm_pvalue:.4f} (two-sided, {PERMUTATIONS} "
@@ -134,6 +136,7 @@ def _variance_ratio(path: pd.DataFrame, pre: Window, post: Window) -> Volatility
     before = path[(path["day"] >= pre[0]) & (path["day"] <= pre[1])]
     after = path[(path["day"] >= post[0]) & (path["day"] <= post[1])]
     ratio, p = permutation_variance_test(before["z"].to_numpy(), after["z"].to_numpy())
-    raw = float(np.mean(after["resid"] ** 2) / np.mean(before["resid"] ** 2))
+    raw, raw_p = permutation_variance_test(before["resid"].to_numpy(), after["resid"].to_numpy())
     return VolatilityRatio(pre, post, float(before["sigma"].mean()), float(after["sigma"].mean()),
-                           ratio, len(after), len(before), p, raw_ratio=raw)
+                           ratio, len(after), len(before), p, raw_ratio=raw,
+                           raw_perm_pvalue=raw_p)

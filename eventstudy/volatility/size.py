@@ -96,7 +96,8 @@ def garch_size(*, n_draws: int = 200, seed: int = 0, estimation: int = 250,
         try:
             res = volatility_study(pd.Series(s.ret[lo:hi], index=index), index[pos - lo],
                                    pd.Series(s.mkt[lo:hi], index=index),
-                                   estimation_length=estimation, vols=vols, dists=dists)
+                                   estimation_length=estimation, vols=vols, dists=dists,
+                                   min_garch=None)  # the GARCH tests' size at any length
         except EstimationError:
             continue
         rows.append({"ticker": names[k], "date": index[pos - lo], "model": res.model,
