@@ -156,3 +156,23 @@ def test_one_json_cleaner_for_every_document() -> None:
         "1": [3, None, True], "f": [{"a": 1.5, "d": "2024-01-02"}, {"a": None, "d": None}],
         "t": ["2024-01-02", "2024-01-02T09:30:00", "2024-03-04", None, None], "x": [[1, 2]]}
     assert type(json_clean(np.int64(3))) is int and type(json_clean(np.bool_(False))) is bool
+
+
+def test_every_plot_method_forwards_its_keywords(result: EventStudyResult,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """``result.plot_*(..., ax=...)`` reaches ``results.plots`` unchanged (alphalens-style
+    placement in a user's grid)."""
+    from eventstudy.results import plots
+
+    seen: dict[str, Any] = {}
+    for name in ("plot_car", "plot_price_volume", "plot_caar", "plot_volatility"):
+        monkeypatch.setattr(plots, name, lambda *a, _n=name, **k: seen.setdefault(_n, (a, k)))
+    marker = object()
+    result.plot_car(1, ax=marker)
+    result.plot_price_volume(0, ax=marker, title="x")
+    result.plot_caar(ax=marker)
+    result.plot_volatility(None, ax=marker)
+    assert seen == {"plot_car": ((result, 1), {"ax": marker}),
+                    "plot_price_volume": ((result, 0), {"ax": marker, "title": "x"}),
+                    "plot_caar": ((result,), {"ax": marker}),
+                    "plot_volatility": ((result, None), {"ax": marker})}
