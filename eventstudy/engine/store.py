@@ -10,37 +10,16 @@ non-finite return) is handed to ``align`` itself, so its error is the same word 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.series import Prices, Series, align, prices
+from eventstudy.engine.columnar import Prices, Store, prices
+from eventstudy.engine.series import Series, align
 from eventstudy.errors import BadInput, DataUnavailable
 
 NO_PLACEHOLDERS = np.array([], dtype="datetime64[ns]")
 NO_PLACEHOLDERS.flags.writeable = False
-
-
-@dataclass(frozen=True)
-class Store:
-    """The aligned series of many tickers end to end, with room for ``total`` rows; element
-    ``total`` of each array is a NaN (NaT for dates) that a gather reads for a missing day."""
-
-    arrays: dict[str, np.ndarray]  # dates, close, ret, mkt, vol
-
-    @property
-    def total(self) -> int:
-        return len(self.arrays["ret"]) - 1
-
-    @classmethod
-    def empty(cls, capacity: int) -> Store:
-        """Room for ``capacity`` rows (pages a study never fills are never touched)."""
-        arrays = {name: np.empty(capacity + 1) for name in ("close", "ret", "mkt", "vol")}
-        arrays["dates"] = np.empty(capacity + 1, dtype="datetime64[ns]")
-        for name, values in arrays.items():
-            values[capacity] = np.datetime64("NaT") if name == "dates" else np.nan
-        return cls(arrays)
 
 
 CHUNK_ROWS = 1 << 17  # rows aligned at a time: temporaries of about 1 MiB, reused
