@@ -25,16 +25,18 @@ NO_PLACEHOLDERS.flags.writeable = False
 CHUNK_ROWS = 1 << 17  # rows aligned at a time: temporaries of about 1 MiB, reused
 
 
-def align_many(stocks: Sequence[pd.DataFrame], market: Prices, trade_to_trade: bool = True
+def align_many(stocks: Sequence[pd.DataFrame | Prices], market: Prices,
+               trade_to_trade: bool = True, frames: Sequence[pd.DataFrame] | None = None
                ) -> list[Series | BadInput | DataUnavailable]:
     """``[align(s, market, trade_to_trade) for s in stocks]``, with each error returned in its
     stock's place instead of raised. O(R log M) for R rows in all and M market dates, in
-    blocks of about ``CHUNK_ROWS`` rows."""
+    blocks of about ``CHUNK_ROWS`` rows. A stock given as ``Prices`` (its frame's arrays,
+    ``prices``) is aligned as its frame in ``frames`` would be, placeholder rows included."""
     out: list[Series | BadInput | DataUnavailable | None] = [None] * len(stocks)
     raw: list[tuple[int, Prices]] = []
-    for k, frame in enumerate(stocks):
+    for k, stock in enumerate(stocks):
         try:
-            raw.append((k, prices(frame)))
+            raw.append((k, stock if isinstance(stock, Prices) else prices(stock)))
         except (BadInput, DataUnavailable) as exc:
             out[k] = exc
     store = Store.empty(sum(len(p.dates) for _, p in raw))
@@ -48,7 +50,8 @@ def align_many(stocks: Sequence[pd.DataFrame], market: Prices, trade_to_trade: b
         lengths, marks, bad = _fill(store, filled, [p for _, p in block], market,
                                     trade_to_trade)
         for j, ((k, _), n) in enumerate(zip(block, lengths.tolist(), strict=True)):
-            out[k] = (_error_of(stocks[k], market, trade_to_trade) if bad[j]
+            out[k] = (_error_of(frames[k] if frames is not None else stocks[k], market,
+                                trade_to_trade) if bad[j]
                       else _view(store, filled, n, marks.get(j, NO_PLACEHOLDERS)))
             filled += n
         lo = hi
@@ -62,7 +65,7 @@ def _view(store: Store, at: int, n: int, placeholders: np.ndarray) -> Series:
                   a["vol"][at:end], placeholders, store=store, offset=at)
 
 
-def _error_of(frame: pd.DataFrame, market: Prices, trade_to_trade: bool
+def _error_of(frame: pd.DataFrame | Prices, market: Prices, trade_to_trade: bool
               ) -> Series | BadInput | DataUnavailable:
     """What ``align`` says of a stock the bulk path found unusable."""
     try:
