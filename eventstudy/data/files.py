@@ -202,6 +202,8 @@ class FolderSource:
         CSVs: ``columns.read_plain_csv``) or ``read_price_file`` (any other file, the same
         frame as ``load``). A ticker whose file fails is left out: ``load`` says why."""
         paths = {t: files[0] for t in tickers if len(files := self.files_for(t)) == 1}
+        if not paths:
+            return {}
         cached = cache.read() if cache is not None else {}
         start = now_ns()
         got: dict[str, tuple[pd.DataFrame | None, PriceColumns]] = {}

@@ -75,6 +75,8 @@ class PriceLoader:
                 continue  # ``load`` says why
             if name not in self._memo:
                 wanted.append(name)
+        if not wanted:
+            return
         for name, (frame, columns) in self._user.read_many(wanted, self.cache.root).items():
             self._memo[name], self._columns[name] = frame, columns
 
