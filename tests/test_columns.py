@@ -21,9 +21,11 @@ from eventstudy.data.foldercache import FolderCache
 from eventstudy.data.loader import PriceLoader
 from eventstudy.errors import BadInput, DataUnavailable
 
-PANEL = Path("/work/shared/data/prices_hk_panel")
-BUNDLED = Path(__file__).resolve().parent.parent / "data" / "prices"
-REAL = sorted(PANEL.glob("*.csv"))[:40] if PANEL.is_dir() else sorted(BUNDLED.glob("*.HK.csv"))
+HERE = Path(__file__).resolve().parent
+# Real Yahoo files, dirt included: the bundled HK stocks and the hk190 panel's copies in
+# tests/data/quality (provenance in data/PROVENANCE.md and tests/data/quality/PROVENANCE.md).
+REAL = sorted([*(HERE.parent / "data" / "prices").glob("*.HK.csv"),
+               *(HERE / "data" / "quality").glob("*.HK.csv")], key=lambda p: p.name)
 OLD = time.time() - 3600  # an mtime older than the cache's "racy" margin
 
 

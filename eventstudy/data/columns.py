@@ -30,6 +30,7 @@ class PriceColumns:
     unit: str
     columns: dict[str, np.ndarray]
     adjustment: str
+    freq: str | None = None  # the index's ``freq`` (pandas may infer one on regular dates)
 
     def __len__(self) -> int:
         return len(self.dates)
@@ -37,6 +38,8 @@ class PriceColumns:
     def frame(self, ticker: str, source: str) -> pd.DataFrame:
         """The clean frame (its columns are these arrays, not copies)."""
         index = pd.DatetimeIndex(self.dates.view(f"datetime64[{self.unit}]"), name="date")
+        if self.freq is not None:
+            index = pd.DatetimeIndex(index, freq=self.freq)  # checked against the dates
         frame = pd.DataFrame(self.columns, index=index, copy=False)
         frame.attrs.update(ticker=ticker, source=source, adjustment=self.adjustment)
         return frame
@@ -51,7 +54,7 @@ class PriceColumns:
         index = pd.DatetimeIndex(frame.index)
         columns = {str(c): frame[c].to_numpy(np.float64) for c in frame.columns}
         return cls(index.asi8, str(index.unit), columns,
-                   str(frame.attrs.get("adjustment", ADJ_UNKNOWN)))
+                   str(frame.attrs.get("adjustment", ADJ_UNKNOWN)), index.freqstr)
 
 
 _NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}

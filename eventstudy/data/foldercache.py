@@ -12,13 +12,13 @@ ignored (and replaced by the next write), so a corrupt cache costs a re-read, ne
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import os
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 RACY_NS = 2 * 10**9
 
-VERSION = 1
+VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -62,25 +62,22 @@ class FolderCache:
 
     def usable(self) -> bool:
         """False when the cache file would land inside the user's folder (never written)."""
-        return not self.path.is_relative_to(self.folder)
+        real = Path(os.path.realpath(self.path))
+        return not (self.path.is_relative_to(self.folder)
+                    or real.is_relative_to(os.path.realpath(self.folder)))
 
     def read(self) -> Entries:
         """The cached entries ({} if none, or if the file is unreadable or fails its check)."""
         if not self.usable():
             return {}
         try:
-            with open(self.path, "rb") as handle:
-                data = handle.read()
+            with open(self.path, "rb") as handle:  # one open: a rename meanwhile is harmless
+                return _unpack(handle, self.folder)
         except FileNotFoundError:
             return {}
-        except OSError as exc:
-            log.warning("folder cache %s unreadable (%s): reading the files", self.path, exc)
-            return {}
-        try:
-            return _unpack(data, self.folder)
         except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            log.warning("folder cache %s is corrupt (%s): ignored, reading the files",
-                        self.path, exc)
+            log.warning("folder cache %s is unreadable or corrupt (%s): ignored, reading the "
+                        "files", self.path, exc)
             return {}
 
     def write(self, entries: Entries) -> None:
@@ -120,6 +117,7 @@ def _pack(entries: Entries, folder: Path) -> dict[str, np.ndarray]:
                            dtype=np.int64).reshape(-1, 3),
         "units": np.array([c.unit for c in cols], dtype=str),
         "adjustments": np.array([c.adjustment for c in cols], dtype=str),
+        "freqs": np.array([c.freq or "" for c in cols], dtype=str),
         "rows": np.array([len(c) for c in cols], dtype=np.int64),
         "dates": _concat([c.dates for c in cols], np.int64),
     }
@@ -135,8 +133,8 @@ def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
 
 
-def _unpack(data: bytes, folder: Path) -> Entries:
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+def _unpack(handle: BinaryIO, folder: Path) -> Entries:
+    with np.load(handle, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     digest = arrays.pop("digest")
     if not np.array_equal(digest, _digest(arrays)):
@@ -164,5 +162,6 @@ def _unpack(data: bytes, folder: Path) -> Entries:
         stamp = Stamp(*(int(v) for v in arrays["stamps"][i]))
         out[name] = (stamp, PriceColumns(arrays["dates"][starts[i]:ends[i]],
                                          str(arrays["units"][i]), columns,
-                                         str(arrays["adjustments"][i])))
+                                         str(arrays["adjustments"][i]),
+                                         str(arrays["freqs"][i]) or None))
     return out
