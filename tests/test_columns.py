@@ -286,3 +286,20 @@ def test_a_study_over_a_folder_is_the_same_read_at_once_or_file_by_file(
     once, cached = run(), run()
     monkeypatch.setattr(PriceLoader, "prefetch", lambda self, tickers: None)
     assert once == cached == run()
+
+
+def test_the_loader_columns_are_the_arrays_of_its_frames(folder: Path, tmp_path: Path) -> None:
+    """What ``AlignedSeries`` takes from the columns is ``prices(frame)``, bit for bit."""
+    from eventstudy.engine.columnar import prices
+
+    names = tickers(folder)
+    for run in range(2):  # read, then from the cache
+        loader = PriceLoader(offline=True, data=folder, cache_dir=tmp_path / "cache")
+        loader.prefetch(names)
+        for ticker in names:
+            columns = loader.columns(ticker)
+            assert columns is not None, (run, ticker)
+            want = prices(loader.load(ticker))
+            assert columns.nanoseconds().tobytes() == want.dates.tobytes()
+            assert columns.columns["close"].tobytes() == want.close.tobytes()
+            assert columns.columns["volume"].tobytes() == want.volume.tobytes()
