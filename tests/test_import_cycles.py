@@ -10,8 +10,6 @@ PACKAGE = Path(__file__).resolve().parent.parent / "eventstudy"
 
 # Cycles other helpers are removing in this session; the lead deletes each line once it is gone.
 KNOWN = {
-    # the data helper (engine/series.py <-> engine/store.py)
-    frozenset({"eventstudy.engine.series", "eventstudy.engine.store"}),
     # the figures helper: results/plots.py annotates with results.result.EventStudyResult under
     # TYPE_CHECKING; annotating with results.data.StudyData removes it
     frozenset({"eventstudy.results.plots", "eventstudy.results.result"}),
