@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from eventstudy.data.cache import default_cache_dir
@@ -44,7 +45,7 @@ def _path(code: str, kind: Kind = "sessions") -> Path:
     return default_cache_dir() / "calendars" / f"{safe}{_SUFFIX[kind]}.json"
 
 
-def _digest(days: np.ndarray) -> str:
+def _digest(days: npt.NDArray[np.int64]) -> str:
     return hashlib.sha256(days.astype("<i8").tobytes()).hexdigest()
 
 

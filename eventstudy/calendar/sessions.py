@@ -87,7 +87,7 @@ def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
     days = list(extra)
 
     def adhoc_holidays(self: xcals.ExchangeCalendar) -> list[pd.Timestamp]:
-        return [*base.adhoc_holidays.fget(self), *days]  # type: ignore[attr-defined]
+        return [*base.adhoc_holidays.fget(self), *days]
 
     cls = type(f"{base.__name__}WithClosures", (base,),
                {"adhoc_holidays": property(adhoc_holidays)})

@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from eventstudy.calendar.sessions import is_early_close
@@ -48,6 +49,9 @@ RATIO_TOLERANCE = 0.015
 NO_VOLUME_MOVE = 0.10
 RANGE_TOLERANCE = 0.05  # Yahoo's HK closes sit up to a few % outside the range of thin days
 MAX_DAY0_SHIFT_DAYS = 14  # day 0 on a missing or placeholder row moves at most this many days
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass
@@ -122,7 +126,7 @@ def screen_series(frame: pd.DataFrame, ticker: str, code: str | None = None) -> 
     return out
 
 
-def _suspensions(out: SeriesScreen, dates: pd.DatetimeIndex, holes: np.ndarray) -> None:
+def _suspensions(out: SeriesScreen, dates: pd.DatetimeIndex, holes: Bools) -> None:
     edges = np.flatnonzero(np.diff(np.r_[0, holes.astype(np.int8), 0]))
     for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
         resumed = dates[b] if b < len(dates) else None
@@ -138,7 +142,7 @@ def _suspensions(out: SeriesScreen, dates: pd.DatetimeIndex, holes: np.ndarray) 
 
 
 def _ranges(out: SeriesScreen, frame: pd.DataFrame, dates: pd.DatetimeIndex,
-            volume: np.ndarray) -> None:
+            volume: Floats) -> None:
     if "high" not in frame or "low" not in frame:
         return
     close = frame["close"].to_numpy(float)
@@ -153,8 +157,8 @@ def _ranges(out: SeriesScreen, frame: pd.DataFrame, dates: pd.DatetimeIndex,
             f"close {close[i]:.4g} outside the day's range [{low[i]:.4g}, {high[i]:.4g}]")
 
 
-def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray,
-                 volume: np.ndarray, code: str | None) -> None:
+def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: Floats,
+                 volume: Floats, code: str | None) -> None:
     move = np.r_[np.nan, close[1:] / close[:-1] - 1.0]
     for i in np.flatnonzero(volume == 0).tolist():
         day = dates[i]
@@ -170,7 +174,7 @@ def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray,
                                        f"close {move[i]:+.1%} with volume 0 (no trade)")
 
 
-def _trades_around(volume: np.ndarray, i: int) -> bool:
+def _trades_around(volume: Floats, i: int) -> bool:
     """Whether the rows before and after row ``i`` have volume: a zero among trading days (a
     series without volume, like an index's early history, is not judged)."""
     return bool(i > 0 and volume[i - 1] > 0 and (i + 1 == len(volume) or volume[i + 1] > 0))
@@ -183,8 +187,8 @@ def _traded_across(prev: float, ratio: float, high: float, low: float) -> bool:
     return bool(high >= middle) if ratio < 1 else bool(low <= middle)
 
 
-def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray, high: np.ndarray,
-           low: np.ndarray, resumed: np.ndarray) -> None:
+def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: Floats, high: Floats,
+           low: Floats, resumed: Bools) -> None:
     step = np.log(close[1:] / close[:-1])  # step[i]: the return on dates[i + 1]
     big = np.flatnonzero(np.abs(step) >= np.log(min(SPIKE, SPLIT_MIN)))
     done: set[int] = set()
