@@ -80,3 +80,21 @@ def test_a_gap_in_the_data_is_not_a_half_day() -> None:
     screen = screen_series(frame, "ZM")
     assert screen.unknown_volume == []
     assert not [f for f in screen.findings if f.check == "half_day_volume"]
+
+
+def test_a_damaged_early_close_file_is_rebuilt() -> None:
+    from eventstudy.data.cache import default_cache_dir
+
+    S.early_close_index.cache_clear()
+    S.early_close_index("XNYS")
+    path = default_cache_dir() / "calendars" / "XNYS-early-closes.json"
+    assert path.exists()
+    path.write_text("{not json", encoding="utf-8")
+    S.early_close_index.cache_clear()
+    rebuilt = S.early_close_index("XNYS")
+    truth = _truth("XNYS")
+    assert {d for d in rebuilt if pd.Timestamp("2005-01-01") <= d <= pd.Timestamp("2025-12-31")} \
+        == truth
+    assert path.read_text(encoding="utf-8").startswith("{")
+    S.early_close_index.cache_clear()
+    assert (S.early_close_index("XNYS") == rebuilt).all()  # read back from the rewritten file
