@@ -11,8 +11,9 @@ from click.testing import CliRunner
 
 from eventstudy.cli import main
 from eventstudy.errors import BadInput
-from eventstudy.volatility import executors
-from eventstudy.volatility.executors import GarchTask, fit_many, usable_cpus
+from eventstudy.parallel import executors
+from eventstudy.parallel.executors import usable_cpus
+from eventstudy.volatility.executors import GarchTask, fit_many
 
 
 def test_usable_cpus_is_the_affinity_mask() -> None:
@@ -22,12 +23,15 @@ def test_usable_cpus_is_the_affinity_mask() -> None:
 
 
 class _Recorder:
-    """Stands in for ProcessPoolExecutor: records max_workers, runs tasks in this process."""
+    """Stands in for ProcessPoolExecutor: records max_workers and the start method, runs tasks
+    in this process."""
 
     seen: list[int] = []
+    methods: list[str] = []
 
-    def __init__(self, max_workers: int) -> None:
+    def __init__(self, max_workers: int, mp_context: Any) -> None:
         self.seen.append(max_workers)
+        self.methods.append(mp_context.get_start_method())
 
     def __enter__(self) -> _Recorder:
         return self
@@ -49,18 +53,35 @@ def _tasks(n: int) -> list[GarchTask]:
 
 
 @pytest.mark.parametrize(("workers", "cpus", "expected"),
-                         [(None, 8, 5), (None, 3, 3), (4, 1, 4), (2, 8, 2), (None, 1, None),
-                          (1, 8, None)])
+                         [(None, 8, 5), (None, 3, 3), (4, 1, 4), (2, 8, 2), (None, 1, 1),
+                          (1, 8, 1)])
 def test_local_pool_size(monkeypatch: pytest.MonkeyPatch, workers: int | None, cpus: int,
-                         expected: int | None) -> None:
-    _Recorder.seen = []
+                         expected: int) -> None:
+    """GARCH fits run with one BLAS thread, set only in worker processes: one process is a
+    pool of one (never this process), more are a pool of that many, never forked."""
+    _Recorder.seen, _Recorder.methods = [], []
     monkeypatch.setattr(executors, "ProcessPoolExecutor", _Recorder)
     monkeypatch.setattr(executors, "usable_cpus", lambda: cpus)
     tasks = _tasks(5)
     fits = fit_many(tasks, "local", progress=False, max_workers=workers)
-    assert _Recorder.seen == ([] if expected is None else [expected])  # one process: serial
+    assert _Recorder.seen == [expected]
     serial = fit_many(tasks, "serial", progress=False)
+    assert _Recorder.seen == [expected, 1]
+    assert set(_Recorder.methods) <= {"forkserver", "spawn"}
     assert [f.params for f in fits] == [f.params for f in serial]
+
+
+@pytest.mark.parametrize(("workers", "cpus", "expected"),
+                         [(None, 8, 5), (None, 3, 3), (4, 1, 4), (None, 1, None),
+                          (1, 8, None)])
+def test_run_pool_size(monkeypatch: pytest.MonkeyPatch, workers: int | None, cpus: int,
+                       expected: int | None) -> None:
+    """Tasks without a BLAS limit run in this process when one process is asked for."""
+    _Recorder.seen = []
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", _Recorder)
+    monkeypatch.setattr(executors, "usable_cpus", lambda: cpus)
+    assert executors.run(abs, [-1, 2, -3, 4, -5], "local", workers=workers) == [1, 2, 3, 4, 5]
+    assert _Recorder.seen == ([] if expected is None else [expected])
 
 
 @pytest.mark.parametrize("workers", [0, -2, 1.5, True])

@@ -183,7 +183,7 @@ class OneLineError(click.ClickException):
 
 def _executor(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """Validate ``--executor`` before any work (a malformed dask address: exit 2)."""
-    from eventstudy.volatility.executors import check_executor
+    from eventstudy.parallel import check_executor
 
     try:
         return check_executor(value)
