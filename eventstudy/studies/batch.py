@@ -34,6 +34,7 @@ from eventstudy.engine.panel import (
 )
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
+from eventstudy.parallel import in_parallel
 from eventstudy.quality.finding import Finding
 from eventstudy.studies.core import (
     _raise_if_nothing,
@@ -42,6 +43,7 @@ from eventstudy.studies.core import (
     with_known_listings,
 )
 from eventstudy.studies.designs import apply_designs
+from eventstudy.studies.distribute import distributable, distributed_study
 from eventstudy.studies.garch import add_volatility
 from eventstudy.studies.result import EventStudyResult, StudyOptions
 
@@ -154,10 +156,16 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     if calendar_weight_col and calendar_time is None:
         raise BadInput("--weight-col weights the calendar-time portfolio: add --calendar-time")
     _check_group_by(group_by, chosen)
-    result = run_panel_study("batch", chosen, loader, options, estimation=est,
-                             max_estimation=max_est, listings=used, skipped=skips,
-                             progress=progress, cross_section=True, universe=calendar,
-                             findings=listing_findings)
+    if in_parallel(executor, workers) and distributable(options):
+        result = distributed_study("batch", chosen, loader, options, estimation=est,
+                                   max_estimation=max_est, executor=executor, workers=workers,
+                                   listings=used, skipped=skips, findings=listing_findings,
+                                   progress=progress, cross_section=True)
+    else:
+        result = run_panel_study("batch", chosen, loader, options, estimation=est,
+                                 max_estimation=max_est, listings=used, skipped=skips,
+                                 progress=progress, cross_section=True, universe=calendar,
+                                 findings=listing_findings)
     _raise_if_nothing(result)
     apply_designs(result, regress_formulas=tuple(regress), regress_window=regress_window,
                   calendar_horizon=calendar_time, bootstrap=bootstrap,
