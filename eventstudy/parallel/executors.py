@@ -11,6 +11,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Any
 
@@ -93,12 +94,18 @@ def pool_context() -> multiprocessing.context.BaseContext:
 def _local(fn: Callable[[Any], Any], items: list[Any], bar: Bar, one_blas: bool,
            workers: int) -> list[Any]:
     results: list[Any] = [None] * len(items)
-    with ProcessPoolExecutor(max_workers=min(workers, len(items)),
-                             mp_context=pool_context()) as pool:
-        futures = {pool.submit(call, fn, item, one_blas): i for i, item in enumerate(items)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update()
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(items)),
+                                 mp_context=pool_context()) as pool:
+            futures = {pool.submit(call, fn, item, one_blas): i for i, item in enumerate(items)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update()
+    except BrokenProcessPool:
+        raise EventStudyError(
+            "a local worker process ended abruptly (out of memory, killed, or started from a "
+            "script without 'if __name__ == \"__main__\":', which Python needs to start "
+            "processes); run it again with executor 'serial'") from None
     return results
 
 

@@ -93,7 +93,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
-                volatility: bool = False, executor: str = "local", workers: int | None = None,
+                volatility: bool = False, executor: str = "serial", workers: int | None = None,
                 progress: bool = False, regress: Sequence[str] = (),
                 regress_window: Window = (0, 1), calendar_time: Window | None = None,
                 calendar_weight_col: str | None = None,
@@ -111,9 +111,13 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     an event with a ``listing_date`` from listing day +30 on); ``car_windows`` default as in
     ``lockup_study``.
     Events that cannot be studied are skipped with their reason and the batch goes on.
-    ``volatility`` adds the GARCH study of every firm-day (run by ``executor``: serial, local
-    processes, ``workers`` of them, default the usable CPUs; or ``dask://HOST:PORT``) and the
-    GARCH-standardised BMP test.
+    ``executor`` runs the events' per-event stage (prices, panel, screens) in chunks of whole
+    tickers and the GARCH fits: ``'serial'`` (default: local processes saved no wall time in
+    ``benchmarks/bench_parallel.py``), ``'local'`` (``workers`` processes, default the usable
+    CPUs; a script calling it needs ``if __name__ == "__main__":``, Python's rule for spawned
+    processes) or ``'dask://HOST:PORT'``; the result is the serial one, number for number
+    (``market="ipo-index"``: the events run in this process).
+    ``volatility`` adds the GARCH study of every firm-day and the GARCH-standardised BMP test.
     Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days (value-weighted by the events' column
