@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from eventstudy.results.result import EventStudyResult
 from eventstudy.studies.batch import batch_study
-from eventstudy.studies.result import EventStudyResult
 
 MARKET = "^SYN"
 

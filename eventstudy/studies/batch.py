@@ -36,16 +36,16 @@ from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_window
 from eventstudy.errors import BadInput
 from eventstudy.parallel import in_parallel
 from eventstudy.quality.finding import Finding
+from eventstudy.results.designs import apply_designs
+from eventstudy.results.result import EventStudyResult, StudyOptions
 from eventstudy.studies.core import (
     _raise_if_nothing,
     make_loader,
     run_panel_study,
     with_known_listings,
 )
-from eventstudy.studies.designs import apply_designs
 from eventstudy.studies.distribute import distributable, distributed_study
 from eventstudy.studies.garch import add_volatility
-from eventstudy.studies.result import EventStudyResult, StudyOptions
 
 
 def listing_events(listings: dict[str, Listing], tranches: Sequence[str] | None = None

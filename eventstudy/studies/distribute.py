@@ -25,8 +25,8 @@ from eventstudy.engine.panel import ARRAY_FIELDS, EVENT_FIELDS, MARGIN, Panel
 from eventstudy.engine.volume import MarketVolume
 from eventstudy.engine.windows import Window
 from eventstudy.quality.finding import Finding
+from eventstudy.results.result import PROGRESS_MIN, EventStudyResult, StudyOptions
 from eventstudy.studies.core import PanelStage, finish_study, loader_sources, panel_stage
-from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
 
 POSITION = "\x00position"  # the hidden attribute: an event's place in the batch
 CHUNKS_PER_WORKER = 4  # chunks per worker: uneven chunks still keep every worker busy
