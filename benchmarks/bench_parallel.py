@@ -18,7 +18,6 @@ import hashlib
 import json
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from _common import (
     ESTIMATION,
     MARKET,
     WINDOW,
+    TreeCpu,
     ensure_importable,
     fmt,
     load_average,
@@ -37,39 +37,6 @@ from _common import (
 
 ensure_importable()
 HERE = Path(__file__).resolve()
-
-
-class TreeCpu:
-    """CPU seconds of this process's descendants, sampled while they run."""
-
-    def __init__(self) -> None:
-        import psutil
-
-        self.me = psutil.Process()
-        self.seen: dict[int, float] = {}
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._poll, daemon=True)
-
-    def _poll(self) -> None:
-        while not self.stop.wait(0.05):
-            for child in self.me.children(recursive=True):
-                try:
-                    times = child.cpu_times()
-                except Exception:  # noqa: BLE001 - it ended between the listing and the read
-                    continue
-                self.seen[child.pid] = times.user + times.system
-
-    def __enter__(self) -> TreeCpu:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join()
-
-    @property
-    def seconds(self) -> float:
-        return sum(self.seen.values())
 
 
 def worker(executor: str, events: int, workers: int) -> None:

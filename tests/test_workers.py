@@ -13,6 +13,7 @@ from eventstudy.cli import main
 from eventstudy.errors import BadInput
 from eventstudy.parallel import executors
 from eventstudy.parallel.executors import usable_cpus
+from eventstudy.parallel.threads import blas_single
 from eventstudy.volatility.executors import GarchTask, fit_many
 
 
@@ -66,7 +67,7 @@ def test_local_pool_size(monkeypatch: pytest.MonkeyPatch, workers: int | None, c
     fits = fit_many(tasks, "local", progress=False, max_workers=workers)
     assert _Recorder.seen == [expected]
     serial = fit_many(tasks, "serial", progress=False)
-    assert _Recorder.seen == [expected, 1]
+    assert _Recorder.seen == [expected] + ([] if blas_single() else [1])
     assert set(_Recorder.methods) <= {"forkserver", "spawn"}
     assert [f.params for f in fits] == [f.params for f in serial]
 
@@ -95,3 +96,19 @@ def test_cli_workers_zero_exits_2_with_one_line() -> None:
     assert res.exit_code == 2
     assert "--workers" in res.output
     assert "Traceback" not in res.output
+
+
+def test_serial_fits_run_here_when_the_blas_already_has_one_thread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing to limit, nothing changed: no worker process, the same numbers."""
+    from threadpoolctl import threadpool_limits
+
+    _Recorder.seen = []
+    tasks = _tasks(3)
+    pooled = fit_many(tasks, "local", progress=False, max_workers=2)
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", _Recorder)
+    with threadpool_limits(1, user_api="blas"):  # as OPENBLAS_NUM_THREADS=1 would
+        assert blas_single()
+        here = fit_many(tasks, "serial", progress=False)
+    assert _Recorder.seen == []
+    assert [f.params for f in here] == [f.params for f in pooled]

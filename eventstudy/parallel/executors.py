@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from eventstudy.errors import BadInput, EventStudyError
-from eventstudy.parallel.threads import one_blas_thread
+from eventstudy.parallel.threads import blas_single, one_blas_thread
 from eventstudy.progress import Bar, progress_bar
 
 EXECUTORS = ("serial", "local")  # and 'dask://HOST:PORT'
@@ -75,7 +75,7 @@ def call(fn: Callable[[Any], Any], item: Any, one_blas: bool = False) -> Any:
 
 def _serial(fn: Callable[[Any], Any], items: list[Any], bar: Bar, one_blas: bool
             ) -> list[Any]:
-    if one_blas:  # the limit is process-wide: in one worker process, never in this one
+    if one_blas and not blas_single():  # the limit is process-wide: set in a worker process
         return _local(fn, items, bar, one_blas, 1)
     out = []
     for item in items:
@@ -122,7 +122,8 @@ def run(fn: Callable[[Any], Any], items: Iterable[Any], executor: str = "serial"
     workers of that dask scheduler; ``connect_timeout`` seconds to answer, default
     $EVENTSTUDY_DASK_TIMEOUT or 10). ``fn`` and the items must pickle (a module-level
     function). ``one_blas`` runs each call with one BLAS thread, so that its numbers do not
-    depend on where it runs; ``'serial'`` then runs them in one worker process. ``progress``:
+    depend on where it runs; ``'serial'`` then runs them in one worker process, unless this
+    process's BLAS already runs one thread (``OPENBLAS_NUM_THREADS=1``): then here. ``progress``:
     a bar on stderr when it is a terminal.
     """
     check_executor(executor)

@@ -41,6 +41,18 @@ def one_blas_thread() -> Iterator[None]:
         yield
 
 
+def blas_single() -> bool:
+    """Does every BLAS loaded in this process already run one thread (``OPENBLAS_NUM_THREADS=1``
+    in the environment, a dask worker, a caller's own limit)? Then a one-BLAS-thread task can run
+    here as it is: nothing to limit, nothing changed."""
+    import numpy  # noqa: F401  # its BLAS is loaded before the controller looks
+    import scipy.linalg  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    found = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return bool(found) and all(n == 1 for n in found)
+
+
 def _limited(func: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
     with one_blas_thread():
         return func(*args, **kwargs)
