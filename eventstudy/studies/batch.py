@@ -116,7 +116,8 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     ``benchmarks/bench_parallel.py``), ``'local'`` (``workers`` processes, default the usable
     CPUs; a script calling it needs ``if __name__ == "__main__":``, Python's rule for spawned
     processes) or ``'dask://HOST:PORT'``; the result is the serial one, number for number
-    (``market="ipo-index"``: the events run in this process).
+    (``market="ipo-index"``: the events run in this process). Workers load the prices
+    themselves: on a dask cluster, ``data``/``cache_dir`` must be readable at the same paths.
     ``volatility`` adds the GARCH study of every firm-day and the GARCH-standardised BMP test.
     Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
@@ -160,7 +161,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     if calendar_weight_col and calendar_time is None:
         raise BadInput("--weight-col weights the calendar-time portfolio: add --calendar-time")
     _check_group_by(group_by, chosen)
-    if in_parallel(executor, workers) and distributable(options):
+    if chosen and in_parallel(executor, workers) and distributable(options):
         result = distributed_study("batch", chosen, loader, options, estimation=est,
                                    max_estimation=max_est, executor=executor, workers=workers,
                                    listings=used, skipped=skips, findings=listing_findings,
