@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.quality.events import Screens, after_panel, before_panel
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.listing import check_inferred_listing
-from eventstudy.results.result import PROGRESS_MIN, EventStudyResult, StudyOptions
+from eventstudy.results.result import PROGRESS_MIN, CrossSection, EventStudyResult, StudyOptions
 from eventstudy.studies.aligned import AlignedSeries
 from eventstudy.studies.benchmark import IpoBenchmark, ipo_members
 
@@ -223,36 +224,39 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
     listings = listings or {}
     events_out = _event_rows(ar, view, listings)
     wanted = cross_section or events_out["ticker"].nunique() > 1
+    said = [*dict.fromkeys(notes), *cleaning_notes(events_out, options)]
+    plain = unadjusted_events(ar)
+    if plain:
+        said.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
+                    "market-adjusted: the market index has no volume on half of the "
+                    "estimation days (Campbell & Wasley 1996 adjust by the index "
+                    "volume)")
+    found = {t: sources(t) for t in _tickers_loaded(events_out, options)}
+    extras: dict[str, Any] = {"adjustment": {t: adjustment
+                                             for t, (_, adjustment) in found.items()}}
+    if ipo is not None:
+        more, ipo_notes = ipo.describe(ar, events_out)
+        extras.update(more)
+        said += ipo_notes
+    overlaps, cross = pd.DataFrame(), CrossSection()
+    if wanted:
+        overlaps, note = overlap_table(ar, options)
+        said += note + validity_notes(ar)
+        cross = CrossSection(compute=partial(cross_section_tables, ar, options, events_out))
     result = EventStudyResult(
         kind=kind, options=options, events=events_out,
         abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
         bhar=bhar_table(ar, options.bhar_windows),
         volume=volume_table(ar, options.car_windows),
         skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
-        notes=list(dict.fromkeys(notes)), listings=listings,
+        notes=tuple(said), listings=listings,
+        sources={t: source for t, (source, _) in found.items()}, extras=extras,
         setup={"estimation": estimation, "max_estimation": max_estimation,
-               "from_listing": max_estimation is not None})
-    result.parameters = parameter_table(ar)
-    result.robustness = robustness_table(ar, options.model, options.min_estimation)
-    result.quality = findings_frame(findings)
-    result.notes += cleaning_notes(result.events, options)
-    plain = unadjusted_events(ar)
-    if plain:
-        result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
-                            "market-adjusted: the market index has no volume on half of the "
-                            "estimation days (Campbell & Wasley 1996 adjust by the index "
-                            "volume)")
-    found = {t: sources(t) for t in _tickers_loaded(result, options)}
-    result.sources = {t: source for t, (source, _) in found.items()}
-    result.extras["adjustment"] = {t: adjustment for t, (_, adjustment) in found.items()}
-    if ipo is not None:
-        ipo.describe(result)
-    if wanted:
-        result.overlaps, note = overlap_table(ar, options)
-        result.notes += note + validity_notes(ar)
-        result.defer_tests(partial(cross_section_tables, ar, options, events_out))
+               "from_listing": max_estimation is not None},
+        parameters=parameter_table(ar),
+        robustness=robustness_table(ar, options.model, options.min_estimation),
+        quality=findings_frame(findings), overlaps=overlaps, cross_section=cross)
     return result
-
 
 def validity_notes(ar: AbnormalReturns) -> list[str]:
     """Which tests hold their size in this sample (``eventstudy.engine.validity``)."""
@@ -313,8 +317,8 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
     return mark_tests(tests, design_of(ar)), aar_table(ar, opts.window)
 
 
-def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
-    tickers = list(dict.fromkeys(result.events["ticker"]))
+def _tickers_loaded(events: pd.DataFrame, options: StudyOptions) -> list[str]:
+    tickers = list(dict.fromkeys(events["ticker"]))
     markets = [index_ticker(options.market, t) for t in tickers]
     return list(dict.fromkeys([*tickers, *markets]))
 
