@@ -52,7 +52,10 @@ def _label(result: EventStudyResult, event_id: str) -> str:
 
 def car_path(result: EventStudyResult, event: str | int | None = None) -> pd.DataFrame:
     """One event's event-window days with its daily AR, the CAR from the window's first day to
-    each day and that CAR's standard error (``AbnormalReturns.car``)."""
+    each day, that CAR's standard error (``AbnormalReturns.car``) and the critical value of its
+    95% band, t(0.975, dof) of the estimation fit: the Student t of the CAR table's p-value."""
+    from scipy import stats
+
     row, _ = event_row(result, event)
     view = result.ar.window_view(result.options.window)
     days = view.panel.days
@@ -61,18 +64,21 @@ def car_path(result: EventStudyResult, event: str | int | None = None) -> pd.Dat
         car, var = view.car((int(days[0]), int(day)))
         cars.append(car[row])
         ses.append(np.sqrt(var[row]))
-    return pd.DataFrame({"day": days, "ar": view.ar[row], "car": cars, "se": ses})
+    crit = float(stats.t.ppf(0.975, view.dof[row]))
+    return pd.DataFrame({"day": days, "ar": view.ar[row], "car": cars, "se": ses,
+                         "crit": crit})
 
 
 def plot_car(result: EventStudyResult, event: str | int | None = None, *,
              ax: Axes | None = None, title: str = "") -> Figure:
-    """Daily ARs, the CAR from the window start and its 95% band, for one event."""
+    """Daily ARs, the CAR from the window start and its 95% band CAR +/- t(0.975, dof) x se
+    (the Student t of the per-event CAR test), for one event."""
     from eventstudy.plotting.events import plot_ar_car
 
     _, event_id = event_row(result, event)
     path = car_path(result, event)
     return plot_ar_car(path["day"].to_numpy(), path["ar"].to_numpy(), path["car"].to_numpy(),
-                       path["se"].to_numpy(), ax=ax,
+                       path["se"].to_numpy(), crit=float(path["crit"].iloc[0]), ax=ax,
                        title=title or f"{_label(result, event_id)}: AR and CAR")
 
 
