@@ -17,7 +17,7 @@ from scipy import stats
 from eventstudy.errors import BadInput
 from eventstudy.plotting import events as draw
 from eventstudy.plotting import volatility as vdraw
-from eventstudy.studies import plots
+from eventstudy.results import plots
 from eventstudy.studies.lockup import lockup_study
 
 CORNERSTONE = "0020.HK:cornerstone:2022-06-30"

@@ -38,7 +38,7 @@ def safe_name(stem: str) -> str:
 def event_figures(result: EventStudyResult) -> list[Job]:
     """The CAAR plot, the calendar-time portfolio, and per firm-day (up to ``PLOT_LIMIT``) the
     price/volume and AR/CAR plots."""
-    from eventstudy.studies import plots
+    from eventstudy.results import plots
 
     figures: list[Job] = []
     if not result.caar.empty:
