@@ -9,6 +9,7 @@ Every plot is named and titled by the model actually used: the chosen GARCH-fami
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -125,8 +126,8 @@ def plot_conditional_volatility(result: EventVolatility, *,
     plot_sigma(result, ax=top)
     plot_residual_band(result, ax=bottom)
     if result.fallback_reason:
-        under = bottom.get_xlabel()
-        bottom.set_xlabel(f"{under}\nFallback: {result.fallback_reason}".strip(), fontsize=7)
+        note = textwrap.fill(f"Fallback: {result.fallback_reason}", 110)
+        bottom.set_xlabel(f"{bottom.get_xlabel()}\n{note}".strip(), fontsize=7)
     return figure_of(top)
 
 
