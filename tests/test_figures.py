@@ -304,3 +304,45 @@ def test_new_figures_are_not_pyplot_figures(sensetime) -> None:
                 sensetime.plot_volatility(CORNERSTONE)):
         assert isinstance(fig, Figure) and fig.axes
     assert plt.get_fignums() == before
+
+
+def test_a_batch_reports_caar_and_calendar_time_figures_drawn_from_its_data(tmp_path) -> None:
+    from eventstudy.report.figures import event_figures, write_figures
+    from eventstudy.studies.batch import batch_study
+
+    events = pd.DataFrame({"ticker": ["0020.HK", "9660.HK"], "date": ["2022-06-30",
+                                                                      "2025-04-24"]})
+    result = batch_study(events, calendar_time=(0, 20), offline=True)
+    jobs = {stem: draw for stem, _, draw in event_figures(result)}
+    assert list(jobs)[:2] == ["caar", "calendar_time"]
+    assert {"ar_car_0020.HK_2022-06-30", "price_volume_9660.HK_2025-04-24"} <= set(jobs)
+    fig = Figure()
+    top, bottom = fig.subplots(2, 1)
+    assert plots.plot_calendar_time(result, axes=[top, bottom]) is fig
+    portfolio = result.designs["calendar_time"].portfolio
+    np.testing.assert_allclose(top.get_lines()[0].get_ydata(),
+                               np.cumsum(portfolio["excess_return"].to_numpy()))
+    ars = result.abnormal_returns.query("0 <= day <= 20").merge(
+        result.events[["event_id", "ticker"]], on="event_id")
+    held = ars.dropna(subset=["return"]).groupby("date")["ticker"].nunique()
+    np.testing.assert_array_equal(_bars(bottom), held.loc[pd.to_datetime(
+        portfolio["date"])].to_numpy())
+    caar_line = jobs["caar"]().axes[0].get_lines()[0]
+    np.testing.assert_allclose(caar_line.get_ydata(), 100 * result.caar["caar"].to_numpy())
+    written: dict = {}
+    out = tmp_path / "figures"
+    images, volatility = write_figures(result, out, written)
+    assert [i.name for i in images][:2] == ["caar.png", "calendar_time.png"] and not volatility
+    assert sorted(p.name for p in out.iterdir()) == sorted(written)  # no temporary left
+
+
+def test_the_figure_layer_never_touches_pyplot() -> None:
+    """plotting/, results/plots.py and report/ make Figures directly: no pyplot import."""
+    from conftest import ROOT
+
+    package = ROOT / "eventstudy"
+    files = [*(package / "plotting").glob("*.py"), package / "results" / "plots.py",
+             *(package / "report").glob("*.py")]
+    assert len(files) > 10
+    users = [p.name for p in files if "pyplot" in p.read_text(encoding="utf-8")]
+    assert users == []
