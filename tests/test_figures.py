@@ -349,3 +349,15 @@ def test_the_figure_layer_never_touches_pyplot() -> None:
     pattern = re.compile(r"import matplotlib\.pyplot|from matplotlib import pyplot|\bplt\.")
     users = [p.name for p in files if pattern.search(p.read_text(encoding="utf-8"))]
     assert users == []
+
+
+def test_a_volatility_report_after_the_fallback_is_named_and_titled_ewma(vol, tmp_path) -> None:
+    from eventstudy.report.writer import write_volatility_report
+
+    out = write_volatility_report(vol, tmp_path / "v")
+    figures = sorted(p.name for p in out.iterdir() if p.suffix == ".png")
+    assert figures == ["0020.HK_cornerstone_2022-06-30_ewma_diagnostics.png",
+                       "0020.HK_cornerstone_2022-06-30_ewma_volatility.png"]
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert text.startswith("# EWMA volatility (GARCH fallback): 0020.HK cornerstone")
+    assert "Conditional volatility (EWMA)" in text and "garch_" not in text

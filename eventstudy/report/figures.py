@@ -111,12 +111,17 @@ def write_figures(result: EventStudyResult, folder: Path, written: dict[str, Pat
     return images, volatility
 
 
+def volatility_stem(vol: Any) -> str:
+    """'{label}_{day 0}' of a volatility study (day 0 as a date, or its position)."""
+    day0 = vol.event_date.date() if vol.event_date is not None else vol.event_position
+    return safe_name(f"{vol.label or 'series'}_{day0}")
+
+
 def save_volatility_plots(vol: Any, folder: str | Path, fmt: str = "png") -> list[Path]:
     """Write the volatility and diagnostics figures of ``vol`` into ``folder`` (files named
     ``{label}_{day 0}_{model}_...``); never replaces an existing file. Returns the paths."""
     out = Path(folder)
-    day0 = vol.event_date.date() if vol.event_date is not None else vol.event_position
-    jobs = volatility_figures(vol, safe_name(f"{vol.label or 'series'}_{day0}"))
+    jobs = volatility_figures(vol, volatility_stem(vol))
     taken = [stem for stem, _, _ in jobs if (out / f"{safe_name(stem)}.{fmt}").exists()]
     if taken:
         raise BadInput(f"{out / taken[0]}.{fmt} exists: choose another folder")

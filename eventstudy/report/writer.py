@@ -77,13 +77,12 @@ def write_volatility_report(vol: Any, out: str | Path, inputs: Iterable[Path | N
                             fmt: str = "png") -> Path:
     """A report folder for one GARCH volatility study: report.md/html, plots, volatility.json."""
     from eventstudy.plotting.volatility import model_name
-    from eventstudy.report.figures import safe_name, save_jobs, volatility_figures
+    from eventstudy.report.figures import save_jobs, volatility_figures, volatility_stem
 
     fmt = _format(fmt)
     with building(Path(out), inputs) as tmp:
         written: dict[str, Path] = {}
-        stem = safe_name(f"{vol.label or 'series'}_{vol.event_date or vol.event_position}")
-        images = save_jobs(volatility_figures(vol, stem), tmp, written, fmt)
+        images = save_jobs(volatility_figures(vol, volatility_stem(vol)), tmp, written, fmt)
         fallback = " (GARCH fallback)" if vol.fit is None else ""
         doc = Document(f"{model_name(vol)} volatility{fallback}: {vol.label or 'series'}", [
             Section("Model and tests", volatility_blocks(vol)),
