@@ -14,15 +14,15 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.errors import BadInput
+from eventstudy.results.data import StudyData
+from eventstudy.results.summary import label_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from eventstudy.results.result import EventStudyResult
 
-
-def event_row(result: EventStudyResult, event: str | int | None) -> tuple[int, str]:
+def event_row(result: StudyData, event: str | int | None) -> tuple[int, str]:
     """(row in the engine's arrays, event id) of ``event``: an event id, a position, or None for
     the first event."""
     ids = result.event_ids()
@@ -40,17 +40,15 @@ def event_row(result: EventStudyResult, event: str | int | None) -> tuple[int, s
     return ids.index(event), str(event)
 
 
-def _label(result: EventStudyResult, event_id: str) -> str:
+def _label(result: StudyData, event_id: str) -> str:
     """'TICKER DAY0 (tranches of that firm-day)'."""
-    from eventstudy.results.summary import label_of
-
     ev = result.events.set_index("event_id")
     row = ev.loc[event_id]
     same = ev.index[(ev["ticker"] == row["ticker"]) & (ev["day0"] == row["day0"])]
     return label_of(result, [str(i) for i in same])
 
 
-def car_path(result: EventStudyResult, event: str | int | None = None) -> pd.DataFrame:
+def car_path(result: StudyData, event: str | int | None = None) -> pd.DataFrame:
     """One event's event-window days with its daily AR, the CAR from the window's first day to
     each day, that CAR's standard error (``AbnormalReturns.car``) and the critical value of its
     95% band, t(0.975, dof) of the estimation fit: the Student t of the CAR table's p-value."""
@@ -69,7 +67,7 @@ def car_path(result: EventStudyResult, event: str | int | None = None) -> pd.Dat
                          "crit": crit})
 
 
-def plot_car(result: EventStudyResult, event: str | int | None = None, *,
+def plot_car(result: StudyData, event: str | int | None = None, *,
              ax: Axes | None = None, title: str = "") -> Figure:
     """Daily ARs, the CAR from the window start and its 95% band CAR +/- t(0.975, dof) x se
     (the Student t of the per-event CAR test), for one event."""
@@ -82,7 +80,7 @@ def plot_car(result: EventStudyResult, event: str | int | None = None, *,
                        title=title or f"{_label(result, event_id)}: AR and CAR")
 
 
-def plot_price_volume(result: EventStudyResult, event: str | int | None = None, *,
+def plot_price_volume(result: StudyData, event: str | int | None = None, *,
                       axes: Sequence[Axes] | None = None, title: str = "") -> Figure:
     """Close and volume over the event window of one event, day 0 marked (two panels)."""
     from eventstudy.plotting.events import plot_price_volume as draw
@@ -94,7 +92,7 @@ def plot_price_volume(result: EventStudyResult, event: str | int | None = None, 
                 axes=axes, title=title or f"{_label(result, event_id)}: price and volume")
 
 
-def caar_band(result: EventStudyResult) -> pd.DataFrame:
+def caar_band(result: StudyData) -> pd.DataFrame:
     """Per event day: the CAAR, its standard error and the Student t critical value of its 95%
     band (NaN with one firm-day), and the number of firm-days n (see :func:`plot_caar`)."""
     from scipy import stats
@@ -114,7 +112,7 @@ def caar_band(result: EventStudyResult) -> pd.DataFrame:
                          "se": se, "crit": crit, "n": n_day})
 
 
-def plot_caar(result: EventStudyResult, *, ax: Axes | None = None, title: str = "") -> Figure:
+def plot_caar(result: StudyData, *, ax: Axes | None = None, title: str = "") -> Figure:
     """The CAAR over the event window with its cross-sectional 95% band.
 
     CAAR on day t = mean over firm-days i of CAR_i[start, t] (Brown & Warner 1985; MacKinlay
@@ -134,7 +132,7 @@ def plot_caar(result: EventStudyResult, *, ax: Axes | None = None, title: str = 
                 f"(cross-sectional 95% band, Student t{note})")
 
 
-def volatility_of(result: EventStudyResult, event: str | int | None) -> tuple[str, Any]:
+def volatility_of(result: StudyData, event: str | int | None) -> tuple[str, Any]:
     """The GARCH study of ``event``'s firm-day: (key, EventVolatility)."""
     vols = result.extras.get("volatility") or {}
     if not vols:
@@ -151,7 +149,7 @@ def volatility_of(result: EventStudyResult, event: str | int | None) -> tuple[st
     raise BadInput(f"no GARCH volatility for {event_id} (see the notes)")
 
 
-def plot_volatility(result: EventStudyResult, event: str | int | None = None, *,
+def plot_volatility(result: StudyData, event: str | int | None = None, *,
                     axes: Sequence[Axes] | None = None) -> Figure:
     """Conditional volatility of the model in use (GARCH, or EWMA after the fallback) around the
     event, over the abnormal returns (two panels)."""
@@ -160,7 +158,7 @@ def plot_volatility(result: EventStudyResult, event: str | int | None = None, *,
     return plot_conditional_volatility(volatility_of(result, event)[1], axes=axes)
 
 
-def plot_volatility_diagnostics(result: EventStudyResult, event: str | int | None = None, *,
+def plot_volatility_diagnostics(result: StudyData, event: str | int | None = None, *,
                                 axes: Sequence[Axes] | None = None) -> Figure:
     """The volatility model's standardised residuals: histogram, QQ plot, ACF of squares."""
     from eventstudy.plotting.volatility import plot_std_resid_diagnostics
@@ -168,7 +166,7 @@ def plot_volatility_diagnostics(result: EventStudyResult, event: str | int | Non
     return plot_std_resid_diagnostics(volatility_of(result, event)[1], axes=axes)
 
 
-def plot_calendar_time(result: EventStudyResult, *,
+def plot_calendar_time(result: StudyData, *,
                        axes: Sequence[Axes] | None = None) -> Figure:
     """The calendar-time portfolio's cumulative excess return and firms held (two panels)."""
     from eventstudy.plotting.events import plot_calendar_time as draw
