@@ -1,6 +1,6 @@
-"""The plots of a study result (``result.plot_car()``, ``plot_price_volume()``,
-``plot_caar()``, ``plot_volatility()``, ``plot_volatility_diagnostics()``,
-``plot_calendar_time()``): this module picks the result's data, ``eventstudy.plotting`` draws.
+"""The plots of a study result: ``plot_car``, ``plot_price_volume``, ``plot_caar``,
+``plot_volatility`` (also the result's ``plot_*`` methods), ``plot_volatility_diagnostics`` and
+``plot_calendar_time``. This module picks the result's data, ``eventstudy.plotting`` draws.
 
 Each takes ``ax=`` (one-panel plots) or ``axes=`` (multi-panel plots) to draw into the user's
 own grid, and returns the Figure (see ``eventstudy.plotting.axes``); no backend is chosen."""
