@@ -26,12 +26,11 @@ from eventstudy.plotting.volatility import (
     save_volatility_plots,
 )
 from eventstudy.volatility.base import arch_backcast, ewma_variance
-from eventstudy.volatility.dummy import variance_dummy_test
+from eventstudy.volatility.dummy import EventDummyGARCH, variance_dummy_test
 from eventstudy.volatility.event import volatility_study
 from eventstudy.volatility.executors import GarchTask, fit_many
 from eventstudy.volatility.garch import fit_garch
 from eventstudy.volatility.garch_bmp import garch_bmp_test, sar_matrix
-from eventstudy.volatility.processes import EventDummyGARCH
 from eventstudy.volatility.selection import select_model
 
 ROOT = Path(__file__).resolve().parent.parent
