@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -91,6 +91,11 @@ EWMA_LABEL = f"EWMA (RiskMetrics 1996, lambda={RISKMETRICS_LAMBDA})"
 
 
 CovType = Literal["robust", "classic"]
+
+
+def json_record(record: dict[str, Any]) -> dict[str, Any]:
+    """:func:`json_ready` of a dict: the ``to_dict`` of every result here."""
+    return cast(dict[str, Any], json_ready(record))
 
 
 def json_ready(value: Any) -> Any:

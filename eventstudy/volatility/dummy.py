@@ -34,7 +34,7 @@ from scipy.signal import lfilter
 
 from eventstudy.errors import BadInput
 from eventstudy.formatting import num
-from eventstudy.volatility.base import DELTA_BOUND, Returns, Sample, json_ready
+from eventstudy.volatility.base import DELTA_BOUND, Returns, Sample, json_record
 from eventstudy.volatility.garch import GarchFit, ModelSpec, arch_fit, fit_garch, std_error
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ class VarianceDummyTest:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return json_ready({**self.__dict__, "omega_multiplier": self.omega_multiplier})
+        return json_record({**self.__dict__, "omega_multiplier": self.omega_multiplier})
 
 
 class EventDummyGARCH(VolatilityProcess):

@@ -32,7 +32,7 @@ from eventstudy.volatility.base import (
     Sample,
     arch_backcast,
     ewma_variance,
-    json_ready,
+    json_record,
 )
 from eventstudy.volatility.dummy import VarianceDummyTest, variance_dummy_test
 from eventstudy.volatility.garch import GarchFit
@@ -290,7 +290,7 @@ class EventVolatility:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: everything in the summary plus the event-window rows."""
         rows = self.path[self.path["sar"].notna()].reset_index(names="date")
-        return json_ready({
+        return json_record({
             "label": self.label, "event_date": self.event_date,
             "event_position": self.event_position, "scale": self.scale, "mean": self.mean,
             "model": self.model, "fallback_reason": self.fallback_reason,

@@ -37,7 +37,7 @@ from eventstudy.volatility.base import (
     Returns,
     Sample,
     arch_backcast,
-    json_ready,
+    json_record,
 )
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class GarchFit:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description (series left out)."""
-        return json_ready({
+        return json_record({
             "model": self.spec.label, "vol": self.spec.vol, "dist": self.spec.dist,
             "mean": self.spec.mean, "params": self.params, "std_err": self.std_err,
             "loglik": self.loglik, "bic": self.bic, "aic": self.aic, "nobs": self.nobs,

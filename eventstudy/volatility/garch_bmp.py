@@ -21,7 +21,7 @@ from scipy import stats
 
 from eventstudy.engine.windows import Window, window_label
 from eventstudy.errors import BadInput, EstimationError
-from eventstudy.volatility.base import json_ready
+from eventstudy.volatility.base import json_record
 from eventstudy.volatility.event import EventVolatility
 
 
@@ -45,7 +45,7 @@ class GarchBmpTest:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return json_ready(self.__dict__)
+        return json_record(self.__dict__)
 
 
 def _window_columns(n_days: int, window: Window | None, days: Sequence[int] | None

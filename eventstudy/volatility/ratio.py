@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.engine.windows import Window, window_label
-from eventstudy.volatility.base import json_ready
+from eventstudy.volatility.base import json_record
 from eventstudy.volatility.dummy import VarianceDummyTest
 
 
@@ -49,7 +49,7 @@ class WindowVariance:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return json_ready(self.__dict__)
+        return json_record(self.__dict__)
 
 
 @dataclass
@@ -118,7 +118,7 @@ class VolatilityRatio:
         out = {k: v for k, v in self.__dict__.items() if k != "dummy_test"}
         out["ratio"] = self.ratio
         out["dummy_test"] = self.dummy_test.to_dict() if self.dummy_test else None
-        return json_ready(out)
+        return json_record(out)
 
 
 PERMUTATIONS = 9999

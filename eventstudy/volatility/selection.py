@@ -18,7 +18,7 @@ from eventstudy.volatility.base import (
     VOLS,
     Returns,
     Sample,
-    json_ready,
+    json_record,
 )
 from eventstudy.volatility.garch import GarchFit, ModelSpec, fit_garch
 
@@ -68,7 +68,7 @@ class ModelSelection:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the table, the chosen model and the fallback reason."""
-        return json_ready({
+        return json_record({
             "nobs": self.nobs, "scale": self.scale, "criterion": "bic",
             "chosen": self.best.spec.label if self.best else None,
             "fallback_reason": self.fallback_reason, "candidates": self.table,
