@@ -484,3 +484,38 @@ def test_plots_are_written(study_market, study_fallback, tmp_path: Path) -> None
                                        "0020.HK_2022-06-30_garch_diagnostics.png"]
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_sample_is_the_aligned_scaled_returns_with_the_ols_mean(sensetime: pd.Series,
+                                                                hsi: pd.Series) -> None:
+    """``Sample.of``: the stock and ^HSI returns on their common dates, x100, and residuals of
+    the OLS market model, against an inner join and numpy's least squares."""
+    from eventstudy.volatility.base import Sample
+
+    sample = Sample.of(sensetime, hsi)
+    both = pd.concat({"y": sensetime, "m": hsi}, axis=1, join="inner").dropna()
+    assert list(sample.index) == list(both.index) and sample.mean == "market"
+    np.testing.assert_array_equal(sample.y, both["y"].to_numpy() * 100.0)
+    x = np.column_stack([np.ones(len(both)), both["m"].to_numpy() * 100.0])
+    y = both["y"].to_numpy() * 100.0
+    coef = np.linalg.lstsq(x[:80], y[:80], rcond=None)[0]
+    resid, _ = sample.ols_residuals(80)
+    np.testing.assert_allclose(resid, y - x @ coef, rtol=1e-10, atol=1e-12)
+
+
+def test_returns_and_sample_reach_arch_by_the_same_route(sensetime: pd.Series,
+                                                         hsi: pd.Series) -> None:
+    """fit_garch on returns and on their Sample: the same fit (one route to arch's optimiser);
+    a Sample keeps its own market and scale."""
+    from eventstudy.volatility.base import Sample
+
+    sample = Sample.of(sensetime, hsi)
+    by_returns = fit_garch(sensetime, market=hsi, vol="GJR", dist="t")
+    by_sample = fit_garch(sample, vol="GJR", dist="t")
+    assert by_returns.params == by_sample.params and by_returns.loglik == by_sample.loglik
+    with pytest.raises(BadInput, match="carries its market and scale"):
+        fit_garch(sample, scale=10.0)
+    with pytest.raises(BadInput, match="carries its market and scale"):
+        select_model(sample, hsi)
+    with pytest.raises(BadInput, match="one value per row"):
+        variance_dummy_test(sample, np.ones(len(sample) - 1))
