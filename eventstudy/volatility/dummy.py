@@ -20,6 +20,7 @@ regular fits, the plain LR 28.2%: better, still above 5% with only 20 dummy days
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
         ForecastingMethod,
         RNGType,
     )
+    from arch.univariate.base import ARCHModelResult
 
 
 @dataclass
@@ -215,12 +217,7 @@ def variance_dummy_test(returns: Returns | Sample, dummy: Sequence[float] | np.n
     res, caught = arch_fit(model, "GARCH(1,1) with a variance dummy",
                            backcast=restricted.backcast,
                            starting_values=_unrestricted_start(restricted))
-    flags = [f"restricted: {f}" for f in restricted.flags]
-    if restricted.beta_at_bound:
-        flags.append("restricted: beta at its bound 0")
-    if res.convergence_flag != 0 or any(issubclass(w.category, ConvergenceWarning)
-                                        for w in caught):
-        flags.append(f"unrestricted: not converged (SLSQP status {res.convergence_flag})")
+    flags = _irregular(restricted, res, caught)
     lr = 2.0 * (float(res.loglikelihood) - restricted.loglik)
     if lr < 0:
         flags.append(f"LR {lr:.2e} < 0 from the optimiser, set to 0")
@@ -242,6 +239,19 @@ def variance_dummy_test(returns: Returns | Sample, dummy: Sequence[float] | np.n
         wald_z=wald, wald_pvalue=float(2.0 * stats.norm.sf(abs(wald))),
         loglik_restricted=restricted.loglik, loglik_unrestricted=float(res.loglikelihood),
         nobs=len(sample), n_dummy=int(np.sum(values != 0)), dist="normal", flags=flags)
+
+
+def _irregular(restricted: GarchFit, res: ARCHModelResult,
+               caught: list[warnings.WarningMessage]) -> list[str]:
+    """Why chi2 limits need not hold: the restricted fit flagged or with beta at its bound,
+    the unrestricted fit not converged (Andrews 2001)."""
+    flags = [f"restricted: {f}" for f in restricted.flags]
+    if restricted.beta_at_bound:
+        flags.append("restricted: beta at its bound 0")
+    if res.convergence_flag != 0 or any(issubclass(w.category, ConvergenceWarning)
+                                        for w in caught):
+        flags.append(f"unrestricted: not converged (SLSQP status {res.convergence_flag})")
+    return flags
 
 
 def _dummy_values(returns: Returns | Sample, dummy: Sequence[float] | np.ndarray,
