@@ -314,6 +314,12 @@ def test_fallback_to_ewma_on_short_real_history(kuaishou: pd.Series, study_fallb
     for t in range(1, len(e)):
         s2.append(0.94 * s2[-1] + 0.06 * e[t - 1] ** 2)
     np.testing.assert_allclose(path["sigma"] ** 2, s2, rtol=1e-10)
+    # SAR: AR / sqrt(sigma2 + Var(mu_hat)), Var(mu_hat) = s^2 / n with s^2 on n - 1 dof
+    var_mu = float(np.sum(e[:n_est] ** 2) / (n_est - 1)) / n_est
+    window = path[path["sar"].notna()]
+    assert list(window["day"]) == list(range(-10, 21))
+    expected = e[window.index.map(path.index.get_loc)] / np.sqrt(window["sigma"] ** 2 + var_mu)
+    np.testing.assert_allclose(window["sar"], expected, rtol=1e-10)
     assert res.ratio.dummy_test is None and "skipped" in res.ratio.note
     json.dumps(res.to_dict(), allow_nan=False)
 
