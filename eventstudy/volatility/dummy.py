@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from arch.univariate.base import ARCHModelResult
 
 
-@dataclass
+@dataclass(frozen=True)
 class VarianceDummyTest:
     """Robust QLR test of delta = 0 in sigma2_t = omega exp(delta D_t) + alpha e2_t-1 + beta
     sigma2_t-1 (module docstring): ``p_value`` is chi2(1) of ``robust_lr``; ``lr_stat`` and

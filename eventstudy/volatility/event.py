@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -189,7 +189,7 @@ def _build_path(selection: ModelSelection, full: Sample, lay: _Layout,
     return path, applied
 
 
-@dataclass
+@dataclass(frozen=True)
 class EventVolatility:
     """GARCH volatility around one event: model choice, event-induced volatility, SARs.
 
@@ -346,7 +346,8 @@ def volatility_study(returns: Returns, event_date: Any,
         notes.append("prediction-error adjustment dropped: the covariance of the mean "
                      "parameters is not usable (degenerate fit)")
     ratio = VolatilityRatio.from_path(path, lay.pre, lay.post)
-    ratio.dummy_test, ratio.note = _maybe_dummy_test(selection, full, path, lay, dummy_test)
+    test, note = _maybe_dummy_test(selection, full, path, lay, dummy_test)
+    ratio = replace(ratio, dummy_test=test, note=note)
     windows = [WindowVariance.from_path(path, name, days) for name, days in
                (("pre", lay.pre), ("event", lay.event_window), ("post", lay.post))]
     index = sample.index

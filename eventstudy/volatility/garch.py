@@ -122,7 +122,7 @@ class SampleBackcastGARCH(GARCH):
 BETA_BOUND_TOL = 1e-6
 
 
-@dataclass
+@dataclass(frozen=True)
 class GarchFit:
     """One arch fit in ``scale`` units, with diagnostics. ``result`` is arch's own result."""
 

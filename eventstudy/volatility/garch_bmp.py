@@ -25,7 +25,7 @@ from eventstudy.volatility.base import json_record
 from eventstudy.volatility.event import EventVolatility
 
 
-@dataclass
+@dataclass(frozen=True)
 class GarchBmpTest:
     """GARCH-standardised BMP test of (cumulative) ARs (module docstring)."""
 

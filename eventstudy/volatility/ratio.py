@@ -23,7 +23,7 @@ from eventstudy.volatility.base import json_record
 from eventstudy.volatility.dummy import VarianceDummyTest
 
 
-@dataclass
+@dataclass(frozen=True)
 class WindowVariance:
     """Realised vs forecast variance over a window of event days (scaled units, squared)."""
 
@@ -52,7 +52,7 @@ class WindowVariance:
         return json_record(self.__dict__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class VolatilityRatio:
     """Mean conditional sigma after vs before day 0, and tests of a variance change.
 

@@ -23,7 +23,7 @@ from eventstudy.volatility.base import (
 from eventstudy.volatility.garch import GarchFit, ModelSpec, fit_garch
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelSelection:
     """All candidates, the BIC choice among unflagged fits, or why there is none."""
 
