@@ -525,3 +525,15 @@ def test_returns_and_sample_reach_arch_by_the_same_route(sensetime: pd.Series,
         select_model(sample, hsi)
     with pytest.raises(BadInput, match="one value per row"):
         variance_dummy_test(sample, np.ones(len(sample) - 1))
+
+
+def test_volatility_results_are_immutable(study_market) -> None:
+    """The result objects are frozen, as statsmodels' and arch's results are read-only: a
+    reported number cannot be changed after the study."""
+    import dataclasses
+
+    for obj, name in ((study_market, "fit"), (study_market.selection, "best"),
+                      (study_market.ratio, "z2_ratio"), (study_market.windows[0], "realised"),
+                      (study_market.fit, "persistence")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, None)
