@@ -4,7 +4,6 @@ arch backcast, the RiskMetrics (1996) EWMA variance and JSON-ready values."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -19,6 +18,7 @@ from arch.univariate import (
 from arch.univariate.distribution import Distribution
 
 from eventstudy.errors import BadInput, EstimationError
+from eventstudy.formatting import json_clean
 
 if TYPE_CHECKING:
     from arch._typing import ArrayLike1D
@@ -94,32 +94,9 @@ CovType = Literal["robust", "classic"]
 
 
 def json_record(record: dict[str, Any]) -> dict[str, Any]:
-    """:func:`json_ready` of a dict: the ``to_dict`` of every result here."""
-    return cast(dict[str, Any], json_ready(record))
-
-
-def json_ready(value: Any) -> Any:
-    """``value`` with numpy scalars, NaN (-> None), timestamps and frames made JSON-ready."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [json_ready(row) for row in value.to_dict("records")]
-    if isinstance(value, np.ndarray):
-        return json_ready(value.tolist())
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return value
+    """``formatting.json_clean`` (the one JSON cleaner) of a dict: the ``to_dict`` of every
+    result here."""
+    return cast(dict[str, Any], json_clean(record))
 
 
 def arch_backcast(resid: ArrayLike1D | np.ndarray) -> float:
