@@ -362,3 +362,22 @@ def test_a_volatility_report_after_the_fallback_is_named_and_titled_ewma(vol, tm
     text = (out / "report.md").read_text(encoding="utf-8")
     assert text.startswith("# EWMA volatility (GARCH fallback): 0020.HK cornerstone")
     assert "Conditional volatility (EWMA)" in text and "garch_" not in text
+
+
+def test_result_methods_draw_the_calendar_time_portfolio_and_volatility_diagnostics() -> None:
+    """The façade's two plot methods draw what ``results.plots`` draws, into a user's axes; the
+    calendar-time curve is the cumulative sum of the portfolio's excess returns."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from eventstudy import batch_study
+
+    result = batch_study(offline=True, calendar_time=(0, 20), progress=False)
+    fig = Figure()
+    axes = fig.subplots(2, 1)
+    assert result.plot_calendar_time(axes=axes) is fig
+    design = result.designs["calendar_time"]
+    np.testing.assert_allclose(axes[0].lines[0].get_ydata(),
+                               np.cumsum(design.portfolio["excess_return"].to_numpy()),
+                               rtol=0, atol=1e-15)
+    assert len(axes[1].patches) == len(design.portfolio)

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from eventstudy.errors import BadInput
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 
 @dataclass
@@ -63,20 +60,6 @@ class CalendarTimeResult:
                 "lags": self.lags, "rsquared": self.rsquared,
                 "mean_firms": float(self.portfolio["n_firms"].mean()),
                 "terms": self.table().to_dict(orient="records"), "notes": list(self.notes)}
-
-    def plot(self) -> Figure:
-        """Figure: the portfolio's daily excess return and the number of firms held."""
-        import matplotlib.pyplot as plt
-
-        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 5))
-        dates = pd.to_datetime(self.portfolio["date"])
-        top.plot(dates, self.portfolio["excess_return"].cumsum(), lw=1.2)
-        top.set_ylabel("cumulative excess return")
-        top.set_title(f"Calendar-time portfolio, alpha {self.alpha:+.4%} per day")
-        bottom.bar(dates, self.portfolio["n_firms"], width=2.0)
-        bottom.set_ylabel("firms held")
-        fig.tight_layout()
-        return fig
 
 
 def newey_west_lags(nobs: int) -> int:

@@ -58,8 +58,22 @@ class EventStudyResult(StudyData):
         return plots.plot_caar(self, **kwargs)
 
     def plot_volatility(self, event: str | int | None = None, **kwargs: Any) -> Figure:
-        """GARCH conditional volatility around ``event`` (a study run with volatility)."""
+        """Conditional volatility around ``event`` of the model in use (GARCH, or EWMA after the
+        short-sample fallback; a study run with volatility)."""
         return plots.plot_volatility(self, event, **kwargs)
+
+    def plot_volatility_diagnostics(self, event: str | int | None = None, **kwargs: Any
+                                    ) -> Figure:
+        """The volatility model's standardised residuals around ``event``: histogram, QQ plot,
+        ACF of squares (``axes=`` three axes of your own)."""
+        return plots.plot_volatility_diagnostics(self, event, **kwargs)
+
+    def plot_calendar_time(self, **kwargs: Any) -> Figure:
+        """The calendar-time portfolio of a study run with ``calendar_time=(0, K)``: cumulative
+        excess return and firms held (``axes=`` two axes of your own). For a portfolio from
+        ``result.calendar_time(...)``: ``plotting.events.plot_calendar_time(ct.portfolio,
+        ct.alpha)``."""
+        return plots.plot_calendar_time(self, **kwargs)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """The ``1 - alpha`` confidence interval of the mean CAR (CAAR) and mean BHAR per window
