@@ -71,9 +71,14 @@ def _limited(func: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, An
 
 
 def isolated(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``func(*args, **kwargs)`` with one BLAS thread, in one fresh worker process
-    (``python -m eventstudy.parallel.worker``: the caller keeps its BLAS, its ``__main__`` is
-    not imported). The worker's errors are raised here."""
+    """``func(*args, **kwargs)`` with one BLAS thread: here when the BLAS already has one thread
+    or this process runs no other thread (``alone``; the limit is restored on return), else in
+    one fresh worker process (``python -m eventstudy.parallel.worker``: the caller's threads
+    keep their BLAS, its ``__main__`` is not imported). The worker's errors are raised here."""
+    if blas_single():
+        return func(*args, **kwargs)
+    if alone():
+        return _limited(func, args, kwargs)
     import pickle
     import subprocess
     import sys

@@ -155,8 +155,8 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     GARCH was asked for explicitly, so it is fitted even on fewer than ``MIN_GARCH_ESTIMATION``
     estimation returns (``min_garch=None``), with the warning in ``short_sample`` and the
     summary; pass ``min_garch=MIN_GARCH_ESTIMATION`` for the lock-up study's fallback."""
+    from eventstudy.parallel.threads import isolated
     from eventstudy.volatility.event import volatility_study
-    from eventstudy.volatility.threads import isolated
 
     ticker = normalise_ticker(ticker)
     loader = make_loader(offline=offline, data=data, cache_dir=cache_dir, data_ticker=ticker)
@@ -168,7 +168,7 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
             else lockup_events(with_tranches(listing, [tranche]))[0].session)
     stock, index = return_series(loader, ticker, market, listing.listing_date)
     found = _screen(loader, ticker, stock, day0, keep_suspect)
-    # one BLAS thread: the numbers of every executor, never the caller's (volatility.threads)
+    # one BLAS thread: the numbers of every executor, never the caller's (parallel.threads)
     options.setdefault("min_garch", None)
     result = isolated(volatility_study, stock, day0, index, label=ticker, **options)
     result.notes.extend(loader.notes)
