@@ -14,30 +14,68 @@ from eventstudy.calendar.events import Event, Skip
 from eventstudy.data.clean import placeholder_mask
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.quality.finding import Finding
-from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS, SeriesScreen, screen_series
+from eventstudy.quality.screens import (
+    MAX_DAY0_SHIFT_DAYS,
+    SeriesArrays,
+    SeriesScreen,
+    early_closes,
+    screen_arrays,
+    screen_series,
+)
 
 Frames = Callable[[str], pd.DataFrame]
+Arrays = Callable[[str], SeriesArrays | None]  # None: no arrays, read the frame
 
 Bools = npt.NDArray[np.bool_]
 Dates = npt.NDArray[np.datetime64]  # datetime64[ns], NaT where missing
 Ints = npt.NDArray[np.int64]
 
 
-class Screens:
-    """ticker -> its ``SeriesScreen`` (memoised), from the frames ``load(ticker)`` gives."""
+def no_arrays(ticker: str) -> SeriesArrays | None:
+    return None
 
-    def __init__(self, load: Frames, code_of: Callable[[str], str | None] = lambda t: None):
-        self.load, self.code_of = load, code_of
+
+def loader_arrays(loader: object) -> Arrays:
+    """The arrays of the price files ``loader`` read as columns (``PriceLoader.columns``: the
+    very arrays of its frames); None for the others (and for a loader without columns)."""
+    columns = getattr(loader, "columns", None)
+    if columns is None:
+        return no_arrays
+
+    def arrays(ticker: str) -> SeriesArrays | None:
+        got = columns(ticker)
+        if got is None:
+            return None
+        return SeriesArrays.of_columns(got.dates.view(f"datetime64[{got.unit}]"), got.columns)
+    return arrays
+
+
+class Screens:
+    """ticker -> its ``SeriesScreen`` (memoised), from the arrays ``arrays(ticker)`` gives,
+    else from the frame ``load(ticker)`` gives."""
+
+    def __init__(self, load: Frames, code_of: Callable[[str], str | None] = lambda t: None,
+                 arrays: Arrays = no_arrays):
+        self.load, self.code_of, self.arrays = load, code_of, arrays
         self._memo: dict[str, SeriesScreen | None] = {}
+        self._early: dict[str, npt.NDArray[np.datetime64]] = {}  # code -> its early closes
 
     def __call__(self, ticker: str) -> SeriesScreen | None:
         if ticker not in self._memo:
             try:
-                self._memo[ticker] = screen_series(self.load(ticker), ticker,
-                                                   self.code_of(ticker))
+                self._memo[ticker] = self._screen(ticker)
             except (BadInput, DataUnavailable):  # the panel skips it with the reason
                 self._memo[ticker] = None
         return self._memo[ticker]
+
+    def _screen(self, ticker: str) -> SeriesScreen:
+        code = self.code_of(ticker)
+        series = self.arrays(ticker)
+        if series is None:
+            return screen_series(self.load(ticker), ticker, code)
+        if code is not None and code not in self._early:
+            self._early[code] = early_closes(code)
+        return screen_arrays(series, ticker, code, self._early.get(code) if code else None)
 
     def series_findings(self) -> list[Finding]:
         return [f for s in self._memo.values() if s is not None for f in s.findings]
@@ -55,6 +93,19 @@ def _trading(stock: pd.DataFrame) -> tuple[pd.DatetimeIndex, Bools]:
     close = stock["close"].to_numpy(float)
     volume = stock["volume"].to_numpy(float) if "volume" in stock else np.full(len(close), np.nan)
     return pd.DatetimeIndex(stock.index), placeholder_mask(close, volume)
+
+
+def _trading_of(ticker: str, load: Frames, arrays: Arrays
+                ) -> tuple[pd.DatetimeIndex, Bools] | None:
+    """``_trading`` from the ticker's arrays if there are, else from its frame (None: none)."""
+    try:
+        series = arrays(ticker)
+    except (BadInput, DataUnavailable):
+        return None
+    if series is not None:
+        return pd.DatetimeIndex(series.dates), placeholder_mask(series.close, series.volume)
+    frame = _frame(load, ticker)
+    return None if frame is None else _trading(frame)
 
 
 def day0_problem(event: Event, index: pd.DatetimeIndex, holes: Bools,
@@ -90,10 +141,11 @@ def day0_problem(event: Event, index: pd.DatetimeIndex, holes: Bools,
 
 
 def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str], str | None],
-                 trade_to_trade: bool = True
+                 trade_to_trade: bool = True, arrays: Arrays = no_arrays
                  ) -> tuple[list[Event], list[Skip], list[Finding]]:
     """The events whose day 0 can be studied; the others as skips and findings. O(rows) per
-    ticker and index, O(log rows) per event."""
+    ticker and index, O(log rows) per event. ``arrays``: the tickers' arrays where there are
+    (``loader_arrays``), read instead of their frames."""
     kept: list[Event] = []
     skips: list[Skip] = []
     found: list[Finding] = []
@@ -101,8 +153,7 @@ def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str
     markets: dict[str, pd.DatetimeIndex | None] = {}
     for event in events:
         if event.ticker not in stocks:
-            frame = _frame(load, event.ticker)
-            stocks[event.ticker] = None if frame is None else _trading(frame)
+            stocks[event.ticker] = _trading_of(event.ticker, load, arrays)
         name = market_of(event.ticker)
         if name and name not in markets:
             frame = _frame(load, name)

@@ -43,7 +43,7 @@ from eventstudy.engine.volume import (
 )
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
-from eventstudy.quality.events import Screens, after_panel, before_panel
+from eventstudy.quality.events import Screens, after_panel, before_panel, loader_arrays
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.listing import check_inferred_listing
 from eventstudy.results.result import PROGRESS_MIN, CrossSection, EventStudyResult, StudyOptions
@@ -149,7 +149,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         loader.prefetch([e.ticker for e in events])
     events, day0_skips, found = before_panel(
         events, loader.load, lambda t: None if ipo is not None else index_ticker(options.market, t),
-        trade_to_trade)
+        trade_to_trade, loader_arrays(loader))
     skipped = [*skipped, *day0_skips]
     findings = [*findings, *found]
     tickers = list(dict.fromkeys(e.ticker for e in events))
@@ -238,7 +238,9 @@ def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
                   ) -> tuple[Panel, list[Finding]]:
     """The panel without the events whose windows hold an impossible return (unless
     ``options.keep_suspect``), and what the screens found per event (docs/quality.md)."""
-    screens = Screens(getattr(loader, "raw", loader.load), calendar_code)  # listing: no offer row
+    raw = getattr(loader, "raw", None)  # a listing study: the frames without the offer row
+    screens = (Screens(raw, calendar_code) if raw is not None
+               else Screens(loader.load, calendar_code, loader_arrays(loader)))
     keep, skips, found = after_panel(panel.events, panel.dates, panel.days, screens,
                                      options.event_span, options.car_windows,
                                      options.keep_suspect)
