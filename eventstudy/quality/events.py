@@ -88,51 +88,63 @@ def _frame(load: Frames, ticker: str) -> pd.DataFrame | None:
         return None
 
 
-def _trading(stock: pd.DataFrame) -> tuple[pd.DatetimeIndex, Bools]:
+def _trading(stock: pd.DataFrame) -> tuple[Dates, Bools]:
     """A stock's dates and its placeholder rows (volume 0, close unchanged)."""
     close = stock["close"].to_numpy(float)
     volume = stock["volume"].to_numpy(float) if "volume" in stock else np.full(len(close), np.nan)
-    return pd.DatetimeIndex(stock.index), placeholder_mask(close, volume)
+    return _dates(stock.index), placeholder_mask(close, volume)
 
 
-def _trading_of(ticker: str, load: Frames, arrays: Arrays
-                ) -> tuple[pd.DatetimeIndex, Bools] | None:
+def _dates(index: pd.Index | Dates) -> Dates:
+    """Dates as datetime64[ns] (a frame's index or a price file's column)."""
+    return np.asarray(index, dtype="datetime64[ns]")
+
+
+def _trading_of(ticker: str, load: Frames, arrays: Arrays) -> tuple[Dates, Bools] | None:
     """``_trading`` from the ticker's arrays if there are, else from its frame (None: none)."""
     try:
         series = arrays(ticker)
     except (BadInput, DataUnavailable):
         return None
     if series is not None:
-        return pd.DatetimeIndex(series.dates), placeholder_mask(series.close, series.volume)
+        return _dates(series.dates), placeholder_mask(series.close, series.volume)
     frame = _frame(load, ticker)
     return None if frame is None else _trading(frame)
 
 
-def day0_problem(event: Event, index: pd.DatetimeIndex, holes: Bools,
-                 market: pd.DatetimeIndex | None, market_name: str | None,
+def _iso(day: np.datetime64) -> str:
+    return str(day.astype("datetime64[D]"))
+
+
+def day0_problem(event: Event, index: pd.DatetimeIndex | Dates, holes: Bools,
+                 market: pd.DatetimeIndex | Dates | None, market_name: str | None,
                  trade_to_trade: bool = True) -> Finding | None:
     """Why ``event`` cannot be studied at its day 0 (None if it can): day 0 in a suspension
     whose next trade is more than ``MAX_DAY0_SHIFT_DAYS`` later, or the market index (dates
     ``market``) without a price on a day 0 the stock traded (an event never moves because of
     its benchmark). ``index``, ``holes``: the stock's dates and placeholder rows."""
-    day = event.session
-    at = int(index.searchsorted(day))
-    if at >= len(index) or index[at] != day:
+    dates = _dates(index)
+    day = np.datetime64(event.session, "ns")
+    at = int(dates.searchsorted(day))
+    if at >= len(dates) or dates[at] != day:
         return None  # not in the data: the panel moves it (at most 14 days) or skips it
     if holes[at] and trade_to_trade:
         after = np.flatnonzero(~holes[at:])
-        nxt = index[at + int(after[0])] if len(after) else None
-        if nxt is None or (nxt - day).days > MAX_DAY0_SHIFT_DAYS:
-            resumed = f"the next trade is {nxt.date()}" if nxt is not None else "no trade follows"
-            return Finding(event.ticker, "placeholder_day0", str(day.date()),
+        nxt = dates[at + int(after[0])] if len(after) else None
+        if nxt is None or (nxt - day) // np.timedelta64(1, "D") > MAX_DAY0_SHIFT_DAYS:
+            resumed = f"the next trade is {_iso(nxt)}" if nxt is not None else "no trade follows"
+            return Finding(event.ticker, "placeholder_day0", _iso(day),
                            f"day 0 is a placeholder row (zero volume, unchanged close) of a "
                            f"suspension and {resumed}: more than {MAX_DAY0_SHIFT_DAYS} days "
                            "after day 0", "skipped", event.event_id)
         return None
-    if market is not None and len(market) and market[0] <= day <= market[-1]:
-        found = int(market.searchsorted(day))
-        if market[found] != day:
-            return Finding(event.ticker, "index_no_price", str(day.date()),
+    if market is None:
+        return None
+    mdates = _dates(market)
+    if len(mdates) and mdates[0] <= day <= mdates[-1]:
+        found = int(mdates.searchsorted(day))
+        if mdates[found] != day:
+            return Finding(event.ticker, "index_no_price", _iso(day),
                            f"the market index {market_name} has no price on day 0 while "
                            f"{event.ticker} traded; the event is not moved because of the "
                            "benchmark (give the index's price or another --market)",
@@ -149,15 +161,15 @@ def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str
     kept: list[Event] = []
     skips: list[Skip] = []
     found: list[Finding] = []
-    stocks: dict[str, tuple[pd.DatetimeIndex, Bools] | None] = {}
-    markets: dict[str, pd.DatetimeIndex | None] = {}
+    stocks: dict[str, tuple[Dates, Bools] | None] = {}
+    markets: dict[str, Dates | None] = {}
     for event in events:
         if event.ticker not in stocks:
             stocks[event.ticker] = _trading_of(event.ticker, load, arrays)
         name = market_of(event.ticker)
         if name and name not in markets:
             frame = _frame(load, name)
-            markets[name] = None if frame is None else pd.DatetimeIndex(frame.index)
+            markets[name] = None if frame is None else _dates(frame.index)
         stock = stocks[event.ticker]
         problem = None if stock is None else day0_problem(
             event, *stock, markets.get(name) if name else None, name, trade_to_trade)

@@ -176,6 +176,8 @@ def _days(later: np.datetime64, earlier: np.datetime64) -> int:
 
 
 def _suspensions(out: SeriesScreen, dates: Dates, holes: Bools) -> None:
+    if not holes.any():
+        return
     edges = np.flatnonzero(np.diff(np.r_[0, holes.astype(np.int8), 0]))
     for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
         resumed = dates[b] if b < len(dates) else None
