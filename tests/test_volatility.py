@@ -20,11 +20,8 @@ from scipy import stats
 
 from eventstudy.data.loader import load_prices
 from eventstudy.errors import BadInput, EstimationError
-from eventstudy.plotting.volatility import (
-    plot_conditional_volatility,
-    plot_std_resid_diagnostics,
-    save_volatility_plots,
-)
+from eventstudy.plotting.volatility import plot_conditional_volatility, plot_std_resid_diagnostics
+from eventstudy.report.figures import save_volatility_plots
 from eventstudy.volatility.base import arch_backcast, ewma_variance
 from eventstudy.volatility.dummy import variance_dummy_test
 from eventstudy.volatility.event import volatility_study
@@ -481,7 +478,13 @@ def test_plots_are_written(study_market, study_fallback, tmp_path: Path) -> None
               .get_legend().get_texts()]
     assert any("EWMA" in label for label in labels)
     paths = save_volatility_plots(study_market, tmp_path / "plots")
-    assert [p.name for p in paths] == ["0020.HK_2022-06-30_garch_volatility.png",
-                                       "0020.HK_2022-06-30_garch_diagnostics.png"]
+    assert study_market.fit is not None and study_market.fit.spec.vol == "EGARCH"
+    assert [p.name for p in paths] == ["0020.HK_2022-06-30_egarch_volatility.png",
+                                       "0020.HK_2022-06-30_egarch_diagnostics.png"]
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    with pytest.raises(BadInput, match="exists"):  # never replaces a file
+        save_volatility_plots(study_market, tmp_path / "plots")
+    # after the EWMA fallback the files say so, not *_garch_*
+    names = [p.name for p in save_volatility_plots(study_fallback, tmp_path / "fallback")]
+    assert all("_ewma_" in n and "garch" not in n for n in names) and len(names) == 2

@@ -4,7 +4,7 @@ with skips collected and progress shown for long runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from eventstudy.engine.robustness import robustness_table
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.validity import SIZE_FAILS, design_of, mark_tests
 from eventstudy.engine.volume import (
+    MarketVolume,
     day0_volume_ratio,
     event_window_volume_ratio,
     market_volume,
@@ -128,6 +129,60 @@ def _drop_problems(ar: AbnormalReturns) -> tuple[AbnormalReturns, list[Skip]]:
     return ar.subset(keep), skips
 
 
+@dataclass
+class PanelStage:
+    """The per-event stage of a study, before the model: the cleaned and screened panel, the
+    index volume on its dates, the events given to ``build_panel`` (``built``), the rows the
+    screens removed (``removed``), the day-0 skips and the findings (day 0, then screens)."""
+
+    panel: Panel
+    market_volume: MarketVolume | None
+    built: list[Event]
+    removed: pd.DataFrame
+    day0_skips: list[Skip]
+    found: list[Finding]
+
+
+def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOptions, *,
+                estimation: Window, max_estimation: int | None, min_start: int = 1,
+                ipo: IpoBenchmark | None = None, progress: bool = False) -> PanelStage:
+    """Events -> prices -> the screened panel: everything a study does per event (and per
+    ticker) before the model; its rows depend only on their own ticker's events."""
+    trade_to_trade = options.returns == "trade_to_trade"
+    load = AlignedSeries(loader, options.market, ipo, trade_to_trade)
+    if hasattr(loader, "prefetch"):  # a folder of files: read at once (not a wrapper)
+        loader.prefetch([e.ticker for e in events])
+    events, day0_skips, found = before_panel(
+        events, loader.load, lambda t: None if ipo is not None else index_ticker(options.market, t),
+        trade_to_trade, loader_arrays(loader))
+    tickers = list(dict.fromkeys(e.ticker for e in events))
+    bar = _progress_bar(len(tickers), progress and len(events) >= PROGRESS_MIN,
+                        "loading prices", "ticker")
+    load.prefetch(tickers, progress=bar.update_to if bar else None)
+    if bar:
+        bar.close()
+    events, moved = correct_day0(events, load)
+    panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
+                        max_estimation=max_estimation, min_start=min_start, notes=moved,
+                        stabilisation=options.stabilisation)
+    panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
+    frame = panel.events
+    panel, screened = _screen_panel(panel, loader, options)
+    del load  # the aligned series of every ticker: the panel holds what is needed from here
+    return PanelStage(panel, market_volume(panel, _market_volume_of(loader, options.market)),
+                      events, frame.loc[~frame.index.isin(panel.events.index)], day0_skips,
+                      [*found, *screened])
+
+
+def loader_sources(loader: PriceLoader) -> Callable[[str], tuple[str, str]]:
+    """ticker -> (source, adjustment) of its loaded prices."""
+    def source(ticker: str) -> tuple[str, str]:
+        attrs = loader.load(ticker).attrs
+        return str(attrs.get("source")), str(attrs.get("adjustment"))
+
+    return source
+
+
 def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
                     options: StudyOptions, *, estimation: Window, max_estimation: int | None,
                     listings: dict[str, Listing] | None = None,
@@ -143,32 +198,27 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         ipo = IpoBenchmark(loader, ipo_members({**(universe or load_listings()),
                                                 **(listings or {})}, events),
                            options.ipo_index_months, options.ipo_index_min)
-    trade_to_trade = options.returns == "trade_to_trade"
-    load = AlignedSeries(loader, options.market, ipo, trade_to_trade)
-    if hasattr(loader, "prefetch"):  # a folder of files: read at once (not a wrapper)
-        loader.prefetch([e.ticker for e in events])
-    events, day0_skips, found = before_panel(
-        events, loader.load, lambda t: None if ipo is not None else index_ticker(options.market, t),
-        trade_to_trade, loader_arrays(loader))
-    skipped = [*skipped, *day0_skips]
-    findings = [*findings, *found]
-    tickers = list(dict.fromkeys(e.ticker for e in events))
-    bar = _progress_bar(len(tickers), progress and len(events) >= PROGRESS_MIN,
-                        "loading prices", "ticker")
-    load.prefetch(tickers, progress=bar.update_to if bar else None)
-    if bar:
-        bar.close()
-    events, moved = correct_day0(events, load)
-    panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
-                        max_estimation=max_estimation, min_start=min_start, notes=moved,
-                        stabilisation=options.stabilisation)
-    panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
-    panel, screened = _screen_panel(panel, loader, options)
-    findings += screened
-    del load  # the aligned series of every ticker: the panel holds what is needed from here
+    stage = panel_stage(events, loader, options, estimation=estimation,
+                        max_estimation=max_estimation, min_start=min_start, ipo=ipo,
+                        progress=progress)
+    return finish_study(kind, stage.panel, stage.market_volume, options,
+                        estimation=estimation, max_estimation=max_estimation,
+                        listings=listings, skipped=[*skipped, *stage.day0_skips],
+                        findings=[*findings, *stage.found], notes=loader.notes,
+                        sources=loader_sources(loader), cross_section=cross_section, ipo=ipo)
+
+
+def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: StudyOptions,
+                 *, estimation: Window, max_estimation: int | None,
+                 listings: dict[str, Listing] | None, skipped: Sequence[Skip],
+                 findings: Sequence[Finding], notes: Sequence[str],
+                 sources: Callable[[str], tuple[str, str]], cross_section: bool = False,
+                 ipo: IpoBenchmark | None = None) -> EventStudyResult:
+    """The screened panel -> model -> per-event tables and the deferred cross-event tests
+    (``sources``: ticker -> (source, adjustment) of its prices; ``notes``: the loader's)."""
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
-    ar = replace(ar, market_volume=market_volume(panel, _market_volume_of(loader, options.market)))
+    ar = replace(ar, market_volume=volume)
     if ipo is not None:
         ar.problems.update(ipo.day0_problems(ar))
     ar, problem_skips = _drop_problems(ar)
@@ -176,25 +226,24 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     listings = listings or {}
     events_out = _event_rows(ar, view, listings)
     wanted = cross_section or events_out["ticker"].nunique() > 1
-    notes = [*dict.fromkeys(loader.notes), *cleaning_notes(events_out, options)]
+    said = [*dict.fromkeys(notes), *cleaning_notes(events_out, options)]
     plain = unadjusted_events(ar)
     if plain:
-        notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
-                     "market-adjusted: the market index has no volume on half of the "
-                     "estimation days (Campbell & Wasley 1996 adjust by the index "
-                     "volume)")
-    sources = {t: str(loader.load(t).attrs.get("source"))
-               for t in _tickers_loaded(events_out, options)}
-    extras: dict[str, Any] = {"adjustment": {t: str(loader.load(t).attrs.get("adjustment"))
-                                             for t in sources}}
+        said.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
+                    "market-adjusted: the market index has no volume on half of the "
+                    "estimation days (Campbell & Wasley 1996 adjust by the index "
+                    "volume)")
+    found = {t: sources(t) for t in _tickers_loaded(events_out, options)}
+    extras: dict[str, Any] = {"adjustment": {t: adjustment
+                                             for t, (_, adjustment) in found.items()}}
     if ipo is not None:
         more, ipo_notes = ipo.describe(ar, events_out)
         extras.update(more)
-        notes += ipo_notes
+        said += ipo_notes
     overlaps, cross = pd.DataFrame(), CrossSection()
     if wanted:
         overlaps, note = overlap_table(ar, options)
-        notes += note + validity_notes(ar)
+        said += note + validity_notes(ar)
         cross = CrossSection(compute=partial(cross_section_tables, ar, options, events_out))
     result = EventStudyResult(
         kind=kind, options=options, events=events_out,
@@ -202,8 +251,8 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         bhar=bhar_table(ar, options.bhar_windows),
         volume=volume_table(ar, options.car_windows),
         skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
-        notes=tuple(notes), listings=listings, sources=sources,
-        extras=extras,
+        notes=tuple(said), listings=listings,
+        sources={t: source for t, (source, _) in found.items()}, extras=extras,
         setup={"estimation": estimation, "max_estimation": max_estimation,
                "from_listing": max_estimation is not None},
         parameters=parameter_table(ar),
