@@ -14,30 +14,68 @@ from eventstudy.calendar.events import Event, Skip
 from eventstudy.data.clean import placeholder_mask
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.quality.finding import Finding
-from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS, SeriesScreen, screen_series
+from eventstudy.quality.screens import (
+    MAX_DAY0_SHIFT_DAYS,
+    SeriesArrays,
+    SeriesScreen,
+    early_closes,
+    screen_arrays,
+    screen_series,
+)
 
 Frames = Callable[[str], pd.DataFrame]
+Arrays = Callable[[str], SeriesArrays | None]  # None: no arrays, read the frame
 
 Bools = npt.NDArray[np.bool_]
 Dates = npt.NDArray[np.datetime64]  # datetime64[ns], NaT where missing
 Ints = npt.NDArray[np.int64]
 
 
-class Screens:
-    """ticker -> its ``SeriesScreen`` (memoised), from the frames ``load(ticker)`` gives."""
+def no_arrays(ticker: str) -> SeriesArrays | None:
+    return None
 
-    def __init__(self, load: Frames, code_of: Callable[[str], str | None] = lambda t: None):
-        self.load, self.code_of = load, code_of
+
+def loader_arrays(loader: object) -> Arrays:
+    """The arrays of the price files ``loader`` read as columns (``PriceLoader.columns``: the
+    very arrays of its frames); None for the others (and for a loader without columns)."""
+    columns = getattr(loader, "columns", None)
+    if columns is None:
+        return no_arrays
+
+    def arrays(ticker: str) -> SeriesArrays | None:
+        got = columns(ticker)
+        if got is None:
+            return None
+        return SeriesArrays.of_columns(got.dates.view(f"datetime64[{got.unit}]"), got.columns)
+    return arrays
+
+
+class Screens:
+    """ticker -> its ``SeriesScreen`` (memoised), from the arrays ``arrays(ticker)`` gives,
+    else from the frame ``load(ticker)`` gives."""
+
+    def __init__(self, load: Frames, code_of: Callable[[str], str | None] = lambda t: None,
+                 arrays: Arrays = no_arrays):
+        self.load, self.code_of, self.arrays = load, code_of, arrays
         self._memo: dict[str, SeriesScreen | None] = {}
+        self._early: dict[str, npt.NDArray[np.datetime64]] = {}  # code -> its early closes
 
     def __call__(self, ticker: str) -> SeriesScreen | None:
         if ticker not in self._memo:
             try:
-                self._memo[ticker] = screen_series(self.load(ticker), ticker,
-                                                   self.code_of(ticker))
+                self._memo[ticker] = self._screen(ticker)
             except (BadInput, DataUnavailable):  # the panel skips it with the reason
                 self._memo[ticker] = None
         return self._memo[ticker]
+
+    def _screen(self, ticker: str) -> SeriesScreen:
+        code = self.code_of(ticker)
+        series = self.arrays(ticker)
+        if series is None:
+            return screen_series(self.load(ticker), ticker, code)
+        if code is not None and code not in self._early:
+            self._early[code] = early_closes(code)
+        return screen_arrays(series, ticker, code, self._early.get(code) if code else None)
 
     def series_findings(self) -> list[Finding]:
         return [f for s in self._memo.values() if s is not None for f in s.findings]
@@ -50,38 +88,63 @@ def _frame(load: Frames, ticker: str) -> pd.DataFrame | None:
         return None
 
 
-def _trading(stock: pd.DataFrame) -> tuple[pd.DatetimeIndex, Bools]:
+def _trading(stock: pd.DataFrame) -> tuple[Dates, Bools]:
     """A stock's dates and its placeholder rows (volume 0, close unchanged)."""
     close = stock["close"].to_numpy(float)
     volume = stock["volume"].to_numpy(float) if "volume" in stock else np.full(len(close), np.nan)
-    return pd.DatetimeIndex(stock.index), placeholder_mask(close, volume)
+    return _dates(stock.index), placeholder_mask(close, volume)
 
 
-def day0_problem(event: Event, index: pd.DatetimeIndex, holes: Bools,
-                 market: pd.DatetimeIndex | None, market_name: str | None,
+def _dates(index: pd.Index | Dates) -> Dates:
+    """Dates as datetime64[ns] (a frame's index or a price file's column)."""
+    return np.asarray(index, dtype="datetime64[ns]")
+
+
+def _trading_of(ticker: str, load: Frames, arrays: Arrays) -> tuple[Dates, Bools] | None:
+    """``_trading`` from the ticker's arrays if there are, else from its frame (None: none)."""
+    try:
+        series = arrays(ticker)
+    except (BadInput, DataUnavailable):
+        return None
+    if series is not None:
+        return _dates(series.dates), placeholder_mask(series.close, series.volume)
+    frame = _frame(load, ticker)
+    return None if frame is None else _trading(frame)
+
+
+def _iso(day: np.datetime64) -> str:
+    return str(day.astype("datetime64[D]"))
+
+
+def day0_problem(event: Event, index: pd.DatetimeIndex | Dates, holes: Bools,
+                 market: pd.DatetimeIndex | Dates | None, market_name: str | None,
                  trade_to_trade: bool = True) -> Finding | None:
     """Why ``event`` cannot be studied at its day 0 (None if it can): day 0 in a suspension
     whose next trade is more than ``MAX_DAY0_SHIFT_DAYS`` later, or the market index (dates
     ``market``) without a price on a day 0 the stock traded (an event never moves because of
     its benchmark). ``index``, ``holes``: the stock's dates and placeholder rows."""
-    day = event.session
-    at = int(index.searchsorted(day))
-    if at >= len(index) or index[at] != day:
+    dates = _dates(index)
+    day = np.datetime64(event.session, "ns")
+    at = int(dates.searchsorted(day))
+    if at >= len(dates) or dates[at] != day:
         return None  # not in the data: the panel moves it (at most 14 days) or skips it
     if holes[at] and trade_to_trade:
         after = np.flatnonzero(~holes[at:])
-        nxt = index[at + int(after[0])] if len(after) else None
-        if nxt is None or (nxt - day).days > MAX_DAY0_SHIFT_DAYS:
-            resumed = f"the next trade is {nxt.date()}" if nxt is not None else "no trade follows"
-            return Finding(event.ticker, "placeholder_day0", str(day.date()),
+        nxt = dates[at + int(after[0])] if len(after) else None
+        if nxt is None or (nxt - day) // np.timedelta64(1, "D") > MAX_DAY0_SHIFT_DAYS:
+            resumed = f"the next trade is {_iso(nxt)}" if nxt is not None else "no trade follows"
+            return Finding(event.ticker, "placeholder_day0", _iso(day),
                            f"day 0 is a placeholder row (zero volume, unchanged close) of a "
                            f"suspension and {resumed}: more than {MAX_DAY0_SHIFT_DAYS} days "
                            "after day 0", "skipped", event.event_id)
         return None
-    if market is not None and len(market) and market[0] <= day <= market[-1]:
-        found = int(market.searchsorted(day))
-        if market[found] != day:
-            return Finding(event.ticker, "index_no_price", str(day.date()),
+    if market is None:
+        return None
+    mdates = _dates(market)
+    if len(mdates) and mdates[0] <= day <= mdates[-1]:
+        found = int(mdates.searchsorted(day))
+        if mdates[found] != day:
+            return Finding(event.ticker, "index_no_price", _iso(day),
                            f"the market index {market_name} has no price on day 0 while "
                            f"{event.ticker} traded; the event is not moved because of the "
                            "benchmark (give the index's price or another --market)",
@@ -90,23 +153,23 @@ def day0_problem(event: Event, index: pd.DatetimeIndex, holes: Bools,
 
 
 def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str], str | None],
-                 trade_to_trade: bool = True
+                 trade_to_trade: bool = True, arrays: Arrays = no_arrays
                  ) -> tuple[list[Event], list[Skip], list[Finding]]:
     """The events whose day 0 can be studied; the others as skips and findings. O(rows) per
-    ticker and index, O(log rows) per event."""
+    ticker and index, O(log rows) per event. ``arrays``: the tickers' arrays where there are
+    (``loader_arrays``), read instead of their frames."""
     kept: list[Event] = []
     skips: list[Skip] = []
     found: list[Finding] = []
-    stocks: dict[str, tuple[pd.DatetimeIndex, Bools] | None] = {}
-    markets: dict[str, pd.DatetimeIndex | None] = {}
+    stocks: dict[str, tuple[Dates, Bools] | None] = {}
+    markets: dict[str, Dates | None] = {}
     for event in events:
         if event.ticker not in stocks:
-            frame = _frame(load, event.ticker)
-            stocks[event.ticker] = None if frame is None else _trading(frame)
+            stocks[event.ticker] = _trading_of(event.ticker, load, arrays)
         name = market_of(event.ticker)
         if name and name not in markets:
             frame = _frame(load, name)
-            markets[name] = None if frame is None else pd.DatetimeIndex(frame.index)
+            markets[name] = None if frame is None else _dates(frame.index)
         stock = stocks[event.ticker]
         problem = None if stock is None else day0_problem(
             event, *stock, markets.get(name) if name else None, name, trade_to_trade)

@@ -28,13 +28,14 @@ in docs/quality.md:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from eventstudy.calendar.sessions import is_early_close
+from eventstudy.calendar.sessions import early_close_index, is_early_close
 from eventstudy.data.clean import placeholder_mask
 from eventstudy.data.tickers import calendar_code
 from eventstudy.errors import BadInput
@@ -52,6 +53,7 @@ MAX_DAY0_SHIFT_DAYS = 14  # day 0 on a missing or placeholder row moves at most 
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+Dates = npt.NDArray[np.datetime64]
 
 
 @dataclass
@@ -103,35 +105,83 @@ def _ratio_of(move: float) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class SeriesArrays:
+    """One ticker's cleaned prices as arrays for the screens: ``dates`` datetime64 (sorted,
+    unique), float64 ``close`` and ``volume`` (NaN where the source has none), ``high`` and
+    ``low`` (None where the source has none)."""
+
+    dates: Dates
+    close: Floats
+    volume: Floats
+    high: Floats | None = None
+    low: Floats | None = None
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> SeriesArrays:
+        """The arrays of a cleaned price frame."""
+        close = frame["close"].to_numpy(float)
+        volume = (frame["volume"].to_numpy(float) if "volume" in frame
+                  else np.full(len(frame), np.nan))
+        return cls(pd.DatetimeIndex(frame.index).to_numpy(), close, volume,
+                   frame["high"].to_numpy(float) if "high" in frame else None,
+                   frame["low"].to_numpy(float) if "low" in frame else None)
+
+    @classmethod
+    def of_columns(cls, dates: Dates, columns: Mapping[str, Floats]
+                   ) -> SeriesArrays:
+        """The arrays of a price file read as columns (``data.columns.PriceColumns``)."""
+        close = columns["close"]
+        volume = columns["volume"] if "volume" in columns else np.full(len(close), np.nan)
+        return cls(dates, close, volume, columns.get("high"), columns.get("low"))
+
+
 def screen_series(frame: pd.DataFrame, ticker: str, code: str | None = None) -> SeriesScreen:
     """Every screen of the module docstring on one cleaned price frame; ``code``: the
     exchange-calendars code whose early closes are the half-day sessions (default: the
     exchange of ``ticker``)."""
-    out = SeriesScreen(ticker)
     if len(frame) < 2:
+        return SeriesScreen(ticker)
+    return screen_arrays(SeriesArrays.of(frame), ticker, code)
+
+
+def screen_arrays(series: SeriesArrays, ticker: str, code: str | None = None,
+                  early: Dates | None = None) -> SeriesScreen:
+    """``screen_series`` on the arrays of the prices (no frame: numpy only); ``early``: the
+    early closes of ``code`` if already read (``half_day_mask``)."""
+    out = SeriesScreen(ticker)
+    if len(series.close) < 2:
         return out
-    close = frame["close"].to_numpy(float)
-    volume = (frame["volume"].to_numpy(float) if "volume" in frame
-              else np.full(len(frame), np.nan))
-    dates = pd.DatetimeIndex(frame.index)
+    close, volume, dates = series.close, series.volume, series.dates
     holes = placeholder_mask(close, volume)
     _suspensions(out, dates, holes)
-    _ranges(out, frame, dates, volume)
+    if series.high is not None and series.low is not None:
+        _ranges(out, dates, close, volume, series.high, series.low)
     keep = np.flatnonzero(~holes)
-    _zero_volume(out, dates[keep], close[keep], volume[keep], exchange_code(ticker, code))
-    high = frame["high"].to_numpy(float) if "high" in frame else np.full(len(close), np.nan)
-    low = frame["low"].to_numpy(float) if "low" in frame else np.full(len(close), np.nan)
+    _zero_volume(out, dates[keep], close[keep], volume[keep], exchange_code(ticker, code), early)
+    nan = np.full(len(close), np.nan)
+    high = series.high if series.high is not None else nan
+    low = series.low if series.low is not None else nan
     resumed = np.r_[False, holes[:-1]][keep]  # the first trade after placeholder rows
     _moves(out, dates[keep], close[keep], high[keep], low[keep], resumed)
     return out
 
 
-def _suspensions(out: SeriesScreen, dates: pd.DatetimeIndex, holes: Bools) -> None:
+_ONE_DAY = np.timedelta64(1, "D")
+
+
+def _days(later: np.datetime64, earlier: np.datetime64) -> int:
+    """Whole days from ``earlier`` to ``later`` (``Timedelta.days``: floored)."""
+    return int((later - earlier) // _ONE_DAY)
+
+
+def _suspensions(out: SeriesScreen, dates: Dates, holes: Bools) -> None:
+    if not holes.any():
+        return
     edges = np.flatnonzero(np.diff(np.r_[0, holes.astype(np.int8), 0]))
     for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
         resumed = dates[b] if b < len(dates) else None
-        span = ((resumed - dates[a - 1]).days if resumed is not None
-                else (dates[-1] - dates[a - 1]).days)
+        span = _days(resumed if resumed is not None else dates[-1], dates[a - 1])
         if span > MAX_DAY0_SHIFT_DAYS:
             where = f"{_day(dates[a])}..{_day(dates[b - 1])}"
             found = (f"{b - a} placeholder rows (zero volume, unchanged close): suspended, "
@@ -141,28 +191,44 @@ def _suspensions(out: SeriesScreen, dates: pd.DatetimeIndex, holes: Bools) -> No
                                         "no day 0 moves across it"))
 
 
-def _ranges(out: SeriesScreen, frame: pd.DataFrame, dates: pd.DatetimeIndex,
-            volume: Floats) -> None:
-    if "high" not in frame or "low" not in frame:
-        return
-    close = frame["close"].to_numpy(float)
-    high, low = frame["high"].to_numpy(float), frame["low"].to_numpy(float)
+def _ranges(out: SeriesScreen, dates: Dates, close: Floats, volume: Floats, high: Floats,
+            low: Floats) -> None:
     with np.errstate(invalid="ignore"):
         bad = ((volume > 0) & (low > 0) & (high >= low)  # an inverted range judges nothing
                & ((close > high * (1 + RANGE_TOLERANCE)) | (close < low * (1 - RANGE_TOLERANCE))))
     for i in np.flatnonzero(bad).tolist():
-        day = dates[i]
+        day = pd.Timestamp(dates[i])
         out.suspect[day] = Finding(
             out.ticker, "outside_range", _day(day),
             f"close {close[i]:.4g} outside the day's range [{low[i]:.4g}, {high[i]:.4g}]")
 
 
-def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: Floats,
-                 volume: Floats, code: str | None) -> None:
+def early_closes(code: str) -> Dates:
+    """The early closes of ``code`` (``early_close_index``) as normalised datetime64."""
+    return early_close_index(code).normalize().to_numpy()
+
+
+def half_day_mask(dates: Dates, code: str | None, early: Dates | None = None) -> Bools:
+    """Which of ``dates`` are half-day sessions of ``code`` (``is_half_day``, all at once);
+    ``early``: ``early_closes(code)`` if already read."""
+    if code is None or not len(dates):
+        return np.zeros(len(dates), dtype=bool)
+    if early is None:
+        early = early_closes(code)
+    day = dates.astype("datetime64[D]").astype(early.dtype)  # normalised like is_early_close
+    return np.isin(day, early)
+
+
+def _zero_volume(out: SeriesScreen, dates: Dates, close: Floats,
+                 volume: Floats, code: str | None, early: Dates | None) -> None:
+    zero = np.flatnonzero(volume == 0)
+    if not len(zero):
+        return
     move = np.r_[np.nan, close[1:] / close[:-1] - 1.0]
-    for i in np.flatnonzero(volume == 0).tolist():
-        day = dates[i]
-        if is_half_day(day, code):
+    half = half_day_mask(dates[zero], code, early)
+    for i, is_half in zip(zero.tolist(), half.tolist(), strict=True):
+        day = pd.Timestamp(dates[i])
+        if is_half:
             out.unknown_volume.append(day)
             out.findings.append(Finding(
                 out.ticker, "half_day_volume", _day(day),
@@ -187,7 +253,7 @@ def _traded_across(prev: float, ratio: float, high: float, low: float) -> bool:
     return bool(high >= middle) if ratio < 1 else bool(low <= middle)
 
 
-def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: Floats, high: Floats,
+def _moves(out: SeriesScreen, dates: Dates, close: Floats, high: Floats,
            low: Floats, resumed: Bools) -> None:
     step = np.log(close[1:] / close[:-1])  # step[i]: the return on dates[i + 1]
     big = np.flatnonzero(np.abs(step) >= np.log(min(SPIKE, SPLIT_MIN)))
@@ -195,13 +261,14 @@ def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: Floats, high: Floa
     for i in big.tolist():
         if i in done:
             continue
-        day, ratio = dates[i + 1], float(np.exp(step[i]))
+        day, ratio = pd.Timestamp(dates[i + 1]), float(np.exp(step[i]))
         back = i + 1 < len(step) and abs(step[i] + step[i + 1]) <= abs(step[i]) / 3
         if back and abs(step[i]) >= np.log(SPIKE):
             found = (f"one-day x{ratio:.4g} that reverses the next session "
                      f"(x{np.exp(step[i + 1]):.4g} on {_day(dates[i + 2])})")
             for j in (i, i + 1):
-                out.suspect[dates[j + 1]] = Finding(out.ticker, "spike", _day(day), found)
+                out.suspect[pd.Timestamp(dates[j + 1])] = Finding(out.ticker, "spike", _day(day),
+                                                                  found)
             done.add(i + 1)
         elif _traded_across(close[i], ratio, high[i + 1], low[i + 1]):
             continue  # a crash or a surge traded through the day: real

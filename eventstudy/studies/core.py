@@ -44,7 +44,7 @@ from eventstudy.engine.volume import (
 )
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
-from eventstudy.quality.events import Screens, after_panel, before_panel
+from eventstudy.quality.events import Screens, after_panel, before_panel, loader_arrays
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.listing import check_inferred_listing
 from eventstudy.results.result import PROGRESS_MIN, CrossSection, EventStudyResult, StudyOptions
@@ -154,7 +154,7 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
         loader.prefetch([e.ticker for e in events])
     events, day0_skips, found = before_panel(
         events, loader.load, lambda t: None if ipo is not None else index_ticker(options.market, t),
-        trade_to_trade)
+        trade_to_trade, loader_arrays(loader))
     tickers = list(dict.fromkeys(e.ticker for e in events))
     bar = _progress_bar(len(tickers), progress and len(events) >= PROGRESS_MIN,
                         "loading prices", "ticker")
@@ -287,7 +287,9 @@ def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
                   ) -> tuple[Panel, list[Finding]]:
     """The panel without the events whose windows hold an impossible return (unless
     ``options.keep_suspect``), and what the screens found per event (docs/quality.md)."""
-    screens = Screens(getattr(loader, "raw", loader.load), calendar_code)  # listing: no offer row
+    raw = getattr(loader, "raw", None)  # a listing study: the frames without the offer row
+    screens = (Screens(raw, calendar_code) if raw is not None
+               else Screens(loader.load, calendar_code, loader_arrays(loader)))
     keep, skips, found = after_panel(panel.events, panel.dates, panel.days, screens,
                                      options.event_span, options.car_windows,
                                      options.keep_suspect)
