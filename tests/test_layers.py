@@ -1,7 +1,7 @@
 """The package layout: arrows point one way down the data's path, no import cycles, small modules.
 
-The layer order is CONTRIBUTING.md's (and docs/contributing.md's Layout); a module may import from its own layer or a lower
-one, never a higher one (function-level and TYPE_CHECKING imports included)."""
+The layer order is CONTRIBUTING.md's (docs/contributing.md's Layout); a module may import from its
+own layer or a lower one, never a higher one (function-level and TYPE_CHECKING imports included)."""
 
 from __future__ import annotations
 

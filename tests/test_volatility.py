@@ -451,7 +451,7 @@ def test_fit_many_local_and_dask_match_serial() -> None:
     local = fit_many(tasks, "local", progress=True, max_workers=2)
     np.testing.assert_array_equal(_params(local), _params(serial))
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
         address = cluster.scheduler_address.removeprefix("tcp://")
         remote = fit_many(tasks, f"dask://{address}", progress=True)
     # dask's nanny runs workers with one BLAS thread: rounding differs, SLSQP stops within its
