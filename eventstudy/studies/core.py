@@ -4,7 +4,7 @@ with skips collected and progress shown for long runs."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from eventstudy.engine.panel import Panel, build_panel, correct_day0
 from eventstudy.engine.prepare import base
 from eventstudy.engine.robustness import robustness_table
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
-from eventstudy.engine.validity import SIZE_FAILS, design_of, mark_tests
+from eventstudy.engine.validity import SIZE_FAILS, Design, design_of, mark_tests
 from eventstudy.engine.volume import (
     day0_volume_ratio,
     event_window_volume_ratio,
@@ -127,16 +127,25 @@ def _drop_problems(ar: AbnormalReturns) -> tuple[AbnormalReturns, list[Skip]]:
     return ar.subset(keep), skips
 
 
-def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
-                    options: StudyOptions, *, estimation: Window, max_estimation: int | None,
-                    listings: dict[str, Listing] | None = None,
-                    skipped: Sequence[Skip] = (), progress: bool = False,
-                    min_start: int = 1, cross_section: bool = False,
-                    universe: dict[str, Listing] | None = None,
-                    findings: Sequence[Finding] = ()) -> EventStudyResult:
-    """Events -> panel -> model -> statistics: the one engine behind every study.
-    ``universe``: the listings calendar the IPO-index benchmark draws on (``market=
-    "ipo-index"``; default the bundled calendar merged with $EVENTSTUDY_LISTINGS)."""
+@dataclass
+class Fitted:
+    """A fitted sample: the model's arrays, its event rows and what was skipped or found."""
+
+    ar: AbnormalReturns
+    view: AbnormalReturns  # ``ar`` cut to the event window
+    events: pd.DataFrame  # ``_event_rows``
+    skipped: list[Skip]
+    findings: list[Finding]
+    ipo: IpoBenchmark | None
+
+
+def fit_events(events: Sequence[Event], loader: PriceLoader, options: StudyOptions, *,
+               estimation: Window, max_estimation: int | None,
+               listings: dict[str, Listing] | None = None, skipped: Sequence[Skip] = (),
+               progress: bool = False, min_start: int = 1,
+               universe: dict[str, Listing] | None = None,
+               findings: Sequence[Finding] = ()) -> Fitted:
+    """Events -> panel -> fitted model: the part of ``run_panel_study`` before any table."""
     ipo = None
     if options.market == IPO_INDEX:
         ipo = IpoBenchmark(loader, ipo_members({**(universe or load_listings()),
@@ -170,21 +179,39 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         ar.problems.update(ipo.day0_problems(ar))
     ar, problem_skips = _drop_problems(ar)
     view = ar.window_view(options.window)
+    return Fitted(ar, view, _event_rows(ar, view, listings or {}),
+                  [*skipped, *panel.skipped, *problem_skips], findings, ipo)
+
+
+def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
+                    options: StudyOptions, *, estimation: Window, max_estimation: int | None,
+                    listings: dict[str, Listing] | None = None,
+                    skipped: Sequence[Skip] = (), progress: bool = False,
+                    min_start: int = 1, cross_section: bool = False,
+                    universe: dict[str, Listing] | None = None,
+                    findings: Sequence[Finding] = ()) -> EventStudyResult:
+    """Events -> panel -> model -> statistics: the one engine behind every study.
+    ``universe``: the listings calendar the IPO-index benchmark draws on (``market=
+    "ipo-index"``; default the bundled calendar merged with $EVENTSTUDY_LISTINGS)."""
+    fitted = fit_events(events, loader, options, estimation=estimation,
+                        max_estimation=max_estimation, listings=listings, skipped=skipped,
+                        progress=progress, min_start=min_start, universe=universe,
+                        findings=findings)
+    ar, view, events_out, ipo = fitted.ar, fitted.view, fitted.events, fitted.ipo
     listings = listings or {}
-    events_out = _event_rows(ar, view, listings)
     wanted = cross_section or events_out["ticker"].nunique() > 1
     result = EventStudyResult(
         kind=kind, options=options, events=events_out,
         abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
         bhar=bhar_table(ar, options.bhar_windows),
         volume=volume_table(ar, options.car_windows),
-        skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
+        skipped=_skip_frame(fitted.skipped), ar=ar,
         notes=list(dict.fromkeys(loader.notes)), listings=listings,
         setup={"estimation": estimation, "max_estimation": max_estimation,
                "from_listing": max_estimation is not None})
     result.parameters = parameter_table(ar)
     result.robustness = robustness_table(ar, options.model, options.min_estimation)
-    result.quality = findings_frame(findings)
+    result.quality = findings_frame(fitted.findings)
     result.notes += cleaning_notes(result.events, options)
     plain = unadjusted_events(ar)
     if plain:
@@ -207,7 +234,11 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
 
 def validity_notes(ar: AbnormalReturns) -> list[str]:
     """Which tests hold their size in this sample (``eventstudy.engine.validity``)."""
-    design = design_of(ar)
+    return validity_notes_of(design_of(ar))
+
+
+def validity_notes_of(design: Design) -> list[str]:
+    """``validity_notes`` of a sample's ``Design``."""
     valid = design.valid()
     notes = []
     if valid is not None:
@@ -255,13 +286,18 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
         frames += [run_tests(ar, opts.car_windows, car_tests, by=opts.group_by, common=common),
                    run_tests(ar, opts.bhar_windows, DEFAULT_BHAR_TESTS, by=opts.group_by,
                              common=common)]
+    return mark_tests(finish_tests(frames), design_of(ar)), aar_table(ar, opts.window)
+
+
+def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tests frames (pooled, per group) as one table with a ``group`` column first and
+    Holm/BH adjusted p-values over the whole table."""
     tests = pd.concat(frames, ignore_index=True)
     if "group" not in tests:
         tests.insert(0, "group", "all")
     tests["group"] = tests["group"].fillna("all")
     tests = tests[["group", *[c for c in tests.columns if c != "group"]]]
-    tests = with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
-    return mark_tests(tests, design_of(ar)), aar_table(ar, opts.window)
+    return with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
 
 
 def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
