@@ -30,8 +30,9 @@ gathered BHARs and run on them too; no study test needs the whole AR matrix."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -181,6 +182,13 @@ class Pooled:
             parts = [_left(x, width, np.nan) for x in parts]
         return np.concatenate(parts)[self.order]
 
+    def sar0(self) -> np.ndarray | None:
+        """The standardised AR(0) of every event (None when day 0 is not in the event block)."""
+        parts = [b.sar0 for b in self.blocks]
+        if any(x is None for x in parts):
+            return None
+        return self.gather(lambda b: b.sar0)  # type: ignore[arg-type, return-value]
+
 
 def _left(x: np.ndarray, width: int, fill: float | bool) -> np.ndarray:
     """``x`` padded on the left (its last axis) to ``width``: estimation blocks are
@@ -192,7 +200,8 @@ def _left(x: np.ndarray, width: int, fill: float | bool) -> np.ndarray:
     return np.concatenate([pad, x], axis=-1)
 
 
-def pooled(blocks: Sequence[BlockSummary], position: dict[object, int] | None = None) -> Pooled:
+def pooled(blocks: Sequence[BlockSummary], position: Mapping[Any, int] | None = None
+           ) -> Pooled:
     """The blocks gathered; rows in the order of ``position`` (event id -> place in the input;
     default the blocks' order)."""
     blocks = list(blocks)

@@ -51,6 +51,7 @@ class StudyBlock:
     skipped: list[Skip] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    keys: dict[str, Key] = field(default_factory=dict)  # event id -> ``given_key``
 
 
 TABLES = ("events", "car", "bhar", "volume", "parameters", "overlaps", "abnormal_returns")
@@ -69,6 +70,9 @@ def study_block(events: Sequence[Event], options: StudyOptions, source: PriceLoa
     ar = fitted.ar
     if ar.panel.n_events == 0:
         return out
+    ev = ar.panel.events
+    out.keys = {i: (t, tr, d if isinstance(d, str) else s) for i, t, tr, d, s in zip(
+        ev.index, ev["ticker"], ev["tranche"], ev["date"], ev["session"], strict=True)}
     out.tables = {"events": fitted.events, "car": car_table(ar, options.car_windows),
                   "bhar": bhar_table(ar, options.bhar_windows),
                   "volume": volume_table(ar, options.car_windows),
@@ -78,6 +82,16 @@ def study_block(events: Sequence[Event], options: StudyOptions, source: PriceLoa
     out.summary = summarise(ar, options.car_windows, options.bhar_windows, options.window,
                             options.group_by)
     return out
+
+
+Key = tuple[str, str, str]
+
+
+def given_key(event: Event) -> Key:
+    """An event as given (ticker, tranche, date or else session): an event id changes when
+    day 0 moves off a placeholder row or a missing session, this does not."""
+    when = event.date if event.date is not None else event.session
+    return event.ticker, event.tranche, str(when.date())
 
 
 def blocks_of(events: Sequence[Event], chunk_size: int) -> list[list[Event]]:
@@ -124,9 +138,7 @@ def chunked_study(events: Sequence[Event], *, chunk_size: int = DEFAULT_CHUNK,
                            keep_other_events=keep_other_events, **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
     events, found = with_known_listings(events, load_listings())
-    position = {e.event_id: i for i, e in enumerate(events)}
-    if len(position) < len(events):
-        raise BadInput("chunked_study needs unique event ids")
+    position = {given_key(e): i for i, e in enumerate(events)}
     blocks = blocks_of(events, chunk_size)
     done = list(map_blocks(study_block, blocks, _repeat(options, len(blocks)),
                            _repeat(loader, len(blocks)),
@@ -139,14 +151,15 @@ def _repeat(x: Any, n: int) -> Iterator[Any]:
 
 
 def pool_blocks(done: Sequence[StudyBlock], options: StudyOptions,
-                position: dict[Any, int], findings: Sequence[Finding] = ()
+                position: dict[Key, int], findings: Sequence[Finding] = ()
                 ) -> EventStudyResult:
     """The result of the blocks ``done``: per-event tables concatenated in the input order
-    (``position``: event id -> place), tests and CAAR pooled."""
+    (``position``: ``given_key`` -> place), tests and CAAR pooled."""
+    by_id = {i: position[key] for b in done for i, key in b.keys.items()}
     live = [b for b in done if b.summary is not None]
     windows = {w: i for i, w in enumerate(dict.fromkeys(
         (*options.car_windows, *options.bhar_windows)))}
-    tables = {name: _concat([b.tables[name] for b in live if name in b.tables], position,
+    tables = {name: _concat([b.tables[name] for b in live if name in b.tables], by_id,
                             windows) for name in TABLES}
     skipped = _skip_frame([s for b in done for s in b.skipped])
     result = EventStudyResult(
@@ -161,11 +174,9 @@ def pool_blocks(done: Sequence[StudyBlock], options: StudyOptions,
     result.quality = findings_frame([*findings, *(f for b in done for f in b.findings)])
     if not live:
         return result
-    pool = pooled([b.summary for b in live if b.summary is not None], position)
+    pool = pooled([b.summary for b in live if b.summary is not None], by_id)
     design = design_from(pd.DataFrame({"ticker": pool.tickers, "day0": pool.day0}),
-                         None if live[0].summary is None or live[0].summary.sar0 is None
-                         else pool.gather(lambda s: s.sar0),  # type: ignore[arg-type, return-value]
-                         pool.gather(lambda s: s.dof))
+                         pool.sar0(), pool.gather(lambda s: s.dof))
     result.notes += validity_notes_of(design)
     result.notes.append(f"studied in {len(done)} block(s) of whole tickers; cross-event tests "
                         "pooled from per-event summaries (equal to one pass); no robustness "
