@@ -31,10 +31,10 @@ _LAZY = {
     "write_report": "eventstudy.report.writer",
     "batch_study": "eventstudy.studies.batch",
     "listing_study": "eventstudy.studies.listing",
-    "ListingStudyResult": "eventstudy.studies.listing_result",
+    "ListingStudyResult": "eventstudy.results.listing_result",
     "event_study": "eventstudy.studies.lockup",
     "lockup_study": "eventstudy.studies.lockup",
-    "EventStudyResult": "eventstudy.studies.result",
+    "EventStudyResult": "eventstudy.results.result",
     "garch_study": "eventstudy.studies.garch",
     "brown_warner": "eventstudy.engine.simulate",
 }
@@ -47,12 +47,12 @@ if TYPE_CHECKING:
     from eventstudy.data.tickers import normalise_ticker
     from eventstudy.engine.simulate import brown_warner
     from eventstudy.report.writer import write_report
+    from eventstudy.results.listing_result import ListingStudyResult
+    from eventstudy.results.result import EventStudyResult
     from eventstudy.studies.batch import batch_study
     from eventstudy.studies.garch import garch_study
     from eventstudy.studies.listing import listing_study
-    from eventstudy.studies.listing_result import ListingStudyResult
     from eventstudy.studies.lockup import event_study, lockup_study
-    from eventstudy.studies.result import EventStudyResult
 
 
 def __getattr__(name: str) -> Any:

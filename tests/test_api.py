@@ -62,7 +62,7 @@ def test_batch_dataframe_follows_the_holiday_policy() -> None:
 def test_summary_header_fields_lockup() -> None:
     from datetime import datetime
 
-    from eventstudy.studies.summary import header_block, header_fields
+    from eventstudy.results.summary import header_block, header_fields
 
     res = lockup_study("0020.HK", offline=True, volatility=False)
     when = datetime(2026, 12, 4, 9, 30, 5)
@@ -100,7 +100,7 @@ def test_summary_header_counts_a_batch_with_skips() -> None:
 
 
 def header_fields_of(res):
-    from eventstudy.studies.summary import header_fields
+    from eventstudy.results.summary import header_fields
 
     return header_fields(res)
 

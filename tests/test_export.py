@@ -18,8 +18,8 @@ from scipy import stats
 
 from eventstudy import batch_study
 from eventstudy.errors import BadInput
-from eventstudy.studies.export import MANIFEST, SHEET_NAMES
-from eventstudy.studies.latex import LONG_ROWS
+from eventstudy.results.export import MANIFEST, SHEET_NAMES
+from eventstudy.results.latex import LONG_ROWS
 from tests.conftest import run_cli
 
 EVENTS = pd.DataFrame({
@@ -315,7 +315,7 @@ def test_latex_events_two_volume_ratios_labelled_by_window(res) -> None:
 
 
 def test_every_starred_column_names_a_p_column_shown() -> None:
-    from eventstudy.studies.latex import LATEX_SPECS, REGRESSION_SPEC
+    from eventstudy.results.latex import LATEX_SPECS, REGRESSION_SPEC
 
     for name, spec in [*LATEX_SPECS.items(), ("regression", REGRESSION_SPEC)]:
         for column, p_column in spec.stars.items():

@@ -34,8 +34,8 @@ from eventstudy.engine.prepare import event_time_z
 from eventstudy.engine.rbar import _rbar_by_day_sets, _rbar_pairwise
 from eventstudy.engine.series import align
 from eventstudy.formatting import finite_or_none, json_text
+from eventstudy.results.serialize import _records
 from eventstudy.studies.batch import listing_events
-from eventstudy.studies.serialize import _records
 
 BUNDLED = ("0020.HK", "0700.HK", "1024.HK", "2432.HK", "9988.HK", "9660.HK", "6682.HK")
 

@@ -30,8 +30,8 @@ from eventstudy.data.cache import PriceCache
 from eventstudy.data.files import bundled_source
 from eventstudy.fileio import atomic_write_text
 from eventstudy.report.writer import write_report
+from eventstudy.results.result import EventStudyResult
 from eventstudy.studies.lockup import event_study
-from eventstudy.studies.result import EventStudyResult
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and fork are POSIX")
 

@@ -21,6 +21,7 @@ LAYERS = [
     {"engine"},
     {"volatility"},
     {"plotting"},
+    {"results"},
     {"studies"},
     {"report"},
     {"cli"},

@@ -11,8 +11,8 @@ import pytest
 from conftest import read_raw_hsi, read_raw_prices
 from conftest import run_cli as run
 
+from eventstudy.results.listing_result import ListingStudyResult
 from eventstudy.studies.listing import listing_study
-from eventstudy.studies.listing_result import ListingStudyResult
 
 OFFER = {"0020.HK": 3.85, "9660.HK": 3.99}
 

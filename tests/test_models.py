@@ -111,7 +111,7 @@ def test_abnormal_volume_is_campbell_wasley(sensetime, result) -> None:
     assert result.events.iloc[0]["volume_ratio_0"] == pytest.approx(raw.iloc[p0] / est.mean(),
                                                                     rel=1e-6, abs=0)
     # one abnormal-volume implementation: the regression designs use the same number
-    from eventstudy.studies.designs import event_characteristics
+    from eventstudy.results.designs import event_characteristics
 
     chars = event_characteristics(result, (0, 0))
     assert chars["abnormal_volume"].iloc[0] == pytest.approx(day0 - adjusted.mean(), rel=1e-9,

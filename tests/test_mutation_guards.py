@@ -149,7 +149,7 @@ def test_every_min_estimation_default_is_the_one_constant() -> None:
     from eventstudy.cli import main
     from eventstudy.engine.models import fit_model
     from eventstudy.engine.windows import MIN_ESTIMATION
-    from eventstudy.studies.result import StudyOptions
+    from eventstudy.results.result import StudyOptions
 
     for func in (lockup_study, batch_study, listing_study, fit_model):
         assert inspect.signature(func).parameters["min_estimation"].default is MIN_ESTIMATION

@@ -31,9 +31,9 @@ from eventstudy.engine.models import MODEL_NAMES, fit_model
 from eventstudy.engine.panel import build_panel
 from eventstudy.engine.series import align
 from eventstudy.errors import BadInput, ConfigError, DataUnavailable, EventStudyError
+from eventstudy.results.result import EventStudyResult
 from eventstudy.studies.batch import batch_study
 from eventstudy.studies.lockup import event_study
-from eventstudy.studies.result import EventStudyResult
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKER = "8888.HK"

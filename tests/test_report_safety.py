@@ -27,8 +27,8 @@ from eventstudy.report.document import Image, to_markdown
 from eventstudy.report.escape import md
 from eventstudy.report.html import html_report
 from eventstudy.report.writer import write_report
+from eventstudy.results.result import EventStudyResult
 from eventstudy.studies.lockup import event_study
-from eventstudy.studies.result import EventStudyResult
 
 SECRET = "TOP-SECRET-5f0c1e"
 PNG = b"\x89PNG\r\n\x1a\n" + b"our own figure" + b"\x00IEND\xaeB`\x82"

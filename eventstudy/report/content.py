@@ -15,7 +15,7 @@ from eventstudy.formatting import pct
 from eventstudy.report.document import Block, Bullets, Document, Image, Section, Table
 from eventstudy.report.headline import headline_blocks
 from eventstudy.report.volatility import volatility_blocks
-from eventstudy.studies.summary import (
+from eventstudy.results.summary import (
     CAR_HEADING,
     HEADINGS,
     ROBUSTNESS_HEADING,
@@ -32,7 +32,7 @@ from eventstudy.studies.summary import (
 )
 
 if TYPE_CHECKING:
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 
 
 def report_document(result: EventStudyResult, figures: list[Image],

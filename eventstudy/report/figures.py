@@ -14,8 +14,8 @@ from eventstudy.report.document import Image
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from eventstudy.studies.result import EventStudyResult
-from eventstudy.studies.summary import firm_days, label_of
+    from eventstudy.results.result import EventStudyResult
+from eventstudy.results.summary import firm_days, label_of
 
 PLOT_LIMIT = 12  # up to this many firm-days, each gets its own price and AR/CAR plots
 

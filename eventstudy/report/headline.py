@@ -12,11 +12,11 @@ import pandas as pd
 
 from eventstudy.formatting import num, pct
 from eventstudy.report.document import Block, Table
-from eventstudy.studies.summary import WIDE_LIMIT, firm_days, label_of
+from eventstudy.results.summary import WIDE_LIMIT, firm_days, label_of
 from eventstudy.volatility.base import MIN_GARCH_ESTIMATION
 
 if TYPE_CHECKING:
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 
 HEADLINE_TESTS = {"bmp": "BMP t", "kp": "KP t", "grank": "GRANK t"}  # clustering-robust ones
 

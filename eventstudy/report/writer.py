@@ -17,8 +17,8 @@ from eventstudy.report.html import html_report
 from eventstudy.report.volatility import volatility_blocks
 
 if TYPE_CHECKING:
-    from eventstudy.studies.result import EventStudyResult
-from eventstudy.studies.export import write_tables
+    from eventstudy.results.result import EventStudyResult
+from eventstudy.results.export import write_tables
 
 
 def write_report(result: EventStudyResult, out: str | Path,
@@ -31,7 +31,7 @@ def write_report(result: EventStudyResult, out: str | Path,
     ``extra(folder)`` may write more figures into the folder and return (file, title) pairs for
     them. ``out`` must be new, empty or a previous report (see ``report.folder``) and hold none
     of ``inputs`` (the run's data files or folders). Every table is written as CSV, and as
-    ``tables.xlsx`` / ``<table>.tex`` if ``formats`` says (``eventstudy.studies.export``).
+    ``tables.xlsx`` / ``<table>.tex`` if ``formats`` says (``eventstudy.results.export``).
     """
     with building(Path(out), inputs) as tmp:
         written: dict[str, Path] = {}

@@ -1,2 +1,3 @@
 """Step 4: the public entry points (``lockup_study``, ``event_study``, ``batch_study``,
-``listing_study``, ``garch_study``) and the result objects they return."""
+``listing_study``, ``garch_study``); the result objects they return live in
+``eventstudy.results``."""

@@ -35,15 +35,15 @@ from eventstudy.engine.panel import (
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
 from eventstudy.quality.finding import Finding
+from eventstudy.results.designs import apply_designs
+from eventstudy.results.result import EventStudyResult, StudyOptions
 from eventstudy.studies.core import (
     _raise_if_nothing,
     make_loader,
     run_panel_study,
     with_known_listings,
 )
-from eventstudy.studies.designs import apply_designs
 from eventstudy.studies.garch import add_volatility
-from eventstudy.studies.result import EventStudyResult, StudyOptions
 
 
 def listing_events(listings: dict[str, Listing], tranches: Sequence[str] | None = None

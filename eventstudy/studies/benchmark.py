@@ -21,7 +21,7 @@ from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.series import Series, prices
 
 if TYPE_CHECKING:
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 
 
 def ipo_members(universe: dict[str, Listing], events: Sequence[Event]) -> dict[str, pd.Timestamp]:

@@ -45,9 +45,9 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.quality.events import Screens, after_panel, before_panel
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.listing import check_inferred_listing
+from eventstudy.results.result import PROGRESS_MIN, EventStudyResult, StudyOptions
 from eventstudy.studies.aligned import AlignedSeries
 from eventstudy.studies.benchmark import IpoBenchmark, ipo_members
-from eventstudy.studies.result import PROGRESS_MIN, EventStudyResult, StudyOptions
 
 
 def _market_volume_of(loader: PriceLoader, market: str | None

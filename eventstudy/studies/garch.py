@@ -25,8 +25,8 @@ from eventstudy.quality.events import SUSPECT_HINT
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.sample import garch_sample, sample_finding
 from eventstudy.quality.screens import screen_series
+from eventstudy.results.result import EventStudyResult
 from eventstudy.studies.core import listing_for, make_loader
-from eventstudy.studies.result import EventStudyResult
 
 
 def return_series(loader: PriceLoader, ticker: str, market: str | None = None,

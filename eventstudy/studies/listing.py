@@ -20,8 +20,7 @@ from eventstudy.engine.panel import LOCKUP_MODEL
 from eventstudy.engine.series import Series, align
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable
-from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
-from eventstudy.studies.listing_result import (
+from eventstudy.results.listing_result import (
     BASE_OFFER,
     BASE_OPEN,
     BHAR_HORIZONS,
@@ -33,7 +32,8 @@ from eventstudy.studies.listing_result import (
     listing_sections,
     method_lines,
 )
-from eventstudy.studies.result import EventStudyResult, StudyOptions
+from eventstudy.results.result import EventStudyResult, StudyOptions
+from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
 
 
 class _ListingLoader:

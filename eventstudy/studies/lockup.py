@@ -27,6 +27,7 @@ from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_window
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.quality.finding import Finding
 from eventstudy.quality.listing import ImplausibleListing
+from eventstudy.results.result import EventStudyResult, StudyOptions
 from eventstudy.studies.core import (
     _raise_if_nothing,
     listing_for,
@@ -35,7 +36,6 @@ from eventstudy.studies.core import (
     with_known_listings,
 )
 from eventstudy.studies.garch import add_volatility
-from eventstudy.studies.result import EventStudyResult, StudyOptions
 
 
 def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None = None,

@@ -1,5 +1,5 @@
 """Every table of a study, exported: CSV files (always, in a report folder), one Excel workbook
-(one sheet per table, openpyxl) and LaTeX tables (``eventstudy.studies.latex``).
+(one sheet per table, openpyxl) and LaTeX tables (``eventstudy.results.latex``).
 
 Files are flat in one folder (``<table>.csv``, ``<table>.tex``, ``tables.xlsx``), as a report
 folder needs. Writes are atomic (``eventstudy.fileio``) and never replace a file eventstudy did
@@ -27,7 +27,7 @@ from eventstudy.fileio import atomic_write, atomic_write_bytes, atomic_write_tex
 from eventstudy.formatting import csv_text
 
 if TYPE_CHECKING:
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 
 FORMATS = ("csv", "xlsx", "latex")
 MANIFEST = ".eventstudy-export"
@@ -272,7 +272,7 @@ def to_excel(result: EventStudyResult, path: str | Path, *, force: bool = False)
 
 def table_files(result: EventStudyResult, formats: Sequence[str]) -> dict[str, bytes]:
     """Relative file name -> content of every export in ``formats`` (CSV always)."""
-    from eventstudy.studies.latex import LATEX_TABLES, latex_table
+    from eventstudy.results.latex import LATEX_TABLES, latex_table
 
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:

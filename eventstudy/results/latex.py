@@ -21,7 +21,7 @@ import pandas as pd
 from eventstudy.errors import BadInput
 
 if TYPE_CHECKING:
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 
 STARS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 STAR_NOTE = ("$^{*}$ $p<0.10$, $^{**}$ $p<0.05$, $^{***}$ $p<0.01$ (two-sided).")
@@ -249,7 +249,7 @@ def study_spec(result: EventStudyResult, name: str, frame: pd.DataFrame) -> Spec
 def latex_table(result: EventStudyResult, name: str, frame: pd.DataFrame | None = None) -> str:
     """Table ``name`` of ``result`` (``car``, ``tests``, ``caar``, ``bhar``, ``volume``,
     ``events``, ``parameters`` or any table of ``study_tables``) as LaTeX."""
-    from eventstudy.studies.export import study_tables
+    from eventstudy.results.export import study_tables
 
     if frame is None:
         tables = study_tables(result)

@@ -15,7 +15,7 @@ from eventstudy.errors import BadInput
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 
 
 def event_row(result: EventStudyResult, event: str | int | None) -> tuple[int, str]:
@@ -38,7 +38,7 @@ def event_row(result: EventStudyResult, event: str | int | None) -> tuple[int, s
 
 def _label(result: EventStudyResult, event_id: str) -> str:
     """'TICKER DAY0 (tranches of that firm-day)'."""
-    from eventstudy.studies.summary import label_of
+    from eventstudy.results.summary import label_of
 
     ev = result.events.set_index("event_id")
     row = ev.loc[event_id]

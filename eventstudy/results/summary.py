@@ -12,7 +12,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
 
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 from eventstudy.engine.windows import window_label
 from eventstudy.formatting import finite_date, num, pct
 

@@ -14,7 +14,7 @@ from eventstudy.engine.windows import window_label
 
 if TYPE_CHECKING:
 
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 from eventstudy.formatting import _clean
 
 
@@ -126,7 +126,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
     if not result.parameters.empty:
         doc["parameters"] = _records(result.parameters, list(result.parameters.columns))
     if result.designs:
-        from eventstudy.studies.designs import designs_to_dict
+        from eventstudy.results.designs import designs_to_dict
 
         doc["designs"] = _clean(designs_to_dict(result.designs))
     vols = result.extras.get("volatility") or {}

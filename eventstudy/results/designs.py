@@ -22,7 +22,7 @@ from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput
 
 if TYPE_CHECKING:
-    from eventstudy.studies.result import EventStudyResult
+    from eventstudy.results.result import EventStudyResult
 
 LISTING_FIELDS = ("board", "sector", "category", "offer_price", "float_shares",
                   "shares_outstanding")

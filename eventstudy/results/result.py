@@ -211,40 +211,40 @@ class EventStudyResult:
     def summary(self) -> str:
         """The text the CLI prints: a header (study, model, windows, N, market, data), then the
         events, CARs, tests and notes."""
-        from eventstudy.studies.summary import summary_text
+        from eventstudy.results.summary import summary_text
 
         return summary_text(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of ``--json`` as Python objects (missing values as None)."""
-        from eventstudy.studies.serialize import result_to_dict
+        from eventstudy.results.serialize import result_to_dict
 
         return result_to_dict(self)
 
-    def plot_car(self, event: str | int | None = None) -> Figure:
+    def plot_car(self, event: str | int | None = None, **kwargs: Any) -> Figure:
         """ARs, CAR and its 95% band of ``event`` (id or position; default the first)."""
-        from eventstudy.studies.plots import plot_car
+        from eventstudy.results.plots import plot_car
 
-        return plot_car(self, event)
+        return plot_car(self, event, **kwargs)
 
-    def plot_price_volume(self, event: str | int | None = None) -> Figure:
+    def plot_price_volume(self, event: str | int | None = None, **kwargs: Any) -> Figure:
         """Close and volume around ``event`` (id or position; default the first)."""
-        from eventstudy.studies.plots import plot_price_volume
+        from eventstudy.results.plots import plot_price_volume
 
-        return plot_price_volume(self, event)
+        return plot_price_volume(self, event, **kwargs)
 
-    def plot_caar(self) -> Figure:
+    def plot_caar(self, **kwargs: Any) -> Figure:
         """CAAR over the event window: the mean CAR across firm-days (one firm's events on
-        several days included) with its Student t 95% band; see ``studies.plots.plot_caar``."""
-        from eventstudy.studies.plots import plot_caar
+        several days included) with its Student t 95% band; see ``results.plots.plot_caar``."""
+        from eventstudy.results.plots import plot_caar
 
-        return plot_caar(self)
+        return plot_caar(self, **kwargs)
 
-    def plot_volatility(self, event: str | int | None = None) -> Figure:
+    def plot_volatility(self, event: str | int | None = None, **kwargs: Any) -> Figure:
         """GARCH conditional volatility around ``event`` (a study run with volatility)."""
-        from eventstudy.studies.plots import plot_volatility
+        from eventstudy.results.plots import plot_volatility
 
-        return plot_volatility(self, event)
+        return plot_volatility(self, event, **kwargs)
 
     def to_json(self, indent: int | None = 2) -> str:
         """``to_dict()`` as JSON text (no NaN: missing values are null)."""
@@ -254,46 +254,46 @@ class EventStudyResult:
 
     def characteristics(self, window: Window = (0, 1)) -> pd.DataFrame:
         """One row per event: CAR, abnormal volume and the listing's characteristics."""
-        from eventstudy.studies.designs import event_characteristics
+        from eventstudy.results.designs import event_characteristics
 
         return event_characteristics(self, window)
 
     def regress(self, formula: str, window: Window = (0, 1), cluster: str = "day0") -> Any:
         """Cross-sectional OLS, e.g. ``"car ~ runup + C(tranche)"`` (HC3, date clusters)."""
-        from eventstudy.studies.designs import regress
+        from eventstudy.results.designs import regress
 
         return regress(self, formula, window, cluster)
 
     def calendar_time(self, horizon: Window = (0, 20), **kwargs: Any) -> Any:
         """The calendar-time portfolio over days ``horizon`` (Newey-West intercept)."""
-        from eventstudy.studies.designs import calendar_time
+        from eventstudy.results.designs import calendar_time
 
         return calendar_time(self, horizon, **kwargs)
 
     def wild_bootstrap(self, windows: tuple[Window, ...] | None = None, n_boot: int = 9999,
                        seed: int = 0) -> pd.DataFrame:
         """Wild (Rademacher) bootstrap p-values of CAAR per window, seeded."""
-        from eventstudy.studies.designs import wild_bootstrap
+        from eventstudy.results.designs import wild_bootstrap
 
         return wild_bootstrap(self, windows, n_boot, seed)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every non-empty table of the study, by name (what ``export`` writes)."""
-        from eventstudy.studies.export import study_tables
+        from eventstudy.results.export import study_tables
 
         return study_tables(self)
 
     def to_excel(self, path: str | Path, *, force: bool = False) -> Path:
         """Every table as one Excel workbook, one sheet per table; an existing file is kept
         unless ``force``."""
-        from eventstudy.studies.export import to_excel
+        from eventstudy.results.export import to_excel
 
         return to_excel(self, path, force=force)
 
     def to_latex(self, table: str = "tests") -> str:
         """One table (``tests``, ``car``, ``caar``, ``bhar``, ``volume``, ``events``,
         ``parameters``, ...) as a booktabs LaTeX table with significance stars."""
-        from eventstudy.studies.latex import latex_table
+        from eventstudy.results.latex import latex_table
 
         return latex_table(self, table)
 
@@ -301,7 +301,7 @@ class EventStudyResult:
                force: bool = False) -> list[Path]:
         """Every table into ``folder`` as CSV (always), ``tables.xlsx`` and ``<table>.tex``;
         files eventstudy did not write are never overwritten unless ``force``."""
-        from eventstudy.studies.export import export
+        from eventstudy.results.export import export
 
         return export(self, folder, formats, force=force)
 

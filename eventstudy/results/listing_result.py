@@ -8,7 +8,7 @@ from typing import Any, cast
 import pandas as pd
 
 from eventstudy.engine.windows import Window
-from eventstudy.studies.result import EventStudyResult
+from eventstudy.results.result import EventStudyResult
 
 LISTING_WINDOW: Window = (0, 20)
 
@@ -44,7 +44,7 @@ class ListingStudyResult(EventStudyResult):
         return cast(pd.DataFrame, self.extras["bhar_table"])
 
     def summary(self) -> str:
-        from eventstudy.studies.summary import summary_text
+        from eventstudy.results.summary import summary_text
 
         return summary_text(self, preface=listing_summary(self))
 
