@@ -150,7 +150,7 @@ def test_study_block_is_a_plain_function_of_picklable_inputs() -> None:
     import pickle
 
     frames, events = synthetic_prices(20, seed=2)
-    from eventstudy.studies.result import StudyOptions
+    from eventstudy.results.result import StudyOptions
 
     options = StudyOptions(market=MARKET, window=WINDOW, estimation=ESTIMATION,
                            car_windows=CAR_WINDOWS)

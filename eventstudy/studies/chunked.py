@@ -28,6 +28,7 @@ from eventstudy.engine.volume import volume_table
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows, with_windows
 from eventstudy.errors import BadInput
 from eventstudy.quality.finding import Finding, findings_frame
+from eventstudy.results.result import EventStudyResult, StudyOptions
 from eventstudy.studies.core import (
     _skip_frame,
     finish_tests,
@@ -37,7 +38,6 @@ from eventstudy.studies.core import (
     validity_notes_of,
     with_known_listings,
 )
-from eventstudy.studies.result import EventStudyResult, StudyOptions
 
 DEFAULT_CHUNK = 20_000  # events per block
 
