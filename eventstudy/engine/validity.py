@@ -91,8 +91,8 @@ def design_of(ar: AbnormalReturns) -> Design:
 def design_from(events: pd.DataFrame, sar0: np.ndarray | None, dof: np.ndarray) -> Design:
     """``design_of`` from the events (ticker, day0), each one's standardised AR(0) (None when
     day 0 is not in the event block) and residual dof: the pooled path gathers these."""
-    first = ~pd.Series(list(zip(events["ticker"], events["day0"], strict=True))).duplicated()
-    rows = np.flatnonzero(first.to_numpy())
+    first = ~events[["ticker", "day0"]].duplicated().to_numpy()  # first event of a firm-day
+    rows = np.flatnonzero(first)
     counts = events["day0"].iloc[rows].value_counts()
     shared = int(counts[counts > 1].sum())
     sar = sar0[rows] if sar0 is not None else np.array([])

@@ -227,8 +227,9 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         ipo.describe(result)
     if wanted:
         result.overlaps, note = overlap_table(ar, options)
-        result.notes += note + validity_notes(ar)
-        result.defer_tests(partial(cross_section_tables, ar, options, events_out))
+        design = design_of(ar)
+        result.notes += note + validity_notes_of(design)
+        result.defer_tests(partial(cross_section_tables, ar, options, events_out, design))
     return result
 
 
@@ -273,10 +274,10 @@ def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
     return panel, found
 
 
-def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.DataFrame
-                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.DataFrame,
+                         design: Design | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every test per window (pooled and per group of ``events``' ``opts.group_by`` column)
-    and CAAR per day."""
+    and CAAR per day; ``design``: ``design_of(ar)`` if already made."""
     car_tests = (*CAR_TESTS, *VOLUME_TESTS)
     common = base(ar)  # the window-independent ingredients, once for every call below
     frames = [run_tests(ar, opts.car_windows, car_tests, common=common),
@@ -286,7 +287,8 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
         frames += [run_tests(ar, opts.car_windows, car_tests, by=opts.group_by, common=common),
                    run_tests(ar, opts.bhar_windows, DEFAULT_BHAR_TESTS, by=opts.group_by,
                              common=common)]
-    return mark_tests(finish_tests(frames), design_of(ar)), aar_table(ar, opts.window)
+    return (mark_tests(finish_tests(frames), design or design_of(ar)),
+            aar_table(ar, opts.window))
 
 
 def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
