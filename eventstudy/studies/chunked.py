@@ -24,18 +24,21 @@ from eventstudy.engine.panel import DEFAULT_ESTIMATION, DEFAULT_WINDOW
 from eventstudy.engine.pooling import BlockSummary, pool_aar, pool_tests, pooled, summarise
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.validity import design_from, mark_tests
-from eventstudy.engine.volume import volume_table
+from eventstudy.engine.volume import unadjusted_events, volume_table
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows, with_windows
 from eventstudy.errors import BadInput
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.results.result import EventStudyResult, StudyOptions
 from eventstudy.studies.core import (
     _skip_frame,
+    cleaning_notes,
     finish_tests,
     fit_events,
     make_loader,
+    overlap_notes,
     overlap_table,
     validity_notes_of,
+    volume_notes,
     with_known_listings,
 )
 
@@ -52,6 +55,7 @@ class StudyBlock:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     keys: dict[str, Key] = field(default_factory=dict)  # event id -> ``given_key``
+    plain_volume: list[object] = field(default_factory=list)  # ``unadjusted_events``
 
 
 TABLES = ("events", "car", "bhar", "volume", "parameters", "overlaps", "abnormal_returns")
@@ -73,6 +77,7 @@ def study_block(events: Sequence[Event], options: StudyOptions, source: PriceLoa
     ev = ar.panel.events
     out.keys = {i: (t, tr, d if isinstance(d, str) else s) for i, t, tr, d, s in zip(
         ev.index, ev["ticker"], ev["tranche"], ev["date"], ev["session"], strict=True)}
+    out.plain_volume = list(unadjusted_events(ar))
     out.tables = {"events": fitted.events, "car": car_table(ar, options.car_windows),
                   "bhar": bhar_table(ar, options.bhar_windows),
                   "volume": volume_table(ar, options.car_windows),
@@ -172,12 +177,15 @@ def pool_blocks(done: Sequence[StudyBlock], options: StudyOptions,
     result.parameters = tables["parameters"]
     result.overlaps = tables["overlaps"]
     result.quality = findings_frame([*findings, *(f for b in done for f in b.findings)])
+    result.notes += cleaning_notes(result.events, options)
+    result.notes += volume_notes(sorted((e for b in done for e in b.plain_volume),
+                                        key=lambda i: by_id.get(str(i), -1)))
     if not live:
         return result
     pool = pooled([b.summary for b in live if b.summary is not None], by_id)
     design = design_from(pd.DataFrame({"ticker": pool.tickers, "day0": pool.day0}),
                          pool.sar0(), pool.gather(lambda s: s.dof))
-    result.notes += validity_notes_of(design)
+    result.notes += overlap_notes(result.overlaps) + validity_notes_of(design)
     result.notes.append(f"studied in {len(done)} block(s) of whole tickers; cross-event tests "
                         "pooled from per-event summaries (equal to one pass); no robustness "
                         "rows and no engine arrays (ar)")

@@ -213,12 +213,7 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     result.robustness = robustness_table(ar, options.model, options.min_estimation)
     result.quality = findings_frame(fitted.findings)
     result.notes += cleaning_notes(result.events, options)
-    plain = unadjusted_events(ar)
-    if plain:
-        result.notes.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
-                            "market-adjusted: the market index has no volume on half of the "
-                            "estimation days (Campbell & Wasley 1996 adjust by the index "
-                            "volume)")
+    result.notes += volume_notes(unadjusted_events(ar))
     result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
         result, options)}
     result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
@@ -251,13 +246,24 @@ def validity_notes_of(design: Design) -> list[str]:
     return notes
 
 
+def volume_notes(plain: Sequence[object]) -> list[str]:
+    """The note on the events whose abnormal volume is not market-adjusted."""
+    return [f"abnormal volume of {', '.join(map(str, plain))} is not market-adjusted: the "
+            "market index has no volume on half of the estimation days (Campbell & Wasley "
+            "1996 adjust by the index volume)"] if plain else []
+
+
 def overlap_table(ar: AbnormalReturns, opts: StudyOptions) -> tuple[pd.DataFrame, list[str]]:
     """The overlapping event windows, with the note they call for."""
     overlaps = overlapping_windows(ar.window_view(opts.window))
+    return overlaps, overlap_notes(overlaps)
+
+
+def overlap_notes(overlaps: pd.DataFrame) -> list[str]:
+    """The note on the pairs of events of one firm whose event windows overlap."""
     same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
-    note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
+    return ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
              "event windows (see overlaps)"] if len(overlaps) > same else [])
-    return overlaps, note
 
 
 def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
