@@ -85,7 +85,7 @@ def test_summary_header_fields_lockup() -> None:
     assert block[0].strip() == "Lock-up expiry study results"
     assert block[1] == block[-1] == "=" * 78
     assert all(len(line) <= 78 for line in block)
-    text = res.summary()
+    text = str(res.summary())
     assert text.splitlines()[1] == "=" * 78 and "No. events:" in text
     assert text.index("No. events:") < text.index("CAR (t")
 

@@ -56,7 +56,7 @@ def test_short_sample_falls_back_to_the_raw_ratio(sensetime) -> None:
     line = (f"{TWELVE}: GARCH not fitted: 85 estimation sessions < {MIN_GARCH_ESTIMATION} "
             f"(MIN_GARCH_ESTIMATION, Hwang & Valls Pereira 2006); raw variance ratio {raw:.3f} "
             f"(permutation p {vol.ratio.raw_perm_pvalue:.3f})")
-    assert line in sensetime.summary()
+    assert line in str(sensetime.summary())
     doc = json.loads(sensetime.to_json())["volatility"][TWELVE]
     assert doc["garch_fitted"] is False and doc["estimation_sessions"] == 85
     assert doc["min_garch_estimation"] == MIN_GARCH_ESTIMATION

@@ -131,7 +131,7 @@ def test_clustered_events_name_the_tests_that_stay_valid() -> None:
     assert set(tests.loc[tests["valid"], "test"]) == set(VALID_CLUSTERED) & set(tests["test"])
     assert not tests.loc[tests["test"] == "t", "valid"].any()
     assert any("cluster in calendar time (5 of 5 firm-days" in n for n in res.notes)
-    assert "t *" in res.summary() and "kp *" in res.summary()
+    assert "t *" in str(res.summary()) and "kp *" in str(res.summary())
 
     spread = pd.DataFrame({"ticker": tickers, "date": ["2023-03-01", "2023-05-02", "2023-07-03",
                                                        "2023-09-01", "2023-11-01"]})

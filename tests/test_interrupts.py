@@ -10,6 +10,7 @@ package and matplotlib in a fresh process would cost seconds per kill).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -243,8 +244,8 @@ def _write_reports(result: EventStudyResult, out: Path, conn: Connection) -> Non
 
     while True:
         number += 1
-        result.notes[:] = [f"report write {number}."]
-        write_report(result, out, extra=extra)
+        write_report(dataclasses.replace(result, notes=(f"report write {number}.",)), out,
+                     extra=extra)
         conn.send("done")
 
 

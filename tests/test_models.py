@@ -166,7 +166,7 @@ def test_lockup_default_is_market_adjusted_with_the_market_model_beside_it(sense
             2 * stats.t.sf(abs(car_mm / np.sqrt(var)), ols.df_resid), rel=1e-9, abs=0)
     doc = res.to_dict()
     assert {r["role"] for r in doc["robustness"]} == {"study", "robustness"}
-    assert "Robustness" in res.summary()
+    assert "Robustness" in str(res.summary())
 
 
 def test_estimation_starts_after_the_stabilisation_period() -> None:

@@ -109,7 +109,7 @@ def assert_same_result(one, pooled) -> None:  # noqa: ANN001
     for name in ("car", "bhar", "volume", "events", "parameters"):
         pd.testing.assert_frame_equal(getattr(one, name), getattr(pooled, name), obj=name)
     assert pooled.tests["test"].nunique() == 11  # every test the study reports
-    assert [n for n in pooled.notes if not n.startswith("studied in")] == one.notes
+    assert [n for n in pooled.notes if not n.startswith("studied in")] == list(one.notes)
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ def test_pre_event_windows_in_tables_json_and_summary(result) -> None:
         assert {"[-20,-1]", "[-10,-1]"} <= set(table["window"].astype(str))
     doc = json.loads(result.to_json())
     assert doc["options"]["car_windows"][:2] == ["[-20,-1]", "[-10,-1]"]
-    assert "[-20,-1]" in result.summary()
+    assert "[-20,-1]" in str(result.summary())
 
 
 def test_an_estimation_window_into_the_pre_event_days_drops_those_windows() -> None:

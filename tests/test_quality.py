@@ -214,7 +214,7 @@ def test_garch_uses_the_market_models_sample_without_the_other_event() -> None:
 
 def test_quality_table_in_summary_and_json() -> None:
     result = _study([("0001.HK", "2020-12-22")])
-    assert "Data quality" in result.summary() and "half_day_volume" in result.summary()
+    assert "Data quality" in str(result.summary()) and "half_day_volume" in str(result.summary())
     assert result.to_dict()["quality"][0]["check"] == "half_day_volume"
 
 

@@ -27,7 +27,7 @@ from eventstudy.report.document import Image, to_markdown
 from eventstudy.report.escape import md
 from eventstudy.report.html import html_report
 from eventstudy.report.writer import write_report
-from eventstudy.results.result import EventStudyResult
+from eventstudy.results.result import CrossSection, EventStudyResult
 from eventstudy.studies.lockup import event_study
 
 SECRET = "TOP-SECRET-5f0c1e"
@@ -66,18 +66,17 @@ def injected(base: EventStudyResult, name: str) -> EventStudyResult:
     res = copy.deepcopy(base)
     old_ids = list(res.events["event_id"])
     ids = {old: f"{old.split(':')[0]}:{name}:{old.split(':')[-1]}" for old in old_ids}
-    res.events = res.events.assign(event_id=res.events["event_id"].map(ids), tranche=name,
-                                   group=name, note=name, name=name)
-    for frame in ("car", "abnormal_returns", "volume", "bhar"):
-        table = getattr(res, frame)
-        setattr(res, frame, table.assign(event_id=table["event_id"].map(ids)))
-    res.tests = res.tests.assign(group=name)
-    res.skipped = res.skipped.__class__({"event_id": [name], "reason": [name]})
-    res.notes = [name]
-    res.sources = {ticker: name for ticker in res.sources}
-    res.listings = {t: dataclasses.replace(lst, name=name, source=name)
-                    for t, lst in res.listings.items()}
-    return res
+    frames = {frame: getattr(res, frame).assign(event_id=getattr(res, frame)["event_id"].map(ids))
+              for frame in ("car", "abnormal_returns", "volume", "bhar")}
+    return dataclasses.replace(
+        res, **frames,
+        events=res.events.assign(event_id=res.events["event_id"].map(ids), tranche=name,
+                                 group=name, note=name, name=name),
+        cross_section=CrossSection(res.tests.assign(group=name), res.caar),
+        skipped=res.skipped.__class__({"event_id": [name], "reason": [name]}),
+        notes=(name,), sources={ticker: name for ticker in res.sources},
+        listings={t: dataclasses.replace(lst, name=name, source=name)
+                  for t, lst in res.listings.items()})
 
 
 def render(result: EventStudyResult, name: str, figure: Path) -> tuple[str, str]:
@@ -181,7 +180,7 @@ def test_a_full_report_with_an_injected_tranche(base: EventStudyResult, files: t
     events = [make_event("0020.HK", "2022-06-30", tranche=text, group=text),
               make_event("9660.HK", "2025-04-24", tranche=text, group=text)]
     result = event_study([e for e in events if e is not None], offline=True)
-    result.notes.append(text)
+    result = dataclasses.replace(result, notes=(*result.notes, text))
     out = write_report(result, tmp_path / "r")
     md_text, html_text = (out / "report.md").read_text(), (out / "report.html").read_text()
     assert SECRET not in md_text and SECRET not in html_text

@@ -106,7 +106,7 @@ def test_sq_in_json_and_summary(result) -> None:
     row = next(r for r in doc["events"][0]["car"] if r["window"] == "[0,0]")
     assert row["p_sq"] == pytest.approx(2 / 72, rel=1e-6, abs=0)
     assert row["sq_min_p"] == pytest.approx(2 / 72, rel=1e-6, abs=0)
-    text = result.summary()
+    text = str(result.summary())
     assert "p_SQ 0.028" in text and "Gelbach, Helland & Klick 2013" in text
 
 

@@ -7,7 +7,9 @@ label windows. The statistics live in ``eventstudy.engine`` (``regression``, ``c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,22 +22,22 @@ from eventstudy.engine.regression import RegressionResult, cross_sectional_regre
 from eventstudy.engine.volume import abnormal_log_volume
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput
+from eventstudy.results.data import StudyData
 
-if TYPE_CHECKING:
-    from eventstudy.results.result import EventStudyResult
+R = TypeVar("R", bound=StudyData)
 
 LISTING_FIELDS = ("board", "sector", "category", "offer_price", "float_shares",
                   "shares_outstanding")
 
 
-def _check_span(result: EventStudyResult, window: Window) -> None:
+def _check_span(result: StudyData, window: Window) -> None:
     days = result.ar.panel.days
     if not days[0] <= window[0] <= window[1] <= days[-1]:
         raise BadInput(f"window {window_label(window)} is outside the study's days "
                        f"[{days[0]},{days[-1]}]: widen --window")
 
 
-def event_characteristics(result: EventStudyResult, window: Window = (0, 1)) -> pd.DataFrame:
+def event_characteristics(result: StudyData, window: Window = (0, 1)) -> pd.DataFrame:
     """One row per studied event: the study's event columns, ``car`` and ``car_t`` over
     ``window``, ``abnormal_volume`` (mean abnormal log volume, Campbell & Wasley 1996), the
     listing's fields, ``is_18c``, ``locked_ratio`` (tranche locked shares / float shares) and
@@ -73,7 +75,7 @@ def _locked_ratio(listing: object, tranche: str) -> float:
     return float("nan")
 
 
-def regress(result: EventStudyResult, formula: str, window: Window = (0, 1),
+def regress(result: StudyData, formula: str, window: Window = (0, 1),
             cluster: str = "day0") -> RegressionResult:
     """OLS of an event outcome (``car``, ``car_t``, ``abnormal_volume``) on characteristics
     (any column of ``event_characteristics``), HC3 and date-clustered errors. Tranches of one
@@ -87,7 +89,7 @@ def regress(result: EventStudyResult, formula: str, window: Window = (0, 1),
     return out
 
 
-def event_weights(result: EventStudyResult, column: str) -> np.ndarray:
+def event_weights(result: StudyData, column: str) -> np.ndarray:
     """Each event's value weight: a column of the events (an events-file column such as
     ``market_cap``) or of the calendar (``shares_outstanding``, ``float_shares``, ...); for
     ``market_cap`` without such a column, shares_outstanding x the close on day -1. A missing,
@@ -109,7 +111,7 @@ def event_weights(result: EventStudyResult, column: str) -> np.ndarray:
     return values
 
 
-def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
+def calendar_time(result: StudyData, horizon: Window = (0, 20),
                   factors: pd.DataFrame | None = None, factor_cols: list[str] | None = None,
                   rf_col: str | None = None, weights: pd.Series | None = None,
                   market: str | None = None, weight_col: str | None = None
@@ -170,7 +172,7 @@ def calendar_time(result: EventStudyResult, horizon: Window = (0, 20),
     return out
 
 
-def wild_bootstrap(result: EventStudyResult, windows: tuple[Window, ...] | None = None,
+def wild_bootstrap(result: StudyData, windows: tuple[Window, ...] | None = None,
                    n_boot: int = 9999, seed: int = 0) -> pd.DataFrame:
     """Wild-bootstrap p-value of CAAR per window, one observation per firm-day."""
     rows, _ = select_rows(result.ar)
@@ -184,31 +186,32 @@ def wild_bootstrap(result: EventStudyResult, windows: tuple[Window, ...] | None 
     return with_windows(pd.DataFrame(out))
 
 
-def apply_designs(result: EventStudyResult, *, regress_formulas: tuple[str, ...] = (),
+def apply_designs(result: R, *, regress_formulas: tuple[str, ...] = (),
                   regress_window: Window = (0, 1), calendar_horizon: Window | None = None,
-                  bootstrap: int = 0, seed: int = 0, weight_col: str | None = None) -> None:
-    """Run the requested designs into ``result.designs`` (name -> object with ``summary()``
-    and ``to_dict()``; the wild bootstrap is a DataFrame)."""
+                  bootstrap: int = 0, seed: int = 0, weight_col: str | None = None) -> R:
+    """``result`` with the requested designs added to ``designs`` (name -> object with
+    ``summary()`` and ``to_dict()``; the wild bootstrap is a DataFrame) and their notes."""
+    designs, notes = dict(result.designs), list(result.notes)
     for i, formula in enumerate(regress_formulas):
-        result.designs[f"regression_{i + 1}"] = regress(result, formula, regress_window)
+        designs[f"regression_{i + 1}"] = regress(result, formula, regress_window)
     if calendar_horizon is not None:
-        result.designs["calendar_time"] = calendar_time(result, calendar_horizon,
-                                                        weight_col=weight_col)
+        designs["calendar_time"] = calendar_time(result, calendar_horizon, weight_col=weight_col)
     elif weight_col is not None:
         raise BadInput("--weight-col weights the calendar-time portfolio: add --calendar-time")
     if bootstrap:
         n = len(select_rows(result.ar)[0])
         if n >= 2:
-            result.designs["wild_bootstrap"] = wild_bootstrap(result, n_boot=bootstrap, seed=seed)
+            designs["wild_bootstrap"] = wild_bootstrap(result, n_boot=bootstrap, seed=seed)
             if n < MIN_WILD_EVENTS:
-                result.notes.append(f"wild bootstrap of CAAR: {n} firm-days give only 2^{n} "
-                                    f"sign patterns, no p-value below {MIN_WILD_EVENTS}")
+                notes.append(f"wild bootstrap of CAAR: {n} firm-days give only 2^{n} "
+                             f"sign patterns, no p-value below {MIN_WILD_EVENTS}")
         else:  # a batch left with one firm-day still reports it, it does not abort
-            result.notes.append(f"wild bootstrap of CAAR skipped: it needs at least 2 "
-                                f"firm-days, {n} studied")
+            notes.append(f"wild bootstrap of CAAR skipped: it needs at least 2 "
+                         f"firm-days, {n} studied")
+    return replace(result, designs=designs, notes=tuple(notes))
 
 
-def designs_to_dict(designs: dict[str, Any]) -> dict[str, Any]:
+def designs_to_dict(designs: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON of ``result.designs``."""
     return {name: value.to_dict(orient="records") if isinstance(value, pd.DataFrame)
             else value.to_dict() for name, value in designs.items()}

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,63 +25,16 @@ import pandas as pd
 from eventstudy.errors import BadInput
 from eventstudy.fileio import atomic_write, atomic_write_bytes, atomic_write_text
 from eventstudy.formatting import csv_text
-
-if TYPE_CHECKING:
-    from eventstudy.results.result import EventStudyResult
+from eventstudy.results.data import StudyData
+from eventstudy.results.latex import LATEX_TABLES, latex_table
+from eventstudy.results.tables import study_tables
 
 FORMATS = ("csv", "xlsx", "latex")
 MANIFEST = ".eventstudy-export"
 REPORT_MARKER = ".eventstudy-report"
 WORKBOOK = "tables.xlsx"
 
-# The result's own tables, in the order of a paper: name -> attribute of EventStudyResult.
-TABLE_ORDER = ("events", "parameters", "abnormal_returns", "car", "robustness", "caar", "tests",
-               "bhar", "volume", "skipped", "quality", "overlaps")
 SHEET_NAMES = {"abnormal_returns": "AR", "car": "CAR", "caar": "CAAR", "bhar": "BHAR"}
-PARAMETER_COLUMNS = ["event_id", "ticker", "tranche", "model", "alpha", "beta", "sigma",
-                     "estimation_start", "estimation_end", "estimation_days"]
-
-
-def parameters_table(result: EventStudyResult) -> pd.DataFrame:
-    """The fitted normal-return model per event: ``result.parameters`` (alpha, every slope,
-    sigma, R^2, n), else alpha, beta, sigma and the estimation window from ``events``."""
-    given = getattr(result, "parameters", None)
-    if isinstance(given, pd.DataFrame) and not given.empty:
-        return given
-    ev = result.events
-    return ev[[c for c in PARAMETER_COLUMNS if c in ev.columns]].copy()
-
-
-def design_tables(designs: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """The tables of ``result.designs``: a DataFrame as is, a regression's or calendar-time
-    portfolio's coefficients (``table()``), and the portfolio's daily series."""
-    out: dict[str, pd.DataFrame] = {}
-    for name, value in designs.items():
-        if isinstance(value, pd.DataFrame):
-            out[name] = value
-        elif hasattr(value, "table"):
-            out[name] = value.table()
-        portfolio = getattr(value, "portfolio", None)
-        if isinstance(portfolio, pd.DataFrame):
-            out[f"{name}_portfolio"] = portfolio.reset_index()
-    return out
-
-
-def study_tables(result: EventStudyResult) -> dict[str, pd.DataFrame]:
-    """Every non-empty table of a study, by name: the result's own tables in ``TABLE_ORDER``,
-    the designs (regressions, calendar-time portfolio, bootstrap), then each DataFrame in
-    ``extras`` (name without a ``_table`` suffix)."""
-    tables: dict[str, pd.DataFrame] = {}
-    for name in TABLE_ORDER:
-        frame = parameters_table(result) if name == "parameters" else getattr(result, name, None)
-        if isinstance(frame, pd.DataFrame) and not frame.empty:
-            tables[name] = frame
-    extra = {**design_tables(getattr(result, "designs", {}) or {}),
-             **{k.removesuffix("_table"): v for k, v in result.extras.items()}}
-    for name, value in extra.items():
-        if isinstance(value, pd.DataFrame) and not value.empty and name not in tables:
-            tables[name] = value
-    return tables
 
 
 def _digest(path: Path) -> str:
@@ -257,7 +210,7 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
 
-def to_excel(result: EventStudyResult, path: str | Path, *, force: bool = False) -> Path:
+def to_excel(result: StudyData, path: str | Path, *, force: bool = False) -> Path:
     """Every table of ``result`` as one Excel workbook at ``path``, one sheet per table; an
     existing file is not overwritten unless ``force``."""
     path = Path(path)
@@ -270,10 +223,8 @@ def to_excel(result: EventStudyResult, path: str | Path, *, force: bool = False)
     return path
 
 
-def table_files(result: EventStudyResult, formats: Sequence[str]) -> dict[str, bytes]:
+def table_files(result: StudyData, formats: Sequence[str]) -> dict[str, bytes]:
     """Relative file name -> content of every export in ``formats`` (CSV always)."""
-    from eventstudy.results.latex import LATEX_TABLES, latex_table
-
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
         raise BadInput(f"unknown export format {unknown[0]!r} (use {', '.join(FORMATS)})")
@@ -286,7 +237,7 @@ def table_files(result: EventStudyResult, formats: Sequence[str]) -> dict[str, b
     return files
 
 
-def write_tables(result: EventStudyResult, folder: Path, formats: Sequence[str] = ("csv",),
+def write_tables(result: StudyData, folder: Path, formats: Sequence[str] = ("csv",),
                  files: dict[str, bytes] | None = None) -> list[str]:
     """Write the exports into ``folder``, a folder eventstudy is building (a report folder in
     its temporary place): no overwrite checks. Returns the relative file names."""
@@ -301,7 +252,7 @@ def write_tables(result: EventStudyResult, folder: Path, formats: Sequence[str] 
     return names
 
 
-def export(result: EventStudyResult, folder: str | Path, formats: Sequence[str] = ("csv",),
+def export(result: StudyData, folder: str | Path, formats: Sequence[str] = ("csv",),
            *, force: bool = False) -> list[Path]:
     """Every table of ``result`` into ``folder``: ``<table>.csv`` always, ``tables.xlsx`` with
     ``"xlsx"``, ``<table>.tex`` with ``"latex"``. Refuses (before writing anything) to replace a

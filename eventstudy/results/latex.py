@@ -13,15 +13,14 @@ import math
 import numbers
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from eventstudy.errors import BadInput
-
-if TYPE_CHECKING:
-    from eventstudy.results.result import EventStudyResult
+from eventstudy.results.data import StudyData
+from eventstudy.results.tables import study_tables
 
 STARS = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 STAR_NOTE = ("$^{*}$ $p<0.10$, $^{**}$ $p<0.05$, $^{***}$ $p<0.01$ (two-sided).")
@@ -233,7 +232,7 @@ def star_note(spec: Spec, frame: pd.DataFrame) -> str:
     return f"{STAR_NOTE.removesuffix('.')}: {sources}."
 
 
-def study_spec(result: EventStudyResult, name: str, frame: pd.DataFrame) -> Spec:
+def study_spec(result: StudyData, name: str, frame: pd.DataFrame) -> Spec:
     """The spec of table ``name``; the events table's window volume ratio is labelled with
     the study's event window."""
     spec = LATEX_SPECS.get(name) or (REGRESSION_SPEC if name.startswith("regression_")
@@ -246,11 +245,9 @@ def study_spec(result: EventStudyResult, name: str, frame: pd.DataFrame) -> Spec
     return spec
 
 
-def latex_table(result: EventStudyResult, name: str, frame: pd.DataFrame | None = None) -> str:
+def latex_table(result: StudyData, name: str, frame: pd.DataFrame | None = None) -> str:
     """Table ``name`` of ``result`` (``car``, ``tests``, ``caar``, ``bhar``, ``volume``,
     ``events``, ``parameters`` or any table of ``study_tables``) as LaTeX."""
-    from eventstudy.results.export import study_tables
-
     if frame is None:
         tables = study_tables(result)
         if name not in tables:

@@ -8,7 +8,10 @@ from typing import Any, cast
 import pandas as pd
 
 from eventstudy.engine.windows import Window
+from eventstudy.results.data import StudyData
+from eventstudy.results.document import Part, Summary, Table
 from eventstudy.results.result import EventStudyResult
+from eventstudy.results.summary import study_summary
 
 LISTING_WINDOW: Window = (0, 20)
 
@@ -43,10 +46,9 @@ class ListingStudyResult(EventStudyResult):
     def bhar_detail(self) -> pd.DataFrame:
         return cast(pd.DataFrame, self.extras["bhar_table"])
 
-    def summary(self) -> str:
-        from eventstudy.results.summary import summary_text
-
-        return summary_text(self, preface=listing_summary(self))
+    def summary(self) -> Summary:
+        """The study's summary, the listing-day tables first."""
+        return study_summary(self, preface=listing_parts(self))
 
 
 def _pct(value: Any) -> str:
@@ -82,27 +84,29 @@ def sessions_text(result: ListingStudyResult) -> pd.DataFrame:
     return wide.map(_pct).rename(columns=lambda d: f"day {d}")
 
 
-def _frame(frame: pd.DataFrame) -> str:
-    with pd.option_context("display.width", 200, "display.max_columns", 30):
-        return frame.to_string()
+def listing_parts(result: ListingStudyResult) -> list[Part]:
+    """The listing-day block of the summary."""
+    out: list[Part] = [
+        f"Listing-day study: {result.n_events} listing(s)", "",
+        "First day (close against the offer price and the first open):",
+        Table(first_day_text(result), None), "",
+        "Market-adjusted returns R - Rm of the first sessions:",
+        Table(sessions_text(result), None), "",
+        "BHAR = prod(1+R) - prod(1+Rm) from the offer price (aftermarket: from the first "
+        "close; Barber & Lyon 1997):", Table(bhar_text(result), None)]
+    summary = result.extras.get("bhar_summary_table")
+    if isinstance(summary, pd.DataFrame) and result.n_events > 1:
+        out += ["", "Across listings:", Table(summary.set_index("window"), None)]
+    out += ["", *[f"Method: {line}" for line in result.extras.get("method", [])]]
+    return out
 
 
 def listing_summary(result: ListingStudyResult) -> str:
-    """The listing-day block of the CLI summary."""
-    out = [f"Listing-day study: {result.n_events} listing(s)", "",
-           "First day (close against the offer price and the first open):",
-           _frame(first_day_text(result)), "",
-           "Market-adjusted returns R - Rm of the first sessions:", _frame(sessions_text(result)),
-           "", "BHAR = prod(1+R) - prod(1+Rm) from the offer price (aftermarket: from the first "
-           "close; Barber & Lyon 1997):", _frame(bhar_text(result))]
-    summary = result.extras.get("bhar_summary_table")
-    if isinstance(summary, pd.DataFrame) and result.n_events > 1:
-        out += ["", "Across listings:", _frame(summary.set_index("window"))]
-    out += ["", *[f"Method: {line}" for line in result.extras.get("method", [])]]
-    return "\n".join(out)
+    """The listing-day block of the CLI summary as text."""
+    return Summary(tuple(listing_parts(result))).as_text()
 
 
-def method_lines(result: EventStudyResult) -> list[str]:
+def method_lines(result: StudyData) -> list[str]:
     """Which model, on which window, and why (for the report and the JSON)."""
     opts = result.options
     est = opts.estimation or LISTING_ESTIMATION

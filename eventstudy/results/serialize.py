@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from eventstudy.engine.windows import window_label
-
-if TYPE_CHECKING:
-
-    from eventstudy.results.result import EventStudyResult
 from eventstudy.formatting import _clean
+from eventstudy.results.data import StudyData
+from eventstudy.results.designs import designs_to_dict
 
 
 def _column(values: pd.Series) -> list[Any]:
@@ -64,12 +62,12 @@ def _records_by_event(frame: pd.DataFrame, columns: list[str]) -> dict[str, list
     return out
 
 
-def _event_records(result: EventStudyResult) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def _event_records(result: StudyData) -> dict[str, dict[str, list[dict[str, Any]]]]:
     return {name: _records_by_event(getattr(result, name), columns)
             for name, columns in PER_EVENT_TABLES.items()}
 
 
-def _event_rows(result: EventStudyResult) -> dict[str, dict[str, Any]]:
+def _event_rows(result: StudyData) -> dict[str, dict[str, Any]]:
     """Each event's row of ``result.events`` (every column) as JSON-safe values, by event id,
     in one pass."""
     events = result.events
@@ -77,7 +75,7 @@ def _event_rows(result: EventStudyResult) -> dict[str, dict[str, Any]]:
     return dict(zip(map(str, ids), _records(events, list(events.columns)), strict=True))
 
 
-def event_dict(result: EventStudyResult, event_id: str,
+def event_dict(result: StudyData, event_id: str,
                records: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
                rows: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """One event of the JSON document; ``records`` are the grouped per-event tables, ``rows``
@@ -102,7 +100,7 @@ def event_dict(result: EventStudyResult, event_id: str,
     return {**head, **{name: records[name].get(event_id, []) for name in PER_EVENT_TABLES}}
 
 
-def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
+def result_to_dict(result: StudyData) -> dict[str, Any]:
     """The JSON document of a study (see DESIGN: events[], skipped[], tests[])."""
     opts = result.options
     records = _event_records(result)
@@ -126,9 +124,7 @@ def result_to_dict(result: EventStudyResult) -> dict[str, Any]:
     if not result.parameters.empty:
         doc["parameters"] = _records(result.parameters, list(result.parameters.columns))
     if result.designs:
-        from eventstudy.results.designs import designs_to_dict
-
-        doc["designs"] = _clean(designs_to_dict(result.designs))
+            doc["designs"] = _clean(designs_to_dict(result.designs))
     vols = result.extras.get("volatility") or {}
     if vols:
         doc["volatility"] = {k: v.to_dict() for k, v in vols.items()}

@@ -5,16 +5,16 @@ volume and test tables."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-if TYPE_CHECKING:
-
-    from eventstudy.results.result import EventStudyResult
 from eventstudy.engine.windows import window_label
 from eventstudy.formatting import finite_date, num, pct
+from eventstudy.results.data import StudyData
+from eventstudy.results.document import Header, Part, Summary, Table
 
 WIDE_LIMIT = 4  # up to this many firm-days, CARs are shown as one column per firm-day
 
@@ -23,7 +23,7 @@ HEADINGS = {"lockup": "Lock-up expiry study", "batch": "Event study across event
             "events": "Event study", "listing": "Listing-day study"}
 
 
-def firm_days(result: EventStudyResult) -> list[tuple[str, str, list[str]]]:
+def firm_days(result: StudyData) -> list[tuple[str, str, list[str]]]:
     """Unique (ticker, day 0) pairs with their event ids (tranches of one listing often share)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for event_id, row in result.events.set_index("event_id").iterrows():
@@ -31,7 +31,7 @@ def firm_days(result: EventStudyResult) -> list[tuple[str, str, list[str]]]:
     return [(t, d, ids) for (t, d), ids in groups.items()]
 
 
-def label_of(result: EventStudyResult, ids: list[str]) -> str:
+def label_of(result: StudyData, ids: list[str]) -> str:
     events = result.events.set_index("event_id")
     row = events.loc[ids[0]]
     tranches = ", ".join(str(events.loc[i, "tranche"]) for i in ids)
@@ -46,7 +46,7 @@ def _estimation_cell(row: pd.Series) -> str:
             f"({row['estimation_days']}{more})")
 
 
-def events_table(result: EventStudyResult) -> pd.DataFrame:
+def events_table(result: StudyData) -> pd.DataFrame:
     """One row per event; volume as two ratios to the estimation-window mean volume: day 0, and
     the mean over the event window (a spike on day 0 is diluted in the window mean);
     ``no-trade rows`` (placeholder rows dropped in the estimation and event windows) only when
@@ -90,7 +90,7 @@ def _p_text(p: float) -> str:
     return "p < 0.001" if 0 <= p < 0.001 else f"p {num(p, 3)}"
 
 
-def robustness_view(result: EventStudyResult) -> pd.DataFrame:
+def robustness_view(result: StudyData) -> pd.DataFrame:
     """``result.robustness`` for reading: model (role): firm-day x window, cells
     'CAR (t, p, n)'."""
     rows = result.robustness
@@ -104,7 +104,7 @@ def robustness_view(result: EventStudyResult) -> pd.DataFrame:
                          columns=list(dict.fromkeys(rows["window"]))).rename_axis(None)
 
 
-def sq_min_lines(result: EventStudyResult) -> list[str]:
+def sq_min_lines(result: StudyData) -> list[str]:
     """The smallest attainable p_SQ per window (2 / (n + 1) for n estimation-window CARs)."""
     car = result.car.dropna(subset=["sq_min_p"])
     if car.empty:
@@ -115,7 +115,7 @@ def sq_min_lines(result: EventStudyResult) -> list[str]:
             f"the events): {cells}"]
 
 
-def car_wide_table(result: EventStudyResult) -> pd.DataFrame:
+def car_wide_table(result: StudyData) -> pd.DataFrame:
     """Windows x firm-days, each cell 'CAR (t)'."""
     columns = {}
     for _, _, ids in firm_days(result):
@@ -125,13 +125,13 @@ def car_wide_table(result: EventStudyResult) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def car_long_table(result: EventStudyResult) -> pd.DataFrame:
+def car_long_table(result: StudyData) -> pd.DataFrame:
     table = result.car.assign(cell=lambda f: f.apply(car_cell, axis=1))
     return table.pivot(index="event_id", columns="window", values="cell")[
         list(dict.fromkeys(result.car["window"]))]
 
 
-def volume_wide_table(result: EventStudyResult) -> pd.DataFrame:
+def volume_wide_table(result: StudyData) -> pd.DataFrame:
     columns = {}
     for _, _, ids in firm_days(result):
         rows = result.volume[result.volume.event_id == ids[0]]
@@ -141,7 +141,7 @@ def volume_wide_table(result: EventStudyResult) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def data_lines(result: EventStudyResult) -> list[str]:
+def data_lines(result: StudyData) -> list[str]:
     adj = result.extras.get("adjustment", {})
     lines = [f"data: {t}: {src}" for t, src in result.sources.items()]
     kinds = sorted({a for a in adj.values() if a})
@@ -154,7 +154,7 @@ def data_lines(result: EventStudyResult) -> list[str]:
 MEASURES = {"car": "CAR", "bhar": "BHAR", "volume": "abnormal log volume"}
 
 
-def tests_pivots(result: EventStudyResult) -> list[tuple[str, pd.DataFrame]]:
+def tests_pivots(result: StudyData) -> list[tuple[str, pd.DataFrame]]:
     """Per group and measure (CAR, BHAR, volume): tests x windows, each cell 'statistic (p)',
     under the mean estimate and the number of firm-days; a test marked * does not hold its size
     in this design (``eventstudy.engine.validity``)."""
@@ -182,7 +182,7 @@ def tests_pivots(result: EventStudyResult) -> list[tuple[str, pd.DataFrame]]:
     return out
 
 
-def group_lines(result: EventStudyResult) -> pd.DataFrame:
+def group_lines(result: StudyData) -> pd.DataFrame:
     """One row per group: for each window, the mean and its headline test (BMP / BHAR t)."""
     tests = result.tests[result.tests["test"].isin(["bmp", "bhar_t"])]
     tests = tests[tests.groupby("group")["n"].transform("max") >= 2]
@@ -206,7 +206,7 @@ def _counted(values: list[str]) -> str:
     return ", ".join(f"{k} ({v})" for k, v in counts.items())
 
 
-def _estimation_text(result: EventStudyResult) -> str:
+def _estimation_text(result: StudyData) -> str:
     design = result.setup
     window = result.options.estimation or design.get("estimation")
     text = window_label(window) if window else "n/a"
@@ -220,7 +220,7 @@ def _estimation_text(result: EventStudyResult) -> str:
     return text
 
 
-def header_fields(result: EventStudyResult, now: datetime | None = None
+def header_fields(result: StudyData, now: datetime | None = None
                   ) -> list[tuple[str, str]]:
     """The header of ``summary()``: (label, value) pairs, in order."""
     from eventstudy.data.tickers import market_for
@@ -252,14 +252,20 @@ def header_fields(result: EventStudyResult, now: datetime | None = None
     ]
 
 
-def header_block(result: EventStudyResult, now: datetime | None = None) -> str:
+def header_block(result: StudyData, now: datetime | None = None) -> str:
     """The statsmodels-like header: a title, then the fields between rules, two per line where
     both fit in half the width (in order), else one per line."""
+    return header(result, now).text
+
+
+def header(result: StudyData, now: datetime | None = None) -> Header:
+    """The header of ``summary()``: its title, fields and text."""
+    fields = header_fields(result, now)
     half, key = HEADER_WIDTH // 2 - 1, 19
     cells = [f"{k:<{key}}{v:>{half - key}}" if len(v) <= half - key else f"{k:<{key}}{v}"
-             for k, v in header_fields(result, now)]
-    title = f"{HEADINGS.get(result.kind, 'Event study')} results".center(HEADER_WIDTH)
-    lines = [title.rstrip(), "=" * HEADER_WIDTH]
+             for k, v in fields]
+    title = f"{HEADINGS.get(result.kind, 'Event study')} results"
+    lines = [title.center(HEADER_WIDTH).rstrip(), "=" * HEADER_WIDTH]
     i = 0
     while i < len(cells):
         pair = cells[i:i + 2]
@@ -271,35 +277,40 @@ def header_block(result: EventStudyResult, now: datetime | None = None) -> str:
                                    break_long_words=False, break_on_hyphens=False)
             i += 1
     lines.append("=" * HEADER_WIDTH)
-    return "\n".join(lines)
+    return Header(title, tuple(fields), "\n".join(lines))
 
 
-def summary_text(result: EventStudyResult, preface: str = "") -> str:
+def summary_text(result: StudyData, preface: str = "") -> str:
     """The readable report printed by the CLI: the header, ``preface``, then the tables."""
-    out = [header_block(result)]
+    return study_summary(result, [preface] if preface else []).as_text()
+
+
+def study_summary(result: StudyData, preface: Sequence[Part] = ()) -> Summary:
+    """``result.summary()``: the header, ``preface`` (a study's own block), then the tables."""
+    out: list[Part] = [header(result)]
     if preface:
-        out += [preface, ""]
+        out += [*preface, ""]
     for ticker, listing in result.listings.items():
         how = ("inferred" if listing.inferred else "given: --listing-date"
                if listing.source.startswith("--listing-date") else "calendar")
         out.append(f"  {ticker} {listing.name}: listed {listing.listing_date.date()} ({how})")
     out += ["  " + line for line in data_lines(result)]
     out.append("")
-    out.append(_frame_text(events_table(result).drop(columns=["estimation"])))
+    out.append(Table(events_table(result).drop(columns=["estimation"])))
     out.append("")
     cars = car_wide_table(result) if len(firm_days(result)) <= WIDE_LIMIT else car_long_table(
         result)
     out.append(CAR_HEADING)
-    out.append(_frame_text(cars))
+    out.append(Table(cars))
     out += sq_min_lines(result)
     if not result.robustness.empty:
-        out += ["", ROBUSTNESS_HEADING, _frame_text(robustness_view(result))]
+        out += ["", ROBUSTNESS_HEADING, Table(robustness_view(result))]
     pivots = tests_pivots(result)
     for title, table in [p for p in pivots if p[0].endswith("group all")]:
-        out += ["", f"Cross-event tests, {title} (statistic, two-sided p):", _frame_text(table)]
+        out += ["", f"Cross-event tests, {title} (statistic, two-sided p):", Table(table)]
     if not result.tests.empty and result.tests["group"].nunique() > 1:
         out += ["", "By group (mean CAR/BHAR, BMP or BHAR t with p):",
-                _frame_text(group_lines(result))]
+                Table(group_lines(result))]
     out += design_lines(result)
     vols = result.extras.get("volatility") or {}
     if vols:
@@ -317,7 +328,7 @@ def summary_text(result: EventStudyResult, preface: str = "") -> str:
     notes = [*result.notes, *[n for n in result.events["note"] if n]]
     if notes:
         out += ["", "Notes:"] + [f"  - {n}" for n in dict.fromkeys(notes)]
-    return "\n".join(out)
+    return Summary(tuple(out))
 
 
 def volatility_line(v: Any) -> str:
@@ -337,7 +348,7 @@ def volatility_line(v: Any) -> str:
 QUALITY_ROWS = 30  # summary lines of the quality table; the rest in result.quality / JSON
 
 
-def quality_lines(result: EventStudyResult) -> list[str]:
+def quality_lines(result: StudyData) -> list[str]:
     """What the data-quality screens found (docs/quality.md): counts per check and what was
     done, then the findings themselves (the first ``QUALITY_ROWS``)."""
     from eventstudy.quality.finding import counts_by_check
@@ -356,18 +367,12 @@ def quality_lines(result: EventStudyResult) -> list[str]:
     return out
 
 
-def design_lines(result: EventStudyResult) -> list[str]:
+def design_lines(result: StudyData) -> list[Part]:
     """The designs of a batch (regressions, calendar-time portfolio, wild bootstrap), each
     under its name."""
-    out: list[str] = []
+    out: list[Part] = []
     for name, design in (result.designs or {}).items():
-        text = (_frame_text(design.round(4)) if isinstance(design, pd.DataFrame)
-                else design.summary())
+        text = (Table(design.round(4)) if isinstance(design, pd.DataFrame)
+                else str(design.summary()))
         out += ["", f"{name.replace('_', ' ').capitalize()}:", text]
     return out
-
-
-def _frame_text(frame: pd.DataFrame) -> str:
-    with pd.option_context("display.width", 200, "display.max_columns", 30,
-                           "display.max_colwidth", 60):
-        return frame.to_string()

@@ -159,11 +159,12 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                              progress=progress, cross_section=True, universe=calendar,
                              findings=listing_findings)
     _raise_if_nothing(result)
-    apply_designs(result, regress_formulas=tuple(regress), regress_window=regress_window,
-                  calendar_horizon=calendar_time, bootstrap=bootstrap,
-                  weight_col=calendar_weight_col)
+    result = apply_designs(result, regress_formulas=tuple(regress),
+                           regress_window=regress_window, calendar_horizon=calendar_time,
+                           bootstrap=bootstrap, weight_col=calendar_weight_col)
     if volatility:
-        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
+        result = add_volatility(result, loader, executor=executor, progress=progress,
+                                workers=workers)
     return result
 
 

@@ -21,7 +21,7 @@ from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.series import Series, prices
 
 if TYPE_CHECKING:
-    from eventstudy.results.result import EventStudyResult
+    pass
 
 
 def ipo_members(universe: dict[str, Listing], events: Sequence[Event]) -> dict[str, pd.Timestamp]:
@@ -87,33 +87,36 @@ class IpoBenchmark:
                       "(--ipo-index-min)")
         return out
 
-    def describe(self, result: EventStudyResult) -> None:
-        """Say which benchmark was used: ``extras['benchmark']`` (JSON), the ``ipo_index``
-        table (CSV), per-event constituent counts, a report section and the notes."""
-        events = result.events
+    def describe(self, ar: AbnormalReturns, events: pd.DataFrame
+                 ) -> tuple[dict[str, Any], list[str]]:
+        """Say which benchmark was used: per-event constituent counts added to ``events``
+        (the study's own new frame), and (extras, notes): ``benchmark`` (JSON), the
+        ``ipo_index`` table (CSV), a report section and the notes."""
         counts, missing = [], []
-        c0 = result.ar.panel.column(0)
+        c0 = ar.panel.column(0)
         for i, ticker in enumerate(events["ticker"]):
             index = self.index_for(str(ticker))
             _, n = index.daily(str(ticker))
-            pos = np.searchsorted(index.dates, result.ar.panel.dates[i, c0])
+            pos = np.searchsorted(index.dates, ar.panel.dates[i, c0])
             counts.append(int(n[min(pos, len(n) - 1)]) if len(n) else 0)
-            est = np.isfinite(result.ar.panel.est_ret[i])
-            missing.append(int((est & ~np.isfinite(result.ar.panel.est_mkt[i])).sum()))
+            est = np.isfinite(ar.panel.est_ret[i])
+            missing.append(int((est & ~np.isfinite(ar.panel.est_mkt[i])).sum()))
         events["benchmark_firms_0"] = counts
         events["benchmark_missing_estimation"] = missing
+        extras: dict[str, Any] = {}
         tables = [idx.table().assign(exchange=ex) for ex, idx in self.indices.items()]
         if tables:
-            result.extras["ipo_index_table"] = pd.concat(tables, ignore_index=True)
-        result.extras["benchmark"] = self.to_dict()
-        result.extras.setdefault("sections", []).append(("Benchmark: IPO index", [self.text()]))
-        result.notes += self.notes
+            extras["ipo_index_table"] = pd.concat(tables, ignore_index=True)
+        extras["benchmark"] = self.to_dict()
+        extras["sections"] = [("Benchmark: IPO index", [self.text()])]
+        notes = list(self.notes)
         if any(missing):
-            result.notes.append(
+            notes.append(
                 f"IPO index: {sum(missing)} estimation session(s) over "
                 f"{sum(m > 0 for m in missing)} event(s) have fewer than "
                 f"{self.min_constituents} constituents: left out of the fit "
                 "(events column benchmark_missing_estimation)")
+        return extras, notes
 
     def text(self) -> str:
         return (f"Equal-weighted index of the listings of the calendar (and of the events' "

@@ -21,14 +21,21 @@ from eventstudy.data.loader import PriceLoader
 from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
 from eventstudy.engine.models import parameter_table
 from eventstudy.engine.panel import DEFAULT_ESTIMATION, DEFAULT_WINDOW
-from eventstudy.engine.pooling import BlockSummary, pool_aar, pool_tests, pooled, summarise
+from eventstudy.engine.pooling import (
+    BlockSummary,
+    Pooled,
+    pool_aar,
+    pool_tests,
+    pooled,
+    summarise,
+)
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
-from eventstudy.engine.validity import design_from, mark_tests
+from eventstudy.engine.validity import Design, design_from, mark_tests
 from eventstudy.engine.volume import unadjusted_events, volume_table
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows, with_windows
 from eventstudy.errors import BadInput
 from eventstudy.quality.finding import Finding, findings_frame
-from eventstudy.results.result import EventStudyResult, StudyOptions
+from eventstudy.results.result import CrossSection, EventStudyResult, StudyOptions
 from eventstudy.studies.core import (
     _skip_frame,
     cleaning_notes,
@@ -166,41 +173,45 @@ def pool_blocks(done: Sequence[StudyBlock], options: StudyOptions,
         (*options.car_windows, *options.bhar_windows)))}
     tables = {name: _concat([b.tables[name] for b in live if name in b.tables], by_id,
                             windows) for name in TABLES}
-    skipped = _skip_frame([s for b in done for s in b.skipped])
-    result = EventStudyResult(
+    notes = [*dict.fromkeys(n for b in done for n in b.notes),
+             *cleaning_notes(tables["events"], options),
+             *volume_notes(sorted((e for b in done for e in b.plain_volume),
+                                  key=lambda i: by_id.get(str(i), -1)))]
+    cross = CrossSection()
+    if live and tables["events"]["ticker"].nunique() > 1:
+        pool = pooled([b.summary for b in live if b.summary is not None], by_id)
+        design = design_from(pd.DataFrame({"ticker": pool.tickers, "day0": pool.day0}),
+                             pool.sar0(), pool.gather(lambda s: s.dof))
+        notes += overlap_notes(tables["overlaps"]) + validity_notes_of(design)
+        cross = CrossSection(*pooled_tables(pool, options, design, tables["events"]))
+    notes.append(f"studied in {len(done)} block(s) of whole tickers; cross-event tests pooled "
+                 "from per-event summaries (equal to one pass); no robustness rows and no "
+                 "engine arrays (ar)")
+    return EventStudyResult(
         kind="events", options=options, events=tables["events"],
         abnormal_returns=tables["abnormal_returns"], car=tables["car"], bhar=tables["bhar"],
-        volume=tables["volume"], skipped=skipped, ar=None,  # type: ignore[arg-type]
-        notes=list(dict.fromkeys(n for b in done for n in b.notes)),
+        volume=tables["volume"], skipped=_skip_frame([s for b in done for s in b.skipped]),
+        ar=None,  # type: ignore[arg-type]  # a chunked study keeps no engine arrays
+        cross_section=cross, overlaps=tables["overlaps"], notes=tuple(notes),
         setup={"estimation": options.estimation, "max_estimation": None,
-               "from_listing": False, "chunks": len(done)})
-    result.parameters = tables["parameters"]
-    result.overlaps = tables["overlaps"]
-    result.quality = findings_frame([*findings, *(f for b in done for f in b.findings)])
-    result.notes += cleaning_notes(result.events, options)
-    result.notes += volume_notes(sorted((e for b in done for e in b.plain_volume),
-                                        key=lambda i: by_id.get(str(i), -1)))
-    if not live:
-        return result
-    pool = pooled([b.summary for b in live if b.summary is not None], by_id)
-    design = design_from(pd.DataFrame({"ticker": pool.tickers, "day0": pool.day0}),
-                         pool.sar0(), pool.gather(lambda s: s.dof))
-    result.notes += overlap_notes(result.overlaps) + validity_notes_of(design)
-    result.notes.append(f"studied in {len(done)} block(s) of whole tickers; cross-event tests "
-                        "pooled from per-event summaries (equal to one pass); no robustness "
-                        "rows and no engine arrays (ar)")
+               "from_listing": False, "chunks": len(done)},
+        parameters=tables["parameters"],
+        quality=findings_frame([*findings, *(f for b in done for f in b.findings)]))
+
+
+def pooled_tables(pool: Pooled, options: StudyOptions, design: Design, events: pd.DataFrame
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tests table (pooled and per group of ``options.group_by``) and CAAR of the blocks,
+    as ``core.cross_section_tables`` makes them in one pass."""
     car_tests = (*CAR_TESTS, *VOLUME_TESTS)
     frames = [pool_tests(pool, options.car_windows, car_tests),
               pool_tests(pool, options.bhar_windows, DEFAULT_BHAR_TESTS)]
-    groups = result.events.get(options.group_by) if options.group_by else None
+    groups = events.get(options.group_by) if options.group_by else None
     if groups is not None and groups.nunique() > 1:
         frames += [pool_tests(pool, options.car_windows, car_tests, by=options.group_by),
                    pool_tests(pool, options.bhar_windows, DEFAULT_BHAR_TESTS,
                               by=options.group_by)]
-    tests = finish_tests(frames)
-    result.tests = mark_tests(tests, design)
-    result.caar = pool_aar(pool, options.window)
-    return result
+    return mark_tests(finish_tests(frames), design), pool_aar(pool, options.window)
 
 
 def _concat(frames: list[pd.DataFrame], position: dict[Any, int],

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +46,7 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.quality.events import Screens, after_panel, before_panel
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.listing import check_inferred_listing
-from eventstudy.results.result import PROGRESS_MIN, EventStudyResult, StudyOptions
+from eventstudy.results.result import PROGRESS_MIN, CrossSection, EventStudyResult, StudyOptions
 from eventstudy.studies.aligned import AlignedSeries
 from eventstudy.studies.benchmark import IpoBenchmark, ipo_members
 
@@ -200,33 +201,37 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     ar, view, events_out, ipo = fitted.ar, fitted.view, fitted.events, fitted.ipo
     listings = listings or {}
     wanted = cross_section or events_out["ticker"].nunique() > 1
+    notes = [*dict.fromkeys(loader.notes), *cleaning_notes(events_out, options)]
+    notes += volume_notes(unadjusted_events(ar))
+    sources = {t: str(loader.load(t).attrs.get("source"))
+               for t in _tickers_loaded(events_out, options)}
+    extras: dict[str, Any] = {"adjustment": {t: str(loader.load(t).attrs.get("adjustment"))
+                                             for t in sources}}
+    if ipo is not None:
+        more, ipo_notes = ipo.describe(ar, events_out)
+        extras.update(more)
+        notes += ipo_notes
+    overlaps, cross = pd.DataFrame(), CrossSection()
+    if wanted:
+        overlaps, note = overlap_table(ar, options)
+        design = design_of(ar)
+        notes += note + validity_notes_of(design)
+        cross = CrossSection(compute=partial(cross_section_tables, ar, options, events_out,
+                                             design))
     result = EventStudyResult(
         kind=kind, options=options, events=events_out,
         abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
         bhar=bhar_table(ar, options.bhar_windows),
         volume=volume_table(ar, options.car_windows),
         skipped=_skip_frame(fitted.skipped), ar=ar,
-        notes=list(dict.fromkeys(loader.notes)), listings=listings,
+        notes=tuple(notes), listings=listings, sources=sources,
+        extras=extras,
         setup={"estimation": estimation, "max_estimation": max_estimation,
-               "from_listing": max_estimation is not None})
-    result.parameters = parameter_table(ar)
-    result.robustness = robustness_table(ar, options.model, options.min_estimation)
-    result.quality = findings_frame(fitted.findings)
-    result.notes += cleaning_notes(result.events, options)
-    result.notes += volume_notes(unadjusted_events(ar))
-    result.sources = {t: str(loader.load(t).attrs.get("source")) for t in _tickers_loaded(
-        result, options)}
-    result.extras["adjustment"] = {t: str(loader.load(t).attrs.get("adjustment"))
-                                   for t in result.sources}
-    if ipo is not None:
-        ipo.describe(result)
-    if wanted:
-        result.overlaps, note = overlap_table(ar, options)
-        design = design_of(ar)
-        result.notes += note + validity_notes_of(design)
-        result.defer_tests(partial(cross_section_tables, ar, options, events_out, design))
+               "from_listing": max_estimation is not None},
+        parameters=parameter_table(ar),
+        robustness=robustness_table(ar, options.model, options.min_estimation),
+        quality=findings_frame(fitted.findings), overlaps=overlaps, cross_section=cross)
     return result
-
 
 def validity_notes(ar: AbnormalReturns) -> list[str]:
     """Which tests hold their size in this sample (``eventstudy.engine.validity``)."""
@@ -308,8 +313,8 @@ def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
 
 
-def _tickers_loaded(result: EventStudyResult, options: StudyOptions) -> list[str]:
-    tickers = list(dict.fromkeys(result.events["ticker"]))
+def _tickers_loaded(events: pd.DataFrame, options: StudyOptions) -> list[str]:
+    tickers = list(dict.fromkeys(events["ticker"]))
     markets = [index_ticker(options.market, t) for t in tickers]
     return list(dict.fromkeys([*tickers, *markets]))
 

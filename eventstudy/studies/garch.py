@@ -4,8 +4,9 @@ GARCH-standardised BMP test of a batch, and ``garch_study`` (``eventstudy garch`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -25,9 +26,10 @@ from eventstudy.quality.events import SUSPECT_HINT
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.sample import garch_sample, sample_finding
 from eventstudy.quality.screens import screen_series
-from eventstudy.results.result import EventStudyResult
+from eventstudy.results.data import CrossSection, StudyData
 from eventstudy.studies.core import listing_for, make_loader
 
+R = TypeVar("R", bound=StudyData)
 
 def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
                   listing_date: pd.Timestamp | None = None) -> tuple[pd.Series, pd.Series]:
@@ -41,11 +43,12 @@ def return_series(loader: PriceLoader, ticker: str, market: str | None = None,
             pd.Series(s.mkt, index=index).iloc[first:])
 
 
-def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: str = "serial",
-                   progress: bool = False, workers: int | None = None) -> None:
-    """GARCH volatility study of every firm-day (``extras['volatility']``, keyed by the first
-    event id of the firm-day) and, across firm-days, the GARCH-standardised BMP test in
-    ``tests``. ``workers``: processes of the ``local`` executor (default: the usable CPUs)."""
+def add_volatility(result: R, loader: PriceLoader, *, executor: str = "serial",
+                   progress: bool = False, workers: int | None = None) -> R:
+    """``result`` with the GARCH volatility study of every firm-day (``extras['volatility']``,
+    keyed by the first event id of the firm-day) and, across firm-days, the
+    GARCH-standardised BMP test in ``tests``. ``workers``: processes of the ``local`` executor
+    (default: the usable CPUs)."""
     from eventstudy.volatility.executors import StudyTask, fit_many
 
     firsts = result.events.drop_duplicates(["ticker", "day0"])
@@ -58,36 +61,41 @@ def add_volatility(result: EventStudyResult, loader: PriceLoader, *, executor: s
         found += finding
         tasks.append(StudyTask(stock, row["day0"], market, options=options,
                                label=f"{row['ticker']} {row['tranche']}"))
-    if found:
-        result.quality = findings_frame([*_findings_of(result.quality), *found])
+    quality = (findings_frame([*_findings_of(result.quality), *found]) if found
+               else result.quality)
     fits = fit_many(tasks, executor=executor, progress=progress and len(tasks) > 1,
                     return_exceptions=True, max_workers=workers)
-    done = {}
+    done, notes = {}, list(result.notes)
     for event_id, fit in zip(firsts["event_id"], fits, strict=True):
         if isinstance(fit, EventStudyError):
-            result.notes.append(f"no GARCH volatility for {event_id}: {fit}")
+            notes.append(f"no GARCH volatility for {event_id}: {fit}")
         else:
             done[str(event_id)] = fit
-    result.extras["volatility"] = done
+    result = replace(result, quality=quality, notes=tuple(notes),
+                     extras={**result.extras, "volatility": done})
     if len(done) >= 2 and not result.tests.empty:
-        _add_garch_bmp(result, list(done.values()))
+        return _add_garch_bmp(result, list(done.values()))
+    return result
 
 
-def _add_garch_bmp(result: EventStudyResult, done: list[Any]) -> None:
+def _add_garch_bmp(result: R, done: list[Any]) -> R:
     """The GARCH-standardised BMP rows; a firm-day with too short a sample for GARCH
     (``MIN_GARCH_ESTIMATION``: no fit) is left out, with a note."""
     fitted = [v for v in done if v.fit is not None or not v.short_sample]
     if len(fitted) < len(done):
-        result.notes.append(f"GARCH-standardised BMP: {len(done) - len(fitted)} firm-day(s) "
-                            "without a GARCH fit (estimation sample too short) left out"
-                            + ("" if len(fitted) >= 2 else "; fewer than 2 left: not run"))
+        result = replace(result, notes=(
+            *result.notes, f"GARCH-standardised BMP: {len(done) - len(fitted)} firm-day(s) "
+            "without a GARCH fit (estimation sample too short) left out"
+            + ("" if len(fitted) >= 2 else "; fewer than 2 left: not run")))
     if len(fitted) >= 2:
-        result.tests = with_windows(pd.concat(
+        tests = with_windows(pd.concat(
             [result.tests, garch_bmp_rows(fitted, result.options.car_windows)],
             ignore_index=True))
+        result = replace(result, cross_section=CrossSection(tests, result.caar))
+    return result
 
 
-def _same_sample(result: EventStudyResult, row: pd.Series, stock: pd.Series, market: pd.Series
+def _same_sample(result: StudyData, row: pd.Series, stock: pd.Series, market: pd.Series
                  ) -> tuple[pd.Series, pd.Series, dict[str, Any], list[Finding]]:
     """The returns and ``volatility_study`` options that fit GARCH on the event's market-model
     estimation sample (``quality.sample``: the stretch without other events' windows), and the

@@ -32,7 +32,7 @@ from eventstudy.results.listing_result import (
     listing_sections,
     method_lines,
 )
-from eventstudy.results.result import EventStudyResult, StudyOptions
+from eventstudy.results.result import StudyOptions
 from eventstudy.studies.core import _raise_if_nothing, listing_for, make_loader, run_panel_study
 
 
@@ -236,8 +236,7 @@ def listing_study(tickers: str | Sequence[str], *, model: str = LOCKUP_MODEL,
     _raise_if_nothing(result)
     out = ListingStudyResult(**{f.name: getattr(result, f.name)
                                 for f in dataclasses.fields(result)})
-    _add_listing_tables(out, wrapped, horizons, first_days)
-    return out
+    return _add_listing_tables(out, wrapped, horizons, first_days)
 
 
 def _listings_of(names: Sequence[str], calendar: dict[str, Listing], loader: PriceLoader
@@ -256,8 +255,9 @@ def _listings_of(names: Sequence[str], calendar: dict[str, Listing], loader: Pri
 
 
 def _add_listing_tables(result: ListingStudyResult, loader: _ListingLoader,
-                        horizons: Sequence[int], first_days: int) -> None:
+                        horizons: Sequence[int], first_days: int) -> ListingStudyResult:
     first, sessions, bhar = [], [], []
+    notes = list(result.notes)
     for event_id, row in result.events.set_index("event_id").iterrows():
         ticker = str(row["ticker"])
         listing = result.listings[ticker]
@@ -268,35 +268,40 @@ def _add_listing_tables(result: ListingStudyResult, loader: _ListingLoader,
                                    loader.bases.get(ticker)))
         sessions += first_session_rows(ticker, series, pos, first_days)
         bhar += bhar_rows(str(event_id), ticker, series, pos, horizons)
-        _note_gaps(result, listing, loader, bhar[-len(horizons):])
+        notes += _gap_notes(listing, loader, bhar[-len(horizons):])
     first_df, sessions_df, bhar_df = (pd.DataFrame(first), pd.DataFrame(sessions),
                                       with_windows(pd.DataFrame(bhar)))
-    result.bhar = bhar_df[["event_id", "window", "start", "end", "return", "market_return",
-                           "bhar"]].copy()
     summary = bhar_summary(bhar_df)
-    result.extras.update(
+    extras = {**result.extras, **dict(
         first_day_table=first_df, first_sessions_table=sessions_df, bhar_table=bhar_df,
         bhar_summary_table=summary, listing_day=_json_rows(first_df),
         first_sessions=_json_rows(sessions_df), bhar_detail=_json_rows(bhar_df),
-        bhar_summary=_json_rows(summary), method=method_lines(result))
-    result.extras["sections"] = [*result.extras.get("sections", []), *listing_sections(result)]
+        bhar_summary=_json_rows(summary), method=method_lines(result))}
+    out = dataclasses.replace(
+        result, notes=tuple(notes), extras=extras,
+        bhar=bhar_df[["event_id", "window", "start", "end", "return", "market_return",
+                      "bhar"]].copy())
+    sections = [*out.extras.get("sections", []), *listing_sections(out)]
+    return dataclasses.replace(out, extras={**out.extras, "sections": sections})
 
 
-def _note_gaps(result: EventStudyResult, listing: Listing, loader: _ListingLoader,
-               rows: list[dict[str, Any]]) -> None:
+def _gap_notes(listing: Listing, loader: _ListingLoader, rows: list[dict[str, Any]]
+               ) -> list[str]:
+    """What a listing's BHARs miss: no offer price, no first open, data ending early."""
     ticker = listing.ticker
+    notes = []
     base = loader.bases.get(ticker)
     if base is None:
-        result.notes.append(f"{ticker}: no offer price and no first open: day 0 has no return, "
-                            "so its AR, CARs from day 0 and BHARs are missing")
+        notes.append(f"{ticker}: no offer price and no first open: day 0 has no return, "
+                     "so its AR, CARs from day 0 and BHARs are missing")
     elif base[0] == BASE_OPEN:
-        result.notes.append(f"{ticker}: no offer price in the calendar: day 0's return and the "
-                            "BHARs are measured from the first open")
+        notes.append(f"{ticker}: no offer price in the calendar: day 0's return and the "
+                     "BHARs are measured from the first open")
     short = [r["window"] for r in rows if pd.isna(r["bhar"])]
     if short and base is not None:
         end = loader.raw(ticker).index[-1].date()
-        result.notes.append(f"{ticker}: data end {end}, before the end of BHAR "
-                            f"{', '.join(short)}")
+        notes.append(f"{ticker}: data end {end}, before the end of BHAR {', '.join(short)}")
+    return notes
 
 
 def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ first trading day), and ``event_study`` for a list of events."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +111,14 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
                              max_estimation=LOCKUP_MAX_ESTIMATION, listings=used,
                              skipped=skips, progress=progress, universe=calendar,
                              findings=findings)
-    for ticker, listing in used.items():
-        if listing.inferred:
-            result.notes.append(f"{ticker} is not in the listings calendar: its listing date "
-                                f"{listing.listing_date.date()} was inferred from the first "
-                                "trading day of its price history")
+    inferred = [f"{ticker} is not in the listings calendar: its listing date "
+                f"{listing.listing_date.date()} was inferred from the first trading day of its "
+                "price history" for ticker, listing in used.items() if listing.inferred]
+    result = replace(result, notes=(*result.notes, *inferred))
     _raise_if_nothing(result)
     if volatility if volatility is not None else len(names) == 1:
-        add_volatility(result, loader, executor=executor, progress=progress, workers=workers)
+        result = add_volatility(result, loader, executor=executor, progress=progress,
+                                workers=workers)
     return result
 
 

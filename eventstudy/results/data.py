@@ -1,0 +1,128 @@
+"""``StudyData``: the DataFrames a study found, immutable, with nothing that renders them.
+
+Every renderer (``summary``, ``serialize``, ``tables``, ``export``, ``latex``, ``designs``,
+``plots``) takes a ``StudyData``; the façade ``EventStudyResult`` (``results.result``) subclasses it
+and adds the methods that call them, so the imports point one way: data <- renderers <- façade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from eventstudy.calendar.listings import Listing
+from eventstudy.engine.models import AbnormalReturns
+from eventstudy.engine.windows import Window, window_label
+from eventstudy.errors import BadInput
+from eventstudy.quality.finding import findings_frame
+from eventstudy.results.options import StudyOptions
+
+Tables = tuple[pd.DataFrame, pd.DataFrame]
+
+
+class CrossSection:
+    """The cross-event ``tests`` and ``caar`` of a study: given, or computed by ``compute`` the
+    first time either is read (once; a study that only wants CARs and t does not pay for them).
+    What a reader sees never changes after the first read."""
+
+    def __init__(self, tests: pd.DataFrame | None = None, caar: pd.DataFrame | None = None,
+                 compute: Callable[[], Tables] | None = None) -> None:
+        self._tables: Tables | None = None if compute is not None else (
+            pd.DataFrame() if tests is None else tests, pd.DataFrame() if caar is None else caar)
+        self._compute = compute
+
+    @property
+    def computed(self) -> bool:
+        """True once the tables exist (given, or computed by a first read)."""
+        return self._tables is not None
+
+    def tables(self) -> Tables:
+        """(tests, caar), computed on the first call."""
+        if self._tables is None:
+            assert self._compute is not None
+            self._tables = self._compute()
+            self._compute = None
+        return self._tables
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (processes, dask) with the deferred tables computed."""
+        return {"_tables": self.tables(), "_compute": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class StudyData:
+    """What a study found, immutable (fields cannot be reassigned: a changed result is
+    ``dataclasses.replace(result, ...)``; the frames are the result's own, copy one before
+    changing it).
+
+    ``events``: one row per studied event (day 0, model, estimation window with the sessions
+    ``estimation_excluded`` for other events of the firm, ``placeholders_dropped``, AR(0),
+    volume ratio);
+    ``abnormal_returns``: one row per event and day of the event window; ``car``: per event and
+    window; ``bhar``: per event and window; ``volume``: per event and window; ``skipped``: events
+    not studied and why; ``quality``: what the data-quality screens found per event (event,
+    check, where, what was found, what was done; docs/quality.md). Across events (when there
+    are several firm-days): ``caar`` per day and ``tests`` (every test statistic per window and
+    group; see ``eventstudy.engine.significance``), both held by ``cross_section``.
+    ``ar``: the engine's arrays (events x days) for further statistics. ``events`` has a plain
+    RangeIndex and an ``event_id`` column (``events.set_index("event_id")`` to key by it); every
+    window table carries ``start``/``end`` (ints) and ``window`` (ordered categorical label).
+    ``tests`` and ``caar`` are computed the first time either is read (the CLI reads everything).
+    """
+
+    kind: str
+    options: StudyOptions
+    events: pd.DataFrame
+    abnormal_returns: pd.DataFrame
+    car: pd.DataFrame
+    bhar: pd.DataFrame
+    volume: pd.DataFrame
+    skipped: pd.DataFrame
+    ar: AbnormalReturns
+    cross_section: CrossSection = field(default_factory=CrossSection)  # tests and caar
+    overlaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: tuple[str, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+    listings: Mapping[str, Listing] = field(default_factory=dict)
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    parameters: pd.DataFrame = field(default_factory=pd.DataFrame)  # fitted model per event
+    designs: Mapping[str, Any] = field(default_factory=dict)  # regressions, calendar time, ...
+    setup: Mapping[str, Any] = field(default_factory=dict)  # estimation window as run (summary)
+    # headline CARs under the study's model and a second one (``engine.robustness``)
+    robustness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    quality: pd.DataFrame = field(default_factory=lambda: findings_frame([]))  # docs/quality.md
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    @property
+    def tests(self) -> pd.DataFrame:
+        """Every cross-event test per window and group (computed on first read)."""
+        return self.cross_section.tables()[0]
+
+    @property
+    def caar(self) -> pd.DataFrame:
+        """CAAR per day of the event window (computed on first read, with ``tests``)."""
+        return self.cross_section.tables()[1]
+
+    @property
+    def n_events(self) -> int:
+        """The number of studied events (tranches sharing a firm-day count separately)."""
+        return len(self.events)
+
+    def event_ids(self) -> list[str]:
+        """The studied events' ids, ``TICKER:TRANCHE:DAY0``, in the order of ``events``."""
+        return [str(e) for e in self.events["event_id"].tolist()]
+
+    def car_of(self, event_id: str, window: Window) -> pd.Series:
+        """The ``car`` row of one event and window, e.g. ``car_of(event_id, (-1, 1))``."""
+        rows = self.car[(self.car.event_id == event_id) & (self.car.window == window_label(window))]
+        if rows.empty:
+            raise BadInput(f"no CAR for {event_id} over {window_label(window)}")
+        return rows.iloc[0]
