@@ -176,13 +176,11 @@ def eventstudy_run(folder: Path, pairs: list[tuple[str, str]], info: dict, full:
     """``full``: read every table (what the CLI does); else only ``result.car`` (CAR and t:
     the cross-event tests are computed when first read, so they are not)."""
     ensure_importable()
-    from eventstudy import PriceLoader, event_study, load_prices, make_event
+    from eventstudy import PriceLoader, event_study, make_event
 
     cache = tempfile.mkdtemp(prefix="es_cache_")
-    loader = PriceLoader(offline=True, cache_dir=Path(cache))
-    for t in (*(t for t, _ in pairs), MARKET):
-        loader.store(load_prices(t, data=folder / f"{t}.csv", cache_dir=cache))
-        loader.load(t)
+    loader = PriceLoader(offline=True, data=folder, cache_dir=Path(cache))
+    loader.prefetch([*(t for t, _ in pairs), MARKET])  # the folder read at once, as columns
     events = [make_event(t, d) for t, d in pairs]
     info["rss_loaded_mb"] = rss_now_mb()
     w0, c0 = clock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eventstudy.calendar.text import one_line
+from eventstudy.calendar.text import clip_width, one_line
 from eventstudy.calendar.upcoming import COLUMNS
 from eventstudy.errors import ConfigError
 from eventstudy.formatting import csv_text
 
 STATE_VERSION = 1
+
+
+NAME_WIDTH = 28  # terminal columns of the name in the table (a CJK character takes two)
 
 
 def read_state(path: str | Path) -> dict[str, str]:
@@ -103,6 +107,12 @@ def _calendar_line(attrs: Mapping[Any, Any]) -> str:
                    else "")
 
 
+def _short_name(name: object) -> str:
+    """The name on one line, composed (NFC) and cut to ``NAME_WIDTH`` columns between
+    graphemes."""
+    return clip_width(unicodedata.normalize("NFC", one_line(name)), NAME_WIDTH)
+
+
 def table_text(frame: pd.DataFrame, total: int | None = None) -> str:
     """The readable table printed by ``eventstudy upcoming`` (``total``: expiries in the window
     when ``frame`` holds only the new ones)."""
@@ -114,7 +124,7 @@ def table_text(frame: pd.DataFrame, total: int | None = None) -> str:
         return head
     show = pd.DataFrame({
         "ticker": frame["ticker"].map(one_line),
-        "name": frame["name"].map(one_line).str.slice(0, 28),
+        "name": frame["name"].map(_short_name),
         "status": frame["status"].map(one_line), "tranche": frame["tranche"].map(one_line),
         "expiry": frame["expiry"].dt.date,
         "day 0": frame["day0"].dt.date, "sessions": frame["sessions_until"],
@@ -126,5 +136,6 @@ def table_text(frame: pd.DataFrame, total: int | None = None) -> str:
     if frame["hist_n"].notna().any():
         show[f"hist. CAR {a.get('history_window')}"] = frame["hist_car"].map(_pct)
         show["hist. n"] = frame["hist_n"].map(lambda v: _num(v, "{:.0f}"))
-    with pd.option_context("display.width", 250, "display.max_columns", 30):
+    with pd.option_context("display.width", 250, "display.max_columns", 30,
+                           "display.unicode.east_asian_width", True):  # CJK: two columns
         return head + "\n" + show.to_string(index=False)

@@ -1,4 +1,5 @@
-"""On-disk cache of an exchange's session dates, ``<cache dir>/calendars/<CODE>.json``.
+"""On-disk cache of an exchange's session dates, ``<cache dir>/calendars/<CODE>.json``, and of
+its early closes (half-day sessions), ``<CODE>-early-closes.json``.
 
 Building an exchange-calendars calendar from 1990 (holiday rules evaluated year by year) and
 importing the package take about 0.15 s of every command; the session dates they give depend only
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from eventstudy.data.cache import default_cache_dir
@@ -32,18 +34,26 @@ FORMAT = 1
 _UNITS: dict[str, Literal["s", "ms", "us", "ns"]] = {u: u for u in ("s", "ms", "us", "ns")}
 
 
-def _path(code: str) -> Path:
+Kind = Literal["sessions", "early_closes"]
+
+
+_SUFFIX: dict[str, str] = {"sessions": "", "early_closes": "-early-closes"}
+
+
+def _path(code: str, kind: Kind = "sessions") -> Path:
     safe = "".join(c for c in code if c.isalnum())
-    return default_cache_dir() / "calendars" / f"{safe}.json"
+    return default_cache_dir() / "calendars" / f"{safe}{_SUFFIX[kind]}.json"
 
 
-def _digest(days: np.ndarray) -> str:
+def _digest(days: npt.NDArray[np.int64]) -> str:
     return hashlib.sha256(days.astype("<i8").tobytes()).hexdigest()
 
 
-def read_sessions(code: str, key: dict[str, Any]) -> pd.DatetimeIndex | None:
-    """The cached sessions of ``code`` if the file exists, carries ``key`` and is intact."""
-    path = _path(code)
+def read_sessions(code: str, key: dict[str, Any], kind: Kind = "sessions"
+                  ) -> pd.DatetimeIndex | None:
+    """The cached sessions (or early closes, ``kind``) of ``code`` if the file exists, carries
+    ``key`` and is intact. Only the early closes may be empty (an exchange without half-days)."""
+    path = _path(code, kind)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -52,7 +62,8 @@ def read_sessions(code: str, key: dict[str, Any]) -> pd.DatetimeIndex | None:
         return None
     try:
         days = np.array(doc["days"], dtype=np.int64)
-        ok = (days.ndim == 1 and days.size > 0 and bool(np.all(np.diff(days) > 0))
+        ok = (days.ndim == 1 and (days.size > 0 or kind == "early_closes")
+              and bool(np.all(np.diff(days) > 0))
               and _digest(days) == doc["sha256"])
         unit: Literal["s", "ms", "us", "ns"] = _UNITS[doc["unit"]]
         index = pd.DatetimeIndex(days.astype("datetime64[D]")).as_unit(unit) if ok else None
@@ -63,7 +74,8 @@ def read_sessions(code: str, key: dict[str, Any]) -> pd.DatetimeIndex | None:
     return index
 
 
-def write_sessions(code: str, key: dict[str, Any], sessions: pd.DatetimeIndex) -> None:
+def write_sessions(code: str, key: dict[str, Any], sessions: pd.DatetimeIndex,
+                   kind: Kind = "sessions") -> None:
     """Store ``sessions`` (plain dates) under ``key``; an unwritable cache is left alone."""
     if sessions.tz is not None or not bool((sessions == sessions.normalize()).all()):
         return
@@ -71,4 +83,4 @@ def write_sessions(code: str, key: dict[str, Any], sessions: pd.DatetimeIndex) -
     doc = {"format": FORMAT, "key": key, "unit": sessions.unit, "sha256": _digest(days),
            "days": days.tolist()}
     with contextlib.suppress(OSError):
-        atomic_write_text(_path(code), json.dumps(doc, separators=(",", ":")))
+        atomic_write_text(_path(code, kind), json.dumps(doc, separators=(",", ":")))

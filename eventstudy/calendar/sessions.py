@@ -87,7 +87,7 @@ def exchange_calendar(code: str) -> xcals.ExchangeCalendar:
     days = list(extra)
 
     def adhoc_holidays(self: xcals.ExchangeCalendar) -> list[pd.Timestamp]:
-        return [*base.adhoc_holidays.fget(self), *days]  # type: ignore[attr-defined]
+        return [*base.adhoc_holidays.fget(self), *days]
 
     cls = type(f"{base.__name__}WithClosures", (base,),
                {"adhoc_holidays": property(adhoc_holidays)})
@@ -112,6 +112,28 @@ def session_index(code: str) -> pd.DatetimeIndex:
     sessions = pd.DatetimeIndex(exchange_calendar(code).sessions)
     write_sessions(code, key, sessions)
     return sessions
+
+
+@lru_cache(maxsize=8)
+def early_close_index(code: str) -> pd.DatetimeIndex:
+    """The sessions of ``code`` that close early (half-day sessions: on HKEX Christmas Eve, New
+    Year's Eve and, since 2013, Lunar New Year's Eve; on NYSE the day after Thanksgiving,
+    Christmas Eve, the eve of Independence Day), exchange-calendars' ``early_closes``, kept in
+    the on-disk cache beside the sessions."""
+    key = _cache_key(code)
+    cached = read_sessions(code, key, "early_closes")
+    if cached is not None:
+        return cached
+    early = pd.DatetimeIndex(exchange_calendar(code).early_closes)
+    write_sessions(code, key, early, "early_closes")
+    return early
+
+
+def is_early_close(code: str, day: pd.Timestamp) -> bool:
+    """Whether ``day`` is a session of ``code`` that closes early (``early_close_index``)."""
+    index, plain = early_close_index(code), pd.Timestamp(day).normalize()
+    at = int(index.searchsorted(plain))
+    return at < len(index) and bool(index[at] == plain)
 
 
 _VERIFIED: set[str] = set()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
@@ -17,8 +19,12 @@ from typing import Protocol
 import pandas as pd
 
 from eventstudy.data.clean import frame_from_table, plain_frame
+from eventstudy.data.columns import NA_CELLS, PriceColumns, read_plain_csv
+from eventstudy.data.foldercache import Entries, FolderCache, Stamp, now_ns
 from eventstudy.data.tickers import normalise_ticker
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
+
+log = logging.getLogger(__name__)
 
 
 def _bundled_root() -> Path:
@@ -96,12 +102,6 @@ def read_price_file(path: Path, ticker: str) -> pd.DataFrame:
                        "date,close[,volume]")
     fast = plain_frame(table, ticker, where=str(path))
     return fast if fast is not None else frame_from_table(table, ticker, where=str(path))
-
-
-# Missing-value cells read as NaN in a column of numbers (other spellings leave the column text,
-# and text goes through the strict cell-by-cell parse of ``clean``).
-NA_CELLS = ["", "null", "NULL", "Null", "nan", "NaN", "NAN", "na", "NA", "n/a", "N/A", "none",
-            "None", "NONE", "nat", "NaT", "NAT", "-"]
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -195,6 +195,86 @@ class FolderSource:
         frame.attrs["source"] = f"{self.name} ({', '.join(p.name for p in files)})"
         return frame
 
+    def read_many(self, tickers: Iterable[str], cache: FolderCache | None = None
+                  ) -> dict[str, tuple[pd.DataFrame, PriceColumns]]:
+        """``load`` of each of ``tickers`` that has one file, at once, with its columns: the
+        cache's entry while the file is unchanged, else pyarrow's CSV reader in threads (plain
+        CSVs: ``columns.read_plain_csv``) or ``read_price_file`` (any other file, the same
+        frame as ``load``). A ticker whose file fails is left out: ``load`` says why."""
+        paths = {t: files[0] for t in tickers if len(files := self.files_for(t)) == 1}
+        if not paths:
+            return {}
+        cached = cache.read() if cache is not None else {}
+        start = now_ns()
+        got: dict[str, tuple[pd.DataFrame | None, PriceColumns]] = {}
+        todo: dict[str, Stamp] = {}
+        for ticker, path in paths.items():
+            try:
+                stamp = Stamp.of(os.stat(path))
+            except OSError:
+                continue
+            hit = cached.get(path.name)
+            if hit is not None and hit[0] == stamp:
+                got[ticker] = (None, hit[1])
+            else:
+                todo[ticker] = stamp
+        fresh: Entries = {}
+        plain = _in_threads(_read_plain, [paths[t] for t in todo])
+        for (ticker, stamp), columns in zip(todo.items(), plain, strict=True):
+            frame = None
+            if columns is None:
+                try:
+                    frame = read_price_file(paths[ticker], ticker)
+                except (BadInput, DataUnavailable):
+                    continue
+                columns = PriceColumns.of(frame)
+            got[ticker] = (frame, columns)
+            if stamp.settled(start):
+                fresh[paths[ticker].name] = (stamp, columns)
+        if cache is not None:
+            self._update(cache, cached, fresh)
+        out = {}
+        for ticker, (frame, columns) in got.items():
+            frame = frame if frame is not None else columns.frame(ticker, str(paths[ticker]))
+            frame.attrs["source"] = f"{self.name} ({paths[ticker].name})"
+            out[ticker] = (frame, columns)
+        return out
+
+    def _update(self, cache: FolderCache, cached: Entries, fresh: Entries) -> None:
+        """Rewrite the cache if files were read or removed (a failed write costs a re-read)."""
+        listed = {p.name for files in (self._listing or {}).values() for p in files}
+        kept = {name: entry for name, entry in cached.items() if name in listed}
+        if not fresh and len(kept) == len(cached):
+            return
+        try:
+            cache.write({**kept, **fresh})
+        except OSError as exc:
+            log.warning("could not write the folder cache %s (%s)", cache.path, exc)
+
+
+def _read_plain(path: Path) -> PriceColumns | None:
+    """A plain CSV file's columns (``columns.read_plain_csv``), None for any other file."""
+    if path.suffix.lower() != ".csv":
+        return None
+    try:
+        return read_plain_csv(path.read_bytes())
+    except OSError:
+        return None
+
+
+def _in_threads(read: Callable[[Path], PriceColumns | None], paths: list[Path]
+                ) -> list[PriceColumns | None]:
+    """``[read(p) for p in paths]`` on a few threads (pyarrow releases the GIL while parsing)."""
+    workers = min(CSV_THREADS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                  else os.cpu_count() or 1)
+    if workers < 2 or len(paths) < 64:
+        return [read(p) for p in paths]
+    with ThreadPoolExecutor(workers, thread_name_prefix="eventstudy-csv") as pool:
+        return list(pool.map(read, paths))
+
+
+CSV_THREADS = 8
+
 
 def bundled_source() -> FolderSource:
     """The real Yahoo data shipped in ``data/prices`` (see ``data/PROVENANCE.md``)."""
@@ -225,6 +305,15 @@ class FileSource:
         if not self.path.exists():
             raise DataUnavailable(f"no such file: {self.path}")
         return read_price_file(self.path, ticker)
+
+    def read_many(self, tickers: Iterable[str], cache_root: Path | None = None
+                  ) -> dict[str, tuple[pd.DataFrame, PriceColumns]]:
+        """``FolderSource.read_many`` for a folder, with its cache under ``cache_root``
+        (nothing for a single file: ``load`` reads it)."""
+        if self._folder is None:
+            return {}
+        cache = FolderCache(cache_root, self.path) if cache_root is not None else None
+        return self._folder.read_many(tickers, cache)
 
     def holds(self, ticker: str) -> bool:
         """Whether the user's data has a file for ``ticker`` (usable or not)."""

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from eventstudy.engine.arrays import Floats
 
-def compound(returns: np.ndarray) -> np.ndarray:
+
+def compound(returns: Floats) -> Floats:
     """``prod(1 + r) - 1`` over the last axis (NaN if any return is NaN)."""
-    return np.prod(1.0 + np.asarray(returns, dtype=float), axis=-1) - 1.0
+    out: Floats = np.prod(1.0 + np.asarray(returns, dtype=float), axis=-1) - 1.0
+    return out
 
 
-def buy_and_hold(stock: np.ndarray, market: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def buy_and_hold(stock: Floats, market: Floats
+                 ) -> tuple[Floats, Floats, Floats]:
     """Compounded stock return, compounded market return and their difference, the BHAR, over
     the last axis."""
     own, bench = compound(stock), compound(market)

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from eventstudy.engine.arrays import Floats
 from eventstudy.errors import BadInput
 
 
-def _t(x: np.ndarray) -> np.ndarray:
+def _t(x: Floats) -> Floats:
     """Cross-sectional t of each row of x (the last axis holds the events)."""
     n = x.shape[-1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return x.mean(axis=-1) / (x.std(axis=-1, ddof=1) / np.sqrt(n))
+        t: Floats = x.mean(axis=-1) / (x.std(axis=-1, ddof=1) / np.sqrt(n))
+    return t
 
 
 MIN_WILD_EVENTS = 10  # 2^10 = 1,024 sign patterns: fewer events, no p-value
 
 
-def wild_bootstrap_caar(car: np.ndarray, n_boot: int = 9999,
+def wild_bootstrap_caar(car: Floats, n_boot: int = 9999,
                         seed: int = 0) -> dict[str, float]:
     """Wild (Rademacher) bootstrap-t p-value of CAAR = mean(car) against zero.
 

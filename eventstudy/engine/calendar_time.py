@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from eventstudy.errors import BadInput
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass
@@ -61,7 +64,7 @@ class CalendarTimeResult:
                 "mean_firms": float(self.portfolio["n_firms"].mean()),
                 "terms": self.table().to_dict(orient="records"), "notes": list(self.notes)}
 
-    def plot(self) -> Any:
+    def plot(self) -> Figure:
         """Figure: the portfolio's daily excess return and the number of firms held."""
         import matplotlib.pyplot as plt
 

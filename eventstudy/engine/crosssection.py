@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.arrays import Bools, Floats, Ints
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.prepare import Base, Prepared, Stat, base, check_window, prepare
@@ -37,8 +38,8 @@ def firm_days(events: pd.DataFrame) -> pd.Series:
     return reps.rename("firm_day")
 
 
-def select_rows(ar: AbnormalReturns, mask: np.ndarray | None = None,
-                dedupe: bool = True) -> tuple[np.ndarray, int]:
+def select_rows(ar: AbnormalReturns, mask: Bools | None = None,
+                dedupe: bool = True) -> tuple[Ints, int]:
     """Row indices of fitted events (in ``mask``), one per firm-day if ``dedupe``; and how many
     events were merged into an identical firm-day."""
     keep = np.ones(ar.panel.n_events, dtype=bool) if mask is None else np.asarray(mask, bool)
@@ -73,7 +74,7 @@ def overlapping_windows(data: AbnormalReturns | Panel) -> pd.DataFrame:
     return out[out["shared_days"] > 0].reset_index(drop=True)
 
 
-def _column_t(x: np.ndarray) -> tuple[np.ndarray, ...]:
+def _column_t(x: Floats) -> tuple[Ints, Floats, Floats, Floats]:
     """Per-column n, mean, cross-sectional t and p of x (events x days), NaN-aware."""
     ok = np.isfinite(x)
     n = ok.sum(axis=0)
@@ -86,7 +87,7 @@ def _column_t(x: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def aar_table(ar: AbnormalReturns, window: Sequence[int] | None = None, *, dedupe: bool = True,
-              mask: np.ndarray | None = None) -> pd.DataFrame:
+              mask: Bools | None = None) -> pd.DataFrame:
     """Per day: n, AAR_t = mean_i AR_it with its cross-sectional t (Brown & Warner 1985), and
     CAAR from the window start = mean_i CAR_i[start, t] over events with every day, with its t;
     ``start``/``end``/``window``: the window [start, t] each row's CAAR cumulates over."""
@@ -106,7 +107,7 @@ def aar_from(x: np.ndarray, start: int, end: int) -> pd.DataFrame:
 
 
 def volume_table(ar: AbnormalReturns, window: Sequence[int] | None = None, *,
-                 dedupe: bool = True, mask: np.ndarray | None = None) -> pd.DataFrame:
+                 dedupe: bool = True, mask: Bools | None = None) -> pd.DataFrame:
     """Per day: n, mean abnormal log volume (Campbell & Wasley 1996), its t, and the implied
     volume effect exp(mean) - 1."""
     start, end = check_window(ar, window or (int(ar.panel.days[0]), int(ar.panel.days[-1])))
@@ -138,7 +139,7 @@ def nan_stat(n: int) -> Stat:
     return Stat(nan, nan, nan, n)
 
 
-def _run_window(prep: Prepared, tests: Sequence[str], rows: np.ndarray,
+def _run_window(prep: Prepared, tests: Sequence[str], rows: Ints,
                 merged: int) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for test in tests:
@@ -207,7 +208,7 @@ def adjust_p_values(table: pd.DataFrame, column: str = "p_value") -> pd.DataFram
     return out
 
 
-def holm(p: np.ndarray) -> np.ndarray:
+def holm(p: Floats) -> Floats:
     """Holm (1979): with p sorted ascending, p~_(i) = max_{j <= i} min(1, (m-j+1) p_(j))."""
     order = np.argsort(p, kind="stable")
     m = len(p)
@@ -216,7 +217,7 @@ def holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def bh(p: np.ndarray) -> np.ndarray:
+def bh(p: Floats) -> Floats:
     """Benjamini & Hochberg (1995): p~_(i) = min_{j >= i} min(1, m p_(j) / j), p sorted."""
     order = np.argsort(p, kind="stable")
     m = len(p)

@@ -11,11 +11,12 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.arrays import Floats
 from eventstudy.engine.formula import FUNCTIONS, Arith, Factor, Formula, Term, bad_formula
 from eventstudy.errors import BadInput
 
 
-def _evaluate(node: Arith, data: pd.DataFrame) -> np.ndarray:
+def _evaluate(node: Arith, data: pd.DataFrame) -> Floats:
     """The numeric values of an arithmetic tree: columns looked up by name, operators and the
     allowed functions applied with numpy (invalid results become NaN)."""
     kind = node[0]
@@ -28,7 +29,7 @@ def _evaluate(node: Arith, data: pd.DataFrame) -> np.ndarray:
                 or int(numbers.notna().sum()) == int(column.notna().sum())):
             raise BadInput(f"regression formula: column {node[1]!r} is not numeric (use "
                            f"C({node[1]}) for categories)")
-        return numbers.astype(float).to_numpy(dtype=float, na_value=np.nan)
+        return cast(Floats, numbers.astype(float).to_numpy(dtype=float, na_value=np.nan))
     if kind == "neg":
         return -_evaluate(node[1], data)
     if kind == "fn":
@@ -48,7 +49,7 @@ def _resolve(factor: Factor, data: pd.DataFrame) -> Factor:
     return Factor("cat", factor.name, column=factor.name)
 
 
-def _label(level: Any) -> str:
+def _label(level: object) -> str:
     if isinstance(level, np.generic):
         level = level.item()
     return level if isinstance(level, str) else repr(level)
@@ -98,8 +99,9 @@ def _codings(text: str, terms: list[Term]) -> list[dict[Factor, bool]]:
     return out
 
 
-def _factor_columns(factor: Factor, full: bool, values: Any) -> list[tuple[str, np.ndarray]]:
-    if factor.kind == "num":
+def _factor_columns(factor: Factor, full: bool, values: Floats | pd.Series
+                    ) -> list[tuple[str, Floats]]:
+    if not isinstance(values, pd.Series):  # a numeric factor (kind "num"): one column
         return [(factor.name, values)]
     levels = _levels(values)
     shown = levels if full else levels[1:]
@@ -108,7 +110,7 @@ def _factor_columns(factor: Factor, full: bool, values: Any) -> list[tuple[str, 
             for v in shown]
 
 
-def design(formula: Formula, data: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+def design(formula: Formula, data: pd.DataFrame) -> tuple[Floats, pd.DataFrame]:
     """The outcome and the design matrix (named columns, index of the rows kept) of
     ``formula`` on ``data``; rows with a missing or non-finite value in a factor are left
     out. BadInput for a column the data lack or a category used as a number."""
@@ -124,17 +126,17 @@ def design(formula: Formula, data: pd.DataFrame) -> tuple[np.ndarray, pd.DataFra
                       for t in formula.terms])
     factors = list(dict.fromkeys(f for t in terms for f in t))
     with np.errstate(all="ignore"):
-        values: dict[Factor, Any] = {
+        values: dict[Factor, Floats | pd.Series] = {
             f: _evaluate(f.arith, data) if f.kind == "num" else data[f.column] for f in factors}
         y = _evaluate(outcome.arith, data)
     keep = np.isfinite(y)
-    for f, v in values.items():
-        keep &= np.isfinite(v) if f.kind == "num" else ~pd.isna(v).to_numpy()
+    for v in values.values():
+        keep &= ~pd.isna(v).to_numpy() if isinstance(v, pd.Series) else np.isfinite(v)
     if not keep.any():
         raise BadInput(f"regression formula {formula.text[:80]!r}: no event has a value for "
                        "every variable it uses")
     values = {f: v[keep] for f, v in values.items()}
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, Floats] = {}
     for term, coding in zip(terms, _codings(formula.text, terms), strict=True):
         if term == ():
             columns["Intercept"] = np.ones(int(keep.sum()))

@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import Event
+from eventstudy.engine.arrays import Bools, Dates, Ints, Strings
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.placeholders import placeholders_within
 from eventstudy.engine.series import Series
 
 
-def event_cover(dates: np.ndarray, sessions: Sequence[pd.Timestamp],
-                window: tuple[int, int]) -> np.ndarray:
+def event_cover(dates: Dates, sessions: Sequence[pd.Timestamp],
+                window: tuple[int, int]) -> Bools:
     """Boolean over ``dates``: True inside the event window of any of ``sessions``.
 
     A session missing from the data (a placeholder row, a suspension) counts from the next
@@ -90,7 +91,7 @@ def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str]
     return replace(panel, events=frame)
 
 
-def _positions(panel: Panel, tickers: np.ndarray, load: Callable[[str], Series]) -> np.ndarray:
+def _positions(panel: Panel, tickers: Strings, load: Callable[[str], Series]) -> Ints:
     """(N, 4) day 0, estimation start and end, last row: positions in each event's Series,
     for a panel built without them."""
     days = panel.events[["day0", "estimation_start", "estimation_end"]].to_numpy(

@@ -32,6 +32,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.arrays import Dates, Floats, Ints
 from eventstudy.engine.series import Prices, Series, align
 from eventstudy.errors import BadInput, EventStudyError
 
@@ -41,19 +42,19 @@ class IpoIndex:
     """Constituent returns on the sessions of one exchange: ``returns`` (D, C) holds R_cd on the
     days c is in the index (listed within ``months`` and trading on d and d-1), NaN otherwise."""
 
-    dates: np.ndarray  # (D,) datetime64[ns], the market index's sessions
-    returns: np.ndarray  # (D, C)
+    dates: Dates  # (D,) datetime64[ns], the market index's sessions
+    returns: Floats  # (D, C)
     tickers: tuple[str, ...]
     months: int
     min_constituents: int
 
     @cached_property
-    def _sums(self) -> tuple[np.ndarray, np.ndarray]:
+    def _sums(self) -> tuple[Floats, Ints]:
         """Sum and number of the constituent returns per session, once (O(D C))."""
         valid = np.isfinite(self.returns)
         return np.where(valid, self.returns, 0.0).sum(axis=1), valid.sum(axis=1)
 
-    def daily(self, exclude: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def daily(self, exclude: str | None = None) -> tuple[Floats, Ints]:
         """(I_d, n_d) per session without ``exclude``: I_d is NaN where n_d < the minimum.
         O(D) per call: the excluded firm's column is taken off the sums."""
         total, n = self._sums
@@ -65,7 +66,7 @@ class IpoIndex:
             mean = total / n
         return np.where(n >= self.min_constituents, mean, np.nan), n
 
-    def over(self, dates: np.ndarray, exclude: str | None = None) -> np.ndarray:
+    def over(self, dates: Dates, exclude: str | None = None) -> Floats:
         """The index return between consecutive ``dates`` (sessions of the index, ascending):
         NaN first, then prod(1 + I_d) - 1 over the sessions after one date up to the next."""
         pos = np.searchsorted(self.dates, dates)
@@ -96,7 +97,7 @@ class IpoIndex:
 
 
 def constituent_returns(stock: pd.DataFrame | Prices, calendar: Prices,
-                        listing_date: pd.Timestamp, months: int) -> np.ndarray:
+                        listing_date: pd.Timestamp, months: int) -> Floats:
     """(D,) R_cd of one constituent on the ``calendar`` sessions: its close-to-close return where
     it has a close on d and on the session before, and L < d <= L + ``months`` months."""
     series = align(stock, calendar)  # placeholder rows dropped; returns on common dates
@@ -119,7 +120,7 @@ def build_ipo_index(calendar: Prices, members: Mapping[str, pd.Timestamp],
     if months < 1 or min_constituents < 1:
         raise BadInput("the IPO index needs at least 1 month and 1 constituent")
     dates = calendar.dates.view("datetime64[ns]")
-    columns: list[np.ndarray] = []
+    columns: list[Floats] = []
     tickers: list[str] = []
     missing: list[str] = []
     for ticker, listed in sorted(members.items()):

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.arrays import Bools, Floats, Ints, Objects
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.windows import MIN_ESTIMATION
 from eventstudy.errors import BadInput
@@ -49,48 +50,48 @@ class AbnormalReturns:
     """Abnormal returns of every event of a panel under one fitted model per event."""
 
     panel: Panel
-    model: np.ndarray  # (N,) model key per event
-    alpha: np.ndarray
-    beta: np.ndarray
-    sigma2: np.ndarray  # residual variance (dof-corrected)
-    dof: np.ndarray
-    n_est: np.ndarray
-    h0: np.ndarray  # (N,)
-    d: np.ndarray  # (N, W)
-    ar: np.ndarray  # (N, W)
-    est_ar: np.ndarray  # (N, L)
+    model: Objects  # (N,) model key per event
+    alpha: Floats
+    beta: Floats
+    sigma2: Floats  # residual variance (dof-corrected)
+    dof: Floats
+    n_est: Floats
+    h0: Floats  # (N,)
+    d: Floats  # (N, W)
+    ar: Floats  # (N, W)
+    est_ar: Floats  # (N, L)
     problems: dict[int, str] = field(default_factory=dict)  # row -> why it has no result
     notes: dict[int, str] = field(default_factory=dict)  # row -> fallback note
-    dx: np.ndarray | None = None  # (N, W, K-1) further standardised regressors (K > 1 models)
-    params: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (N,) coefficients
+    dx: Floats | None = None  # (N, W, K-1) further standardised regressors (K > 1 models)
+    params: dict[str, Floats] = field(default_factory=dict)  # name -> (N,) coefficients
     # the market index's volume on each event's dates, (N, L) and (N, W), for market-adjusted
     # abnormal volume (``eventstudy.engine.volume``); None when the index has no volume
-    market_volume: tuple[np.ndarray, np.ndarray] | None = None
+    market_volume: tuple[Floats, Floats] | None = None
 
     @property
-    def ar_var(self) -> np.ndarray:
+    def ar_var(self) -> Floats:
         """Prediction-error variance of each event-window AR, (N, W)."""
         extra = 0.0 if self.dx is None else (self.dx**2).sum(axis=2)
         return self.sigma2[:, None] * (1.0 + self.h0[:, None] + self.d**2 + extra)
 
     @property
-    def ar_t(self) -> np.ndarray:
+    def ar_t(self) -> Floats:
         return self.ar / np.sqrt(self.ar_var)
 
     @property
-    def sar(self) -> np.ndarray:
+    def sar(self) -> Floats:
         """Standardised ARs (Patell 1976): AR / its prediction-error standard deviation."""
         return self.ar_t
 
     @property
-    def est_sar(self) -> np.ndarray:
+    def est_sar(self) -> Floats:
         """Estimation-window residuals divided by s_i."""
         return self.est_ar / np.sqrt(self.sigma2)[:, None]
 
     def cols(self, window: tuple[int, int]) -> slice:
         return slice(self.panel.column(window[0]), self.panel.column(window[1]) + 1)
 
-    def car(self, window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    def car(self, window: tuple[int, int]) -> tuple[Floats, Floats]:
         """CAR_i over ``window`` and its variance (NaN if any day of the window is missing)."""
         cols = self.cols(window)
         tau = cols.stop - cols.start
@@ -109,7 +110,7 @@ class AbnormalReturns:
                        ar=self.ar[:, cols], dx=None if self.dx is None else self.dx[:, cols],
                        market_volume=mv)
 
-    def subset(self, rows: np.ndarray) -> AbnormalReturns:
+    def subset(self, rows: Ints | Bools) -> AbnormalReturns:
         pick = np.asarray(rows)
         index = np.arange(len(self.model))[pick]
         remap = {int(old): new for new, old in enumerate(index)}
@@ -126,12 +127,13 @@ class AbnormalReturns:
                 self.market_volume[0][pick], self.market_volume[1][pick]))
 
 
-def _masked_mean(x: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _masked_mean(x: Floats, valid: Bools, n: Floats) -> Floats:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(valid, x, 0.0).sum(axis=1) / n
+        mean: Floats = np.where(valid, x, 0.0).sum(axis=1) / n
+    return mean
 
 
-def _fit_arrays(model: str, panel: Panel) -> dict[str, np.ndarray]:
+def _fit_arrays(model: str, panel: Panel) -> dict[str, Floats]:
     """Fit ``model`` on every row of the estimation block; NaN-aware, no Python loop."""
     y, x = panel.est_ret, panel.est_mkt
     valid = np.isfinite(y) & np.isfinite(x)
@@ -205,7 +207,7 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
     main: dict[str, Any] = (_fit_arrays(model, panel) if regressors is None
                             else regressors.fit(panel))
     dx = main.pop("dx", None)
-    params: dict[str, np.ndarray] = main.pop("params", {})
+    params: dict[str, Floats] = main.pop("params", {})
     n_rows = panel.n_events
     chosen = np.full(n_rows, model, dtype=object)
     problems: dict[int, str] = {}
@@ -251,7 +253,7 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
                            params=params, **main)
 
 
-def _constant_stock(panel: Panel) -> np.ndarray:
+def _constant_stock(panel: Panel) -> Bools:
     """Rows whose stock return does not vary over the estimation window (a price that never
     moves): market-adjusted returns would be -Rm, a model of nothing."""
     y = panel.est_ret
@@ -260,7 +262,8 @@ def _constant_stock(panel: Panel) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(ok, y, 0.0).sum(axis=1) / n
         var = np.where(ok, (y - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
-    return (n >= 2) & (var <= 1e-14)
+    constant: Bools = (n >= 2) & (var <= 1e-14)
+    return constant
 
 
 def _default_regressors(model: str) -> Regressors | None:

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import Event
+from eventstudy.engine.arrays import Dates
 from eventstudy.errors import DataUnavailable
 from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS
 
 
-def move_off_placeholder(event: Event, dates: np.ndarray, placeholders: np.ndarray
+def move_off_placeholder(event: Event, dates: Dates, placeholders: Dates
                          ) -> tuple[Event, str]:
     """``event`` with day 0 on the next real session if its day 0 is a placeholder row, and the
     note saying so ("" if it was not moved). ``dates`` are the sessions of the data. As for a
@@ -45,7 +46,7 @@ def move_off_placeholder(event: Event, dates: np.ndarray, placeholders: np.ndarr
     return moved, note
 
 
-def placeholders_within(dates: np.ndarray, placeholders: np.ndarray,
+def placeholders_within(dates: Dates, placeholders: Dates,
                         spans: list[tuple[int, int]]) -> int:
     """How many ``placeholders`` fall within the returns of the position ``spans`` of ``dates``.
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.arrays import Array, Dates, Ints
 from eventstudy.engine.panel import LISTING_GAP, Panel
 from eventstudy.engine.series import Series, align
 from eventstudy.errors import BadInput
@@ -67,7 +68,7 @@ def synthetic_factors(seed: int, k: int = 2, sd: float = SYNTHETIC_FACTOR_SD) ->
 
 
 def _eligible(series: Mapping[str, Series], block: tuple[int, int],
-              estimation: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+              estimation: tuple[int, int]) -> tuple[Ints, Ints]:
     """(ticker number, day-0 position) of every session with a full estimation window."""
     which, where = [], []
     for k, s in enumerate(series.values()):
@@ -116,12 +117,12 @@ def clustered_panel(series: Mapping[str, Series], n_dates: int, size: int,
     return panel_at(series, which[keep], where[keep], block, estimation, tag="cluster")
 
 
-def panel_at(series: Mapping[str, Series], which: np.ndarray, where: np.ndarray,
+def panel_at(series: Mapping[str, Series], which: Ints, where: Ints,
              block: tuple[int, int], estimation: tuple[int, int], tag: str = "pseudo") -> Panel:
     """The Panel of pseudo-events at positions ``where`` of the series numbered ``which``."""
     days, est_days = np.arange(block[0], block[1] + 1), np.arange(estimation[0], estimation[1] + 1)
     names = list(series)
-    arrays: dict[str, list[np.ndarray]] = {k: [] for k in
+    arrays: dict[str, list[Array]] = {k: [] for k in
                                            ("ret", "mkt", "vol", "dates", "est_ret", "est_mkt",
                                             "est_vol", "est_dates")}
     for k, name in enumerate(names):
@@ -144,7 +145,7 @@ def panel_at(series: Mapping[str, Series], which: np.ndarray, where: np.ndarray,
 
 
 def draw_samples(n_pool: int, n_samples: int, n_events: int,
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: np.random.Generator) -> Ints:
     """(n_samples, n_events) row numbers, distinct within each sample."""
     if n_events > n_pool:
         raise BadInput(f"samples of {n_events} events need at least that many pseudo-events "
@@ -153,8 +154,8 @@ def draw_samples(n_pool: int, n_samples: int, n_events: int,
     return np.argpartition(keys, n_events - 1, axis=1)[:, :n_events]
 
 
-def cluster_samples(day0: np.ndarray, rows: np.ndarray, n_samples: int, size: int,
-                    rng: np.random.Generator) -> np.ndarray:
+def cluster_samples(day0: Dates, rows: Ints, n_samples: int, size: int,
+                    rng: np.random.Generator) -> Ints:
     """(n_samples, size) rows of ``rows`` sharing one day 0 within each sample: a random date
     among those with at least ``size`` rows, then ``size`` of its rows without replacement."""
     _, group = np.unique(day0[rows], return_inverse=True)
@@ -169,9 +170,10 @@ def cluster_samples(day0: np.ndarray, rows: np.ndarray, n_samples: int, size: in
     keys = rng.random((n_samples, int(count.max())))
     keys[np.arange(keys.shape[1]) >= count[pick][:, None]] = np.inf  # beyond the date's rows
     local = np.argpartition(keys, size - 1, axis=1)[:, :size]
-    return rows[order[start[pick][:, None] + local]]
+    samples: Ints = rows[order[start[pick][:, None] + local]]
+    return samples
 
 
-def single_samples(n_pool: int, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+def single_samples(n_pool: int, n_samples: int, rng: np.random.Generator) -> Ints:
     """(n_samples,) row numbers, distinct while the pool allows."""
     return rng.choice(n_pool, size=n_samples, replace=n_pool < n_samples)

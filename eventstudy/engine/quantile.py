@@ -21,17 +21,20 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from eventstudy.engine.arrays import Floats, Ints
 
-def rolling_sums(est_ar: np.ndarray, length: int) -> np.ndarray:
+
+def rolling_sums(est_ar: Floats, length: int) -> Floats:
     """Sums of every ``length`` consecutive columns of each row, NaN where a day is missing:
     (N, L) -> (N, L - length + 1)."""
     if length > est_ar.shape[1]:
         return np.full((est_ar.shape[0], 0), np.nan)
-    return sliding_window_view(est_ar, length, axis=1).sum(axis=2)
+    sums: Floats = sliding_window_view(est_ar, length, axis=1).sum(axis=2)
+    return sums
 
 
-def sq_test(car: np.ndarray, est_ar: np.ndarray, length: int
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sq_test(car: Floats, est_ar: Floats, length: int
+            ) -> tuple[Floats, Floats, Ints]:
     """(p_SQ, sq_min_p, n windows) per row for event CARs ``car`` (N,) over ``length`` days
     against the estimation residuals ``est_ar`` (N, L) (Gelbach, Helland & Klick 2013)."""
     sums = rolling_sums(est_ar, length)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from eventstudy.engine.arrays import Floats
+
 ROWS = 512  # rows ranked at a time: the sort's temporaries stay small and are reused
 
 
-def rank_rows(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def rank_rows(x: Floats, out: Floats | None = None) -> Floats:
     """Average ranks (1 = smallest) along the rows of a 2-D array; NaN stays NaN.
     O(N W log W), ``ROWS`` rows at a time (each row is ranked on its own); ``out`` may be ``x``
     itself (each block is ranked before it is overwritten)."""
@@ -20,7 +22,7 @@ def rank_rows(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-def _ranks(x: np.ndarray) -> np.ndarray:
+def _ranks(x: Floats) -> Floats:
     """Average ranks of x along rows. NaN is sorted as +inf (numpy's argsort is several times
     slower on NaN) unless x holds a real +inf; either way NaN is never tied and ranks NaN."""
     rows, width = x.shape
@@ -35,11 +37,11 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _sorted_ranks(xs: np.ndarray, inf_is_nan: bool = False) -> np.ndarray:
+def _sorted_ranks(xs: Floats, inf_is_nan: bool = False) -> Floats:
     """Average ranks of rows already sorted ascending: 1..width, ties share their mean;
     ``inf_is_nan``: +inf stands for NaN (never tied)."""
     rows, width = xs.shape
-    pos: np.ndarray = np.arange(1.0, width + 1.0)
+    pos: Floats = np.arange(1.0, width + 1.0)
     tie = xs[:, 1:] == xs[:, :-1]
     if inf_is_nan:
         tie &= xs[:, 1:] != np.inf
@@ -55,14 +57,15 @@ def _sorted_ranks(xs: np.ndarray, inf_is_nan: bool = False) -> np.ndarray:
     return pos
 
 
-def rank_u(x: np.ndarray, ranks: np.ndarray | None = None, overwrite: bool = False
-           ) -> np.ndarray:
+def rank_u(x: Floats, ranks: Floats | None = None, overwrite: bool = False
+           ) -> Floats:
     """Corrado & Zivney (1992) uniform ranks U_it = K_it / (M_i + 1) - 1/2, M_i = valid days;
     ``overwrite``: ``x`` is a temporary the result may be written into."""
     m = np.isfinite(x).sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         if ranks is not None:
-            return ranks / (m + 1.0) - 0.5
+            u: Floats = ranks / (m + 1.0) - 0.5
+            return u
         out = rank_rows(x, x if overwrite else None)  # then the same two operations in place
         out /= m + 1.0
         out -= 0.5

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from eventstudy.engine.arrays import Bools, Floats
 
-def kp_rbar(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
+
+def kp_rbar(z: Floats, ok: Bools) -> Floats:
     """Kolari & Pynnonen (2010) r-bar: the mean of the pairwise Pearson correlations r_ij
     (i != j) of the events' estimation-window residuals aligned in EVENT time (column k of the
     right-aligned estimation block is the same position before day 0 for every event), each
@@ -40,18 +42,19 @@ def kp_rbar(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return exact
 
 
-def _rbar_common_days(z: np.ndarray) -> np.ndarray:
+def _rbar_common_days(z: Floats) -> Floats:
     """r-bar when every row has the same days: sums of unit-norm rows, O(n L)."""
     m = (np.abs(z).sum(axis=-1) > 0).sum(axis=-1)  # rows with a correlation at all
     total = (z.sum(axis=-2) ** 2).sum(axis=-1) - (z**2).sum(axis=(-2, -1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return total / (m * (m - 1.0))
+        rbar: Floats = total / (m * (m - 1.0))
+    return rbar
 
 
 MAX_DAY_SETS = 512
 
 
-def _standardised(x: np.ndarray) -> tuple[np.ndarray, int]:
+def _standardised(x: Floats) -> tuple[Floats, int]:
     """Rows of ``x`` demeaned and scaled to unit norm (0 for a constant row, by the same
     1e-14 relative rule as ``_rbar_pairwise``) and how many rows are not constant."""
     count = x.shape[1]
@@ -63,7 +66,7 @@ def _standardised(x: np.ndarray) -> tuple[np.ndarray, int]:
     return out, int(valid.sum())
 
 
-def _rbar_by_day_sets(z: np.ndarray, ok: np.ndarray) -> np.ndarray | None:
+def _rbar_by_day_sets(z: Floats, ok: Bools) -> Floats | None:
     """r-bar over pairwise-common days, events grouped by their set of days (see ``kp_rbar``);
     None when there are more than ``MAX_DAY_SETS`` sets."""
     sets, which = np.unique(ok, axis=0, return_inverse=True)
@@ -92,7 +95,7 @@ def _rbar_by_day_sets(z: np.ndarray, ok: np.ndarray) -> np.ndarray | None:
 PAIR_BLOCK = 4_000_000  # pairs (i, j) per block of rows in ``_rbar_pairwise_blocked``
 
 
-def _rbar_pairwise_blocked(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
+def _rbar_pairwise_blocked(z: Floats, ok: Bools) -> Floats:
     """``_rbar_pairwise`` of one sample (2-D) over blocks of rows i against every j: the same
     sums, never more than ``PAIR_BLOCK`` pairs in memory at once."""
     x, mask = np.where(ok, z, 0.0), ok.astype(float)
@@ -116,7 +119,7 @@ def _rbar_pairwise_blocked(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return np.asarray(total / pairs if pairs else np.nan)
 
 
-def _rbar_pairwise(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
+def _rbar_pairwise(z: Floats, ok: Bools) -> Floats:
     """r-bar from pairwise-complete Pearson correlations, batched matrix products."""
     x, mask = np.where(ok, z, 0.0), ok.astype(float)
     mt = np.swapaxes(mask, -1, -2)
@@ -131,4 +134,5 @@ def _rbar_pairwise(z: np.ndarray, ok: np.ndarray) -> np.ndarray:
     n = z.shape[-2]
     valid = (count >= 2) & (vi > 1e-14 * sxx) & (vj > 1e-14 * sxx_t) & ~np.eye(n, dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(valid, r, 0.0).sum(axis=(-2, -1)) / valid.sum(axis=(-2, -1))
+        rbar: Floats = np.where(valid, r, 0.0).sum(axis=(-2, -1)) / valid.sum(axis=(-2, -1))
+    return rbar

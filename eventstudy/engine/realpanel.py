@@ -13,6 +13,7 @@ import pandas as pd
 
 from eventstudy.calendar.events import Event
 from eventstudy.data.files import DATA_DIR
+from eventstudy.engine.arrays import Ints, Objects
 from eventstudy.engine.panel import (
     LOCKUP_ESTIMATION,
     LOCKUP_MAX_ESTIMATION,
@@ -123,8 +124,8 @@ def thin_fraction(series: Mapping[str, Series]) -> float:
                           for s in series.values()]))
 
 
-def one_per_firm_samples(tickers: np.ndarray, rows: np.ndarray, n_samples: int, size: int,
-                         rng: np.random.Generator) -> np.ndarray:
+def one_per_firm_samples(tickers: Objects, rows: Ints, n_samples: int, size: int,
+                         rng: np.random.Generator) -> Ints:
     """(n_samples, size) rows of ``rows``: ``size`` distinct firms per sample, one random row
     (pseudo-event) of each, so that no sample holds two overlapping days of one firm."""
     firms, group = np.unique(tickers[rows], return_inverse=True)
@@ -137,4 +138,5 @@ def one_per_firm_samples(tickers: np.ndarray, rows: np.ndarray, n_samples: int, 
     keys = rng.random((n_samples, len(firms)))
     chosen = np.argpartition(keys, size - 1, axis=1)[:, :size]
     local = np.floor(rng.random(chosen.shape) * count[chosen]).astype(np.int64)
-    return rows[order[start[chosen] + local]]
+    samples: Ints = rows[order[start[chosen] + local]]
+    return samples

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.arrays import Floats, Ints
 from eventstudy.errors import BadInput
 
 
@@ -48,7 +49,7 @@ class RegressionResult:
 LEVERAGE_ONE = 1.0 - 1e-8  # h_ii above this is 1 up to rounding: e_i = 0 exactly
 
 
-def _leverage_one(exog: np.ndarray) -> np.ndarray:
+def _leverage_one(exog: Floats) -> Ints:
     """Rows with leverage h_ii = x_i (X'X)^-1 x_i' equal to 1 (HC3's 1 / (1 - h_ii)^2 is
     infinite and its residual 0)."""
     q, _ = np.linalg.qr(exog)

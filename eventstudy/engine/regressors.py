@@ -29,11 +29,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.arrays import Bools, Dates, Floats
 from eventstudy.engine.panel import Panel
 from eventstudy.errors import BadInput
 
 
-def _lookup(dates: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+def _lookup(dates: Dates, table: pd.DataFrame) -> Floats:
     """Rows of ``table`` (date-indexed) at ``dates`` (any shape), NaN where absent."""
     index = pd.DatetimeIndex(table.index).normalize()
     pos = index.get_indexer(pd.DatetimeIndex(dates.reshape(-1)).normalize())
@@ -41,7 +42,7 @@ def _lookup(dates: np.ndarray, table: pd.DataFrame) -> np.ndarray:
     return values[pos].reshape(*dates.shape, table.shape[1])  # pos -1 -> the NaN row
 
 
-def _shift(block: np.ndarray, k: int) -> np.ndarray:
+def _shift(block: Floats, k: int) -> Floats:
     """``block[:, t + k]`` at column t, NaN where it falls outside the block."""
     out = np.full_like(block, np.nan)
     if k > 0:
@@ -53,7 +54,7 @@ def _shift(block: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _market(panel: Panel, k: int, estimation: bool) -> np.ndarray:
+def _market(panel: Panel, k: int, estimation: bool) -> Floats:
     """The market return k sessions after each cell of a block: from the whole series when the
     panel carries it (``Panel.market_shift``), else from the block's own columns."""
     wide = panel.market_shift(k, estimation)
@@ -62,7 +63,7 @@ def _market(panel: Panel, k: int, estimation: bool) -> np.ndarray:
     return _shift(panel.est_mkt if estimation else panel.mkt, k)
 
 
-def ols_fit(y_est: np.ndarray, z_est: np.ndarray, y_evt: np.ndarray, z_evt: np.ndarray,
+def ols_fit(y_est: Floats, z_est: Floats, y_evt: Floats, z_evt: Floats,
             names: list[str]) -> dict[str, Any]:
     """Per-row OLS of y on [1, z] (z: (N, L, K)) over the valid estimation days, and the
     event-block abnormal returns with the standardised terms of the prediction error."""
@@ -171,7 +172,11 @@ class ScholesWilliamsModel:
             slopes = [_slope(y, x, valid, n) for x in (lag, m, lead)]
             rho = _autocorr(m, lag, valid, n)
             beta = (slopes[0] + slopes[1] + slopes[2]) / (1.0 + 2.0 * rho)
-            mean = lambda x: np.where(valid, x, 0.0).sum(axis=1) / n  # noqa: E731
+
+            def mean(x: Floats) -> Floats:
+                means: Floats = np.where(valid, x, 0.0).sum(axis=1) / n
+                return means
+
             alpha = mean(y) - beta * mean(m)
             est_ar = np.where(valid, y - alpha[:, None] - beta[:, None] * m, np.nan)
             dev = np.where(valid, est_ar, 0.0)
@@ -186,17 +191,19 @@ class ScholesWilliamsModel:
                                                   "rho_market": rho})
 
 
-def _slope(y: np.ndarray, x: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _slope(y: Floats, x: Floats, valid: Bools, n: Floats) -> Floats:
     x0, y0 = np.where(valid, x, 0.0), np.where(valid, y, 0.0)
     dx = np.where(valid, x0 - (x0.sum(axis=1) / n)[:, None], 0.0)
     sxx = np.einsum("nl,nl->n", dx, dx)
     flat = sxx <= 1e-12 * np.einsum("nl,nl->n", x0, x0)  # a constant regressor, as in models.py
-    return np.einsum("nl,nl->n", dx, y0) / np.where(flat, np.nan, sxx)
+    slope: Floats = np.einsum("nl,nl->n", dx, y0) / np.where(flat, np.nan, sxx)
+    return slope
 
 
-def _autocorr(m: np.ndarray, lag: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
+def _autocorr(m: Floats, lag: Floats, valid: Bools, n: Floats) -> Floats:
     """First-order autocorrelation of the market over the valid days: corr(Rm_t, Rm_t-1)."""
     a = np.where(valid, m - (np.where(valid, m, 0).sum(axis=1) / n)[:, None], 0.0)
     b = np.where(valid, lag - (np.where(valid, lag, 0).sum(axis=1) / n)[:, None], 0.0)
-    return np.einsum("nl,nl->n", a, b) / np.sqrt(np.einsum("nl,nl->n", a, a)
-                                                 * np.einsum("nl,nl->n", b, b))
+    rho: Floats = np.einsum("nl,nl->n", a, b) / np.sqrt(np.einsum("nl,nl->n", a, a)
+                                                        * np.einsum("nl,nl->n", b, b))
+    return rho

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from eventstudy.engine.arrays import Ints
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model
 from eventstudy.engine.windows import window_label
 
@@ -25,7 +26,7 @@ def other_model(model: str) -> str:
     return "market_adjusted" if model == "market" else "market"
 
 
-def _firm_days(ar: AbnormalReturns) -> np.ndarray:
+def _firm_days(ar: AbnormalReturns) -> Ints:
     """Row numbers of the first event of each (ticker, day 0): tranches of one listing that share
     a day 0 are one observation."""
     events = ar.panel.events
@@ -33,7 +34,7 @@ def _firm_days(ar: AbnormalReturns) -> np.ndarray:
     return np.flatnonzero(~keys.duplicated().to_numpy())
 
 
-def car_row(ar: AbnormalReturns, window: tuple[int, int], rows: np.ndarray) -> dict[str, object]:
+def car_row(ar: AbnormalReturns, window: tuple[int, int], rows: Ints) -> dict[str, object]:
     """Mean CAR over ``window`` of ``rows`` and its t-test: one firm-day, CAR / prediction-error
     standard deviation with t(dof) (MacKinlay 1997); several, the cross-sectional t-test of the
     mean CAR with t(n - 1) (Brown & Warner 1985)."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.arrays import Floats, Ints
 from eventstudy.engine.models import AbnormalReturns, Regressors, fit_model
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.prepare import Base, Prepared, base, check_window, prepare
@@ -97,12 +98,12 @@ def _reporter(progress: Progress | bool, total: int) -> tuple[Progress | None, C
     return (progress or None), (lambda: None)
 
 
-def sample_statistics(prep: Prepared, tests: Sequence[str], samples: np.ndarray,
+def sample_statistics(prep: Prepared, tests: Sequence[str], samples: Ints,
                       chunk: int = 100, tick: Callable[[], None] | None = None
-                      ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                      ) -> dict[str, tuple[Floats, Floats]]:
     """(statistic, p_value) arrays of each test over the rows of ``samples`` (samples x n row
     numbers of ``prep``), computed ``chunk`` samples at a time."""
-    out: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {t: ([], []) for t in tests}
+    out: dict[str, tuple[list[Floats], list[Floats]]] = {t: ([], []) for t in tests}
     for lo in range(0, len(samples), chunk):
         sel = samples[lo:lo + chunk]
         for test in tests:
@@ -120,7 +121,7 @@ def scenario(ar: AbnormalReturns, common: Base, window: tuple[int, int], shift: 
     return prepare(inject(ar, shift, ratio), window, common)
 
 
-def _rates(stat: np.ndarray, p: np.ndarray, alpha: float) -> dict[str, float]:
+def _rates(stat: Floats, p: Floats, alpha: float) -> dict[str, float]:
     reject = p < alpha
     return {"rejection_rate": float(reject.mean()),
             "reject_negative": float((reject & (stat < 0)).mean()),
@@ -128,7 +129,7 @@ def _rates(stat: np.ndarray, p: np.ndarray, alpha: float) -> dict[str, float]:
             "mean_statistic": float(np.nanmean(stat)), "sd_statistic": float(np.nanstd(stat))}
 
 
-def pool_rows(ar: AbnormalReturns, prep: Prepared) -> np.ndarray:
+def pool_rows(ar: AbnormalReturns, prep: Prepared) -> Ints:
     """Rows of the pool usable by every test (fitted, complete window, some volume)."""
     ok = np.ones(ar.panel.n_events, dtype=bool)
     ok[list(ar.problems)] = False
@@ -164,7 +165,7 @@ class Design:
     ar: AbnormalReturns
     common: Base
     null: Prepared
-    samples: np.ndarray
+    samples: Ints
     pool: int
 
 
@@ -202,7 +203,7 @@ def _designs(names: Sequence[str], panel: Panel | None, tickers: Iterable[str] |
     the events per sample of a design."""
     series = _series(panel, tickers, source)
     out: list[Design] = []
-    shared: tuple[AbnormalReturns, Base, Prepared, np.ndarray] | None = None
+    shared: tuple[AbnormalReturns, Base, Prepared, Ints] | None = None
     for label in names:
         name, size = _spec(label, n_events, cluster_size)
         if name == "clustered" and panel is None:
@@ -240,7 +241,7 @@ YOUNG = {"young6": 6, "young12": 12}
 
 def _fit(pool: Panel, model: str, window: tuple[int, int], bundled: bool,
          regressors: Regressors | None = None
-         ) -> tuple[AbnormalReturns, Base, Prepared, np.ndarray]:
+         ) -> tuple[AbnormalReturns, Base, Prepared, Ints]:
     """Fit the pool; bundled pools get the index volume for the market-adjusted volume."""
     ar = fit_model(pool, model, regressors=regressors)
     if bundled:
@@ -262,12 +263,15 @@ def _check_designs(designs: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
-def _single_statistics(prep: Prepared, tests: Mapping[str, SingleTest], rows: np.ndarray
-                       ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _single_statistics(prep: Prepared, tests: Mapping[str, SingleTest], rows: Ints
+                       ) -> dict[str, tuple[Floats, Floats]]:
     """(statistic, p) per row of each single-event test."""
+    out: dict[str, tuple[Floats, Floats]] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        return {name: tuple(np.asarray(v, float) for v in fn(prep, rows))  # type: ignore[misc]
-                for name, fn in tests.items()}
+        for name, fn in tests.items():
+            stat, p = fn(prep, rows)
+            out[name] = (np.asarray(stat, float), np.asarray(p, float))
+    return out
 
 
 def brown_warner(*, n_samples: int = 1000, n_events: int = 50,

@@ -10,52 +10,33 @@ non-finite return) is handed to ``align`` itself, so its error is the same word 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.series import Prices, Series, align, prices
+from eventstudy.engine.columnar import Prices, Store, prices
+from eventstudy.engine.series import Series, align
 from eventstudy.errors import BadInput, DataUnavailable
 
 NO_PLACEHOLDERS = np.array([], dtype="datetime64[ns]")
 NO_PLACEHOLDERS.flags.writeable = False
 
 
-@dataclass(frozen=True)
-class Store:
-    """The aligned series of many tickers end to end, with room for ``total`` rows; element
-    ``total`` of each array is a NaN (NaT for dates) that a gather reads for a missing day."""
-
-    arrays: dict[str, np.ndarray]  # dates, close, ret, mkt, vol
-
-    @property
-    def total(self) -> int:
-        return len(self.arrays["ret"]) - 1
-
-    @classmethod
-    def empty(cls, capacity: int) -> Store:
-        """Room for ``capacity`` rows (pages a study never fills are never touched)."""
-        arrays = {name: np.empty(capacity + 1) for name in ("close", "ret", "mkt", "vol")}
-        arrays["dates"] = np.empty(capacity + 1, dtype="datetime64[ns]")
-        for name, values in arrays.items():
-            values[capacity] = np.datetime64("NaT") if name == "dates" else np.nan
-        return cls(arrays)
-
-
 CHUNK_ROWS = 1 << 17  # rows aligned at a time: temporaries of about 1 MiB, reused
 
 
-def align_many(stocks: Sequence[pd.DataFrame], market: Prices, trade_to_trade: bool = True
+def align_many(stocks: Sequence[pd.DataFrame | Prices], market: Prices,
+               trade_to_trade: bool = True, frames: Sequence[pd.DataFrame] | None = None
                ) -> list[Series | BadInput | DataUnavailable]:
     """``[align(s, market, trade_to_trade) for s in stocks]``, with each error returned in its
     stock's place instead of raised. O(R log M) for R rows in all and M market dates, in
-    blocks of about ``CHUNK_ROWS`` rows."""
+    blocks of about ``CHUNK_ROWS`` rows. A stock given as ``Prices`` (its frame's arrays,
+    ``prices``) is aligned as its frame in ``frames`` would be, placeholder rows included."""
     out: list[Series | BadInput | DataUnavailable | None] = [None] * len(stocks)
     raw: list[tuple[int, Prices]] = []
-    for k, frame in enumerate(stocks):
+    for k, stock in enumerate(stocks):
         try:
-            raw.append((k, prices(frame)))
+            raw.append((k, stock if isinstance(stock, Prices) else prices(stock)))
         except (BadInput, DataUnavailable) as exc:
             out[k] = exc
     store = Store.empty(sum(len(p.dates) for _, p in raw))
@@ -69,7 +50,8 @@ def align_many(stocks: Sequence[pd.DataFrame], market: Prices, trade_to_trade: b
         lengths, marks, bad = _fill(store, filled, [p for _, p in block], market,
                                     trade_to_trade)
         for j, ((k, _), n) in enumerate(zip(block, lengths.tolist(), strict=True)):
-            out[k] = (_error_of(stocks[k], market, trade_to_trade) if bad[j]
+            out[k] = (_error_of(frames[k] if frames is not None else stocks[k], market,
+                                trade_to_trade) if bad[j]
                       else _view(store, filled, n, marks.get(j, NO_PLACEHOLDERS)))
             filled += n
         lo = hi
@@ -83,7 +65,7 @@ def _view(store: Store, at: int, n: int, placeholders: np.ndarray) -> Series:
                   a["vol"][at:end], placeholders, store=store, offset=at)
 
 
-def _error_of(frame: pd.DataFrame, market: Prices, trade_to_trade: bool
+def _error_of(frame: pd.DataFrame | Prices, market: Prices, trade_to_trade: bool
               ) -> Series | BadInput | DataUnavailable:
     """What ``align`` says of a stock the bulk path found unusable."""
     try:

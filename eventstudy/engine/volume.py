@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.engine.abnormal import usable_windows
+from eventstudy.engine.arrays import Bools, Floats
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, with_windows
 
 
-def positive_volume(volume: np.ndarray) -> np.ndarray:
+def positive_volume(volume: Floats) -> Floats:
     """Volume with zero and negative values as missing (NaN).
 
     Yahoo reports volume 0 on Hong Kong half-day sessions (24 and 31 December, Lunar New Year's
@@ -37,7 +38,7 @@ def positive_volume(volume: np.ndarray) -> np.ndarray:
     return np.where(volume > 0, volume, np.nan)
 
 
-def log_volume(volume: np.ndarray) -> np.ndarray:
+def log_volume(volume: Floats) -> Floats:
     """``log(1 + V)`` of the positive volumes, NaN elsewhere (see ``positive_volume``)."""
     return np.log1p(volume, out=np.full(volume.shape, np.nan), where=volume > 0)
 
@@ -51,12 +52,12 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _positive(values: np.ndarray) -> np.ndarray:
+def _positive(values: Floats) -> Floats:
     """A denominator: zero (no volume, constant volume) -> NaN, so ratios are n/a, not inf."""
     return np.where(values > 0, values, np.nan)
 
 
-def abnormal_volume(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray]:
+def abnormal_volume(ar: AbnormalReturns) -> tuple[Floats, Floats]:
     """Per day, the abnormal log volume (N, W) and its t (abnormal / estimation-window std)."""
     est, abnormal = abnormal_log_volume(ar.panel, ar.market_volume)
     with _quiet():
@@ -64,14 +65,14 @@ def abnormal_volume(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray]:
         return abnormal, abnormal / std[:, None]
 
 
-def _est_volume_stats(ar: AbnormalReturns) -> tuple[np.ndarray, ...]:
+def _est_volume_stats(ar: AbnormalReturns) -> tuple[Floats, ...]:
     """Per event: mean estimation-window volume, sd and count of its abnormal log volume (the
     same for a panel and its window views, which share the estimation block)."""
     return _remembered("estimation", ar.panel.est_vol, ar.market_volume,
                        lambda: _est_volume_arrays(ar))
 
 
-def _est_volume_arrays(ar: AbnormalReturns) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _est_volume_arrays(ar: AbnormalReturns) -> tuple[Floats, Floats, Floats]:
     est = abnormal_log_volume(ar.panel, ar.market_volume)[0]
     valid = np.isfinite(est).sum(axis=1)
     with _quiet():
@@ -106,17 +107,17 @@ def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEF
                         else pd.DataFrame(columns=columns))
 
 
-def event_window_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
+def event_window_volume_ratio(ar: AbnormalReturns) -> Floats:
     """Mean volume over the whole event window / mean estimation-window volume, per event."""
     est_mean, _, _ = _est_volume_stats(ar)
     with _quiet():
-        ratio = np.nanmean(positive_volume(ar.panel.vol), axis=1) / est_mean
+        ratio: Floats = np.nanmean(positive_volume(ar.panel.vol), axis=1) / est_mean
     days = ar.panel.days
     ratio[ar.panel.outside_data((int(days[0]), int(days[-1])))] = np.nan  # past the data: null
     return ratio
 
 
-def day0_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
+def day0_volume_ratio(ar: AbnormalReturns) -> Floats:
     """Day-0 volume / mean estimation-window volume, per event (n/a without volume)."""
     est_mean, _, _ = _est_volume_stats(ar)
     with _quiet():
@@ -124,7 +125,7 @@ def day0_volume_ratio(ar: AbnormalReturns) -> np.ndarray:
 
 
 def abnormal_log_volume(panel: Panel, market: MarketVolume | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
+                        ) -> tuple[Floats, Floats]:
     """Campbell & Wasley (1996) abnormal volume: ``log(1 + V_it)`` less the market's
     ``log(1 + V_mt)`` (``market_adjust``; unadjusted where ``market`` is None) minus its mean
     over the event's estimation window; returns ``(estimation block, event block)``, read-only
@@ -136,7 +137,7 @@ def abnormal_log_volume(panel: Panel, market: MarketVolume | None = None
 
 
 def _remembered(name: str, owner: object, market: MarketVolume | None,
-                compute: Callable[[], tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+                compute: Callable[[], tuple[Floats, ...]]) -> tuple[Floats, ...]:
     """``compute()`` for (``name``, ``owner``, ``market``), made read-only and kept while
     ``owner`` lives (a few entries at most): a study asks for the same volume statistics of a
     panel from several tables."""
@@ -163,12 +164,12 @@ def _forget(key: tuple[str, int, int]) -> None:
 _LOCK = threading.RLock()  # re-entrant: an owner may die (and be forgotten) while it is held
 
 
-_LAST: dict[tuple[str, int, int], tuple[weakref.ref, MarketVolume | None,
-                                        tuple[np.ndarray, ...]]] = {}
+_LAST: dict[tuple[str, int, int], tuple[weakref.ref[object], MarketVolume | None,
+                                        tuple[Floats, ...]]] = {}
 
 
 def _abnormal_log_volume(panel: Panel, market: MarketVolume | None
-                         ) -> tuple[np.ndarray, np.ndarray]:
+                         ) -> tuple[Floats, Floats]:
     est, event = log_volume(panel.est_vol), log_volume(panel.vol)
     if market is not None:
         est, event = market_adjust(est, event, market)
@@ -179,7 +180,7 @@ def _abnormal_log_volume(panel: Panel, market: MarketVolume | None
 
 # --- market adjustment (Campbell & Wasley 1996) ---------------------------------------------
 
-MarketVolume = tuple[np.ndarray, np.ndarray]  # the index's volume, (N, L) and (N, W)
+MarketVolume = tuple[Floats, Floats]  # the index's volume, (N, L) and (N, W)
 
 
 CW_CONSTANT = 0.000255  # Campbell & Wasley (1996), after Cready & Ramanan (1991)
@@ -188,7 +189,7 @@ CW_CONSTANT = 0.000255  # Campbell & Wasley (1996), after Cready & Ramanan (1991
 MIN_MARKET_SHARE = 0.5  # market-adjust an event when the index has volume on half its days
 
 
-def log_turnover(volume: np.ndarray, shares: np.ndarray | None = None) -> np.ndarray:
+def log_turnover(volume: Floats, shares: Floats | None = None) -> Floats:
     """Campbell & Wasley (1996) log turnover ``log(100 V / S + 0.000255)`` when the shares
     outstanding ``S`` are known, else ``log(1 + V)`` (``log_volume``); zero volume is missing."""
     if shares is None:
@@ -198,11 +199,12 @@ def log_turnover(volume: np.ndarray, shares: np.ndarray | None = None) -> np.nda
         return np.log(turnover + CW_CONSTANT)
 
 
-def market_adjusted_rows(est: np.ndarray, market: MarketVolume) -> np.ndarray:
+def market_adjusted_rows(est: Floats, market: MarketVolume) -> Bools:
     """Rows whose index has volume on at least ``MIN_MARKET_SHARE`` of the stock's days."""
     have = np.isfinite(est) & np.isfinite(log_volume(market[0]))
     with _quiet():
-        return have.sum(axis=1) >= MIN_MARKET_SHARE * np.isfinite(est).sum(axis=1)
+        rows: Bools = have.sum(axis=1) >= MIN_MARKET_SHARE * np.isfinite(est).sum(axis=1)
+    return rows
 
 
 def unadjusted_events(ar: AbnormalReturns) -> list[str]:
@@ -215,8 +217,8 @@ def unadjusted_events(ar: AbnormalReturns) -> list[str]:
     return list(dict.fromkeys(ar.panel.events["ticker"].to_numpy()[rows].tolist()))
 
 
-def market_adjust(est: np.ndarray, event: np.ndarray, market: MarketVolume
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def market_adjust(est: Floats, event: Floats, market: MarketVolume
+                  ) -> tuple[Floats, Floats]:
     """Stock log volume less the index's log volume of the same day (Campbell & Wasley 1996's
     market adjustment), on the rows of ``market_adjusted_rows``; other rows unchanged."""
     rows = market_adjusted_rows(est, market)[:, None]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
@@ -16,6 +17,10 @@ from eventstudy.quality.finding import Finding
 from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS, SeriesScreen, screen_series
 
 Frames = Callable[[str], pd.DataFrame]
+
+Bools = npt.NDArray[np.bool_]
+Dates = npt.NDArray[np.datetime64]  # datetime64[ns], NaT where missing
+Ints = npt.NDArray[np.int64]
 
 
 class Screens:
@@ -45,14 +50,14 @@ def _frame(load: Frames, ticker: str) -> pd.DataFrame | None:
         return None
 
 
-def _trading(stock: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def _trading(stock: pd.DataFrame) -> tuple[pd.DatetimeIndex, Bools]:
     """A stock's dates and its placeholder rows (volume 0, close unchanged)."""
     close = stock["close"].to_numpy(float)
     volume = stock["volume"].to_numpy(float) if "volume" in stock else np.full(len(close), np.nan)
     return pd.DatetimeIndex(stock.index), placeholder_mask(close, volume)
 
 
-def day0_problem(event: Event, index: pd.DatetimeIndex, holes: np.ndarray,
+def day0_problem(event: Event, index: pd.DatetimeIndex, holes: Bools,
                  market: pd.DatetimeIndex | None, market_name: str | None,
                  trade_to_trade: bool = True) -> Finding | None:
     """Why ``event`` cannot be studied at its day 0 (None if it can): day 0 in a suspension
@@ -92,7 +97,7 @@ def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str
     kept: list[Event] = []
     skips: list[Skip] = []
     found: list[Finding] = []
-    stocks: dict[str, tuple[pd.DatetimeIndex, np.ndarray] | None] = {}
+    stocks: dict[str, tuple[pd.DatetimeIndex, Bools] | None] = {}
     markets: dict[str, pd.DatetimeIndex | None] = {}
     for event in events:
         if event.ticker not in stocks:
@@ -117,10 +122,10 @@ def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str
 SUSPECT_HINT = "keep it: --keep-suspect, keep_suspect=True"
 
 
-def after_panel(events: pd.DataFrame, dates: np.ndarray, days: np.ndarray,
+def after_panel(events: pd.DataFrame, dates: Dates, days: Ints,
                 screens: Callable[[str], SeriesScreen | None], span: tuple[int, int],
                 car_windows: Sequence[tuple[int, int]], keep_suspect: bool = False
-                ) -> tuple[np.ndarray, list[Skip], list[Finding]]:
+                ) -> tuple[Bools, list[Skip], list[Finding]]:
     """Per event of a panel (``events`` with ``ticker``, ``estimation_start``; ``dates`` its
     event-block dates, columns ``days``): which to keep, the skips and the findings."""
     keep = np.ones(len(events), dtype=bool)
@@ -161,7 +166,7 @@ def after_panel(events: pd.DataFrame, dates: np.ndarray, days: np.ndarray,
     return keep, skips, found
 
 
-def _past_data(event_id: str, ticker: str, row: np.ndarray, days: np.ndarray,
+def _past_data(event_id: str, ticker: str, row: Dates, days: Ints,
                windows: Sequence[tuple[int, int]]) -> list[Finding]:
     """A finding per window that runs past the last date of the data (null everywhere)."""
     real = np.flatnonzero(~np.isnat(row))

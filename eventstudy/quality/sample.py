@@ -9,12 +9,13 @@ model's sample that has no gap, the sessions after the last one left out, when t
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from eventstudy.quality.finding import Finding
 
 
-def garch_sample(dates: np.ndarray, ret: np.ndarray, min_obs: int
+def garch_sample(dates: npt.NDArray[np.datetime64], ret: npt.NDArray[np.float64], min_obs: int
                  ) -> tuple[pd.Timestamp, pd.Timestamp, str | None, str]:
     """(first, last) date of the GARCH estimation sample of one event, from its row of the
     panel's estimation block (``est_dates``, ``est_ret``: NaN where a session was left out),

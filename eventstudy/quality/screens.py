@@ -18,9 +18,10 @@ in docs/quality.md:
   rows with volume (outside a half-day session): a price with no trade behind it;
 * ``outside_range``: on a day with volume, a close more than ``RANGE_TOLERANCE`` above the day's
   high or below its low (a row whose high is below its low is not judged);
-* ``half_day_volume``: volume 0 on a half-day session (24/31 December, or the last session
-  before a holiday of two weekdays or more: Lunar New Year's Eve) while the close moved: the
-  volume is unknown (missing in every volume statistic), the return is kept;
+* ``half_day_volume``: volume 0 on a half-day session (an early close of the ticker's exchange
+  in exchange-calendars: on HKEX 24/31 December and Lunar New Year's Eve, on NYSE the day after
+  Thanksgiving...) while the close moved: the volume is unknown (missing in every volume
+  statistic), the return is kept;
 * ``suspension``: placeholder rows spanning more than ``MAX_DAY0_SHIFT_DAYS`` days (a
   suspension): no event day 0 moves across it.
 """
@@ -30,9 +31,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from eventstudy.calendar.sessions import is_early_close
 from eventstudy.data.clean import placeholder_mask
+from eventstudy.data.tickers import calendar_code
+from eventstudy.errors import BadInput
 from eventstudy.quality.finding import Finding
 
 SPIKE = 2.0
@@ -44,6 +49,9 @@ RATIO_TOLERANCE = 0.015
 NO_VOLUME_MOVE = 0.10
 RANGE_TOLERANCE = 0.05  # Yahoo's HK closes sit up to a few % outside the range of thin days
 MAX_DAY0_SHIFT_DAYS = 14  # day 0 on a missing or placeholder row moves at most this many days
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 
 @dataclass
@@ -68,16 +76,22 @@ def _day(value: object) -> str:
     return str(pd.Timestamp(value).date())  # type: ignore[arg-type]
 
 
-def is_half_day(day: pd.Timestamp, next_day: pd.Timestamp | None) -> bool:
-    """24/31 December, or the last session before a holiday of two weekdays or more (Lunar New
-    Year's Eve): the half-day sessions of Hong Kong, read from the data's own dates (no
-    calendar library is loaded for it)."""
-    if day.month == 12 and day.day in (24, 31):
-        return True
-    if next_day is None:
-        return False
-    between = pd.bdate_range(day + pd.Timedelta(days=1), next_day - pd.Timedelta(days=1))
-    return len(between) >= 2
+def is_half_day(day: pd.Timestamp, code: str | None) -> bool:
+    """Whether ``day`` is a half-day session of the exchange-calendars exchange ``code``
+    (``XHKG``, ``XNYS``...): one of its early closes (``calendar.sessions.early_close_index``).
+    No exchange (``code`` None): no half-days."""
+    return code is not None and is_early_close(code, day)
+
+
+def exchange_code(ticker: str, code: str | None = None) -> str | None:
+    """``code``, else the exchange-calendars code of ``ticker``'s exchange (None for a ticker
+    that is not one)."""
+    if code is not None:
+        return code
+    try:
+        return calendar_code(ticker)
+    except BadInput:
+        return None
 
 
 def _ratio_of(move: float) -> int | None:
@@ -90,8 +104,9 @@ def _ratio_of(move: float) -> int | None:
 
 
 def screen_series(frame: pd.DataFrame, ticker: str, code: str | None = None) -> SeriesScreen:
-    """Every screen of the module docstring on one cleaned price frame (``code``: the
-    exchange-calendars code, kept for callers; the screens read the data's own dates)."""
+    """Every screen of the module docstring on one cleaned price frame; ``code``: the
+    exchange-calendars code whose early closes are the half-day sessions (default: the
+    exchange of ``ticker``)."""
     out = SeriesScreen(ticker)
     if len(frame) < 2:
         return out
@@ -103,7 +118,7 @@ def screen_series(frame: pd.DataFrame, ticker: str, code: str | None = None) -> 
     _suspensions(out, dates, holes)
     _ranges(out, frame, dates, volume)
     keep = np.flatnonzero(~holes)
-    _zero_volume(out, dates[keep], close[keep], volume[keep])
+    _zero_volume(out, dates[keep], close[keep], volume[keep], exchange_code(ticker, code))
     high = frame["high"].to_numpy(float) if "high" in frame else np.full(len(close), np.nan)
     low = frame["low"].to_numpy(float) if "low" in frame else np.full(len(close), np.nan)
     resumed = np.r_[False, holes[:-1]][keep]  # the first trade after placeholder rows
@@ -111,7 +126,7 @@ def screen_series(frame: pd.DataFrame, ticker: str, code: str | None = None) -> 
     return out
 
 
-def _suspensions(out: SeriesScreen, dates: pd.DatetimeIndex, holes: np.ndarray) -> None:
+def _suspensions(out: SeriesScreen, dates: pd.DatetimeIndex, holes: Bools) -> None:
     edges = np.flatnonzero(np.diff(np.r_[0, holes.astype(np.int8), 0]))
     for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
         resumed = dates[b] if b < len(dates) else None
@@ -127,7 +142,7 @@ def _suspensions(out: SeriesScreen, dates: pd.DatetimeIndex, holes: np.ndarray) 
 
 
 def _ranges(out: SeriesScreen, frame: pd.DataFrame, dates: pd.DatetimeIndex,
-            volume: np.ndarray) -> None:
+            volume: Floats) -> None:
     if "high" not in frame or "low" not in frame:
         return
     close = frame["close"].to_numpy(float)
@@ -142,12 +157,12 @@ def _ranges(out: SeriesScreen, frame: pd.DataFrame, dates: pd.DatetimeIndex,
             f"close {close[i]:.4g} outside the day's range [{low[i]:.4g}, {high[i]:.4g}]")
 
 
-def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray,
-                 volume: np.ndarray) -> None:
+def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: Floats,
+                 volume: Floats, code: str | None) -> None:
     move = np.r_[np.nan, close[1:] / close[:-1] - 1.0]
     for i in np.flatnonzero(volume == 0).tolist():
         day = dates[i]
-        if is_half_day(day, dates[i + 1] if i + 1 < len(dates) else None):
+        if is_half_day(day, code):
             out.unknown_volume.append(day)
             out.findings.append(Finding(
                 out.ticker, "half_day_volume", _day(day),
@@ -159,7 +174,7 @@ def _zero_volume(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray,
                                        f"close {move[i]:+.1%} with volume 0 (no trade)")
 
 
-def _trades_around(volume: np.ndarray, i: int) -> bool:
+def _trades_around(volume: Floats, i: int) -> bool:
     """Whether the rows before and after row ``i`` have volume: a zero among trading days (a
     series without volume, like an index's early history, is not judged)."""
     return bool(i > 0 and volume[i - 1] > 0 and (i + 1 == len(volume) or volume[i + 1] > 0))
@@ -172,8 +187,8 @@ def _traded_across(prev: float, ratio: float, high: float, low: float) -> bool:
     return bool(high >= middle) if ratio < 1 else bool(low <= middle)
 
 
-def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: np.ndarray, high: np.ndarray,
-           low: np.ndarray, resumed: np.ndarray) -> None:
+def _moves(out: SeriesScreen, dates: pd.DatetimeIndex, close: Floats, high: Floats,
+           low: Floats, resumed: Bools) -> None:
     step = np.log(close[1:] / close[:-1])  # step[i]: the return on dates[i + 1]
     big = np.flatnonzero(np.abs(step) >= np.log(min(SPIKE, SPLIT_MIN)))
     done: set[int] = set()

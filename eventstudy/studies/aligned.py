@@ -44,24 +44,39 @@ class AlignedSeries:
     def prefetch(self, tickers: Iterable[str],
                  progress: Callable[[int], None] | None = None) -> None:
         """Load and align every ticker not yet loaded, grouped by market index."""
-        groups: dict[str, dict[str, pd.DataFrame]] = {}
-        for i, ticker in enumerate(dict.fromkeys(tickers)):
-            if ticker not in self._memo:
-                try:
-                    frame = self.loader.load(ticker)
-                    groups.setdefault(index_ticker(self.market, ticker), {})[ticker] = frame
-                except (BadInput, DataUnavailable) as exc:
-                    self._memo[ticker] = exc
+        groups: dict[str, dict[str, tuple[Prices, pd.DataFrame]]] = {}
+        wanted = [t for t in dict.fromkeys(tickers) if t not in self._memo]
+        prefetch = getattr(self.loader, "prefetch", None)  # a folder: read at once, as columns
+        if prefetch is not None:
+            prefetch([*wanted, *(index_ticker(self.market, t) for t in wanted)])
+        for i, ticker in enumerate(wanted):
+            try:
+                frame = self.loader.load(ticker)
+                group = groups.setdefault(index_ticker(self.market, ticker), {})
+                group[ticker] = (self._prices(ticker, frame), frame)
+            except (BadInput, DataUnavailable) as exc:
+                self._memo[ticker] = exc
             if progress is not None:
                 progress(i + 1)
-        for name, frames in groups.items():
+        for name, stocks in groups.items():
             market = self._market(name)
             if not isinstance(market, Prices):
-                self._memo.update(dict.fromkeys(frames, market))
+                self._memo.update(dict.fromkeys(stocks, market))
                 continue
-            aligned = align_many(list(frames.values()), market, self.trade_to_trade)
-            for ticker, found in zip(frames, aligned, strict=True):
+            aligned = align_many([p for p, _ in stocks.values()], market, self.trade_to_trade,
+                                 frames=[f for _, f in stocks.values()])
+            for ticker, found in zip(stocks, aligned, strict=True):
                 self._memo[ticker] = self._benchmarked(ticker, found)
+
+    def _prices(self, ticker: str, frame: pd.DataFrame) -> Prices:
+        """``prices(frame)``, straight from the columns the loader read it as when it has them
+        (the same arrays: no pass over a per-ticker frame)."""
+        of = getattr(self.loader, "columns", None)  # a wrapper's frames are its own
+        columns = of(ticker) if of is not None else None
+        if columns is None:
+            return prices(frame)
+        return Prices(frame.attrs.get("ticker"), columns.nanoseconds(), columns.columns["close"],
+                      columns.columns["volume"])
 
     def _one(self, ticker: str) -> Series | Failure:
         try:
@@ -76,7 +91,7 @@ class AlignedSeries:
     def _market(self, name: str) -> Prices | Failure:
         if name not in self._markets:
             try:
-                self._markets[name] = prices(self.loader.load(name))
+                self._markets[name] = self._prices(name, self.loader.load(name))
             except (BadInput, DataUnavailable) as exc:
                 self._markets[name] = exc
         return self._markets[name]

@@ -154,6 +154,8 @@ def fit_events(events: Sequence[Event], loader: PriceLoader, options: StudyOptio
                            options.ipo_index_months, options.ipo_index_min)
     trade_to_trade = options.returns == "trade_to_trade"
     load = AlignedSeries(loader, options.market, ipo, trade_to_trade)
+    if hasattr(loader, "prefetch"):  # a folder of files: read at once (not a wrapper)
+        loader.prefetch([e.ticker for e in events])
     events, day0_skips, found = before_panel(
         events, loader.load, lambda t: None if ipo is not None else index_ticker(options.market, t),
         trade_to_trade)
