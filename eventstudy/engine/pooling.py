@@ -180,7 +180,8 @@ class Pooled:
         if parts and parts[0].ndim == 2:
             width = max(x.shape[1] for x in parts)
             parts = [_left(x, width, np.nan) for x in parts]
-        return np.concatenate(parts)[self.order]
+        out: np.ndarray = np.concatenate(parts)[self.order]
+        return out
 
     def sar0(self) -> np.ndarray | None:
         """The standardised AR(0) of every event (None when day 0 is not in the event block)."""
@@ -209,7 +210,7 @@ def pooled(blocks: Sequence[BlockSummary], position: Mapping[Any, int] | None = 
     order = (np.argsort([position[i] for i in ids], kind="stable") if position is not None
              else np.arange(len(ids)))
     groups = (None if not blocks or blocks[0].groups is None
-              else np.concatenate([b.groups for b in blocks])[order])  # type: ignore[misc]
+              else np.concatenate([b.groups for b in blocks if b.groups is not None])[order])
     return Pooled(blocks, order, np.concatenate([b.tickers for b in blocks])[order],
                   np.concatenate([b.day0 for b in blocks])[order], groups,
                   max((b.est_sar.shape[1] for b in blocks), default=0))
@@ -315,12 +316,15 @@ def _stat(p: Pooled, test: str, w: Window, key: str, sel: np.ndarray, keep: np.n
 
 
 def _usable(p: Pooled, kind: str, w: Window) -> np.ndarray:
+    out: np.ndarray
     if kind == "bhar":
-        return np.isfinite(p.gather(lambda b: b.bhar[w]))
-    if kind == "volume":
-        return np.isfinite(p.gather(lambda b: b.windows[w]["mav"]))
-    return (np.isfinite(p.gather(lambda b: b.windows[w]["car"]))
-            & np.isfinite(p.gather(lambda b: b.windows[w]["scar"])))
+        out = np.isfinite(p.gather(lambda b: b.bhar[w]))
+    elif kind == "volume":
+        out = np.isfinite(p.gather(lambda b: b.windows[w]["mav"]))
+    else:
+        out = (np.isfinite(p.gather(lambda b: b.windows[w]["car"]))
+               & np.isfinite(p.gather(lambda b: b.windows[w]["scar"])))
+    return out
 
 
 def pool_tests(p: Pooled, windows: Sequence[Window], tests: Sequence[str],
