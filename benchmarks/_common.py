@@ -18,6 +18,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -145,3 +146,36 @@ def load_average() -> str:
         return " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
     except OSError:
         return "unknown"
+
+
+class TreeCpu:
+    """CPU seconds of this process's descendants, sampled while they run."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self.me = psutil.Process()
+        self.seen: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+
+    def _poll(self) -> None:
+        while not self.stop.wait(0.05):
+            for child in self.me.children(recursive=True):
+                try:
+                    times = child.cpu_times()
+                except Exception:  # noqa: BLE001 - it ended between the listing and the read
+                    continue
+                self.seen[child.pid] = times.user + times.system
+
+    def __enter__(self) -> TreeCpu:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())

@@ -20,6 +20,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench_engine.py", [], ["--events", "2000", "--loop-events", "200", "--repeat", "1"]),
     ("bench_engine.py", ["--events", "100000", "--loop-events", "100", "--repeat", "1"], []),
     ("bench_garch.py", [], ["--n", "20"]),
+    ("bench_parallel.py", [], ["--events", "500", "--rounds", "1"]),
     ("bench_load.py", [], ["--events", "300", "--singles", "10"]),
     ("bench_loader.py", [], ["--quick"]),
     ("bench_startup.py", [], ["--quick"]),

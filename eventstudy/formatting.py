@@ -59,22 +59,31 @@ def finite_date(value: Any) -> str:
     return str(value)[:10]
 
 
-def _clean(value: Any) -> Any:
-
+def json_clean(value: Any) -> Any:
+    """``value`` made JSON-ready, the one cleaner of every JSON document (results, volatility):
+    dicts (keys as text), lists, tuples, DataFrames (records) and arrays walked; numpy scalars
+    -> Python; NaN/inf -> None; a timestamp -> its ISO date (with the time if it has one)."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
+        return [json_clean(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [json_clean(row) for row in value.to_dict("records")]
+    if isinstance(value, np.ndarray):
+        return json_clean(value.tolist())
     return finite_or_none(value)
 
 
 def finite_or_none(value: Any) -> Any:
-    """JSON-safe scalar: numpy -> python, NaN/inf -> None, timestamps -> ISO date."""
+    """JSON-safe scalar: numpy -> python, NaN/inf -> None, timestamps -> ISO date (and time if
+    not midnight)."""
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp | np.datetime64):
         stamp = pd.Timestamp(value)
-        return None if pd.isna(stamp) else str(stamp.date())
+        if pd.isna(stamp):
+            return None
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):

@@ -88,6 +88,14 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("GARCH-BMP: t(n) instead of t(n-1)", "eventstudy/volatility/garch_bmp.py",
            "stats.t.sf(abs(t_stat), scar.size - 1)", "stats.t.sf(abs(t_stat), scar.size)",
            ("tests/test_volatility.py",)),
+    Mutant("GARCH sample OLS variance: n not n-k dof", "eventstudy/volatility/base.py",
+           "dof = max(len(y) - x.shape[1], 1)", "dof = max(len(y), 1)",
+           ("tests/test_volatility.py",)),
+    Mutant("GARCH raw variance ratio: z not resid", "eventstudy/volatility/ratio.py",
+           'raw, raw_p = permutation_variance_test(before["resid"].to_numpy(),',
+           'raw, raw_p = permutation_variance_test(before["z"].to_numpy(),',
+           ("tests/test_inference.py::test_garch_ratio_reports_the_raw_residual_variance_"
+            "ratio_beside_it",)),
 )
 
 

@@ -42,7 +42,9 @@ def test_lockup_report_has_volatility_section(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert "0020.HK:cornerstone:2022-06-30" in doc["volatility"]
     text = (tmp_path / "r" / "report.md").read_text()
-    assert "## Volatility (GARCH, arch)" in text and "_garch_volatility.png" in text
+    assert "## Volatility (GARCH, arch)" in text and "_ewma_volatility.png" in text
+    assert "_garch_volatility.png" not in text  # 71 sessions: the EWMA fallback, named so
+    assert "Conditional volatility (EWMA)" in text
 
 
 def test_simulate_command_writes_its_table(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 A dask worker's nanny runs with one BLAS thread, a plain process with one per core; arch's
 optimiser used to stop elsewhere on flat likelihoods as a result (SARs differed by 6.6e-4).
-Every fit now runs with one BLAS thread (``eventstudy.volatility.threads``), so the JSON of real
+Every fit now runs with one BLAS thread (``eventstudy.parallel.threads``), so the JSON of real
 volatility studies (SenseTime's two lock-up firm-days, one Tencent year) is byte-identical
 across ``serial``, ``local`` (worker processes) and ``dask`` (a LocalCluster on 127.0.0.1 with
 one worker process)."""

@@ -182,14 +182,14 @@ def test_calendar_time_honours_the_factor_model() -> None:
 
 def test_garch_ratio_reports_the_raw_residual_variance_ratio_beside_it() -> None:
     """Raw ratio = mean e^2 over [+1,+20] / mean e^2 over [-20,-1] (seeded synthetic path)."""
-    from eventstudy.volatility.ratio import _variance_ratio
+    from eventstudy.volatility.ratio import VolatilityRatio
 
     rng = np.random.default_rng(8)
     days = np.arange(-30, 31)
     resid = rng.normal(size=len(days)) * np.where(days > 0, 1.5, 1.0)
     sigma = np.full(len(days), 1.1)
     path = pd.DataFrame({"day": days, "resid": resid, "sigma": sigma, "z": resid / sigma})
-    res = _variance_ratio(path, (-20, -1), (1, 20))
+    res = VolatilityRatio.from_path(path, (-20, -1), (1, 20))
     post, pre = resid[(days >= 1) & (days <= 20)], resid[(days >= -20) & (days <= -1)]
     assert res.raw_ratio == pytest.approx(np.mean(post**2) / np.mean(pre**2), rel=1e-12, abs=0)
     assert "raw residual variance ratio" in res.summary()

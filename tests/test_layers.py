@@ -14,7 +14,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "eventstudy"
 LAYERS = [
-    {"errors", "fileio", "formatting", "progress"},
+    {"errors", "fileio", "formatting", "progress", "parallel"},
     {"data"},
     {"calendar"},
     {"quality"},

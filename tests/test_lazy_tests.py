@@ -3,6 +3,7 @@ the first time ``tests`` or ``caar`` is read, once, with the same numbers as bef
 
 from __future__ import annotations
 
+import json
 import pickle
 from typing import Any
 
@@ -57,7 +58,9 @@ def test_a_pickled_result_carries_its_tests() -> None:
     copy = pickle.loads(pickle.dumps(result))
     assert copy.cross_section.computed
     pd.testing.assert_frame_equal(copy.tests, result.tests)
-    assert copy.to_json() == result.to_json()
+    mine, theirs = copy.to_dict(), result.to_dict()
+    mine.pop("generated"), theirs.pop("generated")  # the second of the call may differ
+    assert json.dumps(mine) == json.dumps(theirs)
 
 
 def test_unknown_attributes_still_raise() -> None:

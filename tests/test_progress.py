@@ -11,7 +11,8 @@ import pytest
 from conftest import run_cli
 
 from eventstudy.errors import BadInput
-from eventstudy.volatility import executors
+from eventstudy.parallel import executors
+from eventstudy.progress import progress_bar
 
 
 class Terminal(io.StringIO):
@@ -21,17 +22,17 @@ class Terminal(io.StringIO):
 
 def test_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert executors._bar(5, True).disable
+    assert progress_bar(5, "GARCH fits", "fit", True).disable
     monkeypatch.setattr(sys, "stderr", Terminal())
-    assert not executors._bar(5, True).disable
-    assert executors._bar(5, False).disable
+    assert not progress_bar(5, "GARCH fits", "fit", True).disable
+    assert progress_bar(5, "GARCH fits", "fit", False).disable
 
 
 def test_bar_progresses_over_the_fits(monkeypatch: pytest.MonkeyPatch) -> None:
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    monkeypatch.setattr(executors, "_run_task", lambda task, return_exceptions=False: task)
-    assert executors.fit_many([1, 2, 3], executor="serial", progress=True) == [1, 2, 3]
+    assert executors.run(str, [1, 2, 3], "serial", progress=True, desc="GARCH fits",
+                         unit="fit") == ["1", "2", "3"]
     assert "GARCH fits" in terminal.getvalue() and "3/3" in terminal.getvalue()
 
 
@@ -91,8 +92,7 @@ def _bars(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
         close()
 
     def garch() -> None:
-        monkeypatch.setattr(executors, "_run_task", lambda task, return_exceptions=False: task)
-        executors.fit_many([1, 2, 3], executor="serial", progress=True)
+        executors.run(str, [1, 2, 3], "serial", progress=True, desc="GARCH fits", unit="fit")
 
     return [("prefetch", prefetch), ("Brown-Warner", brown_warner), ("GARCH fits", garch)]
 

@@ -249,3 +249,20 @@ def test_garch_study_refuses_returns_with_an_impossible_one() -> None:
 
     with pytest.raises(BadInput, match=r"suspect return .*x100.*--keep-suspect"):
         garch_study("2233.HK", date="2010-12-15", offline=True, data=HERE)
+
+
+def test_garch_study_keeps_an_impossible_return_with_the_finding_every_study_shows() -> None:
+    """With keep_suspect the GARCH study runs and its notes carry the findings the lock-up and
+    batch studies put in their quality table (2233.HK's x100 row of 2010-08-20 among them),
+    'flagged, kept (--keep-suspect)'; the refusal gives the skip reason of those studies."""
+    from eventstudy.studies.garch import garch_study
+
+    with pytest.raises(BadInput, match=r"^2233\.HK: suspect return in the estimation or event "
+                                       r"window: .*x100.*\(2010-08-20\)"):
+        garch_study("2233.HK", date="2010-12-15", offline=True, data=HERE)
+    vol = garch_study("2233.HK", date="2010-12-15", offline=True, data=HERE,
+                      keep_suspect=True, dummy_test=False)
+    kept = [n for n in vol.notes if n.startswith("quality: ")]
+    assert kept and all(n.startswith("quality: 2233.HK:2010-12-15: ")
+                        and n.endswith("): flagged, kept (--keep-suspect)") for n in kept)
+    assert any("x100" in n and "(2010-08-20)" in n for n in kept), kept

@@ -50,7 +50,10 @@ def test_lockup_report_is_valid_html_with_tables_toc_and_garch(tmp_path: Path) -
     pngs = sorted(out.glob("*.png"))
     assert len(images) == len(pngs) and all(s.startswith("data:image/png;base64,")
                                             for s in images)
-    assert any("garch_volatility" in p.name for p in pngs)
+    # the EWMA fallback (71 sessions) is named by the model used, never *_garch_*
+    assert any(p.name.endswith("_ewma_volatility.png") for p in pngs)
+    assert any(p.name.endswith("_ewma_diagnostics.png") for p in pngs)
+    assert not any("garch" in p.name for p in pngs)
 
 
 def test_garch_report_has_fit_tables(tmp_path: Path) -> None:
@@ -63,7 +66,9 @@ def test_garch_report_has_fit_tables(tmp_path: Path) -> None:
     cells = texts(tree, "td")
     assert "robust QLR: post-event variance dummy" in cells
     assert any(c.startswith("permutation: z^2") for c in cells)
-    assert "Conditional volatility" in texts(tree, "figcaption")
+    assert "Conditional volatility (GARCH)" in texts(tree, "figcaption")  # fitted: GARCH
+    assert any(p.name.endswith("_garch_volatility.png") for p in out.iterdir())
+    assert texts(tree, "h1")[0].startswith("GARCH volatility: ")
     assert (out / ".eventstudy-report").is_file()
     header = texts(tree, "th")
     for column in ("estimate", "std. error", "bic", "p-value", "omega", "alpha[1]"):

@@ -20,18 +20,14 @@ from scipy import stats
 
 from eventstudy.data.loader import load_prices
 from eventstudy.errors import BadInput, EstimationError
-from eventstudy.plotting.volatility import (
-    plot_conditional_volatility,
-    plot_std_resid_diagnostics,
-    save_volatility_plots,
-)
+from eventstudy.plotting.volatility import plot_conditional_volatility, plot_std_resid_diagnostics
+from eventstudy.report.figures import save_volatility_plots
 from eventstudy.volatility.base import arch_backcast, ewma_variance
-from eventstudy.volatility.dummy import variance_dummy_test
+from eventstudy.volatility.dummy import EventDummyGARCH, variance_dummy_test
 from eventstudy.volatility.event import volatility_study
 from eventstudy.volatility.executors import GarchTask, fit_many
 from eventstudy.volatility.garch import fit_garch
 from eventstudy.volatility.garch_bmp import garch_bmp_test, sar_matrix
-from eventstudy.volatility.processes import EventDummyGARCH
 from eventstudy.volatility.selection import select_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -315,6 +311,12 @@ def test_fallback_to_ewma_on_short_real_history(kuaishou: pd.Series, study_fallb
     for t in range(1, len(e)):
         s2.append(0.94 * s2[-1] + 0.06 * e[t - 1] ** 2)
     np.testing.assert_allclose(path["sigma"] ** 2, s2, rtol=1e-10)
+    # SAR: AR / sqrt(sigma2 + Var(mu_hat)), Var(mu_hat) = s^2 / n with s^2 on n - 1 dof
+    var_mu = float(np.sum(e[:n_est] ** 2) / (n_est - 1)) / n_est
+    window = path[path["sar"].notna()]
+    assert list(window["day"]) == list(range(-10, 21))
+    expected = e[window.index.map(path.index.get_loc)] / np.sqrt(window["sigma"] ** 2 + var_mu)
+    np.testing.assert_allclose(window["sar"], expected, rtol=1e-10)
     assert res.ratio.dummy_test is None and "skipped" in res.ratio.note
     json.dumps(res.to_dict(), allow_nan=False)
 
@@ -481,7 +483,60 @@ def test_plots_are_written(study_market, study_fallback, tmp_path: Path) -> None
               .get_legend().get_texts()]
     assert any("EWMA" in label for label in labels)
     paths = save_volatility_plots(study_market, tmp_path / "plots")
-    assert [p.name for p in paths] == ["0020.HK_2022-06-30_garch_volatility.png",
-                                       "0020.HK_2022-06-30_garch_diagnostics.png"]
+    assert study_market.fit is not None and study_market.fit.spec.vol == "EGARCH"
+    assert [p.name for p in paths] == ["0020.HK_2022-06-30_egarch_volatility.png",
+                                       "0020.HK_2022-06-30_egarch_diagnostics.png"]
     for path in paths:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+    with pytest.raises(BadInput, match="exists"):  # never replaces a file
+        save_volatility_plots(study_market, tmp_path / "plots")
+    # after the EWMA fallback the files say so, not *_garch_*
+    names = [p.name for p in save_volatility_plots(study_fallback, tmp_path / "fallback")]
+    assert all("_ewma_" in n and "garch" not in n for n in names) and len(names) == 2
+
+
+def test_sample_is_the_aligned_scaled_returns_with_the_ols_mean(sensetime: pd.Series,
+                                                                hsi: pd.Series) -> None:
+    """``Sample.of``: the stock and ^HSI returns on their common dates, x100, and residuals of
+    the OLS market model, against an inner join and numpy's least squares."""
+    from eventstudy.volatility.base import Sample
+
+    sample = Sample.of(sensetime, hsi)
+    both = pd.concat({"y": sensetime, "m": hsi}, axis=1, join="inner").dropna()
+    assert list(sample.index) == list(both.index) and sample.mean == "market"
+    np.testing.assert_array_equal(sample.y, both["y"].to_numpy() * 100.0)
+    x = np.column_stack([np.ones(len(both)), both["m"].to_numpy() * 100.0])
+    y = both["y"].to_numpy() * 100.0
+    coef = np.linalg.lstsq(x[:80], y[:80], rcond=None)[0]
+    resid, _ = sample.ols_residuals(80)
+    np.testing.assert_allclose(resid, y - x @ coef, rtol=1e-10, atol=1e-12)
+
+
+def test_returns_and_sample_reach_arch_by_the_same_route(sensetime: pd.Series,
+                                                         hsi: pd.Series) -> None:
+    """fit_garch on returns and on their Sample: the same fit (one route to arch's optimiser);
+    a Sample keeps its own market and scale."""
+    from eventstudy.volatility.base import Sample
+
+    sample = Sample.of(sensetime, hsi)
+    by_returns = fit_garch(sensetime, market=hsi, vol="GJR", dist="t")
+    by_sample = fit_garch(sample, vol="GJR", dist="t")
+    assert by_returns.params == by_sample.params and by_returns.loglik == by_sample.loglik
+    with pytest.raises(BadInput, match="carries its market and scale"):
+        fit_garch(sample, scale=10.0)
+    with pytest.raises(BadInput, match="carries its market and scale"):
+        select_model(sample, hsi)
+    with pytest.raises(BadInput, match="one value per row"):
+        variance_dummy_test(sample, np.ones(len(sample) - 1))
+
+
+def test_volatility_results_are_immutable(study_market) -> None:
+    """The result objects are frozen, as statsmodels' and arch's results are read-only: a
+    reported number cannot be changed after the study."""
+    import dataclasses
+
+    for obj, name in ((study_market, "fit"), (study_market.selection, "best"),
+                      (study_market.ratio, "z2_ratio"), (study_market.windows[0], "realised"),
+                      (study_market.fit, "persistence")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(obj, name, None)

@@ -183,7 +183,7 @@ class OneLineError(click.ClickException):
 
 def _executor(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """Validate ``--executor`` before any work (a malformed dask address: exit 2)."""
-    from eventstudy.volatility.executors import check_executor
+    from eventstudy.parallel import check_executor
 
     try:
         return check_executor(value)
@@ -203,8 +203,10 @@ def event_options(*, listings_help: str, tranche_help: str, garch: Callable[[F],
                          help=listings_help),
             *extra, garch,
             click.option("--executor", default=executor, show_default=True, callback=_executor,
-                         help="Run the GARCH fits serially, in local processes or on "
-                              "dask://HOST:PORT."),
+                         help="Run the work serially, in local worker processes or on the "
+                              "dask scheduler at dask://HOST:PORT (only that address): the "
+                              "GARCH fits, and for batch its events too, in chunks of whole "
+                              "tickers. Every executor gives the same numbers."),
             click.option("--workers", type=click.IntRange(1, 1024), default=None,
                          help="Use this many processes with --executor local (default: the CPUs "
                               "this process may use)."),

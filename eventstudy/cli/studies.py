@@ -120,7 +120,7 @@ def lockup(tickers: tuple[str, ...], tranches: tuple[str, ...], listings: Path |
     garch=click.option("--garch", is_flag=True,
                        help="Add GARCH volatility per firm-day and the GARCH-standardised BMP "
                             "test."),
-    executor="local")
+    executor="serial")
 @ipo_index_options
 @guarded
 def batch(events: Path | None, listings: Path | None, tranches: tuple[str, ...], group_by: str,

@@ -1,13 +1,16 @@
-"""Figures of an :class:`~eventstudy.volatility.event.EventVolatility` result.
+"""Matplotlib plots of an :class:`~eventstudy.volatility.event.EventVolatility` result: the
+conditional volatility around the event over the ARs, and the standardised residuals'
+diagnostics (histogram, QQ plot, ACF of squares).
 
-Every function returns a pyplot :class:`matplotlib.figure.Figure` (shown in notebooks, restyled
-or saved by the caller; no backend is chosen here); :func:`save_volatility_plots` writes them as
-PNG and closes them."""
+Every plot is named and titled by the model actually used: the chosen GARCH-family fit, or EWMA
+(RiskMetrics) after the fallback (:func:`model_name`, :func:`model_stem`). One-panel plots take
+``ax=``, the two- and three-panel ones ``axes=``; each returns its Figure (see
+``eventstudy.plotting.axes``)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
+import textwrap
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,22 +22,37 @@ from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tsa.stattools import acf
 
+from eventstudy.plotting.axes import figure_of, one_axes, panel_axes
+
 if TYPE_CHECKING:
     from eventstudy.volatility.event import EventVolatility
 
 
 __all__ = [
+    "model_name",
+    "model_stem",
+    "plot_acf_squared",
     "plot_conditional_volatility",
+    "plot_qq",
+    "plot_residual_band",
+    "plot_sigma",
     "plot_std_resid_diagnostics",
-    "save_volatility_plots",
+    "plot_std_resid_histogram",
+    "standardised_residuals",
 ]
 
+_STEMS = {"GARCH": "garch", "GJR": "gjr_garch", "EGARCH": "egarch"}
 
-def _figure(width: float, height: float) -> Figure:
-    """A new pyplot figure with constrained layout."""
-    import matplotlib.pyplot as plt
 
-    return plt.figure(figsize=(width, height), layout="constrained")
+def model_name(result: EventVolatility) -> str:
+    """Short name of the variance model in use: 'GARCH', 'GJR-GARCH', 'EGARCH' or 'EWMA'."""
+    return model_stem(result).replace("_", "-").upper()
+
+
+def model_stem(result: EventVolatility) -> str:
+    """File-name part of the model in use: garch, gjr_garch, egarch, or ewma (the fallback)."""
+    fit = result.fit
+    return _STEMS[fit.spec.vol] if fit is not None else "ewma"
 
 
 def _title(result: EventVolatility) -> str:
@@ -58,69 +76,97 @@ def _mark_event(ax: Axes, result: EventVolatility) -> None:
     ax.axvline(x[days == 0][0], color="k", linestyle=":", linewidth=1.2, label="day 0")
 
 
-def _sigma_panel(ax: Axes, result: EventVolatility) -> None:
-    """Filtered sigma, ex-ante forecast and (after a fallback) the EWMA line."""
+def _x_axis(ax: Axes, result: EventVolatility) -> None:
+    if isinstance(result.path.index, pd.DatetimeIndex):
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    else:
+        ax.set_xlabel("event day")
+
+
+def plot_sigma(result: EventVolatility, *, ax: Axes | None = None) -> Figure:
+    """Conditional sigma of the model in use (GARCH fit, or EWMA after the fallback) and the
+    ex-ante forecast from the estimation end; day 0 marked, event window shaded."""
+    ax = one_axes(ax, 10, 3.6)
     path, x = result.path, _x(result)
-    if result.fallback_reason:
-        ax.plot(x, path["sigma_ewma"], color="C3", label="EWMA (RiskMetrics, lambda 0.94): "
-                "GARCH fallback")
+    if result.fit is None:
+        ax.plot(x, path["sigma_ewma"], color="C3", label=f"{result.model}: GARCH fallback")
     else:
         ax.plot(x, path["sigma"], color="C0", label=f"conditional sigma, {result.model}")
     ax.plot(x, path["sigma_ex_ante"], color="C1", linestyle="--",
             label="ex-ante forecast from the estimation end")
     _mark_event(ax, result)
+    _x_axis(ax, result)
     ax.set_ylabel("sigma, % per day")
-    ax.set_title(f"Conditional volatility: {_title(result)}")
+    ax.set_title(f"Conditional volatility ({model_name(result)}): {_title(result)}")
     ax.legend(fontsize=8, loc="upper left")
+    return figure_of(ax)
 
 
-def _ar_panel(ax: Axes, result: EventVolatility) -> None:
-    """Abnormal returns with the +-1.96 sigma band."""
+def plot_residual_band(result: EventVolatility, *, ax: Axes | None = None) -> Figure:
+    """Abnormal returns (bars) with the +-1.96 conditional sigma band of the model in use."""
+    ax = one_axes(ax, 10, 2.4)
     path, x = result.path, _x(result)
     ax.bar(x, path["resid"], color="0.45", width=1.0, label="abnormal return")
     ax.fill_between(x, -1.96 * path["sigma"], 1.96 * path["sigma"], color="C0", alpha=0.2,
-                    label="+-1.96 sigma")
+                    label=f"+-1.96 sigma ({model_name(result)})")
     _mark_event(ax, result)
+    _x_axis(ax, result)
     ax.set_ylabel("%")
     ax.legend(fontsize=8, loc="lower left")
+    return figure_of(ax)
 
 
-def plot_conditional_volatility(result: EventVolatility) -> Figure:
-    """Conditional sigma around the event (day 0 marked, event window shaded) over the ARs."""
-    fig = _figure(10, 6)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    _sigma_panel(top, result)
-    _ar_panel(bottom, result)
-    if isinstance(result.path.index, pd.DatetimeIndex):
-        locator = AutoDateLocator()
-        bottom.xaxis.set_major_locator(locator)
-        bottom.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    else:
-        bottom.set_xlabel("event day")
+def plot_conditional_volatility(result: EventVolatility, *,
+                                axes: Sequence[Axes] | None = None) -> Figure:
+    """Two panels (``axes=`` two Axes): :func:`plot_sigma` over :func:`plot_residual_band`;
+    after the EWMA fallback its reason is written under them."""
+    top, bottom = panel_axes(axes, (2, 1), 10, 6, sharex=True, height_ratios=[3, 2])
+    plot_sigma(result, ax=top)
+    plot_residual_band(result, ax=bottom)
     if result.fallback_reason:
-        fig.supxlabel(f"Fallback: {result.fallback_reason}", fontsize=7)
-    return fig
+        note = textwrap.fill(f"Fallback: {result.fallback_reason}", 110)
+        bottom.set_xlabel(f"{bottom.get_xlabel()}\n{note}".strip(), fontsize=7)
+    return figure_of(top)
 
 
-def _histogram(ax: Axes, z: np.ndarray) -> None:
+def standardised_residuals(result: EventVolatility) -> np.ndarray:
+    """z = resid / sigma over the estimation sample (missing values dropped)."""
+    path = result.path
+    return path.loc[path["estimation"], "z"].dropna().to_numpy(dtype=float)
+
+
+def plot_std_resid_histogram(z: np.ndarray, *, ax: Axes | None = None) -> Figure:
+    """Density histogram of standardised residuals ``z`` with the N(0,1) density."""
+    ax = one_axes(ax, 4, 3.8)
+    z = np.asarray(z, dtype=float)
     grid = np.linspace(min(-4.0, z.min()), max(4.0, z.max()), 200)
     ax.hist(z, bins="auto", density=True, color="0.7", edgecolor="white")
     ax.plot(grid, stats.norm.pdf(grid), color="C0", label="N(0,1)")
     ax.set_title("Standardised residuals")
     ax.legend(fontsize=8)
+    return figure_of(ax)
 
 
-def _qq(ax: Axes, z: np.ndarray) -> None:
-    (theoretical, ordered), _ = stats.probplot(z, dist="norm")
+def plot_qq(z: np.ndarray, *, ax: Axes | None = None) -> Figure:
+    """Normal QQ plot of ``z``: sorted values against normal quantiles, with the 45-degree line."""
+    ax = one_axes(ax, 4, 3.8)
+    (theoretical, ordered), _ = stats.probplot(np.asarray(z, dtype=float), dist="norm")
     ax.scatter(theoretical, ordered, s=10, color="C0")
     edge = float(max(np.abs(theoretical).max(), np.abs(ordered).max()))
     ax.plot([-edge, edge], [-edge, edge], color="k", linewidth=0.8)
     ax.set_xlabel("normal quantiles")
     ax.set_ylabel("sample quantiles")
     ax.set_title("QQ plot vs normal")
+    return figure_of(ax)
 
 
-def _acf_squared(ax: Axes, z: np.ndarray) -> None:
+def plot_acf_squared(z: np.ndarray, *, ax: Axes | None = None) -> Figure:
+    """Autocorrelations of z^2 up to min(20, n/4) lags with the +-1.96/sqrt(n) band; the title
+    gives the Ljung & Box (1978) Q test's p at the last lag."""
+    ax = one_axes(ax, 4, 3.8)
+    z = np.asarray(z, dtype=float)
     lags = max(1, min(20, z.size // 4))
     values = acf(z**2, nlags=lags, fft=False)[1:]
     band = 1.96 / np.sqrt(z.size)
@@ -130,44 +176,19 @@ def _acf_squared(ax: Axes, z: np.ndarray) -> None:
     p_value = float(acorr_ljungbox(z**2, lags=[lags])["lb_pvalue"].iloc[0])
     ax.set_title(f"ACF of z^2 (Ljung-Box({lags}) p = {p_value:.3f})")
     ax.set_xlabel("lag")
+    return figure_of(ax)
 
 
-def plot_std_resid_diagnostics(result: EventVolatility) -> Figure:
-    """In-sample standardised residuals: histogram vs N(0,1), QQ plot, ACF of squares."""
-    path = result.path
-    z = path.loc[path["estimation"], "z"].dropna().to_numpy(dtype=float)
-    fig = _figure(12, 3.8)
-    hist_ax, qq_ax, acf_ax = fig.subplots(1, 3)
-    _histogram(hist_ax, z)
-    _qq(qq_ax, z)
-    _acf_squared(acf_ax, z)
-    fig.suptitle(f"{result.model} diagnostics, estimation sample: {_title(result)}")
+def plot_std_resid_diagnostics(result: EventVolatility, *,
+                               axes: Sequence[Axes] | None = None) -> Figure:
+    """Three panels (``axes=`` three Axes) of the in-sample standardised residuals of the model
+    in use: histogram vs N(0,1), QQ plot, ACF of squares."""
+    hist_ax, qq_ax, acf_ax = panel_axes(axes, (1, 3), 12, 3.8)
+    z = standardised_residuals(result)
+    plot_std_resid_histogram(z, ax=hist_ax)
+    plot_qq(z, ax=qq_ax)
+    plot_acf_squared(z, ax=acf_ax)
+    fig = figure_of(hist_ax)
+    if axes is None:
+        fig.suptitle(f"{result.model} diagnostics, estimation sample: {_title(result)}")
     return fig
-
-
-def _stem(result: EventVolatility) -> str:
-    """File-name stem from the label and day 0."""
-    day0 = result.event_date.date() if result.event_date is not None else result.event_position
-    text = f"{result.label or 'series'}_{day0}"
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
-
-
-def save_volatility_plots(result: EventVolatility, folder: str | Path, dpi: int = 200
-                          ) -> list[Path]:
-    """Write the volatility and diagnostics figures as PNG into ``folder`` (and close them);
-    return the paths."""
-    import matplotlib.pyplot as plt
-
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = _stem(result)
-    figures = {
-        f"{stem}_garch_volatility.png": plot_conditional_volatility(result),
-        f"{stem}_garch_diagnostics.png": plot_std_resid_diagnostics(result),
-    }
-    paths = []
-    for name, fig in figures.items():
-        fig.savefig(out / name, dpi=dpi)
-        plt.close(fig)
-        paths.append(out / name)
-    return paths

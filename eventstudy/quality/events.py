@@ -150,20 +150,28 @@ def after_panel(events: pd.DataFrame, dates: Dates, days: Ints,
                           "volume missing, return kept", str(event_id))
                   for d in screen.half_days_within(first, last)]
         # the estimation window lies before the event window, or after it (listing day)
-        suspect = screen.suspect_within(min(est_start[i], first), max(est_end[i], last))
-        if not suspect:
-            continue
-        if keep_suspect:
-            found += [f.for_event(str(event_id), "flagged, kept (--keep-suspect)")
-                      for f in suspect]
-            continue
-        keep[i] = False
-        worst = suspect[0]
-        skips.append(Skip(str(event_id), str(ticker),
-                          f"suspect return in the estimation or event window: {worst.found} "
-                          f"({worst.where}) ({SUSPECT_HINT})"))
-        found += [f.for_event(str(event_id), "skipped") for f in suspect]
+        reason, suspect = screen_span(screen, min(est_start[i], first), max(est_end[i], last),
+                                      str(event_id), keep_suspect)
+        found += suspect
+        if reason is not None:
+            keep[i] = False
+            skips.append(Skip(str(event_id), str(ticker), reason))
     return keep, skips, found
+
+
+def screen_span(screen: SeriesScreen, start: pd.Timestamp, end: pd.Timestamp, event_id: str,
+                keep_suspect: bool = False) -> tuple[str | None, list[Finding]]:
+    """The impossible returns of one event's returns from ``start`` to ``end``, as every study
+    treats them: (why the event cannot be studied, or None when it can; the findings, each
+    'skipped', or 'flagged, kept' with ``keep_suspect``)."""
+    suspect = screen.suspect_within(start, end)
+    if not suspect:
+        return None, []
+    if keep_suspect:
+        return None, [f.for_event(event_id, "flagged, kept (--keep-suspect)") for f in suspect]
+    worst = suspect[0]
+    return (f"suspect return in the estimation or event window: {worst.found} ({worst.where}) "
+            f"({SUSPECT_HINT})", [f.for_event(event_id, "skipped") for f in suspect])
 
 
 def _past_data(event_id: str, ticker: str, row: Dates, days: Ints,

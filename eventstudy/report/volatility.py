@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from eventstudy.engine.windows import window_label
 from eventstudy.formatting import num
 from eventstudy.report.document import Block, Bullets, Table
 
@@ -50,7 +51,7 @@ def volatility_blocks(vol: Any) -> list[Block]:
                         caption="Event-induced volatility tests"))
     if doc.get("windows"):
         windows = pd.DataFrame(doc["windows"])
-        windows["days"] = [f"[{a:+d},{b:+d}]" for a, b in windows["days"]]
+        windows["days"] = [window_label(days) for days in windows["days"]]
         blocks.append(Table(windows, index=False, floatfmt=".3f", caption=(
             "Realised (mean AR^2) vs filtered (one-step) and ex-ante (multi-step) variance, %^2")))
     return blocks
@@ -63,8 +64,8 @@ def parameters_table(fit: dict[str, Any]) -> pd.DataFrame:
 
 def tests_table(ratio: dict[str, Any]) -> pd.DataFrame:
     """One row per test: statistic, degrees of freedom or n, p-value (NaN: not reported)."""
-    rows = [{"test": f"permutation: z^2 [{ratio['post'][0]:+d},{ratio['post'][1]:+d}] vs "
-                     f"[{ratio['pre'][0]:+d},{ratio['pre'][1]:+d}]",
+    rows = [{"test": f"permutation: z^2 {window_label(ratio['post'])} vs "
+                     f"{window_label(ratio['pre'])}",
              "estimate": ratio.get("ratio"), "statistic": ratio.get("z2_ratio"),
              "df": f"n {ratio.get('n_post')}, {ratio.get('n_pre')}",
              "p-value": ratio.get("perm_pvalue"), "note": ratio.get("note") or ""}]

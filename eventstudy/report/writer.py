@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventstudy.report.content import report_document
 from eventstudy.report.document import Bullets, Document, Image, Section, to_markdown
-from eventstudy.report.figures import save_figure, write_figures
+from eventstudy.report.figures import write_figures
 from eventstudy.report.folder import building
 from eventstudy.report.html import html_report
 from eventstudy.report.volatility import volatility_blocks
@@ -76,24 +76,15 @@ def _format(fmt: str) -> str:
 def write_volatility_report(vol: Any, out: str | Path, inputs: Iterable[Path | None] = (),
                             fmt: str = "png") -> Path:
     """A report folder for one GARCH volatility study: report.md/html, plots, volatility.json."""
-    from eventstudy.plotting.volatility import (
-        plot_conditional_volatility,
-        plot_std_resid_diagnostics,
-    )
-    from eventstudy.report.figures import safe_name
+    from eventstudy.plotting.volatility import model_name
+    from eventstudy.report.figures import save_jobs, volatility_figures, volatility_stem
 
     fmt = _format(fmt)
     with building(Path(out), inputs) as tmp:
         written: dict[str, Path] = {}
-        stem = safe_name(f"{vol.label or 'series'}_{vol.event_date or vol.event_position}")
-        images = [
-            Image(save_figure(plot_conditional_volatility(vol), tmp,
-                              f"{stem}_garch_volatility", written, fmt),
-                  "Conditional volatility"),
-            Image(save_figure(plot_std_resid_diagnostics(vol), tmp,
-                              f"{stem}_garch_diagnostics", written, fmt),
-                  "Standardised residual diagnostics (estimation sample)")]
-        doc = Document(f"GARCH volatility: {vol.label or 'series'}", [
+        images = save_jobs(volatility_figures(vol, volatility_stem(vol)), tmp, written, fmt)
+        fallback = " (GARCH fallback)" if vol.fit is None else ""
+        doc = Document(f"{model_name(vol)} volatility{fallback}: {vol.label or 'series'}", [
             Section("Model and tests", volatility_blocks(vol)),
             Section("Plots", list(images)),
             Section("Method", [Bullets(GARCH_METHOD)])])

@@ -7,9 +7,8 @@ label windows. The statistics live in ``eventstudy.engine`` (``regression``, ``c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -209,9 +208,3 @@ def apply_designs(result: R, *, regress_formulas: tuple[str, ...] = (),
             notes.append(f"wild bootstrap of CAAR skipped: it needs at least 2 "
                          f"firm-days, {n} studied")
     return replace(result, designs=designs, notes=tuple(notes))
-
-
-def designs_to_dict(designs: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON of ``result.designs``."""
-    return {name: value.to_dict(orient="records") if isinstance(value, pd.DataFrame)
-            else value.to_dict() for name, value in designs.items()}

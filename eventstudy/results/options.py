@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 
@@ -99,7 +99,7 @@ class StudyOptions:
             object.__setattr__(self, "rf_col", "RF")
         if not self.factor_cols:
             cols = tuple(c for c in factors.columns if c != self.rf_col)
-            object.__setattr__(self, "factor_cols", cast(tuple[str, ...], cols))
+            object.__setattr__(self, "factor_cols", cols)
 
     def regressors(self) -> Any:
         """The fitter of a model with its own regressors, or None for the built-in models."""

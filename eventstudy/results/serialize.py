@@ -4,6 +4,7 @@ volume, and for batches the tests and skips. The one place that turns a result i
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.engine.windows import window_label
-from eventstudy.formatting import _clean
+from eventstudy.formatting import json_clean
 from eventstudy.results.data import StudyData
-from eventstudy.results.designs import designs_to_dict
 
 
 def _column(values: pd.Series) -> list[Any]:
@@ -34,7 +34,7 @@ def _column(values: pd.Series) -> list[Any]:
         text = np.datetime_as_string(array, unit="D").tolist()
         return [None if bad else day for bad, day in zip(np.isnat(array).tolist(), text,
                                                         strict=True)]
-    return [_clean(v) for v in values.tolist()]
+    return [json_clean(v) for v in values.tolist()]
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
@@ -82,7 +82,7 @@ def event_dict(result: StudyData, event_id: str,
     the events' rows (``_event_rows``)."""
     records = records or _event_records(result)
     row = (rows or _event_rows(result))[event_id]
-    head = _clean({
+    head = json_clean({
         "event_id": event_id, "ticker": row["ticker"], "name": row["name"],
         "tranche": row["tranche"], "group": row["group"], "expiry": row["date"],
         "event_date": row["day0"], "listing_date": row["listing_date"],
@@ -98,6 +98,12 @@ def event_dict(result: StudyData, event_id: str,
         "volume_ratio": row["volume_ratio"], "note": row["note"],
     })
     return {**head, **{name: records[name].get(event_id, []) for name in PER_EVENT_TABLES}}
+
+
+def designs_to_dict(designs: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON of ``result.designs``."""
+    return {name: value.to_dict(orient="records") if isinstance(value, pd.DataFrame)
+            else value.to_dict() for name, value in designs.items()}
 
 
 def result_to_dict(result: StudyData) -> dict[str, Any]:
@@ -124,7 +130,7 @@ def result_to_dict(result: StudyData) -> dict[str, Any]:
     if not result.parameters.empty:
         doc["parameters"] = _records(result.parameters, list(result.parameters.columns))
     if result.designs:
-            doc["designs"] = _clean(designs_to_dict(result.designs))
+        doc["designs"] = json_clean(designs_to_dict(result.designs))
     vols = result.extras.get("volatility") or {}
     if vols:
         doc["volatility"] = {k: v.to_dict() for k, v in vols.items()}
@@ -135,5 +141,5 @@ def result_to_dict(result: StudyData) -> dict[str, Any]:
     for key, value in result.extras.items():
         if key not in doc and key not in ("adjustment", "volatility", "sections") \
                 and not isinstance(value, pd.DataFrame):
-            doc[key] = _clean(value)
+            doc[key] = json_clean(value)
     return doc

@@ -34,6 +34,7 @@ from eventstudy.engine.panel import (
 )
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows
 from eventstudy.errors import BadInput
+from eventstudy.parallel import in_parallel
 from eventstudy.quality.finding import Finding
 from eventstudy.results.designs import apply_designs
 from eventstudy.results.result import EventStudyResult, StudyOptions
@@ -43,6 +44,7 @@ from eventstudy.studies.core import (
     run_panel_study,
     with_known_listings,
 )
+from eventstudy.studies.distribute import distributable, distributed_study
 from eventstudy.studies.garch import add_volatility
 
 
@@ -91,7 +93,7 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
                 holiday_policy: HolidayPolicy = "next",
                 offline: bool = False, data: str | Path | None = None,
                 cache_dir: str | Path | None = None, loader: PriceLoader | None = None,
-                volatility: bool = False, executor: str = "local", workers: int | None = None,
+                volatility: bool = False, executor: str = "serial", workers: int | None = None,
                 progress: bool = False, regress: Sequence[str] = (),
                 regress_window: Window = (0, 1), calendar_time: Window | None = None,
                 calendar_weight_col: str | None = None,
@@ -109,9 +111,14 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     an event with a ``listing_date`` from listing day +30 on); ``car_windows`` default as in
     ``lockup_study``.
     Events that cannot be studied are skipped with their reason and the batch goes on.
-    ``volatility`` adds the GARCH study of every firm-day (run by ``executor``: serial, local
-    processes, ``workers`` of them, default the usable CPUs; or ``dask://HOST:PORT``) and the
-    GARCH-standardised BMP test.
+    ``executor`` runs the events' per-event stage (prices, panel, screens) in chunks of whole
+    tickers and the GARCH fits: ``'serial'`` (default: local processes saved no wall time in
+    ``benchmarks/bench_parallel.py``), ``'local'`` (``workers`` processes, default the usable
+    CPUs; a script calling it needs ``if __name__ == "__main__":``, Python's rule for spawned
+    processes) or ``'dask://HOST:PORT'``; the result is the serial one, number for number
+    (``market="ipo-index"``: the events run in this process). Workers load the prices
+    themselves: on a dask cluster, ``data``/``cache_dir`` must be readable at the same paths.
+    ``volatility`` adds the GARCH study of every firm-day and the GARCH-standardised BMP test.
     Designs (``result.designs``):
     ``regress`` formulas on ``regress_window`` outcomes (``car ~ runup + C(tranche)``), the
     ``calendar_time`` portfolio over those days (value-weighted by the events' column
@@ -154,10 +161,16 @@ def batch_study(events: str | Path | pd.DataFrame | Sequence[Event] | None = Non
     if calendar_weight_col and calendar_time is None:
         raise BadInput("--weight-col weights the calendar-time portfolio: add --calendar-time")
     _check_group_by(group_by, chosen)
-    result = run_panel_study("batch", chosen, loader, options, estimation=est,
-                             max_estimation=max_est, listings=used, skipped=skips,
-                             progress=progress, cross_section=True, universe=calendar,
-                             findings=listing_findings)
+    if chosen and in_parallel(executor, workers) and distributable(options):
+        result = distributed_study("batch", chosen, loader, options, estimation=est,
+                                   max_estimation=max_est, executor=executor, workers=workers,
+                                   listings=used, skipped=skips, findings=listing_findings,
+                                   progress=progress, cross_section=True)
+    else:
+        result = run_panel_study("batch", chosen, loader, options, estimation=est,
+                                 max_estimation=max_est, listings=used, skipped=skips,
+                                 progress=progress, cross_section=True, universe=calendar,
+                                 findings=listing_findings)
     _raise_if_nothing(result)
     result = apply_designs(result, regress_formulas=tuple(regress),
                            regress_window=regress_window, calendar_horizon=calendar_time,

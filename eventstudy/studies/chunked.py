@@ -8,7 +8,7 @@ about L + W floats per event (L estimation days, W event-window days), not the w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
-from eventstudy.calendar.listings import load_listings
+from eventstudy.calendar.listings import Listing, load_listings
 from eventstudy.data.loader import PriceLoader
 from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
-from eventstudy.engine.models import parameter_table
+from eventstudy.engine.models import AbnormalReturns, fit_model, parameter_table
 from eventstudy.engine.panel import DEFAULT_ESTIMATION, DEFAULT_WINDOW
 from eventstudy.engine.pooling import (
     BlockSummary,
@@ -37,19 +37,49 @@ from eventstudy.errors import BadInput
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.results.result import CrossSection, EventStudyResult, StudyOptions
 from eventstudy.studies.core import (
+    _drop_problems,
+    _event_rows,
     _skip_frame,
     cleaning_notes,
     finish_tests,
-    fit_events,
     make_loader,
     overlap_notes,
     overlap_table,
+    panel_stage,
     validity_notes_of,
     volume_notes,
     with_known_listings,
 )
 
 DEFAULT_CHUNK = 20_000  # events per block
+
+
+@dataclass
+class Fitted:
+    """A fitted sample: the model's arrays, its event rows and what was skipped or found."""
+
+    ar: AbnormalReturns
+    view: AbnormalReturns  # ``ar`` cut to the event window
+    events: pd.DataFrame  # ``_event_rows``
+    skipped: list[Skip]
+    findings: list[Finding]
+
+
+def fit_events(events: Sequence[Event], loader: PriceLoader, options: StudyOptions, *,
+               estimation: Window, max_estimation: int | None, min_start: int = 1,
+               listings: dict[str, Listing] | None = None, skipped: Sequence[Skip] = (),
+               findings: Sequence[Finding] = ()) -> Fitted:
+    """Events -> screened panel -> fitted model (no IPO-index benchmark): the part of a study
+    before any table, as ``finish_study`` fits it (the chunked path's blocks)."""
+    stage = panel_stage(events, loader, options, estimation=estimation,
+                        max_estimation=max_estimation, min_start=min_start)
+    ar = fit_model(stage.panel, options.model, min_estimation=options.min_estimation,
+                   regressors=options.regressors())
+    ar, problem_skips = _drop_problems(replace(ar, market_volume=stage.market_volume))
+    view = ar.window_view(options.window)
+    return Fitted(ar, view, _event_rows(ar, view, listings or {}),
+                  [*skipped, *stage.day0_skips, *stage.panel.skipped, *problem_skips],
+                  [*findings, *stage.found])
 
 
 @dataclass

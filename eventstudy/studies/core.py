@@ -35,6 +35,7 @@ from eventstudy.engine.robustness import robustness_table
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.validity import SIZE_FAILS, Design, design_of, mark_tests
 from eventstudy.engine.volume import (
+    MarketVolume,
     day0_volume_ratio,
     event_window_volume_ratio,
     market_volume,
@@ -129,29 +130,24 @@ def _drop_problems(ar: AbnormalReturns) -> tuple[AbnormalReturns, list[Skip]]:
 
 
 @dataclass
-class Fitted:
-    """A fitted sample: the model's arrays, its event rows and what was skipped or found."""
+class PanelStage:
+    """The per-event stage of a study, before the model: the cleaned and screened panel, the
+    index volume on its dates, the events given to ``build_panel`` (``built``), the rows the
+    screens removed (``removed``), the day-0 skips and the findings (day 0, then screens)."""
 
-    ar: AbnormalReturns
-    view: AbnormalReturns  # ``ar`` cut to the event window
-    events: pd.DataFrame  # ``_event_rows``
-    skipped: list[Skip]
-    findings: list[Finding]
-    ipo: IpoBenchmark | None
+    panel: Panel
+    market_volume: MarketVolume | None
+    built: list[Event]
+    removed: pd.DataFrame
+    day0_skips: list[Skip]
+    found: list[Finding]
 
 
-def fit_events(events: Sequence[Event], loader: PriceLoader, options: StudyOptions, *,
-               estimation: Window, max_estimation: int | None,
-               listings: dict[str, Listing] | None = None, skipped: Sequence[Skip] = (),
-               progress: bool = False, min_start: int = 1,
-               universe: dict[str, Listing] | None = None,
-               findings: Sequence[Finding] = ()) -> Fitted:
-    """Events -> panel -> fitted model: the part of ``run_panel_study`` before any table."""
-    ipo = None
-    if options.market == IPO_INDEX:
-        ipo = IpoBenchmark(loader, ipo_members({**(universe or load_listings()),
-                                                **(listings or {})}, events),
-                           options.ipo_index_months, options.ipo_index_min)
+def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOptions, *,
+                estimation: Window, max_estimation: int | None, min_start: int = 1,
+                ipo: IpoBenchmark | None = None, progress: bool = False) -> PanelStage:
+    """Events -> prices -> the screened panel: everything a study does per event (and per
+    ticker) before the model; its rows depend only on their own ticker's events."""
     trade_to_trade = options.returns == "trade_to_trade"
     load = AlignedSeries(loader, options.market, ipo, trade_to_trade)
     if hasattr(loader, "prefetch"):  # a folder of files: read at once (not a wrapper)
@@ -159,8 +155,6 @@ def fit_events(events: Sequence[Event], loader: PriceLoader, options: StudyOptio
     events, day0_skips, found = before_panel(
         events, loader.load, lambda t: None if ipo is not None else index_ticker(options.market, t),
         trade_to_trade)
-    skipped = [*skipped, *day0_skips]
-    findings = [*findings, *found]
     tickers = list(dict.fromkeys(e.ticker for e in events))
     bar = _progress_bar(len(tickers), progress and len(events) >= PROGRESS_MIN,
                         "loading prices", "ticker")
@@ -172,18 +166,21 @@ def fit_events(events: Sequence[Event], loader: PriceLoader, options: StudyOptio
                         max_estimation=max_estimation, min_start=min_start, notes=moved,
                         stabilisation=options.stabilisation)
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
+    frame = panel.events
     panel, screened = _screen_panel(panel, loader, options)
-    findings += screened
     del load  # the aligned series of every ticker: the panel holds what is needed from here
-    ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
-                   regressors=options.regressors())
-    ar = replace(ar, market_volume=market_volume(panel, _market_volume_of(loader, options.market)))
-    if ipo is not None:
-        ar.problems.update(ipo.day0_problems(ar))
-    ar, problem_skips = _drop_problems(ar)
-    view = ar.window_view(options.window)
-    return Fitted(ar, view, _event_rows(ar, view, listings or {}),
-                  [*skipped, *panel.skipped, *problem_skips], findings, ipo)
+    return PanelStage(panel, market_volume(panel, _market_volume_of(loader, options.market)),
+                      events, frame.loc[~frame.index.isin(panel.events.index)], day0_skips,
+                      [*found, *screened])
+
+
+def loader_sources(loader: PriceLoader) -> Callable[[str], tuple[str, str]]:
+    """ticker -> (source, adjustment) of its loaded prices."""
+    def source(ticker: str) -> tuple[str, str]:
+        attrs = loader.load(ticker).attrs
+        return str(attrs.get("source")), str(attrs.get("adjustment"))
+
+    return source
 
 
 def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
@@ -196,28 +193,53 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
     """Events -> panel -> model -> statistics: the one engine behind every study.
     ``universe``: the listings calendar the IPO-index benchmark draws on (``market=
     "ipo-index"``; default the bundled calendar merged with $EVENTSTUDY_LISTINGS)."""
-    fitted = fit_events(events, loader, options, estimation=estimation,
-                        max_estimation=max_estimation, listings=listings, skipped=skipped,
-                        progress=progress, min_start=min_start, universe=universe,
-                        findings=findings)
-    ar, view, events_out, ipo = fitted.ar, fitted.view, fitted.events, fitted.ipo
+    ipo = None
+    if options.market == IPO_INDEX:
+        ipo = IpoBenchmark(loader, ipo_members({**(universe or load_listings()),
+                                                **(listings or {})}, events),
+                           options.ipo_index_months, options.ipo_index_min)
+    stage = panel_stage(events, loader, options, estimation=estimation,
+                        max_estimation=max_estimation, min_start=min_start, ipo=ipo,
+                        progress=progress)
+    return finish_study(kind, stage.panel, stage.market_volume, options,
+                        estimation=estimation, max_estimation=max_estimation,
+                        listings=listings, skipped=[*skipped, *stage.day0_skips],
+                        findings=[*findings, *stage.found], notes=loader.notes,
+                        sources=loader_sources(loader), cross_section=cross_section, ipo=ipo)
+
+
+def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: StudyOptions,
+                 *, estimation: Window, max_estimation: int | None,
+                 listings: dict[str, Listing] | None, skipped: Sequence[Skip],
+                 findings: Sequence[Finding], notes: Sequence[str],
+                 sources: Callable[[str], tuple[str, str]], cross_section: bool = False,
+                 ipo: IpoBenchmark | None = None) -> EventStudyResult:
+    """The screened panel -> model -> per-event tables and the deferred cross-event tests
+    (``sources``: ticker -> (source, adjustment) of its prices; ``notes``: the loader's)."""
+    ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
+                   regressors=options.regressors())
+    ar = replace(ar, market_volume=volume)
+    if ipo is not None:
+        ar.problems.update(ipo.day0_problems(ar))
+    ar, problem_skips = _drop_problems(ar)
+    view = ar.window_view(options.window)
     listings = listings or {}
+    events_out = _event_rows(ar, view, listings)
     wanted = cross_section or events_out["ticker"].nunique() > 1
-    notes = [*dict.fromkeys(loader.notes), *cleaning_notes(events_out, options)]
-    notes += volume_notes(unadjusted_events(ar))
-    sources = {t: str(loader.load(t).attrs.get("source"))
-               for t in _tickers_loaded(events_out, options)}
-    extras: dict[str, Any] = {"adjustment": {t: str(loader.load(t).attrs.get("adjustment"))
-                                             for t in sources}}
+    said = [*dict.fromkeys(notes), *cleaning_notes(events_out, options)]
+    said += volume_notes(unadjusted_events(ar))
+    found = {t: sources(t) for t in _tickers_loaded(events_out, options)}
+    extras: dict[str, Any] = {"adjustment": {t: adjustment
+                                             for t, (_, adjustment) in found.items()}}
     if ipo is not None:
         more, ipo_notes = ipo.describe(ar, events_out)
         extras.update(more)
-        notes += ipo_notes
+        said += ipo_notes
     overlaps, cross = pd.DataFrame(), CrossSection()
     if wanted:
         overlaps, note = overlap_table(ar, options)
         design = design_of(ar)
-        notes += note + validity_notes_of(design)
+        said += note + validity_notes_of(design)
         cross = CrossSection(compute=partial(cross_section_tables, ar, options, events_out,
                                              design))
     result = EventStudyResult(
@@ -225,14 +247,14 @@ def run_panel_study(kind: str, events: Sequence[Event], loader: PriceLoader,
         abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
         bhar=bhar_table(ar, options.bhar_windows),
         volume=volume_table(ar, options.car_windows),
-        skipped=_skip_frame(fitted.skipped), ar=ar,
-        notes=tuple(notes), listings=listings, sources=sources,
-        extras=extras,
+        skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
+        notes=tuple(said), listings=listings,
+        sources={t: source for t, (source, _) in found.items()}, extras=extras,
         setup={"estimation": estimation, "max_estimation": max_estimation,
                "from_listing": max_estimation is not None},
         parameters=parameter_table(ar),
         robustness=robustness_table(ar, options.model, options.min_estimation),
-        quality=findings_frame(fitted.findings), overlaps=overlaps, cross_section=cross)
+        quality=findings_frame(findings), overlaps=overlaps, cross_section=cross)
     return result
 
 def validity_notes(ar: AbnormalReturns) -> list[str]:

@@ -22,7 +22,7 @@ from eventstudy.data.tickers import calendar_code, index_ticker, normalise_ticke
 from eventstudy.engine.series import align
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, EventStudyError
-from eventstudy.quality.events import SUSPECT_HINT
+from eventstudy.quality.events import screen_span
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.sample import garch_sample, sample_finding
 from eventstudy.quality.screens import screen_series
@@ -167,14 +167,25 @@ def garch_study(ticker: str, *, date: Any = None, tranche: str = "cornerstone",
     day0 = (to_timestamp(date, "--date") if date is not None
             else lockup_events(with_tranches(listing, [tranche]))[0].session)
     stock, index = return_series(loader, ticker, market, listing.listing_date)
-    last = min(len(stock) - 1, int(stock.index.searchsorted(day0)) + 20)  # day +20
-    suspect = screen_series(loader.load(ticker), ticker, calendar_code(ticker)).suspect_within(
-        pd.Timestamp(stock.index[0]), pd.Timestamp(stock.index[last]))
-    if suspect and not keep_suspect:
-        raise BadInput(f"{ticker}: suspect return among the returns of the GARCH fit: "
-                       f"{suspect[0].found} ({suspect[0].where}) ({SUSPECT_HINT})")
+    found = _screen(loader, ticker, stock, day0, keep_suspect)
     # one BLAS thread: the numbers of every executor, never the caller's (volatility.threads)
     options.setdefault("min_garch", None)
     result = isolated(volatility_study, stock, day0, index, label=ticker, **options)
     result.notes.extend(loader.notes)
+    result.notes.extend(f"quality: {f.line()}" for f in found)
     return result
+
+
+def _screen(loader: PriceLoader, ticker: str, stock: pd.Series, day0: pd.Timestamp,
+            keep_suspect: bool) -> list[Finding]:
+    """The quality screen of every study (``quality.events.screen_span``) over the returns of
+    the fit, from the first to day +20: an impossible return is ``BadInput`` (the study's skip
+    reason) unless ``keep_suspect``, which keeps it with a finding."""
+    last = min(len(stock) - 1, int(stock.index.searchsorted(day0)) + 20)  # day +20
+    screen = screen_series(loader.load(ticker), ticker, calendar_code(ticker))
+    reason, found = screen_span(screen, pd.Timestamp(stock.index[0]),
+                                pd.Timestamp(stock.index[last]),
+                                f"{ticker}:{pd.Timestamp(day0).date()}", keep_suspect)
+    if reason is not None:
+        raise BadInput(f"{ticker}: {reason}")
+    return found

@@ -20,6 +20,7 @@ from eventstudy.engine.panel import LOCKUP_MODEL
 from eventstudy.engine.series import Series, align
 from eventstudy.engine.windows import MIN_ESTIMATION, Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable
+from eventstudy.formatting import json_clean
 from eventstudy.results.listing_result import (
     BASE_OFFER,
     BASE_OPEN,
@@ -305,6 +306,4 @@ def _gap_notes(listing: Listing, loader: _ListingLoader, rows: list[dict[str, An
 
 
 def _json_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    from eventstudy.formatting import _clean
-
-    return [cast(dict[str, Any], _clean(r)) for r in frame.to_dict("records")]
+    return cast(list[dict[str, Any]], json_clean(frame))

@@ -6,6 +6,15 @@ Jagannathan & Runkle 1993) and EGARCH(1,1) with Nelson's asymmetric term (Nelson
 constant mean or a market-model mean (arch's ``LS`` mean with the market return as regressor).
 Candidates are ranked by BIC (Schwarz 1978).
 
+One concept per module, composable as arch's pieces are: ``base`` (constants, units, the
+:class:`~eventstudy.volatility.base.Sample` every fit reads, the EWMA), ``garch`` (``ModelSpec``:
+process x distribution x mean; ``fit_garch``, the one route to arch's optimiser; ``GarchFit``),
+``selection`` (``select_model``: BIC among unflagged fits), ``event`` (``volatility_study``:
+estimate, filter, fall back; ``EventVolatility``), ``ratio`` (window variances and the
+permutation tests of a variance change), ``dummy`` (the QLR test of a variance dummy and its arch
+process ``EventDummyGARCH``), ``garch_bmp`` (the cross-event test), ``size`` (the tests' size on
+no-event draws). ``executors`` runs many fits or studies.
+
 Units: returns (decimals) are multiplied by ``scale`` (default 100, i.e. percent) before they
 reach arch's optimiser, whose SLSQP search is badly conditioned with daily variances near 1e-4.
 Parameters, sigmas and variances in every result are in those units: sigma in % per day, omega

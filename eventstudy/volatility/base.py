@@ -1,10 +1,11 @@
-"""Shared pieces of the volatility models: constants and units (returns x ``SCALE``), input
-checks, the OLS mean, the arch backcast and the RiskMetrics (1996) EWMA variance."""
+"""What every volatility model here shares: constants and units (returns x ``SCALE``), the
+:class:`Sample` every fit reads (returns and market aligned and scaled, with its OLS mean), the
+arch backcast, the RiskMetrics (1996) EWMA variance and JSON-ready values."""
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -17,12 +18,10 @@ from arch.univariate import (
 from arch.univariate.distribution import Distribution
 
 from eventstudy.errors import BadInput, EstimationError
+from eventstudy.formatting import json_clean
 
 if TYPE_CHECKING:
-    from arch._typing import (
-        ArrayLike1D,
-    )
-from eventstudy.engine.windows import Window, window_label
+    from arch._typing import ArrayLike1D
 
 SCALE = 100.0  # returns x 100: the optimiser works in percent
 
@@ -77,57 +76,27 @@ DELTA_BOUND = 10.0  # |delta| of the variance dummy: omega scaled by at most e^1
 NU_LOWER = 2.05  # arch's lower bound of the t and skew-t degrees of freedom
 
 
-_VOL_LABELS = {"GARCH": "GARCH(1,1)", "GJR": "GJR-GARCH(1,1,1)", "EGARCH": "EGARCH(1,1)"}
+VOL_LABELS = {"GARCH": "GARCH(1,1)", "GJR": "GJR-GARCH(1,1,1)", "EGARCH": "EGARCH(1,1)"}
 
 
-_DIST_LABELS = {"normal": "normal", "t": "Student-t", "skewt": "skew-t"}
+DIST_LABELS = {"normal": "normal", "t": "Student-t", "skewt": "skew-t"}
 
 
-_DISTRIBUTIONS: dict[str, type[Distribution]] = {
+DISTRIBUTIONS: dict[str, type[Distribution]] = {
     "normal": Normal, "t": StudentsT, "skewt": SkewStudent,
 }
 
 
-_EWMA_LABEL = f"EWMA (RiskMetrics 1996, lambda={RISKMETRICS_LAMBDA})"
+EWMA_LABEL = f"EWMA (RiskMetrics 1996, lambda={RISKMETRICS_LAMBDA})"
 
 
 CovType = Literal["robust", "classic"]
 
 
-def _json(value: Any) -> Any:
-    """``value`` with numpy scalars, NaN (-> None), timestamps and frames made JSON-ready."""
-    if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [_json(row) for row in value.to_dict("records")]
-    if isinstance(value, np.ndarray):
-        return _json(value.tolist())
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    return value
-
-
-def _fmt(value: float | None, digits: int = 4) -> str:
-    """A number for a summary line ('n/a' for None/NaN)."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return f"{value:.{digits}f}"
-
-
-def _days(window: Window) -> str:
-    """``(-20, -1)`` -> ``'[-20,-1]'`` (``window_label``, the one text form of a window)."""
-    return window_label(window)
+def json_record(record: dict[str, Any]) -> dict[str, Any]:
+    """``formatting.json_clean`` (the one JSON cleaner) of a dict: the ``to_dict`` of every
+    result here."""
+    return cast(dict[str, Any], json_clean(record))
 
 
 def arch_backcast(resid: ArrayLike1D | np.ndarray) -> float:
@@ -153,6 +122,82 @@ def ewma_variance(resid: ArrayLike1D | np.ndarray, lam: float = RISKMETRICS_LAMB
     return sigma2
 
 
+Returns = pd.Series | np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """What every fit reads: returns (column ``y``) and, for a market-model mean, the market
+    return (``m``), aligned on their index, rows with a missing value dropped, multiplied by
+    ``scale`` (the units of every parameter and variance). Build it with :meth:`of`."""
+
+    frame: pd.DataFrame
+    scale: float = SCALE
+
+    @classmethod
+    def of(cls, returns: Returns | Sample, market: Returns | None = None,
+           scale: float | None = None) -> Sample:
+        """The sample of ``returns`` (and ``market``) in decimals, x ``scale`` (default
+        ``SCALE``); a ``Sample`` is returned as it is (it carries its market and scale)."""
+        if isinstance(returns, Sample):
+            if market is not None or (scale is not None and scale != returns.scale):
+                raise BadInput("a Sample carries its market and scale: give them to Sample.of")
+            return returns
+        factor = SCALE if scale is None else float(scale)
+        return cls(_aligned(returns, market) * factor, factor)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def index(self) -> pd.Index:
+        """The dates (or positions) of the rows."""
+        return self.frame.index
+
+    @property
+    def mean(self) -> str:
+        """``'market'`` (a market-model mean) or ``'constant'``."""
+        return "market" if "m" in self.frame else "constant"
+
+    @property
+    def y(self) -> np.ndarray:
+        """The scaled returns."""
+        return self.frame["y"].to_numpy(dtype=float)
+
+    def rows(self, which: slice | np.ndarray) -> Sample:
+        """The rows ``which`` (a slice of positions or a boolean mask)."""
+        return Sample(self.frame.iloc[which], self.scale)
+
+    def check(self, minimum: int = 10) -> None:
+        """Raise EstimationError when the sample cannot carry a GARCH fit at all."""
+        if len(self) < minimum:
+            raise EstimationError(f"only {len(self)} returns: a GARCH fit needs at least "
+                                  f"{minimum}")
+        if float(np.ptp(self.y)) == 0.0:
+            raise EstimationError("the returns are constant: there is no variance to model")
+
+    def design(self) -> np.ndarray:
+        """Mean-equation regressors: a constant, and the market return when present."""
+        columns = [np.ones(len(self))]
+        if "m" in self.frame:
+            columns.append(self.frame["m"].to_numpy(dtype=float))
+        return np.column_stack(columns)
+
+    def ols_residuals(self, fit_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Mean-equation residuals over every row with the OLS coefficients of the first
+        ``fit_rows`` rows (default: all), and the covariance of those coefficients."""
+        coef, cov = (self if fit_rows is None else self.rows(slice(0, fit_rows)))._ols()
+        return self.y - self.design() @ coef, cov
+
+    def _ols(self) -> tuple[np.ndarray, np.ndarray]:
+        """OLS coefficients of the mean equation and their covariance s^2 (X'X)^-1."""
+        x, y = self.design(), self.y
+        coef = np.linalg.pinv(x).dot(y)  # as arch's starting values
+        resid = y - x @ coef
+        dof = max(len(y) - x.shape[1], 1)
+        return coef, float(resid @ resid / dof) * np.linalg.pinv(x.T @ x)
+
+
 def _as_series(values: Any, name: str) -> pd.Series:
     """A float Series named ``name`` from a Series or a 1-d array."""
     if isinstance(values, pd.Series):
@@ -163,7 +208,7 @@ def _as_series(values: Any, name: str) -> pd.Series:
     return pd.Series(array, name=name)
 
 
-def _frame(returns: Any, market: Any = None) -> pd.DataFrame:
+def _aligned(returns: Any, market: Any = None) -> pd.DataFrame:
     """Columns ``y`` (and ``m``) aligned on the index; rows with a missing value dropped."""
     y = _as_series(returns, "returns")
     if market is None:  # fast path: no alignment needed
@@ -183,36 +228,3 @@ def _frame(returns: Any, market: Any = None) -> pd.DataFrame:
     if frame.empty:
         raise BadInput("no returns left after dropping missing values and aligning the market")
     return frame
-
-
-def _check_sample(frame: pd.DataFrame, minimum: int = 10) -> None:
-    """Raise EstimationError when ``frame`` cannot carry a GARCH fit at all."""
-    if len(frame) < minimum:
-        raise EstimationError(f"only {len(frame)} returns: a GARCH fit needs at least {minimum}")
-    if float(np.ptp(frame["y"].to_numpy())) == 0.0:
-        raise EstimationError("the returns are constant: there is no variance to model")
-
-
-def _design(frame: pd.DataFrame) -> np.ndarray:
-    """Mean-equation regressors: a constant, and the market return when present."""
-    columns = [np.ones(len(frame))]
-    if "m" in frame:
-        columns.append(frame["m"].to_numpy(dtype=float))
-    return np.column_stack(columns)
-
-
-def ols_residuals(frame: pd.DataFrame, fit_rows: int | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean-equation residuals over all of ``frame`` with the OLS coefficients of its first
-    ``fit_rows`` rows (default: all), and the covariance of those coefficients."""
-    coef, cov = _ols(frame if fit_rows is None else frame.iloc[:fit_rows])
-    return frame["y"].to_numpy(dtype=float) - _design(frame) @ coef, cov
-
-
-def _ols(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """OLS coefficients of the mean equation and their covariance s^2 (X'X)^-1."""
-    x, y = _design(frame), frame["y"].to_numpy(dtype=float)
-    coef = np.linalg.pinv(x).dot(y)  # as arch's starting values
-    resid = y - x @ coef
-    dof = max(len(y) - x.shape[1], 1)
-    return coef, float(resid @ resid / dof) * np.linalg.pinv(x.T @ x)

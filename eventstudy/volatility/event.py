@@ -5,25 +5,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from eventstudy.engine.windows import Window, window_label
 from eventstudy.errors import BadInput, EstimationError
-
-if TYPE_CHECKING:
-    from arch._typing import (
-        ForecastingMethod,
-    )
-from eventstudy.engine.windows import Window
+from eventstudy.formatting import num
 from eventstudy.volatility.base import (
-    _DISTRIBUTIONS,
-    _EWMA_LABEL,
+    DISTRIBUTIONS,
     DISTS,
     ESTIMATION_END,
     EVENT_WINDOW,
+    EWMA_LABEL,
     EX_ANTE_SEED,
     EX_ANTE_SIMULATIONS,
     MIN_GARCH_ESTIMATION,
@@ -32,24 +28,19 @@ from eventstudy.volatility.base import (
     PRE_WINDOW,
     SCALE,
     VOLS,
-    _days,
-    _design,
-    _fmt,
-    _frame,
-    _json,
+    Returns,
+    Sample,
     arch_backcast,
     ewma_variance,
-    ols_residuals,
+    json_record,
 )
-from eventstudy.volatility.dummy import VarianceDummyTest, _dummy_test_scaled
-from eventstudy.volatility.garch import GarchFit, _volatility_process
-from eventstudy.volatility.ratio import (
-    VolatilityRatio,
-    WindowVariance,
-    _variance_ratio,
-    _window_variance,
-)
+from eventstudy.volatility.dummy import VarianceDummyTest, variance_dummy_test
+from eventstudy.volatility.garch import GarchFit
+from eventstudy.volatility.ratio import VolatilityRatio, WindowVariance
 from eventstudy.volatility.selection import ModelSelection, select_model
+
+if TYPE_CHECKING:
+    from arch._typing import ForecastingMethod
 
 
 @dataclass(frozen=True)
@@ -106,7 +97,8 @@ def _check_windows(estimation_end: int, event_window: Window, pre: Window, post:
         raise BadInput(f"estimation must end before the event window: estimation_end="
                        f"{estimation_end} is not < {event_window[0]}")
     if pre[1] >= post[0]:
-        raise BadInput(f"pre window {_days(pre)} must end before post window {_days(post)}")
+        raise BadInput(f"pre window {window_label(pre)} must end before post window "
+                       f"{window_label(post)}")
 
 
 def _layout(event: int, n: int, estimation_end: int, estimation_length: int | None,
@@ -134,7 +126,7 @@ def _layout(event: int, n: int, estimation_end: int, estimation_length: int | No
                    pre, (post[0], min(post[1], clip)), tuple(notes))
 
 
-def _garch_filter(fit: GarchFit, full: pd.DataFrame, n_est: int,
+def _garch_filter(fit: GarchFit, full: Sample, n_est: int,
                   horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Residuals, sigma2 filtered with the fixed pre-event parameters, ex-ante sigma2.
 
@@ -142,15 +134,14 @@ def _garch_filter(fit: GarchFit, full: pd.DataFrame, n_est: int,
     GARCH/GJR; for EGARCH the median of simulated variance paths, because the mean of
     exp(alpha |z|) is infinite with t errors (Nelson 1991).
     """
-    x = _design(full)
-    resid = full["y"].to_numpy(dtype=float) - x @ fit.part("mean")
-    process = _volatility_process(fit.spec.vol, fit.backcast_rule == "sample", n_est)
+    resid = full.y - full.design() @ fit.part("mean")
+    process = fit.spec.process(fit.backcast_rule == "sample", n_est)
     start = process.backcast_transform(fit.backcast)
     bounds = process.variance_bounds(resid)
     sigma2 = np.zeros(resid.size)
     process.compute_variance(fit.part("vol"), resid, sigma2, start, bounds)
     method: ForecastingMethod = "simulation" if fit.spec.vol == "EGARCH" else "analytic"
-    rng = _DISTRIBUTIONS[fit.spec.dist](seed=EX_ANTE_SEED).simulate(fit.part("dist"))
+    rng = DISTRIBUTIONS[fit.spec.dist](seed=EX_ANTE_SEED).simulate(fit.part("dist"))
     forecast = process.forecast(fit.part("vol"), resid[:n_est], start, bounds[:n_est],
                                 start=n_est - 1, horizon=horizon, method=method,
                                 simulations=EX_ANTE_SIMULATIONS, rng=rng)
@@ -159,42 +150,37 @@ def _garch_filter(fit: GarchFit, full: pd.DataFrame, n_est: int,
     return resid, sigma2, np.asarray(forecast.forecasts)[-1]
 
 
-def _ewma_filter(full: pd.DataFrame, n_est: int,
-                 horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """OLS residuals (pre-event fit), EWMA sigma2, flat ex-ante sigma2, OLS covariance."""
-    resid, cov = ols_residuals(full, n_est)
-    sigma2 = ewma_variance(resid, backcast=arch_backcast(resid[:n_est]))
-    return resid, sigma2, np.full(horizon, sigma2[n_est]), cov
+def _ewma(resid: np.ndarray, n_est: int) -> np.ndarray:
+    """RiskMetrics EWMA sigma2 of ``resid``, started at arch's backcast of the estimation part."""
+    return ewma_variance(resid, backcast=arch_backcast(resid[:n_est]))
 
 
-def _prediction_variance(full: pd.DataFrame, cov: np.ndarray) -> np.ndarray:
-    """x_t' Var(theta_hat) x_t: variance added to sigma2_t by the estimated mean parameters."""
-    x = _design(full)
-    return np.einsum("ij,jk,ik->i", x, cov, x)
-
-
-def _build_path(selection: ModelSelection, full: pd.DataFrame, lay: _Layout,
+def _build_path(selection: ModelSelection, full: Sample, lay: _Layout,
                 prediction_error: bool) -> tuple[pd.DataFrame, bool]:
     """Per-session table from the estimation start to the last event day (scaled units).
 
-    Also says whether the prediction-error adjustment was applied (it is dropped when the
-    covariance of the mean parameters is unusable).
+    Without a GARCH fit the residuals are those of the pre-event OLS mean and sigma is the
+    EWMA, flat ex ante. Also says whether the prediction-error adjustment x_t' V x_t (V the
+    covariance of the mean parameters) was applied: it is dropped when V is unusable.
     """
     n_est = lay.est_stop - lay.est_start
     horizon = len(full) - n_est
     if selection.best is not None:
         resid, sigma2, ex_ante = _garch_filter(selection.best, full, n_est, horizon)
         cov = selection.best.mean_cov()
+        ewma = _ewma(resid, n_est)
     else:
-        resid, sigma2, ex_ante, cov = _ewma_filter(full, n_est, horizon)
+        resid, cov = full.ols_residuals(n_est)
+        sigma2 = ewma = _ewma(resid, n_est)
+        ex_ante = np.full(horizon, sigma2[n_est])
     days = np.arange(len(full)) - (lay.event - lay.est_start)
-    path = pd.DataFrame({"day": days, "ret": full["y"].to_numpy(), "resid": resid},
-                        index=full.index)
+    path = pd.DataFrame({"day": days, "ret": full.y, "resid": resid}, index=full.index)
     path["sigma"] = np.sqrt(sigma2)
-    path["sigma_ewma"] = np.sqrt(ewma_variance(resid, backcast=arch_backcast(resid[:n_est])))
+    path["sigma_ewma"] = np.sqrt(ewma)
     path["sigma_ex_ante"] = np.concatenate((np.full(n_est, np.nan), np.sqrt(ex_ante)))
     path["z"] = resid / path["sigma"]
-    extra = _prediction_variance(full, cov) if prediction_error else np.zeros(len(full))
+    x = full.design()
+    extra = np.einsum("ij,jk,ik->i", x, cov, x) if prediction_error else np.zeros(len(full))
     applied = prediction_error and bool(np.all(np.isfinite(extra)) and np.all(extra >= 0))
     extra = extra if applied else np.zeros(len(full))
     in_window = (days >= lay.event_window[0]) & (days <= lay.event_window[1])
@@ -203,7 +189,7 @@ def _build_path(selection: ModelSelection, full: pd.DataFrame, lay: _Layout,
     return path, applied
 
 
-@dataclass
+@dataclass(frozen=True)
 class EventVolatility:
     """GARCH volatility around one event: model choice, event-induced volatility, SARs.
 
@@ -239,7 +225,7 @@ class EventVolatility:
     @property
     def model(self) -> str:
         """Name of the conditional-variance model in use."""
-        return self.fit.spec.label if self.fit else _EWMA_LABEL
+        return self.fit.spec.label if self.fit else EWMA_LABEL
 
     @property
     def fallback_reason(self) -> str | None:
@@ -256,7 +242,7 @@ class EventVolatility:
         """Standardised CAR over ``window``: sum of SARs / sqrt(number of days)."""
         sar = self.sar.loc[window[0]:window[1]].dropna()
         if sar.empty:
-            raise BadInput(f"no standardised abnormal returns in {_days(window)}")
+            raise BadInput(f"no standardised abnormal returns in {window_label(window)}")
         return float(sar.sum() / math.sqrt(len(sar)))
 
     def _estimation_line(self) -> str:
@@ -271,8 +257,8 @@ class EventVolatility:
         lines = [f"  {'window':<8}{'days':>10}{'n':>4}{'realised':>11}{'filtered':>11}"
                  f"{'ex-ante':>11}"]
         for w in self.windows:
-            lines.append(f"  {w.name:<8}{_days(w.days):>10}{w.n:>4}{w.realised:>11.3f}"
-                         f"{w.filtered:>11.3f}{_fmt(w.ex_ante, 3):>11}")
+            lines.append(f"  {w.name:<8}{window_label(w.days):>10}{w.n:>4}{w.realised:>11.3f}"
+                         f"{w.filtered:>11.3f}{num(w.ex_ante, 3):>11}")
         first = int(self.path.loc[~self.path["estimation"], "day"].iloc[0])
         lines.append(f"  (realised: mean AR^2; filtered: mean one-step sigma2; ex-ante: mean "
                      f"multi-step forecast, days >= {first:+d} only)")
@@ -294,8 +280,8 @@ class EventVolatility:
             self.ratio.summary(),
             "Realised vs forecast variance (%^2):",
             *self._window_lines(),
-            f"Standardised AR (AR / conditional sigma): SAR(0) = {_fmt(float(sar0), 3)}, SCAR"
-            f"{_days(self.event_window)} = {_fmt(self.scar(self.event_window), 3)}"
+            f"Standardised AR (AR / conditional sigma): SAR(0) = {num(float(sar0), 3)}, SCAR"
+            f"{window_label(self.event_window)} = {num(self.scar(self.event_window), 3)}"
             + (" (prediction-error adjusted)" if self.prediction_error else ""),
         ]
         lines += [f"Note: {note}" for note in self.notes]
@@ -304,7 +290,7 @@ class EventVolatility:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: everything in the summary plus the event-window rows."""
         rows = self.path[self.path["sar"].notna()].reset_index(names="date")
-        return _json({
+        return json_record({
             "label": self.label, "event_date": self.event_date,
             "event_position": self.event_position, "scale": self.scale, "mean": self.mean,
             "model": self.model, "fallback_reason": self.fallback_reason,
@@ -320,8 +306,8 @@ class EventVolatility:
         })
 
 
-def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
-                     market: pd.Series | np.ndarray | None = None, *, label: str = "",
+def volatility_study(returns: Returns, event_date: Any,
+                     market: Returns | None = None, *, label: str = "",
                      estimation_end: int = ESTIMATION_END, estimation_length: int | None = None,
                      event_window: Window = EVENT_WINDOW, pre_window: Window = PRE_WINDOW,
                      post_window: Window = POST_WINDOW, vols: Sequence[str] = VOLS,
@@ -343,30 +329,32 @@ def volatility_study(returns: pd.Series | np.ndarray, event_date: Any,
     ratio and its permutation p are the numbers to read (``short_sample`` says so);
     ``min_garch=None`` fits GARCH anyway and ``short_sample`` warns when the sample is short.
     """
-    frame = _frame(returns, market)
-    event, notes = _event_position(frame.index, event_date)
-    lay = _layout(event, len(frame), estimation_end, estimation_length, event_window,
+    sample = Sample.of(returns, market, scale)
+    event, notes = _event_position(sample.index, event_date)
+    lay = _layout(event, len(sample), estimation_end, estimation_length, event_window,
                   pre_window, post_window)
-    est = frame.iloc[lay.est_start: lay.est_stop]
+    full = sample.rows(slice(lay.est_start, lay.stop))
+    est = full.rows(slice(0, lay.est_stop - lay.est_start))
     short = _short_sample(len(est), min_garch)
     if min_garch is not None and len(est) < min_garch:
-        selection = ModelSelection([], None, short, len(est), scale)
+        selection = ModelSelection([], None, short, len(est), sample.scale)
     else:
-        selection = select_model(est["y"], est.get("m"), vols=vols, dists=dists, scale=scale,
-                                 min_obs=min_obs, backcast=backcast)
-    full = frame.iloc[lay.est_start: lay.stop] * scale
+        selection = select_model(est, vols=vols, dists=dists, min_obs=min_obs,
+                                 backcast=backcast)
     path, adjusted = _build_path(selection, full, lay, prediction_error)
     if prediction_error and not adjusted:
         notes.append("prediction-error adjustment dropped: the covariance of the mean "
                      "parameters is not usable (degenerate fit)")
-    ratio = _variance_ratio(path, lay.pre, lay.post)
-    ratio.dummy_test, ratio.note = _maybe_dummy_test(selection, full, path, lay, dummy_test)
-    windows = [_window_variance(path, name, days) for name, days in
+    ratio = VolatilityRatio.from_path(path, lay.pre, lay.post)
+    test, note = _maybe_dummy_test(selection, full, path, lay, dummy_test)
+    ratio = replace(ratio, dummy_test=test, note=note)
+    windows = [WindowVariance.from_path(path, name, days) for name, days in
                (("pre", lay.pre), ("event", lay.event_window), ("post", lay.post))]
-    date = pd.Timestamp(frame.index[event]) if isinstance(frame.index, pd.DatetimeIndex) else None
+    index = sample.index
+    date = pd.Timestamp(index[event]) if isinstance(index, pd.DatetimeIndex) else None
     return EventVolatility(
-        label=label, event_date=date, event_position=event, scale=scale,
-        mean="market" if "m" in frame else "constant", selection=selection, path=path,
+        label=label, event_date=date, event_position=event, scale=sample.scale,
+        mean=sample.mean, selection=selection, path=path,
         windows=windows, ratio=ratio, event_window=lay.event_window,
         prediction_error=adjusted, notes=notes + list(lay.notes),
         estimation_sessions=len(est), short_sample=short)
@@ -377,7 +365,7 @@ def _short_sample(n_est: int, min_garch: int | None) -> str | None:
     ``min_garch``): GARCH not fitted, or (``min_garch=None``) fitted but unreliable."""
     if min_garch is not None and n_est < min_garch:
         return (f"GARCH not fitted: {n_est} estimation sessions < {min_garch} "
-                f"(MIN_GARCH_ESTIMATION, Hwang & Valls Pereira 2006); using {_EWMA_LABEL}: read "
+                f"(MIN_GARCH_ESTIMATION, Hwang & Valls Pereira 2006); using {EWMA_LABEL}: read "
                 "the raw residual variance ratio and its permutation p")
     if n_est < MIN_GARCH_ESTIMATION:
         return (f"GARCH fitted on {n_est} estimation sessions < {MIN_GARCH_ESTIMATION} "
@@ -387,7 +375,7 @@ def _short_sample(n_est: int, min_garch: int | None) -> str | None:
     return None
 
 
-def _maybe_dummy_test(selection: ModelSelection, full: pd.DataFrame, path: pd.DataFrame,
+def _maybe_dummy_test(selection: ModelSelection, full: Sample, path: pd.DataFrame,
                       lay: _Layout, wanted: bool) -> tuple[VarianceDummyTest | None, str | None]:
     """Run the robust QLR variance-dummy test on [estimation start, last post day] when it makes
     sense; kurtosis from the chosen model's standardised residuals of the estimation window."""
@@ -397,10 +385,11 @@ def _maybe_dummy_test(selection: ModelSelection, full: pd.DataFrame, path: pd.Da
         return None, "LR variance-dummy test skipped: GARCH fell back to EWMA"
     keep = (path["day"] <= lay.post[1]).to_numpy()
     dummy = ((path["day"] >= lay.post[0]) & (path["day"] <= lay.post[1])).to_numpy()[keep]
+    if not dummy.any():
+        return None, "LR variance-dummy test skipped: no post-event day in the data"
     try:
-        test = _dummy_test_scaled(full[keep], dummy.astype(float), selection.best.spec,
-                                  selection.scale,
-                                  path.loc[path["estimation"], "z"].to_numpy())
+        test = variance_dummy_test(full.rows(keep), dummy.astype(float),
+                                   reference_z=path.loc[path["estimation"], "z"].to_numpy())
     except EstimationError as exc:
         return None, f"LR variance-dummy test failed: {exc}"
     return test, None

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from eventstudy.engine.windows import Window
+from eventstudy.engine.windows import Window, window_label
 from eventstudy.errors import BadInput, EstimationError
-from eventstudy.volatility.base import _days, _json
+from eventstudy.volatility.base import json_record
 from eventstudy.volatility.event import EventVolatility
 
 
-@dataclass
+@dataclass(frozen=True)
 class GarchBmpTest:
     """GARCH-standardised BMP test of (cumulative) ARs (module docstring)."""
 
@@ -38,14 +38,14 @@ class GarchBmpTest:
 
     def summary(self) -> str:
         """One line."""
-        return (f"GARCH-standardised BMP test over {_days(self.window)}: N = {self.n_events}, "
-                f"mean SCAR = {self.mean_scar:.3f}, sd = {self.std_scar:.3f}, "
+        return (f"GARCH-standardised BMP test over {window_label(self.window)}: "
+                f"N = {self.n_events}, mean SCAR = {self.mean_scar:.3f}, sd = {self.std_scar:.3f}, "
                 f"t = {self.t_stat:.3f}, p = {self.p_value:.4f} "
                 f"(two-sided, t({self.n_events - 1}))")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return _json(self.__dict__)
+        return json_record(self.__dict__)
 
 
 def _window_columns(n_days: int, window: Window | None, days: Sequence[int] | None
@@ -57,7 +57,7 @@ def _window_columns(n_days: int, window: Window | None, days: Sequence[int] | No
     lo, hi = (int(labels[0]), int(labels[-1])) if window is None else window
     mask = (labels >= lo) & (labels <= hi)
     if not mask.any():
-        raise BadInput(f"window {_days((lo, hi))} selects no column of the SAR array")
+        raise BadInput(f"window {window_label((lo, hi))} selects no column of the SAR array")
     return mask, (lo, hi)
 
 
@@ -82,7 +82,7 @@ def garch_bmp_test(sar: np.ndarray, window: Window | None = None,
     scar = np.nansum(block[keep], axis=1) / np.sqrt(counts[keep])
     if scar.size < 2:
         raise BadInput(f"the GARCH-standardised BMP test needs at least 2 events with data in "
-                       f"{_days(used)}, got {scar.size}")
+                       f"{window_label(used)}, got {scar.size}")
     sd = float(np.std(scar, ddof=1))
     if sd == 0.0:
         raise EstimationError("all standardised CARs are equal: the cross-sectional t is undefined")

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.windows import Window
-from eventstudy.volatility.base import _days, _json
+from eventstudy.engine.windows import Window, window_label
+from eventstudy.volatility.base import json_record
 from eventstudy.volatility.dummy import VarianceDummyTest
 
 
-@dataclass
+@dataclass(frozen=True)
 class WindowVariance:
     """Realised vs forecast variance over a window of event days (scaled units, squared)."""
 
@@ -35,12 +35,24 @@ class WindowVariance:
     ex_ante: float | None
     mean_sigma: float
 
+    @classmethod
+    def from_path(cls, path: pd.DataFrame, name: str, days: Window) -> WindowVariance:
+        """Realised mean e^2 vs mean filtered and ex-ante sigma2 over ``days`` of an event
+        path (columns ``day``, ``resid``, ``sigma``, ``sigma_ex_ante``)."""
+        rows = path[(path["day"] >= days[0]) & (path["day"] <= days[1])]
+        ex_ante = rows["sigma_ex_ante"].dropna()
+        return cls(
+            name=name, days=days, n=len(rows), realised=float(np.mean(rows["resid"] ** 2)),
+            filtered=float(np.mean(rows["sigma"] ** 2)),
+            ex_ante=float(np.mean(ex_ante**2)) if len(ex_ante) else None,
+            mean_sigma=float(rows["sigma"].mean()))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return _json(self.__dict__)
+        return json_record(self.__dict__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class VolatilityRatio:
     """Mean conditional sigma after vs before day 0, and tests of a variance change.
 
@@ -65,6 +77,19 @@ class VolatilityRatio:
     # permutation p of ``raw_ratio`` (the same test on the raw residuals e_t instead of z_t)
     raw_perm_pvalue: float = float("nan")
 
+    @classmethod
+    def from_path(cls, path: pd.DataFrame, pre: Window, post: Window) -> VolatilityRatio:
+        """Mean sigma ratio and the permutation tests on the standardised (``z``) and raw
+        (``resid``) residuals of an event path (columns ``day``, ``resid``, ``sigma``,
+        ``z``)."""
+        before = path[(path["day"] >= pre[0]) & (path["day"] <= pre[1])]
+        after = path[(path["day"] >= post[0]) & (path["day"] <= post[1])]
+        ratio, p = permutation_variance_test(before["z"].to_numpy(), after["z"].to_numpy())
+        raw, raw_p = permutation_variance_test(before["resid"].to_numpy(),
+                                               after["resid"].to_numpy())
+        return cls(pre, post, float(before["sigma"].mean()), float(after["sigma"].mean()),
+                   ratio, len(after), len(before), p, raw_ratio=raw, raw_perm_pvalue=raw_p)
+
     @property
     def ratio(self) -> float:
         """mean sigma over ``post`` / mean sigma over ``pre``."""
@@ -73,12 +98,12 @@ class VolatilityRatio:
     def summary(self) -> str:
         """A few lines."""
         lines = [
-            f"mean sigma {_days(self.pre)} = {self.mean_sigma_pre:.3f}, {_days(self.post)} = "
-            f"{self.mean_sigma_post:.3f}: ratio {self.ratio:.3f} (day 0's own shock enters sigma "
-            f"from day +1 through the ARCH term); raw residual variance ratio "
-            f"{self.raw_ratio:.3f} (permutation p {self.raw_perm_pvalue:.4f})",
-            f"Permutation test of standardised residual variance {_days(self.post)} vs "
-            f"{_days(self.pre)}: mean z^2 ratio = {self.z2_ratio:.3f} ({self.n_post} vs "
+            f"mean sigma {window_label(self.pre)} = {self.mean_sigma_pre:.3f}, "
+            f"{window_label(self.post)} = {self.mean_sigma_post:.3f}: ratio {self.ratio:.3f} "
+            f"(day 0's own shock enters sigma from day +1 through the ARCH term); raw residual "
+            f"variance ratio {self.raw_ratio:.3f} (permutation p {self.raw_perm_pvalue:.4f})",
+            f"Permutation test of standardised residual variance {window_label(self.post)} vs "
+            f"{window_label(self.pre)}: mean z^2 ratio = {self.z2_ratio:.3f} ({self.n_post} vs "
             f"{self.n_pre} days), p = {self.perm_pvalue:.4f} (two-sided, {PERMUTATIONS} "
             "permutations)",
         ]
@@ -93,18 +118,7 @@ class VolatilityRatio:
         out = {k: v for k, v in self.__dict__.items() if k != "dummy_test"}
         out["ratio"] = self.ratio
         out["dummy_test"] = self.dummy_test.to_dict() if self.dummy_test else None
-        return _json(out)
-
-
-def _window_variance(path: pd.DataFrame, name: str, days: Window) -> WindowVariance:
-    """Realised mean e^2 vs mean filtered and ex-ante sigma2 over ``days``."""
-    rows = path[(path["day"] >= days[0]) & (path["day"] <= days[1])]
-    ex_ante = rows["sigma_ex_ante"].dropna()
-    return WindowVariance(
-        name=name, days=days, n=len(rows), realised=float(np.mean(rows["resid"] ** 2)),
-        filtered=float(np.mean(rows["sigma"] ** 2)),
-        ex_ante=float(np.mean(ex_ante**2)) if len(ex_ante) else None,
-        mean_sigma=float(rows["sigma"].mean()))
+        return json_record(out)
 
 
 PERMUTATIONS = 9999
@@ -129,14 +143,3 @@ def permutation_variance_test(pre: np.ndarray, post: np.ndarray, draws: int = PE
     high = 1 + int(np.sum(star >= ratio * (1 - 1e-12)))
     low = 1 + int(np.sum(star <= ratio * (1 + 1e-12)))
     return ratio, float(min(1.0, 2.0 * min(high, low) / (draws + 1)))
-
-
-def _variance_ratio(path: pd.DataFrame, pre: Window, post: Window) -> VolatilityRatio:
-    """Mean sigma ratio and the permutation test on standardised residuals."""
-    before = path[(path["day"] >= pre[0]) & (path["day"] <= pre[1])]
-    after = path[(path["day"] >= post[0]) & (path["day"] <= post[1])]
-    ratio, p = permutation_variance_test(before["z"].to_numpy(), after["z"].to_numpy())
-    raw, raw_p = permutation_variance_test(before["resid"].to_numpy(), after["resid"].to_numpy())
-    return VolatilityRatio(pre, post, float(before["sigma"].mean()), float(after["sigma"].mean()),
-                           ratio, len(after), len(before), p, raw_ratio=raw,
-                           raw_perm_pvalue=raw_p)

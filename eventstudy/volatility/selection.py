@@ -7,25 +7,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from eventstudy.errors import EstimationError
 from eventstudy.volatility.base import (
-    _EWMA_LABEL,
-    _VOL_LABELS,
     DISTS,
+    EWMA_LABEL,
     MIN_OBS,
-    SCALE,
+    VOL_LABELS,
     VOLS,
-    _check_sample,
-    _frame,
-    _json,
+    Returns,
+    Sample,
+    json_record,
 )
-from eventstudy.volatility.garch import GarchFit, ModelSpec, _fit_scaled
+from eventstudy.volatility.garch import GarchFit, ModelSpec, fit_garch
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelSelection:
     """All candidates, the BIC choice among unflagged fits, or why there is none."""
 
@@ -41,7 +39,7 @@ class ModelSelection:
         """One row per candidate: model, dist, mean, loglik, BIC, converged, persistence,
         beta_at_bound, flags, chosen."""
         rows = [{
-            "model": _VOL_LABELS[f.spec.vol], "dist": f.spec.dist, "mean": f.spec.mean,
+            "model": VOL_LABELS[f.spec.vol], "dist": f.spec.dist, "mean": f.spec.mean,
             "loglik": f.loglik, "bic": f.bic, "converged": f.converged,
             "persistence": f.persistence, "beta_at_bound": f.beta_at_bound,
             "flags": "; ".join(f.flags), "chosen": f is self.best,
@@ -62,7 +60,7 @@ class ModelSelection:
             with pd.option_context("display.width", 200, "display.max_colwidth", 60):
                 lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         lines += [f"  {name}: {message}" for name, message in self.errors.items()]
-        choice = self.best.spec.label if self.best else f"none -> {_EWMA_LABEL}"
+        choice = self.best.spec.label if self.best else f"none -> {EWMA_LABEL}"
         lines.append(f"Chosen: {choice}")
         if self.fallback_reason:
             lines.append(f"Fallback: {self.fallback_reason}")
@@ -70,7 +68,7 @@ class ModelSelection:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the table, the chosen model and the fallback reason."""
-        return _json({
+        return json_record({
             "nobs": self.nobs, "scale": self.scale, "criterion": "bic",
             "chosen": self.best.spec.label if self.best else None,
             "fallback_reason": self.fallback_reason, "candidates": self.table,
@@ -98,7 +96,7 @@ def _no_candidate_reason(fits: list[GarchFit], errors: dict[str, str]) -> str:
         kinds["arch error"] = len(errors)
     counts = ", ".join(f"{kind}: {n}" for kind, n in kinds.items())
     total = len(fits) + len(errors)
-    return f"all {total} GARCH candidates flagged ({counts}); using {_EWMA_LABEL}"
+    return f"all {total} GARCH candidates flagged ({counts}); using {EWMA_LABEL}"
 
 
 def _choose(fits: list[GarchFit], errors: dict[str, str], nobs: int,
@@ -111,30 +109,27 @@ def _choose(fits: list[GarchFit], errors: dict[str, str], nobs: int,
     return ModelSelection(fits, None, _no_candidate_reason(fits, errors), nobs, scale, errors)
 
 
-def select_model(returns: pd.Series | np.ndarray, market: pd.Series | np.ndarray | None = None,
+def select_model(returns: Returns | Sample, market: Returns | None = None,
                  *, vols: Sequence[str] = VOLS, dists: Sequence[str] = DISTS,
-                 scale: float = SCALE, min_obs: int = MIN_OBS,
+                 scale: float | None = None, min_obs: int = MIN_OBS,
                  backcast: float | str = "arch") -> ModelSelection:
     """Fit every ``vols`` x ``dists`` candidate with arch; pick the lowest BIC among unflagged.
 
-    With fewer than ``min_obs`` returns no GARCH is attempted (documented rule: a GARCH(1,1)
-    on a few dozen returns cannot separate alpha from beta) and the selection is the EWMA
-    fallback with its reason.
+    ``returns`` (and ``market``) as for :func:`fit_garch`. With fewer than ``min_obs`` returns
+    no GARCH is attempted (documented rule: a GARCH(1,1) on a few dozen returns cannot separate
+    alpha from beta) and the selection is the EWMA fallback with its reason.
     """
-    frame = _frame(returns, market)
-    if len(frame) < min_obs:
-        reason = (f"only {len(frame)} returns in the estimation window (< min_obs={min_obs}): "
-                  f"GARCH not attempted; using {_EWMA_LABEL}")
-        return ModelSelection([], None, reason, len(frame), scale)
-    _check_sample(frame)
-    mean = "constant" if market is None else "market"
-    scaled = frame * scale
+    sample = Sample.of(returns, market, scale)
+    if len(sample) < min_obs:
+        reason = (f"only {len(sample)} returns in the estimation window (< min_obs={min_obs}): "
+                  f"GARCH not attempted; using {EWMA_LABEL}")
+        return ModelSelection([], None, reason, len(sample), sample.scale)
+    sample.check()
     fits, errors = [], {}
     for vol in vols:
         for dist in dists:
-            spec = ModelSpec(vol, dist, mean)
             try:
-                fits.append(_fit_scaled(scaled, spec, scale=scale, backcast=backcast))
+                fits.append(fit_garch(sample, vol=vol, dist=dist, backcast=backcast))
             except EstimationError as exc:
-                errors[spec.label] = str(exc)
-    return _choose(fits, errors, len(frame), scale)
+                errors[ModelSpec(vol, dist, sample.mean).label] = str(exc)
+    return _choose(fits, errors, len(sample), sample.scale)
