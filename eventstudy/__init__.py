@@ -33,6 +33,7 @@ _LAZY = {
     "listing_study": "eventstudy.studies.listing",
     "ListingStudyResult": "eventstudy.results.listing_result",
     "event_study": "eventstudy.studies.lockup",
+    "chunked_study": "eventstudy.studies.chunked",
     "lockup_study": "eventstudy.studies.lockup",
     "EventStudyResult": "eventstudy.results.result",
     "garch_study": "eventstudy.studies.garch",
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from eventstudy.results.listing_result import ListingStudyResult
     from eventstudy.results.result import EventStudyResult
     from eventstudy.studies.batch import batch_study
+    from eventstudy.studies.chunked import chunked_study
     from eventstudy.studies.garch import garch_study
     from eventstudy.studies.listing import listing_study
     from eventstudy.studies.lockup import event_study, lockup_study
@@ -87,6 +89,7 @@ __all__ = [
     "listing_study",
     "ListingStudyResult",
     "event_study",
+    "chunked_study",
     "lockup_study",
     "EventStudyResult",
     "garch_study",

@@ -93,7 +93,11 @@ def aar_table(ar: AbnormalReturns, window: Sequence[int] | None = None, *, dedup
     ``start``/``end``/``window``: the window [start, t] each row's CAAR cumulates over."""
     start, end = check_window(ar, window or (int(ar.panel.days[0]), int(ar.panel.days[-1])))
     rows, _ = select_rows(ar, mask, dedupe)
-    x = ar.ar[rows][:, ar.cols((start, end))]
+    return aar_from(ar.ar[rows][:, ar.cols((start, end))], start, end)
+
+
+def aar_from(x: np.ndarray, start: int, end: int) -> pd.DataFrame:
+    """``aar_table`` of the AR rows ``x`` (events x days ``start``..``end``)."""
     n, aar, t, p = _column_t(x)
     cn, caar, ct, cp = _column_t(np.cumsum(x, axis=1))
     days = np.arange(start, end + 1)
@@ -130,7 +134,7 @@ def event_table(ar: AbnormalReturns, window: Sequence[int]) -> pd.DataFrame:
     return table
 
 
-def _nan_stat(n: int) -> Stat:
+def nan_stat(n: int) -> Stat:
     nan = np.asarray(np.nan)
     return Stat(nan, nan, nan, n)
 
@@ -140,14 +144,19 @@ def _run_window(prep: Prepared, tests: Sequence[str], rows: Ints,
     out: list[dict[str, object]] = []
     for test in tests:
         sel = rows[prep.usable(kind_of(test))[rows]]
-        res = compute(prep, test, sel) if len(sel) >= 2 else _nan_stat(len(sel))
-        estimate = float(res.estimate)
-        effect = math.expm1(estimate) if kind_of(test) == "volume" else estimate
-        out.append({"window": window_label(prep.window), "start": prep.window[0],
-                    "end": prep.window[1], "test": test, "estimate": estimate, "effect": effect,
-                    "statistic": float(res.statistic), "p_value": float(res.p_value),
-                    "n": int(res.n), "merged": merged, "reference": REFERENCES[test]})
+        res = compute(prep, test, sel) if len(sel) >= 2 else nan_stat(len(sel))
+        out.append(test_row(prep.window, test, res, merged))
     return out
+
+
+def test_row(window: tuple[int, int], test: str, res: Stat, merged: int) -> dict[str, object]:
+    """One row of a tests table (``RESULT_COLUMNS``)."""
+    estimate = float(res.estimate)
+    effect = math.expm1(estimate) if kind_of(test) == "volume" else estimate
+    return {"window": window_label(window), "start": window[0], "end": window[1], "test": test,
+            "estimate": estimate, "effect": effect, "statistic": float(res.statistic),
+            "p_value": float(res.p_value), "n": int(res.n), "merged": merged,
+            "reference": REFERENCES[test]}
 
 
 def run_tests(ar: AbnormalReturns, windows: Sequence[Sequence[int]] = ((0, 0),),

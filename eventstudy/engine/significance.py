@@ -126,8 +126,14 @@ def kp(car: np.ndarray, scar: np.ndarray, z: np.ndarray, ok: np.ndarray) -> Stat
     (conservative: a negative sample r-bar of events that are not clustered would inflate
     t_BMP, and KP's adjustment is for positive cross-correlation); t(n-1).
     Cost: that of ``kp_rbar`` (O(n L), or O(G n L) with G sets of estimation days)."""
+    return kp_from_rbar(car, scar, kp_rbar(z, ok))
+
+
+def kp_from_rbar(car: np.ndarray, scar: np.ndarray, rbar: np.ndarray) -> Stat:
+    """``kp`` given the sample's r-bar (before flooring): the pooled path
+    (``eventstudy.engine.pooling``) sums r-bar's ingredients across blocks of events."""
     base = bmp(car, scar)
-    rbar = np.maximum(kp_rbar(z, ok), 0.0)  # NaN stays NaN
+    rbar = np.maximum(rbar, 0.0)  # NaN stays NaN
     n = base.n
     t = base.statistic * np.sqrt((1.0 - rbar) / (1.0 + (n - 1.0) * rbar))
     return Stat(base.estimate, t, _t_p(t, n - 1), n)
@@ -142,15 +148,27 @@ def corrado(estimate: np.ndarray, u: np.ndarray, cols: slice) -> Stat:
         n_t > 0 events; U_it = rank_it / (M_i + 1) - 1/2 ranked within event i.  N(0, 1).
     Cost O(n (L + tau)) (the ranks: O(n (L + tau) log(L + tau)), ``Prepared.ret_u``).
     """
-    ok = np.isfinite(u)
-    cnt = ok.sum(axis=-2)
-    usum = np.where(ok, u, 0.0).sum(axis=-2)
+    usum, cnt = column_sums(u)
+    return corrado_from_sums(estimate, usum, cnt, cols, u.shape[-2])
+
+
+def column_sums(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per day (column): the sum of the finite values of x over the events (rows) and their
+    count; additive over blocks of events."""
+    ok = np.isfinite(x)
+    return np.where(ok, x, 0.0).sum(axis=-2), ok.sum(axis=-2)
+
+
+def corrado_from_sums(estimate: np.ndarray, usum: np.ndarray, cnt: np.ndarray, cols: slice,
+                      n: int) -> Stat:
+    """``corrado`` from its per-day sums of U_it over the events and counts n_t (``column_sums``
+    of the U matrix; summed over blocks of events, the pooled path)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         per_day = np.where(cnt > 0, usum / np.sqrt(cnt), 0.0)
         s_u = np.sqrt((per_day**2).sum(axis=-1) / (cnt > 0).sum(axis=-1))
         win = np.where(cnt[..., cols] > 0, per_day[..., cols], np.nan)
         z = win.sum(axis=-1) / (math.sqrt(cols.stop - cols.start) * s_u)
-    return Stat(estimate, z, _normal_p(z), u.shape[-2])
+    return Stat(estimate, z, _normal_p(z), n)
 
 
 def sign_test(car: np.ndarray, pos_frac: np.ndarray) -> Stat:
@@ -186,14 +204,20 @@ def grank(car: np.ndarray, scar: np.ndarray, est_sar: np.ndarray, est_rank: np.n
     ok = np.isfinite(u_est)
     cnt = ok.sum(axis=-2)
     u_est[~ok] = 0.0
+    return grank_from_sums(car.mean(axis=-1), u_est.sum(axis=-2), cnt, u0.mean(axis=-1), n)
+
+
+def grank_from_sums(estimate: np.ndarray, usum: np.ndarray, cnt: np.ndarray,
+                    ubar0: np.ndarray, n: int) -> Stat:
+    """``grank`` from the per-day sums of the estimation-day U_it and counts n_t and the mean
+    event-day U (Ubar_0): the pooled path sums them over blocks of events."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        ubar = np.where(cnt > 0, u_est.sum(axis=-2) / cnt, 0.0)
-        ubar0 = u0.mean(axis=-1)
+        ubar = np.where(cnt > 0, usum / cnt, 0.0)
         days = (cnt > 0).sum(axis=-1) + 1.0
         s = np.sqrt(((cnt / n) * ubar**2).sum(axis=-1) + ubar0**2) / np.sqrt(days)
         z = ubar0 / s
         t = z * np.sqrt((days - 2.0) / (days - 1.0 - z**2))
-    return Stat(car.mean(axis=-1), t, _t_p(t, days - 2.0), n)
+    return Stat(estimate, t, _t_p(t, days - 2.0), n)
 
 
 def wilcoxon(x: np.ndarray) -> Stat:
@@ -287,10 +311,15 @@ def volume_t(mav: np.ndarray, av_est: np.ndarray, tau: int) -> Stat:
     S = sd of Abar_t over those T days (T - 1 dof), and over a tau-day window
     t = mean_i(mean_window A_i) sqrt(tau) / S, compared with t(T - 1). The sd from the time
     series of the sample mean takes cross-correlation (events on one date) into account."""
-    ok = np.isfinite(av_est)
-    cnt = ok.sum(axis=-2)
+    avsum, cnt = column_sums(av_est)
+    return volume_t_from_sums(mav, avsum, cnt, tau)
+
+
+def volume_t_from_sums(mav: np.ndarray, avsum: np.ndarray, cnt: np.ndarray, tau: int) -> Stat:
+    """``volume_t`` from the per-day sums and counts of the estimation-block abnormal log
+    volume (``column_sums``; summed over blocks of events, the pooled path)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        abar = np.where(cnt > 0, np.where(ok, av_est, 0.0).sum(axis=-2) / cnt, np.nan)
+        abar = np.where(cnt > 0, avsum / cnt, np.nan)
         days = (cnt > 0).sum(axis=-1)
         center = np.nansum(abar, axis=-1) / days
         s = np.sqrt(np.nansum((abar - center[..., None]) ** 2, axis=-1) / (days - 1.0))

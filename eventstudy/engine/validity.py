@@ -84,12 +84,19 @@ def design_of(ar: AbnormalReturns) -> Design:
     """Clustering of the firm-days' day 0 and a chi-square test of the cross-sectional variance of
     the standardised AR(0) against its null dof/(dof - 2) (Boehmer, Musumeci & Poulsen 1991)."""
     events = ar.panel.events
-    first = ~pd.Series(list(zip(events["ticker"], events["day0"], strict=True))).duplicated()
-    rows = np.flatnonzero(first.to_numpy())
+    sar = ar.ar_t[:, ar.panel.column(0)] if 0 in ar.panel.days else None
+    return design_from(events, sar, ar.dof)
+
+
+def design_from(events: pd.DataFrame, sar0: np.ndarray | None, dof: np.ndarray) -> Design:
+    """``design_of`` from the events (ticker, day0), each one's standardised AR(0) (None when
+    day 0 is not in the event block) and residual dof: the pooled path gathers these."""
+    first = ~events[["ticker", "day0"]].duplicated().to_numpy()  # first event of a firm-day
+    rows = np.flatnonzero(first)
     counts = events["day0"].iloc[rows].value_counts()
     shared = int(counts[counts > 1].sum())
-    sar = ar.ar_t[rows, ar.panel.column(0)] if 0 in ar.panel.days else np.array([])
-    dof = ar.dof[rows]
+    sar = sar0[rows] if sar0 is not None else np.array([])
+    dof = dof[rows]
     keep = np.isfinite(sar) & (dof > 2)
     ratio, p = float("nan"), float("nan")
     if keep.sum() >= MIN_VARIANCE_EVENTS:

@@ -33,7 +33,7 @@ from eventstudy.engine.panel import Panel, build_panel, correct_day0
 from eventstudy.engine.prepare import base
 from eventstudy.engine.robustness import robustness_table
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
-from eventstudy.engine.validity import SIZE_FAILS, design_of, mark_tests
+from eventstudy.engine.validity import SIZE_FAILS, Design, design_of, mark_tests
 from eventstudy.engine.volume import (
     MarketVolume,
     day0_volume_ratio,
@@ -227,12 +227,7 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
     events_out = _event_rows(ar, view, listings)
     wanted = cross_section or events_out["ticker"].nunique() > 1
     said = [*dict.fromkeys(notes), *cleaning_notes(events_out, options)]
-    plain = unadjusted_events(ar)
-    if plain:
-        said.append(f"abnormal volume of {', '.join(map(str, plain))} is not "
-                    "market-adjusted: the market index has no volume on half of the "
-                    "estimation days (Campbell & Wasley 1996 adjust by the index "
-                    "volume)")
+    said += volume_notes(unadjusted_events(ar))
     found = {t: sources(t) for t in _tickers_loaded(events_out, options)}
     extras: dict[str, Any] = {"adjustment": {t: adjustment
                                              for t, (_, adjustment) in found.items()}}
@@ -243,8 +238,10 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
     overlaps, cross = pd.DataFrame(), CrossSection()
     if wanted:
         overlaps, note = overlap_table(ar, options)
-        said += note + validity_notes(ar)
-        cross = CrossSection(compute=partial(cross_section_tables, ar, options, events_out))
+        design = design_of(ar)
+        said += note + validity_notes_of(design)
+        cross = CrossSection(compute=partial(cross_section_tables, ar, options, events_out,
+                                             design))
     result = EventStudyResult(
         kind=kind, options=options, events=events_out,
         abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
@@ -262,7 +259,11 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
 
 def validity_notes(ar: AbnormalReturns) -> list[str]:
     """Which tests hold their size in this sample (``eventstudy.engine.validity``)."""
-    design = design_of(ar)
+    return validity_notes_of(design_of(ar))
+
+
+def validity_notes_of(design: Design) -> list[str]:
+    """``validity_notes`` of a sample's ``Design``."""
     valid = design.valid()
     notes = []
     if valid is not None:
@@ -274,13 +275,24 @@ def validity_notes(ar: AbnormalReturns) -> list[str]:
     return notes
 
 
+def volume_notes(plain: Sequence[object]) -> list[str]:
+    """The note on the events whose abnormal volume is not market-adjusted."""
+    return [f"abnormal volume of {', '.join(map(str, plain))} is not market-adjusted: the "
+            "market index has no volume on half of the estimation days (Campbell & Wasley "
+            "1996 adjust by the index volume)"] if plain else []
+
+
 def overlap_table(ar: AbnormalReturns, opts: StudyOptions) -> tuple[pd.DataFrame, list[str]]:
     """The overlapping event windows, with the note they call for."""
     overlaps = overlapping_windows(ar.window_view(opts.window))
+    return overlaps, overlap_notes(overlaps)
+
+
+def overlap_notes(overlaps: pd.DataFrame) -> list[str]:
+    """The note on the pairs of events of one firm whose event windows overlap."""
     same = int(overlaps["same_firm_day"].sum()) if len(overlaps) else 0
-    note = ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
+    return ([f"{len(overlaps) - same} pair(s) of events of the same firm have overlapping "
              "event windows (see overlaps)"] if len(overlaps) > same else [])
-    return overlaps, note
 
 
 def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
@@ -299,10 +311,10 @@ def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
     return panel, found
 
 
-def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.DataFrame
-                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.DataFrame,
+                         design: Design | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every test per window (pooled and per group of ``events``' ``opts.group_by`` column)
-    and CAAR per day."""
+    and CAAR per day; ``design``: ``design_of(ar)`` if already made."""
     car_tests = (*CAR_TESTS, *VOLUME_TESTS)
     common = base(ar)  # the window-independent ingredients, once for every call below
     frames = [run_tests(ar, opts.car_windows, car_tests, common=common),
@@ -312,13 +324,19 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
         frames += [run_tests(ar, opts.car_windows, car_tests, by=opts.group_by, common=common),
                    run_tests(ar, opts.bhar_windows, DEFAULT_BHAR_TESTS, by=opts.group_by,
                              common=common)]
+    return (mark_tests(finish_tests(frames), design or design_of(ar)),
+            aar_table(ar, opts.window))
+
+
+def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tests frames (pooled, per group) as one table with a ``group`` column first and
+    Holm/BH adjusted p-values over the whole table."""
     tests = pd.concat(frames, ignore_index=True)
     if "group" not in tests:
         tests.insert(0, "group", "all")
     tests["group"] = tests["group"].fillna("all")
     tests = tests[["group", *[c for c in tests.columns if c != "group"]]]
-    tests = with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
-    return mark_tests(tests, design_of(ar)), aar_table(ar, opts.window)
+    return with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
 
 
 def _tickers_loaded(events: pd.DataFrame, options: StudyOptions) -> list[str]:
