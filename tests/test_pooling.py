@@ -189,3 +189,14 @@ def test_pooled_tests_equal_one_pass_on_the_real_hk_panel() -> None:
     assert one.tests["n"].max() > 500
     for chunk in (1_000, 333):
         assert_same_result(one, chunked_study(events, chunk_size=chunk, **kwargs))
+
+
+@pytest.mark.parametrize("market", ["ipo-index", "IPO_index", " ipo-index "])
+def test_chunked_study_refuses_the_ipo_index_benchmark(market: str) -> None:
+    """A block does not see every listing of the study, so the IPO index cannot be built per
+    block: one clear error, not a benchmark made of one block's listings."""
+    from eventstudy.errors import BadInput
+
+    events = [make_event("0020.HK", "2022-06-30")]
+    with pytest.raises(BadInput, match="IPO-index"):
+        chunked_study(events, market=market, offline=True)

@@ -18,6 +18,7 @@ import pandas as pd
 from eventstudy.calendar.events import Event, Skip
 from eventstudy.calendar.listings import Listing, load_listings
 from eventstudy.data.loader import PriceLoader
+from eventstudy.data.tickers import IPO_INDEX
 from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
 from eventstudy.engine.models import AbnormalReturns, fit_model, parameter_table
 from eventstudy.engine.panel import DEFAULT_ESTIMATION, DEFAULT_WINDOW
@@ -172,7 +173,12 @@ def chunked_study(events: Sequence[Event], *, chunk_size: int = DEFAULT_CHUNK,
     ``eventstudy.engine.pooling``). The result holds no engine arrays (``ar`` is None: the
     figures that draw daily ARs need ``event_study``) and no robustness rows.
     ``map_blocks(study_block, blocks, options, loaders, keeps)``: how blocks run (``map``:
-    one after the other; an executor's ``map`` runs them on processes or dask)."""
+    one after the other; an executor's ``map`` runs them on processes or dask).
+    ``market="ipo-index"`` is refused: its benchmark is built from every listing of the study
+    at once, which a block does not see (use ``event_study``)."""
+    if market is not None and market.strip().lower().replace("_", "-") == IPO_INDEX:
+        raise BadInput("the IPO-index benchmark needs every event at once: use event_study "
+                       "(or batch_study), not chunked_study")
     if car_windows is None:
         car_windows = default_car_windows(estimation[1])
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
