@@ -64,3 +64,19 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, st
 
     result = CliRunner().invoke(main, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def cross_section_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the computations of the cross-event tables (``core.cross_section_tables``)."""
+    from eventstudy.studies import core
+
+    seen: list[int] = []
+    real = core.cross_section_tables
+
+    def counted(*args: object) -> object:
+        seen.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(core, "cross_section_tables", counted)
+    return seen

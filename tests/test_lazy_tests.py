@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import pickle
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,16 +20,8 @@ EVENTS = pd.DataFrame({  # real bundled prices
 
 
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    seen: list[int] = []
-    real = core.cross_section_tables
-
-    def counted(*args: Any) -> Any:
-        seen.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(core, "cross_section_tables", counted)
-    return seen
+def calls(cross_section_calls: list[int]) -> list[int]:
+    return cross_section_calls
 
 
 def test_tests_are_computed_on_first_read_only(calls: list[int]) -> None:

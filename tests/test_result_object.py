@@ -18,7 +18,6 @@ from eventstudy.errors import BadInput
 from eventstudy.results.data import CrossSection
 from eventstudy.results.document import Summary
 from eventstudy.results.result import EventStudyResult
-from eventstudy.studies import core
 from eventstudy.studies.batch import batch_study
 
 EVENTS = pd.DataFrame({  # real bundled prices
@@ -45,15 +44,8 @@ def test_the_result_and_its_options_are_frozen(result: EventStudyResult) -> None
     assert "x" not in result.notes
 
 
-def test_replace_keeps_the_tests_deferred(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[int] = []
-    real = core.cross_section_tables
-
-    def counted(*args: Any) -> Any:
-        seen.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(core, "cross_section_tables", counted)
+def test_replace_keeps_the_tests_deferred(cross_section_calls: list[int]) -> None:
+    seen = cross_section_calls
     fresh = batch_study(EVENTS, offline=True)
     copy = dataclasses.replace(fresh, notes=())
     assert seen == [] and not copy.cross_section.computed

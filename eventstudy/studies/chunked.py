@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
-from eventstudy.calendar.listings import Listing, load_listings
+from eventstudy.calendar.listings import Listing
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import IPO_INDEX
 from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
@@ -33,7 +33,7 @@ from eventstudy.engine.pooling import (
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
 from eventstudy.engine.validity import Design, design_from, mark_tests
 from eventstudy.engine.volume import unadjusted_events, volume_table
-from eventstudy.engine.windows import MIN_ESTIMATION, Window, default_car_windows, with_windows
+from eventstudy.engine.windows import MIN_ESTIMATION, Window, with_windows
 from eventstudy.errors import BadInput
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.results.result import CrossSection, EventStudyResult, StudyOptions
@@ -43,14 +43,13 @@ from eventstudy.studies.core import (
     _skip_frame,
     cleaning_notes,
     finish_tests,
-    make_loader,
     overlap_notes,
     overlap_table,
     panel_stage,
     validity_notes_of,
     volume_notes,
-    with_known_listings,
 )
+from eventstudy.studies.lockup import fixed_window_setup
 
 DEFAULT_CHUNK = 20_000  # events per block
 
@@ -179,13 +178,11 @@ def chunked_study(events: Sequence[Event], *, chunk_size: int = DEFAULT_CHUNK,
     if market is not None and market.strip().lower().replace("_", "-") == IPO_INDEX:
         raise BadInput("the IPO-index benchmark needs every event at once: use event_study "
                        "(or batch_study), not chunked_study")
-    if car_windows is None:
-        car_windows = default_car_windows(estimation[1])
-    options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
-                           car_windows=car_windows, min_estimation=min_estimation,
-                           keep_other_events=keep_other_events, **model_options)
-    loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
-    events, found = with_known_listings(events, load_listings())
+    options, loader, events, found = fixed_window_setup(
+        events, model=model, market=market, window=window, estimation=estimation,
+        car_windows=car_windows, min_estimation=min_estimation,
+        keep_other_events=keep_other_events, offline=offline, data=data, cache_dir=cache_dir,
+        loader=loader, **model_options)
     position = {given_key(e): i for i, e in enumerate(events)}
     blocks = blocks_of(events, chunk_size)
     done = list(map_blocks(study_block, blocks, _repeat(options, len(blocks)),

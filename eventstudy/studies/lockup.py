@@ -132,15 +132,32 @@ def event_study(events: Sequence[Event], *, model: str = "market", market: str |
     """Event study of arbitrary events (ticker, session) with a fixed relative estimation window
     (less the event windows of the same firm's other events, unless ``keep_other_events``);
     ``car_windows`` default as in ``lockup_study``."""
+    options, loader, events, found = fixed_window_setup(
+        events, model=model, market=market, window=window, estimation=estimation,
+        car_windows=car_windows, min_estimation=min_estimation,
+        keep_other_events=keep_other_events, offline=offline, data=data, cache_dir=cache_dir,
+        loader=loader, **model_options)
+    result = run_panel_study("events", events, loader, options, estimation=estimation,
+                             max_estimation=None, skipped=skipped, progress=progress,
+                             findings=found)
+    _raise_if_nothing(result)
+    return result
+
+
+def fixed_window_setup(events: Sequence[Event], *, model: str, market: str | None,
+                       window: Window, estimation: Window,
+                       car_windows: tuple[Window, ...] | None, min_estimation: int,
+                       keep_other_events: bool, offline: bool, data: str | Path | None,
+                       cache_dir: str | Path | None, loader: PriceLoader | None,
+                       **model_options: Any
+                       ) -> tuple[StudyOptions, PriceLoader, list[Event], list[Finding]]:
+    """The options, the loader and the events (listing dates from the calendar) of a study with
+    a fixed relative estimation window (``event_study``, ``chunked_study``)."""
     if car_windows is None:
         car_windows = default_car_windows(estimation[1])
     options = StudyOptions(model=model, market=market, window=window, estimation=estimation,
                            car_windows=car_windows, min_estimation=min_estimation,
                            keep_other_events=keep_other_events, **model_options)
     loader = loader or make_loader(offline=offline, data=data, cache_dir=cache_dir)
-    events, found = with_known_listings(events, load_listings())
-    result = run_panel_study("events", events, loader, options, estimation=estimation,
-                             max_estimation=None, skipped=skipped, progress=progress,
-                             findings=found)
-    _raise_if_nothing(result)
-    return result
+    known, found = with_known_listings(events, load_listings())
+    return options, loader, list(known), list(found)
