@@ -111,7 +111,8 @@ class Panel:
         """Per event: does ``window`` run past the end (or start) of its data? Such a window is
         null in every table and left out of the pooled tests (docs/quality.md)."""
         cols = slice(self.column(window[0]), self.column(window[1]) + 1)
-        return np.isnat(self.dates[:, cols]).any(axis=1)
+        past: np.ndarray = np.isnat(self.dates[:, cols]).any(axis=1)
+        return past
 
     def window_view(self, window: tuple[int, int]) -> Panel:
         """The panel with its event block cut to ``window`` (estimation block unchanged)."""

@@ -125,11 +125,14 @@ class Prepared(Base):
 
     def usable(self, kind: str) -> np.ndarray:
         """Rows with the ingredients of ``car``, ``bhar`` or ``volume`` tests."""
+        ok: np.ndarray
         if kind == "car":
-            return np.isfinite(self.car) & np.isfinite(self.scar)
-        if kind == "bhar":
-            return np.isfinite(self.bhar)
-        return np.isfinite(self.mav)
+            ok = np.isfinite(self.car) & np.isfinite(self.scar)
+        elif kind == "bhar":
+            ok = np.isfinite(self.bhar)
+        else:
+            ok = np.isfinite(self.mav)
+        return ok
 
 
 def check_window(ar: AbnormalReturns, window: Sequence[int]) -> Window:

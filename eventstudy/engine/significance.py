@@ -89,11 +89,13 @@ RESULT_COLUMNS = ["window", "start", "end", "test", "estimate", "effect", "stati
 
 
 def _normal_p(z: np.ndarray) -> np.ndarray:
-    return 2.0 * stats.norm.sf(np.abs(z))
+    p: np.ndarray = 2.0 * stats.norm.sf(np.abs(z))
+    return p
 
 
 def _t_p(t: np.ndarray, df: float | np.ndarray) -> np.ndarray:
-    return 2.0 * stats.t.sf(np.abs(t), df)
+    p: np.ndarray = 2.0 * stats.t.sf(np.abs(t), df)
+    return p
 
 
 def t_test(x: np.ndarray) -> Stat:
@@ -252,7 +254,8 @@ def hall_t(x: np.ndarray, center: np.ndarray | float = 0.0) -> np.ndarray:
     sd = np.sqrt(dev2.sum(axis=-1) / (n - 1))
     s = (mean - center) / sd
     g = (dev2 * dev).sum(axis=-1) / (n * sd**3)
-    return math.sqrt(n) * (s + g * s**2 / 3.0 + g**2 * s**3 / 27.0 + g / (6.0 * n))
+    out: np.ndarray = math.sqrt(n) * (s + g * s**2 / 3.0 + g**2 * s**3 / 27.0 + g / (6.0 * n))
+    return out
 
 
 def skew_t(x: np.ndarray) -> Stat:
