@@ -199,15 +199,17 @@ def after_panel(events: pd.DataFrame, dates: Dates, days: Ints,
     tickers = events["ticker"].to_numpy()
     est_start = pd.DatetimeIndex(events["estimation_start"])
     est_end = pd.DatetimeIndex(events["estimation_end"])
+    past = _may_run_past_data(dates, days, car_windows)
     for i, (event_id, ticker) in enumerate(zip(ids, tickers, strict=True)):
         screen = screens(str(ticker))
         row = dates[i]
+        if past[i]:
+            found += _past_data(str(event_id), str(ticker), row, days, car_windows)
+        if screen is None or not (screen.suspect or screen.unknown_volume):
+            continue  # nothing this ticker's screen could report for any span
         have = row[cols][~np.isnat(row[cols])]
         first, last = ((pd.Timestamp(have.min()), pd.Timestamp(have.max())) if len(have)
                        else (est_end[i], est_end[i]))
-        found += _past_data(str(event_id), str(ticker), row, days, car_windows)
-        if screen is None:
-            continue
         found += [Finding(str(ticker), "half_day_volume", str(d.date()),
                           "volume 0 on a half-day session: volume unknown",
                           "volume missing, return kept", str(event_id))
@@ -235,6 +237,17 @@ def screen_span(screen: SeriesScreen, start: pd.Timestamp, end: pd.Timestamp, ev
     worst = suspect[0]
     return (f"suspect return in the estimation or event window: {worst.found} ({worst.where}) "
             f"({SUSPECT_HINT})", [f.for_event(event_id, "skipped") for f in suspect])
+
+
+def _may_run_past_data(dates: Dates, days: Ints, windows: Sequence[tuple[int, int]]) -> Bools:
+    """Per event row: does its last dated day come before the end of some window (the only rows
+    for which ``_past_data`` can find anything)? One pass over the panel's dates."""
+    real = ~np.isnat(dates)
+    if not windows or dates.size == 0:
+        return np.zeros(len(dates), dtype=bool)
+    last_col = dates.shape[1] - 1 - np.argmax(real[:, ::-1], axis=1)
+    out: Bools = real.any(axis=1) & (days[last_col] < max(w[1] for w in windows))
+    return out
 
 
 def _past_data(event_id: str, ticker: str, row: Dates, days: Ints,
