@@ -26,6 +26,7 @@ from eventstudy.engine.volume import MarketVolume
 from eventstudy.engine.windows import Window
 from eventstudy.quality.finding import Finding
 from eventstudy.results.result import PROGRESS_MIN, EventStudyResult, StudyOptions
+from eventstudy.studies.chunked import blocks_of
 from eventstudy.studies.core import PanelStage, finish_study, loader_sources, panel_stage
 
 POSITION = "\x00position"  # the hidden attribute: an event's place in the batch
@@ -78,17 +79,10 @@ def chunks(events: Sequence[Event], loader: PriceLoader, options: StudyOptions,
            estimation: Window, max_estimation: int | None, count: int) -> list[Chunk]:
     """About ``count`` chunks of whole tickers (first-seen order), each event tagged with its
     position; each chunk has its own fresh copy of ``loader`` (same settings, empty memo)."""
-    by_ticker: dict[str, list[Event]] = {}
-    for i, event in enumerate(events):
-        tagged = replace(event, attrs=(*event.attrs, (POSITION, str(i))))
-        by_ticker.setdefault(event.ticker, []).append(tagged)
+    tagged = [replace(e, attrs=(*e.attrs, (POSITION, str(i)))) for i, e in enumerate(events)]
     size = max(1, -(-len(events) // max(1, count)))
-    out: list[list[Event]] = [[]]
-    for group in by_ticker.values():
-        if len(out[-1]) >= size:
-            out.append([])
-        out[-1].extend(group)
-    return [Chunk(part, _fresh(loader), options, estimation, max_estimation) for part in out]
+    return [Chunk(part, _fresh(loader), options, estimation, max_estimation)
+            for part in blocks_of(tagged, size) or [[]]]
 
 
 def _fresh(loader: PriceLoader) -> PriceLoader:
