@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from eventstudy.engine.bhar import buy_and_hold
 from eventstudy.engine.models import AbnormalReturns
+from eventstudy.engine.pvalues import t_two_sided
 from eventstudy.engine.quantile import sq_test
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, with_windows
 
@@ -51,7 +51,7 @@ def car_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEFAUL
         with np.errstate(invalid="ignore"):
             se = np.sqrt(var)
             t = car / se
-        p = 2 * stats.t.sf(np.abs(t), ar.dof)
+        p = t_two_sided(t, ar.dof)
         p_sq, min_p, n_sq = sq_test(car, ar.est_ar, window[1] - window[0] + 1)
         frames.append(pd.DataFrame({
             "event_id": ar.panel.events.index.to_numpy(),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from eventstudy.engine.arrays import Ints
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model
+from eventstudy.engine.pvalues import t_two_sided
 from eventstudy.engine.windows import window_label
 
 ROBUSTNESS_WINDOWS: tuple[tuple[int, int], ...] = ((-1, 1), (0, 20))
@@ -49,11 +49,11 @@ def car_row(ar: AbnormalReturns, window: tuple[int, int], rows: Ints) -> dict[st
     if n == 1:
         t = float(car[0] / np.sqrt(var[0]))
         return {"n": 1, "car": float(car[0]), "t": t,
-                "p": float(2 * stats.t.sf(abs(t), dof[0])), "test": "prediction-error t"}
+                "p": float(t_two_sided(t, dof[0])), "test": "prediction-error t"}
     sd = float(np.std(car, ddof=1))
     t = float(car.mean() / (sd / np.sqrt(n))) if sd > 0 else nan
     return {"n": n, "car": float(car.mean()), "t": t,
-            "p": float(2 * stats.t.sf(abs(t), n - 1)) if np.isfinite(t) else nan,
+            "p": float(t_two_sided(t, n - 1)) if np.isfinite(t) else nan,
             "test": "cross-sectional t"}
 
 

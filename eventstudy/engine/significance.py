@@ -35,9 +35,9 @@ import math
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from scipy import stats
 
 from eventstudy.engine.prepare import Prepared, Stat
+from eventstudy.engine.pvalues import normal_two_sided, t_two_sided
 from eventstudy.engine.quantile import sq_test
 from eventstudy.engine.rbar import kp_rbar
 from eventstudy.errors import BadInput
@@ -89,12 +89,12 @@ RESULT_COLUMNS = ["window", "start", "end", "test", "estimate", "effect", "stati
 
 
 def _normal_p(z: np.ndarray) -> np.ndarray:
-    p: np.ndarray = 2.0 * stats.norm.sf(np.abs(z))
+    p: np.ndarray = normal_two_sided(z)
     return p
 
 
 def _t_p(t: np.ndarray, df: float | np.ndarray) -> np.ndarray:
-    p: np.ndarray = 2.0 * stats.t.sf(np.abs(t), df)
+    p: np.ndarray = t_two_sided(t, df)
     return p
 
 
@@ -226,6 +226,8 @@ def wilcoxon(x: np.ndarray) -> Stat:
     """Wilcoxon signed-rank test on x (zeros dropped): z = (W+ - n(n+1)/4) / sqrt(n(n+1)(2n+1)/24
     - sum_g (t_g^3 - t_g)/48) over tie groups g; p from scipy.stats.wilcoxon (exact when small).
     Cost O(n log n)."""
+    from scipy import stats  # loaded by the first rank test (not by a CAR-and-t study)
+
     a = np.where(x != 0, np.abs(x), np.nan)
     low = stats.rankdata(a, method="min", axis=-1, nan_policy="omit")
     high = stats.rankdata(a, method="max", axis=-1, nan_policy="omit")

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from eventstudy.engine.models import AbnormalReturns
+from eventstudy.engine.pvalues import chi2_upper
 
 # Tests that keep their size when events share calendar dates: none of the return tests did in
 # the simulation on 199 real HK stocks (30 events on one date: KP 7.6%, Corrado 8.2%, GRANK
@@ -103,7 +103,7 @@ def design_from(events: pd.DataFrame, sar0: np.ndarray | None, dof: np.ndarray) 
         x = sar[keep]
         null = float(np.mean(dof[keep] / (dof[keep] - 2)))
         ratio = float(np.var(x, ddof=1) / null)
-        p = float(stats.chi2.sf((len(x) - 1) * ratio, len(x) - 1))
+        p = float(chi2_upper((len(x) - 1) * ratio, len(x) - 1))
     return Design(firm_days=len(rows), shared=shared,
                   largest=int(counts.max()) if len(counts) else 0, variance_ratio=ratio,
                   variance_p=p)

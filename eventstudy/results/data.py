@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -21,6 +21,57 @@ from eventstudy.quality.finding import findings_frame
 from eventstudy.results.options import StudyOptions
 
 Tables = tuple[pd.DataFrame, pd.DataFrame]
+
+
+class Deferred:
+    """A table not made yet: ``compute()`` makes it. Given to a ``LazyFrame`` field, it is made
+    the first time the field is read; pickled (processes, dask, ``copy``), it is made first."""
+
+    def __init__(self, compute: Callable[[], pd.DataFrame]) -> None:
+        self.compute = compute
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _made, (self.compute(),)
+
+
+def _made(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
+def deferred(compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``Deferred(compute)``, typed as the frame it stands for: what a ``LazyFrame`` field of
+    ``StudyData`` takes (``abnormal_returns``, ``bhar``, ``volume``, ``parameters``,
+    ``robustness``)."""
+    return cast(pd.DataFrame, Deferred(compute))
+
+
+class LazyFrame:
+    """A DataFrame field of a frozen dataclass that may be given a ``Deferred``: made on first
+    read, then kept (the instance's own copy; an empty frame by default). ``dataclasses.replace``
+    reads every field, so it makes the deferred tables of the result it copies. ``required``:
+    the field has no default (the dataclass asks for it)."""
+
+    def __init__(self, required: bool = False) -> None:
+        self.required = required
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Any:
+        if obj is None:  # the dataclass's default: a fresh empty frame per instance
+            if self.required:
+                raise AttributeError(self.name)  # no default
+            return Deferred(pd.DataFrame)
+        given = obj.__dict__[self.name]
+        if not isinstance(given, Deferred):
+            return given
+        frame = given.compute()
+        if obj.__dict__.get(self.name) is given:  # another thread may have made it first
+            obj.__dict__[self.name] = frame
+        return obj.__dict__[self.name]
+
+    def __set__(self, obj: object, value: pd.DataFrame | Deferred) -> None:
+        obj.__dict__[self.name] = value
 
 
 class CrossSection:
@@ -79,10 +130,17 @@ class StudyData:
     kind: str
     options: StudyOptions
     events: pd.DataFrame
-    abnormal_returns: pd.DataFrame
+    if TYPE_CHECKING:  # DataFrames; at run time a LazyFrame field may be given a ``deferred``
+        abnormal_returns: pd.DataFrame
+    else:
+        abnormal_returns: LazyFrame = LazyFrame(required=True)
     car: pd.DataFrame
-    bhar: pd.DataFrame
-    volume: pd.DataFrame
+    if TYPE_CHECKING:
+        bhar: pd.DataFrame
+        volume: pd.DataFrame
+    else:
+        bhar: LazyFrame = LazyFrame(required=True)
+        volume: LazyFrame = LazyFrame(required=True)
     skipped: pd.DataFrame
     ar: AbnormalReturns
     cross_section: CrossSection = field(default_factory=CrossSection)  # tests and caar
@@ -91,11 +149,17 @@ class StudyData:
     sources: Mapping[str, str] = field(default_factory=dict)
     listings: Mapping[str, Listing] = field(default_factory=dict)
     extras: Mapping[str, Any] = field(default_factory=dict)
-    parameters: pd.DataFrame = field(default_factory=pd.DataFrame)  # fitted model per event
+    if TYPE_CHECKING:  # fitted model per event
+        parameters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    else:
+        parameters: LazyFrame = LazyFrame()
     designs: Mapping[str, Any] = field(default_factory=dict)  # regressions, calendar time, ...
     setup: Mapping[str, Any] = field(default_factory=dict)  # estimation window as run (summary)
     # headline CARs under the study's model and a second one (``engine.robustness``)
-    robustness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    if TYPE_CHECKING:
+        robustness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    else:
+        robustness: LazyFrame = LazyFrame()
     quality: pd.DataFrame = field(default_factory=lambda: findings_frame([]))  # docs/quality.md
 
     def __post_init__(self) -> None:

@@ -207,4 +207,6 @@ def apply_designs(result: R, *, regress_formulas: tuple[str, ...] = (),
         else:  # a batch left with one firm-day still reports it, it does not abort
             notes.append(f"wild bootstrap of CAAR skipped: it needs at least 2 "
                          f"firm-days, {n} studied")
+    if not (regress_formulas or calendar_horizon is not None or bootstrap):
+        return result  # nothing added (replace would make the result's deferred tables)
     return replace(result, designs=designs, notes=tuple(notes))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from eventstudy.errors import BadInput
 
@@ -24,6 +23,8 @@ def caar_conf_int(tests: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     t.ppf(1 - alpha/2, df) x se. NaN where the interval is undefined (one firm-day, or a mean of
     exactly 0 whose se the table does not carry). The other tests (Patell, BMP, rank and sign
     tests) test a hypothesis, they do not give an interval for the mean."""
+    from scipy import stats  # loaded when an interval is asked for, not by every study
+
     if not 0 < alpha < 1:
         raise BadInput(f"alpha must be between 0 and 1, not {alpha}")
     if tests.empty or "test" not in tests:

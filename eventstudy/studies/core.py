@@ -47,6 +47,7 @@ from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
 from eventstudy.quality.events import Screens, after_panel, before_panel, loader_arrays
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.listing import check_inferred_listing
+from eventstudy.results.data import deferred
 from eventstudy.results.result import PROGRESS_MIN, CrossSection, EventStudyResult, StudyOptions
 from eventstudy.studies.aligned import AlignedSeries
 from eventstudy.studies.benchmark import IpoBenchmark, ipo_members
@@ -214,8 +215,10 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
                  findings: Sequence[Finding], notes: Sequence[str],
                  sources: Callable[[str], tuple[str, str]], cross_section: bool = False,
                  ipo: IpoBenchmark | None = None) -> EventStudyResult:
-    """The screened panel -> model -> per-event tables and the deferred cross-event tests
-    (``sources``: ticker -> (source, adjustment) of its prices; ``notes``: the loader's)."""
+    """The screened panel -> model -> per-event tables and the cross-event tests; what a CAR
+    and t do not need (the tests, ``abnormal_returns``, ``bhar``, ``volume``, ``parameters``,
+    ``robustness``) is made when first read (``results.data.deferred``). ``sources``: ticker ->
+    (source, adjustment) of its prices; ``notes``: the loader's."""
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
     ar = replace(ar, market_volume=volume)
@@ -244,16 +247,17 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
                                              design))
     result = EventStudyResult(
         kind=kind, options=options, events=events_out,
-        abnormal_returns=abnormal_return_table(view), car=car_table(ar, options.car_windows),
-        bhar=bhar_table(ar, options.bhar_windows),
-        volume=volume_table(ar, options.car_windows),
+        abnormal_returns=deferred(partial(abnormal_return_table, view)),
+        car=car_table(ar, options.car_windows),
+        bhar=deferred(partial(bhar_table, ar, options.bhar_windows)),
+        volume=deferred(partial(volume_table, ar, options.car_windows)),
         skipped=_skip_frame([*skipped, *panel.skipped, *problem_skips]), ar=ar,
         notes=tuple(said), listings=listings,
         sources={t: source for t, (source, _) in found.items()}, extras=extras,
         setup={"estimation": estimation, "max_estimation": max_estimation,
                "from_listing": max_estimation is not None},
-        parameters=parameter_table(ar),
-        robustness=robustness_table(ar, options.model, options.min_estimation),
+        parameters=deferred(partial(parameter_table, ar)),
+        robustness=deferred(partial(robustness_table, ar, options.model, options.min_estimation)),
         quality=findings_frame(findings), overlaps=overlaps, cross_section=cross)
     return result
 

@@ -114,7 +114,8 @@ def lockup_study(tickers: str | Sequence[str], *, tranches: Sequence[str] | None
     inferred = [f"{ticker} is not in the listings calendar: its listing date "
                 f"{listing.listing_date.date()} was inferred from the first trading day of its "
                 "price history" for ticker, listing in used.items() if listing.inferred]
-    result = replace(result, notes=(*result.notes, *inferred))
+    if inferred:  # (replace makes the result's deferred tables)
+        result = replace(result, notes=(*result.notes, *inferred))
     _raise_if_nothing(result)
     if volatility if volatility is not None else len(names) == 1:
         result = add_volatility(result, loader, executor=executor, progress=progress,
