@@ -40,26 +40,29 @@ def abnormal_return_table(ar: AbnormalReturns) -> pd.DataFrame:
     })
 
 
+CAR_COLUMNS = ("event_id", "start", "end", "car", "se", "t", "p", "p_sq", "sq_min_p", "sq_n")
+
+
 def car_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
               ) -> pd.DataFrame:
     """Long table: one row per event and window with CAR, standard error, t and p-value, and the
     sample-quantile test (Gelbach, Helland & Klick 2013): ``p_sq``, its smallest attainable value
     ``sq_min_p`` and the number of estimation-window CARs it ranks against (``sq_n``)."""
-    frames = []
+    columns: dict[str, list[np.ndarray]] = {k: [] for k in CAR_COLUMNS}
+    ids = ar.panel.events.index.to_numpy()
     for window in usable_windows(ar, windows):
         car, var = ar.car(window)
         with np.errstate(invalid="ignore"):
             se = np.sqrt(var)
             t = car / se
-        p = t_two_sided(t, ar.dof)
         p_sq, min_p, n_sq = sq_test(car, ar.est_ar, window[1] - window[0] + 1)
-        frames.append(pd.DataFrame({
-            "event_id": ar.panel.events.index.to_numpy(),
-            "start": window[0], "end": window[1], "car": car, "se": se, "t": t, "p": p,
-            "p_sq": p_sq, "sq_min_p": min_p, "sq_n": n_sq}))
-    columns = ["event_id", "start", "end", "car", "se", "t", "p", "p_sq", "sq_min_p", "sq_n"]
-    return with_windows(pd.concat(frames, ignore_index=True) if frames
-                        else pd.DataFrame(columns=columns))
+        for name, value in zip(CAR_COLUMNS, (
+                ids, np.full(len(ids), window[0]), np.full(len(ids), window[1]), car, se, t,
+                t_two_sided(t, ar.dof), p_sq, min_p, n_sq), strict=True):
+            columns[name].append(value)
+    if not columns["car"]:
+        return with_windows(pd.DataFrame(columns=list(CAR_COLUMNS)))
+    return with_windows(pd.DataFrame({k: np.concatenate(v) for k, v in columns.items()}))
 
 
 def bhar_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...]) -> pd.DataFrame:

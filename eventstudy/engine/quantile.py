@@ -29,6 +29,12 @@ def rolling_sums(est_ar: Floats, length: int) -> Floats:
     (N, L) -> (N, L - length + 1)."""
     if length > est_ar.shape[1]:
         return np.full((est_ar.shape[0], 0), np.nan)
+    if length < 8:  # a short window: added column by column, left to right, as numpy's sum
+        width = est_ar.shape[1] - length + 1  # of fewer than 8 numbers does (no pairing)
+        total: Floats = est_ar[:, :width].copy()
+        for k in range(1, length):
+            total += est_ar[:, k:k + width]
+        return total
     sums: Floats = sliding_window_view(est_ar, length, axis=1).sum(axis=2)
     return sums
 
@@ -41,8 +47,8 @@ def sq_test(car: Floats, est_ar: Floats, length: int
     seen = np.isfinite(sums)
     n = seen.sum(axis=1)
     x = np.asarray(car, float)[:, None]
-    below = (seen & (sums <= x)).sum(axis=1)
-    above = (seen & (sums >= x)).sum(axis=1)
+    below = (sums <= x).sum(axis=1)  # a missing sum (NaN) compares False: not counted
+    above = (sums >= x).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.minimum(1.0, 2.0 * (1.0 + np.minimum(below, above)) / (n + 1.0))
         min_p = np.minimum(1.0, 2.0 / (n + 1.0))
