@@ -61,7 +61,8 @@ def test_unknown_attributes_still_raise() -> None:
 
 
 DEFERRED = {  # the result's field -> the function in core that makes it on first read
-    "abnormal_returns": "abnormal_return_table", "bhar": "bhar_table", "volume": "volume_table",
+    "events": "_event_rows", "abnormal_returns": "abnormal_return_table",
+    "bhar": "bhar_table", "volume": "volume_table",
     "parameters": "parameter_table", "robustness": "robustness_table",
 }
 
@@ -84,13 +85,16 @@ def made(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 def test_car_and_t_make_no_other_table(made: dict[str, int], calls: list[int]) -> None:
     result = batch_study(EVENTS, offline=True)
     car = result.car
-    assert np.isfinite(car["t"]).all()
+    assert np.isfinite(car["t"]).all() and result.n_events == 4
     assert made == dict.fromkeys(DEFERRED, 0) and calls == []  # nothing else was made
     for field in DEFERRED:
         frame = getattr(result, field)
         assert isinstance(frame, pd.DataFrame) and not frame.empty
         assert made[field] == 1 and getattr(result, field) is frame  # once, then kept
     assert sum(made.values()) == len(DEFERRED) and calls == []
+    assert result.n_events == len(result.events) == 4
+    result.tests  # noqa: B018  # the tests use the events table made above, not a new one
+    assert calls == [1] and made["events"] == 1
 
 
 def test_deferred_frames_equal_the_direct_computation() -> None:
@@ -103,6 +107,8 @@ def test_deferred_frames_equal_the_direct_computation() -> None:
 
     result = batch_study(EVENTS, offline=True)
     ar, opts = result.ar, result.options
+    pd.testing.assert_frame_equal(result.events, core._event_rows(ar, ar.window_view(opts.window),
+                                                                  dict(result.listings)))
     pd.testing.assert_frame_equal(result.abnormal_returns,
                                   abnormal_return_table(ar.window_view(opts.window)))
     pd.testing.assert_frame_equal(result.bhar, bhar_table(ar, opts.bhar_windows))

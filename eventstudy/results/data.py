@@ -27,8 +27,9 @@ class Deferred:
     """A table not made yet: ``compute()`` makes it. Given to a ``LazyFrame`` field, it is made
     the first time the field is read; pickled (processes, dask, ``copy``), it is made first."""
 
-    def __init__(self, compute: Callable[[], pd.DataFrame]) -> None:
+    def __init__(self, compute: Callable[[], pd.DataFrame], rows: int | None = None) -> None:
         self.compute = compute
+        self.rows = rows  # the rows of the frame it makes, when known (``n_events``)
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _made, (self.compute(),)
@@ -38,11 +39,11 @@ def _made(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def deferred(compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """``Deferred(compute)``, typed as the frame it stands for: what a ``LazyFrame`` field of
-    ``StudyData`` takes (``abnormal_returns``, ``bhar``, ``volume``, ``parameters``,
-    ``robustness``)."""
-    return cast(pd.DataFrame, Deferred(compute))
+def deferred(compute: Callable[[], pd.DataFrame], rows: int | None = None) -> pd.DataFrame:
+    """``Deferred(compute, rows)``, typed as the frame it stands for: what a ``LazyFrame``
+    field of ``StudyData`` takes (``events``, ``abnormal_returns``, ``bhar``, ``volume``,
+    ``parameters``, ``robustness``)."""
+    return cast(pd.DataFrame, Deferred(compute, rows))
 
 
 class LazyFrame:
@@ -129,10 +130,11 @@ class StudyData:
 
     kind: str
     options: StudyOptions
-    events: pd.DataFrame
     if TYPE_CHECKING:  # DataFrames; at run time a LazyFrame field may be given a ``deferred``
+        events: pd.DataFrame
         abnormal_returns: pd.DataFrame
     else:
+        events: LazyFrame = LazyFrame(required=True)
         abnormal_returns: LazyFrame = LazyFrame(required=True)
     car: pd.DataFrame
     if TYPE_CHECKING:
@@ -178,6 +180,9 @@ class StudyData:
     @property
     def n_events(self) -> int:
         """The number of studied events (tranches sharing a firm-day count separately)."""
+        given = self.__dict__.get("events")
+        if isinstance(given, Deferred) and given.rows is not None:
+            return given.rows  # without making the events table
         return len(self.events)
 
     def event_ids(self) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -216,9 +216,9 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
                  sources: Callable[[str], tuple[str, str]], cross_section: bool = False,
                  ipo: IpoBenchmark | None = None) -> EventStudyResult:
     """The screened panel -> model -> per-event tables and the cross-event tests; what a CAR
-    and t do not need (the tests, ``abnormal_returns``, ``bhar``, ``volume``, ``parameters``,
-    ``robustness``) is made when first read (``results.data.deferred``). ``sources``: ticker ->
-    (source, adjustment) of its prices; ``notes``: the loader's."""
+    and t do not need (the tests, ``events``, ``abnormal_returns``, ``bhar``, ``volume``,
+    ``parameters``, ``robustness``) is made when first read (``results.data.deferred``).
+    ``sources``: ticker -> (source, adjustment) of its prices; ``notes``: the loader's."""
     ar = fit_model(panel, options.model, min_estimation=options.min_estimation,
                    regressors=options.regressors())
     ar = replace(ar, market_volume=volume)
@@ -227,15 +227,16 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
     ar, problem_skips = _drop_problems(ar)
     view = ar.window_view(options.window)
     listings = listings or {}
-    events_out = _event_rows(ar, view, listings)
-    wanted = cross_section or events_out["ticker"].nunique() > 1
-    said = [*dict.fromkeys(notes), *cleaning_notes(events_out, options)]
+    events_out = cache(partial(_event_rows, ar, view, listings))  # made once, when first read
+    head = ar.panel.events  # the columns the notes read (``_event_rows`` adds to them)
+    wanted = cross_section or head["ticker"].nunique() > 1
+    said = [*dict.fromkeys(notes), *cleaning_notes(head, options)]
     said += volume_notes(unadjusted_events(ar))
-    found = {t: sources(t) for t in _tickers_loaded(events_out, options)}
+    found = {t: sources(t) for t in _tickers_loaded(head, options)}
     extras: dict[str, Any] = {"adjustment": {t: adjustment
                                              for t, (_, adjustment) in found.items()}}
     if ipo is not None:
-        more, ipo_notes = ipo.describe(ar, events_out)
+        more, ipo_notes = ipo.describe(ar, events_out())
         extras.update(more)
         said += ipo_notes
     overlaps, cross = pd.DataFrame(), CrossSection()
@@ -243,10 +244,10 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
         overlaps, note = overlap_table(ar, options)
         design = design_of(ar)
         said += note + validity_notes_of(design)
-        cross = CrossSection(compute=partial(cross_section_tables, ar, options, events_out,
+        cross = CrossSection(compute=partial(_cross_section_of, ar, options, events_out,
                                              design))
     result = EventStudyResult(
-        kind=kind, options=options, events=events_out,
+        kind=kind, options=options, events=deferred(events_out, len(head)),
         abnormal_returns=deferred(partial(abnormal_return_table, view)),
         car=car_table(ar, options.car_windows),
         bhar=deferred(partial(bhar_table, ar, options.bhar_windows)),
@@ -330,6 +331,13 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
                              common=common)]
     return (mark_tests(finish_tests(frames), design or design_of(ar)),
             aar_table(ar, opts.window))
+
+
+def _cross_section_of(ar: AbnormalReturns, opts: StudyOptions,
+                      events: Callable[[], pd.DataFrame], design: Design
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``cross_section_tables`` of the events table ``events()`` makes (when first read)."""
+    return cross_section_tables(ar, opts, events(), design)
 
 
 def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
