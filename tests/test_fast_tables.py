@@ -79,3 +79,43 @@ def test_car_table_equals_the_formulas(result) -> None:  # type: ignore[no-untyp
         assert row.p == pytest.approx(2 * stats.t.sf(abs(t), ar.dof[i]), rel=1e-10, abs=0)
         checked += 1
     assert checked > 10
+
+
+def _wilcoxon_by_hand(x: np.ndarray) -> tuple[float, float]:
+    """Signed-rank z with ties and zeros dropped, written out (Wilcoxon 1945; the normal
+    approximation with the tie correction), and scipy's p-value."""
+    d = x[x != 0]
+    a = np.abs(d)
+    ranks = stats.rankdata(a)  # average ranks of the ties
+    n = len(d)
+    w_plus = ranks[d > 0].sum()
+    _, counts = np.unique(a, return_counts=True)
+    var = n * (n + 1) * (2 * n + 1) / 24 - (counts**3 - counts).sum() / 48
+    return (w_plus - n * (n + 1) / 4) / math.sqrt(var), float(stats.wilcoxon(x).pvalue)
+
+
+@pytest.mark.parametrize("case", ["plain", "ties", "zeros", "small"])
+def test_wilcoxon_equals_scipy_on_real_returns(result, case: str) -> None:  # type: ignore[no-untyped-def]
+    """Real abnormal returns of bundled prices: above 50 values without ties or zeros the
+    p-value is the normal approximation computed here; with ties, zeros or few values scipy's
+    own. Either way the same numbers as scipy.stats.wilcoxon."""
+    from eventstudy.engine.significance import wilcoxon
+
+    x = result.ar.ar.ravel()
+    x = x[np.isfinite(x)][:400]
+    if case == "ties":
+        x = np.round(x, 3)  # many |x| tied
+    elif case == "zeros":
+        x = np.concatenate([x[:200], np.zeros(3)])
+    elif case == "small":
+        x = x[:30]
+    assert len(np.unique(np.abs(x))) < len(x) if case == "ties" else True
+    got = wilcoxon(x)
+    z, p = _wilcoxon_by_hand(x)
+    assert float(got.statistic) == pytest.approx(z, rel=1e-12)
+    assert float(got.p_value) == pytest.approx(p, rel=1e-12, abs=0)
+    rows = np.vstack([x, -x[::-1], x * 2.0])  # several samples at once
+    batch = wilcoxon(rows)
+    for row, stat, pv in zip(rows, batch.statistic, batch.p_value, strict=True):
+        assert pv == pytest.approx(float(stats.wilcoxon(row).pvalue), rel=1e-12, abs=0)
+        assert stat == pytest.approx(_wilcoxon_by_hand(row)[0], rel=1e-12)
