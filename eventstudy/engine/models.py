@@ -282,12 +282,12 @@ def parameter_table(ar: AbnormalReturns) -> pd.DataFrame:
     """One row per event: model, alpha, every slope, sigma, R^2 and n of the estimation fit.
     R^2 = 1 - SSR / SST over the estimation days (NaN for market-adjusted returns, which
     estimate nothing)."""
-    valid = np.isfinite(ar.est_ar)
-    y = np.where(valid, ar.panel.est_ret, np.nan)
+    valid = np.isfinite(ar.est_ar)  # the fitted days (numpy's nanmean/nansum written out)
+    y = np.where(valid, ar.panel.est_ret, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ybar = np.nanmean(y, axis=1)
-        sst = np.nansum((y - ybar[:, None]) ** 2, axis=1)
-        ssr = np.nansum(ar.est_ar**2, axis=1)
+        ybar = y.sum(axis=1) / valid.sum(axis=1)
+        sst = np.where(valid, (y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
+        ssr = np.where(valid, ar.est_ar**2, 0.0).sum(axis=1)
         r2 = np.where(ar.model == "market_adjusted", np.nan, 1.0 - ssr / sst)
     slopes = {k: v for k, v in ar.params.items() if k != "alpha"} or {"beta": ar.beta}
     return pd.DataFrame({"event_id": ar.panel.events.index.to_numpy(),

@@ -29,9 +29,8 @@ def other_model(model: str) -> str:
 def _firm_days(ar: AbnormalReturns) -> Ints:
     """Row numbers of the first event of each (ticker, day 0): tranches of one listing that share
     a day 0 are one observation."""
-    events = ar.panel.events
-    keys = pd.Series(list(zip(events["ticker"], events["day0"], strict=True)))
-    return np.flatnonzero(~keys.duplicated().to_numpy())
+    first = ~ar.panel.events.duplicated(subset=["ticker", "day0"], keep="first").to_numpy()
+    return np.flatnonzero(first)
 
 
 def car_row(ar: AbnormalReturns, window: tuple[int, int], rows: Ints) -> dict[str, object]:
