@@ -63,6 +63,8 @@ class LazyFrame:
             if self.required:
                 raise AttributeError(self.name)  # no default
             return Deferred(pd.DataFrame)
+        if self.name not in obj.__dict__:
+            raise AttributeError(self.name)
         given = obj.__dict__[self.name]
         if not isinstance(given, Deferred):
             return given
@@ -125,7 +127,9 @@ class StudyData:
     ``ar``: the engine's arrays (events x days) for further statistics. ``events`` has a plain
     RangeIndex and an ``event_id`` column (``events.set_index("event_id")`` to key by it); every
     window table carries ``start``/``end`` (ints) and ``window`` (ordered categorical label).
-    ``tests`` and ``caar`` are computed the first time either is read (the CLI reads everything).
+    ``tests`` and ``caar`` are computed the first time either is read (the CLI reads everything),
+    and a study's ``events``, ``abnormal_returns``, ``bhar``, ``volume``, ``parameters`` and
+    ``robustness`` the first time each is read (``LazyFrame``): reading ``car`` makes none.
     """
 
     kind: str
