@@ -119,3 +119,17 @@ def test_wilcoxon_equals_scipy_on_real_returns(result, case: str) -> None:  # ty
     for row, stat, pv in zip(rows, batch.statistic, batch.p_value, strict=True):
         assert pv == pytest.approx(float(stats.wilcoxon(row).pvalue), rel=1e-12, abs=0)
         assert stat == pytest.approx(_wilcoxon_by_hand(row)[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("model", ["market", "dimson", "market_adjusted"])
+def test_t_of_one_day_equals_the_full_matrix(result, model: str) -> None:  # type: ignore[no-untyped-def]
+    """``t_at(c)`` (what the events table and the design checks read for day 0) is column c of
+    the full AR t matrix, AR / sqrt(s^2 (1 + h0 + d^2 + |dx|^2)), on real prices."""
+    from eventstudy.engine.models import fit_model
+
+    ar = fit_model(result.ar.panel, model)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        full = ar.ar / np.sqrt(ar.ar_var)
+        for c in range(full.shape[1]):
+            np.testing.assert_array_equal(ar.t_at(c), full[:, c])
+    assert (ar.dx is not None) == (model == "dimson")

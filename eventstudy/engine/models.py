@@ -78,6 +78,13 @@ class AbnormalReturns:
     def ar_t(self) -> Floats:
         return self.ar / np.sqrt(self.ar_var)
 
+    def t_at(self, column: int) -> Floats:
+        """``ar_t[:, column]`` without the other days (the same numbers, element by element)."""
+        extra = 0.0 if self.dx is None else (self.dx[:, column] ** 2).sum(axis=1)
+        var = self.sigma2 * (1.0 + self.h0 + self.d[:, column] ** 2 + extra)
+        t: Floats = self.ar[:, column] / np.sqrt(var)
+        return t
+
     @property
     def sar(self) -> Floats:
         """Standardised ARs (Patell 1976): AR / its prediction-error standard deviation."""

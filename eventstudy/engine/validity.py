@@ -84,7 +84,7 @@ def design_of(ar: AbnormalReturns) -> Design:
     """Clustering of the firm-days' day 0 and a chi-square test of the cross-sectional variance of
     the standardised AR(0) against its null dof/(dof - 2) (Boehmer, Musumeci & Poulsen 1991)."""
     events = ar.panel.events
-    sar = ar.ar_t[:, ar.panel.column(0)] if 0 in ar.panel.days else None
+    sar = ar.t_at(ar.panel.column(0)) if 0 in ar.panel.days else None
     return design_from(events, sar, ar.dof)
 
 

@@ -86,8 +86,8 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
     frame["close_0"] = panel.close[:, c0] if panel.close is not None else np.nan
     frame["return_0"], frame["market_return_0"] = panel.ret[:, c0], panel.mkt[:, c0]
     frame["ar_0"] = ar.ar[:, c0]
-    with np.errstate(invalid="ignore"):
-        frame["t_0"] = ar.ar_t[:, c0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["t_0"] = ar.t_at(c0)
     frame["volume_ratio_0"] = day0_volume_ratio(view)
     frame["volume_ratio"] = event_window_volume_ratio(view)
     moved = frame.pop("day0_note") if "day0_note" in frame else pd.Series("", frame.index)
