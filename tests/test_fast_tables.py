@@ -74,8 +74,8 @@ def test_car_table_equals_the_formulas(result) -> None:  # type: ignore[no-untyp
             assert np.isnan(row.car)
             continue
         t = car / math.sqrt(var)
-        assert row.car == pytest.approx(car, rel=1e-12)
-        assert row.t == pytest.approx(t, rel=1e-12)
+        assert row.car == pytest.approx(car, rel=1e-12, abs=1e-15)
+        assert row.t == pytest.approx(t, rel=1e-12, abs=1e-12)
         assert row.p == pytest.approx(2 * stats.t.sf(abs(t), ar.dof[i]), rel=1e-10, abs=0)
         checked += 1
     assert checked > 10
@@ -112,13 +112,13 @@ def test_wilcoxon_equals_scipy_on_real_returns(result, case: str) -> None:  # ty
     assert len(np.unique(np.abs(x))) < len(x) if case == "ties" else True
     got = wilcoxon(x)
     z, p = _wilcoxon_by_hand(x)
-    assert float(got.statistic) == pytest.approx(z, rel=1e-12)
+    assert float(got.statistic) == pytest.approx(z, rel=1e-12, abs=1e-12)
     assert float(got.p_value) == pytest.approx(p, rel=1e-12, abs=0)
     rows = np.vstack([x, -x[::-1], x * 2.0])  # several samples at once
     batch = wilcoxon(rows)
     for row, stat, pv in zip(rows, batch.statistic, batch.p_value, strict=True):
         assert pv == pytest.approx(float(stats.wilcoxon(row).pvalue), rel=1e-12, abs=0)
-        assert stat == pytest.approx(_wilcoxon_by_hand(row)[0], rel=1e-12)
+        assert stat == pytest.approx(_wilcoxon_by_hand(row)[0], rel=1e-12, abs=1e-12)
 
 
 @pytest.mark.parametrize("model", ["market", "dimson", "market_adjusted"])
