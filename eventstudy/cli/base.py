@@ -230,7 +230,7 @@ def output_options(func: F) -> F:
     func = click.option("--no-report", is_flag=True, help="Do not write the report folder.")(func)
     func = click.option("--format", "fig_format", type=click.Choice(["png", "svg", "pdf"]),
                         default="png", show_default=True,
-                        help="Draw the report figures as PNG (200 dpi), SVG or PDF.")(func)
+                        help="Draw the report figures as PNG (150 dpi), SVG or PDF.")(func)
     func = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                         help="Write the report into this folder, which must be new, empty or "
                              "an earlier report (default: reports/<kind>_<ticker>).")(func)
