@@ -120,3 +120,33 @@ def test_margin_layout_leaves_the_users_own_figures_alone(rows: int) -> None:
     FigureCanvasAgg(fig)
     fig.canvas.draw()
     assert [ax.get_position().bounds for ax in axes.ravel()] == before
+
+
+def test_bars_of_one_collection_draw_the_pixels_of_axes_bar() -> None:
+    """plot_residual_band draws its hundreds of daily bars as one PolyCollection: the same
+    pixels as ax.bar (one Rectangle per bar) with the band, day 0 and legend drawn the same
+    way, on the bundled SenseTime volatility study."""
+    from eventstudy.plotting import volatility as vdraw
+    from eventstudy.plotting.axes import new_figure
+    from eventstudy.studies.lockup import lockup_study
+
+    vol = lockup_study("0020.HK", offline=True, volatility=True).extras["volatility"][
+        "0020.HK:cornerstone:2022-06-30"]
+
+    def pixels(fig: Figure) -> np.ndarray:
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba()).copy()
+
+    fig = new_figure(10, 2.4)
+    ax = fig.subplots()
+    path, x = vol.path, vdraw._x(vol)
+    ax.bar(x, path["resid"], color="0.45", width=1.0, label="abnormal return")
+    ax.fill_between(x, -1.96 * path["sigma"], 1.96 * path["sigma"], color="C0", alpha=0.2,
+                    label="+-1.96 sigma (EWMA)")
+    vdraw._mark_event(ax, vol)
+    vdraw._x_axis(ax, vol)
+    ax.set_ylabel("%")
+    ax.legend(fontsize=8, loc="lower left")
+    assert len(ax.patches) > 100
+    np.testing.assert_array_equal(pixels(vdraw.plot_residual_band(vol)), pixels(fig))
