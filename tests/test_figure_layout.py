@@ -150,3 +150,21 @@ def test_bars_of_one_collection_draw_the_pixels_of_axes_bar() -> None:
     ax.legend(fontsize=8, loc="lower left")
     assert len(ax.patches) > 100
     np.testing.assert_array_equal(pixels(vdraw.plot_residual_band(vol)), pixels(fig))
+
+
+def test_the_left_margin_fits_the_ticks_of_the_final_panel_height() -> None:
+    """A y axis gets more ticks once the layout has made its panel taller (-7.5 .. 7.5 instead
+    of -5 .. 5 for a view of +-8.64, as on 0856.HK's volatility figure in the HK panel): the
+    labels are measured after the panel heights are set, so the y label is not cut."""
+    from eventstudy.plotting.axes import new_figure
+
+    raw = read_raw_prices("0020.HK").loc["2022-06-01":"2022-07-31"]
+    fig = new_figure(10, 6)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    top.plot(raw.index, raw["Close"])
+    top.set_ylabel("close")
+    bottom.plot(raw.index, 100 * raw["Close"].pct_change())
+    bottom.set_ylim(-8.643777265748605, 8.643777265748605)
+    bottom.set_ylabel("%")
+    assert layout_problems(fig) == []
+    assert "−7.5" in [t.get_text() for t in bottom.get_yticklabels()]

@@ -54,19 +54,19 @@ class MarginLayout(LayoutEngine):
         p = self._params
         width, height = fig.get_size_inches()
         shape = grid[0][1].get_gridspec().get_geometry()
-        first = [ax for ax, spec in grid if spec.colspan.start == 0]
-        later = [ax for ax, spec in grid if spec.colspan.start > 0]
-        left = PAD + max(y_label_width(ax) for ax in first)
-        wgap = PAD + max((y_label_width(ax) for ax in later), default=0.0) + 0.1
         top_row = [ax for ax, spec in grid if spec.rowspan.start == 0]
         bottom_row = [ax for ax, spec in grid if spec.rowspan.stop == shape[0]]
         top = p["top"] + max(_title_height(ax) for ax in top_row) + _suptitle_height(fig, p["top"])
         bottom = p["bottom"] + max(_x_label_height(ax) for ax in bottom_row)
-        fig.subplots_adjust(
-            left=left / width, right=1 - p["right"] / width, bottom=bottom / height,
-            top=1 - top / height,
-            wspace=_space(wgap, shape[1], width * (1 - (left + p["right"]) / width)),
-            hspace=_space(p["hgap"], shape[0], height - top - bottom))
+        # heights first: how many y ticks (so which labels) an axis gets depends on its height
+        fig.subplots_adjust(bottom=bottom / height, top=1 - top / height,
+                            hspace=_space(p["hgap"], shape[0], height - top - bottom))
+        first = [ax for ax, spec in grid if spec.colspan.start == 0]
+        later = [ax for ax, spec in grid if spec.colspan.start > 0]
+        left = PAD + max(y_label_width(ax) for ax in first)
+        wgap = PAD + max((y_label_width(ax) for ax in later), default=0.0) + 0.1
+        fig.subplots_adjust(left=left / width, right=1 - p["right"] / width,
+                            wspace=_space(wgap, shape[1], width - left - p["right"]))
 
 
 def _space(gap: float, n: int, total: float) -> float:
