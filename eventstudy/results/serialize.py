@@ -129,8 +129,7 @@ def _texts_by_event(frame: pd.DataFrame, columns: list[str], indent: int, level:
     the rows sorted by event (stable: in their order within an event), then cut."""
     if frame.empty:
         return {}
-    codes, ids = pd.factorize(np.array([str(e) for e in _raw_column(frame["event_id"])],
-                                       dtype=object))
+    codes, ids = _event_codes(frame["event_id"])
     if (np.diff(codes) < 0).any():  # an event's rows apart: brought together
         frame = frame.iloc[np.argsort(codes, kind="stable")]
         codes = np.sort(codes, kind="stable")
@@ -138,6 +137,15 @@ def _texts_by_event(frame: pd.DataFrame, columns: list[str], indent: int, level:
     bounds = list(zip([0, *cuts.tolist()], [*cuts.tolist(), len(codes)], strict=True))
     texts = _rows_text(frame, columns, indent, level, bounds)
     return dict(zip([ids[codes[a]] for a, _ in bounds], texts, strict=True))
+
+
+def _event_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's event as a number, and the ids (``str`` of each value) by number."""
+    codes, found = pd.factorize(column)  # text ids: no Python string per row
+    if isinstance(column.dtype, pd.StringDtype) and (codes >= 0).all():
+        return codes, [str(v) for v in found]
+    codes, texts = pd.factorize(np.array([str(e) for e in _raw_column(column)], dtype=object))
+    return codes, list(texts)
 
 
 def _records_by_event(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[dict[str, Any]]]:
