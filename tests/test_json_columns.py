@@ -120,6 +120,7 @@ def assert_same_text(result: Any, indents: tuple[int, ...] = (2,)) -> None:
     ``to_dict()`` (the records path), byte for byte apart from the time it was written."""
     doc = result.to_dict()
     reference = reference_doc(result, doc)
+    assert doc == reference
     for indent in (*indents, None):
         mine = GENERATED.sub("", result.to_json(indent))
         assert mine == GENERATED.sub("", json.dumps(reference, indent=indent, allow_nan=False))

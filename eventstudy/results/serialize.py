@@ -4,10 +4,12 @@ volume, and for batches the tests and skips. The one place that turns a result i
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from itertools import repeat
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -57,7 +59,7 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     """The rows of ``frame[columns]`` as JSON-safe dicts, built column by column."""
     keys = [str(c) for c in columns]
     lists = [_column(frame[c]) for c in columns]
-    return [dict(zip(keys, row, strict=True)) for row in zip(*lists, strict=True)]
+    return list(map(dict, map(zip, repeat(keys), zip(*lists, strict=True))))
 
 
 PER_EVENT_TABLES = {
@@ -150,12 +152,16 @@ def _event_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 def _records_by_event(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The rows of a long per-event table as JSON records, grouped by event id (one pass)."""
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if frame.empty:
-        return out
-    for event_id, record in zip(frame["event_id"], _records(frame, columns), strict=True):
-        out[str(event_id)].append(record)
-    return out
+        return defaultdict(list)
+    codes, ids = _event_codes(frame["event_id"])
+    rows = _records(frame, columns)
+    if (np.diff(codes) < 0).any():  # an event's rows apart: brought together, in their order
+        order = np.argsort(codes, kind="stable")
+        rows, codes = [rows[i] for i in order.tolist()], codes[order]
+    cuts = np.flatnonzero(np.diff(codes)) + 1
+    starts, ends = [0, *cuts.tolist()], [*cuts.tolist(), len(codes)]
+    return defaultdict(list, {ids[codes[a]]: rows[a:b] for a, b in zip(starts, ends, strict=True)})
 
 
 def _event_records(result: StudyData) -> dict[str, dict[str, list[dict[str, Any]]]]:
@@ -167,7 +173,7 @@ def _event_rows(result: StudyData) -> dict[str, dict[str, Any]]:
     """Each event's row of ``result.events`` (every column) as JSON-safe values, by event id,
     in one pass."""
     events = result.events
-    ids = events["event_id"] if "event_id" in events.columns else events.index
+    ids = _raw_column(events["event_id"]) if "event_id" in events.columns else events.index
     return dict(zip(map(str, ids), _records(events, list(events.columns)), strict=True))
 
 
@@ -178,7 +184,7 @@ def event_dict(result: StudyData, event_id: str,
     the events' rows (``_event_rows``)."""
     records = records or _event_records(result)
     row = (rows or _event_rows(result))[event_id]
-    head = json_clean({
+    head = _cleaned({
         "event_id": event_id, "ticker": row["ticker"], "name": row["name"],
         "tranche": row["tranche"], "group": row["group"], "expiry": row["date"],
         "event_date": row["day0"], "listing_date": row["listing_date"],
@@ -194,6 +200,16 @@ def event_dict(result: StudyData, event_id: str,
         "volume_ratio": row["volume_ratio"], "note": row["note"],
     })
     return {**head, **{name: records[name].get(event_id, []) for name in PER_EVENT_TABLES}}
+
+
+def _cleaned(head: dict[str, Any]) -> dict[str, Any]:
+    """``json_clean(head)``: ``head`` itself when every value is already clean (a value of
+    ``_records``: text, int, bool, None, a finite float), as an event's head is."""
+    values = [v for k, v in head.items() if k != "estimation_window"]
+    values += head["estimation_window"].values()
+    if all(type(v) in _CLEAN or (type(v) is float and math.isfinite(v)) for v in values):
+        return head
+    return cast(dict[str, Any], json_clean(head))
 
 
 ESTIMATION_KEYS = ("start", "end", "sessions", "window_sessions", "excluded_sessions")
