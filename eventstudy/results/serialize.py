@@ -73,10 +73,13 @@ PER_EVENT_TABLES = {
 def _float_texts(array: np.ndarray) -> list[str]:
     """The JSON text of each float64 (``repr``, what the json module writes; null if not
     finite), each distinct value (bit pattern: -0.0 is not 0.0) written once."""
-    codes, distinct = pd.factorize(array.view(np.int64))
-    if 2 * len(distinct) <= len(array):
-        texts = _float_texts(np.asarray(distinct).view(np.float64))
-        return list(map(texts.__getitem__, codes.tolist()))
+    bits = array.view(np.int64)
+    sample = bits[::max(1, len(bits) // 4096)]  # repeats in a sample: worth looking for them
+    if 10 * len(np.unique(sample)) < 9 * len(sample):
+        codes, distinct = pd.factorize(bits)
+        if 2 * len(distinct) <= len(array):
+            texts = _float_texts(np.asarray(distinct).view(np.float64))
+            return list(map(texts.__getitem__, codes.tolist()))
     out = list(map(float.__repr__, array.tolist()))
     for i in np.flatnonzero(~np.isfinite(array)).tolist():
         out[i] = "null"
