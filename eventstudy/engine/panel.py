@@ -175,17 +175,40 @@ def correct_day0(events: Sequence[Event], load: Callable[[str], Series]
                  ) -> tuple[list[Event], dict[str, str]]:
     """Every event through :func:`traded_day0` before a study (so that the other events'
     windows left out of an estimation window are the corrected ones), with the notes by
-    event id."""
-    out, notes = [], {}
-    for event in events:
+    event id. Only the events whose date is not their session are looked at."""
+    out, notes = list(events), {}
+    for i in np.flatnonzero(~same_day(events)).tolist():
+        event = events[i]
         try:
             moved, note = traded_day0(event, load(event.ticker).dates)
         except (DataUnavailable, BadInput):  # build_panel reports it as a skip
             moved, note = event, ""
-        out.append(moved)
+        out[i] = moved
         if note:
             notes[moved.event_id] = note
     return out, notes
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def same_day(events: Sequence[Event]) -> np.ndarray:
+    """Per event: is its date None or its session (``traded_day0`` has nothing to do)? The
+    test ``event.session == event.date.normalize()`` on int64 nanoseconds for tz-naive
+    stamps (normalize floors to midnight), by pandas for any other."""
+    same = np.ones(len(events), dtype=bool)
+    naive = []
+    for i, e in enumerate(events):
+        if e.date is None:
+            continue
+        if e.date.tz is None and e.session.tz is None:
+            naive.append((i, e.date.value, e.session.value))
+        else:
+            same[i] = e.session == e.date.normalize()
+    if naive:
+        at, date, session = np.array(naive, dtype=np.int64).T
+        same[at] = session == date - date % _DAY_NS
+    return same
 
 
 def locate(series: Series, event: Event, window: tuple[int, int],
@@ -264,40 +287,106 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     if estimation[0] > estimation[1] or window[0] <= estimation[1] and estimation[0] <= window[1]:
         raise BadInput(f"estimation window [{estimation[0]}, {estimation[1]}] must end before "
                        f"the event window [{window[0]}, {window[1]}] starts or begin after it ends")
-    placed: list[tuple[Event, Series, Windows]] = []
-    skipped: list[Skip] = []
+    placed: list[tuple[Event, Series]] = []
+    at: list[int] = []  # each placed event's place in ``events``
+    skips: list[tuple[int, Skip]] = []
     seen: set[str] = set()
     notes = dict(notes or {})  # event id -> why day 0 moved
-    for event in events:
+    same = same_day(events)
+    for i, event in enumerate(events):
         try:
             if event.event_id in seen:  # one id, one row: results are keyed by event id
                 raise BadInput("duplicate event: the same ticker, tranche and day 0 appear "
                                "earlier in the events")
             seen.add(event.event_id)
             series = load(event.ticker)
-            event, note = traded_day0(event, series.dates)
-            if note:
-                if event.event_id in seen:
-                    raise BadInput(f"duplicate event: {note}, where another event is")
-                seen.add(event.event_id)
-                notes[event.event_id] = note
-            event, note = move_off_placeholder(event, series.dates, series.placeholders)
-            if note:
-                if event.event_id in seen:
-                    raise BadInput(f"duplicate event: {note}, where another event is")
-                seen.add(event.event_id)
-                notes[event.event_id] = note
-            where = locate(series, event, window, estimation, max_estimation, min_start,
-                           stabilisation)
-            if where.note:  # day 0 a session the data do not have: moved to the next date
-                notes[event.event_id] = "; ".join(filter(None, (notes.get(event.event_id),
-                                                                where.note)))
-            placed.append((event, series, where))
+            event = _moved(event, series, same[i], seen, notes)
+            placed.append((event, series))
+            at.append(i)
         except (DataUnavailable, BadInput) as exc:
-            skipped.append(Skip.from_error(event.event_id, event.ticker, exc))
-    panel = _assemble(placed, skipped, window, estimation)
+            skips.append((i, Skip.from_error(event.event_id, event.ticker, exc)))
+    spots, failed = locate_many(placed, window, estimation, max_estimation, min_start,
+                                stabilisation)
+    for j, where in failed.items():
+        event = placed[j][0]
+        if isinstance(where, Windows):  # day 0 a session the data do not have: moved
+            notes[event.event_id] = "; ".join(filter(None, (notes.get(event.event_id),
+                                                            where.note)))
+        else:
+            skips.append((at[j], Skip.from_error(event.event_id, event.ticker, where)))
+    keep = np.array([not isinstance(failed.get(j), Exception) for j in range(len(placed))],
+                    dtype=bool)
+    skips.sort(key=lambda pair: pair[0])  # in the order of the events, as one pass gives
+    panel = _assemble([placed[j] for j in np.flatnonzero(keep).tolist()], spots[keep],
+                      [skip for _, skip in skips], window, estimation)
     panel.events["day0_note"] = [notes.get(i, "") for i in panel.events.index]
     return panel
+
+
+def _moved(event: Event, series: Series, same: bool, seen: set[str],
+           notes: dict[str, str]) -> Event:
+    """``event`` with day 0 moved as ``traded_day0`` (unless ``same``: nothing to do) and
+    ``move_off_placeholder`` say, each move noted; BadInput if it lands on another event."""
+    moves = () if same else (traded_day0,)
+    for move in (*moves, move_off_placeholder):
+        if move is move_off_placeholder and not len(series.placeholders):
+            break
+        event, note = (traded_day0(event, series.dates) if move is traded_day0
+                       else move_off_placeholder(event, series.dates, series.placeholders))
+        if note:
+            if event.event_id in seen:
+                raise BadInput(f"duplicate event: {note}, where another event is")
+            seen.add(event.event_id)
+            notes[event.event_id] = note
+    return event
+
+
+def locate_many(placed: Sequence[tuple[Event, Series]], window: tuple[int, int],
+                estimation: tuple[int, int], max_estimation: int | None, min_start: int = 1,
+                stabilisation: int = STABILISATION
+                ) -> tuple[np.ndarray, dict[int, Windows | DataUnavailable | BadInput]]:
+    """:func:`locate` of every placed event at once: an (N, 3) array of day 0, estimation
+    start and end positions, and for the events ``locate`` has something to say of (an
+    error, or a day 0 moved to the next date in the data) its answer, by place. The usual
+    event costs one binary search and O(1) numpy work; the others go through ``locate``
+    itself, so its words are the same."""
+    n = len(placed)
+    day = np.array([e.session.value for e, _ in placed], dtype=np.int64)
+    sizes = np.array([len(s.dates) for _, s in placed], dtype=np.int64)
+    pos = np.zeros(n, dtype=np.int64)
+    hit = np.zeros(n, dtype=bool)
+    listing = np.full(n, -1, dtype=np.int64)
+    for j, (event, series) in enumerate(placed):
+        dates = series.dates.view(np.int64)
+        if not len(dates):
+            continue
+        p = int(dates.searchsorted(day[j]))
+        pos[j] = p
+        hit[j] = p < len(dates) and dates[p] == day[j]
+        if event.listing_date is not None:
+            listing[j] = int(dates.searchsorted(event.listing_date.value))
+    floor = np.where(listing >= 0, np.maximum(1, listing + stabilisation), 1)
+    if estimation[0] > window[1]:  # after the event: clip to the end of the data
+        start, end = pos + estimation[0], np.minimum(pos + estimation[1], sizes - 1)
+    else:
+        start, end = np.maximum(pos + estimation[0], floor), pos + estimation[1]
+    if max_estimation is not None:
+        start = np.maximum(start, end - max_estimation + 1)
+    odd = ~hit | (pos + window[0] < min_start) | (end < start)
+    failed: dict[int, Windows | DataUnavailable | BadInput] = {}
+    spots = np.stack([pos, start, end], axis=1) if n else np.zeros((0, 3), dtype=np.int64)
+    for j in np.flatnonzero(odd).tolist():
+        event, series = placed[j]
+        try:
+            where = locate(series, event, window, estimation, max_estimation, min_start,
+                           stabilisation)
+        except (DataUnavailable, BadInput) as exc:  # EstimationError is a BadInput
+            failed[j] = exc
+            continue
+        spots[j] = where.day0, where.est_start, where.est_end
+        if where.note:
+            failed[j] = where
+    return spots, failed
 
 
 class _Flat:
@@ -305,21 +394,21 @@ class _Flat:
     a block of the panel is one fancy index (no loop over events): the shared store when every
     series is a view of the same one (``engine.store``), else a concatenated copy."""
 
-    def __init__(self, placed: Sequence[tuple[Event, Series, Windows]]):
+    def __init__(self, placed: Sequence[tuple[Event, Series]]):
         store = placed[0][1].store if placed else None
-        if store is not None and all(s.store is store for _, s, _ in placed):
+        if store is not None and all(s.store is store for _, s in placed):
             self.arrays = store.arrays
             self.total = store.total
-            self.offsets = np.array([s.offset for _, s, _ in placed], dtype=np.int64)
-            self.lengths = np.array([len(s.dates) for _, s, _ in placed], dtype=np.int64)
+            self.offsets = np.array([s.offset for _, s in placed], dtype=np.int64)
+            self.lengths = np.array([len(s.dates) for _, s in placed], dtype=np.int64)
             return
         ids: dict[int, int] = {}
         series: list[Series] = []
-        for _, s, _ in placed:
+        for _, s in placed:
             if id(s) not in ids:
                 ids[id(s)] = len(series)
                 series.append(s)
-        which = np.array([ids[id(s)] for _, s, _ in placed], dtype=np.int64)
+        which = np.array([ids[id(s)] for _, s in placed], dtype=np.int64)
         lengths = np.array([len(s.dates) for s in series], dtype=np.int64)
         self.lengths = lengths[which]
         self.offsets = (np.cumsum(lengths) - lengths)[which]
@@ -368,14 +457,12 @@ def _blocks(n: int, width: int, names: Sequence[str]) -> dict[str, np.ndarray]:
             for name in names}
 
 
-def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
+def _assemble(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list[Skip],
               window: tuple[int, int], estimation: tuple[int, int]) -> Panel:
     """The Panel of the placed events: numpy gathers of O(N (W + L)) values, CHUNK events at a
     time, and O(N) light Python."""
     n, width = len(placed), window[1] - window[0] + 1
-    spots = np.array([(w.day0, w.est_start, w.est_end) for _, _, w in placed],
-                     dtype=np.int64).reshape(n, 3)
-    day0, est_start, est_end = spots.T
+    day0, est_start, est_end = spots.reshape(n, 3).T
     n_est = est_end - est_start + 1
     length = int(n_est.max()) if n else 1
     out = _blocks(n, width, ("ret", "mkt", "vol", "close", "dates"))
@@ -396,7 +483,7 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
         pos = np.stack([day0[rows], est_start[rows], est_end[rows], flat.lengths - 1], axis=1)
         flat.gather(ends, rows, pos, np.ones(pos.shape, dtype=bool))
         last[rows] = flat.lengths - 1
-    frame = _event_frame([e for e, _, _ in placed], ends["dates"], n_est)
+    frame = _event_frame([e for e, _ in placed], ends["dates"], n_est)
     return Panel(events=frame, days=np.arange(window[0], window[1] + 1), ret=out["ret"],
                  mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=out["dates"],
                  est_ret=est["ret"], est_mkt=est["mkt"], est_vol=est["vol"],
