@@ -56,6 +56,8 @@ class PriceLoader:
         self._user = FileSource(self.data, ticker=self.data_ticker) if self.data else None
 
     def load(self, ticker: str) -> pd.DataFrame:
+        if isinstance(ticker, str) and ticker in self._memo:  # keys are normalised (idempotent)
+            return self._memo[ticker]
         ticker = normalise_ticker(ticker)
         if ticker not in self._memo:
             lazy = self._lazy.pop(ticker, None)
@@ -100,7 +102,8 @@ class PriceLoader:
 
     def columns(self, ticker: str) -> PriceColumns | None:
         """The columns of ``load(ticker)`` if it was read as columns (``prefetch``), else None."""
-        return self._columns.get(normalise_ticker(ticker))
+        found = self._columns.get(ticker) if isinstance(ticker, str) else None  # normalised keys
+        return found if found is not None else self._columns.get(normalise_ticker(ticker))
 
     def _load(self, ticker: str) -> pd.DataFrame:
         if (user := self._user) is not None:
