@@ -51,7 +51,8 @@ class AlignedSeries:
         wanted = [t for t in dict.fromkeys(tickers) if t not in self._memo]
         prefetch = getattr(self.loader, "prefetch", None)  # a folder: read at once, as columns
         if prefetch is not None:
-            prefetch([*wanted, *(index_ticker(self.market, t) for t in wanted)])
+            prefetch(list(dict.fromkeys([*wanted, *(index_ticker(self.market, t)
+                                                    for t in wanted)])))
         for i, ticker in enumerate(wanted):
             try:
                 group = groups.setdefault(index_ticker(self.market, ticker), {})
