@@ -2,8 +2,9 @@
 
 ``AlignedSeries(loader, market)(ticker)`` is the ``load`` that ``engine.panel.build_panel``
 calls per event. ``prefetch(tickers)`` first loads every ticker's prices (with progress) and
-aligns them all at once into one shared store (``engine.store.align_many``), so that a large
-study does O(total rows) numpy work instead of a dozen small arrays per ticker. An error met
+aligns them all at once (``engine.store.align_many``: the loaded arrays themselves where no
+row is dropped, the returns computed in blocks), so that a large study does O(total rows)
+numpy work instead of a dozen small arrays per ticker, and no per-ticker frame. An error met
 while loading or aligning a ticker is kept and raised again for each event of that ticker
 (each becomes a skip with the reason); the prices are fetched once whatever happens."""
 
