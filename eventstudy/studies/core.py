@@ -176,6 +176,9 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
 
 def loader_sources(loader: PriceLoader) -> Callable[[str], tuple[str, str]]:
     """ticker -> (source, adjustment) of its loaded prices."""
+    if isinstance(loader, PriceLoader):  # without making the frames of a folder's files
+        return loader.source
+
     def source(ticker: str) -> tuple[str, str]:
         attrs = loader.load(ticker).attrs
         return str(attrs.get("source")), str(attrs.get("adjustment"))
