@@ -210,6 +210,13 @@ def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str
     return kept, skips, list(problems.values())
 
 
+def _ns(day: object) -> int:
+    """A day 0 as int64 nanoseconds (``day0_problem``'s ``np.datetime64(day, "ns")``)."""
+    if isinstance(day, pd.Timestamp):
+        return int(day.value)
+    return int(np.datetime64(day, "ns").astype(np.int64))  # type: ignore[call-overload]
+
+
 def _maybe_day0(events: Sequence[Event], stack: Stacked, markets: dict[str, Dates | None],
                 name_of: dict[str, str | None], trade_to_trade: bool) -> Bools:
     """Per event, whether ``day0_problem`` may find something: a ticker not on ``stack``, a
@@ -218,7 +225,7 @@ def _maybe_day0(events: Sequence[Event], stack: Stacked, markets: dict[str, Date
     holes = stack.with_holes() if trade_to_trade else set()
     out = np.fromiter((e.ticker not in stack.tickers or e.ticker in holes for e in events),
                       bool, len(events))
-    days = np.fromiter((e.session.value for e in events), np.int64,
+    days = np.fromiter((_ns(e.session) for e in events), np.int64,
                        len(events)).view("datetime64[ns]")
     names = np.array([name_of[e.ticker] or "" for e in events], dtype=object)
     for name, mdates in markets.items():
