@@ -160,6 +160,9 @@ def synthetic_dirty_universe(folder: Path, seed: int = 0) -> dict[str, tuple[Eve
     f = series(10.0)
     hold(f, slice(398, None))  # placeholders to the end: no trade follows day 0
     out["9913.HK"] = (f, 400, {"placeholder_day0"})
+    f = series(10.0)
+    f.iloc[0, f.columns.get_loc("volume")] = 0.0  # volume 0 on its first row: loud, not a hole
+    out["9914.HK"] = (f, 400, set())
     market = series(20000.0).drop(index=days[420])
     _write(folder, "^HSI", market)
     for ticker, (frame, _, _) in out.items():
