@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,19 +92,31 @@ def finite_or_none(value: Any) -> Any:
     return value
 
 
-def json_text(value: Any, indent: int = 2) -> str:
+def json_text(value: Any, indent: int = 2, level: int = 0) -> str:
     """``json.dumps(value, indent=indent, allow_nan=False)``, the same text, made faster: a dict
     or list of plain values (the bulk of a study: one record per event and day) is written by
     the json module's C encoder, with the newline and indentation as its item separator; only
-    the few levels above it are walked in Python."""
-    return _json_text(value, indent, 0)
+    the few levels above it are walked in Python. ``level``: the text as written inside
+    ``level`` containers (what ``RawJSON`` writes)."""
+    return _json_text(value, indent, level)
 
 
-_CONTAINERS = (dict, list, tuple)
+class RawJSON:
+    """A value whose JSON text ``render(indent, level)`` writes itself (as ``json.dumps(...,
+    indent=indent)`` would at nesting ``level``): a large table written column by column, placed
+    in a document that ``json_text`` writes."""
+
+    def __init__(self, render: Callable[[int, int], str]) -> None:
+        self.render = render
+
+
+_CONTAINERS = (dict, list, tuple, RawJSON)
 
 
 def _json_text(value: Any, indent: int, level: int) -> str:
-    if not isinstance(value, _CONTAINERS):
+    if isinstance(value, RawJSON):
+        return value.render(indent, level)
+    if not isinstance(value, dict | list | tuple):
         return json.dumps(value, allow_nan=False)
     if not value:
         return "{}" if isinstance(value, dict) else "[]"
@@ -117,11 +130,74 @@ def _json_text(value: Any, indent: int, level: int) -> str:
     texts = _many(list(items))
     parts = [_json_text(v, indent, level + 1) if text is None else text
              for v, text in zip(items, texts, strict=True)]
-    if isinstance(value, dict):
-        keys = _many([_key(k) for k in value])
-        parts = [f"{k}: {v}" for k, v in zip(keys, parts, strict=True)]
-        return "{" + pad + ("," + pad).join(parts) + end + "}"
-    return "[" + pad + ("," + pad).join(parts) + end + "]"
+    if isinstance(value, dict):  # pieces joined once: a big value is copied once
+        keys = [json.dumps(_key(k)) for k in value]
+        pieces = ["{", pad]
+        for i, (k, v) in enumerate(zip(keys, parts, strict=True)):
+            pieces += [k, ": ", v] if i == 0 else [",", pad, k, ": ", v]
+        return "".join([*pieces, end, "}"])
+    return f"[{pad}{(',' + pad).join(parts)}{end}]"
+
+
+_PLAIN = {str, int, float, bool, type(None)}
+
+
+def json_texts(values: list[Any], indent: int, level: int) -> list[str]:
+    """The JSON text of each JSON-ready value of ``values``, as ``json_text`` writes it at nesting
+    ``level``: plain values in one C-encoder call (a column of a table), containers one by one."""
+    if not values:
+        return []
+    if set(map(type, values)) <= _PLAIN:
+        return json.dumps(values, allow_nan=False, separators=("\x00", ":"))[1:-1].split("\x00")
+    return [_json_text(v, indent, level) for v in values]
+
+
+def _pad(indent: int, level: int) -> str:
+    return "\n" + " " * (indent * level)
+
+
+def dict_pieces(keys: list[str], texts: list[list[str]], indent: int, level: int) -> list[str]:
+    """n dicts with ``keys`` at nesting ``level``, ``texts[j][i]`` the JSON text of key j's value
+    in dict i (``json_texts`` one level deeper), as ``json_text`` writes them: one flat list of
+    ``2 * len(keys) + 1`` pieces per dict (the last one closes it), to be joined."""
+    n, width = len(texts[0]), 2 * len(keys) + 1
+    pad = _pad(indent, level + 1)
+    flat = [""] * (n * width)
+    for j, (key, column) in enumerate(zip(keys, texts, strict=True)):
+        flat[2 * j::width] = [("," if j else "{") + pad + json.dumps(key) + ": "] * n
+        flat[2 * j + 1::width] = column
+    flat[width - 1::width] = [_pad(indent, level) + "}"] * n
+    return flat
+
+
+def lists_text(pieces: list[str], n_keys: int, indent: int, level: int,
+               bounds: list[tuple[int, int]]) -> list[str]:
+    """The JSON list at nesting ``level`` of the dicts ``a`` to ``b`` (exclusive) of ``pieces``
+    (``dict_pieces`` with ``n_keys`` keys) for each ``(a, b)`` of ``bounds``; each list's text
+    joined once. ``pieces`` is used up."""
+    width = 2 * n_keys + 1
+    if not pieces:
+        return ["[]" for _ in bounds]
+    pad, close = _pad(indent, level + 1), pieces[width - 1]
+    pieces[width - 1::width] = [close + "," + pad] * (len(pieces) // width)
+    out = []
+    for a, b in bounds:
+        if a == b:
+            out.append("[]")
+            continue
+        first = pieces[a * width]
+        pieces[a * width], pieces[b * width - 1] = "[" + pad + first, \
+            close + _pad(indent, level) + "]"
+        out.append("".join(pieces[a * width:b * width]))
+    return out
+
+
+def list_text(items: list[str], indent: int, level: int) -> str:
+    """The JSON list at nesting ``level`` of the texts ``items`` (written one level deeper)."""
+    if not items:
+        return "[]"
+    pad = _pad(indent, level + 1)
+    return f"[{pad}{(',' + pad).join(items)}{_pad(indent, level)}]"
 
 
 def _many(values: list[Any]) -> list[str | None]:
@@ -130,9 +206,6 @@ def _many(values: list[Any]) -> list[str | None]:
     texts = iter(json.dumps(plain, allow_nan=False, separators=("\x00", ": "))[1:-1]
                  .split("\x00") if plain else [])
     return [None if isinstance(v, _CONTAINERS) else next(texts) for v in values]
-
-
-_PLAIN = {str, int, float, bool, type(None)}
 
 
 def _flat_record(value: Any) -> bool:

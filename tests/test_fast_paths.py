@@ -68,10 +68,10 @@ def test_align_equals_a_pandas_join_on_real_prices(loader: PriceLoader, ticker: 
         np.testing.assert_allclose(got.mkt, want["mkt"].to_numpy(), rtol=1e-15, atol=0)
 
 
-@pytest.mark.parametrize("chunk", [3, 2048])
+@pytest.mark.parametrize("chunk", [3, 1 << 18])
 def test_panel_gather_equals_per_event_slices(loader: PriceLoader, chunk: int,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("eventstudy.engine.panel.CHUNK", chunk)
+    monkeypatch.setattr("eventstudy.engine.panel.CHUNK_ROWS", chunk)  # 3: an event a chunk
     events, _ = listing_events(load_listings())
     series = {}
 

@@ -57,6 +57,12 @@ def _bars(ax: Axes) -> np.ndarray:
     return np.array([p.get_height() for p in ax.patches])
 
 
+def _collection_bars(ax: Axes) -> np.ndarray:
+    """Bar heights of the bars drawn as one PolyCollection (after the band): each rectangle's
+    second corner is (left, height)."""
+    return np.array([p.vertices[1, 1] for p in ax.collections[1].get_paths()])
+
+
 def _band(ax: Axes, x: float) -> np.ndarray:
     """(low, high) of the first fill_between band at x."""
     vertices = ax.collections[0].get_paths()[0].vertices
@@ -176,7 +182,8 @@ def test_plot_sigma_is_the_ewma_of_the_plotted_residuals_after_the_fallback(vol,
     sigma = np.asarray(ax.get_lines()[0].get_ydata(), dtype=float)
     band_ax = Figure().subplots()
     vdraw.plot_residual_band(vol, ax=band_ax)
-    e = _bars(band_ax)[:len(sigma)]  # the bars, then the event window's span
+    e = _collection_bars(band_ax)
+    assert len(e) == len(sigma)
     np.testing.assert_allclose(sigma[1:] ** 2, 0.94 * sigma[:-1] ** 2 + 0.06 * e[:-1] ** 2,
                                rtol=1e-10)
     assert "EWMA" in ax.get_title() and "GARCH)" not in ax.get_title()
@@ -185,9 +192,11 @@ def test_plot_sigma_is_the_ewma_of_the_plotted_residuals_after_the_fallback(vol,
 
 def test_plot_residual_band_draws_resid_and_196_sigma(vol, ax) -> None:
     fig = vdraw.plot_residual_band(vol, ax=ax)
-    assert fig is ax.figure and len(ax.patches) >= len(vol.path)
     path = vol.path
-    np.testing.assert_allclose(_bars(ax)[:len(path)], path["resid"])
+    assert fig is ax.figure and len(_collection_bars(ax)) == len(path)
+    np.testing.assert_allclose(_collection_bars(ax), path["resid"])
+    x = np.array([p.vertices[:4, 0].mean() for p in ax.collections[1].get_paths()])
+    np.testing.assert_allclose(x, mdates.date2num(path.index), rtol=0, atol=1e-9)
     k = int(np.flatnonzero(path["day"].to_numpy() == 0)[0])
     np.testing.assert_allclose(_band(ax, mdates.date2num(path.index[k])),
                                1.96 * path["sigma"].iloc[k] * np.array([-1, 1]), rtol=1e-12)

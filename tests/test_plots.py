@@ -1,6 +1,6 @@
 """Plots (issue 14): importing eventstudy never changes the matplotlib backend (only the CLI picks
 Agg, when it writes a report); result.plot_* return Figures drawn from the result's numbers;
-``--format png|svg|pdf`` and 200 dpi PNGs."""
+``--format png|svg|pdf`` and 150 dpi PNGs."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def test_report_figure_formats(tmp_path: Path, fmt: str) -> None:
     assert figures and all(p.suffix == f".{fmt}" for p in figures)
     html = (out / "report.html").read_text()
     if fmt == "png":
-        assert png_size(out / "ar_car_0020.HK_2022-06-30.png") == (9 * 200, int(4.5 * 200))
+        assert png_size(out / "ar_car_0020.HK_2022-06-30.png") == (9 * 150, int(4.5 * 150))
     if fmt == "svg":
         assert html.count("data:image/svg+xml;base64,") == len(figures)
     if fmt == "pdf":

@@ -1,7 +1,7 @@
-"""``engine.store.align_many`` (every ticker at once, views into one store) gives what
+"""``engine.store.align_many`` (every ticker at once) gives what
 ``engine.series.align`` gives ticker by ticker, bit for bit, on the real bundled prices (with
 their placeholder rows), on prices with holes, and on stocks ``align`` rejects (the same error
-text); a panel gathered from the store equals one gathered from per-ticker series."""
+text); a panel gathered from its series equals one gathered from per-ticker series."""
 
 from __future__ import annotations
 
@@ -89,15 +89,23 @@ def test_align_many_equals_align_ticker_by_ticker(loader: PriceLoader, trade_to_
         assert sum(len(s.placeholders) for s in got if isinstance(s, Series)) > 0
 
 
-def test_store_views_share_one_store(loader: PriceLoader) -> None:
-    got = align_many([loader.load(t) for t in HK], prices(loader.load("^HSI")))
-    store = got[0].store
-    assert store is not None and all(s.store is store for s in got)
-    for s in got:
-        assert np.shares_memory(s.ret, store.arrays["ret"])
-        np.testing.assert_array_equal(store.arrays["ret"][s.offset:s.offset + len(s.ret)], s.ret)
-    for name, values in store.arrays.items():  # the sentinel a gather reads for a missing day
-        assert np.isnat(values[-1]) if name == "dates" else np.isnan(values[-1])
+def test_align_many_copies_only_what_it_drops(loader: PriceLoader) -> None:
+    """A stock with every row kept is aligned on its own price arrays (no copy); one with
+    rows dropped gets copies; the returns are new; nothing a Series holds can be written."""
+    frames = {t: loader.load(t) for t in HK}
+    raw = [prices(frame) for frame in frames.values()]
+    got = align_many(raw, prices(loader.load("^HSI")))
+    whole = 0
+    for p, s in zip(raw, got, strict=True):
+        assert isinstance(s, Series)
+        kept_all = len(s.dates) == len(p.dates)
+        whole += kept_all
+        assert np.shares_memory(s.close, p.close) is kept_all
+        assert np.shares_memory(s.dates, p.dates) is kept_all
+        assert not np.shares_memory(s.ret, p.close)
+        for name in FIELDS[:5]:
+            assert not getattr(s, name).flags.writeable, name
+    assert 0 < whole < len(HK)  # both kinds among the real bundled stocks
 
 
 def test_panel_from_the_store_equals_per_ticker_series(loader: PriceLoader) -> None:
@@ -115,7 +123,6 @@ def test_panel_from_the_store_equals_per_ticker_series(loader: PriceLoader) -> N
     want = build_panel(events, one_by_one, **kw)
     got = build_panel(events, bulk, **kw)
     assert got.n_events == want.n_events > 10
-    assert bulk(events[0].ticker).store is not None
     pd.testing.assert_frame_equal(got.events, want.events)
     for name in ("ret", "mkt", "vol", "dates", "close", "est_ret", "est_mkt", "est_vol",
                  "est_dates", "positions"):
@@ -157,7 +164,7 @@ def test_aligned_series_without_prefetch_is_align(loader: PriceLoader) -> None:
     """Asked for a ticker it has not prefetched, ``AlignedSeries`` aligns that ticker alone."""
     lazy = AlignedSeries(loader, None)
     got = lazy("0020.HK")
-    assert got.store is None and lazy("0020.HK") is got
+    assert lazy("0020.HK") is got
     assert_same(got, align(loader.load("0020.HK"), loader.load("^HSI")), "0020.HK")
     with pytest.raises(DataUnavailable):
         lazy("NOSUCH.HK")

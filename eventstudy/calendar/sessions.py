@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from dateutil.relativedelta import relativedelta
 
@@ -159,7 +160,21 @@ def verify_session_cache(code: str) -> bool:
 
 def _plain(day: Any) -> bool:
     """A time-zone-naive Timestamp at midnight: what the session index answers for."""
-    return isinstance(day, pd.Timestamp) and day.tz is None and day == day.normalize()
+    return isinstance(day, pd.Timestamp) and day.tz is None and day.value % _DAY_NS == 0
+
+
+_DAY_NS = 86_400 * 10**9
+_NS: dict[str, tuple[pd.DatetimeIndex, npt.NDArray[np.int64]]] = {}
+
+
+def _session_ns(code: str) -> npt.NDArray[np.int64]:
+    """``session_index(code)`` as int64 nanoseconds (remade when the index is)."""
+    index = session_index(code)
+    got = _NS.get(code)
+    if got is None or got[0] is not index:
+        got = index, index.to_numpy().astype("datetime64[ns]").view(np.int64)
+        _NS[code] = got
+    return got[1]
 
 
 def calendar_span(code: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -206,6 +221,10 @@ def add_months(day: pd.Timestamp, months: int) -> pd.Timestamp:
 
 
 def is_session(code: str, day: pd.Timestamp) -> bool:
+    if _plain(day):  # the session index as int64 nanoseconds: one binary search
+        days = _session_ns(code)
+        if days[0] <= day.value <= days[-1]:
+            return bool(days[int(days.searchsorted(day.value))] == day.value)
     first, last = calendar_span(code)
     if not first <= day <= last:
         raise BadInput(f"{day.date()} is outside the {code} calendar "
@@ -226,9 +245,9 @@ def to_session(code: str, day: pd.Timestamp, policy: HolidayPolicy = "next") -> 
         return None
     if not _plain(day):
         return pd.Timestamp(exchange_calendar(code).date_to_session(day, direction=policy))
-    index = session_index(code)
-    position = int(index.searchsorted(day)) - (policy == "previous")
-    return pd.Timestamp(index[position])
+    days = _session_ns(code)
+    position = int(days.searchsorted(day.value)) - (policy == "previous")
+    return pd.Timestamp(days[position])
 
 
 def next_session(code: str, day: pd.Timestamp) -> pd.Timestamp:

@@ -18,6 +18,7 @@ from eventstudy.cli.base import (
     data_options,
     emit,
     event_options,
+    gc_frozen,
     guarded,
     headless,
     main,
@@ -190,7 +191,8 @@ def garch(ticker: str, date: str | None, tranche: str, market: str | None,
         click.echo(f"note: {note}", err=True)
     if not no_report:
         headless()
-        folder = write_volatility_report(result, out or default_out, inputs, fmt=fig_format)
+        with gc_frozen():
+            folder = write_volatility_report(result, out or default_out, inputs, fmt=fig_format)
         click.echo(f"report: {folder}/report.html", err=True)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.summary())
 

@@ -201,10 +201,15 @@ def placeholder_rows(frame: pd.DataFrame) -> np.ndarray:
     return placeholder_mask(frame["close"].to_numpy(float), frame["volume"].to_numpy(float))
 
 
-def placeholder_mask(close: np.ndarray, volume: np.ndarray) -> np.ndarray:
-    """``placeholder_rows`` on the close and volume arrays (a missing volume is never 0)."""
+def placeholder_mask(close: np.ndarray, volume: np.ndarray,
+                     starts: np.ndarray | None = None) -> np.ndarray:
+    """``placeholder_rows`` on the close and volume arrays (a missing volume is never 0);
+    ``starts``: the first rows of the series laid end to end in them (none is a placeholder,
+    as the first row of one series)."""
     out = np.zeros(len(close), dtype=bool)
     at = np.flatnonzero(volume[1:] == 0) + 1  # rare: compare the closes there only
+    if starts is not None and len(at):
+        at = at[~np.isin(at, starts)]
     if len(at):
         out[at] = np.isclose(close[at], close[at - 1], rtol=1e-9, atol=0.0)
     return out

@@ -201,6 +201,15 @@ class FolderSource:
         cache's entry while the file is unchanged, else pyarrow's CSV reader in threads (plain
         CSVs: ``columns.read_plain_csv``) or ``read_price_file`` (any other file, the same
         frame as ``load``). A ticker whose file fails is left out: ``load`` says why."""
+        return {ticker: (frame if frame is not None else columns.frame(ticker, source),
+                         columns)
+                for ticker, (frame, columns, source) in self.read_columns(tickers, cache).items()}
+
+    def read_columns(self, tickers: Iterable[str], cache: FolderCache | None = None
+                     ) -> dict[str, tuple[pd.DataFrame | None, PriceColumns, str]]:
+        """``read_many`` without making the frames of the files read as columns: (the frame
+        or None, the columns, the frame's source); ``columns.frame(ticker, source)`` is
+        ``load``'s frame."""
         paths = {t: files[0] for t in tickers if len(files := self.files_for(t)) == 1}
         if not paths:
             return {}
@@ -235,9 +244,10 @@ class FolderSource:
             self._update(cache, cached, fresh)
         out = {}
         for ticker, (frame, columns) in got.items():
-            frame = frame if frame is not None else columns.frame(ticker, str(paths[ticker]))
-            frame.attrs["source"] = f"{self.name} ({paths[ticker].name})"
-            out[ticker] = (frame, columns)
+            source = f"{self.name} ({paths[ticker].name})"
+            if frame is not None:
+                frame.attrs["source"] = source
+            out[ticker] = (frame, columns, source)
         return out
 
     def _update(self, cache: FolderCache, cached: Entries, fresh: Entries) -> None:
@@ -314,6 +324,14 @@ class FileSource:
             return {}
         cache = FolderCache(cache_root, self.path) if cache_root is not None else None
         return self._folder.read_many(tickers, cache)
+
+    def read_columns(self, tickers: Iterable[str], cache_root: Path | None = None
+                     ) -> dict[str, tuple[pd.DataFrame | None, PriceColumns, str]]:
+        """``FolderSource.read_columns`` for a folder (nothing for a single file)."""
+        if self._folder is None:
+            return {}
+        cache = FolderCache(cache_root, self.path) if cache_root is not None else None
+        return self._folder.read_columns(tickers, cache)
 
     def holds(self, ticker: str) -> bool:
         """Whether the user's data has a file for ``ticker`` (usable or not)."""

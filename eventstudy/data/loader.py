@@ -47,7 +47,8 @@ class PriceLoader:
 
         self.cache = PriceCache(self.cache_dir)
         self._memo: dict[str, pd.DataFrame] = {}
-        self._columns: dict[str, PriceColumns] = {}  # the memo's frames read as columns
+        self._columns: dict[str, PriceColumns] = {}  # the frames read as columns
+        self._lazy: dict[str, str] = {}  # ticker -> source of its frame, made when loaded
         self._unreachable: DataUnavailable | None = None
         self._fallbacks: dict[str, str] = {}  # ticker -> source, while Yahoo is unreachable
         self._fallback_note: int | None = None  # where that note is in ``notes``
@@ -55,16 +56,30 @@ class PriceLoader:
         self._user = FileSource(self.data, ticker=self.data_ticker) if self.data else None
 
     def load(self, ticker: str) -> pd.DataFrame:
+        if isinstance(ticker, str) and ticker in self._memo:  # keys are normalised (idempotent)
+            return self._memo[ticker]
         ticker = normalise_ticker(ticker)
         if ticker not in self._memo:
-            self._memo[ticker] = self._load(ticker)
+            lazy = self._lazy.pop(ticker, None)
+            self._memo[ticker] = (self._columns[ticker].frame(ticker, lazy) if lazy is not None
+                                  else self._load(ticker))
         return self._memo[ticker]
+
+    def source(self, ticker: str) -> tuple[str, str]:
+        """The ``source`` and ``adjustment`` attributes of ``load(ticker)``'s frame (without
+        making the frame of a file read as columns)."""
+        name = normalise_ticker(ticker)
+        lazy = self._lazy.get(name)
+        if lazy is not None:
+            return lazy, self._columns[name].adjustment
+        attrs = self.load(name).attrs
+        return str(attrs.get("source")), str(attrs.get("adjustment"))
 
     def prefetch(self, tickers: Iterable[str]) -> None:
         """Read the user's folder files of ``tickers`` at once, before ``load`` asks for them
         one by one: pyarrow's CSV reader on threads and the folder's columnar cache
-        (``FolderSource.read_many``); the same frames as ``load``. Nothing else to do for
-        other sources."""
+        (``FolderSource.read_columns``); ``load`` makes the same frames from the columns when
+        asked. Nothing else to do for other sources."""
         if self._user is None or not isinstance(self.data, Path) or not self.data.is_dir():
             return
         wanted = []
@@ -73,16 +88,22 @@ class PriceLoader:
                 name = normalise_ticker(ticker)
             except BadInput:
                 continue  # ``load`` says why
-            if name not in self._memo:
+            if name not in self._memo and name not in self._columns:
                 wanted.append(name)
         if not wanted:
             return
-        for name, (frame, columns) in self._user.read_many(wanted, self.cache.root).items():
-            self._memo[name], self._columns[name] = frame, columns
+        read = self._user.read_columns(wanted, self.cache.root)
+        for name, (frame, columns, source) in read.items():
+            self._columns[name] = columns
+            if frame is not None:
+                self._memo[name] = frame
+            else:  # made on demand: a study reads the columns (``columns``)
+                self._lazy[name] = source
 
     def columns(self, ticker: str) -> PriceColumns | None:
         """The columns of ``load(ticker)`` if it was read as columns (``prefetch``), else None."""
-        return self._columns.get(normalise_ticker(ticker))
+        found = self._columns.get(ticker) if isinstance(ticker, str) else None  # normalised keys
+        return found if found is not None else self._columns.get(normalise_ticker(ticker))
 
     def _load(self, ticker: str) -> pd.DataFrame:
         if (user := self._user) is not None:

@@ -1,5 +1,4 @@
-"""Prices as columns: one ticker's price arrays (``Prices``, ``prices`` of a frame) and the one
-shared ``Store`` the aligned series of many tickers are views of (``engine.store``). Both
+"""Prices as columns: one ticker's price arrays (``Prices``, ``prices`` of a frame). Both
 ``engine.series`` and ``engine.store`` import this module; it imports neither."""
 
 from __future__ import annotations
@@ -52,24 +51,3 @@ def _column(frame: pd.DataFrame, name: str) -> int | None:
     except KeyError:
         return None
     return at if isinstance(at, int) else list(frame.columns).index(name)  # repeated: first
-
-
-@dataclass(frozen=True)
-class Store:
-    """The aligned series of many tickers end to end, with room for ``total`` rows; element
-    ``total`` of each array is a NaN (NaT for dates) that a gather reads for a missing day."""
-
-    arrays: dict[str, np.ndarray]  # dates, close, ret, mkt, vol
-
-    @property
-    def total(self) -> int:
-        return len(self.arrays["ret"]) - 1
-
-    @classmethod
-    def empty(cls, capacity: int) -> Store:
-        """Room for ``capacity`` rows (pages a study never fills are never touched)."""
-        arrays = {name: np.empty(capacity + 1) for name in ("close", "ret", "mkt", "vol")}
-        arrays["dates"] = np.empty(capacity + 1, dtype="datetime64[ns]")
-        for name, values in arrays.items():
-            values[capacity] = np.datetime64("NaT") if name == "dates" else np.nan
-        return cls(arrays)

@@ -11,18 +11,23 @@ dates). Two blocks per event:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from eventstudy.calendar.events import Event, Skip
-from eventstudy.calendar.sessions import is_session, to_session, verify_session_cache
-from eventstudy.data.tickers import calendar_code
+from eventstudy.engine.locate import STABILISATION as STABILISATION
+from eventstudy.engine.locate import Windows as Windows
+from eventstudy.engine.locate import correct_day0 as correct_day0
+from eventstudy.engine.locate import locate as locate
+from eventstudy.engine.locate import locate_many as locate_many
+from eventstudy.engine.locate import same_day as same_day
+from eventstudy.engine.locate import traded_day0 as traded_day0
 from eventstudy.engine.placeholders import move_off_placeholder
-from eventstudy.engine.series import Series, iso_day
-from eventstudy.errors import BadInput, DataUnavailable, EstimationError
+from eventstudy.engine.series import Series
+from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.quality.screens import MAX_DAY0_SHIFT_DAYS as MAX_DAY0_SHIFT_DAYS
 
 DEFAULT_WINDOW = (-10, 20)
@@ -45,11 +50,6 @@ LOCKUP_MODEL = "market_adjusted"
 LISTING_GAP = 5  # fewest sessions between a listing and any estimation window (simulations)
 
 
-# Lock-ups: estimation (variance, beta, volume baseline) starts this many sessions after the
-# listing day, after the price-stabilisation period (the over-allotment option and stabilising
-# purchases run up to 30 days after the offer: HK Securities and Futures (Price Stabilizing)
-# Rules, s. 8; US Regulation M Rule 104 and the 30-day green shoe; Aggarwal 2000).
-STABILISATION = 30
 
 
 @dataclass
@@ -136,114 +136,6 @@ EVENT_FIELDS = ("ret", "mkt", "vol", "dates")
 MARGIN = 5  # sessions of market returns beyond each block (the most Dimson lags/leads)
 
 
-@dataclass(frozen=True)
-class Windows:
-    """Where an event's estimation and event windows fall, in positions of its Series."""
-
-    day0: int
-    est_start: int
-    est_end: int
-    note: str = ""  # why day 0 is not the event's session (moved to the next date in the data)
-
-
-def traded_day0(event: Event, dates: np.ndarray) -> tuple[Event, str]:
-    """``event`` with day 0 recomputed when the data traded on a day the session lookup
-    skipped (between the event's date and its session): the session cache is checked against
-    exchange-calendars and rebuilt if it differs (an edited cache never moves day 0); the note
-    says so ("" when nothing changed). A day exchange-calendars also rules out stays out."""
-    if event.date is None or event.session == event.date.normalize():
-        return event, ""
-    day, session = np.datetime64(event.date.normalize(), "ns"), np.datetime64(event.session, "ns")
-    later = session > day
-    traded = dates[(dates >= day) & (dates < session)] if later \
-        else dates[(dates > session) & (dates <= day)]
-    if not len(traded):
-        return event, ""
-    code = calendar_code(event.ticker)
-    rebuilt = verify_session_cache(code)
-    new = to_session(code, event.date.normalize(), "next" if later else "previous")
-    if new is None or new == event.session:
-        return event, ""
-    how = "differed from exchange-calendars and was rebuilt" if rebuilt else \
-        "had been rebuilt from exchange-calendars"
-    return replace(event, session=new), (
-        f"day 0 {new.date()}, not {event.session.date()}: {event.ticker} and its index traded "
-        f"on {iso_day(traded[0])} and the {code} session cache {how}")
-
-
-def correct_day0(events: Sequence[Event], load: Callable[[str], Series]
-                 ) -> tuple[list[Event], dict[str, str]]:
-    """Every event through :func:`traded_day0` before a study (so that the other events'
-    windows left out of an estimation window are the corrected ones), with the notes by
-    event id."""
-    out, notes = [], {}
-    for event in events:
-        try:
-            moved, note = traded_day0(event, load(event.ticker).dates)
-        except (DataUnavailable, BadInput):  # build_panel reports it as a skip
-            moved, note = event, ""
-        out.append(moved)
-        if note:
-            notes[moved.event_id] = note
-    return out, notes
-
-
-def locate(series: Series, event: Event, window: tuple[int, int],
-           estimation: tuple[int, int], max_estimation: int | None,
-           min_start: int = 1, stabilisation: int = STABILISATION) -> Windows:
-    """Positions of day 0 and the estimation window; one-line errors when they do not fit.
-
-    The estimation window lies before the event window, or (listing-day studies) after it; for
-    an event with a listing date it starts ``stabilisation`` sessions after the listing day.
-    ``min_start`` is the first position the event window may start at (1: it needs a return).
-    O(log n) per event; the error texts are built only on error.
-    """
-    dates = series.dates
-    day = np.datetime64(event.session, "ns")
-    if day > dates[-1]:
-        raise DataUnavailable(f"event day 0 {event.session.date()} is after the data "
-                              f"({event.ticker} ends {iso_day(dates[-1])})")
-    if day < dates[0]:
-        raise DataUnavailable(f"event day 0 {event.session.date()} is before the data "
-                              f"({event.ticker} starts {iso_day(dates[0])})")
-    pos = int(np.searchsorted(dates, day))
-    note = ""
-    if dates[pos] != day:
-        moved, code = pd.Timestamp(dates[pos]), calendar_code(event.ticker)
-        if not is_session(code, event.session):
-            raise BadInput(f"{event.ticker} has no price on event day 0 {event.session.date()}"
-                           f": not a {code} session (see configs/closures.yaml)")
-        if (moved - event.session).days > MAX_DAY0_SHIFT_DAYS:
-            raise DataUnavailable(f"{event.ticker} has no price on event day 0 "
-                                  f"{event.session.date()} nor in the "
-                                  f"{MAX_DAY0_SHIFT_DAYS} days after (suspended or missing; "
-                                  f"data {iso_day(dates[0])}..{iso_day(dates[-1])})")
-        note = (f"day 0 moved from {event.session.date()} to {moved.date()}, the next session "
-                f"in the data: no price on {event.session.date()} (exchange closure or "
-                "suspension)")
-    if pos + window[0] < min_start:
-        raise DataUnavailable(f"the event window of {event.event_id} (from day {window[0]}) "
-                              f"starts before the data "
-                              f"({event.ticker} from {iso_day(dates[0])})")
-    floor = 1
-    if event.listing_date is not None:
-        listing_pos = int(np.searchsorted(dates, np.datetime64(event.listing_date, "ns")))
-        floor = max(floor, listing_pos + stabilisation)
-    after = estimation[0] > window[1]
-    if after:  # after the event: clip to the end of the data
-        start, end = pos + estimation[0], min(pos + estimation[1], len(dates) - 1)
-    else:
-        start, end = max(pos + estimation[0], floor), pos + estimation[1]
-    if max_estimation is not None:
-        start = max(start, end - max_estimation + 1)
-    if end < start:
-        where = (f"after day {estimation[0]} ({event.ticker} data to {iso_day(dates[-1])})"
-                 if after else
-                 f"before day {estimation[1]} ({event.ticker} data from {iso_day(dates[0])})")
-        raise EstimationError(f"{event.event_id}: no estimation window {where}")
-    return Windows(pos, start, end, note)
-
-
 def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                 window: tuple[int, int] = DEFAULT_WINDOW,
                 estimation: tuple[int, int] = DEFAULT_ESTIMATION,
@@ -264,62 +156,73 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     if estimation[0] > estimation[1] or window[0] <= estimation[1] and estimation[0] <= window[1]:
         raise BadInput(f"estimation window [{estimation[0]}, {estimation[1]}] must end before "
                        f"the event window [{window[0]}, {window[1]}] starts or begin after it ends")
-    placed: list[tuple[Event, Series, Windows]] = []
-    skipped: list[Skip] = []
+    placed: list[tuple[Event, Series]] = []
+    at: list[int] = []  # each placed event's place in ``events``
+    skips: list[tuple[int, Skip]] = []
     seen: set[str] = set()
     notes = dict(notes or {})  # event id -> why day 0 moved
-    for event in events:
+    same = same_day(events)
+    for i, event in enumerate(events):
         try:
             if event.event_id in seen:  # one id, one row: results are keyed by event id
                 raise BadInput("duplicate event: the same ticker, tranche and day 0 appear "
                                "earlier in the events")
             seen.add(event.event_id)
             series = load(event.ticker)
-            event, note = traded_day0(event, series.dates)
-            if note:
-                if event.event_id in seen:
-                    raise BadInput(f"duplicate event: {note}, where another event is")
-                seen.add(event.event_id)
-                notes[event.event_id] = note
-            event, note = move_off_placeholder(event, series.dates, series.placeholders)
-            if note:
-                if event.event_id in seen:
-                    raise BadInput(f"duplicate event: {note}, where another event is")
-                seen.add(event.event_id)
-                notes[event.event_id] = note
-            where = locate(series, event, window, estimation, max_estimation, min_start,
-                           stabilisation)
-            if where.note:  # day 0 a session the data do not have: moved to the next date
-                notes[event.event_id] = "; ".join(filter(None, (notes.get(event.event_id),
-                                                                where.note)))
-            placed.append((event, series, where))
+            event = _moved(event, series, same[i], seen, notes)
+            placed.append((event, series))
+            at.append(i)
         except (DataUnavailable, BadInput) as exc:
-            skipped.append(Skip.from_error(event.event_id, event.ticker, exc))
-    panel = _assemble(placed, skipped, window, estimation)
+            skips.append((i, Skip.from_error(event.event_id, event.ticker, exc)))
+    spots, failed = locate_many(placed, window, estimation, max_estimation, min_start,
+                                stabilisation)
+    for j, where in failed.items():
+        event = placed[j][0]
+        if isinstance(where, Windows):  # day 0 a session the data do not have: moved
+            notes[event.event_id] = "; ".join(filter(None, (notes.get(event.event_id),
+                                                            where.note)))
+        else:
+            skips.append((at[j], Skip.from_error(event.event_id, event.ticker, where)))
+    keep = np.array([not isinstance(failed.get(j), Exception) for j in range(len(placed))],
+                    dtype=bool)
+    skips.sort(key=lambda pair: pair[0])  # in the order of the events, as one pass gives
+    panel = _assemble([placed[j] for j in np.flatnonzero(keep).tolist()], spots[keep],
+                      [skip for _, skip in skips], window, estimation)
     panel.events["day0_note"] = [notes.get(i, "") for i in panel.events.index]
     return panel
 
 
+def _moved(event: Event, series: Series, same: bool, seen: set[str],
+           notes: dict[str, str]) -> Event:
+    """``event`` with day 0 moved as ``traded_day0`` (unless ``same``: nothing to do) and
+    ``move_off_placeholder`` say, each move noted; BadInput if it lands on another event."""
+    moves = () if same else (traded_day0,)
+    for move in (*moves, move_off_placeholder):
+        if move is move_off_placeholder and not len(series.placeholders):
+            break
+        event, note = (traded_day0(event, series.dates) if move is traded_day0
+                       else move_off_placeholder(event, series.dates, series.placeholders))
+        if note:
+            if event.event_id in seen:
+                raise BadInput(f"duplicate event: {note}, where another event is")
+            seen.add(event.event_id)
+            notes[event.event_id] = note
+    return event
+
+
 class _Flat:
     """The distinct series of some placed events end to end, with a NaN/NaT at the end, so that
-    a block of the panel is one fancy index (no loop over events): the shared store when every
-    series is a view of the same one (``engine.store``), else a concatenated copy."""
+    a block of the panel is one fancy index (no loop over events): a copy of those series,
+    made for ``CHUNK_ROWS`` rows of series at a time."""
 
-    def __init__(self, placed: Sequence[tuple[Event, Series, Windows]]):
-        store = placed[0][1].store if placed else None
-        if store is not None and all(s.store is store for _, s, _ in placed):
-            self.arrays = store.arrays
-            self.total = store.total
-            self.offsets = np.array([s.offset for _, s, _ in placed], dtype=np.int64)
-            self.lengths = np.array([len(s.dates) for _, s, _ in placed], dtype=np.int64)
-            return
+    def __init__(self, placed: Sequence[tuple[Event, Series]]):
         ids: dict[int, int] = {}
         series: list[Series] = []
-        for _, s, _ in placed:
+        for _, s in placed:
             if id(s) not in ids:
                 ids[id(s)] = len(series)
                 series.append(s)
-        which = np.array([ids[id(s)] for _, s, _ in placed], dtype=np.int64)
+        which = np.array([ids[id(s)] for _, s in placed], dtype=np.int64)
         lengths = np.array([len(s.dates) for s in series], dtype=np.int64)
         self.lengths = lengths[which]
         self.offsets = (np.cumsum(lengths) - lengths)[which]
@@ -360,7 +263,21 @@ class _Flat:
                 block[need] = part
 
 
-CHUNK = 2048  # events per gather: bounds the concatenated copy of their series in memory
+CHUNK_ROWS = 1 << 18  # series rows per gather: bounds their concatenated copy (~10 MiB)
+
+
+def _chunks(placed: Sequence[tuple[Event, Series]]) -> list[slice]:
+    """Consecutive slices of ``placed`` whose series hold about ``CHUNK_ROWS`` rows (at least
+    one event each)."""
+    out, lo, rows = [], 0, 0
+    for i, (_, series) in enumerate(placed):
+        if rows and rows + len(series.dates) > CHUNK_ROWS:
+            out.append(slice(lo, i))
+            lo, rows = i, 0
+        rows += len(series.dates)
+    if lo < len(placed):
+        out.append(slice(lo, len(placed)))
+    return out
 
 
 def _blocks(n: int, width: int, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -368,14 +285,12 @@ def _blocks(n: int, width: int, names: Sequence[str]) -> dict[str, np.ndarray]:
             for name in names}
 
 
-def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
+def _assemble(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list[Skip],
               window: tuple[int, int], estimation: tuple[int, int]) -> Panel:
-    """The Panel of the placed events: numpy gathers of O(N (W + L)) values, CHUNK events at a
-    time, and O(N) light Python."""
+    """The Panel of the placed events: numpy gathers of O(N (W + L)) values, ``CHUNK_ROWS``
+    rows of series at a time, and O(N) light Python."""
     n, width = len(placed), window[1] - window[0] + 1
-    spots = np.array([(w.day0, w.est_start, w.est_end) for _, _, w in placed],
-                     dtype=np.int64).reshape(n, 3)
-    day0, est_start, est_end = spots.T
+    day0, est_start, est_end = spots.reshape(n, 3).T
     n_est = est_end - est_start + 1
     length = int(n_est.max()) if n else 1
     out = _blocks(n, width, ("ret", "mkt", "vol", "close", "dates"))
@@ -384,8 +299,7 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
     wide_est = _blocks(n, length + 2 * MARGIN, ("mkt",))
     wide_evt = _blocks(n, width + 2 * MARGIN, ("mkt",))
     last = np.empty(n, dtype=np.int64)
-    for lo in range(0, n, CHUNK):
-        rows = slice(lo, min(lo + CHUNK, n))
+    for rows in _chunks(placed):
         flat = _Flat(placed[rows])
         flat.run(out, rows, day0[rows] + window[0], np.zeros(len(flat.lengths), np.int64),
                  flat.lengths - 1)
@@ -396,7 +310,7 @@ def _assemble(placed: list[tuple[Event, Series, Windows]], skipped: list[Skip],
         pos = np.stack([day0[rows], est_start[rows], est_end[rows], flat.lengths - 1], axis=1)
         flat.gather(ends, rows, pos, np.ones(pos.shape, dtype=bool))
         last[rows] = flat.lengths - 1
-    frame = _event_frame([e for e, _, _ in placed], ends["dates"], n_est)
+    frame = _event_frame([e for e, _ in placed], ends["dates"], n_est)
     return Panel(events=frame, days=np.arange(window[0], window[1] + 1), ret=out["ret"],
                  mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=out["dates"],
                  est_ret=est["ret"], est_mkt=est["mkt"], est_vol=est["vol"],

@@ -1,7 +1,6 @@
 """One ticker's aligned series: its returns on the dates it shares with its market index
 (``align``; its price arrays are ``engine.columnar.Prices``). ``engine.store.align_many`` does
-the same for many tickers at once into one shared store; ``engine.panel`` gathers events from
-either."""
+the same for many tickers at once; ``engine.panel`` gathers events from either."""
 
 from __future__ import annotations
 
@@ -11,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.data.clean import placeholder_mask
-from eventstudy.engine.columnar import Prices, Store, prices
+from eventstudy.engine.columnar import Prices, prices
 from eventstudy.errors import BadInput, DataUnavailable
 
-__all__ = ["Prices", "Series", "Store", "align", "iso_day", "prices"]
+__all__ = ["Prices", "Series", "align", "iso_day", "prices"]
 
 
 @dataclass(frozen=True)
@@ -28,9 +27,6 @@ class Series:
     vol: np.ndarray
     placeholders: np.ndarray = field(  # dates of the stock's dropped placeholder rows
         default_factory=lambda: np.array([], dtype="datetime64[ns]"))
-    # the shared store these arrays are views of (``engine.store``), and where they start in it
-    store: Store | None = field(default=None, compare=False, repr=False)
-    offset: int = field(default=0, compare=False, repr=False)
 
 
 def align(stock: pd.DataFrame | Prices, market: pd.DataFrame | Prices,

@@ -1,9 +1,11 @@
-"""Many tickers aligned on one market index at once, into one shared store.
+"""Many tickers aligned on one market index at once.
 
 ``align_many`` gives each stock the ``Series`` that ``engine.series.align`` would give it (bit
-for bit: the same rows, the same divisions), but as views into one ``Store``: O(total rows)
-numpy work over the concatenated prices and a few microseconds of Python per ticker, instead of
-a dozen small arrays per ticker. ``engine.panel`` gathers events straight from the store. A
+for bit: the same rows, the same divisions): O(total rows) numpy work over the concatenated
+prices and a few microseconds of Python per ticker, instead of a dozen small arrays per ticker.
+Its returns are views of one array per block of stocks; its dates, closes and volumes are the
+stock's own arrays when no row is dropped (the loaded prices, not a copy of them), so the
+aligned series of a study cost two floats per row on top of the prices. A
 ticker that ``align`` would reject (dates out of order, no dates shared with the market, a
 non-finite return) is handed to ``align`` itself, so its error is the same word for word."""
 
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from eventstudy.engine.columnar import Prices, Store, prices
+from eventstudy.engine.columnar import Prices, prices
 from eventstudy.engine.series import Series, align
 from eventstudy.errors import BadInput, DataUnavailable
 
@@ -39,30 +41,19 @@ def align_many(stocks: Sequence[pd.DataFrame | Prices], market: Prices,
             raw.append((k, stock if isinstance(stock, Prices) else prices(stock)))
         except (BadInput, DataUnavailable) as exc:
             out[k] = exc
-    store = Store.empty(sum(len(p.dates) for _, p in raw))
-    filled, lo = 0, 0
+    lo = 0
     while lo < len(raw):
         hi, rows = lo, 0
         while hi < len(raw) and (hi == lo or rows + len(raw[hi][1].dates) <= CHUNK_ROWS):
             rows += len(raw[hi][1].dates)
             hi += 1
         block = raw[lo:hi]
-        lengths, marks, bad = _fill(store, filled, [p for _, p in block], market,
-                                    trade_to_trade)
-        for j, ((k, _), n) in enumerate(zip(block, lengths.tolist(), strict=True)):
+        found = _fill([p for _, p in block], market, trade_to_trade)
+        for (k, _), one in zip(block, found, strict=True):
             out[k] = (_error_of(frames[k] if frames is not None else stocks[k], market,
-                                trade_to_trade) if bad[j]
-                      else _view(store, filled, n, marks.get(j, NO_PLACEHOLDERS)))
-            filled += n
+                                trade_to_trade) if one is None else one)
         lo = hi
     return [s for s in out if s is not None]
-
-
-def _view(store: Store, at: int, n: int, placeholders: np.ndarray) -> Series:
-    a = store.arrays
-    end = at + n
-    return Series(a["dates"][at:end], a["close"][at:end], a["ret"][at:end], a["mkt"][at:end],
-                  a["vol"][at:end], placeholders, store=store, offset=at)
 
 
 def _error_of(frame: pd.DataFrame | Prices, market: Prices, trade_to_trade: bool
@@ -74,18 +65,18 @@ def _error_of(frame: pd.DataFrame | Prices, market: Prices, trade_to_trade: bool
         return exc
 
 
-def _fill(store: Store, at: int, raw: list[Prices], market: Prices, trade_to_trade: bool
-          ) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
-    """Align the stocks of ``raw`` into ``store`` from row ``at``: (kept length per stock,
-    dropped placeholder dates per stock that has any, stocks ``align`` would reject)."""
+def _fill(raw: list[Prices], market: Prices, trade_to_trade: bool) -> list[Series | None]:
+    """The aligned Series of each stock of ``raw`` (None for one ``align`` would reject). Its
+    returns are views of one array per block; its dates, closes and volumes are the stock's
+    own arrays when every row is kept (no copy), else copies of the kept rows."""
     n = len(raw)
     sizes = np.array([len(p.dates) for p in raw], dtype=np.int64)
     seg = np.repeat(np.arange(n, dtype=np.int32), sizes)
     dates = np.concatenate([p.dates for p in raw])
     close = np.concatenate([p.close for p in raw])
-    volume = np.concatenate([p.volume for p in raw])
     first = np.zeros(len(dates), dtype=bool)
     first[(np.cumsum(sizes) - sizes)[sizes > 0]] = True
+    volume = np.concatenate([p.volume for p in raw])
     keep, marks = _placeholders(dates, close, volume, first, seg, trade_to_trade)
     found = np.searchsorted(market.dates, dates)
     if len(market.dates):
@@ -95,20 +86,40 @@ def _fill(store: Store, at: int, raw: list[Prices], market: Prices, trade_to_tra
     rows = np.flatnonzero(keep)
     owner = seg[rows]
     lengths = np.bincount(owner, minlength=n).astype(np.int64)
-    starts = (np.cumsum(lengths) - lengths)[lengths > 0]
-    end = at + len(rows)
-    a = store.arrays
-    np.take(dates, rows, out=a["dates"][at:end].view(np.int64))
-    np.take(close, rows, out=a["close"][at:end])
-    np.take(volume, rows, out=a["vol"][at:end])
-    _returns(a["close"][at:end], starts, a["ret"][at:end])
-    _returns(market.close[found[rows]], starts, a["mkt"][at:end])
+    starts = np.cumsum(lengths) - lengths
+    firsts = starts[lengths > 0]
+    ret, mkt, kept = np.empty(len(rows)), np.empty(len(rows)), close[rows]
+    _returns(kept, firsts, ret)
+    _returns(market.close[found[rows]], firsts, mkt)
     inner = np.ones(len(rows), dtype=bool)
-    inner[starts] = False
-    broken = inner & ~(np.isfinite(a["ret"][at:end]) & np.isfinite(a["mkt"][at:end]))
+    inner[firsts] = False
+    broken = inner & ~(np.isfinite(ret) & np.isfinite(mkt))
     bad = lengths < 2
     bad[owner[broken]] = True
-    return lengths, marks, bad
+    ret.flags.writeable = mkt.flags.writeable = False
+    out: list[Series | None] = []
+    for j, (p, n_kept, at) in enumerate(zip(raw, lengths.tolist(), starts.tolist(),
+                                            strict=True)):
+        if bad[j]:
+            out.append(None)
+            continue
+        if n_kept == len(p.dates):  # every row kept: the stock's own arrays
+            own = (p.dates.view("datetime64[ns]"), np.ascontiguousarray(p.close),
+                   np.ascontiguousarray(p.volume))
+        else:  # copies of the kept rows (no view keeps the block alive)
+            picked = rows[at:at + n_kept]
+            own = dates[picked].view("datetime64[ns]"), close[picked], volume[picked]
+        day, price, vol = (_frozen(v) for v in own)
+        out.append(Series(day, price, ret[at:at + n_kept], mkt[at:at + n_kept], vol,
+                          marks.get(j, NO_PLACEHOLDERS)))
+    return out
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    """A read-only view of ``values`` (a Series never writes to the prices it was given)."""
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def _placeholders(dates: np.ndarray, close: np.ndarray, volume: np.ndarray, first: np.ndarray,

@@ -22,7 +22,7 @@ from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tsa.stattools import acf
 
-from eventstudy.plotting.axes import figure_of, one_axes, panel_axes
+from eventstudy.plotting.axes import bar_collection, figure_of, one_axes, panel_axes
 
 if TYPE_CHECKING:
     from eventstudy.volatility.event import EventVolatility
@@ -108,10 +108,12 @@ def plot_residual_band(result: EventVolatility, *, ax: Axes | None = None) -> Fi
     """Abnormal returns (bars) with the +-1.96 conditional sigma band of the model in use."""
     ax = one_axes(ax, 10, 2.4)
     path, x = result.path, _x(result)
-    ax.bar(x, path["resid"], color="0.45", width=1.0, label="abnormal return")
     ax.fill_between(x, -1.96 * path["sigma"], 1.96 * path["sigma"], color="C0", alpha=0.2,
                     label=f"+-1.96 sigma ({model_name(result)})")
     _mark_event(ax, result)
+    # one bar per session, under the band and over the event window's shade (zorder 0.9)
+    bar_collection(ax, x, path["resid"], width=1.0, zorder=0.9, facecolors="0.45",
+                   label="abnormal return")
     _x_axis(ax, result)
     ax.set_ylabel("%")
     ax.legend(fontsize=8, loc="lower left")

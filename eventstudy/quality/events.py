@@ -4,7 +4,7 @@ event window, half-day volume, windows past the end of the data)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,7 @@ from eventstudy.quality.screens import (
     screen_arrays,
     screen_series,
 )
+from eventstudy.quality.stacked import Stacked
 
 Frames = Callable[[str], pd.DataFrame]
 Arrays = Callable[[str], SeriesArrays | None]  # None: no arrays, read the frame
@@ -50,13 +51,28 @@ def loader_arrays(loader: object) -> Arrays:
     return arrays
 
 
+def loader_stack(loader: object, tickers: Iterable[str]) -> Stacked:
+    """``Stacked.of(tickers, loader_arrays(loader))``, read straight from the loader's
+    columns (``PriceLoader.columns``)."""
+    columns = getattr(loader, "columns", None)
+    if columns is None:
+        return Stacked.of(tickers, no_arrays)
+
+    def of(ticker: str) -> Mapping[str, npt.NDArray[np.float64]] | None:
+        got = columns(ticker)
+        return None if got is None else got.columns
+    return Stacked.of_columns(tickers, of)
+
+
 class Screens:
     """ticker -> its ``SeriesScreen`` (memoised), from the arrays ``arrays(ticker)`` gives,
-    else from the frame ``load(ticker)`` gives."""
+    else from the frame ``load(ticker)`` gives. ``stack``: those arrays end to end; its
+    ``quiet`` tickers (whose screens can find nothing) are known without screening them."""
 
     def __init__(self, load: Frames, code_of: Callable[[str], str | None] = lambda t: None,
-                 arrays: Arrays = no_arrays):
+                 arrays: Arrays = no_arrays, stack: Stacked | None = None):
         self.load, self.code_of, self.arrays = load, code_of, arrays
+        self.quiet: set[str] = stack.quiet() if stack is not None else set()
         self._memo: dict[str, SeriesScreen | None] = {}
         self._early: dict[str, npt.NDArray[np.datetime64]] = {}  # code -> its early closes
 
@@ -69,6 +85,8 @@ class Screens:
         return self._memo[ticker]
 
     def _screen(self, ticker: str) -> SeriesScreen:
+        if ticker in self.quiet:
+            return SeriesScreen(ticker)
         code = self.code_of(ticker)
         series = self.arrays(ticker)
         if series is None:
@@ -153,33 +171,71 @@ def day0_problem(event: Event, index: pd.DatetimeIndex | Dates, holes: Bools,
 
 
 def before_panel(events: Sequence[Event], load: Frames, market_of: Callable[[str], str | None],
-                 trade_to_trade: bool = True, arrays: Arrays = no_arrays
-                 ) -> tuple[list[Event], list[Skip], list[Finding]]:
-    """The events whose day 0 can be studied; the others as skips and findings. O(rows) per
-    ticker and index, O(log rows) per event. ``arrays``: the tickers' arrays where there are
-    (``loader_arrays``), read instead of their frames."""
-    kept: list[Event] = []
-    skips: list[Skip] = []
-    found: list[Finding] = []
+                 trade_to_trade: bool = True, arrays: Arrays = no_arrays,
+                 stack: Stacked | None = None) -> tuple[list[Event], list[Skip], list[Finding]]:
+    """The events whose day 0 can be studied; the others as skips and findings. ``arrays``: the
+    tickers' arrays where there are (``loader_arrays``), read instead of their frames;
+    ``stack``: those arrays end to end (``Stacked.of``, made here if not given). The events of
+    its tickers are checked all at once, ``day0_problem`` runs only on those that may have
+    one; the events of the other tickers one by one (O(rows) per ticker, O(log rows) per
+    event)."""
+    if stack is None:
+        stack = Stacked.of(dict.fromkeys(e.ticker for e in events), arrays)
     stocks: dict[str, tuple[Dates, Bools] | None] = {}
     markets: dict[str, Dates | None] = {}
-    for event in events:
-        if event.ticker not in stocks:
-            stocks[event.ticker] = _trading_of(event.ticker, load, arrays)
-        name = market_of(event.ticker)
+    name_of: dict[str, str | None] = {}
+    for ticker in dict.fromkeys(e.ticker for e in events):  # the frames in the order of old
+        if ticker not in stack.tickers:
+            stocks[ticker] = _trading_of(ticker, load, arrays)
+        name = name_of[ticker] = market_of(ticker)
         if name and name not in markets:
             frame = _frame(load, name)
             markets[name] = None if frame is None else _dates(frame.index)
-        stock = stocks[event.ticker]
+    maybe = _maybe_day0(events, stack, markets, name_of, trade_to_trade)
+    problems: dict[int, Finding] = {}
+    for i in np.flatnonzero(maybe).tolist():
+        event = events[i]
+        if event.ticker not in stocks:
+            stocks[event.ticker] = _trading_of(event.ticker, load, arrays)
+        stock, name = stocks[event.ticker], name_of[event.ticker]
         problem = None if stock is None else day0_problem(
             event, *stock, markets.get(name) if name else None, name, trade_to_trade)
-        if problem is None:
-            kept.append(event)
+        if problem is not None:
+            problems[i] = problem
+    if not problems:
+        return list(events), [], []
+    kept = [e for i, e in enumerate(events) if i not in problems]
+    skips = [Skip(events[i].event_id, events[i].ticker, f"{p.found} ({p.where})",
+                  DataUnavailable.exit_code) for i, p in problems.items()]
+    return kept, skips, list(problems.values())
+
+
+def _ns(day: object) -> int:
+    """A day 0 as int64 nanoseconds (``day0_problem``'s ``np.datetime64(day, "ns")``)."""
+    if isinstance(day, pd.Timestamp):
+        return int(day.value)
+    return int(np.datetime64(day, "ns").astype(np.int64))  # type: ignore[call-overload]
+
+
+def _maybe_day0(events: Sequence[Event], stack: Stacked, markets: dict[str, Dates | None],
+                name_of: dict[str, str | None], trade_to_trade: bool) -> Bools:
+    """Per event, whether ``day0_problem`` may find something: a ticker not on ``stack``, a
+    ticker with a placeholder row (``trade_to_trade``), or a day 0 within its market index's
+    dates that the index has no price on. All events at once."""
+    holes = stack.with_holes() if trade_to_trade else set()
+    out = np.fromiter((e.ticker not in stack.tickers or e.ticker in holes for e in events),
+                      bool, len(events))
+    days = np.fromiter((_ns(e.session) for e in events), np.int64,
+                       len(events)).view("datetime64[ns]")
+    names = np.array([name_of[e.ticker] or "" for e in events], dtype=object)
+    for name, mdates in markets.items():
+        if mdates is None or not len(mdates):
             continue
-        skips.append(Skip(event.event_id, event.ticker, f"{problem.found} ({problem.where})",
-                          DataUnavailable.exit_code))
-        found.append(problem)
-    return kept, skips, found
+        rows = np.flatnonzero(names == name)
+        day = days[rows]
+        at = np.minimum(mdates.searchsorted(day), len(mdates) - 1)
+        out[rows[(mdates[0] <= day) & (day <= mdates[-1]) & (mdates[at] != day)]] = True
+    return out
 
 
 SUSPECT_HINT = "keep it: --keep-suspect, keep_suspect=True"
@@ -200,11 +256,14 @@ def after_panel(events: pd.DataFrame, dates: Dates, days: Ints,
     est_start = pd.DatetimeIndex(events["estimation_start"])
     est_end = pd.DatetimeIndex(events["estimation_end"])
     past = _may_run_past_data(dates, days, car_windows)
-    for i, (event_id, ticker) in enumerate(zip(ids, tickers, strict=True)):
-        screen = screens(str(ticker))
+    quiet = screens.quiet if isinstance(screens, Screens) else set()
+    loud = np.fromiter((t not in quiet for t in tickers), bool, len(tickers))
+    for i in np.flatnonzero(past | loud).tolist():  # the others have nothing to report
+        event_id, ticker = ids[i], tickers[i]
         row = dates[i]
         if past[i]:
             found += _past_data(str(event_id), str(ticker), row, days, car_windows)
+        screen = screens(str(ticker)) if loud[i] else None
         if screen is None or not (screen.suspect or screen.unknown_volume):
             continue  # nothing this ticker's screen could report for any span
         have = row[cols][~np.isnat(row[cols])]

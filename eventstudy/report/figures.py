@@ -24,7 +24,7 @@ from eventstudy.results.summary import firm_days, label_of
 
 PLOT_LIMIT = 12  # up to this many firm-days, each gets its own price and AR/CAR plots
 FORMATS = ("png", "svg", "pdf")
-DPI = 200  # PNG resolution of report figures
+DPI = 150  # PNG resolution of report figures (1350-1800 px wide: sharp in the 1150 px page)
 
 # (file stem, title, draw): one figure of a report, drawn when ``draw()`` is called
 Job = tuple[str, str, Callable[[], "Figure"]]

@@ -41,8 +41,7 @@ def write_report(result: EventStudyResult, out: str | Path,
         doc = report_document(result, images, volatility)
         _write_pages(tmp, doc, written)
         write_tables(result, tmp, formats)
-        (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2,
-                                                     allow_nan=False), encoding="utf-8")
+        (tmp / "summary.json").write_text(result.to_json(indent=2), encoding="utf-8")
     return Path(out)
 
 

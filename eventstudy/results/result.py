@@ -4,7 +4,6 @@ designs. The renderers take the data; this façade imports them, nothing imports
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from eventstudy.engine.windows import Window
-from eventstudy.formatting import json_text
 from eventstudy.results import designs, export, latex, plots, tables
 from eventstudy.results.data import CrossSection, StudyData
 from eventstudy.results.document import Summary
 from eventstudy.results.inference import caar_conf_int
 from eventstudy.results.options import PROGRESS_MIN, StudyOptions
-from eventstudy.results.serialize import result_to_dict
+from eventstudy.results.serialize import result_to_dict, result_to_json
 from eventstudy.results.summary import study_summary
 
 if TYPE_CHECKING:
@@ -84,9 +82,7 @@ class EventStudyResult(StudyData):
 
     def to_json(self, indent: int | None = 2) -> str:
         """``to_dict()`` as JSON text (no NaN: missing values are null)."""
-        if indent is None:
-            return json.dumps(self.to_dict(), allow_nan=False)
-        return json_text(self.to_dict(), indent)
+        return result_to_json(self, indent)
 
     def characteristics(self, window: Window = (0, 1)) -> pd.DataFrame:
         """One row per event: CAR, abnormal volume and the listing's characteristics."""

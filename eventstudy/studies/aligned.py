@@ -2,19 +2,21 @@
 
 ``AlignedSeries(loader, market)(ticker)`` is the ``load`` that ``engine.panel.build_panel``
 calls per event. ``prefetch(tickers)`` first loads every ticker's prices (with progress) and
-aligns them all at once into one shared store (``engine.store.align_many``), so that a large
-study does O(total rows) numpy work instead of a dozen small arrays per ticker. An error met
+aligns them all at once (``engine.store.align_many``: the loaded arrays themselves where no
+row is dropped, the returns computed in blocks), so that a large study does O(total rows)
+numpy work instead of a dozen small arrays per ticker, and no per-ticker frame. An error met
 while loading or aligning a ticker is kept and raised again for each event of that ticker
 (each becomes a skip with the reason); the prices are fetched once whatever happens."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import overload
 
 import pandas as pd
 
 from eventstudy.data.loader import PriceLoader
-from eventstudy.data.tickers import index_ticker
+from eventstudy.data.tickers import index_ticker, normalise_ticker
 from eventstudy.engine.series import Prices, Series, align, prices
 from eventstudy.engine.store import align_many
 from eventstudy.errors import BadInput, DataUnavailable
@@ -43,17 +45,20 @@ class AlignedSeries:
 
     def prefetch(self, tickers: Iterable[str],
                  progress: Callable[[int], None] | None = None) -> None:
-        """Load and align every ticker not yet loaded, grouped by market index."""
-        groups: dict[str, dict[str, tuple[Prices, pd.DataFrame]]] = {}
+        """Load and align every ticker not yet loaded, grouped by market index. A ticker the
+        loader read as columns is aligned from them: its frame is made only if it fails (for
+        ``align``'s words)."""
+        groups: dict[str, dict[str, Prices]] = {}
         wanted = [t for t in dict.fromkeys(tickers) if t not in self._memo]
         prefetch = getattr(self.loader, "prefetch", None)  # a folder: read at once, as columns
         if prefetch is not None:
-            prefetch([*wanted, *(index_ticker(self.market, t) for t in wanted)])
+            prefetch(list(dict.fromkeys([*wanted, *(index_ticker(self.market, t)
+                                                    for t in wanted)])))
         for i, ticker in enumerate(wanted):
             try:
-                frame = self.loader.load(ticker)
                 group = groups.setdefault(index_ticker(self.market, ticker), {})
-                group[ticker] = (self._prices(ticker, frame), frame)
+                group[ticker] = self._columns(ticker) or self._prices(ticker,
+                                                                       self.loader.load(ticker))
             except (BadInput, DataUnavailable) as exc:
                 self._memo[ticker] = exc
             if progress is not None:
@@ -63,10 +68,20 @@ class AlignedSeries:
             if not isinstance(market, Prices):
                 self._memo.update(dict.fromkeys(stocks, market))
                 continue
-            aligned = align_many([p for p, _ in stocks.values()], market, self.trade_to_trade,
-                                 frames=[f for _, f in stocks.values()])
+            aligned = align_many(list(stocks.values()), market, self.trade_to_trade,
+                                 frames=_Frames(self.loader, list(stocks)))
             for ticker, found in zip(stocks, aligned, strict=True):
                 self._memo[ticker] = self._benchmarked(ticker, found)
+
+    def _columns(self, ticker: str) -> Prices | None:
+        """The arrays of ``ticker``'s prices straight from the columns the loader read them as
+        (``prices`` of its frame, without the frame), None if it did not."""
+        of = getattr(self.loader, "columns", None)  # a wrapper's frames are its own
+        columns = of(ticker) if of is not None else None
+        if columns is None:
+            return None
+        return Prices(normalise_ticker(ticker), columns.nanoseconds(), columns.columns["close"],
+                      columns.columns["volume"])
 
     def _prices(self, ticker: str, frame: pd.DataFrame) -> Prices:
         """``prices(frame)``, straight from the columns the loader read it as when it has them
@@ -103,3 +118,25 @@ class AlignedSeries:
             return self.ipo.series(ticker, found)
         except (BadInput, DataUnavailable) as exc:
             return exc
+
+
+class _Frames(Sequence[pd.DataFrame]):
+    """The frames of ``tickers``, loaded only when asked for (``align_many`` asks for the
+    frame of a ticker it found unusable)."""
+
+    def __init__(self, loader: PriceLoader, tickers: list[str]):
+        self.loader, self.tickers = loader, tickers
+
+    def __len__(self) -> int:
+        return len(self.tickers)
+
+    @overload
+    def __getitem__(self, k: int) -> pd.DataFrame: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> Sequence[pd.DataFrame]: ...
+
+    def __getitem__(self, k: int | slice) -> pd.DataFrame | Sequence[pd.DataFrame]:
+        if isinstance(k, slice):
+            return [self.loader.load(t) for t in self.tickers[k]]
+        return self.loader.load(self.tickers[k])

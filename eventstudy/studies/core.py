@@ -44,9 +44,16 @@ from eventstudy.engine.volume import (
 )
 from eventstudy.engine.windows import Window, window_label, with_windows
 from eventstudy.errors import BadInput, DataUnavailable, EventStudyError
-from eventstudy.quality.events import Screens, after_panel, before_panel, loader_arrays
+from eventstudy.quality.events import (
+    Screens,
+    after_panel,
+    before_panel,
+    loader_arrays,
+    loader_stack,
+)
 from eventstudy.quality.finding import Finding, findings_frame
 from eventstudy.quality.listing import check_inferred_listing
+from eventstudy.quality.stacked import Stacked
 from eventstudy.results.data import deferred
 from eventstudy.results.result import PROGRESS_MIN, CrossSection, EventStudyResult, StudyOptions
 from eventstudy.studies.aligned import AlignedSeries
@@ -153,9 +160,11 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
     load = AlignedSeries(loader, options.market, ipo, trade_to_trade)
     if hasattr(loader, "prefetch"):  # a folder of files: read at once (not a wrapper)
         loader.prefetch([e.ticker for e in events])
+    arrays = loader_arrays(loader)
+    stack = loader_stack(loader, dict.fromkeys(e.ticker for e in events))  # for both screens
     events, day0_skips, found = before_panel(
         events, loader.load, lambda t: None if ipo is not None else index_ticker(options.market, t),
-        trade_to_trade, loader_arrays(loader))
+        trade_to_trade, arrays, stack)
     tickers = list(dict.fromkeys(e.ticker for e in events))
     bar = _progress_bar(len(tickers), progress and len(events) >= PROGRESS_MIN,
                         "loading prices", "ticker")
@@ -168,7 +177,7 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
                         stabilisation=options.stabilisation)
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
     frame = panel.events
-    panel, screened = _screen_panel(panel, loader, options)
+    panel, screened = _screen_panel(panel, loader, options, stack)
     del load  # the aligned series of every ticker: the panel holds what is needed from here
     return PanelStage(panel, market_volume(panel, _market_volume_of(loader, options.market)),
                       events, frame.loc[~frame.index.isin(panel.events.index)], day0_skips,
@@ -177,6 +186,9 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
 
 def loader_sources(loader: PriceLoader) -> Callable[[str], tuple[str, str]]:
     """ticker -> (source, adjustment) of its loaded prices."""
+    if isinstance(loader, PriceLoader):  # without making the frames of a folder's files
+        return loader.source
+
     def source(ticker: str) -> tuple[str, str]:
         attrs = loader.load(ticker).attrs
         return str(attrs.get("source")), str(attrs.get("adjustment"))
@@ -244,8 +256,8 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
         overlaps, note = overlap_table(ar, options)
         design = design_of(ar)
         said += note + validity_notes_of(design)
-        cross = CrossSection(compute=partial(_cross_section_of, ar, options, events_out,
-                                             design))
+        cross = CrossSection(compute=lambda: cross_section_tables(ar, options, events_out(),
+                                                                  design))
     result = EventStudyResult(
         kind=kind, options=options, events=deferred(events_out, len(head)),
         abnormal_returns=deferred(partial(abnormal_return_table, view)),
@@ -300,13 +312,14 @@ def overlap_notes(overlaps: pd.DataFrame) -> list[str]:
              "event windows (see overlaps)"] if len(overlaps) > same else [])
 
 
-def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions
-                  ) -> tuple[Panel, list[Finding]]:
+def _screen_panel(panel: Panel, loader: PriceLoader, options: StudyOptions,
+                  stack: Stacked | None = None) -> tuple[Panel, list[Finding]]:
     """The panel without the events whose windows hold an impossible return (unless
-    ``options.keep_suspect``), and what the screens found per event (docs/quality.md)."""
+    ``options.keep_suspect``), and what the screens found per event (docs/quality.md);
+    ``stack``: the loader's arrays end to end (the tickers it finds quiet are not screened)."""
     raw = getattr(loader, "raw", None)  # a listing study: the frames without the offer row
     screens = (Screens(raw, calendar_code) if raw is not None
-               else Screens(loader.load, calendar_code, loader_arrays(loader)))
+               else Screens(loader.load, calendar_code, loader_arrays(loader), stack))
     keep, skips, found = after_panel(panel.events, panel.dates, panel.days, screens,
                                      options.event_span, options.car_windows,
                                      options.keep_suspect)
@@ -331,13 +344,6 @@ def cross_section_tables(ar: AbnormalReturns, opts: StudyOptions, events: pd.Dat
                              common=common)]
     return (mark_tests(finish_tests(frames), design or design_of(ar)),
             aar_table(ar, opts.window))
-
-
-def _cross_section_of(ar: AbnormalReturns, opts: StudyOptions,
-                      events: Callable[[], pd.DataFrame], design: Design
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``cross_section_tables`` of the events table ``events()`` makes (when first read)."""
-    return cross_section_tables(ar, opts, events(), design)
 
 
 def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
