@@ -21,11 +21,12 @@ import pandas as pd
 import pytest
 
 from eventstudy import batch_study, lockup_study
-from eventstudy.calendar.events import Event, make_event
+from eventstudy.calendar.events import make_event
 from eventstudy.data.loader import PriceLoader
 from eventstudy.formatting import RawJSON, json_text
 from eventstudy.results.serialize import result_to_json
 from eventstudy.studies.lockup import event_study
+from tests.conftest import hk190_events
 
 MARKET = "^SYN"
 TABLES = {
@@ -135,26 +136,8 @@ def test_bundled_lockup_and_batch_are_written_as_the_records_path_writes_them() 
     assert_same_text(batch, (0, 1, 2))
 
 
-def hk190(step: int = 700) -> tuple[dict[str, pd.DataFrame], list[Event]]:
-    """The real 190-stock HK panel (close, volume) and events every ``step`` sessions of each
-    stock's history from its 300th (real prices; the event days are a fixed rule)."""
-    from eventstudy.engine.realpanel import HK_PANEL
-
-    if not HK_PANEL.is_file():
-        pytest.skip("the real HK panel is not installed")
-    table = pd.read_parquet(HK_PANEL)
-    frames, events = {}, []
-    for i, (ticker, rows) in enumerate(table.groupby("ticker", observed=True, sort=True)):
-        frame = rows.set_index(pd.DatetimeIndex(rows["date"], name="date"))[["close", "volume"]]
-        frame = frame[~frame.index.duplicated()].astype(float)
-        frames[str(ticker)] = frame
-        for pos in range(300, len(frame) - 130, step):
-            events.append(make_event(str(ticker), frame.index[pos], group="ab"[i % 2]))
-    return frames, [e for e in events if e is not None]
-
-
 def test_real_hk_panel_study_is_written_as_the_records_path_writes_it() -> None:
-    frames, events = hk190()
+    frames, events = hk190_events(step=700)
     result = event_study(events, loader=MemoryLoader(frames), market="^HSI", window=(-10, 10),
                          estimation=(-250, -11), car_windows=((-10, 10), (-1, 1), (0, 0)))
     assert len(result.events) > 150 and not result.skipped.empty and "null" in result.to_json()

@@ -17,6 +17,7 @@ from eventstudy.data.loader import PriceLoader
 from eventstudy.engine.pooling import BlockSummary
 from eventstudy.studies.chunked import blocks_of, chunked_study, study_block
 from eventstudy.studies.lockup import event_study
+from tests.conftest import hk190_events
 
 MARKET = "^SYN"
 ESTIMATION = (-250, -11)
@@ -158,24 +159,6 @@ def test_study_block_is_a_plain_function_of_picklable_inputs() -> None:
     block = pickle.loads(pickle.dumps(study_block))(events, options, MemoryLoader(frames))
     assert isinstance(block.summary, BlockSummary) and block.summary.n_events == 20
     assert len(pickle.dumps(block)) > 0
-
-
-def hk190_events(step: int = 400) -> tuple[dict[str, pd.DataFrame], list[Event]]:
-    """The real 190-stock HK panel (close, volume) and events every ``step`` sessions of each
-    stock's history from its 300th (real prices; the event days are a fixed rule)."""
-    from eventstudy.engine.realpanel import HK_PANEL
-
-    if not HK_PANEL.is_file():
-        pytest.skip("the real HK panel is not installed")
-    table = pd.read_parquet(HK_PANEL)
-    frames, events = {}, []
-    for i, (ticker, rows) in enumerate(table.groupby("ticker", observed=True, sort=True)):
-        frame = rows.set_index(pd.DatetimeIndex(rows["date"], name="date"))[["close", "volume"]]
-        frame = frame[~frame.index.duplicated()].astype(float)
-        frames[str(ticker)] = frame
-        for pos in range(300, len(frame) - 130, step):
-            events.append(make_event(str(ticker), frame.index[pos], group="ab"[i % 2]))
-    return frames, [e for e in events if e is not None]
 
 
 def test_pooled_tests_equal_one_pass_on_the_real_hk_panel() -> None:
