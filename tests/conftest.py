@@ -80,22 +80,3 @@ def cross_section_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(core, "cross_section_tables", counted)
     return seen
-
-
-def hk190_events(step: int = 400) -> tuple[dict[str, pd.DataFrame], list]:
-    """The real 190-stock HK panel (close, volume) and events every ``step`` sessions of each
-    stock's history from its 300th (real prices; the event days are a fixed rule)."""
-    from eventstudy.calendar.events import make_event
-    from eventstudy.engine.realpanel import HK_PANEL
-
-    if not HK_PANEL.is_file():
-        pytest.skip("the real HK panel is not installed")
-    table = pd.read_parquet(HK_PANEL)
-    frames, events = {}, []
-    for i, (ticker, rows) in enumerate(table.groupby("ticker", observed=True, sort=True)):
-        frame = rows.set_index(pd.DatetimeIndex(rows["date"], name="date"))[["close", "volume"]]
-        frame = frame[~frame.index.duplicated()].astype(float)
-        frames[str(ticker)] = frame
-        for pos in range(300, len(frame) - 130, step):
-            events.append(make_event(str(ticker), frame.index[pos], group="ab"[i % 2]))
-    return frames, [e for e in events if e is not None]

@@ -22,11 +22,10 @@ import pytest
 
 from eventstudy import batch_study, lockup_study
 from eventstudy.calendar.events import make_event
-from eventstudy.data.loader import PriceLoader
 from eventstudy.formatting import RawJSON, json_text
 from eventstudy.results.serialize import result_to_json
 from eventstudy.studies.lockup import event_study
-from tests.conftest import hk190_events
+from tests.helpers import MemoryLoader, hk190_events
 
 MARKET = "^SYN"
 TABLES = {
@@ -36,17 +35,6 @@ TABLES = {
     "volume": ["window", "start", "end", "volume_ratio", "abnormal_log_volume", "t"],
 }
 GENERATED = re.compile(r'"generated": "[^"]*"')
-
-
-class MemoryLoader(PriceLoader):
-    """A loader over frames held in memory (synthetic, or read from the real panel)."""
-
-    def __init__(self, frames: dict[str, pd.DataFrame]) -> None:
-        super().__init__(offline=True)
-        self.frames = frames
-
-    def load(self, ticker: str) -> pd.DataFrame:
-        return self.frames[ticker] if ticker in self.frames else super().load(ticker)
 
 
 def clean(value: Any) -> Any:

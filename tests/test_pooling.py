@@ -17,23 +17,12 @@ from eventstudy.data.loader import PriceLoader
 from eventstudy.engine.pooling import BlockSummary
 from eventstudy.studies.chunked import blocks_of, chunked_study, study_block
 from eventstudy.studies.lockup import event_study
-from tests.conftest import hk190_events
+from tests.helpers import MemoryLoader, hk190_events
 
 MARKET = "^SYN"
 ESTIMATION = (-250, -11)
 WINDOW = (-10, 10)
 CAR_WINDOWS = ((-10, 10), (-1, 1), (0, 0))
-
-
-class MemoryLoader(PriceLoader):
-    """A loader over frames held in memory (synthetic or read from the real panel)."""
-
-    def __init__(self, frames: dict[str, pd.DataFrame]) -> None:
-        super().__init__(offline=True)
-        self.frames = frames
-
-    def load(self, ticker: str) -> pd.DataFrame:
-        return self.frames[ticker] if ticker in self.frames else super().load(ticker)
 
 
 def synthetic_prices(n: int, seed: int = 0, rows: int = 420, short: float = 0.0,
