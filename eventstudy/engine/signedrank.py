@@ -27,11 +27,10 @@ def wilcoxon(x: np.ndarray) -> Stat:
         return _wilcoxon_scipy(x)
     n = (x != 0).sum(axis=-1)
     w_plus = np.where(x > 0, ranks, 0.0).sum(axis=-1)
-    ties = 0.0  # no tie group
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (w_plus - n * (n + 1) / 4.0) / np.sqrt(n * (n + 1) * (2 * n + 1) / 24.0 - ties / 48.0)
-        count = np.asarray(n, dtype=float)  # scipy's normal approximation, term by term
-        se = np.sqrt((count * (count + 1.0) * (2.0 * count + 1.0) - 0.0 / 2) / 24)
+    with np.errstate(invalid="ignore", divide="ignore"):  # no tie group: no tie correction
+        z = (w_plus - n * (n + 1) / 4.0) / np.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)
+        count = np.asarray(n, dtype=float)  # scipy's normal approximation in its float order
+        se = np.sqrt(count * (count + 1.0) * (2.0 * count + 1.0) / 24)
         p = normal_two_sided((w_plus - count * (count + 1.0) * 0.25) / se)
     return Stat(x.mean(axis=-1), z, np.asarray(p), x.shape[-1])
 
