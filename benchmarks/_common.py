@@ -104,6 +104,17 @@ def peak_rss_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
+def reset_peak_rss() -> bool:
+    """Reset this process's peak RSS to its current RSS (Linux >= 4.0: ``clear_refs`` 5), so
+    that a later ``peak_rss_mb`` is the peak of what ran since; False where it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
 def run_worker(script: Path, *args: str, timeout: float | None = None) -> dict:
     """Run ``script --worker ...`` in a fresh process; its last stdout line is JSON."""
     env = dict(os.environ)
