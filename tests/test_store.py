@@ -90,22 +90,29 @@ def test_align_many_equals_align_ticker_by_ticker(loader: PriceLoader, trade_to_
 
 
 def test_align_many_copies_only_what_it_drops(loader: PriceLoader) -> None:
-    """A stock with every row kept is aligned on its own price arrays (no copy); one with
-    rows dropped gets copies; the returns are new; nothing a Series holds can be written."""
+    """A stock with every row kept is aligned on its own price arrays (no copy), and on the
+    market's own dates when it traded on every session of a run of them; one with rows
+    dropped gets copies; the returns are new; nothing a Series holds can be written."""
     frames = {t: loader.load(t) for t in HK}
     raw = [prices(frame) for frame in frames.values()]
-    got = align_many(raw, prices(loader.load("^HSI")))
-    whole = 0
+    market = prices(loader.load("^HSI"))
+    got = align_many(raw, market)
+    whole = on_run = 0
     for p, s in zip(raw, got, strict=True):
         assert isinstance(s, Series)
         kept_all = len(s.dates) == len(p.dates)
         whole += kept_all
         assert np.shares_memory(s.close, p.close) is kept_all
-        assert np.shares_memory(s.dates, p.dates) is kept_all
+        run = bool(len(p.dates)) and np.array_equal(
+            p.dates, market.dates[np.searchsorted(market.dates, p.dates[0]):][:len(p.dates)])
+        on_run += kept_all and run
+        assert np.shares_memory(s.dates, market.dates) is (kept_all and run)
+        assert np.shares_memory(s.dates, p.dates) is (kept_all and not run)
         assert not np.shares_memory(s.ret, p.close)
         for name in FIELDS[:5]:
             assert not getattr(s, name).flags.writeable, name
     assert 0 < whole < len(HK)  # both kinds among the real bundled stocks
+    assert on_run > 0
 
 
 def test_panel_from_the_store_equals_per_ticker_series(loader: PriceLoader) -> None:

@@ -84,6 +84,8 @@ class PriceLoader:
             return
         wanted = []
         for ticker in tickers:
+            if isinstance(ticker, str) and (ticker in self._columns or ticker in self._memo):
+                continue  # read already (its key is its normalised name)
             try:
                 name = normalise_ticker(ticker)
             except BadInput:

@@ -16,7 +16,7 @@ from eventstudy.errors import BadInput, DataUnavailable
 __all__ = ["Prices", "Series", "align", "iso_day", "prices"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Series:
     """One ticker's returns on the dates it shares with its market, as numpy arrays."""
 

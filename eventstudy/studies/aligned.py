@@ -15,8 +15,9 @@ from typing import overload
 
 import pandas as pd
 
+from eventstudy.data.columns import PriceColumns
 from eventstudy.data.loader import PriceLoader
-from eventstudy.data.tickers import index_ticker, normalise_ticker
+from eventstudy.data.tickers import index_ticker
 from eventstudy.engine.series import Prices, Series, align, prices
 from eventstudy.engine.store import align_many
 from eventstudy.errors import BadInput, DataUnavailable
@@ -48,17 +49,18 @@ class AlignedSeries:
         """Load and align every ticker not yet loaded, grouped by market index. A ticker the
         loader read as columns is aligned from them: its frame is made only if it fails (for
         ``align``'s words)."""
-        groups: dict[str, dict[str, Prices]] = {}
+        groups: dict[str, dict[str, PriceColumns | Prices]] = {}
         wanted = [t for t in dict.fromkeys(tickers) if t not in self._memo]
         prefetch = getattr(self.loader, "prefetch", None)  # a folder: read at once, as columns
         if prefetch is not None:
             prefetch(list(dict.fromkeys([*wanted, *(index_ticker(self.market, t)
                                                     for t in wanted)])))
+        of = getattr(self.loader, "columns", None)  # a wrapper's frames are its own
         for i, ticker in enumerate(wanted):
             try:
                 group = groups.setdefault(index_ticker(self.market, ticker), {})
-                group[ticker] = self._columns(ticker) or self._prices(ticker,
-                                                                       self.loader.load(ticker))
+                found = of(ticker) if of is not None else None  # its columns: no frame
+                group[ticker] = found if found is not None else prices(self.loader.load(ticker))
             except (BadInput, DataUnavailable) as exc:
                 self._memo[ticker] = exc
             if progress is not None:
@@ -70,18 +72,8 @@ class AlignedSeries:
                 continue
             aligned = align_many(list(stocks.values()), market, self.trade_to_trade,
                                  frames=_Frames(self.loader, list(stocks)))
-            for ticker, found in zip(stocks, aligned, strict=True):
-                self._memo[ticker] = self._benchmarked(ticker, found)
-
-    def _columns(self, ticker: str) -> Prices | None:
-        """The arrays of ``ticker``'s prices straight from the columns the loader read them as
-        (``prices`` of its frame, without the frame), None if it did not."""
-        of = getattr(self.loader, "columns", None)  # a wrapper's frames are its own
-        columns = of(ticker) if of is not None else None
-        if columns is None:
-            return None
-        return Prices(normalise_ticker(ticker), columns.nanoseconds(), columns.columns["close"],
-                      columns.columns["volume"])
+            for ticker, series in zip(stocks, aligned, strict=True):
+                self._memo[ticker] = self._benchmarked(ticker, series)
 
     def _prices(self, ticker: str, frame: pd.DataFrame) -> Prices:
         """``prices(frame)``, straight from the columns the loader read it as when it has them
