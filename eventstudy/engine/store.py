@@ -176,9 +176,9 @@ def _fill(raw: _Stocks, market: _Market, trade_to_trade: bool) -> list[Series | 
     heads = (at_kept[np.minimum(kept_starts, len(at_kept) - 1)] if len(at_kept)
              else kept_starts).tolist()  # each stock's first market row
     out: list[Series | None] = []
-    for j, (n_kept, size, a, head, on_run) in enumerate(zip(
-            lengths.tolist(), sizes.tolist(), kept_starts.tolist(), heads, guessed.tolist(),
-            strict=True)):
+    for j, (n_kept, size, a, start, head, on_run) in enumerate(zip(
+            lengths.tolist(), sizes.tolist(), kept_starts.tolist(), starts.tolist(), heads,
+            guessed.tolist(), strict=True)):
         if bad[j]:
             out.append(None)
             continue
@@ -187,7 +187,7 @@ def _fill(raw: _Stocks, market: _Market, trade_to_trade: bool) -> list[Series | 
                 day = market.days[head:head + size]
             else:
                 day = _frozen(raw.dates[j].view("datetime64[ns]") if raw.scale[j] == 1
-                              else dates[a:a + size].view("datetime64[ns]").copy())
+                              else dates[start:start + size].view("datetime64[ns]").copy())
             price, vol = _frozen(raw.close[j]), _frozen(raw.volume[j])
         else:  # copies of the kept rows (no view keeps the block alive)
             assert rows is not None

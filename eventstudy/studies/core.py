@@ -185,9 +185,12 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
 
 
 def loader_sources(loader: PriceLoader) -> Callable[[str], tuple[str, str]]:
-    """ticker -> (source, adjustment) of its loaded prices."""
-    if isinstance(loader, PriceLoader):  # without making the frames of a folder's files
-        return loader.source
+    """ticker -> (source, adjustment) of its loaded prices: the loader's own ``source`` where it
+    has one (``PriceLoader.source``: without making the frames of a folder's files; a wrapper
+    loader's), else the attributes of its frames."""
+    own = getattr(loader, "source", None)
+    if callable(own):
+        return own  # type: ignore[no-any-return]
 
     def source(ticker: str) -> tuple[str, str]:
         attrs = loader.load(ticker).attrs
