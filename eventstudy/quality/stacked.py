@@ -96,21 +96,33 @@ def _flag(part: list[Columns], starts: Ints, holes: Bools, loud: Bools) -> None:
     joined), written into ``holes`` and ``loud``."""
     close = np.concatenate([s["close"] for s in part]).astype(float, copy=False)
     volume = np.concatenate([_get(s, "volume") for s in part]).astype(float, copy=False)
-    flagged = volume == 0
-    if flagged.any():
+    flagged = [np.flatnonzero(volume == 0)]
+    if len(flagged[0]):
         holes[_owners(starts, np.flatnonzero(placeholder_mask(close, volume, starts[:-1])))] = True
     if len(close) > 1:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            move = close[1:] / close[:-1]
-            big = ~((move < LOOSE_MOVE) & (move > 1.0 / LOOSE_MOVE))  # NaN too
-        seams = starts[1:-1] - 1  # no move from one ticker's last row to the next
-        big[seams[(seams >= 0) & (seams < len(big))]] = False
-        flagged[1:] |= big
+        flagged.append(_big_moves(close, starts) + 1)
     if any(_ranged(s) for s in part):
         high, low = (np.concatenate([_get(s, side if _ranged(s) else "none") for s in part])
                      for side in ("high", "low"))  # a ticker without both: NaN, not judged
-        flagged |= _outside_range(close, volume, high, low)
-    loud[_owners(starts, np.flatnonzero(flagged))] = True
+        flagged.append(np.flatnonzero(_outside_range(close, volume, high, low)))
+    loud[_owners(starts, np.concatenate(flagged))] = True
+
+
+def _big_moves(close: Floats, starts: Ints) -> Ints:
+    """The rows i (of ``close[1:]``) whose move close[i + 1] / close[i] is ``LOOSE_MOVE`` or
+    more either way, or NaN; none from one ticker's last row to the next's first. The
+    elementwise test runs only when the smallest or largest move says there may be one."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        move = close[1:] / close[:-1]
+    seams = starts[1:-1] - 1  # no move from one ticker's last row to the next
+    seams = seams[(seams >= 0) & (seams < len(move))]
+    move[seams] = 1.0
+    if move.min() > 1.0 / LOOSE_MOVE and move.max() < LOOSE_MOVE:  # NaN: False, look
+        return np.zeros(0, dtype=np.int64)
+    big = ~((move < LOOSE_MOVE) & (move > 1.0 / LOOSE_MOVE))  # NaN too
+    big[seams] = False
+    out: Ints = np.flatnonzero(big)
+    return out
 
 
 def _owners(starts: Ints, rows: Ints) -> Ints:
