@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eventstudy.engine.arrays import Floats
+from eventstudy.engine.arrays import Floats, Ints
 
 ROWS = 512  # rows ranked at a time: the sort's temporaries stay small and are reused
 
@@ -70,3 +70,33 @@ def rank_u(x: Floats, ranks: Floats | None = None, overwrite: bool = False
         out /= m + 1.0
         out -= 0.5
         return out
+
+
+def u_column_sums(left: Floats, right: Floats, rows: Ints) -> tuple[Floats, Ints]:
+    """Per column of ``[left | right]``: the sum over ``rows`` (in that order) of the finite
+    Corrado & Zivney U (``rank_u`` of each row) and their count, i.e.
+    ``significance.column_sums(rank_u(np.hstack([left, right]))[rows])`` bit for bit, made
+    ``ROWS`` rows at a time in buffers reused from block to block (no (n, L + tau) matrix).
+    numpy sums a C-ordered block over its rows one row after another, so the running total,
+    put in front of each block, continues the one-pass order exactly."""
+    split, width = left.shape[1], left.shape[1] + right.shape[1]
+    usum: Floats = np.zeros(width)
+    cnt: Ints = np.zeros(width, dtype=np.intp)
+    if width < 2:  # one column: numpy would sum it pairwise, not row after row
+        whole = rank_u(np.hstack([left[rows], right[rows]]), overwrite=True)
+        seen = np.isfinite(whole)
+        return np.where(seen, whole, 0.0).sum(axis=0), seen.sum(axis=0)
+    stack = np.empty((min(ROWS, len(rows)) + 1, width))
+    for lo in range(0, len(rows), ROWS):
+        chunk = rows[lo:lo + ROWS]
+        block = stack[1:len(chunk) + 1]
+        block[:, :split] = left[chunk]
+        block[:, split:] = right[chunk]
+        u = rank_u(block)  # a new array: block is then the zero-filled copy to sum
+        ok = np.isfinite(u)
+        cnt += ok.sum(axis=0)
+        block.fill(0.0)
+        np.copyto(block, u, where=ok)
+        stack[0] = usum
+        usum = stack[:len(chunk) + 1].sum(axis=0)
+    return usum, cnt

@@ -39,6 +39,7 @@ import numpy as np
 from eventstudy.engine.prepare import Prepared, Stat
 from eventstudy.engine.pvalues import normal_two_sided, t_two_sided
 from eventstudy.engine.quantile import sq_test
+from eventstudy.engine.ranks import u_column_sums
 from eventstudy.engine.rbar import kp_rbar
 from eventstudy.engine.signedrank import wilcoxon as wilcoxon  # re-exported
 from eventstudy.errors import BadInput
@@ -354,6 +355,8 @@ def compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
 
 
 def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
+    if sel.ndim == 1 and test in ("corrado", "volume_rank"):
+        return _rank_test(prep, test, sel)
     if sel.ndim == 1 and len(sel) == len(prep.car) and (sel == np.arange(len(sel))).all():
         sel = slice(None)  # type: ignore[assignment]  # every row, in order: no copies
     car = prep.car[sel]
@@ -384,6 +387,18 @@ def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
     if test == "volume_rank":
         return corrado(prep.mav[sel].mean(axis=-1), prep.vol_u[sel], prep.cols)
     raise BadInput(f"unknown test {test!r} (use {', '.join(TESTS)})")
+
+
+def _rank_test(prep: Prepared, test: str, rows: np.ndarray) -> Stat:
+    """``corrado`` or ``volume_rank`` on the rows ``rows`` (1-D) from the per-day sums of U,
+    ranked a block of rows at a time (``ranks.u_column_sums``): no (n, L + tau) U matrix."""
+    if test == "corrado":
+        estimate = prep.car[rows].mean(axis=-1)
+        usum, cnt = u_column_sums(prep.est_ar, prep.window_ar, rows)
+    else:
+        estimate = prep.mav[rows].mean(axis=-1)
+        usum, cnt = u_column_sums(prep.av_est, prep.window_av, rows)
+    return corrado_from_sums(estimate, usum, cnt, prep.cols, len(rows))
 
 
 def kind_of(test: str) -> str:
