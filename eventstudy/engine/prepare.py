@@ -24,7 +24,7 @@ import numpy as np
 from eventstudy.engine.bhar import buy_and_hold
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.panel import Panel
-from eventstudy.engine.ranks import rank_rows, rank_u
+from eventstudy.engine.ranks import ROWS, rank_rows, rank_u
 from eventstudy.engine.volume import abnormal_log_volume
 from eventstudy.engine.windows import Window
 from eventstudy.errors import BadInput
@@ -43,14 +43,22 @@ class Stat:
 def event_time_z(est_ar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each event's estimation residuals demeaned and scaled to unit norm over the days it has,
     in event time (column = position in the right-aligned estimation block): ``(z, ok)``; a
-    missing residual is 0 in ``z`` and False in ``ok``; a constant row is all 0."""
+    missing residual is 0 in ``z`` and False in ``ok``; a constant row is all 0. Made
+    ``ROWS`` events at a time (each row on its own: the temporaries stay small)."""
     ok = np.isfinite(est_ar)
+    z = np.empty(est_ar.shape)
+    for lo in range(0, len(est_ar), ROWS):
+        z[lo:lo + ROWS] = _unit_rows(est_ar[lo:lo + ROWS], ok[lo:lo + ROWS])
+    return z, ok
+
+
+def _unit_rows(est_ar: np.ndarray, ok: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(ok, est_ar, 0.0).sum(axis=1) / ok.sum(axis=1)
         dev = np.where(ok, est_ar - mean[:, None], 0.0)
         norm = np.sqrt((dev**2).sum(axis=1))
-        z = np.where(norm[:, None] > 0, dev / norm[:, None], 0.0)
-    return z, ok
+        z: np.ndarray = np.where(norm[:, None] > 0, dev / norm[:, None], 0.0)
+    return z
 
 
 def bhar(panel: Panel, window: Window) -> np.ndarray:
@@ -69,7 +77,7 @@ class Base:
     patell_var: np.ndarray  # (P,) dof/(dof-2): (L-2)/(L-4) for the market model
     pos_frac: np.ndarray  # (P,) share of positive estimation-window ARs
     est_sar: np.ndarray  # (P, L)
-    est_rank: np.ndarray  # (P, L) ranks of est_sar within the event
+    est_rank: np.ndarray  # (P, L) ranks of est_sar within the event (float32: exact halves)
     z: np.ndarray  # (P, L) unit-norm estimation residuals in event time (KP 2010)
     est_ok: np.ndarray  # (P, L) the estimation days each event has
     av_est: np.ndarray  # (P, L) abnormal log volume of the estimation block
@@ -87,7 +95,8 @@ def base(ar: AbnormalReturns) -> Base:
     z, ok = event_time_z(est)
     return Base(dof=np.asarray(ar.dof, float), sigma=np.sqrt(ar.sigma2),
                 patell_var=patell_var, pos_frac=pos_frac,
-                est_sar=est_sar, est_rank=rank_rows(est), z=z, est_ok=ok, av_est=av_est, av=av)
+                est_sar=est_sar, est_rank=rank_rows(est, np.empty(est.shape, np.float32)), z=z,
+                est_ok=ok, av_est=av_est, av=av)
 
 
 @dataclass

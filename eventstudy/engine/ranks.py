@@ -12,10 +12,11 @@ from eventstudy.engine.arrays import Floats, Ints
 ROWS = 512  # rows ranked at a time: the sort's temporaries stay small and are reused
 
 
-def rank_rows(x: Floats, out: Floats | None = None) -> Floats:
+def rank_rows(x: Floats, out: np.ndarray | None = None) -> Floats:
     """Average ranks (1 = smallest) along the rows of a 2-D array; NaN stays NaN.
     O(N W log W), ``ROWS`` rows at a time (each row is ranked on its own); ``out`` may be ``x``
-    itself (each block is ranked before it is overwritten)."""
+    itself (each block is ranked before it is overwritten), or float32 (ranks are halves: exact
+    below 2^23 columns)."""
     out = np.empty(x.shape) if out is None else out
     for lo in range(0, len(x), ROWS):
         out[lo:lo + ROWS] = _ranks(x[lo:lo + ROWS])
