@@ -16,8 +16,9 @@ estimation residuals (``est_ok`` marks the days an event has). Volume: a zero vo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -82,6 +83,9 @@ class Base:
     est_ok: np.ndarray  # (P, L) the estimation days each event has
     av_est: np.ndarray  # (P, L) abnormal log volume of the estimation block
     av: np.ndarray  # (P, W) abnormal log volume of the event block
+    # window-independent results by (name, rows.tobytes()): one dict shared by every window's
+    # ``Prepared`` made from this ``Base`` (e.g. KP's r-bar of a sample of events)
+    memo: dict[tuple[str, bytes], Any] = field(default_factory=dict, kw_only=True, repr=False)
 
 
 def base(ar: AbnormalReturns) -> Base:

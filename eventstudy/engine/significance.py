@@ -399,6 +399,8 @@ def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
         return _rank_test(prep, test, sel)
     if sel.ndim == 1 and test == "grank":
         return grank_rows(prep.car[sel], prep.scar[sel], prep.est_sar, prep.est_rank, sel)
+    if sel.ndim == 1 and test in ("kp", "volume_t"):
+        return _window_free(prep, test, sel)
     if sel.ndim == 1 and len(sel) == len(prep.car) and (sel == np.arange(len(sel))).all():
         sel = slice(None)  # type: ignore[assignment]  # every row, in order: no copies
     car = prep.car[sel]
@@ -441,6 +443,22 @@ def _rank_test(prep: Prepared, test: str, rows: np.ndarray) -> Stat:
         estimate = prep.mav[rows].mean(axis=-1)
         usum, cnt = u_column_sums(prep.av_est, prep.window_av, rows)
     return corrado_from_sums(estimate, usum, cnt, prep.cols, len(rows))
+
+
+def _window_free(prep: Prepared, test: str, rows: np.ndarray) -> Stat:
+    """``kp`` or ``volume_t`` on the rows ``rows`` (1-D), their window-independent part (KP's
+    r-bar, the per-day sums of the estimation-block abnormal log volume) made once per sample
+    of events and kept in ``prep.memo`` for the other windows."""
+    key = (test, rows.tobytes())
+    if key not in prep.memo:
+        every = len(rows) == len(prep.car) and bool((rows == np.arange(len(rows))).all())
+        pick = slice(None) if every else rows  # every row, in order: no copies
+        prep.memo[key] = (kp_rbar(prep.z[pick], prep.est_ok[pick]) if test == "kp"
+                          else column_sums(prep.av_est[pick]))
+    if test == "kp":
+        return kp_from_rbar(prep.car[rows], prep.scar[rows], prep.memo[key])
+    avsum, cnt = prep.memo[key]
+    return volume_t_from_sums(prep.mav[rows], avsum, cnt, prep.cols.stop - prep.cols.start)
 
 
 def kind_of(test: str) -> str:
