@@ -139,3 +139,32 @@ def test_rank_tests_on_the_real_hk_panel_match_scipy_loops(hk_study, window) -> 
         whole = compute(prep, test, sel[None, :])  # the (samples, n) path: one U matrix
         assert float(got.statistic) == float(whole.statistic[0]), test
         assert float(got.p_value) == pytest.approx(float(whole.p_value[0]), rel=1e-15), test
+
+
+def test_abnormal_log_volume_of_a_window_view_equals_the_formula(hk_study) -> None:  # type: ignore[no-untyped-def]
+    """Campbell & Wasley (1996) on real HK volume: log(1 + V) less the index's log(1 + V_m)
+    (rows where the index has volume on half the days), less the estimation-window mean; the
+    estimation part is shared by a panel and its window view, the numbers are the formula's."""
+    from eventstudy.engine.volume import abnormal_log_volume
+
+    ar = hk_study.ar
+    view = ar.window_view((-1, 1))
+    assert ar.market_volume is not None
+    m_est, m_event = ar.market_volume
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = np.where(ar.panel.est_vol > 0, np.log1p(ar.panel.est_vol), np.nan)
+        event = np.where(ar.panel.vol > 0, np.log1p(ar.panel.vol), np.nan)
+        lm_est = np.where(m_est > 0, np.log1p(m_est), np.nan)
+        lm_event = np.where(m_event > 0, np.log1p(m_event), np.nan)
+        have = (np.isfinite(est) & np.isfinite(lm_est)).sum(axis=1)
+        adjust = (have >= 0.5 * np.isfinite(est).sum(axis=1))[:, None]
+        est = np.where(adjust, est - lm_est, est)
+        event = np.where(adjust, event - lm_event, event)
+        mean = np.nanmean(est, axis=1)[:, None]
+    assert adjust.any()
+    full_est, full_event = abnormal_log_volume(ar.panel, ar.market_volume)
+    view_est, view_event = abnormal_log_volume(view.panel, view.market_volume)
+    np.testing.assert_allclose(full_est, est - mean, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(full_event, event - mean, rtol=1e-13, atol=1e-13)
+    np.testing.assert_array_equal(view_est, full_est)
+    np.testing.assert_array_equal(view_event, full_event[:, ar.cols((-1, 1))])
