@@ -213,7 +213,7 @@ def _grank_u(g: np.ndarray, est_sar: np.ndarray, est_rank: np.ndarray
     # in-place sums equal (rank + above) / (T + 1) - 1/2 written out)
     u_est = (est_sar > g).astype(float)
     u_est += est_rank
-    u_est[equal] += 0.5
+    np.add(u_est, 0.5, out=u_est, where=equal)
     u_est /= size[..., None] + 1.0
     u_est -= 0.5
     return u0, u_est
@@ -242,11 +242,12 @@ def grank_rows(car: np.ndarray, scar: np.ndarray, est_sar: np.ndarray, est_rank:
         chunk = rows[lo:lo + GRANK_ROWS]
         u0[lo:lo + len(chunk)], u_est = _grank_u(g[lo:lo + len(chunk)], est_sar[chunk],
                                                  est_rank[chunk])
-        ok = np.isfinite(u_est)
-        cnt += ok.sum(axis=0)
-        u_est[~ok] = 0.0
+        missing = np.isnan(u_est)  # U is NaN exactly where the residual is missing
+        cnt += len(chunk) - missing.sum(axis=0)
+        block = stack[1:len(chunk) + 1]
+        np.copyto(block, u_est)
+        np.copyto(block, 0.0, where=missing)
         stack[0] = usum
-        stack[1:len(chunk) + 1] = u_est
         usum = stack[:len(chunk) + 1].sum(axis=0)
     return grank_from_sums(car.mean(axis=-1), usum, cnt, u0.mean(axis=-1), n)
 
