@@ -122,8 +122,9 @@ class Prepared(Base):
 
     @cached_property
     def ret_u(self) -> np.ndarray:
-        """(P, L + tau) Corrado U of ARs over estimation + tested window (made when a rank
-        test first asks: O(P (L + tau) log(L + tau)))."""
+        """(P, L + tau) Corrado U of ARs over estimation + tested window, for many samples at
+        once (a (samples, n) selection); one sample sums U a block of events at a time
+        (``ranks.u_column_sums``) without it. O(P (L + tau) log(L + tau))."""
         return rank_u(np.hstack([self.est_ar, self.window_ar]), overwrite=True)
 
     @cached_property
