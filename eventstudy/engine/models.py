@@ -141,12 +141,76 @@ def _masked_mean(x: Floats, valid: Bools, n: Floats) -> Floats:
 
 
 def _fit_arrays(model: str, panel: Panel) -> dict[str, Floats]:
-    """Fit ``model`` on every row of the estimation block; NaN-aware, no Python loop."""
-    y, x = panel.est_ret, panel.est_mkt
+    """Fit ``model`` on every row of the estimation block; NaN-aware, no Python loop. The rows
+    without a missing estimation day take ``_fit_full`` (no masks: the same operations on the
+    same numbers, so the same results bit for bit), the others ``_fit_masked``."""
+    if model not in ("market", "constant_mean", "market_adjusted"):
+        raise BadInput(f"unknown model {model!r} (use {', '.join(MODEL_NAMES)})")
+    y, x, ret, mkt = panel.est_ret, panel.est_mkt, panel.ret, panel.mkt
+    sums = y.sum(axis=1), x.sum(axis=1)
+    full = np.isfinite(sums[0]) & np.isfinite(sums[1])  # no NaN or inf in the row
+    if full.all():
+        return _fit_full(model, y, x, ret, mkt, sums)
+    if not full.any():
+        return _fit_masked(model, y, x, ret, mkt)
+    parts = [(full, _fit_full(model, y[full], x[full], ret[full], mkt[full],
+                              (sums[0][full], sums[1][full]))),
+             (~full, _fit_masked(model, y[~full], x[~full], ret[~full], mkt[~full]))]
+    out: dict[str, Floats] = {}
+    for key, value in parts[0][1].items():
+        out[key] = np.empty((len(y), *value.shape[1:]))
+        for rows, fitted in parts:
+            out[key][rows] = fitted[key]
+    return out
+
+
+def _fit_full(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats,
+              sums: tuple[Floats, Floats]) -> dict[str, Floats]:
+    """``_fit_masked`` for rows without a missing estimation day (every mask True): the same
+    formulas without the masks. ``sums``: the row sums of ``y`` and ``x``."""
+    n = np.full(len(y), float(y.shape[1]))
+    zeros_n, zeros_nw = np.zeros(len(n)), np.zeros(ret.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if model == "market":
+            mx, my = sums[1] / n, sums[0] / n
+            dx = x - mx[:, None]
+            sxx = np.einsum("ij,ij->i", dx, dx)
+            flat = sxx <= DEGENERATE_RELATIVE_VARIANCE * np.einsum("ij,ij->i", x, x)
+            sxx = np.where(flat, np.nan, sxx)
+            beta = np.einsum("ij,ij->i", dx, y) / sxx
+            alpha = my - beta * mx
+            d = mkt - mx[:, None]
+            d /= np.sqrt(sxx)[:, None]
+            h0, k = 1.0 / n, 2
+            fitted = np.multiply(beta[:, None], x, out=dx)  # dx is not needed any more
+        else:
+            if model == "constant_mean":
+                alpha, beta = sums[0] / n, zeros_n
+                h0, d, k = 1.0 / n, zeros_nw, 1
+            else:
+                alpha, beta, h0, d, k = zeros_n, np.ones(len(n)), zeros_n, zeros_nw, 0
+            fitted = beta[:, None] * x
+        est_ar = y - alpha[:, None]
+        est_ar -= fitted  # y - alpha - beta x, evaluated left to right as in _fit_masked
+        ar = ret - alpha[:, None]
+        ar -= beta[:, None] * mkt
+        if model == "market_adjusted":
+            est_dev, k = est_ar - (est_ar.sum(axis=1) / n)[:, None], 1
+        else:
+            est_dev = est_ar
+        ssr = np.einsum("ij,ij->i", est_dev, est_dev)
+        dof = n - k
+        sigma2 = ssr / dof
+    return dict(alpha=alpha, beta=beta, sigma2=sigma2, dof=dof, n_est=n, h0=h0, d=d, ar=ar,
+                est_ar=est_ar)
+
+
+def _fit_masked(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats
+                ) -> dict[str, Floats]:
+    """Fit ``model`` on each row's estimation days with both returns (NaN elsewhere)."""
     valid = np.isfinite(y) & np.isfinite(x)
     n = valid.sum(axis=1).astype(float)
-    w = panel.ret.shape[1]
-    zeros_n, zeros_nw = np.zeros(len(n)), np.zeros((len(n), w))
+    zeros_n, zeros_nw = np.zeros(len(n)), np.zeros(ret.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         if model == "market":
             x0, y0 = np.where(valid, x, 0.0), np.where(valid, y, 0.0)
@@ -159,16 +223,14 @@ def _fit_arrays(model: str, panel: Panel) -> dict[str, Floats]:
             sxx = np.where(flat, np.nan, sxx)
             beta = np.einsum("ij,ij->i", dx, y0) / sxx  # sum dx = 0: no need to centre y
             alpha = my - beta * mx
-            h0, d, k = 1.0 / n, (panel.mkt - mx[:, None]) / np.sqrt(sxx)[:, None], 2
+            h0, d, k = 1.0 / n, (mkt - mx[:, None]) / np.sqrt(sxx)[:, None], 2
         elif model == "constant_mean":
             alpha, beta = _masked_mean(y, valid, n), zeros_n
             h0, d, k = 1.0 / n, zeros_nw, 1
-        elif model == "market_adjusted":
+        else:  # market_adjusted
             alpha, beta, h0, d, k = zeros_n, np.ones(len(n)), zeros_n, zeros_nw, 0
-        else:
-            raise BadInput(f"unknown model {model!r} (use {', '.join(MODEL_NAMES)})")
         est_ar = np.where(valid, y - alpha[:, None] - beta[:, None] * x, np.nan)
-        ar = panel.ret - alpha[:, None] - beta[:, None] * panel.mkt
+        ar = ret - alpha[:, None] - beta[:, None] * mkt
         if model == "market_adjusted":
             # No parameter is estimated; s^2 is the sample variance of R - Rm (Brown-Warner 1985).
             center = _masked_mean(est_ar, valid, n)
@@ -264,11 +326,17 @@ def _constant_stock(panel: Panel) -> Bools:
     """Rows whose stock return does not vary over the estimation window (a price that never
     moves): market-adjusted returns would be -Rm, a model of nothing."""
     y = panel.est_ret
-    ok = np.isfinite(y)
-    n = ok.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, y, 0.0).sum(axis=1) / n
-        var = np.where(ok, (y - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
+        total = y.sum(axis=1)
+        if np.isfinite(total).all():  # no missing day: the same sums without the masks
+            n = np.full(len(y), y.shape[1])
+            dev = y - (total / n)[:, None]
+            var = np.square(dev, out=dev).sum(axis=1) / (n - 1)
+        else:
+            ok = np.isfinite(y)
+            n = ok.sum(axis=1)
+            mean = np.where(ok, y, 0.0).sum(axis=1) / n
+            var = np.where(ok, (y - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
     constant: Bools = (n >= 2) & (var <= 1e-14)
     return constant
 
