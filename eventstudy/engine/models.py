@@ -140,13 +140,31 @@ def _masked_mean(x: Floats, valid: Bools, n: Floats) -> Floats:
     return mean
 
 
+FIT_ROWS = 256  # events fitted at a time: a block's temporaries stay in cache
+
+
 def _fit_arrays(model: str, panel: Panel) -> dict[str, Floats]:
-    """Fit ``model`` on every row of the estimation block; NaN-aware, no Python loop. The rows
-    without a missing estimation day take ``_fit_full`` (no masks: the same operations on the
-    same numbers, so the same results bit for bit), the others ``_fit_masked``."""
+    """Fit ``model`` on every row of the estimation block; NaN-aware, ``FIT_ROWS`` events at a
+    time (every quantity is per row). The rows without a missing estimation day take
+    ``_fit_full`` (no masks: the same operations on the same numbers, so the same results bit
+    for bit), the others ``_fit_masked``."""
     if model not in ("market", "constant_mean", "market_adjusted"):
         raise BadInput(f"unknown model {model!r} (use {', '.join(MODEL_NAMES)})")
-    y, x, ret, mkt = panel.est_ret, panel.est_mkt, panel.ret, panel.mkt
+    arrays = panel.est_ret, panel.est_mkt, panel.ret, panel.mkt
+    n_rows = len(arrays[0])
+    out: dict[str, Floats] = {}
+    for start in range(0, max(n_rows, 1), FIT_ROWS):
+        rows = slice(start, start + FIT_ROWS)
+        for key, value in _fit_rows(model, *(a[rows] for a in arrays)).items():
+            if key not in out:
+                out[key] = np.empty((n_rows, *value.shape[1:]))
+            out[key][rows] = value
+    return out
+
+
+def _fit_rows(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats
+              ) -> dict[str, Floats]:
+    """``_fit_arrays`` of a block of rows."""
     sums = y.sum(axis=1), x.sum(axis=1)
     full = np.isfinite(sums[0]) & np.isfinite(sums[1])  # no NaN or inf in the row
     if full.all():
@@ -326,6 +344,15 @@ def _constant_stock(panel: Panel) -> Bools:
     """Rows whose stock return does not vary over the estimation window (a price that never
     moves): market-adjusted returns would be -Rm, a model of nothing."""
     y = panel.est_ret
+    constant = np.zeros(len(y), dtype=bool)
+    for start in range(0, len(y), FIT_ROWS):
+        rows = slice(start, start + FIT_ROWS)
+        constant[rows] = _constant_rows(y[rows])
+    return constant
+
+
+def _constant_rows(y: Floats) -> Bools:
+    """``_constant_stock`` of a block of estimation returns."""
     with np.errstate(invalid="ignore", divide="ignore"):
         total = y.sum(axis=1)
         if np.isfinite(total).all():  # no missing day: the same sums without the masks
