@@ -23,7 +23,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from eventstudy.engine.arrays import Floats, Ints
 
-
 BLOCK_ROWS = 128  # rows of estimation residuals whose sums are made and counted at a time
 
 
