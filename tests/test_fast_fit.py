@@ -200,3 +200,18 @@ def test_constant_stock_rows_found_on_both_paths() -> None:
 def test_an_unknown_model_is_bad_input(bundled: Panel) -> None:
     with pytest.raises(BadInput, match="unknown model"):
         models.fit_model(bundled, "capm2")
+
+
+@pytest.mark.parametrize("model", ["market", "constant_mean"])
+def test_parameter_r2_equals_one_minus_ssr_over_sst(bundled: Panel, model: str) -> None:
+    """R^2 = 1 - SSR / SST over each event's fitted days, on rows with and without holes."""
+    for panel in (trimmed(bundled), bundled, synthetic_panel(300, 120, 21, seed=8)):
+        table = models.parameter_table(models.fit_model(panel, model, fallback=None))
+        want = ols_per_event(panel, model)
+        for i in range(panel.n_events):
+            keep = np.isfinite(want["est_ar"][i])
+            y = panel.est_ret[i, keep]
+            r2 = 1.0 - (want["est_ar"][i, keep] ** 2).sum() / ((y - y.mean()) ** 2).sum()
+            assert table["r2"].iloc[i] == pytest.approx(r2, rel=1e-9, abs=1e-12)
+    adjusted = models.parameter_table(models.fit_model(bundled, "market_adjusted"))
+    assert adjusted["r2"].isna().all()

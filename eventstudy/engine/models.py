@@ -384,15 +384,31 @@ def parameter_table(ar: AbnormalReturns) -> pd.DataFrame:
     """One row per event: model, alpha, every slope, sigma, R^2 and n of the estimation fit.
     R^2 = 1 - SSR / SST over the estimation days (NaN for market-adjusted returns, which
     estimate nothing)."""
-    valid = np.isfinite(ar.est_ar)  # the fitted days (numpy's nanmean/nansum written out)
-    y = np.where(valid, ar.panel.est_ret, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ybar = y.sum(axis=1) / valid.sum(axis=1)
-        sst = np.where(valid, (y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
-        ssr = np.where(valid, ar.est_ar**2, 0.0).sum(axis=1)
-        r2 = np.where(ar.model == "market_adjusted", np.nan, 1.0 - ssr / sst)
+    r2 = np.empty(len(ar.est_ar))
+    for start in range(0, len(r2), FIT_ROWS):
+        rows = slice(start, start + FIT_ROWS)
+        r2[rows] = _r2_rows(ar.panel.est_ret[rows], ar.est_ar[rows])
+    r2 = np.where(ar.model == "market_adjusted", np.nan, r2)
     slopes = {k: v for k, v in ar.params.items() if k != "alpha"} or {"beta": ar.beta}
     return pd.DataFrame({"event_id": ar.panel.events.index.to_numpy(),
                          "model": [MODEL_NAMES[m] for m in ar.model], "alpha": ar.alpha,
                          **slopes, "sigma": np.sqrt(ar.sigma2), "r2": r2,
                          "n": ar.n_est.astype(int), "dof": ar.dof})
+
+
+def _r2_rows(est_ret: Floats, est_ar: Floats) -> Floats:
+    """1 - SSR / SST of a block of rows over their fitted days (finite residuals); the rows
+    without a missing day all at once without the masks (the same sums)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if np.isfinite(est_ar.sum(axis=1)).all():
+            dev = est_ret - (est_ret.sum(axis=1) / est_ret.shape[1])[:, None]
+            sst = np.square(dev, out=dev).sum(axis=1)
+            ssr = np.square(est_ar).sum(axis=1)
+        else:
+            valid = np.isfinite(est_ar)  # the fitted days (numpy's nanmean/nansum written out)
+            y = np.where(valid, est_ret, 0.0)
+            ybar = y.sum(axis=1) / valid.sum(axis=1)
+            sst = np.where(valid, (y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
+            ssr = np.where(valid, est_ar**2, 0.0).sum(axis=1)
+        r2: Floats = 1.0 - ssr / sst
+    return r2
