@@ -84,23 +84,29 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
                 listings: dict[str, Listing]) -> pd.DataFrame:
     panel = ar.panel
     frame = panel.events.reset_index(drop=True)  # tidy: event_id is a column, not the index
+    moved = frame.pop("day0_note").tolist() if "day0_note" in frame else [""] * len(frame)
     c0 = panel.column(0)
-    frame["name"] = [listings[t].name if t in listings else t for t in frame["ticker"]]
-    frame["model"] = [MODEL_NAMES[m] for m in ar.model]
-    frame["alpha"], frame["beta"] = ar.alpha, ar.beta
-    frame["sigma"] = np.sqrt(ar.sigma2)
-    frame["estimation_used"] = ar.n_est.astype(int)  # sessions the fit used (returns on both)
-    frame["close_0"] = panel.close[:, c0] if panel.close is not None else np.nan
-    frame["return_0"], frame["market_return_0"] = panel.ret[:, c0], panel.mkt[:, c0]
-    frame["ar_0"] = ar.ar[:, c0]
+    tickers = frame["ticker"].tolist()
     with np.errstate(invalid="ignore", divide="ignore"):
-        frame["t_0"] = ar.t_at(c0)
-    frame["volume_ratio_0"] = day0_volume_ratio(view)
-    frame["volume_ratio"] = event_window_volume_ratio(view)
-    moved = frame.pop("day0_note") if "day0_note" in frame else pd.Series("", frame.index)
-    frame["note"] = ["; ".join(n for n in (m, ar.notes.get(i, "")) if n)
-                     for i, m in enumerate(moved)]
-    return frame
+        t0 = ar.t_at(c0)
+    notes = ar.notes
+    added = {
+        "name": [listings[t].name if t in listings else t for t in tickers],
+        "model": [MODEL_NAMES[m] for m in ar.model.tolist()],
+        "alpha": ar.alpha, "beta": ar.beta, "sigma": np.sqrt(ar.sigma2),
+        "estimation_used": ar.n_est.astype(int),  # sessions the fit used (returns on both)
+        "close_0": panel.close[:, c0] if panel.close is not None else np.nan,
+        "return_0": panel.ret[:, c0], "market_return_0": panel.mkt[:, c0],
+        "ar_0": ar.ar[:, c0], "t_0": t0,
+        "volume_ratio_0": day0_volume_ratio(view),
+        "volume_ratio": event_window_volume_ratio(view),
+        "note": [_joined(m, notes.get(i, "")) for i, m in enumerate(moved)]}
+    return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
+
+
+def _joined(first: str, second: str) -> str:
+    """The non-empty of two notes, joined by "; "."""
+    return f"{first}; {second}" if first and second else first or second
 
 
 def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
