@@ -150,44 +150,51 @@ def _fit_arrays(model: str, panel: Panel) -> dict[str, Floats]:
     for bit), the others ``_fit_masked``."""
     if model not in ("market", "constant_mean", "market_adjusted"):
         raise BadInput(f"unknown model {model!r} (use {', '.join(MODEL_NAMES)})")
-    arrays = panel.est_ret, panel.est_mkt, panel.ret, panel.mkt
-    n_rows = len(arrays[0])
-    out: dict[str, Floats] = {}
-    for start in range(0, max(n_rows, 1), FIT_ROWS):
+    # rows in memory order: numpy's row sums add in the same order whatever the panel's layout
+    y, x, ret, mkt = (np.ascontiguousarray(a, dtype=float) for a in (
+        panel.est_ret, panel.est_mkt, panel.ret, panel.mkt))
+    out = _empty_fit(y, x, ret, mkt)
+    for start in range(0, len(y), FIT_ROWS):
         rows = slice(start, start + FIT_ROWS)
-        for key, value in _fit_rows(model, *(a[rows] for a in arrays)).items():
-            if key not in out:
-                out[key] = np.empty((n_rows, *value.shape[1:]))
-            out[key][rows] = value
+        _fit_rows(model, y[rows], x[rows], ret[rows], mkt[rows],
+                  {k: v[rows] for k, v in out.items()})
     return out
 
 
-def _fit_rows(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats
-              ) -> dict[str, Floats]:
-    """``_fit_arrays`` of a block of rows."""
+def _empty_fit(y: Floats, x: Floats, ret: Floats, mkt: Floats) -> dict[str, Floats]:
+    """The arrays a fit fills: one number per row, the event block (``d``, ``ar``) and the
+    estimation block (``est_ar``)."""
+    out = {k: np.empty(len(y)) for k in ("alpha", "beta", "sigma2", "dof", "n_est", "h0")}
+    return {**out, "d": np.empty(ret.shape), "ar": np.empty(ret.shape),
+            "est_ar": np.empty(y.shape)}
+
+
+def _fit_rows(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats,
+              into: dict[str, Floats]) -> None:
+    """``_fit_arrays`` of a block of rows, written ``into`` its arrays."""
     sums = y.sum(axis=1), x.sum(axis=1)
     full = np.isfinite(sums[0]) & np.isfinite(sums[1])  # no NaN or inf in the row
     if full.all():
-        return _fit_full(model, y, x, ret, mkt, sums)
-    if not full.any():
-        return _fit_masked(model, y, x, ret, mkt)
-    parts = [(full, _fit_full(model, y[full], x[full], ret[full], mkt[full],
-                              (sums[0][full], sums[1][full]))),
-             (~full, _fit_masked(model, y[~full], x[~full], ret[~full], mkt[~full]))]
-    out: dict[str, Floats] = {}
-    for key, value in parts[0][1].items():
-        out[key] = np.empty((len(y), *value.shape[1:]))
-        for rows, fitted in parts:
-            out[key][rows] = fitted[key]
-    return out
+        _fit_full(model, y, x, ret, mkt, sums, into)
+        return
+    parts = [(~full, _fit_masked(model, y[~full], x[~full], ret[~full], mkt[~full]))]
+    if full.any():
+        parts.append((full, _fit_full(model, y[full], x[full], ret[full], mkt[full],
+                                      (sums[0][full], sums[1][full]))))
+    for rows, fitted in parts:
+        for key, value in fitted.items():
+            into[key][rows] = value
 
 
 def _fit_full(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats,
-              sums: tuple[Floats, Floats]) -> dict[str, Floats]:
+              sums: tuple[Floats, Floats], into: dict[str, Floats] | None = None
+              ) -> dict[str, Floats]:
     """``_fit_masked`` for rows without a missing estimation day (every mask True): the same
-    formulas without the masks. ``sums``: the row sums of ``y`` and ``x``."""
-    n = np.full(len(y), float(y.shape[1]))
-    zeros_n, zeros_nw = np.zeros(len(n)), np.zeros(ret.shape)
+    formulas without the masks. ``sums``: the row sums of ``y`` and ``x``; ``into``: the
+    arrays to fill (``_empty_fit``; new ones by default), returned."""
+    out = into if into is not None else _empty_fit(y, x, ret, mkt)
+    n = out["n_est"]
+    n[:] = y.shape[1]
     with np.errstate(invalid="ignore", divide="ignore"):
         if model == "market":
             mx, my = sums[1] / n, sums[0] / n
@@ -197,30 +204,30 @@ def _fit_full(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats,
             sxx = np.where(flat, np.nan, sxx)
             beta = np.einsum("ij,ij->i", dx, y) / sxx
             alpha = my - beta * mx
-            d = mkt - mx[:, None]
-            d /= np.sqrt(sxx)[:, None]
-            h0, k = 1.0 / n, 2
+            np.divide(np.subtract(mkt, mx[:, None], out=out["d"]), np.sqrt(sxx)[:, None],
+                      out=out["d"])
+            out["h0"][:], k = 1.0 / n, 2
             fitted = np.multiply(beta[:, None], x, out=dx)  # dx is not needed any more
         else:
             if model == "constant_mean":
-                alpha, beta = sums[0] / n, zeros_n
-                h0, d, k = 1.0 / n, zeros_nw, 1
+                alpha, beta, out["h0"][:], k = sums[0] / n, np.zeros(len(n)), 1.0 / n, 1
             else:
-                alpha, beta, h0, d, k = zeros_n, np.ones(len(n)), zeros_n, zeros_nw, 0
+                alpha, beta, out["h0"][:], k = np.zeros(len(n)), np.ones(len(n)), 0.0, 0
+            out["d"][:] = 0.0
             fitted = beta[:, None] * x
-        est_ar = y - alpha[:, None]
+        out["alpha"][:], out["beta"][:] = alpha, beta
+        est_ar = np.subtract(y, alpha[:, None], out=out["est_ar"])
         est_ar -= fitted  # y - alpha - beta x, evaluated left to right as in _fit_masked
-        ar = ret - alpha[:, None]
-        ar -= beta[:, None] * mkt
+        np.subtract(ret, alpha[:, None], out=out["ar"])
+        out["ar"] -= beta[:, None] * mkt
         if model == "market_adjusted":
             est_dev, k = est_ar - (est_ar.sum(axis=1) / n)[:, None], 1
         else:
             est_dev = est_ar
         ssr = np.einsum("ij,ij->i", est_dev, est_dev)
-        dof = n - k
-        sigma2 = ssr / dof
-    return dict(alpha=alpha, beta=beta, sigma2=sigma2, dof=dof, n_est=n, h0=h0, d=d, ar=ar,
-                est_ar=est_ar)
+        np.subtract(n, k, out=out["dof"])
+        np.divide(ssr, out["dof"], out=out["sigma2"])
+    return out
 
 
 def _fit_masked(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats
@@ -343,7 +350,7 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
 def _constant_stock(panel: Panel) -> Bools:
     """Rows whose stock return does not vary over the estimation window (a price that never
     moves): market-adjusted returns would be -Rm, a model of nothing."""
-    y = panel.est_ret
+    y = np.ascontiguousarray(panel.est_ret)
     constant = np.zeros(len(y), dtype=bool)
     for start in range(0, len(y), FIT_ROWS):
         rows = slice(start, start + FIT_ROWS)
@@ -385,9 +392,10 @@ def parameter_table(ar: AbnormalReturns) -> pd.DataFrame:
     R^2 = 1 - SSR / SST over the estimation days (NaN for market-adjusted returns, which
     estimate nothing)."""
     r2 = np.empty(len(ar.est_ar))
+    est_ret, est_ar = np.ascontiguousarray(ar.panel.est_ret), np.ascontiguousarray(ar.est_ar)
     for start in range(0, len(r2), FIT_ROWS):
         rows = slice(start, start + FIT_ROWS)
-        r2[rows] = _r2_rows(ar.panel.est_ret[rows], ar.est_ar[rows])
+        r2[rows] = _r2_rows(est_ret[rows], est_ar[rows])
     r2 = np.where(ar.model == "market_adjusted", np.nan, r2)
     slopes = {k: v for k, v in ar.params.items() if k != "alpha"} or {"beta": ar.beta}
     return pd.DataFrame({"event_id": ar.panel.events.index.to_numpy(),

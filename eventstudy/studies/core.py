@@ -247,10 +247,11 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
     listings = listings or {}
     events_out = cache(partial(_event_rows, ar, view, listings))  # made once, when first read
     head = ar.panel.events  # the columns the notes read (``_event_rows`` adds to them)
-    wanted = cross_section or head["ticker"].nunique() > 1
+    tickers = list(dict.fromkeys(head["ticker"].tolist()))
+    wanted = cross_section or len(tickers) > 1
     said = [*dict.fromkeys(notes), *cleaning_notes(head, options)]
     said += volume_notes(unadjusted_events(ar))
-    found = {t: sources(t) for t in _tickers_loaded(head, options)}
+    found = {t: sources(t) for t in _tickers_loaded(tickers, options)}
     extras: dict[str, Any] = {"adjustment": {t: adjustment
                                              for t, (_, adjustment) in found.items()}}
     if ipo is not None:
@@ -363,9 +364,11 @@ def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
 
 
-def _tickers_loaded(events: pd.DataFrame, options: StudyOptions) -> list[str]:
-    tickers = list(dict.fromkeys(events["ticker"]))
-    markets = [index_ticker(options.market, t) for t in tickers]
+def _tickers_loaded(tickers: list[str], options: StudyOptions) -> list[str]:
+    """The studied tickers, then their market indexes (each once)."""
+    fixed = options.market not in (None, "", IPO_INDEX)  # one index for every ticker
+    markets = ([index_ticker(options.market, tickers[0])] if fixed and tickers
+               else [index_ticker(options.market, t) for t in tickers])
     return list(dict.fromkeys([*tickers, *markets]))
 
 
