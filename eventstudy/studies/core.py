@@ -113,7 +113,8 @@ def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
     """Study notes: estimation sessions left out (other event windows of the same firm) and
     placeholder rows dropped; per event for small studies, totals for large ones."""
     span = window_label(options.event_span)
-    events = events.set_index("event_id") if "event_id" in events else events
+    if len(events) <= PROGRESS_MIN and "event_id" in events:
+        events = events.set_index("event_id")  # per event: keyed by its id
     dropped = events.get("placeholders_dropped", pd.Series(0, events.index))
     excluded = events.get("estimation_excluded", pd.Series(0, events.index))
     if len(events) > PROGRESS_MIN:
@@ -307,8 +308,11 @@ def volume_notes(plain: Sequence[object]) -> list[str]:
 
 
 def overlap_table(ar: AbnormalReturns, opts: StudyOptions) -> tuple[pd.DataFrame, list[str]]:
-    """The overlapping event windows, with the note they call for."""
-    overlaps = overlapping_windows(ar.window_view(opts.window))
+    """The overlapping event windows, with the note they call for; only the events of a firm
+    with several events can overlap (the others are left out of the pairing)."""
+    view = ar.panel.window_view(opts.window)
+    several = ar.panel.events["ticker"].duplicated(keep=False).to_numpy()
+    overlaps = overlapping_windows(view if several.all() else view.subset(several))
     return overlaps, overlap_notes(overlaps)
 
 
