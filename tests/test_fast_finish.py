@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from eventstudy.engine.crosssection import overlapping_windows
+from eventstudy.engine.models import event_ids
 from eventstudy.studies import core
 from eventstudy.studies.batch import batch_study
 
@@ -58,3 +60,17 @@ def test_events_table_columns_and_values() -> None:
     t0 = ar.ar[:, c0] / np.sqrt(ar.sigma2 * (1 + ar.h0 + ar.d[:, c0] ** 2))
     np.testing.assert_allclose(events["t_0"].to_numpy(), t0, rtol=1e-12)
     assert events["event_id"].tolist() == list(ar.panel.events.index)
+
+
+@pytest.mark.parametrize("dtype", [None, object])
+def test_event_ids_equal_the_repeated_values(dtype: object) -> None:
+    """The id column of a long table, taken from the events' index, is the column the index's
+    values repeated as a numpy array make (same values, same dtype)."""
+    index = pd.Index(["0020.HK:a:2022-06-30", "9660.HK:b:2025-04-24", "1024.HK:c:2021-08-05"],
+                     dtype=dtype)  # type: ignore[call-overload]
+    rows = np.repeat(np.arange(3), 4)
+    got = pd.DataFrame({"event_id": event_ids(index, rows)})
+    want = pd.DataFrame({"event_id": np.repeat(index.to_numpy(), 4)})
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    pd.testing.assert_frame_equal(pd.DataFrame({"event_id": event_ids(index)}),
+                                  pd.DataFrame({"event_id": index.to_numpy()}), check_exact=True)

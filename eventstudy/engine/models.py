@@ -398,7 +398,7 @@ def parameter_table(ar: AbnormalReturns) -> pd.DataFrame:
         r2[rows] = _r2_rows(est_ret[rows], est_ar[rows])
     r2 = np.where(ar.model == "market_adjusted", np.nan, r2)
     slopes = {k: v for k, v in ar.params.items() if k != "alpha"} or {"beta": ar.beta}
-    return pd.DataFrame({"event_id": ar.panel.events.index.to_numpy(),
+    return pd.DataFrame({"event_id": event_ids(ar.panel.events.index),
                          "model": [MODEL_NAMES[m] for m in ar.model], "alpha": ar.alpha,
                          **slopes, "sigma": np.sqrt(ar.sigma2), "r2": r2,
                          "n": ar.n_est.astype(int), "dof": ar.dof})
@@ -420,3 +420,13 @@ def _r2_rows(est_ret: Floats, est_ar: Floats) -> Floats:
             ssr = np.where(valid, est_ar**2, 0.0).sum(axis=1)
         r2: Floats = 1.0 - ssr / sst
     return r2
+
+
+def event_ids(index: pd.Index, rows: Ints | None = None) -> Any:
+    """The event ids of ``index`` (at positions ``rows``, e.g. repeated per day or window), as
+    a table's column: an Arrow-backed string index is taken as such (no Python string per
+    row), any other as the numpy array of its values."""
+    taken = index if rows is None else index.take(rows)
+    if isinstance(taken.dtype, pd.StringDtype):
+        return taken.array
+    return taken.to_numpy()
