@@ -39,12 +39,6 @@ def test_no_repeat_firm_no_overlap_with_the_same_columns() -> None:
     pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
-def test_event_notes_join_the_day0_and_model_notes() -> None:
-    assert core._joined("a", "b") == "; ".join(n for n in ("a", "b") if n) == "a; b"
-    for first, second in (("", "b"), ("a", ""), ("", "")):
-        assert core._joined(first, second) == "; ".join(n for n in (first, second) if n)
-
-
 def test_events_table_columns_and_values() -> None:
     """The events table: the panel's event columns, then the fit's and day 0's, each equal to
     the arrays it is read from."""

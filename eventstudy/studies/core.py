@@ -89,7 +89,6 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
     tickers = frame["ticker"].tolist()
     with np.errstate(invalid="ignore", divide="ignore"):
         t0 = ar.t_at(c0)
-    notes = ar.notes
     added = {
         "name": [listings[t].name if t in listings else t for t in tickers],
         "model": [MODEL_NAMES[m] for m in ar.model.tolist()],
@@ -98,15 +97,9 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
         "close_0": panel.close[:, c0] if panel.close is not None else np.nan,
         "return_0": panel.ret[:, c0], "market_return_0": panel.mkt[:, c0],
         "ar_0": ar.ar[:, c0], "t_0": t0,
-        "volume_ratio_0": day0_volume_ratio(view),
-        "volume_ratio": event_window_volume_ratio(view),
-        "note": [_joined(m, notes.get(i, "")) for i, m in enumerate(moved)]}
+        "volume_ratio_0": day0_volume_ratio(view), "volume_ratio": event_window_volume_ratio(view),
+        "note": ["; ".join(filter(None, (m, ar.notes.get(i, "")))) for i, m in enumerate(moved)]}
     return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
-
-
-def _joined(first: str, second: str) -> str:
-    """The non-empty of two notes, joined by "; "."""
-    return f"{first}; {second}" if first and second else first or second
 
 
 def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
@@ -308,8 +301,7 @@ def volume_notes(plain: Sequence[object]) -> list[str]:
 
 
 def overlap_table(ar: AbnormalReturns, opts: StudyOptions) -> tuple[pd.DataFrame, list[str]]:
-    """The overlapping event windows, with the note they call for; only the events of a firm
-    with several events can overlap (the others are left out of the pairing)."""
+    """The overlapping event windows (only a firm's several events can overlap), its note."""
     view = ar.panel.window_view(opts.window)
     several = ar.panel.events["ticker"].duplicated(keep=False).to_numpy()
     overlaps = overlapping_windows(view if several.all() else view.subset(several))
@@ -369,10 +361,7 @@ def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _tickers_loaded(tickers: list[str], options: StudyOptions) -> list[str]:
-    """The studied tickers, then their market indexes (each once)."""
-    fixed = options.market not in (None, "", IPO_INDEX)  # one index for every ticker
-    markets = ([index_ticker(options.market, tickers[0])] if fixed and tickers
-               else [index_ticker(options.market, t) for t in tickers])
+    markets = [index_ticker(options.market, t) for t in tickers]
     return list(dict.fromkeys([*tickers, *markets]))
 
 
