@@ -40,6 +40,7 @@ import pandas as pd
 from eventstudy.engine.crosssection import aar_from, nan_stat, test_row
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.prepare import Base, Prepared, Stat, base, event_time_z, prepare
+from eventstudy.engine.ranks import u_column_sums
 from eventstudy.engine.rbar import kp_rbar
 from eventstudy.engine.significance import (
     RESULT_COLUMNS,
@@ -125,8 +126,8 @@ def _block_sums(prep: Prepared, car_rows: np.ndarray, vol_rows: np.ndarray) -> S
     size = np.isfinite(est).sum(axis=-1) + 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
         part = prep.est_rank[car_rows] / (size[:, None] + 1.0) - 0.5
-    return Sums(corrado=column_sums(prep.ret_u[car_rows]),
-                volume_rank=column_sums(prep.vol_u[vol_rows]),
+    return Sums(corrado=u_column_sums(prep.est_ar, prep.window_ar, car_rows),
+                volume_rank=u_column_sums(prep.av_est, prep.window_av, vol_rows),
                 volume_t=column_sums(prep.av_est[vol_rows]),
                 grank=column_sums(part), kp_pattern=pattern, kp_colsum=z.sum(axis=0),
                 kp_squares=float((z**2).sum()), kp_rows=int((np.abs(z).sum(axis=-1) > 0).sum()),

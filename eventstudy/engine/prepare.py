@@ -16,15 +16,16 @@ estimation residuals (``est_ok`` marks the days an event has). Volume: a zero vo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from eventstudy.engine.bhar import buy_and_hold
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.panel import Panel
-from eventstudy.engine.ranks import rank_rows, rank_u
+from eventstudy.engine.ranks import ROWS, rank_rows, rank_u
 from eventstudy.engine.volume import abnormal_log_volume
 from eventstudy.engine.windows import Window
 from eventstudy.errors import BadInput
@@ -43,14 +44,22 @@ class Stat:
 def event_time_z(est_ar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each event's estimation residuals demeaned and scaled to unit norm over the days it has,
     in event time (column = position in the right-aligned estimation block): ``(z, ok)``; a
-    missing residual is 0 in ``z`` and False in ``ok``; a constant row is all 0."""
+    missing residual is 0 in ``z`` and False in ``ok``; a constant row is all 0. Made
+    ``ROWS`` events at a time (each row on its own: the temporaries stay small)."""
     ok = np.isfinite(est_ar)
+    z = np.empty(est_ar.shape)
+    for lo in range(0, len(est_ar), ROWS):
+        z[lo:lo + ROWS] = _unit_rows(est_ar[lo:lo + ROWS], ok[lo:lo + ROWS])
+    return z, ok
+
+
+def _unit_rows(est_ar: np.ndarray, ok: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(ok, est_ar, 0.0).sum(axis=1) / ok.sum(axis=1)
         dev = np.where(ok, est_ar - mean[:, None], 0.0)
         norm = np.sqrt((dev**2).sum(axis=1))
-        z = np.where(norm[:, None] > 0, dev / norm[:, None], 0.0)
-    return z, ok
+        z: np.ndarray = np.where(norm[:, None] > 0, dev / norm[:, None], 0.0)
+    return z
 
 
 def bhar(panel: Panel, window: Window) -> np.ndarray:
@@ -69,11 +78,14 @@ class Base:
     patell_var: np.ndarray  # (P,) dof/(dof-2): (L-2)/(L-4) for the market model
     pos_frac: np.ndarray  # (P,) share of positive estimation-window ARs
     est_sar: np.ndarray  # (P, L)
-    est_rank: np.ndarray  # (P, L) ranks of est_sar within the event
+    est_rank: np.ndarray  # (P, L) ranks of est_sar within the event (float32: exact halves)
     z: np.ndarray  # (P, L) unit-norm estimation residuals in event time (KP 2010)
     est_ok: np.ndarray  # (P, L) the estimation days each event has
     av_est: np.ndarray  # (P, L) abnormal log volume of the estimation block
     av: np.ndarray  # (P, W) abnormal log volume of the event block
+    # window-independent results by (name, rows.tobytes()): one dict shared by every window's
+    # ``Prepared`` made from this ``Base`` (e.g. KP's r-bar of a sample of events)
+    memo: dict[tuple[str, bytes], Any] = field(default_factory=dict, kw_only=True, repr=False)
 
 
 def base(ar: AbnormalReturns) -> Base:
@@ -87,7 +99,8 @@ def base(ar: AbnormalReturns) -> Base:
     z, ok = event_time_z(est)
     return Base(dof=np.asarray(ar.dof, float), sigma=np.sqrt(ar.sigma2),
                 patell_var=patell_var, pos_frac=pos_frac,
-                est_sar=est_sar, est_rank=rank_rows(est), z=z, est_ok=ok, av_est=av_est, av=av)
+                est_sar=est_sar, est_rank=rank_rows(est, np.empty(est.shape, np.float32)), z=z,
+                est_ok=ok, av_est=av_est, av=av)
 
 
 @dataclass
@@ -109,8 +122,9 @@ class Prepared(Base):
 
     @cached_property
     def ret_u(self) -> np.ndarray:
-        """(P, L + tau) Corrado U of ARs over estimation + tested window (made when a rank
-        test first asks: O(P (L + tau) log(L + tau)))."""
+        """(P, L + tau) Corrado U of ARs over estimation + tested window, for many samples at
+        once (a (samples, n) selection); one sample sums U a block of events at a time
+        (``ranks.u_column_sums``) without it. O(P (L + tau) log(L + tau))."""
         return rank_u(np.hstack([self.est_ar, self.window_ar]), overwrite=True)
 
     @cached_property

@@ -36,9 +36,12 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from eventstudy.engine.grank import grank, grank_rows
+from eventstudy.engine.grank import grank_from_sums as grank_from_sums  # re-exported
 from eventstudy.engine.prepare import Prepared, Stat
 from eventstudy.engine.pvalues import normal_two_sided, t_two_sided
 from eventstudy.engine.quantile import sq_test
+from eventstudy.engine.ranks import u_column_sums
 from eventstudy.engine.rbar import kp_rbar
 from eventstudy.engine.signedrank import wilcoxon as wilcoxon  # re-exported
 from eventstudy.errors import BadInput
@@ -149,7 +152,8 @@ def corrado(estimate: np.ndarray, u: np.ndarray, cols: slice) -> Stat:
         Z = sum_{t in window} (sum_i U_it / sqrt(n_t)) / (sqrt(tau) S_U),
         S_U^2 = (1/T) sum_t (sum_i U_it)^2 / n_t  over the T days (estimation + event) with
         n_t > 0 events; U_it = rank_it / (M_i + 1) - 1/2 ranked within event i.  N(0, 1).
-    Cost O(n (L + tau)) (the ranks: O(n (L + tau) log(L + tau)), ``Prepared.ret_u``).
+    Cost O(n (L + tau)) (the ranks: O(n (L + tau) log(L + tau)), ``Prepared.ret_u``, or a
+    block of events at a time for one sample, ``ranks.u_column_sums``).
     """
     usum, cnt = column_sums(u)
     return corrado_from_sums(estimate, usum, cnt, cols, u.shape[-2])
@@ -183,44 +187,6 @@ def sign_test(car: np.ndarray, pos_frac: np.ndarray) -> Stat:
     w = (car > 0).sum(axis=-1)
     z = (w - n * p) / np.sqrt(n * p * (1.0 - p))
     return Stat(car.mean(axis=-1), z, _normal_p(z), n)
-
-
-def grank(car: np.ndarray, scar: np.ndarray, est_sar: np.ndarray, est_rank: np.ndarray) -> Stat:
-    """Kolari & Pynnonen (2011) GRANK-T. SCAR*_i = SCAR_i / sd_i(SCAR) is event i's value on the
-    cumulated event day, SAR_it = AR_it / s_i on its L_i estimation days; U_it = rank_it/(T_i+1)
-    - 1/2 within event i (T_i = L_i + 1); Z = Ubar_0 / S, S^2 = (1/T) sum_t (n_t/n) Ubar_t^2;
-    t = Z sqrt((T - 2) / (T - 1 - Z^2)) ~ t(T - 2), T = days with n_t > 0 plus the event day.
-    Cost O(n L) (the within-event ranks: O(n L log L) once, ``prepare.base``)."""
-    n = scar.shape[-1]
-    g = (scar / scar.std(axis=-1, ddof=1, keepdims=True))[..., None]
-    equal = est_sar == g
-    size = np.isfinite(est_sar).sum(axis=-1) + 1.0
-    rank0 = 1.0 + (est_sar < g).sum(axis=-1) + 0.5 * equal.sum(axis=-1)
-    u0 = rank0 / (size + 1.0) - 0.5
-    # ranks of estimation days move up past g: + 1 above it, + 1/2 tied (exact halves, so the
-    # in-place sums equal (rank + above) / (T + 1) - 1/2 written out)
-    u_est = (est_sar > g).astype(float)
-    u_est += est_rank
-    u_est[equal] += 0.5
-    u_est /= size[..., None] + 1.0
-    u_est -= 0.5
-    ok = np.isfinite(u_est)
-    cnt = ok.sum(axis=-2)
-    u_est[~ok] = 0.0
-    return grank_from_sums(car.mean(axis=-1), u_est.sum(axis=-2), cnt, u0.mean(axis=-1), n)
-
-
-def grank_from_sums(estimate: np.ndarray, usum: np.ndarray, cnt: np.ndarray,
-                    ubar0: np.ndarray, n: int) -> Stat:
-    """``grank`` from the per-day sums of the estimation-day U_it and counts n_t and the mean
-    event-day U (Ubar_0): the pooled path sums them over blocks of events."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ubar = np.where(cnt > 0, usum / cnt, 0.0)
-        days = (cnt > 0).sum(axis=-1) + 1.0
-        s = np.sqrt(((cnt / n) * ubar**2).sum(axis=-1) + ubar0**2) / np.sqrt(days)
-        z = ubar0 / s
-        t = z * np.sqrt((days - 2.0) / (days - 1.0 - z**2))
-    return Stat(estimate, t, _t_p(t, days - 2.0), n)
 
 
 def hall_t(x: np.ndarray, center: np.ndarray | float = 0.0) -> np.ndarray:
@@ -354,6 +320,12 @@ def compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
 
 
 def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
+    if sel.ndim == 1 and test in ("corrado", "volume_rank"):
+        return _rank_test(prep, test, sel)
+    if sel.ndim == 1 and test == "grank":
+        return grank_rows(prep.car[sel], prep.scar[sel], prep.est_sar, prep.est_rank, sel)
+    if sel.ndim == 1 and test in ("kp", "volume_t"):
+        return _window_free(prep, test, sel)
     if sel.ndim == 1 and len(sel) == len(prep.car) and (sel == np.arange(len(sel))).all():
         sel = slice(None)  # type: ignore[assignment]  # every row, in order: no copies
     car = prep.car[sel]
@@ -384,6 +356,34 @@ def _compute(prep: Prepared, test: str, sel: np.ndarray) -> Stat:
     if test == "volume_rank":
         return corrado(prep.mav[sel].mean(axis=-1), prep.vol_u[sel], prep.cols)
     raise BadInput(f"unknown test {test!r} (use {', '.join(TESTS)})")
+
+
+def _rank_test(prep: Prepared, test: str, rows: np.ndarray) -> Stat:
+    """``corrado`` or ``volume_rank`` on the rows ``rows`` (1-D) from the per-day sums of U,
+    ranked a block of rows at a time (``ranks.u_column_sums``): no (n, L + tau) U matrix."""
+    if test == "corrado":
+        estimate = prep.car[rows].mean(axis=-1)
+        usum, cnt = u_column_sums(prep.est_ar, prep.window_ar, rows)
+    else:
+        estimate = prep.mav[rows].mean(axis=-1)
+        usum, cnt = u_column_sums(prep.av_est, prep.window_av, rows)
+    return corrado_from_sums(estimate, usum, cnt, prep.cols, len(rows))
+
+
+def _window_free(prep: Prepared, test: str, rows: np.ndarray) -> Stat:
+    """``kp`` or ``volume_t`` on the rows ``rows`` (1-D), their window-independent part (KP's
+    r-bar, the per-day sums of the estimation-block abnormal log volume) made once per sample
+    of events and kept in ``prep.memo`` for the other windows."""
+    key = (test, rows.tobytes())
+    if key not in prep.memo:
+        every = len(rows) == len(prep.car) and bool((rows == np.arange(len(rows))).all())
+        pick = slice(None) if every else rows  # every row, in order: no copies
+        prep.memo[key] = (kp_rbar(prep.z[pick], prep.est_ok[pick]) if test == "kp"
+                          else column_sums(prep.av_est[pick]))
+    if test == "kp":
+        return kp_from_rbar(prep.car[rows], prep.scar[rows], prep.memo[key])
+    avsum, cnt = prep.memo[key]
+    return volume_t_from_sums(prep.mav[rows], avsum, cnt, prep.cols.stop - prep.cols.start)
 
 
 def kind_of(test: str) -> str:

@@ -136,7 +136,7 @@ def abnormal_log_volume(panel: Panel, market: MarketVolume | None = None
     return est, event
 
 
-def _remembered(name: str, owner: object, market: MarketVolume | None,
+def _remembered(name: str, owner: object, market: object,
                 compute: Callable[[], tuple[Floats, ...]]) -> tuple[Floats, ...]:
     """``compute()`` for (``name``, ``owner``, ``market``), made read-only and kept while
     ``owner`` lives (a few entries at most): a study asks for the same volume statistics of a
@@ -164,18 +164,37 @@ def _forget(key: tuple[str, int, int]) -> None:
 _LOCK = threading.RLock()  # re-entrant: an owner may die (and be forgotten) while it is held
 
 
-_LAST: dict[tuple[str, int, int], tuple[weakref.ref[object], MarketVolume | None,
-                                        tuple[Floats, ...]]] = {}
+_LAST: dict[tuple[str, int, int], tuple[weakref.ref[object], object, tuple[Floats, ...]]] = {}
 
 
 def _abnormal_log_volume(panel: Panel, market: MarketVolume | None
                          ) -> tuple[Floats, Floats]:
-    est, event = log_volume(panel.est_vol), log_volume(panel.vol)
+    """``market_adjust`` and the estimation-window demeaning, the estimation block's part made
+    once for a panel and its window views (they share ``est_vol`` and the index's estimation
+    volume)."""
+    est, mean, rows = _estimation_volume(panel.est_vol, None if market is None else market[0])
+    event = log_volume(panel.vol)
     if market is not None:
-        est, event = market_adjust(est, event, market)
+        event = np.where(rows[:, None], event - log_volume(market[1]), event)
+    return est, event - mean[:, None]
+
+
+def _estimation_volume(est_vol: Floats, market: Floats | None) -> tuple[Floats, ...]:
+    """(abnormal log volume of the estimation block, its mean per event, the market-adjusted
+    rows), remembered for ``est_vol`` and the index's estimation-day volume ``market``."""
+    return _remembered("estimation-block", est_vol, market,
+                       lambda: _estimation_arrays(est_vol, market))
+
+
+def _estimation_arrays(est_vol: Floats, market: Floats | None) -> tuple[Floats, ...]:
+    est = log_volume(est_vol)
+    rows = np.zeros(len(est), dtype=bool)
+    if market is not None:
+        rows = market_adjusted_rows(est, (market, market))
+        est = np.where(rows[:, None], est - log_volume(market), est)
     with _quiet():
         mean = np.nanmean(est, axis=1)
-    return est - mean[:, None], event - mean[:, None]
+    return est - mean[:, None], mean, rows
 
 
 # --- market adjustment (Campbell & Wasley 1996) ---------------------------------------------
