@@ -140,13 +140,102 @@ def _masked_mean(x: Floats, valid: Bools, n: Floats) -> Floats:
     return mean
 
 
+FIT_ROWS = 256  # events fitted at a time: a block's temporaries stay in cache
+
+
 def _fit_arrays(model: str, panel: Panel) -> dict[str, Floats]:
-    """Fit ``model`` on every row of the estimation block; NaN-aware, no Python loop."""
-    y, x = panel.est_ret, panel.est_mkt
+    """Fit ``model`` on every row of the estimation block; NaN-aware, ``FIT_ROWS`` events at a
+    time (every quantity is per row). The rows without a missing estimation day take
+    ``_fit_full`` (no masks: the same operations on the same numbers, so the same results bit
+    for bit), the others ``_fit_masked``."""
+    if model not in ("market", "constant_mean", "market_adjusted"):
+        raise BadInput(f"unknown model {model!r} (use {', '.join(MODEL_NAMES)})")
+    # rows in memory order: numpy's row sums add in the same order whatever the panel's layout
+    y, x, ret, mkt = (np.ascontiguousarray(a, dtype=float) for a in (
+        panel.est_ret, panel.est_mkt, panel.ret, panel.mkt))
+    out = _empty_fit(y, x, ret, mkt)
+    for start in range(0, len(y), FIT_ROWS):
+        rows = slice(start, start + FIT_ROWS)
+        _fit_rows(model, y[rows], x[rows], ret[rows], mkt[rows],
+                  {k: v[rows] for k, v in out.items()})
+    return out
+
+
+def _empty_fit(y: Floats, x: Floats, ret: Floats, mkt: Floats) -> dict[str, Floats]:
+    """The arrays a fit fills: one number per row, the event block (``d``, ``ar``) and the
+    estimation block (``est_ar``)."""
+    out = {k: np.empty(len(y)) for k in ("alpha", "beta", "sigma2", "dof", "n_est", "h0")}
+    return {**out, "d": np.empty(ret.shape), "ar": np.empty(ret.shape),
+            "est_ar": np.empty(y.shape)}
+
+
+def _fit_rows(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats,
+              into: dict[str, Floats]) -> None:
+    """``_fit_arrays`` of a block of rows, written ``into`` its arrays."""
+    sums = y.sum(axis=1), x.sum(axis=1)
+    full = np.isfinite(sums[0]) & np.isfinite(sums[1])  # no NaN or inf in the row
+    if full.all():
+        _fit_full(model, y, x, ret, mkt, sums, into)
+        return
+    parts = [(~full, _fit_masked(model, y[~full], x[~full], ret[~full], mkt[~full]))]
+    if full.any():
+        parts.append((full, _fit_full(model, y[full], x[full], ret[full], mkt[full],
+                                      (sums[0][full], sums[1][full]))))
+    for rows, fitted in parts:
+        for key, value in fitted.items():
+            into[key][rows] = value
+
+
+def _fit_full(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats,
+              sums: tuple[Floats, Floats], into: dict[str, Floats] | None = None
+              ) -> dict[str, Floats]:
+    """``_fit_masked`` for rows without a missing estimation day (every mask True): the same
+    formulas without the masks. ``sums``: the row sums of ``y`` and ``x``; ``into``: the
+    arrays to fill (``_empty_fit``; new ones by default), returned."""
+    out = into if into is not None else _empty_fit(y, x, ret, mkt)
+    n = out["n_est"]
+    n[:] = y.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if model == "market":
+            mx, my = sums[1] / n, sums[0] / n
+            dx = x - mx[:, None]
+            sxx = np.einsum("ij,ij->i", dx, dx)
+            flat = sxx <= DEGENERATE_RELATIVE_VARIANCE * np.einsum("ij,ij->i", x, x)
+            sxx = np.where(flat, np.nan, sxx)
+            beta = np.einsum("ij,ij->i", dx, y) / sxx
+            alpha = my - beta * mx
+            np.divide(np.subtract(mkt, mx[:, None], out=out["d"]), np.sqrt(sxx)[:, None],
+                      out=out["d"])
+            out["h0"][:], k = 1.0 / n, 2
+            fitted = np.multiply(beta[:, None], x, out=dx)  # dx is not needed any more
+        else:
+            if model == "constant_mean":
+                alpha, beta, out["h0"][:], k = sums[0] / n, np.zeros(len(n)), 1.0 / n, 1
+            else:
+                alpha, beta, out["h0"][:], k = np.zeros(len(n)), np.ones(len(n)), 0.0, 0
+            out["d"][:] = 0.0
+            fitted = beta[:, None] * x
+        out["alpha"][:], out["beta"][:] = alpha, beta
+        est_ar = np.subtract(y, alpha[:, None], out=out["est_ar"])
+        est_ar -= fitted  # y - alpha - beta x, evaluated left to right as in _fit_masked
+        np.subtract(ret, alpha[:, None], out=out["ar"])
+        out["ar"] -= beta[:, None] * mkt
+        if model == "market_adjusted":
+            est_dev, k = est_ar - (est_ar.sum(axis=1) / n)[:, None], 1
+        else:
+            est_dev = est_ar
+        ssr = np.einsum("ij,ij->i", est_dev, est_dev)
+        np.subtract(n, k, out=out["dof"])
+        np.divide(ssr, out["dof"], out=out["sigma2"])
+    return out
+
+
+def _fit_masked(model: str, y: Floats, x: Floats, ret: Floats, mkt: Floats
+                ) -> dict[str, Floats]:
+    """Fit ``model`` on each row's estimation days with both returns (NaN elsewhere)."""
     valid = np.isfinite(y) & np.isfinite(x)
     n = valid.sum(axis=1).astype(float)
-    w = panel.ret.shape[1]
-    zeros_n, zeros_nw = np.zeros(len(n)), np.zeros((len(n), w))
+    zeros_n, zeros_nw = np.zeros(len(n)), np.zeros(ret.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         if model == "market":
             x0, y0 = np.where(valid, x, 0.0), np.where(valid, y, 0.0)
@@ -159,16 +248,14 @@ def _fit_arrays(model: str, panel: Panel) -> dict[str, Floats]:
             sxx = np.where(flat, np.nan, sxx)
             beta = np.einsum("ij,ij->i", dx, y0) / sxx  # sum dx = 0: no need to centre y
             alpha = my - beta * mx
-            h0, d, k = 1.0 / n, (panel.mkt - mx[:, None]) / np.sqrt(sxx)[:, None], 2
+            h0, d, k = 1.0 / n, (mkt - mx[:, None]) / np.sqrt(sxx)[:, None], 2
         elif model == "constant_mean":
             alpha, beta = _masked_mean(y, valid, n), zeros_n
             h0, d, k = 1.0 / n, zeros_nw, 1
-        elif model == "market_adjusted":
+        else:  # market_adjusted
             alpha, beta, h0, d, k = zeros_n, np.ones(len(n)), zeros_n, zeros_nw, 0
-        else:
-            raise BadInput(f"unknown model {model!r} (use {', '.join(MODEL_NAMES)})")
         est_ar = np.where(valid, y - alpha[:, None] - beta[:, None] * x, np.nan)
-        ar = panel.ret - alpha[:, None] - beta[:, None] * panel.mkt
+        ar = ret - alpha[:, None] - beta[:, None] * mkt
         if model == "market_adjusted":
             # No parameter is estimated; s^2 is the sample variance of R - Rm (Brown-Warner 1985).
             center = _masked_mean(est_ar, valid, n)
@@ -263,12 +350,27 @@ def fit_model(panel: Panel, model: str = "market", *, min_estimation: int = MIN_
 def _constant_stock(panel: Panel) -> Bools:
     """Rows whose stock return does not vary over the estimation window (a price that never
     moves): market-adjusted returns would be -Rm, a model of nothing."""
-    y = panel.est_ret
-    ok = np.isfinite(y)
-    n = ok.sum(axis=1)
+    y = np.ascontiguousarray(panel.est_ret)
+    constant = np.zeros(len(y), dtype=bool)
+    for start in range(0, len(y), FIT_ROWS):
+        rows = slice(start, start + FIT_ROWS)
+        constant[rows] = _constant_rows(y[rows])
+    return constant
+
+
+def _constant_rows(y: Floats) -> Bools:
+    """``_constant_stock`` of a block of estimation returns."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, y, 0.0).sum(axis=1) / n
-        var = np.where(ok, (y - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
+        total = y.sum(axis=1)
+        if np.isfinite(total).all():  # no missing day: the same sums without the masks
+            n = np.full(len(y), y.shape[1])
+            dev = y - (total / n)[:, None]
+            var = np.square(dev, out=dev).sum(axis=1) / (n - 1)
+        else:
+            ok = np.isfinite(y)
+            n = ok.sum(axis=1)
+            mean = np.where(ok, y, 0.0).sum(axis=1) / n
+            var = np.where(ok, (y - mean[:, None]) ** 2, 0.0).sum(axis=1) / (n - 1)
     constant: Bools = (n >= 2) & (var <= 1e-14)
     return constant
 
@@ -289,15 +391,42 @@ def parameter_table(ar: AbnormalReturns) -> pd.DataFrame:
     """One row per event: model, alpha, every slope, sigma, R^2 and n of the estimation fit.
     R^2 = 1 - SSR / SST over the estimation days (NaN for market-adjusted returns, which
     estimate nothing)."""
-    valid = np.isfinite(ar.est_ar)  # the fitted days (numpy's nanmean/nansum written out)
-    y = np.where(valid, ar.panel.est_ret, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ybar = y.sum(axis=1) / valid.sum(axis=1)
-        sst = np.where(valid, (y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
-        ssr = np.where(valid, ar.est_ar**2, 0.0).sum(axis=1)
-        r2 = np.where(ar.model == "market_adjusted", np.nan, 1.0 - ssr / sst)
+    r2 = np.empty(len(ar.est_ar))
+    est_ret, est_ar = np.ascontiguousarray(ar.panel.est_ret), np.ascontiguousarray(ar.est_ar)
+    for start in range(0, len(r2), FIT_ROWS):
+        rows = slice(start, start + FIT_ROWS)
+        r2[rows] = _r2_rows(est_ret[rows], est_ar[rows])
+    r2 = np.where(ar.model == "market_adjusted", np.nan, r2)
     slopes = {k: v for k, v in ar.params.items() if k != "alpha"} or {"beta": ar.beta}
-    return pd.DataFrame({"event_id": ar.panel.events.index.to_numpy(),
+    return pd.DataFrame({"event_id": event_ids(ar.panel.events.index),
                          "model": [MODEL_NAMES[m] for m in ar.model], "alpha": ar.alpha,
                          **slopes, "sigma": np.sqrt(ar.sigma2), "r2": r2,
                          "n": ar.n_est.astype(int), "dof": ar.dof})
+
+
+def _r2_rows(est_ret: Floats, est_ar: Floats) -> Floats:
+    """1 - SSR / SST of a block of rows over their fitted days (finite residuals); the rows
+    without a missing day all at once without the masks (the same sums)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if np.isfinite(est_ar.sum(axis=1)).all():
+            dev = est_ret - (est_ret.sum(axis=1) / est_ret.shape[1])[:, None]
+            sst = np.square(dev, out=dev).sum(axis=1)
+            ssr = np.square(est_ar).sum(axis=1)
+        else:
+            valid = np.isfinite(est_ar)  # the fitted days (numpy's nanmean/nansum written out)
+            y = np.where(valid, est_ret, 0.0)
+            ybar = y.sum(axis=1) / valid.sum(axis=1)
+            sst = np.where(valid, (y - ybar[:, None]) ** 2, 0.0).sum(axis=1)
+            ssr = np.where(valid, est_ar**2, 0.0).sum(axis=1)
+        r2: Floats = 1.0 - ssr / sst
+    return r2
+
+
+def event_ids(index: pd.Index, rows: Ints | None = None) -> Any:
+    """The event ids of ``index`` (at positions ``rows``, e.g. repeated per day or window), as
+    a table's column: an Arrow-backed string index is taken as such (no Python string per
+    row), any other as the numpy array of its values."""
+    taken = index if rows is None else index.take(rows)
+    if isinstance(taken.dtype, pd.StringDtype):
+        return taken.array
+    return taken.to_numpy()

@@ -84,30 +84,30 @@ def _event_rows(ar: AbnormalReturns, view: AbnormalReturns,
                 listings: dict[str, Listing]) -> pd.DataFrame:
     panel = ar.panel
     frame = panel.events.reset_index(drop=True)  # tidy: event_id is a column, not the index
+    moved = frame.pop("day0_note").tolist() if "day0_note" in frame else [""] * len(frame)
     c0 = panel.column(0)
-    frame["name"] = [listings[t].name if t in listings else t for t in frame["ticker"]]
-    frame["model"] = [MODEL_NAMES[m] for m in ar.model]
-    frame["alpha"], frame["beta"] = ar.alpha, ar.beta
-    frame["sigma"] = np.sqrt(ar.sigma2)
-    frame["estimation_used"] = ar.n_est.astype(int)  # sessions the fit used (returns on both)
-    frame["close_0"] = panel.close[:, c0] if panel.close is not None else np.nan
-    frame["return_0"], frame["market_return_0"] = panel.ret[:, c0], panel.mkt[:, c0]
-    frame["ar_0"] = ar.ar[:, c0]
+    tickers = frame["ticker"].tolist()
     with np.errstate(invalid="ignore", divide="ignore"):
-        frame["t_0"] = ar.t_at(c0)
-    frame["volume_ratio_0"] = day0_volume_ratio(view)
-    frame["volume_ratio"] = event_window_volume_ratio(view)
-    moved = frame.pop("day0_note") if "day0_note" in frame else pd.Series("", frame.index)
-    frame["note"] = ["; ".join(n for n in (m, ar.notes.get(i, "")) if n)
-                     for i, m in enumerate(moved)]
-    return frame
+        t0 = ar.t_at(c0)
+    added = {
+        "name": [listings[t].name if t in listings else t for t in tickers],
+        "model": [MODEL_NAMES[m] for m in ar.model.tolist()],
+        "alpha": ar.alpha, "beta": ar.beta, "sigma": np.sqrt(ar.sigma2),
+        "estimation_used": ar.n_est.astype(int),  # sessions the fit used (returns on both)
+        "close_0": panel.close[:, c0] if panel.close is not None else np.nan,
+        "return_0": panel.ret[:, c0], "market_return_0": panel.mkt[:, c0],
+        "ar_0": ar.ar[:, c0], "t_0": t0,
+        "volume_ratio_0": day0_volume_ratio(view), "volume_ratio": event_window_volume_ratio(view),
+        "note": ["; ".join(filter(None, (m, ar.notes.get(i, "")))) for i, m in enumerate(moved)]}
+    return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
 
 
 def cleaning_notes(events: pd.DataFrame, options: StudyOptions) -> list[str]:
     """Study notes: estimation sessions left out (other event windows of the same firm) and
     placeholder rows dropped; per event for small studies, totals for large ones."""
     span = window_label(options.event_span)
-    events = events.set_index("event_id") if "event_id" in events else events
+    if len(events) <= PROGRESS_MIN and "event_id" in events:
+        events = events.set_index("event_id")  # per event: keyed by its id
     dropped = events.get("placeholders_dropped", pd.Series(0, events.index))
     excluded = events.get("estimation_excluded", pd.Series(0, events.index))
     if len(events) > PROGRESS_MIN:
@@ -244,10 +244,11 @@ def finish_study(kind: str, panel: Panel, volume: MarketVolume | None, options: 
     listings = listings or {}
     events_out = cache(partial(_event_rows, ar, view, listings))  # made once, when first read
     head = ar.panel.events  # the columns the notes read (``_event_rows`` adds to them)
-    wanted = cross_section or head["ticker"].nunique() > 1
+    tickers = list(dict.fromkeys(head["ticker"].tolist()))
+    wanted = cross_section or len(tickers) > 1
     said = [*dict.fromkeys(notes), *cleaning_notes(head, options)]
     said += volume_notes(unadjusted_events(ar))
-    found = {t: sources(t) for t in _tickers_loaded(head, options)}
+    found = {t: sources(t) for t in _tickers_loaded(tickers, options)}
     extras: dict[str, Any] = {"adjustment": {t: adjustment
                                              for t, (_, adjustment) in found.items()}}
     if ipo is not None:
@@ -303,8 +304,10 @@ def volume_notes(plain: Sequence[object]) -> list[str]:
 
 
 def overlap_table(ar: AbnormalReturns, opts: StudyOptions) -> tuple[pd.DataFrame, list[str]]:
-    """The overlapping event windows, with the note they call for."""
-    overlaps = overlapping_windows(ar.window_view(opts.window))
+    """The overlapping event windows (only a firm's several events can overlap), its note."""
+    view = ar.panel.window_view(opts.window)
+    several = ar.panel.events["ticker"].duplicated(keep=False).to_numpy()
+    overlaps = overlapping_windows(view if several.all() else view.subset(several))
     return overlaps, overlap_notes(overlaps)
 
 
@@ -360,8 +363,7 @@ def finish_tests(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return with_windows(adjust_p_values(tests.drop(columns=[c for c in ("by",) if c in tests])))
 
 
-def _tickers_loaded(events: pd.DataFrame, options: StudyOptions) -> list[str]:
-    tickers = list(dict.fromkeys(events["ticker"]))
+def _tickers_loaded(tickers: list[str], options: StudyOptions) -> list[str]:
     markets = [index_ticker(options.market, t) for t in tickers]
     return list(dict.fromkeys([*tickers, *markets]))
 
