@@ -301,6 +301,18 @@ def _moved(event: Event, series: Series, same: bool, seen: set[str],
     return event
 
 
+def _midnights(ns: np.ndarray) -> np.ndarray | None:
+    """int32 days since 1970 of int64 nanoseconds (no NaT) if every one is a midnight, else
+    None. The days by a float division, kept only if days x 86,400 s is each value exactly."""
+    days = np.rint(ns / float(_DAY_NS))
+    if len(days) and not (NO_DAY < days.min() and days.max() < 2**31):
+        return None
+    whole = days.astype(np.int64)
+    if not np.array_equal(whole * _DAY_NS, ns):
+        return None
+    return whole.astype(np.int32)
+
+
 class _NotDaily(Exception):
     """Some dates are not midnights: the panel holds datetime64[ns], not day numbers."""
 
@@ -332,13 +344,14 @@ class _Flat:
         self.total = int(lengths.sum())
         self.arrays = {name: np.concatenate([*(getattr(s, name) for s in series), [np.nan]])
                        for name in names if name != "dates"}
-        nat = np.array(["NaT"], dtype="datetime64[ns]")
-        dates = np.concatenate([*(s.dates for s in series), nat])
         if daily:
-            dates = day_numbers(dates)
-            if dates.dtype != np.int32:
+            days = _midnights(np.concatenate([s.dates for s in series]).view(np.int64))
+            if days is None:
                 raise _NotDaily
-        self.arrays["dates"] = dates
+            self.arrays["dates"] = np.append(days, np.int32(NO_DAY))
+        else:
+            nat = np.array(["NaT"], dtype="datetime64[ns]")
+            self.arrays["dates"] = np.concatenate([*(s.dates for s in series), nat])
 
     def gather(self, into: dict[str, np.ndarray], rows: slice, pos: np.ndarray,
                valid: np.ndarray) -> None:
