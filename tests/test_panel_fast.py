@@ -305,7 +305,8 @@ def test_compact_panel_is_the_wide_panel(tmp_path: Path) -> None:
     n, width, length = slim.n_events, slim.ret.shape[1], slim.est_ret.shape[1]
     per_event = 8 * (4 * width + 3 * length) + 4 * (width + length) + 8 * 4
     assert _panel_nbytes(slim) == n * per_event
-    assert _panel_nbytes(panel) == n * (per_event + 8 * (width + length + 4 * MARGIN))
+    assert np.shares_memory(panel.mkt, panel.mkt_wide)  # a view: counted once
+    assert _panel_nbytes(panel) - panel.mkt.nbytes == n * (per_event + 8 * (length + 4 * MARGIN))
 
 
 def test_day_numbers_round_trip_and_keep_times() -> None:
@@ -354,12 +355,15 @@ def test_views_and_in_place_clean_estimation(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(in_place.events, copied.events)
 
 
-def test_study_keeps_wide_blocks_only_for_lead_lag_models() -> None:
-    """The market model's panel has no wide market blocks; Dimson's has them (its leads and
-    lags come from the whole series, ``Panel.market_shift``)."""
+def test_study_panel_keeps_wide_blocks_for_any_model() -> None:
+    """Every study's panel carries the wide market blocks (a lead/lag model fitted later on a
+    market-adjusted study's panel, tests/test_regressor_models.py, needs them), and its event
+    block's market returns are a view of the wide block, not a second copy."""
     from eventstudy import event_study
 
     events = [make_event("0020.HK", "2022-06-30", tranche="cornerstone")]
-    for model, wide in (("market", False), ("dimson", True)):
-        result = event_study([e for e in events if e is not None], offline=True, model=model)
-        assert (result.ar.panel.mkt_wide is not None) is wide, model
+    result = event_study([e for e in events if e is not None], offline=True)
+    panel = result.ar.panel
+    assert panel.mkt_wide is not None and panel.est_mkt_wide is not None
+    assert np.shares_memory(panel.mkt, panel.mkt_wide)
+    np.testing.assert_array_equal(panel.mkt, panel.market_shift(0, False))

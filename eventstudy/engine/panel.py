@@ -223,8 +223,6 @@ DATE_FIELDS = ("dates", "est_dates")
 MARGIN = 5  # sessions of market returns beyond each block (the most Dimson lags/leads)
 
 
-LEAD_LAG_MODELS = ("dimson", "scholes_williams")  # the models that read ``market_shift``
-
 
 def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                 window: tuple[int, int] = DEFAULT_WINDOW,
@@ -240,7 +238,8 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     placeholder row, or on a session the data do not have (a closure exchange-calendars misses, a
     suspension: at most ``MAX_DAY0_SHIFT_DAYS`` later), moves to the next session in the data
     (column ``day0_note`` says so). ``wide``: carry the market returns ``MARGIN`` sessions
-    beyond each block (``Panel.market_shift``: only the lead/lag models read them).
+    beyond each block (``Panel.market_shift``: the lead/lag models read them; a panel without
+    them gives those models other numbers, so a study's panel always has them).
     """
     if window[0] > 0 or window[1] < 0:
         raise BadInput(f"event window [{window[0]}, {window[1]}] must contain day 0")
@@ -305,7 +304,7 @@ def _midnights(ns: np.ndarray) -> np.ndarray | None:
     """int32 days since 1970 of int64 nanoseconds (no NaT) if every one is a midnight, else
     None. The days by a float division, kept only if days x 86,400 s is each value exactly."""
     days = np.rint(ns / float(_DAY_NS))
-    if len(days) and not (NO_DAY < days.min() and days.max() < 2**31):
+    if len(days) and not (days.min() > NO_DAY and days.max() < 2**31):
         return None
     whole = days.astype(np.int64)
     if not np.array_equal(whole * _DAY_NS, ns):
@@ -425,7 +424,8 @@ def _gather(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list
     day0, est_start, est_end = spots.reshape(n, 3).T
     n_est = est_end - est_start + 1
     length = int(n_est.max()) if n else 1
-    out = _blocks(n, width, ("ret", "mkt", "vol", "close", "dates"), daily)
+    out = _blocks(n, width, ("ret", "vol", "close", "dates") if wide else
+                  ("ret", "mkt", "vol", "close", "dates"), daily)
     est = _blocks(n, length, ("ret", "mkt", "vol", "dates"), daily)
     ends = _blocks(n, 4, ("dates",), daily)
     margins = ((_blocks(n, length + 2 * MARGIN, ("mkt",), daily),
@@ -445,6 +445,8 @@ def _gather(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list
         flat.gather(ends, rows, pos, np.ones(pos.shape, dtype=bool))
         last[rows] = flat.lengths - 1
         del flat
+    if margins is not None:  # the event block's market returns: a view of the wide block
+        out["mkt"] = margins[1]["mkt"][:, MARGIN:MARGIN + width]
     frame = _event_frame([e for e, _ in placed], as_dates(ends["dates"]), n_est)
     return Panel(events=frame, days=np.arange(window[0], window[1] + 1), ret=out["ret"],
                  mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=out["dates"],

@@ -29,7 +29,7 @@ from eventstudy.engine.crosssection import (
 )
 from eventstudy.engine.estimation import clean_estimation
 from eventstudy.engine.models import MODEL_NAMES, AbnormalReturns, fit_model, parameter_table
-from eventstudy.engine.panel import LEAD_LAG_MODELS, Panel, build_panel, correct_day0
+from eventstudy.engine.panel import Panel, build_panel, correct_day0
 from eventstudy.engine.prepare import base
 from eventstudy.engine.robustness import robustness_table
 from eventstudy.engine.significance import CAR_TESTS, DEFAULT_BHAR_TESTS, VOLUME_TESTS
@@ -174,8 +174,7 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
     events, moved = correct_day0(events, load)
     panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
                         max_estimation=max_estimation, min_start=min_start, notes=moved,
-                        stabilisation=options.stabilisation,
-                        wide=options.model in LEAD_LAG_MODELS)
+                        stabilisation=options.stabilisation)
     panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events,
                              copy=False)  # the panel just built: its own blocks
     frame = panel.events
