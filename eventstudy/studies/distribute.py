@@ -169,10 +169,8 @@ def _one_panel(stages: list[PanelStage], events: Sequence[Event]
     length = max(p.est_ret.shape[1] for p in panels)  # the serial run's: the longest placed
     arrays = {name: _stack([getattr(p, name) for p in panels],
                            None if name in EVENT_FIELDS else length) for name in ARRAY_FIELDS}
-    wide = ({"est_mkt_wide": _stack([_need(p.est_mkt_wide) for p in panels],
-                                    length + 2 * MARGIN),
-             "mkt_wide": _stack([_need(p.mkt_wide) for p in panels])}
-            if panels[0].mkt_wide is not None else {})  # only for the lead/lag models
+    wide = {"est_mkt_wide": _stack([_need(p.est_mkt_wide) for p in panels], length + 2 * MARGIN),
+            "mkt_wide": _stack([_need(p.mkt_wide) for p in panels])}
     frame = pd.concat([p.events for p in panels])
     order = np.argsort(_places(frame).to_numpy(), kind="stable")
     panel = Panel(events=_columns(frame, stages, events), days=panels[0].days,
