@@ -306,6 +306,8 @@ def test_compact_panel_is_the_wide_panel(tmp_path: Path) -> None:
     per_event = 8 * (4 * width + 3 * length) + 4 * (width + length) + 8 * 4
     assert _panel_nbytes(slim) == n * per_event
     assert np.shares_memory(panel.mkt, panel.mkt_wide)  # a view: counted once
+    assert (panel.events["estimation_days"] < length).any()  # short windows: est_mkt its own
+    assert not np.shares_memory(panel.est_mkt, panel.est_mkt_wide)
     assert _panel_nbytes(panel) - panel.mkt.nbytes == n * (per_event + 8 * (length + 4 * MARGIN))
 
 
@@ -367,3 +369,7 @@ def test_study_panel_keeps_wide_blocks_for_any_model() -> None:
     assert panel.mkt_wide is not None and panel.est_mkt_wide is not None
     assert np.shares_memory(panel.mkt, panel.mkt_wide)
     np.testing.assert_array_equal(panel.mkt, panel.market_shift(0, False))
+    full = bool((panel.events["estimation_days"] + panel.events["estimation_excluded"]
+                 == panel.est_ret.shape[1]).all())
+    assert full and np.shares_memory(panel.est_mkt, panel.est_mkt_wide)  # no short window
+    np.testing.assert_array_equal(panel.est_mkt, panel.market_shift(0, True))

@@ -426,7 +426,10 @@ def _gather(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list
     length = int(n_est.max()) if n else 1
     out = _blocks(n, width, ("ret", "vol", "close", "dates") if wide else
                   ("ret", "mkt", "vol", "close", "dates"), daily)
-    est = _blocks(n, length, ("ret", "mkt", "vol", "dates"), daily)
+    # every estimation window full: its market returns are those of the wide block, a view
+    est_view = wide and bool((n_est == length).all())
+    est = _blocks(n, length, ("ret", "vol", "dates") if est_view else
+                  ("ret", "mkt", "vol", "dates"), daily)
     ends = _blocks(n, 4, ("dates",), daily)
     margins = ((_blocks(n, length + 2 * MARGIN, ("mkt",), daily),
                 _blocks(n, width + 2 * MARGIN, ("mkt",), daily)) if wide else None)
@@ -447,6 +450,8 @@ def _gather(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list
         del flat
     if margins is not None:  # the event block's market returns: a view of the wide block
         out["mkt"] = margins[1]["mkt"][:, MARGIN:MARGIN + width]
+        if est_view:  # no short window: no NaN to the left of any estimation start
+            est["mkt"] = margins[0]["mkt"][:, MARGIN:MARGIN + length]
     frame = _event_frame([e for e, _ in placed], as_dates(ends["dates"]), n_est)
     return Panel(events=frame, days=np.arange(window[0], window[1] + 1), ret=out["ret"],
                  mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=out["dates"],
