@@ -263,3 +263,113 @@ def test_real_hk_panel(tmp_path: Path) -> None:
     placed, reasons = per_event(events, load)
     assert list(panel.events.index) == placed
     assert {s.event_id: s.reason for s in panel.skipped} == reasons
+
+
+def _panel_nbytes(panel) -> int:  # noqa: ANN001
+    """The bytes of every array a Panel holds (dates as held: int32 day numbers)."""
+    from eventstudy.engine.panel import ARRAY_FIELDS
+
+    held = [panel.held(name) for name in ARRAY_FIELDS]
+    extra = [a for a in (panel.close, panel.positions, panel.est_mkt_wide, panel.mkt_wide)
+             if a is not None]
+    return sum(a.nbytes for a in (*held, *extra))
+
+
+def test_compact_panel_is_the_wide_panel(tmp_path: Path) -> None:
+    """``wide=False`` (a model without leads and lags) gives the same arrays without the wide
+    market blocks; the dates are held as int32 day numbers and read back as the dates; the
+    panel's bytes per event are 8 per float cell and 4 per date cell, no more."""
+    from eventstudy.engine.panel import NO_DAY
+
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    frames = synthetic_folder(folder, seed=23)
+    events = synthetic_events(frames, seed=4)
+    loader = PriceLoader(offline=True, data=folder, cache_dir=tmp_path / "cache")
+    load, panel = study(loader, "^SYNIDX", events)
+    slim = build_panel(events, load, window=WINDOW, estimation=ESTIMATION, wide=False)
+    assert slim.est_mkt_wide is None and slim.mkt_wide is None
+    assert panel.est_mkt_wide is not None and slim.market_shift(1, True) is None
+    for name in ("ret", "mkt", "vol", "dates", "est_ret", "est_mkt", "est_vol", "est_dates",
+                 "close", "positions"):
+        np.testing.assert_array_equal(getattr(slim, name), getattr(panel, name), err_msg=name)
+    pd.testing.assert_frame_equal(slim.events, panel.events)
+    for name in ("dates", "est_dates"):
+        held, read = slim.held(name), getattr(slim, name)
+        assert held.dtype == np.int32 and read.dtype == np.dtype("datetime64[ns]")
+        want = np.where(np.isnat(read), NO_DAY,  # days since 1970 by pandas, independently
+                        (pd.DatetimeIndex(read.reshape(-1)) - pd.Timestamp("1970-01-01")).days
+                        .to_numpy().reshape(read.shape))
+        np.testing.assert_array_equal(held, want)
+        assert np.isnat(read).any() and not read.flags.writeable  # a write would be lost
+    n, width, length = slim.n_events, slim.ret.shape[1], slim.est_ret.shape[1]
+    per_event = 8 * (4 * width + 3 * length) + 4 * (width + length) + 8 * 4
+    assert _panel_nbytes(slim) == n * per_event
+    assert np.shares_memory(panel.mkt, panel.mkt_wide)  # a view: counted once
+    assert (panel.events["estimation_days"] < length).any()  # short windows: est_mkt its own
+    assert not np.shares_memory(panel.est_mkt, panel.est_mkt_wide)
+    assert _panel_nbytes(panel) - panel.mkt.nbytes == n * (per_event + 8 * (length + 4 * MARGIN))
+
+
+def test_day_numbers_round_trip_and_keep_times() -> None:
+    """Midnights (NaT, before 1970, far ahead) become int32 days and come back exact; a
+    date with a time of day keeps datetime64[ns] (nothing rounded)."""
+    from eventstudy.engine.panel import as_dates, day_numbers
+
+    rng = np.random.default_rng(8)
+    days = rng.integers(-20_000, 60_000, size=(40, 7))
+    stamps = (days.astype("datetime64[D]").astype("datetime64[ns]"))
+    stamps[rng.random(stamps.shape) < 0.2] = np.datetime64("NaT")
+    held = day_numbers(stamps)
+    assert held.dtype == np.int32
+    np.testing.assert_array_equal(as_dates(held), stamps)
+    timed = stamps.copy()
+    timed[3, 2] = np.datetime64("2021-05-04T09:30:00", "ns")
+    kept = day_numbers(timed)
+    assert kept.dtype == np.dtype("datetime64[ns]")
+    np.testing.assert_array_equal(as_dates(kept), timed)
+
+
+def test_views_and_in_place_clean_estimation(tmp_path: Path) -> None:
+    """A window view shares the panel's memory (no copy); ``clean_estimation(copy=False)``
+    gives the numbers of the copying one, and the copying one leaves its input unchanged."""
+    from eventstudy.engine.estimation import clean_estimation
+
+    folder = tmp_path / "prices"
+    folder.mkdir()
+    frames = synthetic_folder(folder, seed=31)
+    events = synthetic_events(frames, seed=6)
+    loader = PriceLoader(offline=True, data=folder, cache_dir=tmp_path / "cache")
+    load, panel = study(loader, "^SYNIDX", events)
+    view = panel.window_view((-2, 5))
+    for name in ("ret", "mkt", "vol", "dates", "est_ret", "est_dates"):
+        assert np.shares_memory(view.held(name), panel.held(name)), name
+    np.testing.assert_array_equal(view.dates, panel.dates[:, panel.column(-2):panel.column(5) + 1])
+    before = panel.est_ret.copy()
+    copied = clean_estimation(panel, events, load, (-5, 5))
+    np.testing.assert_array_equal(panel.est_ret, before)
+    assert (copied.events["estimation_excluded"] > 0).any()
+    _, fresh = study(loader, "^SYNIDX", events)
+    in_place = clean_estimation(fresh, events, load, (-5, 5), copy=False)
+    assert in_place is fresh
+    for name in ("est_ret", "est_vol", "est_mkt", "ret", "est_dates"):
+        np.testing.assert_array_equal(getattr(in_place, name), getattr(copied, name))
+    pd.testing.assert_frame_equal(in_place.events, copied.events)
+
+
+def test_study_panel_keeps_wide_blocks_for_any_model() -> None:
+    """Every study's panel carries the wide market blocks (a lead/lag model fitted later on a
+    market-adjusted study's panel, tests/test_regressor_models.py, needs them), and its event
+    block's market returns are a view of the wide block, not a second copy."""
+    from eventstudy import event_study
+
+    events = [make_event("0020.HK", "2022-06-30", tranche="cornerstone")]
+    result = event_study([e for e in events if e is not None], offline=True)
+    panel = result.ar.panel
+    assert panel.mkt_wide is not None and panel.est_mkt_wide is not None
+    assert np.shares_memory(panel.mkt, panel.mkt_wide)
+    np.testing.assert_array_equal(panel.mkt, panel.market_shift(0, False))
+    full = bool((panel.events["estimation_days"] + panel.events["estimation_excluded"]
+                 == panel.est_ret.shape[1]).all())
+    assert full and np.shares_memory(panel.est_mkt, panel.est_mkt_wide)  # no short window
+    np.testing.assert_array_equal(panel.est_mkt, panel.market_shift(0, True))

@@ -42,14 +42,16 @@ def event_cover(dates: Dates, sessions: Sequence[pd.Timestamp],
 
 
 def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str], Series],
-                     window: tuple[int, int], keep_other_events: bool = False) -> Panel:
+                     window: tuple[int, int], keep_other_events: bool = False,
+                     copy: bool = True) -> Panel:
     """``panel`` with each event's estimation block cleaned of the event windows (``window``)
     of the other ``events`` of its ticker, unless ``keep_other_events``.
 
     Adds to ``panel.events``: ``estimation_excluded`` (sessions left out), ``estimation_days``
     (sessions kept) and ``placeholders_dropped`` (placeholder rows dropped within the
     estimation and event windows). O(N L) numpy work; a Python step per event only for firms
-    with several event days or with placeholder rows."""
+    with several event days or with placeholder rows. ``copy=False``: the left-out cells are
+    set to NaN in ``panel``'s own blocks (a panel nothing else holds), not in copies."""
     frame = panel.events.copy()
     n, length = len(frame), panel.est_ret.shape[1]
     tickers = frame["ticker"].to_numpy().astype(str)
@@ -82,13 +84,19 @@ def clean_estimation(panel: Panel, events: Sequence[Event], load: Callable[[str]
             cols = at[i, 2] - (length - 1) + np.arange(length)  # the Series position of each
             out[i] = (cols >= lo[i]) & (cols <= hi[i])
     excluded = out.sum(axis=1)
-    if excluded.any():  # copies: the panel given is not changed
-        panel = replace(panel, est_ret=np.where(out, np.nan, panel.est_ret),
-                        est_vol=np.where(out, np.nan, panel.est_vol))
     frame["estimation_days"] = frame["estimation_days"].to_numpy() - excluded
     frame["estimation_excluded"] = excluded
     frame["placeholders_dropped"] = dropped
-    return replace(panel, events=frame)
+    if not copy:  # no dataclasses.replace: it would read (convert) every block
+        if excluded.any():
+            panel.est_ret[out] = np.nan
+            panel.est_vol[out] = np.nan
+        panel.events = frame
+        return panel
+    if not excluded.any():
+        return replace(panel, events=frame)
+    return replace(panel, events=frame, est_ret=np.where(out, np.nan, panel.est_ret),
+                   est_vol=np.where(out, np.nan, panel.est_vol))  # the panel given unchanged
 
 
 def _positions(panel: Panel, tickers: Strings, load: Callable[[str], Series]) -> Ints:

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from eventstudy.calendar.events import Event, Skip
+from eventstudy.engine.daynumbers import NO_DAY as NO_DAY
+from eventstudy.engine.daynumbers import DateBlock, midnights
+from eventstudy.engine.daynumbers import as_dates as as_dates
+from eventstudy.engine.daynumbers import day_numbers as day_numbers
 from eventstudy.engine.locate import STABILISATION as STABILISATION
 from eventstudy.engine.locate import Windows as Windows
 from eventstudy.engine.locate import correct_day0 as correct_day0
@@ -54,18 +59,25 @@ LISTING_GAP = 5  # fewest sessions between a listing and any estimation window (
 
 @dataclass
 class Panel:
-    """Aligned arrays for N events. ``events`` is a DataFrame indexed by event id."""
+    """Aligned arrays for N events. ``events`` is a DataFrame indexed by event id. The dates
+    blocks are held as int32 day numbers (``held``) and read as datetime64[ns]."""
 
     events: pd.DataFrame
     days: np.ndarray  # (W,) relative days of the event block
     ret: np.ndarray  # (N, W) stock simple returns
     mkt: np.ndarray  # (N, W) market simple returns
     vol: np.ndarray  # (N, W) volume
-    dates: np.ndarray  # (N, W) datetime64[ns], NaT where missing
+    if TYPE_CHECKING:  # read as datetime64[ns] (N, W), NaT where missing
+        dates: np.ndarray
+    else:
+        dates: np.ndarray = DateBlock()
     est_ret: np.ndarray  # (N, L)
     est_mkt: np.ndarray  # (N, L)
     est_vol: np.ndarray  # (N, L)
-    est_dates: np.ndarray  # (N, L)
+    if TYPE_CHECKING:  # (N, L)
+        est_dates: np.ndarray
+    else:
+        est_dates: np.ndarray = DateBlock()
     close: np.ndarray | None = None  # (N, W) closing price, for plots
     skipped: list[Skip] = field(default_factory=list)
     # (N, 4) positions in each event's Series: day 0, estimation start and end, last row
@@ -95,10 +107,21 @@ class Panel:
                            f"[{self.days[0]}, {self.days[-1]}]")
         return int(day - self.days[0])
 
+    def held(self, name: str) -> np.ndarray:
+        """The array of field ``name`` as the panel holds it (``dates``, ``est_dates``: int32
+        day numbers, ``NO_DAY`` where missing, or datetime64[ns]; see ``as_dates``)."""
+        held: np.ndarray = (self.__dict__["_" + name] if name in DATE_FIELDS
+                            else getattr(self, name))
+        return held
+
+    def dates_of(self, row: int, estimation: bool = False) -> np.ndarray:
+        """The datetime64[ns] dates of one row of the event (or estimation) block."""
+        return as_dates(self.held("est_dates" if estimation else "dates")[row])
+
     def subset(self, rows: np.ndarray) -> Panel:
         """The panel restricted to boolean or integer ``rows``."""
         pick = np.asarray(rows)
-        arrays = {name: getattr(self, name)[pick] for name in ARRAY_FIELDS}
+        arrays = {name: self.held(name)[pick] for name in ARRAY_FIELDS}
         close = None if self.close is None else self.close[pick]
         at = None if self.positions is None else self.positions[pick]
         est_wide = None if self.est_mkt_wide is None else self.est_mkt_wide[pick]
@@ -111,15 +134,18 @@ class Panel:
         """Per event: does ``window`` run past the end (or start) of its data? Such a window is
         null in every table and left out of the pooled tests (docs/quality.md)."""
         cols = slice(self.column(window[0]), self.column(window[1]) + 1)
-        past: np.ndarray = np.isnat(self.dates[:, cols]).any(axis=1)
+        held = self.held("dates")[:, cols]
+        past: np.ndarray = ((held == NO_DAY) if held.dtype == np.int32
+                            else np.isnat(held)).any(axis=1)
         return past
 
     def window_view(self, window: tuple[int, int]) -> Panel:
-        """The panel with its event block cut to ``window`` (estimation block unchanged)."""
+        """The panel with its event block cut to ``window`` (estimation block unchanged):
+        views of this panel's arrays, no copy."""
         cols = slice(self.column(window[0]), self.column(window[1]) + 1)
-        cut = {name: getattr(self, name)[:, cols] for name in EVENT_FIELDS}
+        cut = {name: self.held(name)[:, cols] for name in EVENT_FIELDS}
         close = None if self.close is None else self.close[:, cols]
-        rest = {name: getattr(self, name) for name in ARRAY_FIELDS if name not in EVENT_FIELDS}
+        rest = {name: self.held(name) for name in ARRAY_FIELDS if name not in EVENT_FIELDS}
         wide = (None if self.mkt_wide is None
                 else self.mkt_wide[:, cols.start:cols.stop + 2 * MARGIN])
         return Panel(events=self.events, days=self.days[cols], close=close,
@@ -133,7 +159,11 @@ ARRAY_FIELDS = ("ret", "mkt", "vol", "dates", "est_ret", "est_mkt", "est_vol", "
 EVENT_FIELDS = ("ret", "mkt", "vol", "dates")
 
 
+DATE_FIELDS = ("dates", "est_dates")
+
+
 MARGIN = 5  # sessions of market returns beyond each block (the most Dimson lags/leads)
+
 
 
 def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
@@ -141,7 +171,7 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                 estimation: tuple[int, int] = DEFAULT_ESTIMATION,
                 max_estimation: int | None = None, min_start: int = 1,
                 stabilisation: int = STABILISATION,
-                notes: dict[str, str] | None = None) -> Panel:
+                notes: dict[str, str] | None = None, wide: bool = True) -> Panel:
     """Align ``events`` into a Panel; an event that cannot be placed becomes a Skip with reason.
 
     ``load(ticker)`` returns the ticker's aligned Series (it should memoise). For lock-ups, each
@@ -149,7 +179,9 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
     (default 30 sessions: after the price-stabilisation period). A day 0 on a
     placeholder row, or on a session the data do not have (a closure exchange-calendars misses, a
     suspension: at most ``MAX_DAY0_SHIFT_DAYS`` later), moves to the next session in the data
-    (column ``day0_note`` says so).
+    (column ``day0_note`` says so). ``wide``: carry the market returns ``MARGIN`` sessions
+    beyond each block (``Panel.market_shift``: the lead/lag models read them; a panel without
+    them gives those models other numbers, so a study's panel always has them).
     """
     if window[0] > 0 or window[1] < 0:
         raise BadInput(f"event window [{window[0]}, {window[1]}] must contain day 0")
@@ -187,7 +219,7 @@ def build_panel(events: Sequence[Event], load: Callable[[str], Series], *,
                     dtype=bool)
     skips.sort(key=lambda pair: pair[0])  # in the order of the events, as one pass gives
     panel = _assemble([placed[j] for j in np.flatnonzero(keep).tolist()], spots[keep],
-                      [skip for _, skip in skips], window, estimation)
+                      [skip for _, skip in skips], window, estimation, wide)
     panel.events["day0_note"] = [notes.get(i, "") for i in panel.events.index]
     return panel
 
@@ -210,12 +242,24 @@ def _moved(event: Event, series: Series, same: bool, seen: set[str],
     return event
 
 
+class _NotDaily(Exception):
+    """Some dates are not midnights: the panel holds datetime64[ns], not day numbers."""
+
+
+def _fill(dtype: np.dtype) -> Any:
+    """The missing value of a block of ``dtype``."""
+    return NO_DAY if dtype == np.int32 else np.datetime64("NaT") if dtype.kind == "M" \
+        else np.nan
+
+
 class _Flat:
     """The distinct series of some placed events end to end, with a NaN/NaT at the end, so that
-    a block of the panel is one fancy index (no loop over events): a copy of those series,
-    made for ``CHUNK_ROWS`` rows of series at a time."""
+    a block of the panel is one fancy index (no loop over events): a copy of the ``names``
+    arrays of those series (dates as int32 day numbers when ``daily``), made for
+    ``CHUNK_ROWS`` rows of series at a time."""
 
-    def __init__(self, placed: Sequence[tuple[Event, Series]]):
+    def __init__(self, placed: Sequence[tuple[Event, Series]], names: Sequence[str],
+                 daily: bool):
         ids: dict[int, int] = {}
         series: list[Series] = []
         for _, s in placed:
@@ -228,14 +272,20 @@ class _Flat:
         self.offsets = (np.cumsum(lengths) - lengths)[which]
         self.total = int(lengths.sum())
         self.arrays = {name: np.concatenate([*(getattr(s, name) for s in series), [np.nan]])
-                       for name in ("ret", "mkt", "vol", "close")}
-        nat = np.array(["NaT"], dtype="datetime64[ns]")
-        self.arrays["dates"] = np.concatenate([*(s.dates for s in series), nat])
+                       for name in names if name != "dates"}
+        if daily:
+            days = midnights(np.concatenate([s.dates for s in series]).view(np.int64))
+            if days is None:
+                raise _NotDaily
+            self.arrays["dates"] = np.append(days, np.int32(NO_DAY))
+        else:
+            nat = np.array(["NaT"], dtype="datetime64[ns]")
+            self.arrays["dates"] = np.concatenate([*(s.dates for s in series), nat])
 
     def gather(self, into: dict[str, np.ndarray], rows: slice, pos: np.ndarray,
                valid: np.ndarray) -> None:
         """``into[name][rows]`` = the values at positions ``pos`` of each event's series,
-        NaN/NaT where not ``valid``."""
+        missing where not ``valid``."""
         flat = np.where(valid, self.offsets[:, None] + pos, self.total)
         for name, out in into.items():
             np.take(self.arrays[name], flat, out=out[rows])
@@ -244,7 +294,7 @@ class _Flat:
             lo: np.ndarray, hi: np.ndarray) -> None:
         """``into[name][rows]`` = each event's values at the positions ``first`` .. ``first`` +
         width - 1 of its series (one run per event: a strided row copy, no index array),
-        NaN/NaT at positions outside [``lo``, ``hi``]."""
+        missing at positions outside [``lo``, ``hi``]."""
         width = next(iter(into.values())).shape[1]
         start = self.offsets + first
         if len(start) and (start.min() < 0 or start.max() + width > self.total + 1):
@@ -259,7 +309,7 @@ class _Flat:
             block[...] = sliding_window_view(self.arrays[name], width)[start]
             if len(need):
                 part = block[need]
-                part[bad] = np.datetime64("NaT") if name == "dates" else np.nan
+                part[bad] = _fill(out.dtype)
                 block[need] = part
 
 
@@ -280,43 +330,66 @@ def _chunks(placed: Sequence[tuple[Event, Series]]) -> list[slice]:
     return out
 
 
-def _blocks(n: int, width: int, names: Sequence[str]) -> dict[str, np.ndarray]:
-    return {name: np.empty((n, width), dtype="datetime64[ns]" if name == "dates" else float)
+def _blocks(n: int, width: int, names: Sequence[str], daily: bool) -> dict[str, np.ndarray]:
+    dates = np.int32 if daily else "datetime64[ns]"
+    return {name: np.empty((n, width), dtype=dates if name == "dates" else float)
             for name in names}
 
 
 def _assemble(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list[Skip],
-              window: tuple[int, int], estimation: tuple[int, int]) -> Panel:
+              window: tuple[int, int], estimation: tuple[int, int], wide: bool) -> Panel:
     """The Panel of the placed events: numpy gathers of O(N (W + L)) values, ``CHUNK_ROWS``
-    rows of series at a time, and O(N) light Python."""
+    rows of series at a time, and O(N) light Python. Dates are gathered as int32 day
+    numbers (as datetime64[ns] if some are not midnights); the wide market blocks only if
+    ``wide``."""
+    try:
+        return _gather(placed, spots, skipped, window, wide, daily=True)
+    except _NotDaily:
+        return _gather(placed, spots, skipped, window, wide, daily=False)
+
+
+def _gather(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list[Skip],
+            window: tuple[int, int], wide: bool, daily: bool) -> Panel:
     n, width = len(placed), window[1] - window[0] + 1
     day0, est_start, est_end = spots.reshape(n, 3).T
     n_est = est_end - est_start + 1
     length = int(n_est.max()) if n else 1
-    out = _blocks(n, width, ("ret", "mkt", "vol", "close", "dates"))
-    est = _blocks(n, length, ("ret", "mkt", "vol", "dates"))
-    ends = _blocks(n, 4, ("dates",))
-    wide_est = _blocks(n, length + 2 * MARGIN, ("mkt",))
-    wide_evt = _blocks(n, width + 2 * MARGIN, ("mkt",))
+    out = _blocks(n, width, ("ret", "vol", "close", "dates") if wide else
+                  ("ret", "mkt", "vol", "close", "dates"), daily)
+    # every estimation window full: its market returns are those of the wide block, a view
+    est_view = wide and bool((n_est == length).all())
+    est = _blocks(n, length, ("ret", "vol", "dates") if est_view else
+                  ("ret", "mkt", "vol", "dates"), daily)
+    ends = _blocks(n, 4, ("dates",), daily)
+    margins = ((_blocks(n, length + 2 * MARGIN, ("mkt",), daily),
+                _blocks(n, width + 2 * MARGIN, ("mkt",), daily)) if wide else None)
     last = np.empty(n, dtype=np.int64)
+    names = ("ret", "mkt", "vol", "close", "dates")
     for rows in _chunks(placed):
-        flat = _Flat(placed[rows])
+        flat = _Flat(placed[rows], names, daily)
         flat.run(out, rows, day0[rows] + window[0], np.zeros(len(flat.lengths), np.int64),
                  flat.lengths - 1)
         flat.run(est, rows, est_end[rows] - (length - 1), est_start[rows], est_end[rows])
-        whole = np.zeros(len(flat.lengths), np.int64), flat.lengths - 1
-        flat.run(wide_est, rows, est_end[rows] - (length - 1) - MARGIN, *whole)
-        flat.run(wide_evt, rows, day0[rows] + window[0] - MARGIN, *whole)
+        if margins is not None:
+            whole = np.zeros(len(flat.lengths), np.int64), flat.lengths - 1
+            flat.run(margins[0], rows, est_end[rows] - (length - 1) - MARGIN, *whole)
+            flat.run(margins[1], rows, day0[rows] + window[0] - MARGIN, *whole)
         pos = np.stack([day0[rows], est_start[rows], est_end[rows], flat.lengths - 1], axis=1)
         flat.gather(ends, rows, pos, np.ones(pos.shape, dtype=bool))
         last[rows] = flat.lengths - 1
-    frame = _event_frame([e for e, _ in placed], ends["dates"], n_est)
+        del flat
+    if margins is not None:  # the event block's market returns: a view of the wide block
+        out["mkt"] = margins[1]["mkt"][:, MARGIN:MARGIN + width]
+        if est_view:  # no short window: no NaN to the left of any estimation start
+            est["mkt"] = margins[0]["mkt"][:, MARGIN:MARGIN + length]
+    frame = _event_frame([e for e, _ in placed], as_dates(ends["dates"]), n_est)
     return Panel(events=frame, days=np.arange(window[0], window[1] + 1), ret=out["ret"],
                  mkt=out["mkt"], vol=out["vol"], close=out["close"], dates=out["dates"],
                  est_ret=est["ret"], est_mkt=est["mkt"], est_vol=est["vol"],
                  est_dates=est["dates"], skipped=skipped,
                  positions=np.column_stack([day0, est_start, est_end, last]),
-                 est_mkt_wide=wide_est["mkt"], mkt_wide=wide_evt["mkt"])
+                 est_mkt_wide=None if margins is None else margins[0]["mkt"],
+                 mkt_wide=None if margins is None else margins[1]["mkt"])
 
 
 def _iso(values: list[pd.Timestamp | None]) -> list[str | None]:

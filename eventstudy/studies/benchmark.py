@@ -79,7 +79,7 @@ class IpoBenchmark:
                 continue
             ticker = str(ar.panel.events["ticker"].iloc[i])
             index = self.index_for(ticker)
-            day = ar.panel.dates[i, c0]
+            day = ar.panel.dates_of(i)[c0]
             pos = int(np.searchsorted(index.dates, day))
             n = int(index.daily(ticker)[1][pos]) if pos < len(index.dates) else 0
             out[i] = (f"no IPO-index return on day 0: {n} recent listing(s) other than {ticker} "
@@ -97,7 +97,7 @@ class IpoBenchmark:
         for i, ticker in enumerate(events["ticker"]):
             index = self.index_for(str(ticker))
             _, n = index.daily(str(ticker))
-            pos = np.searchsorted(index.dates, ar.panel.dates[i, c0])
+            pos = np.searchsorted(index.dates, ar.panel.dates_of(i)[c0])
             counts.append(int(n[min(pos, len(n) - 1)]) if len(n) else 0)
             est = np.isfinite(ar.panel.est_ret[i])
             missing.append(int((est & ~np.isfinite(ar.panel.est_mkt[i])).sum()))

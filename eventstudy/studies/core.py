@@ -175,7 +175,8 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
     panel = build_panel(events, load, window=options.panel_window, estimation=estimation,
                         max_estimation=max_estimation, min_start=min_start, notes=moved,
                         stabilisation=options.stabilisation)
-    panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events)
+    panel = clean_estimation(panel, events, load, options.event_span, options.keep_other_events,
+                             copy=False)  # the panel just built: its own blocks
     frame = panel.events
     panel, screened = _screen_panel(panel, loader, options, stack)
     del load  # the aligned series of every ticker: the panel holds what is needed from here

@@ -104,7 +104,7 @@ def _same_sample(result: StudyData, row: pd.Series, stock: pd.Series, market: pd
 
     panel = result.ar.panel
     i = int(np.flatnonzero(panel.events.index == row["event_id"])[0])
-    first, last, text, action = garch_sample(panel.est_dates[i], panel.est_ret[i], MIN_OBS)
+    first, last, text, action = garch_sample(panel.dates_of(i, True), panel.est_ret[i], MIN_OBS)
     index = pd.DatetimeIndex(stock.index)
     start, end = int(index.searchsorted(first)), int(index.searchsorted(last))
     day0 = int(index.searchsorted(pd.Timestamp(row["day0"])))
