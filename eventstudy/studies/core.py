@@ -13,11 +13,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.calendar.events import Event, Skip
-from eventstudy.calendar.listings import (
-    Listing,
-    inferred_listing,
-    load_listings,
-)
+from eventstudy.calendar.listings import Listing, inferred_listing, load_listings
 from eventstudy.data.loader import PriceLoader
 from eventstudy.data.tickers import IPO_INDEX, calendar_code, index_ticker
 from eventstudy.engine.abnormal import abnormal_return_table, bhar_table, car_table
