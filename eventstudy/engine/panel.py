@@ -252,6 +252,29 @@ def _fill(dtype: np.dtype) -> Any:
         else np.nan
 
 
+def _day_numbers(dates: list[np.ndarray], known: dict[int, tuple[np.ndarray, np.ndarray | None]]
+                 ) -> np.ndarray | None:
+    """``midnights`` of ``dates`` end to end (datetime64[ns] arrays), or None. When they are all
+    views of one array of 8-byte items (the market's dates, which ``align_many`` gives every
+    stock on a run of its sessions), that array is converted once (kept in ``known`` by id) and
+    each one's day numbers are a slice of it: the same numbers (``midnights`` is elementwise,
+    and all of them midnights in range when all of the array are)."""
+    base = dates[0].base if dates else None
+    if isinstance(base, np.ndarray) and base.ndim == 1 and base.itemsize == 8 \
+            and base.flags.c_contiguous and all(d.base is base and d.strides == (8,)
+                                                and d.dtype == dates[0].dtype for d in dates):
+        if id(base) not in known:  # the array itself kept with it: its id stays its own
+            known[id(base)] = (base, midnights(base.view(np.int64)))
+        days = known[id(base)][1]
+        origin = base.ctypes.data
+        at = np.array([d.ctypes.data - origin for d in dates], dtype=np.int64)
+        if days is not None and not (at % 8).any():
+            at //= 8
+            return np.concatenate([days[a:a + len(d)] for a, d in zip(at.tolist(), dates,
+                                                                       strict=True)])
+    return midnights(np.concatenate(dates).view(np.int64))
+
+
 class _Flat:
     """The distinct series of some placed events end to end, with a NaN/NaT at the end, so that
     a block of the panel is one fancy index (no loop over events): a copy of the ``names``
@@ -259,7 +282,7 @@ class _Flat:
     ``CHUNK_ROWS`` rows of series at a time."""
 
     def __init__(self, placed: Sequence[tuple[Event, Series]], names: Sequence[str],
-                 daily: bool):
+                 daily: bool, known: dict[int, tuple[np.ndarray, np.ndarray | None]]):
         ids: dict[int, int] = {}
         series: list[Series] = []
         for _, s in placed:
@@ -274,7 +297,7 @@ class _Flat:
         self.arrays = {name: np.concatenate([*(getattr(s, name) for s in series), [np.nan]])
                        for name in names if name != "dates"}
         if daily:
-            days = midnights(np.concatenate([s.dates for s in series]).view(np.int64))
+            days = _day_numbers([s.dates for s in series], known)
             if days is None:
                 raise _NotDaily
             self.arrays["dates"] = np.append(days, np.int32(NO_DAY))
@@ -365,8 +388,9 @@ def _gather(placed: list[tuple[Event, Series]], spots: np.ndarray, skipped: list
                 _blocks(n, width + 2 * MARGIN, ("mkt",), daily)) if wide else None)
     last = np.empty(n, dtype=np.int64)
     names = ("ret", "mkt", "vol", "close", "dates")
+    known: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}  # day numbers of shared dates
     for rows in _chunks(placed):
-        flat = _Flat(placed[rows], names, daily)
+        flat = _Flat(placed[rows], names, daily, known)
         flat.run(out, rows, day0[rows] + window[0], np.zeros(len(flat.lengths), np.int64),
                  flat.lengths - 1)
         flat.run(est, rows, est_end[rows] - (length - 1), est_start[rows], est_end[rows])
