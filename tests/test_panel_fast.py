@@ -330,6 +330,43 @@ def test_day_numbers_round_trip_and_keep_times() -> None:
     np.testing.assert_array_equal(as_dates(kept), timed)
 
 
+def _days_by_pandas(dates: list[np.ndarray]) -> np.ndarray | None:
+    """Days since 1970 of ``dates`` end to end by pandas; None if one is not a midnight."""
+    stamps = pd.DatetimeIndex(np.concatenate(dates))
+    if not (stamps == stamps.normalize()).all():
+        return None
+    return (stamps - pd.Timestamp("1970-01-01")).days.to_numpy().astype(np.int32)
+
+
+def test_day_numbers_of_shared_dates() -> None:
+    """Dates that are views of one array (the market's, as ``align_many`` gives them) get the
+    day numbers of their concatenation, computed independently by pandas; so do strided views,
+    copies, and views of an array with a time of day outside (or inside) the slices used."""
+    from eventstudy.engine.panel import _day_numbers
+
+    rng = np.random.default_rng(21)
+    base = (np.arange(3000, dtype=np.int64) - 1000) * 86_400 * 10**9
+    timed = base.copy()
+    timed[2990] += 3_600 * 10**9  # 01:00 on one day past every slice below
+    for whole in (base, timed):
+        dates = whole.view("datetime64[ns]")
+        spans = [(int(a), int(n)) for a, n in zip(rng.integers(0, 2500, 60),
+                                                   rng.integers(1, 400, 60), strict=True)]
+        shared = [dates[a:a + n] for a, n in spans]
+        cases = [shared, [*shared[:30], dates[5:80].copy(), *shared[30:]],
+                 [dates[a:a + 2 * n:2] for a, n in spans], [dates[10:2995]]]
+        for views in cases:
+            known: dict = {}
+            got = _day_numbers(views, known)
+            want = _days_by_pandas(views)
+            if want is None:
+                assert got is None
+            else:
+                assert got is not None and got.dtype == np.int32
+                np.testing.assert_array_equal(got, want)
+    assert _day_numbers([timed.view("datetime64[ns]")[10:2995]], {}) is None
+
+
 def test_views_and_in_place_clean_estimation(tmp_path: Path) -> None:
     """A window view shares the panel's memory (no copy); ``clean_estimation(copy=False)``
     gives the numbers of the copying one, and the copying one leaves its input unchanged."""
