@@ -208,33 +208,6 @@ def test_locate_many_is_locate_event_by_event(tmp_path: Path) -> None:
     load = AlignedSeries(loader, "^SYNIDX")
     load.prefetch([e.ticker for e in events])
     placed = [(e, load(e.ticker)) for e in events]
-    check_locate_many(placed)
-
-
-def test_locate_many_on_shared_dates_is_locate(tmp_path: Path) -> None:
-    """The events whose series' dates are all views of the index's dates (one search into
-    them for all) located as ``locate`` does event by event."""
-    from eventstudy.engine.locate import _shared_run
-
-    folder = tmp_path / "prices"
-    folder.mkdir()
-    events = synthetic_events(synthetic_folder(folder, seed=3), seed=9)
-    loader = PriceLoader(offline=True, data=folder, cache_dir=tmp_path / "cache")
-    load = AlignedSeries(loader, "^SYNIDX")
-    load.prefetch([e.ticker for e in events])
-    placed = [(e, load(e.ticker)) for e in events if isinstance(load(e.ticker).dates.base,
-                                                                  np.ndarray)]
-    common = placed[0][1].dates.base
-    placed = [(e, s) for e, s in placed if s.dates.base is common]
-    n = len(placed)
-    assert n >= 20 and any(e.listing_date is not None for e, _ in placed)
-    assert _shared_run(placed, np.array([e.session.value for e, _ in placed]),
-                       np.array([len(s.dates) for _, s in placed]), np.zeros(n, np.int64),
-                       np.zeros(n, bool), np.full(n, -1, np.int64))
-    check_locate_many(placed)
-
-
-def check_locate_many(placed) -> None:  # noqa: ANN001
     for kw in ({}, {"max_estimation": 50}, {"min_start": 12, "stabilisation": 5}):
         for window, estimation in ((WINDOW, ESTIMATION), ((0, 5), (10, 60))):
             spots, said = locate_many(placed, window, estimation, kw.get("max_estimation"),

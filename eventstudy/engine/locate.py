@@ -171,10 +171,9 @@ def locate_many(placed: Sequence[tuple[Event, Series]], window: tuple[int, int],
     pos = np.zeros(n, dtype=np.int64)
     hit = np.zeros(n, dtype=bool)
     listing = np.full(n, -1, dtype=np.int64)
-    shared = _shared_run(placed, day, sizes, pos, hit, listing)
     for j, (event, series) in enumerate(placed):
         dates = series.dates.view(np.int64)
-        if shared or not len(dates):
+        if not len(dates):
             continue
         p = int(dates.searchsorted(day[j]))
         pos[j] = p
@@ -203,32 +202,3 @@ def locate_many(placed: Sequence[tuple[Event, Series]], window: tuple[int, int],
         if where.note:
             failed[j] = where
     return spots, failed
-
-
-def _shared_run(placed: Sequence[tuple[Event, Series]], day: np.ndarray, sizes: np.ndarray,
-                pos: np.ndarray, hit: np.ndarray, listing: np.ndarray) -> bool:
-    """The binary searches of ``locate_many`` at once, into ``pos``, ``hit`` and ``listing``,
-    when every series' dates are a non-empty view of one ascending array of 8-byte items (the
-    market's dates, as ``align_many`` gives them): the position in a slice is the position in
-    the array less the slice's start, clipped to the slice. False (nothing done) otherwise."""
-    first = placed[0][1].dates.base if placed else None
-    if not (isinstance(first, np.ndarray) and first.ndim == 1 and first.itemsize == 8
-            and first.flags.c_contiguous and len(first)):
-        return False
-    base = first.view(np.int64)
-    if not all(s.dates.base is first and s.dates.strides == (8,) and len(s.dates)
-               and s.dates.dtype == "datetime64[ns]" for _, s in placed):
-        return False
-    offset = np.array([s.dates.ctypes.data for _, s in placed], dtype=np.int64) - first.ctypes.data
-    if (offset % 8).any() or not (base[1:] >= base[:-1]).all():
-        return False
-    offset //= 8
-    pos[:] = np.clip(base.searchsorted(day) - offset, 0, sizes)
-    inside = pos < sizes
-    hit[:] = inside & (base[np.minimum(offset + pos, len(base) - 1)] == day)
-    listed = [(j, e.listing_date.value) for j, (e, _) in enumerate(placed)
-              if e.listing_date is not None]
-    if listed:
-        at, when = np.array(listed, dtype=np.int64).reshape(-1, 2).T
-        listing[at] = np.clip(base.searchsorted(when) - offset[at], 0, sizes[at])
-    return True
