@@ -177,8 +177,14 @@ def panel_stage(events: Sequence[Event], loader: PriceLoader, options: StudyOpti
     panel, screened = _screen_panel(panel, loader, options, stack)
     del load  # the aligned series of every ticker: the panel holds what is needed from here
     return PanelStage(panel, market_volume(panel, _market_volume_of(loader, options.market)),
-                      events, frame.loc[~frame.index.isin(panel.events.index)], day0_skips,
+                      events, frame.loc[~_ids_in(frame.index, panel.events.index)], day0_skips,
                       [*found, *screened])
+
+
+def _ids_in(ids: pd.Index, kept: pd.Index) -> np.ndarray:
+    """``ids.isin(kept)`` for event ids (strings, never missing), through Python objects: the
+    Arrow-string ``isin`` of pandas is ~30x slower."""
+    return pd.Index(ids.to_numpy(object), dtype=object).isin(kept.to_numpy(object))
 
 
 def loader_sources(loader: PriceLoader) -> Callable[[str], tuple[str, str]]:
