@@ -233,9 +233,7 @@ def _estimation_arrays(est_vol: Floats, market: Floats | None) -> tuple[Floats, 
         filled = np.log1p(est_vol, out=np.zeros(est_vol.shape), where=have)
         with _quiet():
             mean = _nan_mean(filled, _count(have))
-        demeaned = np.subtract(filled, mean[:, None], out=np.full(est_vol.shape, np.nan),
-                               where=have)  # NaN - mean = NaN elsewhere
-        return demeaned, mean, rows
+        return np.where(have, filled - mean[:, None], np.nan), mean, rows  # NaN - mean = NaN
     est = log_volume(est_vol)
     rows = market_adjusted_rows(est, (market, market))
     est = np.where(rows[:, None], est - log_volume(market), est)
