@@ -20,7 +20,6 @@ from eventstudy.data.loader import PriceLoader
 from eventstudy.engine import volume as vol
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.batch import listing_events
-from eventstudy.studies.core import _ids_in
 
 PANEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_hk_panel"
 
@@ -154,13 +153,6 @@ def test_real_hk_panel_bit_for_bit(tmp_path: Path) -> None:
     assert result.ar.market_volume is not None  # the index's volume: market-adjusted path
     check_study(result.ar)
     check_study(result.ar.window_view((-10, 20)))
-
-
-def test_ids_in_is_isin() -> None:
-    ids = pd.Index([f"S{i:05d}:event:2020-01-{1 + i % 28:02d}" for i in range(500)], dtype="str")
-    kept = ids[np.random.default_rng(3).random(500) < 0.7]
-    assert np.array_equal(_ids_in(ids, kept), ids.isin(kept))
-    assert not _ids_in(ids, ids[:0]).any() and _ids_in(ids, ids).all()
 
 
 def test_source_of_unnormalised_ticker(tmp_path: Path) -> None:
