@@ -68,6 +68,9 @@ class PriceLoader:
     def source(self, ticker: str) -> tuple[str, str]:
         """The ``source`` and ``adjustment`` attributes of ``load(ticker)``'s frame (without
         making the frame of a file read as columns)."""
+        lazy = self._lazy.get(ticker) if isinstance(ticker, str) else None
+        if lazy is not None:  # ``ticker`` is a key, so its own normalised name: no need to ask
+            return lazy, self._columns[ticker].adjustment
         name = normalise_ticker(ticker)
         lazy = self._lazy.get(name)
         if lazy is not None:

@@ -17,12 +17,13 @@ import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from eventstudy.engine.abnormal import usable_windows
-from eventstudy.engine.arrays import Bools, Floats
+from eventstudy.engine.arrays import Bools, Floats, Ints
 from eventstudy.engine.models import AbnormalReturns
 from eventstudy.engine.panel import Panel
 from eventstudy.engine.windows import DEFAULT_CAR_WINDOWS, with_windows
@@ -52,6 +53,45 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def nanmean_rows(values: Floats) -> Floats:
+    """``np.nanmean(values, axis=1)`` of a 2-D float array, bit for bit (numpy's arithmetic:
+    the sum of a copy with NaN as 0 over the count of non-NaN values; NaN for an all-NaN row),
+    in fewer passes over the data; call it inside ``_quiet``."""
+    missing = np.isnan(values)
+    return _nan_mean(np.where(missing, 0.0, values), _count(~missing))
+
+
+def _count(have: Bools) -> Ints:
+    return np.count_nonzero(have, axis=1)  # type: ignore[no-any-return]
+
+
+def _nan_mean(filled: Floats, count: Ints) -> Floats:
+    """Row sums of ``filled`` (NaN as 0) over ``count``, the rows' non-NaN values (numpy's)."""
+    return np.sum(filled, axis=1) / count  # type: ignore[no-any-return]
+
+
+def positive_mean(volume: Floats) -> Floats:
+    """``nanmean_rows(positive_volume(volume))`` bit for bit, without the NaN copy."""
+    have = volume > 0
+    return _nan_mean(np.where(have, volume, 0.0), _count(have))
+
+
+def nanstd_rows(values: Floats, ddof: int = 1) -> Floats:
+    """``np.nanstd(values, axis=1, ddof=ddof)`` of a 2-D float array, bit for bit (numpy's
+    arithmetic: deviations from ``nanmean_rows``, NaN as 0, squared, summed, over count - ddof;
+    NaN where count <= ddof), in fewer passes; call it inside ``_quiet``."""
+    missing = np.isnan(values)
+    filled = np.where(missing, 0.0, values)
+    count = missing.shape[1] - np.count_nonzero(missing, axis=1)
+    np.subtract(filled, _nan_mean(filled, count)[:, None], out=filled)
+    np.copyto(filled, 0.0, where=missing)
+    np.multiply(filled, filled, out=filled)
+    dof = count - ddof
+    var = np.sum(filled, axis=1) / dof
+    var[dof <= 0] = np.nan
+    return np.sqrt(var)  # type: ignore[no-any-return]
+
+
 def _positive(values: Floats) -> Floats:
     """A denominator: zero (no volume, constant volume) -> NaN, so ratios are n/a, not inf."""
     return np.where(values > 0, values, np.nan)
@@ -59,9 +99,9 @@ def _positive(values: Floats) -> Floats:
 
 def abnormal_volume(ar: AbnormalReturns) -> tuple[Floats, Floats]:
     """Per day, the abnormal log volume (N, W) and its t (abnormal / estimation-window std)."""
-    est, abnormal = abnormal_log_volume(ar.panel, ar.market_volume)
+    abnormal = abnormal_log_volume(ar.panel, ar.market_volume)[1]
+    std = _est_volume_stats(ar)[1]  # the estimation block's, remembered
     with _quiet():
-        std = _positive(np.nanstd(est, axis=1, ddof=1))
         return abnormal, abnormal / std[:, None]
 
 
@@ -76,8 +116,8 @@ def _est_volume_arrays(ar: AbnormalReturns) -> tuple[Floats, Floats, Floats]:
     est = abnormal_log_volume(ar.panel, ar.market_volume)[0]
     valid = np.isfinite(est).sum(axis=1)
     with _quiet():
-        return (_positive(np.nanmean(positive_volume(ar.panel.est_vol), axis=1)),
-                _positive(np.nanstd(est, axis=1, ddof=1)), valid.astype(float))
+        return (_positive(positive_mean(ar.panel.est_vol)), _positive(nanstd_rows(est, ddof=1)),
+                valid.astype(float))
 
 
 def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEFAULT_CAR_WINDOWS
@@ -94,8 +134,8 @@ def volume_table(ar: AbnormalReturns, windows: tuple[tuple[int, int], ...] = DEF
         cols = ar.cols(window)
         days = np.isfinite(abnormal[:, cols]).sum(axis=1)
         with _quiet():
-            ratio = np.nanmean(positive_volume(ar.panel.vol[:, cols]), axis=1) / est_mean
-            mean_abn = np.nanmean(abnormal[:, cols], axis=1)
+            ratio = positive_mean(ar.panel.vol[:, cols]) / est_mean
+            mean_abn = nanmean_rows(abnormal[:, cols])
             t = mean_abn / (est_std / np.sqrt(days))
         cut = ar.panel.outside_data(window)  # past the end of the data: null, as the CAR
         ratio[cut], mean_abn[cut], t[cut] = np.nan, np.nan, np.nan
@@ -111,7 +151,7 @@ def event_window_volume_ratio(ar: AbnormalReturns) -> Floats:
     """Mean volume over the whole event window / mean estimation-window volume, per event."""
     est_mean, _, _ = _est_volume_stats(ar)
     with _quiet():
-        ratio: Floats = np.nanmean(positive_volume(ar.panel.vol), axis=1) / est_mean
+        ratio: Floats = positive_mean(ar.panel.vol) / est_mean
     days = ar.panel.days
     ratio[ar.panel.outside_data((int(days[0]), int(days[-1])))] = np.nan  # past the data: null
     return ratio
@@ -187,13 +227,18 @@ def _estimation_volume(est_vol: Floats, market: Floats | None) -> tuple[Floats, 
 
 
 def _estimation_arrays(est_vol: Floats, market: Floats | None) -> tuple[Floats, ...]:
+    rows: Any = np.zeros(len(est_vol), dtype=bool)  # the tuple is of Floats and this Bools
+    if market is None:  # log_volume with 0 for NaN: numpy's nanmean copy, made in one pass
+        have = est_vol > 0
+        filled = np.log1p(est_vol, out=np.zeros(est_vol.shape), where=have)
+        with _quiet():
+            mean = _nan_mean(filled, _count(have))
+        return np.where(have, filled - mean[:, None], np.nan), mean, rows  # NaN - mean = NaN
     est = log_volume(est_vol)
-    rows = np.zeros(len(est), dtype=bool)
-    if market is not None:
-        rows = market_adjusted_rows(est, (market, market))
-        est = np.where(rows[:, None], est - log_volume(market), est)
+    rows = market_adjusted_rows(est, (market, market))
+    est = np.where(rows[:, None], est - log_volume(market), est)
     with _quiet():
-        mean = np.nanmean(est, axis=1)
+        mean = nanmean_rows(est)
     return est - mean[:, None], mean, rows
 
 
@@ -229,10 +274,13 @@ def market_adjusted_rows(est: Floats, market: MarketVolume) -> Bools:
 def unadjusted_events(ar: AbnormalReturns) -> list[str]:
     """Tickers of events with volume whose abnormal volume is NOT market-adjusted (their index
     has no volume on half their estimation days, or none at all), for a note."""
-    est = log_volume(ar.panel.est_vol)
-    has = np.isfinite(est).any(axis=1)
     mv = ar.market_volume
-    rows = has if mv is None else has & ~market_adjusted_rows(est, mv)
+    if mv is None:  # log(1 + V) is finite where 0 < V < inf
+        vol = ar.panel.est_vol
+        rows = ((vol > 0) & (vol < np.inf)).any(axis=1)
+    else:
+        est = log_volume(ar.panel.est_vol)
+        rows = np.isfinite(est).any(axis=1) & ~market_adjusted_rows(est, mv)
     return list(dict.fromkeys(ar.panel.events["ticker"].to_numpy()[rows].tolist()))
 
 
