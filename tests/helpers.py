@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from eventstudy.calendar.events import make_event
 from eventstudy.data.loader import PriceLoader
+from eventstudy.errors import BadInput, DataUnavailable
 
 
 class MemoryLoader(PriceLoader):
@@ -36,3 +40,23 @@ def hk190_events(step: int = 400) -> tuple[dict[str, pd.DataFrame], list]:
         for pos in range(300, len(frame) - 130, step):
             events.append(make_event(str(ticker), frame.index[pos], group="ab"[i % 2]))
     return frames, [e for e in events if e is not None]
+
+
+PANEL_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_hk_panel"
+
+
+def panel_folder_sample(cache: Path, rng: np.random.Generator, count: int
+                        ) -> tuple[PriceLoader, list[tuple[str, pd.DatetimeIndex]]]:
+    """``count`` stocks drawn by ``rng`` from the real HK panel folder, read by a loader with
+    ``^HSI``: the loader and each stock's dates (the stocks it cannot load are left out)."""
+    names = sorted(p.name[:-4] for p in PANEL_FOLDER.glob("*.HK.csv"))
+    chosen = [names[i] for i in sorted(rng.choice(len(names), count, replace=False))]
+    loader = PriceLoader(offline=True, data=PANEL_FOLDER, cache_dir=cache)
+    loader.prefetch([*chosen, "^HSI"])
+    found = []
+    for ticker in chosen:
+        try:
+            found.append((ticker, loader.load(ticker).index))
+        except (BadInput, DataUnavailable):
+            continue
+    return loader, found

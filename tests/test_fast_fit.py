@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.data.loader import PriceLoader
 from eventstudy.engine import models
 from eventstudy.engine.panel import Panel
-from eventstudy.errors import BadInput, DataUnavailable
+from eventstudy.errors import BadInput
 from eventstudy.studies.batch import batch_study
 from eventstudy.studies.lockup import event_study
+from tests.helpers import PANEL_FOLDER, panel_folder_sample
 
-PANEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_hk_panel"
+PANEL = PANEL_FOLDER
 EVENTS = pd.DataFrame({  # real bundled prices
     "ticker": ["0020.HK", "9660.HK", "0020.HK", "1024.HK"],
     "date": ["2022-06-30", "2025-04-24", "2022-12-30", "2021-08-05"],
@@ -140,16 +140,9 @@ def test_fit_equals_ols_per_event_on_synthetic_events(model: str) -> None:
 @pytest.mark.parametrize("model", MODELS)
 def test_fit_equals_ols_per_event_on_the_dirty_hk_panel(tmp_path: Path, model: str) -> None:
     rng = np.random.default_rng(25)
-    names = sorted(p.name[:-4] for p in PANEL.glob("*.HK.csv"))
-    chosen = [names[i] for i in sorted(rng.choice(len(names), 30, replace=False))]
-    loader = PriceLoader(offline=True, data=PANEL, cache_dir=tmp_path / "cache")
-    loader.prefetch([*chosen, "^HSI"])
+    loader, found = panel_folder_sample(tmp_path / "cache", rng, 30)
     events = []
-    for ticker in chosen:
-        try:
-            index = loader.load(ticker).index
-        except (BadInput, DataUnavailable):
-            continue
+    for ticker, index in found:
         events += [(ticker, index[at]) for at in rng.integers(300, len(index) - 30, 4).tolist()]
     from eventstudy.calendar.events import make_event
 

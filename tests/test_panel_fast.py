@@ -23,8 +23,9 @@ from eventstudy.engine.placeholders import move_off_placeholder
 from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.aligned import AlignedSeries
 from eventstudy.studies.batch import listing_events
+from tests.helpers import PANEL_FOLDER, panel_folder_sample
 
-PANEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_hk_panel"
+PANEL = PANEL_FOLDER
 WINDOW, ESTIMATION = (-10, 20), (-120, -11)
 
 
@@ -243,16 +244,9 @@ def test_same_day_is_the_timestamp_test() -> None:
 @pytest.mark.skipif(not PANEL.is_dir(), reason="the real HK panel of ../shared/data is absent")
 def test_real_hk_panel(tmp_path: Path) -> None:
     rng = np.random.default_rng(17)
-    names = sorted(p.stem for p in PANEL.glob("*.HK.csv"))
-    chosen = [names[i] for i in sorted(rng.choice(len(names), 40, replace=False))]
-    loader = PriceLoader(offline=True, data=PANEL, cache_dir=tmp_path / "cache")
-    loader.prefetch([*chosen, "^HSI"])
+    loader, found = panel_folder_sample(tmp_path / "cache", rng, 40)
     events = []
-    for ticker in chosen:
-        try:
-            index = loader.load(ticker).index
-        except (BadInput, DataUnavailable):
-            continue
+    for ticker, index in found:
         for k, at in enumerate(rng.integers(0, len(index), 6).tolist() + [0, len(index) - 1]):
             event = make_event(ticker, index[at], tranche=f"t{k}")
             if event is not None:

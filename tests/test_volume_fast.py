@@ -18,10 +18,10 @@ from eventstudy import event_study, make_event
 from eventstudy.calendar.listings import load_listings
 from eventstudy.data.loader import PriceLoader
 from eventstudy.engine import volume as vol
-from eventstudy.errors import BadInput, DataUnavailable
 from eventstudy.studies.batch import listing_events
+from tests.helpers import PANEL_FOLDER, panel_folder_sample
 
-PANEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "prices_hk_panel"
+PANEL = PANEL_FOLDER
 
 
 def same_bits(got: np.ndarray, want: np.ndarray) -> bool:
@@ -133,16 +133,9 @@ def test_bundled_listings_bit_for_bit() -> None:
 @pytest.mark.skipif(not PANEL.is_dir(), reason="the real HK panel of ../shared/data is absent")
 def test_real_hk_panel_bit_for_bit(tmp_path: Path) -> None:
     rng = np.random.default_rng(25)
-    names = sorted(p.stem for p in PANEL.glob("*.HK.csv"))
-    chosen = [names[i] for i in sorted(rng.choice(len(names), 40, replace=False))]
-    loader = PriceLoader(offline=True, data=PANEL, cache_dir=tmp_path / "cache")
-    loader.prefetch([*chosen, "^HSI"])
+    loader, found = panel_folder_sample(tmp_path / "cache", rng, 40)
     events = []
-    for ticker in chosen:
-        try:
-            index = loader.load(ticker).index
-        except (BadInput, DataUnavailable):
-            continue
+    for ticker, index in found:
         for k, at in enumerate(rng.integers(300, len(index), 4).tolist()):
             event = make_event(ticker, index[at], tranche=f"t{k}")
             if event is not None:
