@@ -202,7 +202,7 @@ def test_market_adjustment_needs_index_volume_on_half_the_days() -> None:
     market[0, :5] = 500.0  # exactly half: adjusted
     market[1, :4] = 500.0  # fewer than half: not adjusted
     market[2, :] = 500.0
-    rows = market_adjusted_rows(est, (market, market))
+    rows = market_adjusted_rows(est, market)
     assert rows.tolist() == [True, False, True]
 
 

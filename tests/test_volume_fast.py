@@ -68,7 +68,7 @@ def check_volume(est_vol: np.ndarray, market: np.ndarray | None) -> None:
         est = vol.log_volume(est_vol)
         rows = np.zeros(len(est), dtype=bool)
         if market is not None:
-            rows = vol.market_adjusted_rows(est, (market, market))
+            rows = vol.market_adjusted_rows(est, market)
             est = np.where(rows[:, None], est - vol.log_volume(market), est)
         mean = np.nanmean(est, axis=1)
         got = vol._estimation_arrays(est_vol, market)
@@ -116,7 +116,7 @@ def check_study(ar) -> None:  # noqa: ANN001
         plain = vol.log_volume(panel.est_vol)
         has = np.isfinite(plain).any(axis=1)
         if market is not None:
-            has &= ~vol.market_adjusted_rows(plain, market)
+            has &= ~vol.market_adjusted_rows(plain, market[0])
         want = list(dict.fromkeys(panel.events["ticker"].to_numpy()[has].tolist()))
         assert vol.unadjusted_events(ar) == want
     finally:

@@ -68,10 +68,8 @@ class PriceLoader:
     def source(self, ticker: str) -> tuple[str, str]:
         """The ``source`` and ``adjustment`` attributes of ``load(ticker)``'s frame (without
         making the frame of a file read as columns)."""
-        lazy = self._lazy.get(ticker) if isinstance(ticker, str) else None
-        if lazy is not None:  # ``ticker`` is a key, so its own normalised name: no need to ask
-            return lazy, self._columns[ticker].adjustment
-        name = normalise_ticker(ticker)
+        known = isinstance(ticker, str) and ticker in self._lazy  # a key: its own normal name
+        name = ticker if known else normalise_ticker(ticker)
         lazy = self._lazy.get(name)
         if lazy is not None:
             return lazy, self._columns[name].adjustment

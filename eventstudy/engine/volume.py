@@ -215,7 +215,7 @@ def _abnormal_log_volume(panel: Panel, market: MarketVolume | None
     est, mean, rows = _estimation_volume(panel.est_vol, None if market is None else market[0])
     event = log_volume(panel.vol)
     if market is not None:
-        event = np.where(rows[:, None], event - log_volume(market[1]), event)
+        event = market_adjust(event, market[1], np.asarray(rows, dtype=bool))
     return est, event - mean[:, None]
 
 
@@ -235,8 +235,8 @@ def _estimation_arrays(est_vol: Floats, market: Floats | None) -> tuple[Floats, 
             mean = _nan_mean(filled, _count(have))
         return np.where(have, filled - mean[:, None], np.nan), mean, rows  # NaN - mean = NaN
     est = log_volume(est_vol)
-    rows = market_adjusted_rows(est, (market, market))
-    est = np.where(rows[:, None], est - log_volume(market), est)
+    rows = market_adjusted_rows(est, market)
+    est = market_adjust(est, market, rows)
     with _quiet():
         mean = nanmean_rows(est)
     return est - mean[:, None], mean, rows
@@ -263,9 +263,10 @@ def log_turnover(volume: Floats, shares: Floats | None = None) -> Floats:
         return np.log(turnover + CW_CONSTANT)
 
 
-def market_adjusted_rows(est: Floats, market: MarketVolume) -> Bools:
-    """Rows whose index has volume on at least ``MIN_MARKET_SHARE`` of the stock's days."""
-    have = np.isfinite(est) & np.isfinite(log_volume(market[0]))
+def market_adjusted_rows(est: Floats, market: Floats) -> Bools:
+    """Rows whose index has volume (``market``: on the same days as ``est``, the stock's log
+    volume) on at least ``MIN_MARKET_SHARE`` of the stock's days."""
+    have = np.isfinite(est) & np.isfinite(log_volume(market))
     with _quiet():
         rows: Bools = have.sum(axis=1) >= MIN_MARKET_SHARE * np.isfinite(est).sum(axis=1)
     return rows
@@ -280,17 +281,16 @@ def unadjusted_events(ar: AbnormalReturns) -> list[str]:
         rows = ((vol > 0) & (vol < np.inf)).any(axis=1)
     else:
         est = log_volume(ar.panel.est_vol)
-        rows = np.isfinite(est).any(axis=1) & ~market_adjusted_rows(est, mv)
+        rows = np.isfinite(est).any(axis=1) & ~market_adjusted_rows(est, mv[0])
     return list(dict.fromkeys(ar.panel.events["ticker"].to_numpy()[rows].tolist()))
 
 
-def market_adjust(est: Floats, event: Floats, market: MarketVolume
-                  ) -> tuple[Floats, Floats]:
-    """Stock log volume less the index's log volume of the same day (Campbell & Wasley 1996's
-    market adjustment), on the rows of ``market_adjusted_rows``; other rows unchanged."""
-    rows = market_adjusted_rows(est, market)[:, None]
-    return (np.where(rows, est - log_volume(market[0]), est),
-            np.where(rows, event - log_volume(market[1]), event))
+def market_adjust(log_vol: Floats, market: Floats, rows: Bools) -> Floats:
+    """Stock log volume less the index's log volume (``market``, volume on the same days) of
+    the same day (Campbell & Wasley 1996's market adjustment), on ``rows``
+    (``market_adjusted_rows`` of the estimation block); other rows unchanged."""
+    adjusted: Floats = np.where(rows[:, None], log_vol - log_volume(market), log_vol)
+    return adjusted
 
 
 def market_volume(panel: Panel, volume_of: Callable[[str], pd.Series | None]
